@@ -1,0 +1,153 @@
+package runtime
+
+import (
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Subscription receives the events of a QMP session that pass its
+// filter. Its buffer is bounded: when it is full the reader goroutine
+// drops the event rather than wait, and counts it (Dropped). The channel
+// closes when the subscription or the session is closed.
+type Subscription struct {
+	hub     *eventHub
+	names   []string         // nil: every event
+	match   func(Event) bool // internal filter (CallAndWait)
+	ch      chan Event
+	dropped atomic.Uint64
+	closed  bool // guarded by hub.mu
+}
+
+// Events returns the channel the events arrive on. Event.Data is shared
+// between subscribers: treat it as read-only.
+func (s *Subscription) Events() <-chan Event { return s.ch }
+
+// Dropped is the number of events that found the buffer full and were
+// discarded.
+func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
+
+// Close ends the subscription and closes its channel. It is idempotent
+// and safe to call concurrently with delivery.
+func (s *Subscription) Close() { s.hub.remove(s) }
+
+func (s *Subscription) wants(name string) bool {
+	if s.names == nil {
+		return true
+	}
+	for _, n := range s.names {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+type eventHub struct {
+	mu     sync.RWMutex
+	subs   []*Subscription
+	closed bool
+	log    *slog.Logger
+}
+
+func (h *eventHub) add(size int, names []string, match func(Event) bool) *Subscription {
+	if size < 1 {
+		size = 1
+	}
+	s := &Subscription{hub: h, match: match, ch: make(chan Event, size)}
+	if len(names) > 0 {
+		s.names = append([]string(nil), names...)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		s.closed = true
+		close(s.ch)
+		return s
+	}
+	h.subs = append(h.subs, s)
+	return s
+}
+
+func (h *eventHub) remove(s *Subscription) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	close(s.ch)
+	for i, x := range h.subs {
+		if x == s {
+			h.subs = append(h.subs[:i], h.subs[i+1:]...)
+			h.subs = h.subs[:len(h.subs):len(h.subs)] // never alias a dropped slot
+			break
+		}
+	}
+}
+
+// closeAll ends every subscription (the session is gone).
+func (h *eventHub) closeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for _, s := range h.subs {
+		s.closed = true
+		close(s.ch)
+	}
+	h.subs = nil
+}
+
+// wanted reports whether any subscription might take an event named name.
+func (h *eventHub) wanted(name string) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, s := range h.subs {
+		if s.wants(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// dispatch offers ev to every matching subscription without blocking.
+func (h *eventHub) dispatch(ev Event) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, s := range h.subs {
+		if !s.wants(ev.Name) || (s.match != nil && !s.match(ev)) {
+			continue
+		}
+		select {
+		case s.ch <- ev:
+		default:
+			n := s.dropped.Add(1)
+			h.log.Debug("qmp: subscriber buffer full, event dropped", "event", ev.Name, "dropped", n)
+		}
+	}
+}
+
+// parseEvent builds an Event from a message's members, copying what it
+// keeps.
+func parseEvent(f fields) (Event, bool) {
+	name, ok := unquote(f.event)
+	if !ok {
+		return Event{}, false
+	}
+	ev := Event{Name: name}
+	if f.data != nil {
+		ev.Data = append(json.RawMessage(nil), f.data...)
+	}
+	if f.timestamp != nil {
+		var ts struct {
+			Seconds      int64 `json:"seconds"`
+			Microseconds int64 `json:"microseconds"`
+		}
+		if json.Unmarshal(f.timestamp, &ts) == nil && ts.Seconds >= 0 {
+			ev.Timestamp = time.Unix(ts.Seconds, ts.Microseconds*1000)
+		}
+	}
+	return ev, true
+}

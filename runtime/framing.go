@@ -1,0 +1,254 @@
+package runtime
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+)
+
+// Framing. QMP and QGA messages are JSON objects, one per line; QEMU ends
+// its lines with "\r\n", the agent with "\n". frameReader returns one
+// line at a time without its terminator, never holding more than the
+// maximum message size (plus one bufio chunk) of a line.
+
+// readBufferSize is the bufio buffer of a connection. Replies to common
+// commands fit; longer lines are assembled in a separate buffer that is
+// released after use, so an idle connection holds only this much.
+const readBufferSize = 4096
+
+// keepLineBuffer is the largest assembly buffer kept between messages.
+const keepLineBuffer = 64 << 10
+
+type frameReader struct {
+	r   *bufio.Reader
+	max int
+	buf []byte
+}
+
+func newFrameReader(r io.Reader, max int) *frameReader {
+	return &frameReader{r: bufio.NewReaderSize(r, readBufferSize), max: max}
+}
+
+// errTooLong is returned by next for a line over the maximum; the rest of
+// the line is still unread (see skipLine).
+var errTooLong = ErrMessageTooLarge
+
+// next returns the next line without its "\n" or "\r\n". The slice is
+// valid until the next call. A line over the maximum returns errTooLong
+// (with the line's start); EOF in the middle of a line returns
+// io.ErrUnexpectedEOF.
+func (f *frameReader) next() ([]byte, error) {
+	if cap(f.buf) > keepLineBuffer {
+		f.buf = nil
+	}
+	line, err := f.r.ReadSlice('\n')
+	if err == nil {
+		line = trimEOL(line)
+		if len(line) > f.max {
+			return line, errTooLong
+		}
+		return line, nil
+	}
+	if err != bufio.ErrBufferFull {
+		if err == io.EOF && len(line) > 0 {
+			return line, io.ErrUnexpectedEOF
+		}
+		return line, err
+	}
+	f.buf = append(f.buf[:0], line...)
+	for {
+		line, err = f.r.ReadSlice('\n')
+		if len(f.buf)+len(line) > f.max+2 {
+			head := f.buf
+			if len(head) == 0 {
+				head = line
+			}
+			return head, errTooLong
+		}
+		f.buf = append(f.buf, line...)
+		switch err {
+		case nil:
+			b := trimEOL(f.buf)
+			if len(b) > f.max {
+				return b, errTooLong
+			}
+			return b, nil
+		case bufio.ErrBufferFull:
+		case io.EOF:
+			return f.buf, io.ErrUnexpectedEOF
+		default:
+			return f.buf, err
+		}
+	}
+}
+
+// skipLine discards input up to and including the next "\n" or, when
+// stopAtSentinel, up to and including the next 0xFF, whichever comes
+// first, reporting whether it stopped at a sentinel.
+func (f *frameReader) skipLine(stopAtSentinel bool) (sentinel bool, err error) {
+	f.buf = nil
+	for {
+		if _, err := f.r.Peek(1); err != nil {
+			return false, err
+		}
+		b, _ := f.r.Peek(f.r.Buffered())
+		for i, c := range b {
+			if c == '\n' || (stopAtSentinel && c == 0xFF) {
+				f.r.Discard(i + 1)
+				return c == 0xFF, nil
+			}
+		}
+		f.r.Discard(len(b))
+	}
+}
+
+func trimEOL(b []byte) []byte {
+	n := len(b)
+	if n > 0 && b[n-1] == '\n' {
+		n--
+		if n > 0 && b[n-1] == '\r' {
+			n--
+		}
+	}
+	return b[:n]
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// fields are the raw values of the top-level members of a message that
+// the session looks at; a nil slice means the member is absent.
+type fields struct {
+	ret, err, event, id, qmp, data, timestamp []byte
+}
+
+// decodeMessage checks that msg is one valid JSON object and finds its
+// top-level members. It never panics, whatever msg holds.
+func decodeMessage(msg []byte) (fields, error) {
+	var f fields
+	msg = trimSpace(msg)
+	if len(msg) == 0 || msg[0] != '{' {
+		return f, protoErr("message is not a JSON object", msg, nil)
+	}
+	if !json.Valid(msg) {
+		return f, protoErr("malformed JSON", msg, nil)
+	}
+	// msg is a valid object: walk its members without re-validating.
+	i := 1
+	for {
+		i = skipSpace(msg, i)
+		if i >= len(msg) || msg[i] == '}' {
+			return f, nil
+		}
+		if msg[i] == ',' {
+			i = skipSpace(msg, i+1)
+		}
+		ks := i
+		i = skipString(msg, i)
+		key := msg[ks+1 : i-1]
+		i = skipSpace(msg, i)
+		i = skipSpace(msg, i+1) // ':'
+		vs := i
+		i = skipValue(msg, i)
+		v := msg[vs:i]
+		switch string(key) {
+		case "return":
+			f.ret = v
+		case "error":
+			f.err = v
+		case "event":
+			f.event = v
+		case "id":
+			f.id = v
+		case "QMP":
+			f.qmp = v
+		case "data":
+			f.data = v
+		case "timestamp":
+			f.timestamp = v
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] == '"'.
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index after the (valid) value starting at b[i].
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	for i < len(b) {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// unquote returns the contents of a JSON string value; escapes are
+// decoded the slow way.
+func unquote(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' {
+		return "", false
+	}
+	if bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1]), true
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return "", false
+	}
+	return s, true
+}

@@ -1,0 +1,67 @@
+package runtime
+
+import (
+	"log/slog"
+)
+
+// DefaultMaxMessageSize bounds one incoming message (one line) unless
+// WithMaxMessageSize says otherwise: 16 MiB.
+//
+// The largest replies QEMU sends are query-qmp-schema (about 230 KB with
+// QEMU 7.2, under 400 KB for 10.x) and qom-list-types (about 40 KB); a
+// monitor configured with pretty=on multiplies that by about 4. 16 MiB
+// leaves more than 10× room over the largest pretty-printed reply of any
+// release while bounding what a hostile guest agent can make us hold.
+// guest-file-read replies carry base64 of up to count bytes: raise the
+// limit for large QGA reads.
+const DefaultMaxMessageSize = 16 << 20
+
+// DefaultEventBuffer is the buffer of a subscription made with Subscribe.
+const DefaultEventBuffer = 64
+
+// Option configures a session (DialQMP, NewQMP, DialQGA, NewQGA, ...).
+type Option func(*options)
+
+type options struct {
+	logger      *slog.Logger
+	maxMsg      int
+	noOOB       bool
+	eventBuffer int
+}
+
+func buildOptions(opts []Option) options {
+	o := options{maxMsg: DefaultMaxMessageSize, eventBuffer: DefaultEventBuffer}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	if o.maxMsg <= 0 {
+		o.maxMsg = DefaultMaxMessageSize
+	}
+	if o.eventBuffer <= 0 {
+		o.eventBuffer = DefaultEventBuffer
+	}
+	return o
+}
+
+// WithLogger logs the session's unusual events (dropped replies, dropped
+// events, protocol errors, resynchronisations, connection loss) and, when
+// its handler enables slog.LevelDebug, every message sent and received.
+// Every message is at debug level. Sessions are silent by default.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithMaxMessageSize sets the largest message accepted from the peer, in
+// bytes, line terminator excluded (default DefaultMaxMessageSize). A
+// larger message is a *ProtocolError wrapping ErrMessageTooLarge; it is
+// never buffered past the limit.
+func WithMaxMessageSize(n int) Option { return func(o *options) { o.maxMsg = n } }
+
+// WithoutOOB keeps a QMP session from enabling the "oob" capability even
+// when QEMU offers it. Calls with OutOfBand then fail.
+func WithoutOOB() Option { return func(o *options) { o.noOOB = true } }
+
+// WithEventBuffer sets the buffer size of subscriptions made with
+// Subscribe (default DefaultEventBuffer).
+func WithEventBuffer(n int) Option { return func(o *options) { o.eventBuffer = n } }

@@ -1,0 +1,398 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"strconv"
+	"sync"
+)
+
+// Version is QEMU's version as its greeting states it.
+type Version struct {
+	Major, Minor, Micro int
+	// Package is the distribution's package version, e.g.
+	// "Debian 1:7.2+dfsg-7".
+	Package string
+}
+
+func (v Version) String() string {
+	s := strconv.Itoa(v.Major) + "." + strconv.Itoa(v.Minor) + "." + strconv.Itoa(v.Micro)
+	if v.Package != "" {
+		s += " (" + v.Package + ")"
+	}
+	return s
+}
+
+// Greeting is the QMP server's greeting.
+type Greeting struct {
+	Version Version
+	// Capabilities are those QEMU offers, e.g. ["oob"].
+	Capabilities []string
+	// Raw is the greeting's "QMP" member as received.
+	Raw json.RawMessage
+}
+
+// QMP is a QMP session. It implements Caller; any number of goroutines may
+// use it at once.
+type QMP struct {
+	session
+	greeting   Greeting
+	greetingCh chan error
+	oob        bool
+
+	// Correlation (see the package doc): in-band calls wait in FIFO
+	// order, out-of-band ones by id.
+	pmu    sync.Mutex
+	fifo   ring
+	oobMap map[uint64]*call
+	nextID uint64 // guarded by the writer's seat
+
+	events eventHub
+}
+
+var _ Caller = (*QMP)(nil)
+
+// DialQMP connects to a QMP socket and negotiates the session.
+func DialQMP(ctx context.Context, network, address string, opts ...Option) (*QMP, error) {
+	c, err := Dial(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	return NewQMP(ctx, c, opts...)
+}
+
+// AcceptQMP waits for a QEMU to connect to ln (QEMU started with
+// "-qmp unix:PATH,server=off") and negotiates the session.
+func AcceptQMP(ctx context.Context, ln net.Listener, opts ...Option) (*QMP, error) {
+	c, err := Accept(ctx, ln)
+	if err != nil {
+		return nil, err
+	}
+	return NewQMP(ctx, c, opts...)
+}
+
+// NewQMP runs a QMP session over conn, which it takes over (and closes on
+// failure): it reads the greeting and sends qmp_capabilities, enabling
+// "oob" when QEMU offers it unless WithoutOOB is given. ctx bounds the
+// handshake only.
+func NewQMP(ctx context.Context, conn net.Conn, opts ...Option) (*QMP, error) {
+	q := &QMP{greetingCh: make(chan error, 1)}
+	q.init(conn, buildOptions(opts))
+	q.events.log = q.log
+	go q.reader()
+	fail := func(err error) (*QMP, error) {
+		q.Close()
+		return nil, err
+	}
+	select {
+	case err := <-q.greetingCh:
+		if err != nil {
+			return fail(err)
+		}
+	case <-ctx.Done():
+		return fail(ctx.Err())
+	case <-q.done:
+		return fail(q.connErr())
+	}
+	var args any
+	if !q.opts.noOOB {
+		for _, c := range q.greeting.Capabilities {
+			if c == "oob" {
+				args = json.RawMessage(`{"enable":["oob"]}`)
+				q.oob = true
+			}
+		}
+	}
+	if err := q.Call(ctx, "qmp_capabilities", args, nil); err != nil {
+		q.oob = false
+		return fail(err)
+	}
+	return q, nil
+}
+
+// Greeting returns the server's greeting.
+func (q *QMP) Greeting() Greeting { return q.greeting }
+
+// OOB reports whether the session negotiated out-of-band execution.
+func (q *QMP) OOB() bool { return q.oob }
+
+// Close closes the connection: pending calls fail with a *ConnError
+// wrapping ErrClosed, subscriptions end, and the reader goroutine has
+// exited when Close returns. Close is idempotent.
+func (q *QMP) Close() error {
+	q.fail(ErrClosed)
+	<-q.readerDone
+	return nil
+}
+
+// Call implements Caller.
+func (q *QMP) Call(ctx context.Context, command string, args, result any, opts ...CallOption) error {
+	o := ApplyCallOptions(opts)
+	c, err := q.roundTrip(ctx, command, args, o)
+	if c == nil {
+		return err
+	}
+	err = c.result(command, result)
+	putCall(c)
+	return err
+}
+
+// Execute runs command with args (nil, or anything encoding/json turns
+// into an object) and returns the reply's raw "return" value.
+func (q *QMP) Execute(ctx context.Context, command string, args any, opts ...CallOption) (json.RawMessage, error) {
+	o := ApplyCallOptions(opts)
+	c, err := q.roundTrip(ctx, command, args, o)
+	if c == nil {
+		return nil, err
+	}
+	raw, err := c.raw(command)
+	putCall(c)
+	return raw, err
+}
+
+// roundTrip sends the request and waits for its reply; it returns the
+// completed call, or nil and an error.
+func (q *QMP) roundTrip(ctx context.Context, command string, args any, o CallOptions) (*call, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if o.OOB && !q.oob {
+		return nil, errors.New("runtime: " + command + ": out-of-band execution was not negotiated")
+	}
+	if err := q.lockWrite(ctx); err != nil {
+		return nil, err
+	}
+	var id uint64
+	if o.OOB {
+		q.nextID++
+		id = q.nextID
+	}
+	b, err := q.encodeRequest("", command, args, o.OOB, id)
+	if err != nil {
+		q.unlockWrite()
+		return nil, err
+	}
+	var c *call
+	if !o.NoReply {
+		c = getCall()
+		q.pmu.Lock()
+		if e := q.err.Load(); e != nil {
+			q.pmu.Unlock()
+			q.unlockWrite()
+			putCall(c)
+			return nil, e
+		}
+		if o.OOB {
+			if q.oobMap == nil {
+				q.oobMap = make(map[uint64]*call)
+			}
+			q.oobMap[id] = c
+		} else {
+			q.fifo.push(c)
+		}
+		q.pmu.Unlock()
+	}
+	err = q.write(b, o.Files)
+	q.unlockWrite()
+	if err != nil {
+		q.fail(err)
+	}
+	if c == nil {
+		if err != nil {
+			return nil, q.connErr()
+		}
+		return nil, nil
+	}
+	if err := c.wait(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// fail ends the session with cause and fails every pending call.
+func (q *QMP) fail(cause error) {
+	if !q.markFailed(cause) {
+		return
+	}
+	e := q.err.Load()
+	q.pmu.Lock()
+	for c := q.fifo.pop(); c != nil; c = q.fifo.pop() {
+		c.err = e
+		c.complete()
+	}
+	for id, c := range q.oobMap {
+		c.err = e
+		c.complete()
+		delete(q.oobMap, id)
+	}
+	q.pmu.Unlock()
+	q.events.closeAll()
+	select {
+	case q.greetingCh <- e:
+	default:
+	}
+}
+
+func (q *QMP) reader() {
+	defer close(q.readerDone)
+	greeted := false
+	for {
+		msg, err := q.fr.next()
+		if err != nil {
+			if err == errTooLong {
+				err = protoErr("message over the maximum size", msg, ErrMessageTooLarge)
+			}
+			q.fail(err)
+			return
+		}
+		if len(trimSpace(msg)) == 0 {
+			continue
+		}
+		if q.debug() {
+			q.log.Debug("qmp: recv", "msg", string(msg))
+		}
+		f, err := decodeMessage(msg)
+		if err != nil {
+			q.fail(err)
+			return
+		}
+		switch {
+		case f.ret != nil || f.err != nil:
+			q.deliver(msg, f)
+		case f.event != nil:
+			name, ok := unquote(f.event)
+			if !ok {
+				q.fail(protoErr("event name is not a string", msg, nil))
+				return
+			}
+			if q.events.wanted(name) {
+				ev, _ := parseEvent(f)
+				q.events.dispatch(ev)
+			}
+		case f.qmp != nil && !greeted:
+			greeted = true
+			var g struct {
+				Version struct {
+					QEMU struct {
+						Major int `json:"major"`
+						Minor int `json:"minor"`
+						Micro int `json:"micro"`
+					} `json:"qemu"`
+					Package string `json:"package"`
+				} `json:"version"`
+				Capabilities []string `json:"capabilities"`
+			}
+			if err := json.Unmarshal(f.qmp, &g); err != nil {
+				q.fail(protoErr("malformed greeting", msg, err))
+				return
+			}
+			q.greeting = Greeting{
+				Version:      Version{g.Version.QEMU.Major, g.Version.QEMU.Minor, g.Version.QEMU.Micro, g.Version.Package},
+				Capabilities: g.Capabilities,
+				Raw:          append(json.RawMessage(nil), f.qmp...),
+			}
+			q.greetingCh <- nil
+		default:
+			q.log.Debug("qmp: unexpected message dropped", "msg", string(msg))
+		}
+		if !greeted {
+			q.fail(protoErr("expected the QMP greeting", msg, nil))
+			return
+		}
+	}
+}
+
+// deliver hands a reply to its caller: by id for out-of-band calls, else
+// to the oldest in-band call.
+func (q *QMP) deliver(msg []byte, f fields) {
+	var c *call
+	q.pmu.Lock()
+	if f.id != nil {
+		id, err := strconv.ParseUint(string(f.id), 10, 64)
+		if err == nil {
+			c = q.oobMap[id]
+			delete(q.oobMap, id)
+		}
+	} else {
+		c = q.fifo.pop()
+	}
+	q.pmu.Unlock()
+	if c == nil {
+		q.log.Debug("qmp: reply nobody waits for dropped", "msg", string(msg))
+		return
+	}
+	if c.state.Load() == callAbandoned {
+		q.log.Debug("qmp: reply to a cancelled call dropped", "msg", string(msg))
+		return
+	}
+	c.setReply(msg, f)
+	if !c.complete() {
+		q.log.Debug("qmp: reply to a cancelled call dropped", "msg", string(msg))
+	}
+}
+
+// Subscribe returns a subscription to the events named (all events when
+// none is), with the session's event buffer size (WithEventBuffer).
+func (q *QMP) Subscribe(names ...string) *Subscription {
+	return q.events.add(q.opts.eventBuffer, names, nil)
+}
+
+// SubscribeBuffer is Subscribe with a buffer of size events.
+func (q *QMP) SubscribeBuffer(size int, names ...string) *Subscription {
+	return q.events.add(size, names, nil)
+}
+
+// CallAndWait runs command like Call and waits for both its reply and the
+// first event named event for which match returns true (any such event
+// when match is nil), whichever order they come in: it subscribes before
+// sending, so an event QEMU sends before the reply (STOP before stop's
+// reply; DEVICE_DELETED before or after device_del's) is not missed.
+// match runs on the session's reader goroutine: keep it quick and do not
+// call the session from it. A command error returns at once.
+func (q *QMP) CallAndWait(ctx context.Context, command string, args, result any, event string, match func(Event) bool, opts ...CallOption) (Event, error) {
+	sub := q.events.add(1, []string{event}, match)
+	defer sub.Close()
+	if err := q.Call(ctx, command, args, result, opts...); err != nil {
+		return Event{}, err
+	}
+	select {
+	case ev, ok := <-sub.ch:
+		if !ok {
+			return Event{}, q.connErr()
+		}
+		return ev, nil
+	case <-ctx.Done():
+		return Event{}, ctx.Err()
+	}
+}
+
+// ring is a FIFO of calls that reuses its storage.
+type ring struct {
+	buf        []*call
+	head, size int
+}
+
+func (r *ring) push(c *call) {
+	if r.size == len(r.buf) {
+		n := make([]*call, max(8, 2*len(r.buf)))
+		for i := 0; i < r.size; i++ {
+			n[i] = r.buf[(r.head+i)%len(r.buf)]
+		}
+		r.buf, r.head = n, 0
+	}
+	r.buf[(r.head+r.size)%len(r.buf)] = c
+	r.size++
+}
+
+func (r *ring) pop() *call {
+	if r.size == 0 {
+		return nil
+	}
+	c := r.buf[r.head]
+	r.buf[r.head] = nil
+	r.head = (r.head + 1) % len(r.buf)
+	r.size--
+	return c
+}
