@@ -1,0 +1,115 @@
+package parser
+
+// The grammar of QAPI's JSON dialect on top of the lexer: values are
+// strings, booleans, arrays and objects (see value.go).
+
+// maxNesting bounds how deeply arrays and objects may nest. The reference
+// dies of Python's recursion limit at about 500 levels; we report an
+// error instead of exhausting the stack.
+const maxNesting = 1000
+
+// valueParser reads JSON values from a lexer.
+type valueParser struct {
+	*lexer
+	depth int
+}
+
+func (p *valueParser) next() error { return p.accept(true) }
+
+// getValue reads one value starting at the current token.
+func (p *valueParser) getValue() (any, error) {
+	switch p.tok {
+	case '{', '[':
+		if p.depth >= maxNesting {
+			return nil, p.errorf("nesting too deep")
+		}
+		p.depth++
+		defer func() { p.depth-- }()
+		open := p.tok
+		if err := p.next(); err != nil {
+			return nil, err
+		}
+		if open == '{' {
+			return p.getMembers()
+		}
+		return p.getElements()
+	case tokString:
+		s := p.str
+		return s, p.next()
+	case tokTrue, tokFalse:
+		return p.tok == tokTrue, p.next()
+	}
+	return nil, p.errorf("expected '{', '[', string, or boolean")
+}
+
+// getMembers reads an object's members after its '{'.
+func (p *valueParser) getMembers() (any, error) {
+	obj := NewObject()
+	if p.tok == '}' {
+		return obj, p.next()
+	}
+	if p.tok != tokString {
+		return nil, p.errorf("expected string or '}'")
+	}
+	for {
+		key := p.str
+		if err := p.next(); err != nil {
+			return nil, err
+		}
+		if p.tok != ':' {
+			return nil, p.errorf("expected ':'")
+		}
+		if err := p.next(); err != nil {
+			return nil, err
+		}
+		if obj.Has(key) {
+			return nil, p.errorf("duplicate key '%s'", key)
+		}
+		v, err := p.getValue()
+		if err != nil {
+			return nil, err
+		}
+		obj.Set(key, v)
+		if p.tok == '}' {
+			return obj, p.next()
+		}
+		if p.tok != ',' {
+			return nil, p.errorf("expected ',' or '}'")
+		}
+		if err := p.next(); err != nil {
+			return nil, err
+		}
+		if p.tok != tokString {
+			return nil, p.errorf("expected string")
+		}
+	}
+}
+
+// getElements reads an array's elements after its '['.
+func (p *valueParser) getElements() (any, error) {
+	arr := []any{}
+	if p.tok == ']' {
+		return arr, p.next()
+	}
+	switch p.tok {
+	case '{', '[', tokString, tokTrue, tokFalse:
+	default:
+		return nil, p.errorf("expected '{', '[', ']', string, or boolean")
+	}
+	for {
+		v, err := p.getValue()
+		if err != nil {
+			return nil, err
+		}
+		arr = append(arr, v)
+		if p.tok == ']' {
+			return arr, p.next()
+		}
+		if p.tok != ',' {
+			return nil, p.errorf("expected ',' or ']'")
+		}
+		if err := p.next(); err != nil {
+			return nil, err
+		}
+	}
+}
