@@ -22,6 +22,10 @@ type Schema struct {
 	Docs []*Doc
 	// Warnings collects what lenient mode tolerated, in source order.
 	Warnings []*Warning
+	// Features lists every feature name the schema uses, once, at its
+	// first use: 'deprecated' and 'unstable' first (Info nil), then in
+	// definition order (the reference's schema.features()).
+	Features []*Feature
 
 	byName map[string]Definition
 }
@@ -42,8 +46,10 @@ func (s *Schema) LookupType(name string) Type {
 type Module struct {
 	Name string
 	// Entities in visit order: *Include entries and definitions defined
-	// in this module (array types land in the module of their element
-	// type's use, as in the reference).
+	// in this module. As in the reference, an array type lands in the
+	// module that defines its element type (arrays of built-ins in
+	// "./builtin"), an implicit q_obj_* type in the module of the
+	// definition that implied it.
 	Entities []Entity
 }
 
@@ -77,9 +83,11 @@ type Defn struct {
 	Name     string
 	Info     *SourceInfo // nil for built-ins and predefined types
 	Doc      *Doc        // nil when undocumented or implicit
-	If       *IfCond     // nil when unconditional
+	If       *IfCond     // nil when unconditional; an array's is its element's
 	Features []*Feature
 	Module   *Module
+
+	implicit bool
 }
 
 // Common implements Definition.
@@ -89,7 +97,21 @@ func (d *Defn) entity()       {}
 // IsImplicit reports whether the definition was made by the front end
 // rather than written in the schema (q_obj_* argument types, q_empty,
 // array types, the QType enum, built-ins).
-func (d *Defn) IsImplicit() bool { return d.Info == nil || len(d.Name) > 2 && d.Name[:2] == "q_" }
+func (d *Defn) IsImplicit() bool {
+	return d.implicit || d.Info == nil || len(d.Name) > 2 && d.Name[:2] == "q_"
+}
+
+// Describe is how the reference names the definition in messages:
+// "struct type 'Foo'", "array type ['Foo']", "command 'foo'".
+func Describe(def Definition) string {
+	switch t := def.(type) {
+	case *ArrayType:
+		return "array type ['" + t.elemName + "']"
+	case Type:
+		return t.Meta() + " type '" + t.Common().Name + "'"
+	}
+	return def.Meta() + " '" + def.Common().Name + "'"
+}
 
 // Deprecated reports whether the definition has the special 'deprecated'
 // feature; Unstable likewise for 'unstable'.
@@ -118,6 +140,8 @@ type Type interface {
 type BuiltinType struct {
 	Defn
 	JSON string // see Type.JSONType
+	// CType is the C type QEMU uses ("char *", "int64_t", "QObject *").
+	CType string
 }
 
 // EnumType is an enumeration. Its values are strings on the wire.
@@ -127,10 +151,21 @@ type EnumType struct {
 	Prefix  string // 'prefix' (C naming only), "" when absent
 }
 
+// MemberNames lists the enum's values in order.
+func (e *EnumType) MemberNames() []string {
+	names := make([]string, len(e.Members))
+	for i, m := range e.Members {
+		names[i] = m.Name
+	}
+	return names
+}
+
 // ArrayType is a list of Element, named "<Element>List".
 type ArrayType struct {
 	Defn
 	Element Type
+
+	elemName string
 }
 
 // ObjectType is a struct or a union (Branches != nil).
@@ -146,6 +181,20 @@ type ObjectType struct {
 	Members []*ObjectMember
 	// Branches is non-nil for unions.
 	Branches *Branches
+
+	baseName      string
+	checked       bool
+	checkComplete bool
+}
+
+// HasConditionalMembers reports whether any of o.Members has an 'if'.
+func (o *ObjectType) HasConditionalMembers() bool {
+	for _, m := range o.Members {
+		if m.If != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // IsUnion reports whether o is a union.
@@ -164,9 +213,15 @@ type AlternateType struct {
 // Branches are a union's variants, selected by the Tag member (the
 // discriminator, an enum member of the base).
 type Branches struct {
-	Info     *SourceInfo
-	Tag      *ObjectMember
-	Variants []*Variant // in source order; enum values without a branch have none
+	Info *SourceInfo
+	Tag  *ObjectMember
+	// Variants: the explicit branches in source order, then one per
+	// remaining discriminator value (in enum order) of type q_empty, with
+	// the enum value's 'if' and DefinedIn naming the tag's defining type,
+	// as in the reference. Every Variant.Type is an *ObjectType.
+	Variants []*Variant
+
+	tagName string
 }
 
 // Alternatives are an alternate's variants. Tag is the implicit 'type'
@@ -179,11 +234,22 @@ type Alternatives struct {
 
 // Member is what object members, enum values, features and variants share.
 type Member struct {
-	Name      string
-	Info      *SourceInfo
-	If        *IfCond
-	DefinedIn string // name of the type (or command/event) that defined it
+	Name string
+	Info *SourceInfo
+	If   *IfCond
+	// DefinedIn names what defined the member, as in the reference: the
+	// (possibly implicit q_obj_*) type for object members, variants and
+	// enum values; the definition for a definition's features; the
+	// member or enum value for a member's features.
+	DefinedIn string
+
+	role  string // "member", "value", "feature", "branch"
+	cname string // CName(Name, true), for clash checks
 }
+
+// Role is the reference's word for the member in messages: "member",
+// "value" (enum), "feature" or "branch" (variant).
+func (m *Member) Role() string { return m.role }
 
 // EnumMember is one value of an enum.
 type EnumMember struct {
@@ -206,6 +272,8 @@ type ObjectMember struct {
 	Type     Type
 	Optional bool
 	Features []*Feature
+
+	typeName string
 }
 
 // Variant is one branch of a union (Name is the discriminator value) or
@@ -213,14 +281,16 @@ type ObjectMember struct {
 type Variant struct {
 	Member
 	Type Type
+
+	typeName string
 }
 
 // Command is a QMP/QGA command.
 type Command struct {
 	Defn
 	// Arg is the argument type: nil for no arguments; an implicit q_obj_
-	// *ObjectType for inline arguments; with Boxed, the named type (struct,
-	// union or alternate).
+	// *ObjectType for inline arguments; otherwise the named type. It is
+	// always an *ObjectType (see ArgType); a union only with Boxed.
 	Arg             Type
 	Ret             Type // nil when the command returns {} (no 'returns')
 	Gen             bool // false: 'gen': false, free-form arguments
@@ -229,14 +299,24 @@ type Command struct {
 	AllowOOB        bool
 	AllowPreconfig  bool
 	Coroutine       bool
+
+	argName, retName string
 }
+
+// ArgType returns Arg as the object type it always is (nil if none).
+func (c *Command) ArgType() *ObjectType { t, _ := c.Arg.(*ObjectType); return t }
 
 // Event is an asynchronous event.
 type Event struct {
 	Defn
 	Arg   Type // nil for no data; see Command.Arg
 	Boxed bool
+
+	argName string
 }
+
+// ArgType returns Arg as the object type it always is (nil if none).
+func (e *Event) ArgType() *ObjectType { t, _ := e.Arg.(*ObjectType); return t }
 
 // IfCond is an 'if' condition: exactly one of Name, All, Any, Not is set.
 type IfCond struct {
