@@ -1,0 +1,338 @@
+package parser
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden/*.dump from our own output (review the diff!)")
+
+// TestFullSchemas holds the full QMP and QGA schemas of the vendored
+// release to the reference: they parse in strict mode and dump exactly
+// as QEMU's test-qapi.py dumps them. The golden files were produced by
+// running the reference (../shared/tools/qapi-oracle qapi/qapi-schema.json
+// and qga/qapi-schema.json, run in schema/); -update rewrites them from
+// our output.
+func TestFullSchemas(t *testing.T) {
+	for _, tc := range []struct{ file, golden string }{
+		{"../schema/qapi/qapi-schema.json", "../testdata/golden/qmp-10.2.2.dump"},
+		{"../schema/qga/qapi-schema.json", "../testdata/golden/qga-10.2.2.dump"},
+	} {
+		t.Run(filepath.Base(tc.golden), func(t *testing.T) {
+			s, err := Parse(tc.file, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.Warnings) != 0 {
+				t.Errorf("strict mode collected %d warnings", len(s.Warnings))
+			}
+			var buf bytes.Buffer
+			Dump(&buf, s)
+			if *update {
+				if err := os.WriteFile(tc.golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(tc.golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(want), buf.String()); diff != "" {
+				t.Errorf("dump mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestFullSchemaIR spot-checks what the dump does not show.
+func TestFullSchemaIR(t *testing.T) {
+	s, err := Parse("../schema/qapi/qapi-schema.json", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(s.Modules); got != 47 { // ./builtin + 46 files
+		t.Errorf("%d modules, want 47", got)
+	}
+	for _, def := range s.Defs {
+		c := def.Common()
+		if c.Module == nil {
+			t.Fatalf("%s has no module", c.Name)
+		}
+		if s.Lookup(c.Name) != def {
+			t.Errorf("Lookup(%q) does not find it", c.Name)
+		}
+		switch d := def.(type) {
+		case *ObjectType:
+			for _, m := range d.Members {
+				if m.Type == nil {
+					t.Errorf("%s.%s: unresolved type", d.Name, m.Name)
+				}
+			}
+			if d.Branches != nil {
+				if d.Branches.Tag == nil {
+					t.Errorf("%s: no tag", d.Name)
+				}
+				for _, v := range d.Branches.Variants {
+					if _, ok := v.Type.(*ObjectType); !ok {
+						t.Errorf("%s: branch %s is %T", d.Name, v.Name, v.Type)
+					}
+				}
+			}
+		case *Command:
+			if d.Arg != nil && d.ArgType() == nil {
+				t.Errorf("%s: Arg is %T", d.Name, d.Arg)
+			}
+		}
+	}
+	qmp := s.LookupType("BlockdevOptions").(*ObjectType)
+	if !qmp.IsUnion() || qmp.Base == nil || !qmp.Base.IsImplicit() || qmp.Branches.Tag.Name != "driver" {
+		t.Errorf("BlockdevOptions: unexpected shape %+v", qmp)
+	}
+	if got := s.Features[0].Name + "," + s.Features[1].Name; got != "deprecated,unstable" {
+		t.Errorf("first features %s", got)
+	}
+	if len(s.Docs) == 0 || s.Lookup("query-status").Common().Doc == nil {
+		t.Errorf("docs not bound")
+	}
+}
+
+// TestLenientSchemas: the schemas of older releases (and the 5.0-era QGA
+// schema) parse in lenient mode with warnings only; the first three do
+// not parse in strict mode.
+func TestLenientSchemas(t *testing.T) {
+	for _, tc := range []struct {
+		file         string
+		strictFails  bool
+		wantWarnings bool
+	}{
+		{"../testdata/schemas/qemu-7.2.0/qapi/qapi-schema.json", true, true},
+		{"../testdata/schemas/qemu-7.2.0/qga/qapi-schema.json", true, true},
+		{"../testdata/schemas/qemu-10.0.13/qapi/qapi-schema.json", true, true},
+		{"../testdata/schemas/qemu-10.0.13/qga/qapi-schema.json", true, true},
+		{"../testdata/schemas/qga-5.0/qapi-schema.json", true, true},
+	} {
+		t.Run(strings.TrimPrefix(tc.file, "../testdata/schemas/"), func(t *testing.T) {
+			s, err := Parse(tc.file, Options{Mode: Lenient})
+			if err != nil {
+				t.Fatalf("lenient: %v", err)
+			}
+			t.Logf("%d warnings", len(s.Warnings))
+			if tc.wantWarnings && len(s.Warnings) == 0 {
+				t.Errorf("no warnings")
+			}
+			if _, err := Parse(tc.file, Options{}); (err != nil) != tc.strictFails {
+				t.Errorf("strict: error %v, want failure %v", err, tc.strictFails)
+			}
+			var buf bytes.Buffer
+			Dump(&buf, s)
+			if buf.Len() == 0 {
+				t.Errorf("empty dump")
+			}
+		})
+	}
+}
+
+// parseString parses the single-file schema src (named t.json) in mode.
+func parseString(src string, mode Mode) (*Schema, error) {
+	fsys := fstest.MapFS{"t.json": {Data: []byte(src)}}
+	return Parse("t.json", Options{Mode: mode, FS: fsys})
+}
+
+func dumpString(s *Schema) string {
+	var buf bytes.Buffer
+	Dump(&buf, s)
+	return buf.String()
+}
+
+// TestParseErrors covers what the corpus does not: the inputs on which
+// the reference crashes, and a few rules at their edges.
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct{ name, src, want string }{
+		{"empty enum value", `{ 'enum': 'Enu', 'data': [ '' ] }`,
+			"t.json: In enum 'Enu':\nt.json:1: 'data' member '' has an invalid name"},
+		{"empty discriminator", `{ 'enum': 'Enu', 'data': [ 'a' ] }
+{ 'struct': 'Base', 'data': { 'e': 'Enu' } }
+{ 'union': 'Uni', 'base': 'Base', 'discriminator': '', 'data': {} }`,
+			"t.json: In union 'Uni':\nt.json:3: discriminator '' is not a member of 'base'"},
+		{"array of array", `{ 'struct': 'Str', 'data': { 'a': [ 'intList' ] } }`,
+			"t.json: In struct 'Str':\nt.json:1: struct uses array type 'intList' as an array element; arrays of arrays are not supported"},
+		{"array of array returns", `{ 'command': 'c', 'returns': [ 'intList' ] }`,
+			"t.json: In command 'c':\nt.json:1: command uses array type 'intList' as an array element; arrays of arrays are not supported"},
+		{"x- alone is a name", `{ 'command': 'x-' }`, ""},
+		{"vendor prefix needs a stem", `{ 'command': '__org.qemu_' }`,
+			"t.json: In command '__org.qemu_':\nt.json:1: command has an invalid name"},
+		{"q_ reserved", `{ 'struct': 'Foo', 'data': { 'q-bar': 'int' } }`,
+			"t.json: In struct 'Foo':\nt.json:1: 'data' member 'q-bar' has an invalid name"},
+		{"has_ reserved", `{ 'struct': 'Foo', 'data': { '*has-bar': 'int' } }`,
+			"t.json: In struct 'Foo':\nt.json:1: 'data' member '*has-bar' uses reserved name"},
+		{"nested if", `{ 'struct': 'Foo', 'data': {}, 'if': { 'all': [ 'A', { 'not': { 'any': [] } } ] } }`,
+			"t.json: In struct 'Foo':\nt.json:1: 'if' condition [] of struct is useless"},
+		// The reference iterates a Python set here and names 'a' or 'b'
+		// at random; we name the earliest conflicting alternative.
+		{"alternate conflict names the first", `{ 'alternate': 'Alt', 'data': { 'a': 'int', 'b': 'bool', 'c': 'str' } }`,
+			"t.json: In alternate 'Alt':\nt.json:1: branch 'c' can't be distinguished from 'a'"},
+		{"feature limit", featureLimitSchema(63),
+			"t.json: In struct 'Str62':\nt.json:63: Maximum of 64 schema features is permitted"},
+		{"feature limit ok", featureLimitSchema(62), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseString(tc.src, Strict)
+			got := ""
+			if err != nil {
+				if _, ok := err.(*Error); !ok {
+					t.Errorf("error is %T, want *Error", err)
+				}
+				got = err.Error()
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func featureLimitSchema(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		// 'deprecated' and 'unstable' always count, so 62 more fit.
+		b.WriteString("{ 'struct': 'Str" + itoa(i) + "', 'data': {}, 'features': [ 'f" + itoa(i) + "' ] }\n")
+	}
+	return b.String()
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+func TestDumpIf(t *testing.T) {
+	s, err := parseString(`{ 'struct': 'Foo', 'data': { 'a': { 'type': 'int', 'if': { 'not': 'CONFIG_B' } } },
+  'if': { 'all': [ 'CONFIG_A', { 'any': [ 'CONFIG_B', 'CONFIG_C' ] } ] } }`, Strict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `module ./builtin
+object q_empty
+enum QType
+    member none
+    member qnull
+    member qnum
+    member qstring
+    member qdict
+    member qlist
+    member qbool
+module t.json
+object Foo
+    member a: int optional=False
+        if {'not': 'CONFIG_B'}
+    if {'all': ['CONFIG_A', {'any': ['CONFIG_B', 'CONFIG_C']}]}
+`
+	if diff := cmp.Diff(want, dumpString(s)); diff != "" {
+		t.Errorf("dump mismatch (-want +got):\n%s", diff)
+	}
+	c := s.Lookup("Foo").Common().If
+	if got, want := c.C(), "defined(CONFIG_A) && (defined(CONFIG_B) || defined(CONFIG_C))"; got != want {
+		t.Errorf("C() = %q, want %q", got, want)
+	}
+	if got, want := c.Text(), "CONFIG_A and (CONFIG_B or CONFIG_C)"; got != want {
+		t.Errorf("Text() = %q, want %q", got, want)
+	}
+}
+
+// TestLenientNames: member names breaking the naming style are warnings
+// in lenient mode and errors in strict mode; other naming rules stay
+// errors in both.
+func TestLenientNames(t *testing.T) {
+	for _, tc := range []struct {
+		name, src       string
+		strict, lenient string // errors; "" none
+		warnings        int
+	}{
+		{"member underscore", `{ 'struct': 'Foo', 'data': { 'supported_commands': 'int' } }`,
+			"t.json: In struct 'Foo':\nt.json:1: name of 'data' member 'supported_commands' must not use uppercase or '_'", "", 1},
+		{"enum value upper", `{ 'enum': 'Enu', 'data': [ 'Foo' ] }`,
+			"t.json: In enum 'Enu':\nt.json:1: name of 'data' member 'Foo' must not use uppercase or '_'", "", 1},
+		{"command underscore stays strict", `{ 'command': 'foo_bar' }`,
+			"t.json: In command 'foo_bar':\nt.json:1: name of command must not use uppercase or '_'",
+			"t.json: In command 'foo_bar':\nt.json:1: name of command must not use uppercase or '_'", 0},
+		{"invalid member name stays strict", `{ 'struct': 'Foo', 'data': { 'a$': 'int' } }`,
+			"t.json: In struct 'Foo':\nt.json:1: 'data' member 'a$' has an invalid name",
+			"t.json: In struct 'Foo':\nt.json:1: 'data' member 'a$' has an invalid name", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, mode := range []Mode{Strict, Lenient} {
+				want := tc.strict
+				if mode == Lenient {
+					want = tc.lenient
+				}
+				s, err := parseString(tc.src, mode)
+				got := ""
+				if err != nil {
+					got = err.Error()
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("mode %d: error mismatch (-want +got):\n%s", mode, diff)
+				}
+				if mode == Lenient && err == nil && len(s.Warnings) != tc.warnings {
+					t.Errorf("%d warnings, want %d", len(s.Warnings), tc.warnings)
+				}
+			}
+		})
+	}
+}
+
+func TestCName(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		protect bool
+		want    string
+	}{
+		{"__a.b_c", true, "__a_b_c"},
+		{"x-foo", true, "x_foo"},
+		{"int", true, "q_int"},
+		{"int", false, "int"},
+		{"1a", true, "q_1a"},
+		{"linux", true, "q_linux"},
+		{"", true, ""},
+	} {
+		if got := CName(tc.in, tc.protect); got != tc.want {
+			t.Errorf("CName(%q, %v) = %q, want %q", tc.in, tc.protect, got, tc.want)
+		}
+	}
+}
+
+func TestNameStem(t *testing.T) {
+	for _, tc := range []struct {
+		in, stem string
+		ok       bool
+	}{
+		{"foo", "foo", true},
+		{"x-foo", "foo", true},
+		{"X-foo", "foo", true},
+		{"x-", "x-", true},
+		{"x-1", "x-1", true},
+		{"__org.qemu_x-foo", "foo", true},
+		{"__org.qemu_foo-bar", "foo-bar", true},
+		{"__org", "", false},
+		{"__", "", false},
+		{"___a", "", false},
+		{"1a", "", false},
+		{"a.b", "", false},
+		{"", "", false},
+	} {
+		stem, ok := nameStem(tc.in)
+		if stem != tc.stem || ok != tc.ok {
+			t.Errorf("nameStem(%q) = %q, %v; want %q, %v", tc.in, stem, ok, tc.stem, tc.ok)
+		}
+	}
+}
