@@ -1,0 +1,274 @@
+package generator
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/qapi-go/qapi/parser"
+)
+
+const ctxPkg = "context"
+
+// resultIsPointer reports whether a command returning t returns *T
+// (objects and alternates) rather than T.
+func resultIsPointer(t parser.Type) bool {
+	switch t.(type) {
+	case *parser.ObjectType, *parser.AlternateType:
+		return true
+	}
+	return false
+}
+
+func (fg *fileGen) command(c *parser.Command) {
+	method := fg.n.methods[c]
+	// Implicit argument type first.
+	var argType jen.Code
+	switch a := c.Arg.(type) {
+	case nil:
+	case *parser.ObjectType:
+		if !c.Gen {
+			argType = jen.Any()
+		} else if a.IsImplicit() {
+			fg.object(a)
+			argType = jen.Id(fg.n.types[a])
+		} else {
+			argType = fg.goType(a)
+		}
+	default:
+		if !c.Gen {
+			argType = jen.Any()
+		} else {
+			argType = fg.goType(a)
+		}
+	}
+	if argType == nil && !c.Gen {
+		argType = jen.Any()
+	}
+
+	var notes []string
+	kind := "command"
+	notes = append(notes, method+" sends the \""+c.Name+"\" "+kind+".")
+	if !c.Gen {
+		notes = append(notes, "The arguments are free-form: pass any value that encodes to a JSON object, such as a map[string]any.")
+	}
+	if !c.SuccessResponse {
+		notes = append(notes, "The command sends no reply on success: the call returns once the request is written.")
+	}
+	if c.AllowOOB {
+		notes = append(notes, "The command may run out of band: pass [runtime.OutOfBand] to send it with exec-oob.")
+	}
+	intro := paragraphs(notes[0], strings.Join(notes[1:], " "))
+
+	params := []jen.Code{jen.Id("ctx").Qual(ctxPkg, "Context")}
+	argExpr := jen.Nil()
+	if argType != nil {
+		params = append(params, jen.Id("args").Add(argType))
+		argExpr = jen.Id("args")
+	}
+	params = append(params, jen.Id("opts").Op("...").Qual(fg.cfg.RuntimeImport, "CallOption"))
+	optsExpr := jen.Id("opts").Op("...")
+	if !c.SuccessResponse {
+		optsExpr = jen.Id("noReply").Call(jen.Id("opts")).Op("...")
+	}
+
+	var results []jen.Code
+	var body []jen.Code
+	call := func(res jen.Code) *jen.Statement {
+		return jen.Id("c").Dot("c").Dot("Call").Call(jen.Id("ctx"), jen.Lit(c.Name), argExpr, res, optsExpr)
+	}
+	switch {
+	case c.Ret == nil || !c.SuccessResponse:
+		results = []jen.Code{jen.Error()}
+		body = []jen.Code{jen.Return(call(jen.Nil()))}
+	case resultIsPointer(c.Ret):
+		results = []jen.Code{jen.Op("*").Add(fg.goType(c.Ret)), jen.Error()}
+		body = []jen.Code{
+			jen.Id("r").Op(":=").New(fg.goType(c.Ret)),
+			jen.If(jen.Err().Op(":=").Add(call(jen.Id("r"))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+			jen.Return(jen.Id("r"), jen.Nil()),
+		}
+	default:
+		results = []jen.Code{fg.goType(c.Ret), jen.Error()}
+		body = []jen.Code{
+			jen.Var().Id("r").Add(fg.goType(c.Ret)),
+			jen.Err().Op(":=").Add(call(jen.Op("&").Id("r"))),
+			jen.Return(jen.Id("r"), jen.Err()),
+		}
+	}
+	fg.f.Add(fg.docComment(method, c, intro))
+	fg.f.Func().Params(jen.Id("c").Op("*").Id("Client")).Id(method).Params(params...).Params(results...).Block(body...)
+	fg.f.Line()
+}
+
+func (fg *fileGen) event(e *parser.Event) {
+	id := fg.n.types[e]
+	intro := id + " is the \"" + e.Name + "\" event."
+	var fields []jen.Code
+	switch a := e.Arg.(type) {
+	case nil:
+	case *parser.ObjectType:
+		if a.IsImplicit() {
+			fields = fg.memberFields(a, e, id, fg.newFieldScope(id))
+		} else {
+			fields = []jen.Code{jen.Id(fg.n.types[a])}
+		}
+	default:
+		fields = []jen.Code{fg.goType(a)}
+	}
+	fg.f.Add(fg.docComment(id, e, intro))
+	fg.f.Type().Id(id).Struct(fields...)
+	fg.f.Line()
+}
+
+// featureNames lists feature names for the tables.
+func featureNames(fs []*parser.Feature) jen.Code {
+	if len(fs) == 0 {
+		return nil
+	}
+	var v []jen.Code
+	for _, f := range fs {
+		v = append(v, jen.Lit(f.Name))
+	}
+	return jen.Index().String().Values(v...)
+}
+
+func newFunc(t jen.Code) jen.Code {
+	return jen.Func().Params().Any().Block(jen.Return(jen.New(t)))
+}
+
+// common emits the client, the tables and the shared helpers.
+func (fg *fileGen) common() {
+	rt := fg.cfg.RuntimeImport
+	f := fg.f
+	f.Comment("Client calls the commands of this schema through a [runtime.Caller], such as a\nQMP or QGA session of package runtime. It is safe for concurrent use when\nthe Caller is.")
+	f.Type().Id("Client").Struct(jen.Id("c").Qual(rt, "Caller"))
+	f.Line()
+	f.Comment("NewClient returns a Client that sends its commands through c.")
+	f.Func().Id("NewClient").Params(jen.Id("c").Qual(rt, "Caller")).Op("*").Id("Client").Block(
+		jen.Return(jen.Op("&").Id("Client").Values(jen.Id("c").Op(":").Id("c"))))
+	f.Line()
+	f.Comment("Caller returns the Caller c sends its commands through.")
+	f.Func().Params(jen.Id("c").Op("*").Id("Client")).Id("Caller").Params().Qual(rt, "Caller").Block(jen.Return(jen.Id("c").Dot("c")))
+	f.Line()
+	f.Comment("Ptr returns a pointer to v, for optional members: Ptr(true), Ptr(\"name\").")
+	f.Func().Id("Ptr").Types(jen.Id("T").Any()).Params(jen.Id("v").Id("T")).Op("*").Id("T").Block(jen.Return(jen.Op("&").Id("v")))
+	f.Line()
+
+	f.Comment(`CommandSpec describes a command of the schema.`)
+	f.Type().Id("CommandSpec").Struct(
+		jen.Comment("Name is the command's wire name."), jen.Id("Name").String(),
+		jen.Comment("Method is the name of the Client method that sends it."), jen.Id("Method").String(),
+		jen.Comment("Since is the schema's Since: text, \"\" when not documented."), jen.Id("Since").String(),
+		jen.Comment("If is the build condition (\"CONFIG_X\", \"CONFIG_A && !CONFIG_B\"), \"\" when unconditional."), jen.Id("If").String(),
+		jen.Comment("Features lists the command's features, deprecated and unstable included."), jen.Id("Features").Index().String(),
+		jen.Comment("Deprecated and Unstable report the special features."), jen.List(jen.Id("Deprecated"), jen.Id("Unstable")).Bool(),
+		jen.Comment("NoReply is set for 'success-response': false commands."), jen.Id("NoReply").Bool(),
+		jen.Comment("AllowOOB, AllowPreconfig and Coroutine are the schema's flags."), jen.List(jen.Id("AllowOOB"), jen.Id("AllowPreconfig"), jen.Id("Coroutine")).Bool(),
+		jen.Comment("Boxed is set when the arguments are a named type rather than inline members."), jen.Id("Boxed").Bool(),
+		jen.Comment("FreeForm is set for 'gen': false commands, whose arguments are not typed."), jen.Id("FreeForm").Bool(),
+		jen.Comment("NewArgs returns a pointer to a new zero arguments value; nil when the\ncommand takes no arguments or free-form ones."), jen.Id("NewArgs").Func().Params().Any(),
+		jen.Comment("NewResult returns a pointer to a new zero result value; nil when the\ncommand returns nothing."), jen.Id("NewResult").Func().Params().Any(),
+	)
+	f.Line()
+	f.Comment(`EventSpec describes an event of the schema.`)
+	f.Type().Id("EventSpec").Struct(
+		jen.Comment("Name is the event's wire name."), jen.Id("Name").String(),
+		jen.Comment("Type is the name of the Go type of the event."), jen.Id("Type").String(),
+		jen.Comment("Since, If, Features, Deprecated and Unstable are as in [CommandSpec]."),
+		jen.Id("Since").String(), jen.Id("If").String(), jen.Id("Features").Index().String(), jen.List(jen.Id("Deprecated"), jen.Id("Unstable")).Bool(),
+		jen.Comment("New returns a pointer to a new zero event value."), jen.Id("New").Func().Params().Any(),
+	)
+	f.Line()
+
+	var cmds, evs []jen.Code
+	var cmdList, evList []parser.Definition
+	for _, d := range fg.s.Defs {
+		switch d.(type) {
+		case *parser.Command:
+			cmdList = append(cmdList, d)
+		case *parser.Event:
+			evList = append(evList, d)
+		}
+	}
+	sort.Slice(cmdList, func(i, j int) bool { return cmdList[i].Common().Name < cmdList[j].Common().Name })
+	sort.Slice(evList, func(i, j int) bool { return evList[i].Common().Name < evList[j].Common().Name })
+	flag := func(d jen.Dict, name string, v bool) {
+		if v {
+			d[jen.Id(name)] = jen.True()
+		}
+	}
+	common := func(d jen.Dict, c *parser.Defn, def parser.Definition) {
+		d[jen.Id("Name")] = jen.Lit(c.Name)
+		if s := since(def); s != "" {
+			d[jen.Id("Since")] = jen.Lit(s)
+		}
+		if c.If != nil {
+			d[jen.Id("If")] = jen.Lit(ifExpr(c.If, true))
+		}
+		if fs := featureNames(c.Features); fs != nil {
+			d[jen.Id("Features")] = fs
+		}
+		flag(d, "Deprecated", c.Deprecated())
+		flag(d, "Unstable", c.Unstable())
+	}
+	for _, d := range cmdList {
+		c := d.(*parser.Command)
+		dict := jen.Dict{}
+		common(dict, &c.Defn, c)
+		dict[jen.Id("Method")] = jen.Lit(fg.n.methods[c])
+		flag(dict, "NoReply", !c.SuccessResponse)
+		flag(dict, "AllowOOB", c.AllowOOB)
+		flag(dict, "AllowPreconfig", c.AllowPreconfig)
+		flag(dict, "Coroutine", c.Coroutine)
+		flag(dict, "Boxed", c.Boxed)
+		flag(dict, "FreeForm", !c.Gen)
+		if c.Arg != nil && c.Gen {
+			if o, ok := c.Arg.(*parser.ObjectType); !ok || !o.IsEmpty() || !o.IsImplicit() {
+				dict[jen.Id("NewArgs")] = newFunc(fg.goType(c.Arg))
+			}
+		}
+		if c.Ret != nil {
+			dict[jen.Id("NewResult")] = newFunc(fg.goType(c.Ret))
+		}
+		cmds = append(cmds, jen.Lit(c.Name).Op(":").Values(dict))
+	}
+	for _, d := range evList {
+		e := d.(*parser.Event)
+		dict := jen.Dict{}
+		common(dict, &e.Defn, e)
+		dict[jen.Id("Type")] = jen.Lit(fg.n.types[e])
+		dict[jen.Id("New")] = newFunc(jen.Id(fg.n.types[e]))
+		evs = append(evs, jen.Lit(e.Name).Op(":").Values(dict))
+	}
+	f.Comment("Commands describes every command of the schema, keyed by wire name.")
+	f.Var().Id("Commands").Op("=").Map(jen.String()).Op("*").Id("CommandSpec").Values(lines(cmds)...)
+	f.Line()
+	f.Comment("Events describes every event of the schema, keyed by wire name.")
+	f.Var().Id("Events").Op("=").Map(jen.String()).Op("*").Id("EventSpec").Values(lines(evs)...)
+	f.Line()
+	f.Comment("DecodeEvent decodes a raw event into a pointer to its generated type (such as\n*ShutdownEvent). An event this package does not know is returned unchanged,\nas the runtime.Event it is, with a nil error.")
+	f.Func().Id("DecodeEvent").Params(jen.Id("ev").Qual(rt, "Event")).Params(jen.Any(), jen.Error()).Block(
+		jen.List(jen.Id("info"), jen.Id("ok")).Op(":=").Id("Events").Index(jen.Id("ev").Dot("Name")),
+		jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Id("ev"), jen.Nil())),
+		jen.Id("v").Op(":=").Id("info").Dot("New").Call(),
+		jen.If(jen.Len(jen.Id("ev").Dot("Data")).Op(">").Lit(0).Op("&&").String().Call(jen.Id("ev").Dot("Data")).Op("!=").Lit("null")).Block(
+			jen.If(jen.Err().Op(":=").Qual(jsonPkg, "Unmarshal").Call(jen.Id("ev").Dot("Data"), jen.Id("v")), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("event %s: %w"), jen.Id("ev").Dot("Name"), jen.Err())))),
+		jen.Return(jen.Id("v"), jen.Nil()),
+	)
+	f.Line()
+	f.Add(rawCode(helpers, rt))
+}
+
+func lines(cs []jen.Code) []jen.Code {
+	var out []jen.Code
+	for _, c := range cs {
+		out = append(out, jen.Line().Add(c))
+	}
+	if len(out) > 0 {
+		out = append(out, jen.Line())
+	}
+	return out
+}

@@ -1,0 +1,487 @@
+package generator
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/qapi-go/qapi/parser"
+)
+
+// docIndex resolves the names doc comments refer to.
+type docIndex struct {
+	// refs maps a QAPI definition name to its Go doc link target.
+	refs map[string]string
+	// argOwner maps an implicit argument/data type to its command or
+	// event, whose doc comment documents the members.
+	argOwner map[*parser.ObjectType]parser.Definition
+	// members maps a definition to its members' QAPI names -> Go field
+	// names (for @member references).
+	members map[parser.Definition]map[string]string
+}
+
+func newDocIndex(s *parser.Schema, n *names) *docIndex {
+	x := &docIndex{refs: map[string]string{}, argOwner: map[*parser.ObjectType]parser.Definition{},
+		members: map[parser.Definition]map[string]string{}}
+	addMembers := func(d parser.Definition, t parser.Type) {
+		o, ok := t.(*parser.ObjectType)
+		if !ok {
+			return
+		}
+		m := map[string]string{}
+		for _, om := range o.Members {
+			m[om.Name] = memberField(om)
+		}
+		if o.Branches != nil {
+			for _, v := range o.Branches.Variants {
+				if _, dup := m[v.Name]; !dup {
+					m[v.Name] = branchField(v)
+				}
+			}
+		}
+		x.members[d] = m
+	}
+	for _, d := range s.Defs {
+		switch d := d.(type) {
+		case *parser.Command:
+			x.refs[d.Name] = "Client." + n.methods[d]
+			if o, ok := d.Arg.(*parser.ObjectType); ok && o.IsImplicit() {
+				x.argOwner[o] = d
+				if d.Gen {
+					addMembers(d, o)
+				}
+			}
+		case *parser.Event:
+			x.refs[d.Name] = n.types[d]
+			if o, ok := d.Arg.(*parser.ObjectType); ok {
+				if o.IsImplicit() {
+					x.argOwner[o] = d
+				}
+				addMembers(d, o)
+			}
+		case *parser.ObjectType:
+			if id, ok := n.types[d]; ok && !d.IsImplicit() {
+				x.refs[d.Name] = id
+				addMembers(d, d)
+			}
+		case *parser.EnumType, *parser.AlternateType:
+			if id, ok := n.types[d]; ok {
+				x.refs[d.Common().Name] = id
+			}
+		}
+	}
+	return x
+}
+
+// comment renders text as a // comment block.
+func comment(text string) jen.Code {
+	text = strings.TrimRight(text, "\n ")
+	if text == "" {
+		return jen.Null()
+	}
+	var b strings.Builder
+	for i, l := range strings.Split(text, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		l = strings.TrimRight(l, " \t")
+		if l == "" {
+			b.WriteString("//")
+		} else {
+			b.WriteString("// ")
+			b.WriteString(l)
+		}
+	}
+	return jen.Comment(b.String())
+}
+
+func (fg *fileGen) plainComment(text string) jen.Code { return comment(text) }
+
+// paragraphs joins the non-empty parts with blank lines.
+func paragraphs(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p = strings.Trim(p, "\n"); strings.TrimSpace(p) != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "\n\n")
+}
+
+// goName is the Go name documented by d's doc comment, for member refs.
+func (g *gen) goOwnerOf(d parser.Definition) string {
+	switch d := d.(type) {
+	case *parser.Command:
+		if o, ok := d.Arg.(*parser.ObjectType); ok {
+			if id, ok := g.n.types[o]; ok {
+				return id
+			}
+		}
+		return ""
+	}
+	return g.n.types[d]
+}
+
+// docComment is the doc comment of a generated declaration for d.
+func (fg *fileGen) docComment(id string, d parser.Definition, intro string, extra ...string) jen.Code {
+	return comment(fg.defDoc(id, d, intro, extra...))
+}
+
+// defDoc renders d's documentation: intro, the doc sections in order
+// (members excepted: they document fields or constants), features,
+// deprecation, stability and the build condition.
+func (g *gen) defDoc(id string, d parser.Definition, intro string, extra ...string) string {
+	c := d.Common()
+	r := g.renderer(d)
+	parts := []string{intro}
+	if c.Doc != nil {
+		for _, s := range c.Doc.AllSections {
+			switch s.Kind {
+			case "Member", "Feature":
+				continue
+			case "Returns":
+				parts = append(parts, "Returns: "+r.text(s, true))
+			case "Errors":
+				parts = append(parts, "Errors:\n\n"+indentList(r.text(s, true)))
+			case "Since":
+				parts = append(parts, "Since: "+strings.TrimSpace(r.text(s, true)))
+			case "Todo":
+				parts = append(parts, "TODO: "+r.text(s, true))
+			default:
+				parts = append(parts, r.text(s, false))
+			}
+		}
+	}
+	parts = append(parts, extra...)
+	parts = append(parts, g.featureDoc(d, c.Features, "", r)...)
+	parts = append(parts, strings.TrimSpace(g.ifSentence(c.If)))
+	return paragraphs(parts...)
+}
+
+// featureDoc renders features (of a definition, or of one of its
+// members when member != ""): a list of the documented ones, then the
+// "Deprecated:" and unstable paragraphs.
+func (g *gen) featureDoc(owner parser.Definition, fs []*parser.Feature, member string, r *docRenderer) []string {
+	if len(fs) == 0 {
+		return nil
+	}
+	doc := owner.Common().Doc
+	text := func(name string) string {
+		if doc == nil {
+			return ""
+		}
+		for _, s := range doc.Features {
+			if s.Name == name {
+				return strings.TrimSpace(r.text(s, true))
+			}
+		}
+		return ""
+	}
+	var list []string
+	var dep, unst string
+	for _, f := range fs {
+		t := text(f.Name)
+		switch f.Name {
+		case "deprecated":
+			dep = "Deprecated: " + orDefault(t, "deprecated in the schema.")
+		case "unstable":
+			unst = "Unstable: this is an unstable interface (feature \"unstable\"): " + orDefault(t, "it may change or go away without the usual deprecation period.")
+		default:
+			l := "  - " + f.Name
+			if t != "" && member == "" {
+				l += ": " + t
+			}
+			list = append(list, l+strings.TrimRight(g.ifSentence(f.If), " "))
+		}
+	}
+	var out []string
+	if len(list) > 0 {
+		out = append(out, "Features:\n\n"+strings.Join(list, "\n"))
+	}
+	if unst != "" {
+		out = append(out, unst)
+	}
+	if dep != "" {
+		out = append(out, dep)
+	}
+	return out
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// memberComment is the doc comment of a struct field, enum constant or
+// alternative: the member's doc text, its features and condition.
+func (fg *fileGen) memberComment(owner parser.Definition, goOwner, name, goName string, ifc *parser.IfCond, fs []*parser.Feature, extra ...string) jen.Code {
+	r := fg.renderer(owner)
+	var text string
+	if doc := owner.Common().Doc; doc != nil {
+		for _, s := range doc.Args {
+			if s.Name == name {
+				text = strings.TrimSpace(r.text(s, true))
+				break
+			}
+		}
+	}
+	if text != "" {
+		text = goName + ": " + text
+	}
+	parts := []string{text}
+	parts = append(parts, extra...)
+	parts = append(parts, fg.featureDoc(owner, fs, name, r)...)
+	parts = append(parts, strings.TrimSpace(fg.ifSentence(ifc)))
+	return comment(paragraphs(parts...))
+}
+
+// plainCommentLine is one sentence of documentation.
+func (fg *fileGen) plainCommentLine(s string) string { return s }
+
+// ifSentence states a condition: " Only available when QEMU is built
+// with CONFIG_X." ("" when c is nil).
+func (g *gen) ifSentence(c *parser.IfCond) string {
+	if c == nil {
+		return ""
+	}
+	if c.Name != "" {
+		return " Only available when QEMU is built with " + c.Name + "."
+	}
+	return " Only available when QEMU's build configuration satisfies " + ifExpr(c, true) + "."
+}
+
+// ifExpr renders a condition as a C-like expression ("CONFIG_A &&
+// !CONFIG_B"), as QEMU's generated C code tests it.
+func ifExpr(c *parser.IfCond, top bool) string {
+	if c == nil {
+		return ""
+	}
+	var s string
+	switch {
+	case c.Name != "":
+		return c.Name
+	case c.Not != nil:
+		return "!" + ifExpr(c.Not, false)
+	case len(c.All) > 0:
+		s = joinIf(c.All, " && ")
+	default:
+		s = joinIf(c.Any, " || ")
+	}
+	if !top {
+		s = "(" + s + ")"
+	}
+	return s
+}
+
+func joinIf(cs []*parser.IfCond, sep string) string {
+	var parts []string
+	for _, c := range cs {
+		parts = append(parts, ifExpr(c, false))
+	}
+	return strings.Join(parts, sep)
+}
+
+// since returns the text of d's Since section.
+func since(d parser.Definition) string {
+	if doc := d.Common().Doc; doc != nil {
+		for _, s := range doc.Sections {
+			if s.Kind == "Since" {
+				return strings.TrimSpace(s.Text)
+			}
+		}
+	}
+	return ""
+}
+
+// docRenderer turns schema doc text (rST) into Go doc comment text.
+type docRenderer struct {
+	g       *gen
+	goOwner string            // Go type whose fields @member refers to
+	members map[string]string // member QAPI name -> Go field name
+}
+
+func (g *gen) renderer(d parser.Definition) *docRenderer {
+	return &docRenderer{g: g, goOwner: g.goOwnerOf(d), members: g.docs.members[d]}
+}
+
+var (
+	atRef       = regexp.MustCompile(`@([A-Za-z0-9_][-A-Za-z0-9_.]*[A-Za-z0-9_]|[A-Za-z0-9_])`)
+	tickRef     = regexp.MustCompile("``([^`]+)``|`([^`\\s][^`]*)`")
+	roleRef     = regexp.MustCompile(":[a-z:]+:`([^`<]*?)\\s*(?:<[^>]*>)?`")
+	listItem    = regexp.MustCompile(`^([-*+]|\d+\.|#\.) `)
+	directive   = regexp.MustCompile(`^(\s*)\.\. ([a-zA-Z-]+)::\s*(.*)$`)
+	directiveOp = regexp.MustCompile(`^\s*:([a-z-]+):\s*(.*)$`)
+)
+
+// text renders one doc section. hanging: the section's first line
+// follows a tag ("@name:", "Returns:"), so continuation lines carry a
+// hanging indent to remove.
+func (r *docRenderer) text(s *parser.DocSection, hanging bool) string {
+	lines := strings.Split(strings.TrimRight(s.Text, "\n"), "\n")
+	if hanging && len(lines) > 1 {
+		min := -1
+		for _, l := range lines[1:] {
+			if strings.TrimSpace(l) == "" {
+				continue
+			}
+			ind := len(l) - len(strings.TrimLeft(l, " "))
+			if min < 0 || ind < min {
+				min = ind
+			}
+		}
+		for i := 1; i < len(lines) && min > 0; i++ {
+			if len(lines[i]) >= min {
+				lines[i] = lines[i][min:]
+			} else {
+				lines[i] = strings.TrimLeft(lines[i], " ")
+			}
+		}
+	}
+	return r.rst(lines)
+}
+
+// rst converts the block structure of rST text to Go doc comment
+// syntax and rewrites inline markup.
+func (r *docRenderer) rst(lines []string) string {
+	var out []string
+	inCode := -1 // indentation of the directive/paragraph that opened a literal block; -1 outside one
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		ind := len(l) - len(strings.TrimLeft(l, " "))
+		blank := strings.TrimSpace(l) == ""
+		if inCode >= 0 {
+			if blank || ind > inCode {
+				out = append(out, "    "+strings.TrimRight(l, " "))
+				continue
+			}
+			inCode = -1
+		}
+		if m := directive.FindStringSubmatch(l); m != nil {
+			kind, arg := m[2], m[3]
+			title := ""
+			// directive options
+			for i+1 < len(lines) {
+				om := directiveOp.FindStringSubmatch(lines[i+1])
+				if om == nil {
+					break
+				}
+				if om[1] == "title" {
+					title = om[2]
+				}
+				i++
+			}
+			switch kind {
+			case "qmp-example":
+				head := "Example:"
+				if title != "" {
+					head = "Example (" + r.inline(title) + "):"
+				}
+				out = append(out, m[1]+head, "")
+				inCode = ind
+			case "code-block", "code", "sourcecode", "parsed-literal":
+				inCode = ind
+			case "note", "warning", "caution", "important", "tip", "hint", "attention", "danger", "error", "seealso":
+				head := strings.ToUpper(kind[:1]) + kind[1:] + ":"
+				if arg != "" {
+					head += " " + r.inline(arg)
+				}
+				out = append(out, m[1]+head)
+			case "admonition":
+				out = append(out, m[1]+r.inline(arg)+":")
+			default:
+				if arg != "" {
+					out = append(out, m[1]+r.inline(arg))
+				}
+			}
+			continue
+		}
+		t := strings.TrimRight(l, " ")
+		if strings.HasSuffix(t, "::") && !blank {
+			// "text::" opens a literal block; "::" alone disappears.
+			t = strings.TrimSuffix(t, "::")
+			if strings.TrimSpace(t) == "" {
+				inCode = ind
+				continue
+			}
+			if !strings.HasSuffix(t, " ") {
+				t += ":"
+			}
+			out = append(out, r.inline(strings.TrimRight(t, " ")))
+			inCode = ind
+			continue
+		}
+		if ind == 0 && listItem.MatchString(t) {
+			t = "  " + t
+		}
+		out = append(out, r.inline(t))
+	}
+	return strings.Join(out, "\n")
+}
+
+// inline rewrites inline markup: “literal“ loses its quotes, `name`
+// and @name become Go doc links when they name a definition or a member
+// of the documented type, and :role:`text <target>` keeps its text.
+func (r *docRenderer) inline(s string) string {
+	if !strings.ContainsAny(s, "`@:") {
+		return s
+	}
+	s = roleRef.ReplaceAllString(s, "$1")
+	s = tickRef.ReplaceAllStringFunc(s, func(m string) string {
+		if strings.HasPrefix(m, "``") {
+			return m[2 : len(m)-2]
+		}
+		return r.ref(m[1 : len(m)-1])
+	})
+	s = atRef.ReplaceAllStringFunc(s, func(m string) string { return r.ref(m[1:]) })
+	return s
+}
+
+func (r *docRenderer) ref(name string) string {
+	if f, ok := r.members[name]; ok && r.goOwner != "" {
+		return "[" + r.goOwner + "." + f + "]"
+	}
+	if t, ok := r.g.docs.refs[name]; ok {
+		return "[" + t + "]"
+	}
+	return name
+}
+
+// indentList indents a top-level list so that Go doc reads it as one.
+func indentList(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l != "" && !strings.HasPrefix(l, " ") {
+			lines[i] = "  " + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// typeIntro is the sentence that starts the doc of a type without its
+// own documentation ("" for documented ones).
+func (g *gen) typeIntro(d parser.Definition, id string) string {
+	c := d.Common()
+	if o, ok := d.(*parser.ObjectType); ok && o.IsImplicit() {
+		if owner := g.docs.argOwner[o]; owner != nil {
+			if cmd, ok := owner.(*parser.Command); ok {
+				return id + " holds the arguments of [Client." + g.n.methods[cmd] + "] (command \"" + cmd.Name + "\")."
+			}
+		}
+		return id + " is the implicit QAPI type " + c.Name + "."
+	}
+	if c.Doc == nil || c.Doc.Body == nil || strings.TrimSpace(c.Doc.Body.Text) == "" {
+		return id + " is the QAPI " + d.Meta() + " " + c.Name + "."
+	}
+	return ""
+}
+
+// quoteEnum is how docs name an enum value: its Go constant as a link.
+func (g *gen) quoteEnum(e *parser.EnumType, value string) string {
+	if m := enumMember(e, value); m != nil {
+		return "[" + g.n.enumVal[m] + "]"
+	}
+	return `"` + value + `"`
+}

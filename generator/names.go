@@ -1,0 +1,298 @@
+package generator
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/qapi-go/qapi/parser"
+)
+
+// This file is the single place where QAPI names become Go identifiers.
+// The rules are described in the package documentation (doc.go).
+
+// initialisms are the words written in upper case when they form a whole
+// word of a member, command, event or enum value name. The list is Go's
+// usual one (golint) plus the abbreviations QEMU's schema uses most.
+var initialisms = map[string]bool{
+	"acl": true, "acpi": true, "api": true, "ascii": true, "cpu": true,
+	"cxl": true, "dns": true, "eof": true, "fd": true, "guid": true,
+	"hmp": true, "html": true, "http": true, "https": true, "id": true,
+	"io": true, "iops": true, "ip": true, "json": true, "kvm": true,
+	"mac": true, "nbd": true, "numa": true, "oob": true, "pci": true,
+	"qmp": true, "qom": true, "ram": true, "rpc": true, "scsi": true,
+	"sev": true, "smp": true, "ssh": true, "tcp": true, "tls": true,
+	"tpm": true, "ttl": true, "udp": true, "ui": true, "uid": true,
+	"uri": true, "url": true, "usb": true, "utf8": true, "uuid": true,
+	"vcpu": true, "vfio": true, "vm": true, "vnc": true, "xml": true,
+}
+
+// splitWords splits a QAPI name on '-', '_' and '.', dropping empty
+// words (so "__org.qemu_x-foo" gives org, qemu, x, foo).
+func splitWords(name string) []string {
+	return strings.FieldsFunc(name, func(r rune) bool { return r == '-' || r == '_' || r == '.' })
+}
+
+// camel turns a QAPI member, command, event or enum value name into an
+// exported Go identifier: words split on - _ . are joined, each word
+// capitalised, initialisms upper-cased, an all-upper-case word (event
+// names) lower-cased first. Two words that would join digit to digit
+// keep a '_' between them ("2_5" stays "2_5", not "25"). Characters
+// that cannot appear in a Go identifier are dropped. A result that would
+// not start with a letter gets the prefix "N" (for "number").
+func camel(name string) string {
+	var b strings.Builder
+	for _, w := range splitWords(name) {
+		if isUpperWord(w) {
+			w = strings.ToLower(w)
+		}
+		if initialisms[strings.ToLower(w)] {
+			w = strings.ToUpper(w)
+		} else {
+			r, n := utf8.DecodeRuneInString(w)
+			w = string(unicode.ToUpper(r)) + w[n:]
+		}
+		if b.Len() > 0 && isDigit(lastByte(b.String())) && isDigit(w[0]) {
+			b.WriteByte('_')
+		}
+		for _, r := range w {
+			if r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) {
+				b.WriteRune(r)
+			}
+		}
+	}
+	s := b.String()
+	if s == "" {
+		return "N"
+	}
+	if r, _ := utf8.DecodeRuneInString(s); !unicode.IsLetter(r) {
+		s = "N" + s
+	}
+	return s
+}
+
+func isUpperWord(w string) bool {
+	if len(w) < 2 {
+		return false
+	}
+	hasUpper := false
+	for _, r := range w {
+		if unicode.IsLower(r) {
+			return false
+		}
+		if unicode.IsUpper(r) {
+			hasUpper = true
+		}
+	}
+	return hasUpper
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func lastByte(s string) byte { return s[len(s)-1] }
+
+// isGoIdent reports whether s is an exported Go identifier as it stands.
+func isExportedIdent(s string) bool {
+	for i, r := range s {
+		if i == 0 && !unicode.IsUpper(r) {
+			return false
+		}
+		if r != '_' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// typeIdent is the Go name of a named (non-implicit) QAPI type: the
+// QAPI name unchanged when it is an exported Go identifier, otherwise
+// (vendor names such as "__org.qemu_x-Struct") the camel form.
+func typeIdent(name string) string {
+	if isExportedIdent(name) {
+		return name
+	}
+	return camel(name)
+}
+
+// Name of the field that holds the members of a union branch the
+// binding does not know.
+const unknownBranchField = "UnknownBranch"
+
+// Package-level names the generator itself defines, and names left free
+// for hand-written files beside the generated ones.
+var reservedNames = []string{
+	"Client", "NewClient", "CommandSpec", "EventSpec", "Commands", "Events",
+	"DecodeEvent", "Ptr", "Dial", "Conn",
+}
+
+// names holds every Go identifier of one generated package and checks
+// them for clashes.
+type names struct {
+	// pkg maps a package-level identifier to what claimed it.
+	pkg     map[string]origin
+	types   map[parser.Definition]string // Go type name of a type, args or event definition
+	methods map[*parser.Command]string   // Client method name of a command
+	enumVal map[*parser.EnumMember]string
+	errs    []string
+}
+
+type origin struct {
+	what string
+	info *parser.SourceInfo
+}
+
+func (o origin) String() string {
+	if o.info == nil {
+		return o.what
+	}
+	return o.info.Loc() + ": " + o.what
+}
+
+func (n *names) claim(scope map[string]origin, id string, o origin, in string) {
+	if prev, ok := scope[id]; ok {
+		n.errs = append(n.errs, fmt.Sprintf("%s: Go name %s%s clashes with %s", o, in, id, prev))
+		return
+	}
+	scope[id] = o
+}
+
+// nameAll assigns the Go names of every definition of s and reports
+// every clash.
+func nameAll(s *parser.Schema) (*names, error) {
+	n := &names{
+		pkg:     map[string]origin{},
+		types:   map[parser.Definition]string{},
+		methods: map[*parser.Command]string{},
+		enumVal: map[*parser.EnumMember]string{},
+	}
+	for _, r := range reservedNames {
+		n.pkg[r] = origin{what: "name " + r + " reserved by the generator"}
+	}
+	client := map[string]origin{}
+	// Commands first: implicit argument types are named after them.
+	for _, d := range s.Defs {
+		if c, ok := d.(*parser.Command); ok {
+			m := camel(c.Name)
+			n.methods[c] = m
+			n.claim(client, m, origin{"method for command '" + c.Name + "'", c.Info}, "Client.")
+			if a, ok := c.Arg.(*parser.ObjectType); ok && a.IsImplicit() && c.Gen {
+				n.types[a] = m + "Args"
+				n.claim(n.pkg, m+"Args", origin{"arguments of command '" + c.Name + "'", c.Info}, "")
+			}
+		}
+	}
+	for _, d := range s.Defs {
+		switch d := d.(type) {
+		case *parser.Event:
+			id := camel(d.Name) + "Event"
+			n.types[d] = id
+			if a, ok := d.Arg.(*parser.ObjectType); ok && a.IsImplicit() {
+				n.types[a] = id
+			}
+			n.claim(n.pkg, id, origin{"event '" + d.Name + "'", d.Info}, "")
+		case *parser.EnumType:
+			if d.Module.IsBuiltin() && d.Name != "QType" {
+				continue
+			}
+			id := typeIdent(d.Name)
+			n.types[d] = id
+			n.claim(n.pkg, id, origin{"enum '" + d.Name + "'", d.Info}, "")
+			for _, m := range d.Members {
+				c := id + camel(m.Name)
+				n.enumVal[m] = c
+				n.claim(n.pkg, c, origin{"value '" + m.Name + "' of enum '" + d.Name + "'", m.Info}, "")
+			}
+		case *parser.ObjectType:
+			if d.IsImplicit() {
+				continue // named by their owner (or inlined)
+			}
+			id := typeIdent(d.Name)
+			n.types[d] = id
+			n.claim(n.pkg, id, origin{d.Meta() + " '" + d.Name + "'", d.Info}, "")
+		case *parser.AlternateType:
+			id := typeIdent(d.Name)
+			n.types[d] = id
+			n.claim(n.pkg, id, origin{"alternate '" + d.Name + "'", d.Info}, "")
+		}
+	}
+	if len(n.errs) > 0 {
+		sort.Strings(n.errs)
+		return nil, fmt.Errorf("%s", strings.Join(n.errs, "\n"))
+	}
+	return n, nil
+}
+
+// fieldScope checks the field and method names of one Go struct type.
+type fieldScope struct {
+	fg    *fileGen
+	owner string
+	ids   map[string]origin
+}
+
+func (fg *fileGen) newFieldScope(owner string, methods ...string) *fieldScope {
+	f := &fieldScope{fg: fg, owner: owner, ids: map[string]origin{}}
+	for _, m := range methods {
+		f.ids[m] = origin{what: "method " + owner + "." + m}
+	}
+	return f
+}
+
+// add claims field or method id of the scope's type and returns it.
+func (f *fieldScope) add(id string, o origin) string {
+	if prev, ok := f.ids[id]; ok {
+		f.fg.errs = append(f.fg.errs, fmt.Sprintf("%s: Go name %s.%s clashes with %s", o, f.owner, id, prev))
+		return id
+	}
+	f.ids[id] = o
+	return id
+}
+
+// memberField is the Go field name of an object member.
+func memberField(m *parser.ObjectMember) string { return camel(m.Name) }
+
+// branchField is the Go field name of a union branch or alternative.
+func branchField(v *parser.Variant) string { return camel(v.Name) }
+
+// fileName is the Go file name for a schema module: the module path with
+// "/" and "-" turned into "_", lower case, ".json" dropped; a result
+// whose last words Go's build would read as a GOOS/GOARCH or _test
+// suffix gets "_qapi" appended ("misc-arm.json" -> misc_arm_qapi.go).
+func fileName(module string) string {
+	m := strings.TrimSuffix(module, ".json")
+	m = strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return '_'
+	}, m)
+	m = strings.Trim(m, "_")
+	if m == "" {
+		m = "schema"
+	}
+	parts := strings.Split(m, "_")
+	last := parts[len(parts)-1]
+	if last == "test" || knownOS[last] || knownArch[last] {
+		m += "_qapi"
+	}
+	return m + ".go"
+}
+
+var knownOS = map[string]bool{
+	"aix": true, "android": true, "darwin": true, "dragonfly": true, "freebsd": true,
+	"hurd": true, "illumos": true, "ios": true, "js": true, "linux": true, "nacl": true,
+	"netbsd": true, "openbsd": true, "plan9": true, "solaris": true, "wasip1": true,
+	"windows": true, "zos": true,
+}
+
+var knownArch = map[string]bool{
+	"386": true, "amd64": true, "amd64p32": true, "arm": true, "armbe": true, "arm64": true,
+	"arm64be": true, "loong64": true, "mips": true, "mipsle": true, "mips64": true,
+	"mips64le": true, "mips64p32": true, "mips64p32le": true, "ppc": true, "ppc64": true,
+	"ppc64le": true, "riscv": true, "riscv64": true, "s390": true, "s390x": true,
+	"sparc": true, "sparc64": true, "wasm": true,
+}
