@@ -149,4 +149,3 @@ func TestProberContext(t *testing.T) {
 	}
 	close(f2.gate)
 }
-
