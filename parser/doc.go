@@ -67,6 +67,15 @@ type Doc struct {
 	Since   *DocSection
 
 	d *diag // mode and warnings of the read that made the Doc
+
+	// Indexes of Args and Features by name (built lazily).
+	argIndex, featureIndex sectionIndex
+}
+
+// sectionIndex indexes the first n sections of a list by name.
+type sectionIndex struct {
+	byName map[string]*DocSection
+	n      int
 }
 
 // DocSection is one section of a doc comment.
@@ -85,9 +94,14 @@ type DocSection struct {
 	// "Examples"): the tag as written. Such a section has Kind "Plain"
 	// and Text is what followed the tag.
 	Tag string
+
+	buf strings.Builder // Text while the block is being read
 }
 
-func (s *DocSection) appendLine(line string) { s.Text += line + "\n" }
+func (s *DocSection) appendLine(line string) {
+	s.buf.WriteString(line)
+	s.buf.WriteByte('\n')
+}
 
 // newDoc starts a doc comment at info; symbol "" makes a free-form one.
 func newDoc(info *SourceInfo, symbol string, d *diag) *Doc {
@@ -104,25 +118,35 @@ func (doc *Doc) problem(err *Error) error {
 }
 
 // Arg returns the section describing member name, or nil.
-func (doc *Doc) Arg(name string) *DocSection { return findSection(doc.Args, name) }
+func (doc *Doc) Arg(name string) *DocSection { return findSection(&doc.argIndex, doc.Args, name) }
 
 // Feature returns the section describing feature name, or nil.
-func (doc *Doc) Feature(name string) *DocSection { return findSection(doc.Features, name) }
+func (doc *Doc) Feature(name string) *DocSection {
+	return findSection(&doc.featureIndex, doc.Features, name)
+}
 
-func findSection(list []*DocSection, name string) *DocSection {
-	for _, s := range list {
-		if s.Name == name {
-			return s
+// findSection looks name up in list through index, which it brings up to
+// date first (lists only grow at their end; the first section of a name
+// wins).
+func findSection(index *sectionIndex, list []*DocSection, name string) *DocSection {
+	if index.byName == nil || index.n > len(list) {
+		*index = sectionIndex{byName: map[string]*DocSection{}}
+	}
+	for ; index.n < len(list); index.n++ {
+		s := list[index.n]
+		if _, dup := index.byName[s.Name]; !dup {
+			index.byName[s.Name] = s
 		}
 	}
-	return nil
+	return index.byName[name]
 }
 
 // end finishes a doc comment: section texts lose their leading and
 // trailing newlines, and a tagged section must have text.
 func (doc *Doc) end() error {
 	for _, s := range doc.AllSections {
-		s.Text = strings.Trim(s.Text, "\n")
+		s.Text = strings.Trim(s.buf.String(), "\n")
+		s.buf.Reset()
 		if s.Kind != SectionPlain && s.Text == "" {
 			if err := doc.problem(semErrorf(s.Info, "text required after '%s:'", s.Kind)); err != nil {
 				return err
@@ -136,10 +160,10 @@ func (doc *Doc) end() error {
 // current plain section by a paragraph break or starting a new one.
 func (doc *Doc) ensureUntaggedSection(info *SourceInfo) {
 	if last := doc.AllSections[len(doc.AllSections)-1]; last.Kind == SectionPlain && last.Tag == "" {
-		if last.Text == "" {
+		if last.buf.Len() == 0 {
 			last.Info = info
 		}
-		last.Text += "\n"
+		last.buf.WriteByte('\n')
 		return
 	}
 	s := &DocSection{Info: info, Kind: SectionPlain}
@@ -179,9 +203,9 @@ func (doc *Doc) newTaggedSection(info *SourceInfo, kind, tag string) error {
 // gets its section (so that its text lands somewhere) but is not
 // registered.
 func (doc *Doc) newDescription(info *SourceInfo, name, kind string) error {
-	list := &doc.Args
+	list, index := &doc.Args, &doc.argIndex
 	if kind == SectionFeature {
-		list = &doc.Features
+		list, index = &doc.Features, &doc.featureIndex
 	}
 	s := &DocSection{Info: info, Kind: kind, Name: name}
 	register := true
@@ -190,7 +214,7 @@ func (doc *Doc) newDescription(info *SourceInfo, name, kind string) error {
 			return err
 		}
 		register = false
-	} else if findSection(*list, name) != nil {
+	} else if findSection(index, *list, name) != nil {
 		if err := doc.problem(semErrorf(info, "'%s' parameter name duplicated", name)); err != nil {
 			return err
 		}
