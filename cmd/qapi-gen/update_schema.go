@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 
 	"github.com/qapi-go/qapi/internal/qemutree"
+	"github.com/qapi-go/qapi/parser"
 )
 
 func init() {
@@ -82,5 +84,12 @@ func runUpdateSchema(args []string, stdout, stderr io.Writer) int {
 // generation uses) before anything in the schema directory is replaced,
 // so that a release the front end cannot read is refused up front.
 func checkRelease(rel *qemutree.Release) error {
-	return nil // TODO(update-schema): parser.Parse once the front end lands
+	fsys := rel.FS()
+	var errs []error
+	for _, root := range []string{"qapi/qapi-schema.json", "qga/qapi-schema.json"} {
+		if _, err := parser.Parse(root, parser.Options{Mode: parser.Lenient, FS: fsys}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// copyTree copies the regular files under src into dst.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readDir returns the regular files under dir, by slash path.
+func readDir(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || !info.Mode().IsRegular() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		b, err := os.ReadFile(p)
+		out[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// fakeQEMU10 builds a minimal QEMU 10.0.13 source tree from the vendored
+// 10.0 schema copies (testdata/schemas/qemu-10.0.13), with a VERSION file
+// and some of the non-schema neighbours a real tree has.
+func fakeQEMU10(t *testing.T) string {
+	t.Helper()
+	src := filepath.Join("..", "..", "testdata", "schemas", "qemu-10.0.13")
+	if _, err := os.Stat(filepath.Join(src, "qapi", "qapi-schema.json")); err != nil {
+		t.Fatalf("vendored QEMU 10.0.13 schema missing: %v", err)
+	}
+	tree := filepath.Join(t.TempDir(), "qemu-10.0.13")
+	copyTree(t, src, tree)
+	for name, data := range map[string]string{
+		"VERSION":             "10.0.13\n",
+		"qapi/meson.build":    "# not a schema\n",
+		"qga/commands.c":      "/* not a schema */\n",
+		"tests/qapi-schema/x": "{}\n",
+	} {
+		p := filepath.Join(tree, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tree
+}
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestUpdateSchemaUsage(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"no path", []string{"update-schema"}, 2, "want exactly one PATH"},
+		{"two paths", []string{"update-schema", "a", "b"}, 2, "want exactly one PATH"},
+		{"bad flag", []string{"update-schema", "-nope", "x"}, 2, "flag provided but not defined"},
+		{"missing path", []string{"update-schema", "-schema-dir", t.TempDir(), filepath.Join(t.TempDir(), "nope")}, 1, "no such file"},
+		{"not a tree", []string{"update-schema", "-schema-dir", t.TempDir(), t.TempDir()}, 1, "not a QEMU source tree"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(tt.args...)
+			if code != tt.wantCode || !strings.Contains(stderr, tt.wantErr) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, tt.wantCode, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestUpdateSchemaRefusesBrokenSchema checks that a release the front end
+// rejects leaves the schema directory alone.
+func TestUpdateSchemaRefusesBrokenSchema(t *testing.T) {
+	tree := fakeQEMU10(t)
+	os.WriteFile(filepath.Join(tree, "qapi", "common.json"), []byte("{ 'enum': 'Broken', 'data': [ 'x' ] }\n{ 'nonsense': 1 }\n"), 0o644)
+	dir := filepath.Join(t.TempDir(), "schema")
+	copyTree(t, filepath.Join("..", "..", "schema"), dir)
+	before := readDir(t, dir)
+	code, _, stderr := runCLI("update-schema", "-schema-dir", dir, tree)
+	if code != 1 || !strings.Contains(stderr, "does not parse; nothing changed") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if diff := cmp.Diff(before, readDir(t, dir)); diff != "" {
+		t.Errorf("schema dir changed (-before +after):\n%s", diff)
+	}
+}
+
+// TestUpdateSchema10 runs "qapi-gen update-schema" on a QEMU 10.0.13 tree
+// and on tarballs of it, over a copy of the vendored 10.2.2 schema/, then
+// generates bindings from the result into a temporary module and builds
+// it (the whole "make update-schema && make generate" procedure).
+func TestUpdateSchema10(t *testing.T) {
+	tree := fakeQEMU10(t)
+	want := readDir(t, filepath.Join("..", "..", "testdata", "schemas", "qemu-10.0.13"))
+	orig := readDir(t, filepath.Join("..", "..", "schema"))
+
+	check := func(t *testing.T, dir string) {
+		t.Helper()
+		got := readDir(t, dir)
+		for _, keep := range []string{"README.md", "schema.go", "COPYING"} {
+			if got[keep] != orig[keep] {
+				t.Errorf("%s changed", keep)
+			}
+			delete(got, keep)
+		}
+		if v := got["VERSION"]; v != "10.0.13\n" {
+			t.Errorf("VERSION = %q, want 10.0.13", v)
+		}
+		delete(got, "VERSION")
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("schema files differ from QEMU 10.0.13's (-want +got):\n%s", diff)
+		}
+	}
+
+	sources := []struct {
+		name string
+		make func(t *testing.T) string
+	}{
+		{"tree", func(t *testing.T) string { return tree }},
+		{"tar.xz", func(t *testing.T) string { return systemTarball(t, tree, "J", "xz", "qemu-10.0.13.tar.xz") }},
+		{"tar.bz2", func(t *testing.T) string { return systemTarball(t, tree, "j", "bzip2", "qemu-10.0.13.tar.bz2") }},
+	}
+	var updated string
+	keep := t.TempDir() // outlives the subtests
+	for _, src := range sources {
+		t.Run(src.name, func(t *testing.T) {
+			path := src.make(t)
+			dir := filepath.Join(keep, src.name, "schema")
+			copyTree(t, filepath.Join("..", "..", "schema"), dir)
+			code, stdout, stderr := runCLI("update-schema", "-schema-dir", dir, path)
+			if code != 0 {
+				t.Fatalf("update-schema: exit %d\n%s", code, stderr)
+			}
+			if !strings.Contains(stdout, "QEMU 10.2.2 -> 10.0.13") {
+				t.Errorf("summary does not name the versions:\n%s", stdout)
+			}
+			check(t, dir)
+			if src.name == "tree" {
+				updated = dir
+			}
+		})
+	}
+	if updated == "" {
+		t.Fatal("update from the tree failed")
+	}
+
+	t.Run("generate and build", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("builds the generated QEMU 10.0 bindings; skipped in -short mode")
+		}
+		if _, ok := subcommands["generate"]; !ok {
+			t.Skip("qapi-gen generate does not exist yet")
+		}
+		buildGenerated(t, updated)
+	})
+}
+
+func systemTarball(t *testing.T, tree, flag, tool, name string) string {
+	t.Helper()
+	for _, p := range []string{"tar", tool} {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Skipf("%s not installed: %v", p, err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), name)
+	cmd := exec.Command("tar", "-c"+flag+"f", out, "-C", filepath.Dir(tree), filepath.Base(tree))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, b)
+	}
+	return out
+}
+
+// buildGenerated generates QMP and QGA bindings from the schema directory
+// into a temporary module that uses this checkout through a replace
+// directive, copies the schema directory (with its embedding package) in
+// too, and runs go build and go vet on it.
+func buildGenerated(t *testing.T, schemaDir string) {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("go command not found: %v", err)
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := t.TempDir()
+	copyTree(t, schemaDir, filepath.Join(mod, "schema"))
+	for _, g := range []struct{ pkg, root string }{
+		{"qmp", "qapi/qapi-schema.json"},
+		{"qga", "qga/qapi-schema.json"},
+	} {
+		code, _, stderr := runCLI("generate", "-package", g.pkg, "-out", filepath.Join(mod, g.pkg), filepath.Join(schemaDir, filepath.FromSlash(g.root)))
+		if code != 0 {
+			t.Fatalf("generate %s: exit %d\n%s", g.pkg, code, stderr)
+		}
+	}
+	gomod := "module example.com/updated\n\ngo 1.24\n\nrequire github.com/qapi-go/qapi v0.0.0\n\nreplace github.com/qapi-go/qapi => " + root + "\n"
+	if err := os.WriteFile(filepath.Join(mod, "go.mod"), []byte(gomod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
+		os.WriteFile(filepath.Join(mod, "go.sum"), b, 0o644)
+	}
+	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}} {
+		cmd := exec.Command(goBin, args...)
+		cmd.Dir = mod
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOPROXY=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s in the generated module: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
