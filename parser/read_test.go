@@ -9,6 +9,7 @@ import (
 	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/qapi-go/qapi/schema"
 )
 
 // includeTree is a small include tree used by the include tests.
@@ -138,6 +139,23 @@ func TestPyPaths(t *testing.T) {
 	for _, j := range joins {
 		if got := pyJoin(j[0], j[1]); got != j[2] {
 			t.Errorf("pyJoin(%q, %q) = %q, want %q", j[0], j[1], got, j[2])
+		}
+	}
+}
+
+// TestReadVendored reads the vendored QMP and QGA schemas from the
+// embedded file system, in both modes: they are clean.
+func TestReadVendored(t *testing.T) {
+	for _, root := range []string{schema.QMPRoot, schema.QGARoot} {
+		for _, mode := range []Mode{Strict, Lenient} {
+			d := &diag{mode: mode}
+			exprs, docs, err := readSchemaFiles(schema.Files, root, d)
+			if err != nil {
+				t.Fatalf("%s: %v", root, err)
+			}
+			if len(exprs) < 10 || len(docs) < 10 || len(d.warnings) != 0 {
+				t.Errorf("%s mode %d: %d expressions, %d docs, %d warnings", root, mode, len(exprs), len(docs), len(d.warnings))
+			}
 		}
 	}
 }
