@@ -16,28 +16,38 @@ type docIndex struct {
 	// argOwner maps an implicit argument/data type to its command or
 	// event, whose doc comment documents the members.
 	argOwner map[*parser.ObjectType]parser.Definition
-	// members maps a definition to its members' QAPI names -> Go field
-	// names (for @member references).
+	// members maps a definition to its members' QAPI names -> Go doc
+	// link targets (for @member references): "Type.Field" for object
+	// members, the constant for enum values.
 	members map[parser.Definition]map[string]string
 }
 
 func newDocIndex(s *parser.Schema, n *names) *docIndex {
 	x := &docIndex{refs: map[string]string{}, argOwner: map[*parser.ObjectType]parser.Definition{},
 		members: map[parser.Definition]map[string]string{}}
-	addMembers := func(d parser.Definition, t parser.Type) {
-		o, ok := t.(*parser.ObjectType)
-		if !ok {
-			return
-		}
+	addMembers := func(d parser.Definition, t parser.Type, owner string) {
 		m := map[string]string{}
-		for _, om := range o.Members {
-			m[om.Name] = memberField(om)
-		}
-		if o.Branches != nil {
-			for _, v := range o.Branches.Variants {
-				if _, dup := m[v.Name]; !dup {
-					m[v.Name] = branchField(v)
+		switch o := t.(type) {
+		case *parser.ObjectType:
+			for _, om := range o.Members {
+				m[om.Name] = owner + "." + memberField(om)
+			}
+			if o.Branches != nil {
+				for _, v := range o.Branches.Variants {
+					if _, dup := m[v.Name]; !dup {
+						if vt, ok := v.Type.(*parser.ObjectType); ok && !vt.IsEmpty() {
+							m[v.Name] = owner + "." + branchField(v)
+						}
+					}
 				}
+			}
+		case *parser.AlternateType:
+			for _, v := range o.Alternatives.Variants {
+				m[v.Name] = owner + "." + branchField(v)
+			}
+		case *parser.EnumType:
+			for _, em := range o.Members {
+				m[em.Name] = n.enumVal[em]
 			}
 		}
 		x.members[d] = m
@@ -49,7 +59,7 @@ func newDocIndex(s *parser.Schema, n *names) *docIndex {
 			if o, ok := d.Arg.(*parser.ObjectType); ok && o.IsImplicit() {
 				x.argOwner[o] = d
 				if d.Gen {
-					addMembers(d, o)
+					addMembers(d, o, n.types[o])
 				}
 			}
 		case *parser.Event:
@@ -58,16 +68,17 @@ func newDocIndex(s *parser.Schema, n *names) *docIndex {
 				if o.IsImplicit() {
 					x.argOwner[o] = d
 				}
-				addMembers(d, o)
+				addMembers(d, o, n.types[d])
 			}
 		case *parser.ObjectType:
 			if id, ok := n.types[d]; ok && !d.IsImplicit() {
 				x.refs[d.Name] = id
-				addMembers(d, d)
+				addMembers(d, d, id)
 			}
 		case *parser.EnumType, *parser.AlternateType:
 			if id, ok := n.types[d]; ok {
 				x.refs[d.Common().Name] = id
+				addMembers(d, d.(parser.Type), id)
 			}
 		}
 	}
@@ -107,20 +118,6 @@ func paragraphs(parts ...string) string {
 		}
 	}
 	return strings.Join(out, "\n\n")
-}
-
-// goName is the Go name documented by d's doc comment, for member refs.
-func (g *gen) goOwnerOf(d parser.Definition) string {
-	switch d := d.(type) {
-	case *parser.Command:
-		if o, ok := d.Arg.(*parser.ObjectType); ok {
-			if id, ok := g.n.types[o]; ok {
-				return id
-			}
-		}
-		return ""
-	}
-	return g.n.types[d]
 }
 
 // docComment is the doc comment of a generated declaration for d.
@@ -299,12 +296,11 @@ func since(d parser.Definition) string {
 // docRenderer turns schema doc text (rST) into Go doc comment text.
 type docRenderer struct {
 	g       *gen
-	goOwner string            // Go type whose fields @member refers to
-	members map[string]string // member QAPI name -> Go field name
+	members map[string]string // member QAPI name -> Go doc link target
 }
 
 func (g *gen) renderer(d parser.Definition) *docRenderer {
-	return &docRenderer{g: g, goOwner: g.goOwnerOf(d), members: g.docs.members[d]}
+	return &docRenderer{g: g, members: g.docs.members[d]}
 }
 
 var (
@@ -440,8 +436,8 @@ func (r *docRenderer) inline(s string) string {
 }
 
 func (r *docRenderer) ref(name string) string {
-	if f, ok := r.members[name]; ok && r.goOwner != "" {
-		return "[" + r.goOwner + "." + f + "]"
+	if f, ok := r.members[name]; ok {
+		return "[" + f + "]"
 	}
 	if t, ok := r.g.docs.refs[name]; ok {
 		return "[" + t + "]"

@@ -33,12 +33,12 @@ func marshalUnion(typ, tagName, tag string, base any, unknown map[string]json.Ra
 		b := &branches[i]
 		if b.tag == tag {
 			sel = b
-			if !b.set && b.required {
-				return nil, fmt.Errorf("%s: %s is %q but branch field %s is nil", typ, tagName, tag, b.field)
-			}
 		} else if b.set {
 			return nil, fmt.Errorf("%s: branch field %s is set but %s is %q", typ, b.field, tagName, tag)
 		}
+	}
+	if sel != nil && !sel.set && sel.required {
+		return nil, fmt.Errorf("%s: %s is %q but branch field %s is nil", typ, tagName, tag, sel.field)
 	}
 	if sel != nil && len(unknown) > 0 {
 		return nil, fmt.Errorf("%s: UnknownBranch is set but %s %q has a branch field", typ, tagName, tag)

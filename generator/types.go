@@ -49,15 +49,17 @@ func isNilable(t parser.Type) bool {
 }
 
 // fieldType is the Go type and JSON tag of an object member: required
-// members are values; optional slices and json.RawMessage use omitzero
-// (nil is absent, empty is present); every other optional member is a
-// pointer with omitempty.
+// members are values; optional slices, json.RawMessage and alternates
+// use omitzero (nil or no alternative is absent; an empty slice, a
+// RawMessage "null" or an alternate holding JSON null is present);
+// every other optional member is a pointer with omitempty.
 func (g *gen) fieldType(m *parser.ObjectMember) (*jen.Statement, string) {
 	t := g.goType(m.Type)
+	_, alt := m.Type.(*parser.AlternateType)
 	switch {
 	case !m.Optional:
 		return t, m.Name
-	case isNilable(m.Type):
+	case isNilable(m.Type) || alt:
 		return t, m.Name + ",omitzero"
 	default:
 		return jen.Op("*").Add(t), m.Name + ",omitempty"
