@@ -105,10 +105,10 @@ func quotedSorted(keys []string) string {
 
 // checkKeys checks that obj has every required key and no key outside
 // required+optional.
-func checkKeys(obj *Object, info *SourceInfo, source string, required, optional []string) error {
+func checkKeys(obj *Object, info *SourceInfo, source srcDesc, required, optional []string) error {
 	var missing []string
 	for _, k := range required {
-		if !obj.Has(k) {
+		if !has(obj, k) {
 			missing = append(missing, k)
 		}
 	}
@@ -139,16 +139,16 @@ func checkKeys(obj *Object, info *SourceInfo, source string, required, optional 
 
 func checkFlags(obj *Object, info *SourceInfo) error {
 	for _, k := range [...]string{"gen", "success-response"} {
-		if v, ok := obj.Get(k); ok && v != false {
+		if v, ok := lookup(obj, k); ok && v != false {
 			return semErrorf(info, "flag '%s' may only use false value", k)
 		}
 	}
 	for _, k := range [...]string{"boxed", "allow-oob", "allow-preconfig", "coroutine"} {
-		if v, ok := obj.Get(k); ok && v != true {
+		if v, ok := lookup(obj, k); ok && v != true {
 			return semErrorf(info, "flag '%s' may only use true value", k)
 		}
 	}
-	if obj.Has("allow-oob") && obj.Has("coroutine") {
+	if has(obj, "allow-oob") && has(obj, "coroutine") {
 		return semErrorf(info, "flags 'allow-oob' and 'coroutine' are incompatible")
 	}
 	return nil
@@ -168,15 +168,15 @@ func validCondName(s string) bool {
 }
 
 // checkIf checks the 'if' key of obj (if any) and returns the condition.
-func checkIf(obj *Object, info *SourceInfo, source string) (*IfCond, error) {
-	v, ok := obj.Get("if")
+func checkIf(obj *Object, info *SourceInfo, source srcDesc) (*IfCond, error) {
+	v, ok := lookup(obj, "if")
 	if !ok {
 		return nil, nil
 	}
 	return checkIfCond(v, info, source)
 }
 
-func checkIfCond(v any, info *SourceInfo, source string) (*IfCond, error) {
+func checkIfCond(v any, info *SourceInfo, source srcDesc) (*IfCond, error) {
 	switch v := v.(type) {
 	case string:
 		if !validCondName(v) {
@@ -184,13 +184,15 @@ func checkIfCond(v any, info *SourceInfo, source string) (*IfCond, error) {
 		}
 		return &IfCond{Name: v}, nil
 	case *Object:
-		if err := checkKeys(v, info, "'if' condition of "+source, nil, []string{"all", "any", "not"}); err != nil {
+		keysSrc := source
+		keysSrc.pre = "'if' condition of "
+		if err := checkKeys(v, info, keysSrc, nil, []string{"all", "any", "not"}); err != nil {
 			return nil, err
 		}
 		if v.Len() != 1 {
 			return nil, semErrorf(info, "'if' condition of %s has conflicting keys", source)
 		}
-		if n, ok := v.Get("not"); ok {
+		if n, ok := lookup(v, "not"); ok {
 			c, err := checkIfCond(n, info, source)
 			if err != nil {
 				return nil, err
@@ -198,7 +200,7 @@ func checkIfCond(v any, info *SourceInfo, source string) (*IfCond, error) {
 			return &IfCond{Not: c}, nil
 		}
 		op := "all"
-		if !v.Has("all") {
+		if !has(v, "all") {
 			op = "any"
 		}
 		operands, ok := v.Values[op].([]any)
@@ -234,7 +236,7 @@ func asMemberObject(v any) *Object {
 }
 
 // checkTypeName: an optional type name.
-func checkTypeName(v any, present bool, info *SourceInfo, source string) (string, error) {
+func checkTypeName(v any, present bool, info *SourceInfo, source srcDesc) (string, error) {
 	if !present {
 		return "", nil
 	}
@@ -246,7 +248,7 @@ func checkTypeName(v any, present bool, info *SourceInfo, source string) (string
 }
 
 // checkTypeNameOrArray: a type name or a one-element array of one.
-func checkTypeNameOrArray(v any, info *SourceInfo, source string) (name string, array bool, err error) {
+func checkTypeNameOrArray(v any, info *SourceInfo, source srcDesc) (name string, array bool, err error) {
 	switch v := v.(type) {
 	case string:
 		return v, false, nil
@@ -263,7 +265,7 @@ func checkTypeNameOrArray(v any, info *SourceInfo, source string) (name string, 
 
 // checkTypeImplicit checks an inline object type (the members of a
 // struct, of a union's base, of a command's or event's data).
-func checkTypeImplicit(d *diag, v any, info *SourceInfo, source, parentName string, hasParent bool) ([]memberDef, error) {
+func checkTypeImplicit(d *diag, v any, info *SourceInfo, source srcDesc, parentName string, hasParent bool) ([]memberDef, error) {
 	obj, ok := v.(*Object)
 	if !ok {
 		return nil, semErrorf(info, "%s should be an object or type name", source)
@@ -272,7 +274,7 @@ func checkTypeImplicit(d *diag, v any, info *SourceInfo, source, parentName stri
 	members := make([]memberDef, 0, obj.Len())
 	for _, key := range obj.Keys {
 		arg := asMemberObject(obj.Values[key])
-		keySource := source + " member '" + key + "'"
+		keySource := memberSrc(source.what, key)
 		name, optional := key, false
 		if strings.HasPrefix(name, "*") {
 			name, optional = name[1:], true
@@ -280,7 +282,7 @@ func checkTypeImplicit(d *diag, v any, info *SourceInfo, source, parentName stri
 		if err := checkMemberNameLower(d, name, info, keySource, permissive); err != nil {
 			return nil, err
 		}
-		if c := CName(name, false); c == "u" || strings.HasPrefix(c, "has_") {
+		if cNameReserved(name) {
 			return nil, semErrorf(info, "%s uses reserved name", keySource)
 		}
 		if err := checkKeys(arg, info, keySource, []string{"type"}, []string{"if", "features"}); err != nil {
@@ -308,7 +310,7 @@ func checkTypeImplicit(d *diag, v any, info *SourceInfo, source, parentName stri
 
 // checkFeatures checks the 'features' key of obj (if any).
 func checkFeatures(obj *Object, info *SourceInfo) ([]featureDef, error) {
-	v, ok := obj.Get("features")
+	v, ok := lookup(obj, "features")
 	if !ok {
 		return nil, nil
 	}
@@ -322,7 +324,7 @@ func checkFeatures(obj *Object, info *SourceInfo) ([]featureDef, error) {
 		if !ok {
 			fo = &Object{Keys: []string{"name"}, Values: map[string]any{"name": f}}
 		}
-		source := "'features' member"
+		source := plain("'features' member")
 		if err := checkKeys(fo, info, source, []string{"name"}, []string{"if"}); err != nil {
 			return nil, err
 		}
@@ -330,7 +332,7 @@ func checkFeatures(obj *Object, info *SourceInfo) ([]featureDef, error) {
 		if !ok {
 			return nil, semErrorf(info, "%s requires a string name", source)
 		}
-		source += " '" + name + "'"
+		source = memberSrc("'features'", name)
 		if err := checkNameLower(name, info, source, false, false); err != nil {
 			return nil, err
 		}
@@ -349,7 +351,7 @@ func checkEnum(d *diag, e *defExpr, obj *Object) error {
 	if !ok {
 		return semErrorf(info, "'data' must be an array")
 	}
-	if p, ok := obj.Get("prefix"); ok {
+	if p, ok := lookup(obj, "prefix"); ok {
 		s, ok := p.(string)
 		if !ok {
 			return semErrorf(info, "'prefix' must be a string")
@@ -363,7 +365,7 @@ func checkEnum(d *diag, e *defExpr, obj *Object) error {
 		if !ok {
 			mo = &Object{Keys: []string{"name"}, Values: map[string]any{"name": m}}
 		}
-		source := "'data' member"
+		source := plain("'data' member")
 		if err := checkKeys(mo, info, source, []string{"name"}, []string{"if", "features"}); err != nil {
 			return err
 		}
@@ -371,7 +373,7 @@ func checkEnum(d *diag, e *defExpr, obj *Object) error {
 		if !ok {
 			return semErrorf(info, "%s requires a string name", source)
 		}
-		source += " '" + name + "'"
+		source = memberSrc("'data'", name)
 		if name == "" {
 			// The reference crashes here.
 			return semErrorf(info, "%s has an invalid name", source)
@@ -397,13 +399,13 @@ func checkEnum(d *diag, e *defExpr, obj *Object) error {
 }
 
 func checkStruct(d *diag, e *defExpr, obj *Object) error {
-	members, err := checkTypeImplicit(d, obj.Values["data"], e.info, "'data'", e.name, true)
+	members, err := checkTypeImplicit(d, obj.Values["data"], e.info, plain("'data'"), e.name, true)
 	if err != nil {
 		return err
 	}
 	e.members = members
-	base, present := obj.Get("base")
-	e.base, err = checkTypeName(base, present, e.info, "'base'")
+	base, present := lookup(obj, "base")
+	e.base, err = checkTypeName(base, present, e.info, plain("'base'"))
 	return err
 }
 
@@ -413,7 +415,7 @@ func checkUnion(d *diag, e *defExpr, obj *Object) error {
 	case string:
 		e.base = base
 	default:
-		members, err := checkTypeImplicit(d, base, info, "'base'", e.name, true)
+		members, err := checkTypeImplicit(d, base, info, plain("'base'"), e.name, true)
 		if err != nil {
 			return err
 		}
@@ -431,7 +433,7 @@ func checkUnion(d *diag, e *defExpr, obj *Object) error {
 	e.variants = make([]variantDef, 0, data.Len())
 	for _, key := range data.Keys {
 		value := asMemberObject(data.Values[key])
-		source := "'data' member '" + key + "'"
+		source := memberSrc("'data'", key)
 		if err := checkKeys(value, info, source, []string{"type"}, []string{"if"}); err != nil {
 			return err
 		}
@@ -461,7 +463,7 @@ func checkAlternate(e *defExpr, obj *Object) error {
 	e.variants = make([]variantDef, 0, data.Len())
 	for _, key := range data.Keys {
 		value := asMemberObject(data.Values[key])
-		source := "'data' member '" + key + "'"
+		source := memberSrc("'data'", key)
 		if err := checkNameLower(key, info, source, false, false); err != nil {
 			return err
 		}
@@ -483,12 +485,12 @@ func checkAlternate(e *defExpr, obj *Object) error {
 
 // checkArgs checks the 'data' of a command or event.
 func checkArgs(d *diag, e *defExpr, obj *Object) error {
-	args, present := obj.Get("data")
-	if truthy(obj.Values["boxed"]) {
+	args, present := lookup(obj, "data")
+	if truthy(value(obj, "boxed")) {
 		if !present {
 			return semErrorf(e.info, "'boxed': true requires 'data'")
 		}
-		name, err := checkTypeName(args, true, e.info, "'data'")
+		name, err := checkTypeName(args, true, e.info, plain("'data'"))
 		e.argName = name
 		return err
 	}
@@ -499,7 +501,7 @@ func checkArgs(d *diag, e *defExpr, obj *Object) error {
 		e.argName = s
 		return nil
 	}
-	members, err := checkTypeImplicit(d, args, e.info, "'data'", "", false)
+	members, err := checkTypeImplicit(d, args, e.info, plain("'data'"), "", false)
 	e.members, e.membersDict = members, true
 	return err
 }
@@ -508,8 +510,8 @@ func checkCommand(d *diag, e *defExpr, obj *Object) error {
 	if err := checkArgs(d, e, obj); err != nil {
 		return err
 	}
-	if rets, ok := obj.Get("returns"); ok {
-		name, array, err := checkTypeNameOrArray(rets, e.info, "'returns'")
+	if rets, ok := lookup(obj, "returns"); ok {
+		name, array, err := checkTypeNameOrArray(rets, e.info, plain("'returns'"))
 		if err != nil {
 			return err
 		}
@@ -540,13 +542,13 @@ func checkExprs(exprs []*Expr, d *diag) ([]*defExpr, error) {
 
 func checkExpr(x *Expr, d *diag) (*defExpr, error) {
 	obj, info := x.Data, x.Info
-	if v, ok := obj.Get("include"); ok {
+	if v, ok := lookup(obj, "include"); ok {
 		s, _ := v.(string)
 		return &defExpr{meta: "include", name: s, info: info}, nil
 	}
 	meta, n := "", 0
 	for _, k := range metaKeys {
-		if obj.Has(k) {
+		if has(obj, k) {
 			meta = k
 			n++
 		}
@@ -584,35 +586,35 @@ func checkExpr(x *Expr, d *diag) (*defExpr, error) {
 	var err error
 	switch meta {
 	case "enum":
-		if err = checkKeys(obj, info, meta, []string{"enum", "data"}, []string{"if", "features", "prefix"}); err == nil {
+		if err = checkKeys(obj, info, plain(meta), []string{"enum", "data"}, []string{"if", "features", "prefix"}); err == nil {
 			err = checkEnum(d, e, obj)
 		}
 	case "union":
-		if err = checkKeys(obj, info, meta, []string{"union", "base", "discriminator", "data"}, []string{"if", "features"}); err == nil {
+		if err = checkKeys(obj, info, plain(meta), []string{"union", "base", "discriminator", "data"}, []string{"if", "features"}); err == nil {
 			err = checkUnion(d, e, obj)
 		}
 	case "alternate":
-		if err = checkKeys(obj, info, meta, []string{"alternate", "data"}, []string{"if", "features"}); err == nil {
+		if err = checkKeys(obj, info, plain(meta), []string{"alternate", "data"}, []string{"if", "features"}); err == nil {
 			err = checkAlternate(e, obj)
 		}
 	case "struct":
-		if err = checkKeys(obj, info, meta, []string{"struct", "data"}, []string{"base", "if", "features"}); err == nil {
+		if err = checkKeys(obj, info, plain(meta), []string{"struct", "data"}, []string{"base", "if", "features"}); err == nil {
 			err = checkStruct(d, e, obj)
 		}
 	case "command":
-		if err = checkKeys(obj, info, meta, []string{"command"}, []string{"data", "returns", "boxed", "if", "features",
+		if err = checkKeys(obj, info, plain(meta), []string{"command"}, []string{"data", "returns", "boxed", "if", "features",
 			"gen", "success-response", "allow-oob", "allow-preconfig", "coroutine"}); err == nil {
 			err = checkCommand(d, e, obj)
 		}
 	case "event":
-		if err = checkKeys(obj, info, meta, []string{"event"}, []string{"data", "boxed", "if", "features"}); err == nil {
+		if err = checkKeys(obj, info, plain(meta), []string{"event"}, []string{"data", "boxed", "if", "features"}); err == nil {
 			err = checkArgs(d, e, obj)
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	if e.ifc, err = checkIf(obj, info, meta); err != nil {
+	if e.ifc, err = checkIf(obj, info, plain(meta)); err != nil {
 		return nil, err
 	}
 	if e.features, err = checkFeatures(obj, info); err != nil {
@@ -621,11 +623,37 @@ func checkExpr(x *Expr, d *diag) (*defExpr, error) {
 	if err = checkFlags(obj, info); err != nil {
 		return nil, err
 	}
-	e.boxed = obj.Values["boxed"] == true
-	e.gen = obj.Values["gen"] != false
-	e.successResp = obj.Values["success-response"] != false
-	e.allowOOB = obj.Values["allow-oob"] == true
-	e.allowPre = obj.Values["allow-preconfig"] == true
-	e.coroutine = obj.Values["coroutine"] == true
+	e.boxed = value(obj, "boxed") == true
+	e.gen = value(obj, "gen") != false
+	e.successResp = value(obj, "success-response") != false
+	e.allowOOB = value(obj, "allow-oob") == true
+	e.allowPre = value(obj, "allow-preconfig") == true
+	e.coroutine = value(obj, "coroutine") == true
 	return e, nil
+}
+
+// lookup, has and value read a key of a small object by scanning its
+// keys, which is cheaper than hashing for the few keys an expression has,
+// most lookups being for absent keys.
+func lookup(obj *Object, key string) (any, bool) {
+	for _, k := range obj.Keys {
+		if k == key {
+			return obj.Values[k], true
+		}
+	}
+	return nil, false
+}
+
+func has(obj *Object, key string) bool {
+	for _, k := range obj.Keys {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+func value(obj *Object, key string) any {
+	v, _ := lookup(obj, key)
+	return v
 }

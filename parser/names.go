@@ -112,16 +112,16 @@ func validStem(s string) bool {
 
 // checkNameStr checks that name is a valid QAPI name outside the reserved
 // q_ namespace and returns its stem.
-func checkNameStr(name string, info *SourceInfo, source string) (string, error) {
+func checkNameStr(name string, info *SourceInfo, source srcDesc) (string, error) {
 	stem, ok := nameStem(name)
-	if !ok || strings.HasPrefix(CName(name, false), "q_") {
+	if !ok || cNameHasPrefixQ(name) {
 		return "", semErrorf(info, "%s has an invalid name", source)
 	}
 	return stem, nil
 }
 
 // checkNameUpper: event names (no lowercase, no '-').
-func checkNameUpper(name string, info *SourceInfo, source string) error {
+func checkNameUpper(name string, info *SourceInfo, source srcDesc) error {
 	stem, err := checkNameStr(name, info, source)
 	if err != nil {
 		return err
@@ -137,7 +137,7 @@ func checkNameUpper(name string, info *SourceInfo, source string) error {
 // checkNameLowerKind checks command and member names (no uppercase, no
 // '_', unless permitted). style reports that the name is valid but
 // breaks the lower-case style, which lenient mode tolerates for members.
-func checkNameLowerKind(name string, info *SourceInfo, source string, permitUpper, permitUnderscore bool) (err error, style bool) {
+func checkNameLowerKind(name string, info *SourceInfo, source srcDesc, permitUpper, permitUnderscore bool) (err error, style bool) {
 	stem, err := checkNameStr(name, info, source)
 	if err != nil {
 		return err, false
@@ -150,14 +150,14 @@ func checkNameLowerKind(name string, info *SourceInfo, source string, permitUppe
 	return nil, false
 }
 
-func checkNameLower(name string, info *SourceInfo, source string, permitUpper, permitUnderscore bool) error {
+func checkNameLower(name string, info *SourceInfo, source srcDesc, permitUpper, permitUnderscore bool) error {
 	err, _ := checkNameLowerKind(name, info, source, permitUpper, permitUnderscore)
 	return err
 }
 
 // checkMemberNameLower is checkNameLower for member names: in lenient
 // mode a style violation is a warning.
-func checkMemberNameLower(d *diag, name string, info *SourceInfo, source string, permissive bool) error {
+func checkMemberNameLower(d *diag, name string, info *SourceInfo, source srcDesc, permissive bool) error {
 	err, style := checkNameLowerKind(name, info, source, permissive, permissive)
 	if style {
 		return d.tolerable(err.(*Error))
@@ -166,7 +166,7 @@ func checkMemberNameLower(d *diag, name string, info *SourceInfo, source string,
 }
 
 // checkNameCamel: type names must be CamelCase.
-func checkNameCamel(name string, info *SourceInfo, source string) error {
+func checkNameCamel(name string, info *SourceInfo, source srcDesc) error {
 	stem, err := checkNameStr(name, info, source)
 	if err != nil {
 		return err
@@ -199,11 +199,11 @@ func isCamel(s string) bool {
 func checkDefnNameStr(name string, info *SourceInfo, meta string) error {
 	switch meta {
 	case "event":
-		return checkNameUpper(name, info, meta)
+		return checkNameUpper(name, info, plain(meta))
 	case "command":
-		return checkNameLower(name, info, meta, false, contains(info.Pragma.CommandNameExceptions, name))
+		return checkNameLower(name, info, plain(meta), false, contains(info.Pragma.CommandNameExceptions, name))
 	}
-	if err := checkNameCamel(name, info, meta); err != nil {
+	if err := checkNameCamel(name, info, plain(meta)); err != nil {
 		return err
 	}
 	if strings.HasSuffix(name, "List") {
@@ -219,4 +219,36 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// srcDesc describes what a message is about ("'data' member 'foo'",
+// "'if' condition of struct"). It is formatted only when a message is
+// built, so that checking allocates nothing for it.
+type srcDesc struct {
+	pre   string // e.g. "'if' condition of "
+	what  string // e.g. "'data'", "struct", "'features' member"
+	name  string // member name, with named
+	named bool
+}
+
+func plain(what string) srcDesc { return srcDesc{what: what} }
+
+func memberSrc(what, name string) srcDesc { return srcDesc{what: what, name: name, named: true} }
+
+func (s srcDesc) String() string {
+	if s.named {
+		return s.pre + s.what + " member '" + s.name + "'"
+	}
+	return s.pre + s.what
+}
+
+// cNameHasPrefixQ reports whether CName(name, false) starts with "q_".
+func cNameHasPrefixQ(name string) bool {
+	return len(name) >= 2 && name[0] == 'q' && !isAlnum(name[1])
+}
+
+// cNameReserved reports whether CName(name, false) is "u" or starts with
+// "has_": names C code generated for a struct would clash with.
+func cNameReserved(name string) bool {
+	return name == "u" || len(name) >= 4 && name[:3] == "has" && !isAlnum(name[3])
 }

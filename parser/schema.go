@@ -22,6 +22,7 @@ type builder struct {
 	schemaDir string
 	entities  []Entity
 	modules   map[string]*Module
+	byFile    map[string]*Module // cache of makeModule
 	features  map[string]bool
 }
 
@@ -49,7 +50,7 @@ const BuiltinModuleName = "./builtin"
 
 func buildSchema(file string, defs []*defExpr, docs []*Doc, d *diag, slashPath bool) (*Schema, error) {
 	s := &Schema{File: file, Docs: docs, byName: make(map[string]Definition, 2*len(defs)+64)}
-	b := &builder{d: d, s: s, slashPath: slashPath, modules: map[string]*Module{}, features: map[string]bool{}}
+	b := &builder{d: d, s: s, slashPath: slashPath, modules: map[string]*Module{}, byFile: map[string]*Module{}, features: map[string]bool{}}
 	if slashPath {
 		b.schemaDir = path.Dir(file)
 	} else {
@@ -360,7 +361,11 @@ func (b *builder) check() error {
 		if info != nil {
 			file = info.File
 		}
-		m := b.makeModule(file)
+		m := b.byFile[file]
+		if m == nil {
+			m = b.makeModule(file)
+			b.byFile[file] = m
+		}
 		m.Entities = append(m.Entities, ent)
 		if def, ok := ent.(Definition); ok {
 			def.Common().Module = m
@@ -378,20 +383,49 @@ func (b *builder) check() error {
 	return nil
 }
 
-// seenMembers maps C names to the members seen so far, for clash checks.
-// The journal lets a branch's additions be undone.
+// seenMembers records the members seen so far by C name, for clash
+// checks, in order. Truncating list (undo) forgets a branch's additions.
+// Small sets are searched linearly; a map indexes large ones.
 type seenMembers struct {
-	m       map[string]*Member
-	journal []string
+	list []*Member
+	m    map[string]*Member
 }
 
-func newSeen() *seenMembers { return &seenMembers{m: map[string]*Member{}} }
+const seenMapThreshold = 16
+
+func newSeen() *seenMembers { return &seenMembers{} }
+
+func (s *seenMembers) get(cname string) *Member {
+	if s.m != nil {
+		return s.m[cname]
+	}
+	for _, m := range s.list {
+		if m.cname == cname {
+			return m
+		}
+	}
+	return nil
+}
+
+func (s *seenMembers) add(m *Member) {
+	s.list = append(s.list, m)
+	if s.m != nil {
+		s.m[m.cname] = m
+	} else if len(s.list) > seenMapThreshold {
+		s.m = make(map[string]*Member, 2*len(s.list))
+		for _, x := range s.list {
+			s.m[x.cname] = x
+		}
+	}
+}
 
 func (s *seenMembers) undo(to int) {
-	for _, k := range s.journal[to:] {
-		delete(s.m, k)
+	if s.m != nil {
+		for _, m := range s.list[to:] {
+			delete(s.m, m.cname)
+		}
 	}
-	s.journal = s.journal[:to]
+	s.list = s.list[:to]
 }
 
 // describe names a member in a message about the definition info is in.
@@ -412,11 +446,10 @@ func describe(m *Member, info *SourceInfo) string {
 }
 
 func checkClash(m *Member, info *SourceInfo, seen *seenMembers) error {
-	if other := seen.m[m.cname]; other != nil {
+	if other := seen.get(m.cname); other != nil {
 		return semErrorf(info, "%s collides with %s", describe(m, info), describe(other, info))
 	}
-	seen.m[m.cname] = m
-	seen.journal = append(seen.journal, m.cname)
+	seen.add(m)
 	return nil
 }
 
@@ -433,14 +466,17 @@ func checkFeatureClash(feats []*Feature, info *SourceInfo) error {
 	return nil
 }
 
-func (b *builder) resolveType(name string, info *SourceInfo, what func() string) (Type, error) {
+// resolveType looks up type name; what (or, when what is "", the
+// description of member m) says who uses it in the error.
+func (b *builder) resolveType(name string, info *SourceInfo, what string, m *Member) (Type, error) {
 	if t := b.lookupType(name); t != nil {
 		return t, nil
 	}
-	return nil, semErrorf(info, "%s uses unknown type '%s'", what(), name)
+	if what == "" && m != nil {
+		what = describe(m, info)
+	}
+	return nil, semErrorf(info, "%s uses unknown type '%s'", what, name)
 }
-
-func constWhat(s string) func() string { return func() string { return s } }
 
 // checkTypeDefn is the check every type shares: feature clashes, and no
 // special features on types.
@@ -479,7 +515,7 @@ func (b *builder) checkDef(def Definition) error {
 		if t.Info != nil {
 			what = t.Info.DefnMeta
 		}
-		elem, err := b.resolveType(t.elemName, t.Info, constWhat(what))
+		elem, err := b.resolveType(t.elemName, t.Info, what, nil)
 		if err != nil {
 			return err
 		}
@@ -503,7 +539,7 @@ func (b *builder) checkDef(def Definition) error {
 }
 
 func (b *builder) checkMember(m *ObjectMember) error {
-	t, err := b.resolveType(m.typeName, m.Info, func() string { return describe(&m.Member, m.Info) })
+	t, err := b.resolveType(m.typeName, m.Info, "", &m.Member)
 	if err != nil {
 		return err
 	}
@@ -512,7 +548,7 @@ func (b *builder) checkMember(m *ObjectMember) error {
 }
 
 func (b *builder) checkVariant(v *Variant) error {
-	t, err := b.resolveType(v.typeName, v.Info, func() string { return describe(&v.Member, v.Info) })
+	t, err := b.resolveType(v.typeName, v.Info, "", &v.Member)
 	if err != nil {
 		return err
 	}
@@ -534,7 +570,7 @@ func (b *builder) checkObject(o *ObjectType) error {
 	seen := newSeen()
 	var members []*ObjectMember
 	if o.baseName != "" {
-		t, err := b.resolveType(o.baseName, o.Info, constWhat("'base'"))
+		t, err := b.resolveType(o.baseName, o.Info, "'base'", nil)
 		if err != nil {
 			return err
 		}
@@ -595,7 +631,7 @@ func objectCheckClash(o *ObjectType, info *SourceInfo, seen *seenMembers) error 
 // branchesCheckClash checks each branch on its own against seen.
 func branchesCheckClash(br *Branches, info *SourceInfo, seen *seenMembers) error {
 	for _, v := range br.Variants {
-		mark := len(seen.journal)
+		mark := len(seen.list)
 		if err := objectCheckClash(v.Type.(*ObjectType), info, seen); err != nil {
 			return err
 		}
@@ -606,7 +642,7 @@ func branchesCheckClash(br *Branches, info *SourceInfo, seen *seenMembers) error
 
 func (b *builder) checkBranches(br *Branches, members []*ObjectMember, seen *seenMembers) error {
 	var tag *ObjectMember
-	if m := seen.m[CName(br.tagName, true)]; m != nil && m.Name == br.tagName {
+	if m := seen.get(CName(br.tagName, true)); m != nil && m.Name == br.tagName {
 		for _, om := range members {
 			if &om.Member == m {
 				tag = om
@@ -636,7 +672,9 @@ func (b *builder) checkBranches(br *Branches, members []*ObjectMember, seen *see
 	for _, v := range br.Variants {
 		cases[v.Name] = true
 	}
+	values := make(map[string]bool, len(enum.Members))
 	for _, m := range enum.Members {
+		values[m.Name] = true
 		if !cases[m.Name] {
 			br.Variants = append(br.Variants, &Variant{
 				Member:   Member{Name: m.Name, Info: br.Info, If: m.If, DefinedIn: tag.DefinedIn, role: "branch", cname: m.cname},
@@ -651,7 +689,7 @@ func (b *builder) checkBranches(br *Branches, members []*ObjectMember, seen *see
 		if err := b.checkVariant(v); err != nil {
 			return err
 		}
-		if !contains(enum.MemberNames(), v.Name) {
+		if !values[v.Name] {
 			return semErrorf(br.Info, "branch '%s' is not a value of %s", v.Name, Describe(enum))
 		}
 		o, ok := v.Type.(*ObjectType)
@@ -688,7 +726,7 @@ func (b *builder) checkAlternate(a *AlternateType) error {
 		return err
 	}
 	alts := a.Alternatives
-	tag, err := b.resolveType(alts.Tag.typeName, alts.Tag.Info, func() string { return describe(&alts.Tag.Member, alts.Tag.Info) })
+	tag, err := b.resolveType(alts.Tag.typeName, alts.Tag.Info, "", &alts.Tag.Member)
 	if err != nil {
 		return err
 	}
@@ -747,7 +785,7 @@ func (b *builder) checkAlternate(a *AlternateType) error {
 
 // checkArg resolves and checks the 'data' of a command or event.
 func (b *builder) checkArg(name string, info *SourceInfo, boxed bool, meta string) (Type, error) {
-	t, err := b.resolveType(name, info, constWhat(meta+"'s 'data'"))
+	t, err := b.resolveType(name, info, meta+"'s 'data'", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -779,7 +817,7 @@ func (b *builder) checkCommand(c *Command) error {
 		c.Arg = t
 	}
 	if c.retName != "" {
-		t, err := b.resolveType(c.retName, c.Info, constWhat("command's 'returns'"))
+		t, err := b.resolveType(c.retName, c.Info, "command's 'returns'", nil)
 		if err != nil {
 			return err
 		}

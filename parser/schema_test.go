@@ -336,3 +336,15 @@ func TestNameStem(t *testing.T) {
 		}
 	}
 }
+
+func TestCNamePredicates(t *testing.T) {
+	for _, name := range []string{"u", "U", "has", "has_", "has-x", "has.x", "hasx", "q", "q_", "q-a", "qa", "Q_a", "x", "", "q.", "has__"} {
+		c := CName(name, false)
+		if got, want := cNameHasPrefixQ(name), strings.HasPrefix(c, "q_"); got != want {
+			t.Errorf("cNameHasPrefixQ(%q) = %v, want %v", name, got, want)
+		}
+		if got, want := cNameReserved(name), c == "u" || strings.HasPrefix(c, "has_"); got != want {
+			t.Errorf("cNameReserved(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
