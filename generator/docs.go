@@ -213,8 +213,10 @@ func orDefault(s, def string) string {
 }
 
 // memberComment is the doc comment of a struct field, enum constant or
-// alternative: the member's doc text, its features and condition.
-func (fg *fileGen) memberComment(owner parser.Definition, goOwner, name, goName string, ifc *parser.IfCond, fs []*parser.Feature, extra ...string) jen.Code {
+// alternative: the member's doc text (or a sentence naming the member
+// when the schema has none), its features and condition. note, when
+// not empty, is a parenthesised remark added to the text.
+func (fg *fileGen) memberComment(owner parser.Definition, goOwner, name, goName string, ifc *parser.IfCond, fs []*parser.Feature, note string) jen.Code {
 	r := fg.renderer(owner)
 	var text string
 	if doc := owner.Common().Doc; doc != nil {
@@ -227,16 +229,27 @@ func (fg *fileGen) memberComment(owner parser.Definition, goOwner, name, goName 
 	}
 	if text != "" {
 		text = goName + ": " + text
+		if note != "" {
+			text += " (" + note + ")"
+		}
+	} else {
+		what := "member"
+		switch owner.(type) {
+		case *parser.EnumType:
+			what = "value"
+		case *parser.AlternateType:
+			what = "alternative"
+		}
+		text = goName + " is the " + what + " \"" + name + "\"."
+		if note != "" {
+			text = strings.TrimSuffix(text, ".") + " (" + note + ")."
+		}
 	}
 	parts := []string{text}
-	parts = append(parts, extra...)
 	parts = append(parts, fg.featureDoc(owner, fs, name, r)...)
 	parts = append(parts, strings.TrimSpace(fg.ifSentence(ifc)))
 	return comment(paragraphs(parts...))
 }
-
-// plainCommentLine is one sentence of documentation.
-func (fg *fileGen) plainCommentLine(s string) string { return s }
 
 // ifSentence states a condition: " Only available when QEMU is built
 // with CONFIG_X." ("" when c is nil).

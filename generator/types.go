@@ -77,7 +77,7 @@ func (fg *fileGen) enum(e *parser.EnumType) {
 	var consts []jen.Code
 	for _, m := range e.Members {
 		c := fg.n.enumVal[m]
-		consts = append(consts, fg.memberComment(e, id, m.Name, c, m.If, m.Features),
+		consts = append(consts, fg.memberComment(e, id, m.Name, c, m.If, m.Features, ""),
 			jen.Id(c).Id(id).Op("=").Lit(m.Name))
 	}
 	fg.f.Comment("Values of " + id + ".")
@@ -100,7 +100,7 @@ func (fg *fileGen) memberFields(o *parser.ObjectType, docOwner parser.Definition
 	for _, m := range members {
 		f := scope.add(memberField(m), origin{"member '" + m.Name + "'", m.Info})
 		t, tag := fg.fieldType(m)
-		fields = append(fields, fg.memberComment(docOwner, goOwner, m.Name, f, m.If, m.Features),
+		fields = append(fields, fg.memberComment(docOwner, goOwner, m.Name, f, m.If, m.Features, ""),
 			jen.Id(f).Add(t).Tag(map[string]string{"json": tag}))
 	}
 	return fields
@@ -285,13 +285,9 @@ func (fg *fileGen) alternate(a *parser.AlternateType) {
 			dec = []jen.Code{jen.Id("a").Dot(f).Op("=").New(fg.goType(v.Type)),
 				jen.Return(jen.Qual(jsonPkg, "Unmarshal").Call(jen.Id("b"), jen.Id("a").Dot(f)))}
 		}
-		what := "JSON " + map[string]string{"kindNull": "null", "kindString": "string", "kindNumber": "number",
+		note := "for a JSON " + map[string]string{"kindNull": "null: set to true to select it", "kindString": "string", "kindNumber": "number",
 			"kindBool": "true or false", "kindObject": "object", "kindArray": "array"}[kind]
-		doc := f + " is the alternative for a " + what + "."
-		if kind == "kindNull" {
-			doc = f + " selects JSON null."
-		}
-		fields = append(fields, fg.memberComment(a, id, v.Name, f, v.If, nil, doc), jen.Id(f).Add(t))
+		fields = append(fields, fg.memberComment(a, id, v.Name, f, v.If, nil, note), jen.Id(f).Add(t))
 		alts = append(alts, jen.Line().Id("alternative").Values(jen.Lit(f), set, val))
 		cases = append(cases, jen.Case(jen.Id(kind)).Block(dec...))
 	}

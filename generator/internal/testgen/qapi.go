@@ -14,13 +14,20 @@ type QType string
 
 // Values of QType.
 const (
-	QTypeNone    QType = "none"
-	QTypeQnull   QType = "qnull"
-	QTypeQnum    QType = "qnum"
+	// QTypeNone is the value "none".
+	QTypeNone QType = "none"
+	// QTypeQnull is the value "qnull".
+	QTypeQnull QType = "qnull"
+	// QTypeQnum is the value "qnum".
+	QTypeQnum QType = "qnum"
+	// QTypeQstring is the value "qstring".
 	QTypeQstring QType = "qstring"
-	QTypeQdict   QType = "qdict"
-	QTypeQlist   QType = "qlist"
-	QTypeQbool   QType = "qbool"
+	// QTypeQdict is the value "qdict".
+	QTypeQdict QType = "qdict"
+	// QTypeQlist is the value "qlist".
+	QTypeQlist QType = "qlist"
+	// QTypeQbool is the value "qbool".
+	QTypeQbool QType = "qbool"
 )
 
 /*

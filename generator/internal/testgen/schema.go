@@ -303,21 +303,13 @@ type Optionals struct {
 
 // An alternate with every kind of alternative.
 type Value struct {
-	// Null: JSON null
-	//
-	// Null selects JSON null.
+	// Null: JSON null (for a JSON null: set to true to select it)
 	Null bool
-	// S: a string
-	//
-	// S is the alternative for a JSON string.
+	// S: a string (for a JSON string)
 	S *string
-	// O: an object
-	//
-	// O is the alternative for a JSON object.
+	// O: an object (for a JSON object)
 	O *Shape
-	// L: a list
-	//
-	// L is the alternative for a JSON array.
+	// L: a list (for a JSON array)
 	L []Value
 }
 
@@ -352,17 +344,11 @@ func (a *Value) UnmarshalJSON(b []byte) error {
 
 // An alternate of a number, a bool and an object.
 type Scalar struct {
-	// I: a number
-	//
-	// I is the alternative for a JSON number.
+	// I: a number (for a JSON number)
 	I *int64
-	// B: a bool
-	//
-	// B is the alternative for a JSON true or false.
+	// B: a bool (for a JSON true or false)
 	B *bool
-	// O: an object
-	//
-	// O is the alternative for a JSON object.
+	// O: an object (for a JSON object)
 	O *Circle
 }
 
@@ -394,13 +380,9 @@ func (a *Scalar) UnmarshalJSON(b []byte) error {
 
 // An alternate with an enum.
 type ColorOrCircle struct {
-	// Color: a color
-	//
-	// Color is the alternative for a JSON string.
+	// Color: a color (for a JSON string)
 	Color *Color
-	// Circle: a circle
-	//
-	// Circle is the alternative for a JSON object.
+	// Circle: a circle (for a JSON object)
 	Circle *Circle
 }
 

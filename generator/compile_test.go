@@ -1,0 +1,124 @@
+package generator_test
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qapi-go/qapi/generator"
+	"github.com/qapi-go/qapi/parser"
+	"github.com/qapi-go/qapi/schema"
+)
+
+// release is a schema every generator change must keep compiling.
+type release struct {
+	pkg  string // Go package (and directory) name in the temporary module
+	file string // root schema file, relative to the repository root, or "qmp"/"qga"
+}
+
+var releases = []release{
+	{"qmp10_2", "qmp"},
+	{"qga10_2", "qga"},
+	{"qapitest", "testdata/qapi-schema/qapi-schema-test.json"},
+	{"qmp10_0", "testdata/schemas/qemu-10.0.13/qapi/qapi-schema.json"},
+	{"qga10_0", "testdata/schemas/qemu-10.0.13/qga/qapi-schema.json"},
+	{"qmp7_2", "testdata/schemas/qemu-7.2.0/qapi/qapi-schema.json"},
+	{"qga7_2", "testdata/schemas/qemu-7.2.0/qga/qapi-schema.json"},
+	{"qga5_0", "testdata/schemas/qga-5.0/qapi-schema.json"},
+}
+
+// repoRoot is the directory of the module's go.mod.
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatalf("go env GOMOD: %v", err)
+	}
+	return filepath.Dir(strings.TrimSpace(string(out)))
+}
+
+// parseRelease parses r in lenient mode.
+func parseRelease(t testing.TB, root string, r release) (*parser.Schema, string) {
+	t.Helper()
+	opts := parser.Options{Mode: parser.Lenient}
+	file := filepath.Join(root, r.file)
+	source := r.file
+	switch r.file {
+	case "qmp":
+		opts.FS, file, source = schema.Files, schema.QMPRoot, "QEMU "+schema.Version()+" "+schema.QMPRoot
+	case "qga":
+		opts.FS, file, source = schema.Files, schema.QGARoot, "QEMU "+schema.Version()+" "+schema.QGARoot
+	}
+	s, err := parser.Parse(file, opts)
+	if err != nil {
+		t.Fatalf("%s: %v", r.file, err)
+	}
+	return s, source
+}
+
+// TestReleasesCompile generates every release into one temporary module
+// and runs go vet (which type-checks, so it also builds) over it.
+func TestReleasesCompile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds several large packages")
+	}
+	root := repoRoot(t)
+	tmp := t.TempDir()
+	for _, r := range releases {
+		s, source := parseRelease(t, root, r)
+		files, err := generator.Generate(s, generator.Config{Package: r.pkg, Source: source})
+		if err != nil {
+			t.Fatalf("%s: %v", r.file, err)
+		}
+		if r.file == "qmp" {
+			again, err := generator.Generate(s, generator.Config{Package: r.pkg, Source: source})
+			if err != nil || len(again) != len(files) {
+				t.Fatalf("second run: %v", err)
+			}
+			for i := range files {
+				if files[i].Name != again[i].Name || !bytes.Equal(files[i].Content, again[i].Content) {
+					t.Errorf("output not deterministic: %s", files[i].Name)
+				}
+			}
+		}
+		dir := filepath.Join(tmp, r.pkg)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if !generator.IsGenerated(f.Content) || !bytes.Contains(f.Content[:200], []byte("// Source: "+source+"\n")) {
+				t.Errorf("%s/%s: missing header", r.pkg, f.Name)
+			}
+			if err := os.WriteFile(filepath.Join(dir, f.Name), f.Content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	gomod := "module qapigentest\n\ngo 1.24\n\nrequire github.com/qapi-go/qapi v0.0.0\n\nreplace github.com/qapi-go/qapi => " + root + "\n"
+	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), []byte(gomod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
+		os.WriteFile(filepath.Join(tmp, "go.sum"), sum, 0o644)
+	}
+	for _, verb := range []string{"build", "vet"} {
+		cmd := exec.Command("go", verb, "./...")
+		cmd.Dir = tmp
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", verb, err, out)
+		}
+	}
+}
+
+// TestEmbeddedSchemaFS makes sure the vendored schema is what the CLI's
+// "qmp"/"qga" shortcuts read.
+func TestEmbeddedSchemaFS(t *testing.T) {
+	if _, err := fs.Stat(schema.Files, schema.QMPRoot); err != nil {
+		t.Fatal(err)
+	}
+}
