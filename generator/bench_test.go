@@ -1,0 +1,36 @@
+package generator_test
+
+import (
+	"testing"
+
+	"github.com/qapi-go/qapi/generator"
+	"github.com/qapi-go/qapi/parser"
+)
+
+// BenchmarkGenerate measures generating the full vendored QMP and QGA
+// schemas (already parsed) to formatted Go; one iteration does both.
+func BenchmarkGenerate(b *testing.B) {
+	root := repoRoot(b)
+	var schemas []*parser.Schema
+	var sources []string
+	for _, r := range releases[:2] {
+		s, src := parseRelease(b, root, r)
+		schemas = append(schemas, s)
+		sources = append(sources, src)
+	}
+	b.ResetTimer()
+	var bytes int
+	for i := 0; i < b.N; i++ {
+		bytes = 0
+		for j, s := range schemas {
+			files, err := generator.Generate(s, generator.Config{Package: "x", Source: sources[j]})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, f := range files {
+				bytes += len(f.Content)
+			}
+		}
+	}
+	b.ReportMetric(float64(bytes), "bytes/op")
+}
