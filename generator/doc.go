@@ -143,7 +143,7 @@
 // body and sections in source order, member docs on fields and
 // constants; `name` and @name references become doc links ([Type],
 // [Type.Field], [Client.Method], [EnumConstant]) when they resolve;
-// “literal“ loses its quotes; "text::" literal blocks, code blocks and
+// double-backquoted literals lose their quotes; "text::" literal blocks, code blocks and
 // ".. qmp-example::" become indented (code) blocks; notes and
 // admonitions become "Note:" paragraphs; top-level lists are indented
 // so godoc reads them as lists; "Since:", "Returns:" and "Errors:" are

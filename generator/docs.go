@@ -87,7 +87,7 @@ func newDocIndex(s *parser.Schema, n *names) *docIndex {
 
 // comment renders text as a // comment block.
 func comment(text string) jen.Code {
-	text = strings.TrimRight(text, "\n ")
+	text = noHeadings(strings.TrimRight(text, "\n "))
 	if text == "" {
 		return jen.Null()
 	}
@@ -398,8 +398,10 @@ func (r *docRenderer) rst(lines []string) string {
 					head += " " + r.inline(arg)
 				}
 				out = append(out, m[1]+head)
+				dedentBlock(lines[i+1:], ind)
 			case "admonition":
 				out = append(out, m[1]+r.inline(arg)+":")
+				dedentBlock(lines[i+1:], ind)
 			default:
 				if arg != "" {
 					out = append(out, m[1]+r.inline(arg))
@@ -456,6 +458,53 @@ func (r *docRenderer) ref(name string) string {
 		return "[" + t + "]"
 	}
 	return name
+}
+
+// dedentBlock moves the directive content at the start of lines (the
+// blank lines and lines indented deeper than ind) back to indentation
+// ind, so that it renders as ordinary text.
+func dedentBlock(lines []string, ind int) {
+	n, min := 0, -1
+	for ; n < len(lines); n++ {
+		l := lines[n]
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		li := len(l) - len(strings.TrimLeft(l, " "))
+		if li <= ind {
+			break
+		}
+		if min < 0 || li < min {
+			min = li
+		}
+	}
+	if min <= ind {
+		return
+	}
+	for i := 0; i < n; i++ {
+		if len(lines[i]) >= min {
+			lines[i] = lines[i][:ind] + lines[i][min:]
+		}
+	}
+}
+
+// noHeadings ends with a period every one-line paragraph that gofmt
+// would otherwise turn into a doc comment heading (a capitalised line
+// without final punctuation between blank lines).
+func noHeadings(text string) string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		if l == "" || l[0] == ' ' || l[0] == '\t' || (i > 0 && lines[i-1] != "") || (i+1 < len(lines) && lines[i+1] != "") {
+			continue
+		}
+		last := l[len(l)-1]
+		if !(l[0] >= 'A' && l[0] <= 'Z') || !(last >= 'a' && last <= 'z' || last >= 'A' && last <= 'Z' || last >= '0' && last <= '9') ||
+			strings.ContainsAny(l, ";:!?+*/=[]{}_^&~%#@<>\"\\`") {
+			continue
+		}
+		lines[i] = l + "."
+	}
+	return strings.Join(lines, "\n")
 }
 
 // indentList indents a top-level list so that Go doc reads it as one.
