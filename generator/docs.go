@@ -370,15 +370,18 @@ func (r *docRenderer) rst(lines []string) string {
 		}
 		if m := directive.FindStringSubmatch(l); m != nil {
 			kind, arg := m[2], m[3]
-			title := ""
+			title, annotated := "", false
 			// directive options
 			for i+1 < len(lines) {
 				om := directiveOp.FindStringSubmatch(lines[i+1])
 				if om == nil {
 					break
 				}
-				if om[1] == "title" {
+				switch om[1] {
+				case "title":
 					title = om[2]
+				case "annotated":
+					annotated = true
 				}
 				i++
 			}
@@ -388,8 +391,14 @@ func (r *docRenderer) rst(lines []string) string {
 				if title != "" {
 					head = "Example (" + r.inline(title) + "):"
 				}
-				out = append(out, m[1]+head, "")
-				inCode = ind
+				if annotated {
+					// Prose with literal blocks: render as text.
+					out = append(out, m[1]+head)
+					dedentBlock(lines[i+1:], ind)
+				} else {
+					out = append(out, m[1]+head, "")
+					inCode = ind
+				}
 			case "code-block", "code", "sourcecode", "parsed-literal":
 				inCode = ind
 			case "note", "warning", "caution", "important", "tip", "hint", "attention", "danger", "error", "seealso":
