@@ -83,21 +83,63 @@ func (f *frameReader) next() ([]byte, error) {
 	}
 }
 
-// skipLine discards input up to and including the next "\n" or, when
-// stopAtSentinel, up to and including the next 0xFF, whichever comes
-// first, reporting whether it stopped at a sentinel.
-func (f *frameReader) skipLine(stopAtSentinel bool) (sentinel bool, err error) {
-	f.buf = nil
+// nextAgent is next for the guest agent channel, where a 0xFF byte (the
+// agent's synchronisation sentinel, never part of a JSON text) ends a
+// line too: it returns the bytes before the next "\n" or 0xFF and that
+// terminator. A line over the maximum is skipped, never buffered: the
+// reader discards it up to its terminator and returns errTooLong with the
+// line's start (term tells what ended it).
+func (f *frameReader) nextAgent() (line []byte, term byte, err error) {
+	if cap(f.buf) > keepLineBuffer {
+		f.buf = nil
+	}
+	f.buf = f.buf[:0]
+	tooLong := false
 	for {
 		if _, err := f.r.Peek(1); err != nil {
-			return false, err
+			if err == io.EOF && (len(f.buf) > 0 || tooLong) {
+				err = io.ErrUnexpectedEOF
+			}
+			return f.buf, 0, err
 		}
 		b, _ := f.r.Peek(f.r.Buffered())
-		for i, c := range b {
-			if c == '\n' || (stopAtSentinel && c == 0xFF) {
+		i := bytes.IndexByte(b, '\n')
+		seg := b
+		if i >= 0 {
+			seg = b[:i]
+		}
+		if j := bytes.IndexByte(seg, 0xFF); j >= 0 {
+			i, seg = j, seg[:j]
+		}
+		if !tooLong {
+			if len(f.buf)+len(seg) > f.max+1 {
+				tooLong = true
+				if len(f.buf) == 0 {
+					f.buf = append(f.buf, seg[:min(len(seg), 128)]...)
+				}
+			} else if i >= 0 && len(f.buf) == 0 {
+				// the common case: the whole line is in the buffer
 				f.r.Discard(i + 1)
-				return c == 0xFF, nil
+				line = trimEOL(seg)
+				if len(line) > f.max {
+					return line, b[i], errTooLong
+				}
+				return line, b[i], nil
+			} else {
+				f.buf = append(f.buf, seg...)
 			}
+		}
+		if i >= 0 {
+			term = b[i]
+			f.r.Discard(i + 1)
+			if tooLong {
+				return f.buf, term, errTooLong
+			}
+			line = trimEOL(f.buf)
+			if len(line) > f.max {
+				return line, term, errTooLong
+			}
+			return line, term, nil
 		}
 		f.r.Discard(len(b))
 	}

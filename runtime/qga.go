@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"math/rand/v2"
@@ -252,43 +251,32 @@ func (e errorString) Error() string { return string(e) }
 func (q *QGA) reader() {
 	defer close(q.readerDone)
 	for {
-		msg, err := q.fr.next()
-		if err == errTooLong {
+		msg, term, err := q.fr.nextAgent()
+		if term == 0xFF {
 			q.mu.Lock()
-			syncing := q.syncing
+			q.sentinel = true
 			q.mu.Unlock()
-			sentinel, err := q.fr.skipLine(syncing)
-			if err != nil {
-				q.fail(err)
-				return
+			if len(trimSpace(msg)) > 0 {
+				q.log.Debug("qga: discarded before sentinel", "msg", string(msg))
 			}
-			if sentinel {
-				q.mu.Lock()
-				q.sentinel = true
-				q.mu.Unlock()
-				continue
-			}
+			continue
+		}
+		q.mu.Lock()
+		syncing, syncID, seen, c := q.syncing, q.syncID, q.sentinel, q.cur
+		q.mu.Unlock()
+		if err == errTooLong {
 			if syncing {
-				continue
+				q.log.Debug("qga: oversize message discarded while resynchronising")
+			} else {
+				q.protocolError(protoErr("message over the maximum size", msg, ErrMessageTooLarge))
 			}
-			q.protocolError(protoErr("message over the maximum size", msg, ErrMessageTooLarge))
 			continue
 		}
 		if err != nil {
 			q.fail(err)
 			return
 		}
-		sentinel := false
-		if i := bytes.LastIndexByte(msg, 0xFF); i >= 0 {
-			msg, sentinel = msg[i+1:], true
-		}
 		msg = trimSpace(msg)
-		q.mu.Lock()
-		if sentinel {
-			q.sentinel = true
-		}
-		syncing, syncID, seen, c := q.syncing, q.syncID, q.sentinel, q.cur
-		q.mu.Unlock()
 		if len(msg) == 0 {
 			continue
 		}
