@@ -38,12 +38,15 @@
 // upper-cased: node-name -> NodeName, cpu-index -> CPUIndex, qom-path ->
 // QOMPath, x-debug -> XDebug, iops_rd -> IOPSRd. Two words that would
 // join digit to digit keep an underscore ("2_5" -> 2_5). A name that
-// would still not start with a letter gets an "N" prefix. Go keywords
+// would still not start with a letter gets an "N" prefix (not needed
+// in enum constants, which start with the type name). Go keywords
 // cannot arise: every generated identifier is exported.
 //
 // Declarations per definition:
 //   - type T -> T; enum value v of enum E -> constant E+word(v)
-//     (PCIELinkSpeed "2_5" -> PCIELinkSpeed2_5, Color "2d" -> ColorN2d);
+//     (PCIELinkSpeed "2_5" -> PCIELinkSpeed2_5, QCryptoCipherAlgorithm
+//     "aes-128" -> QCryptoCipherAlgorithmAes128; a '_' separates a type
+//     name ending in a digit from a value starting with one);
 //   - command c -> method word(c) on *Client (drive-backup ->
 //     Client.DriveBackup), its inline arguments -> type word(c)+"Args";
 //   - event E -> type word(E)+"Event" (STOP -> StopEvent,

@@ -43,6 +43,28 @@ func splitWords(name string) []string {
 // that cannot appear in a Go identifier are dropped. A result that would
 // not start with a letter gets the prefix "N" (for "number").
 func camel(name string) string {
+	s := words(name)
+	if r, _ := utf8.DecodeRuneInString(s); !unicode.IsLetter(r) {
+		s = "N" + s
+	}
+	return s
+}
+
+// enumConst is the constant for value of the enum whose Go type is
+// typ: typ followed by the value's words, with no "N" prefix (the type
+// name already starts the identifier) but a '_' when a digit would
+// follow a digit (type X86, value "64" -> X86_64).
+func enumConst(typ, value string) string {
+	w := words(value)
+	if w != "" && isDigit(w[0]) && isDigit(lastByte(typ)) {
+		return typ + "_" + w
+	}
+	return typ + w
+}
+
+// words joins the words of name as camel describes, without the "N"
+// prefix rule.
+func words(name string) string {
 	var b strings.Builder
 	for _, w := range splitWords(name) {
 		if isUpperWord(w) {
@@ -63,14 +85,7 @@ func camel(name string) string {
 			}
 		}
 	}
-	s := b.String()
-	if s == "" {
-		return "N"
-	}
-	if r, _ := utf8.DecodeRuneInString(s); !unicode.IsLetter(r) {
-		s = "N" + s
-	}
-	return s
+	return b.String()
 }
 
 func isUpperWord(w string) bool {
@@ -200,7 +215,7 @@ func nameAll(s *parser.Schema) (*names, error) {
 			n.types[d] = id
 			n.claim(n.pkg, id, origin{"enum '" + d.Name + "'", d.Info}, "")
 			for _, m := range d.Members {
-				c := id + camel(m.Name)
+				c := enumConst(id, m.Name)
 				n.enumVal[m] = c
 				n.claim(n.pkg, c, origin{"value '" + m.Name + "' of enum '" + d.Name + "'", m.Info}, "")
 			}

@@ -85,7 +85,7 @@ func TestEnumUnknownValue(t *testing.T) {
 	if *v.E != "ultraviolet" {
 		t.Errorf("E = %q", *v.E)
 	}
-	if ColorN2d != "2d" || ColorXExperimental != "x-experimental" {
+	if Color2d != "2d" || ColorXExperimental != "x-experimental" {
 		t.Error("enum constants")
 	}
 }

@@ -21,8 +21,8 @@ const (
 	ColorRed Color = "red"
 	// ColorGreen: the green one
 	ColorGreen Color = "green"
-	// ColorN2d: a value starting with a digit
-	ColorN2d Color = "2d"
+	// Color2d: a value starting with a digit
+	Color2d Color = "2d"
 	// ColorXExperimental: a value with the x- prefix
 	ColorXExperimental Color = "x-experimental"
 	// ColorOld: an old value
