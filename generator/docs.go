@@ -146,7 +146,7 @@ func (g *gen) defDoc(id string, d parser.Definition, intro string, extra ...stri
 			case "Todo":
 				parts = append(parts, "TODO: "+r.text(s, true))
 			default:
-				parts = append(parts, r.text(s, false))
+				parts = append(parts, r.tagged(s))
 			}
 		}
 	}
@@ -350,6 +350,25 @@ func (r *docRenderer) text(s *parser.DocSection, hanging bool) string {
 		}
 	}
 	return r.rst(lines)
+}
+
+// tagged renders a plain section, which in older releases may carry a
+// tag: "Example:"/"Examples:" sections hold QMP transcripts and become
+// code blocks, other tags ("Note:", "Notes:") lead a paragraph.
+func (r *docRenderer) tagged(s *parser.DocSection) string {
+	if s.Tag == "" {
+		return r.text(s, false)
+	}
+	if strings.HasPrefix(strings.ToLower(s.Tag), "example") {
+		lines := strings.Split(strings.Trim(s.Text, "\n"), "\n")
+		for i, l := range lines {
+			if strings.TrimSpace(l) != "" {
+				lines[i] = "    " + l
+			}
+		}
+		return s.Tag + ":\n\n" + strings.Join(lines, "\n")
+	}
+	return s.Tag + ": " + r.text(s, true)
 }
 
 // rst converts the block structure of rST text to Go doc comment
