@@ -2,6 +2,7 @@ package generator_test
 
 import (
 	"bytes"
+	"go/format"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -90,6 +91,9 @@ func TestReleasesCompile(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, f := range files {
+			if formatted, err := format.Source(f.Content); err != nil || !bytes.Equal(formatted, f.Content) {
+				t.Errorf("%s/%s: not gofmt'd (%v)", r.pkg, f.Name, err)
+			}
 			if !generator.IsGenerated(f.Content) || !bytes.Contains(f.Content[:200], []byte("// Source: "+source+"\n")) {
 				t.Errorf("%s/%s: missing header", r.pkg, f.Name)
 			}
