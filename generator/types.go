@@ -96,6 +96,11 @@ func (fg *fileGen) memberFields(o *parser.ObjectType, docOwner parser.Definition
 		scope.add(bid, origin{"base " + o.Base.Name, o.Info})
 		fields = append(fields, jen.Comment("//"+bid+" holds the members of the base type."), jen.Id(bid))
 		members = o.LocalMembers
+		// Promoted base fields: a local field of the same Go name would
+		// hide one from encoding/json.
+		for _, m := range o.Base.Members {
+			scope.add(memberField(m), origin{"member '" + m.Name + "' of base " + o.Base.Name, m.Info})
+		}
 	}
 	for _, m := range members {
 		f := scope.add(memberField(m), origin{"member '" + m.Name + "'", m.Info})
