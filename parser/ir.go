@@ -20,7 +20,8 @@ type Schema struct {
 	// Docs lists every doc comment in source order (the reference's
 	// schema.docs).
 	Docs []*Doc
-	// Warnings collects what lenient mode tolerated, in source order.
+	// Warnings collects what lenient mode tolerated, in the order found
+	// (reading all files first, then checking definitions in order).
 	Warnings []*Warning
 	// Features lists every feature name the schema uses, once, at its
 	// first use: 'deprecated' and 'unstable' first (Info nil), then in

@@ -37,7 +37,7 @@ func FuzzParse(f *testing.F) {
 		parse := func(mode Mode) (*Schema, string, error) {
 			start := time.Now()
 			s, err := Parse("t.json", Options{Mode: mode, FS: fsys})
-			if d := time.Since(start); d > 2*time.Second {
+			if d := time.Since(start); d > 20*time.Second {
 				t.Errorf("mode %d: Parse took %v", mode, d)
 			}
 			if err != nil {

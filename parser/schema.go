@@ -703,7 +703,10 @@ func (b *builder) checkBranches(br *Branches, members []*ObjectMember, seen *see
 	return nil
 }
 
-func alternateQType(t Type) string {
+// AlternateQType is the QType an alternate dispatches a value of type t
+// on ("QTYPE_QSTRING", "QTYPE_QNUM", ...), "" for 'any' and alternates,
+// which cannot be alternatives.
+func AlternateQType(t Type) string {
 	switch t.JSONType() {
 	case "null":
 		return "QTYPE_QNULL"
@@ -746,7 +749,7 @@ func (b *builder) checkAlternate(a *AlternateType) error {
 		if err := checkClash(&v.Member, a.Info, seen); err != nil {
 			return err
 		}
-		qtype := alternateQType(v.Type)
+		qtype := AlternateQType(v.Type)
 		if qtype == "" {
 			return semErrorf(a.Info, "%s cannot use %s", describe(&v.Member, a.Info), Describe(v.Type))
 		}
