@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qapi-go/qapi/compat"
+	"github.com/qapi-go/qapi/runtime/fakepeer"
+)
+
+// craftedPeer serves compat's crafted live schema on a unix socket.
+func craftedPeer(t *testing.T) string {
+	t.Helper()
+	reply, err := os.ReadFile(filepath.Join("..", "..", "compat", "testdata", "crafted-live.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := fakepeer.New(t, fakepeer.Config{Handler: func(cmd string, args json.RawMessage) fakepeer.Response {
+		if cmd == "query-qmp-schema" {
+			return fakepeer.Response{Return: json.RawMessage(reply)}
+		}
+		return fakepeer.Response{Error: &fakepeer.Error{Class: "CommandNotFound", Desc: "The command " + cmd + " has not been found"}}
+	}})
+	sock, err := peer.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sock
+}
+
+func TestCompatFakePeer(t *testing.T) {
+	t.Run("text", func(t *testing.T) {
+		code, stdout, stderr := runCLI("compat", "-schema", craftedSchema, craftedPeer(t))
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		for _, want := range []string{
+			"bindings: " + craftedSchema + "\n",
+			"QEMU:     10.2.2 (v10.2.2)\n",
+			"Commands the QEMU lacks (1):\n  only-bindings [if CONFIG_X; unstable]\n",
+			"Commands the QEMU has that the bindings lack (1):\n  only-qemu\n",
+			"    arguments.mode (Mode): QEMU lacks enum value \"b\"\n",
+			"  command boxed:\n    arguments (Thing): QEMU lacks union branch \"b\"\n",
+			"\nsummary: QEMU lacks 1 commands, 1 events;",
+		} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("output lacks %q:\n%s", want, stdout)
+			}
+		}
+	})
+	t.Run("json", func(t *testing.T) {
+		code, stdout, stderr := runCLI("compat", "-json", "-schema", craftedSchema, "unix:"+craftedPeer(t))
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		var r compat.Report
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatalf("output is not a JSON report: %v\n%s", err, stdout)
+		}
+		if len(r.MissingCommands) != 1 || r.MissingCommands[0].Name != "only-bindings" || len(r.Differences) != 11 {
+			t.Errorf("unexpected report: %+v", r)
+		}
+	})
+}
