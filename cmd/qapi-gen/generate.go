@@ -66,22 +66,6 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	if *out == "" {
 		return usageErr("-out is empty")
 	}
-	if *pkg == "" {
-		abs, err := filepath.Abs(*out)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		*pkg = filepath.Base(abs)
-		if !validPackage(*pkg) {
-			return usageErr("cannot use directory name %q as package name: pass -package", *pkg)
-		}
-	} else if !validPackage(*pkg) {
-		return usageErr("invalid package name %q", *pkg)
-	}
-	if st, err := os.Stat(*out); err == nil && !st.IsDir() {
-		return usageErr("-out %s is not a directory", *out)
-	}
-
 	opts := parser.Options{Mode: parser.Lenient}
 	if *strict {
 		opts.Mode = parser.Strict
@@ -107,6 +91,22 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		}
 		source = filepath.ToSlash(file)
 	}
+	if *pkg == "" {
+		abs, err := filepath.Abs(*out)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		*pkg = filepath.Base(abs)
+		if !validPackage(*pkg) {
+			return usageErr("cannot use directory name %q as package name: pass -package", *pkg)
+		}
+	} else if !validPackage(*pkg) {
+		return usageErr("invalid package name %q", *pkg)
+	}
+	if st, err := os.Stat(*out); err == nil && !st.IsDir() {
+		return usageErr("-out %s is not a directory", *out)
+	}
+
 	s, err := parser.Parse(file, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, err.Error())
