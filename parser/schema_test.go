@@ -348,3 +348,43 @@ func TestCNamePredicates(t *testing.T) {
 		}
 	}
 }
+
+// TestLenientDocs: documentation problems found while checking
+// definitions are errors in strict mode, warnings in lenient mode.
+func TestLenientDocs(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, strict string
+		warnings          int
+	}{
+		{"wrong symbol", "##\n# @Bar:\n##\n{ 'struct': 'Foo', 'data': {} }",
+			"t.json: In struct 'Foo':\nt.json:4: documentation comment is for 'Bar'", 1},
+		{"doc required", "{ 'pragma': { 'doc-required': true } }\n{ 'struct': 'Foo', 'data': {} }",
+			"t.json: In struct 'Foo':\nt.json:2: documentation comment required", 1},
+		{"undocumented member", "##\n# @Foo:\n##\n{ 'struct': 'Foo', 'data': { 'a': 'int' } }",
+			"t.json: In struct 'Foo':\nt.json:4: member 'a' lacks documentation", 1},
+		{"undocumented feature", "##\n# @foo:\n##\n{ 'command': 'foo', 'features': [ 'f' ] }",
+			"t.json: In command 'foo':\nt.json:4: feature 'f' lacks documentation", 1},
+		{"bogus member", "##\n# @Foo:\n#\n# @a: x\n##\n{ 'struct': 'Foo', 'data': {} }",
+			"t.json:4: documented member 'a' does not exist", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseString(tc.src, Strict)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if diff := cmp.Diff(tc.strict, got); diff != "" {
+				t.Errorf("strict error mismatch (-want +got):\n%s", diff)
+			}
+			s, err := parseString(tc.src, Lenient)
+			if err != nil {
+				t.Fatalf("lenient: %v", err)
+			}
+			if len(s.Warnings) != tc.warnings {
+				t.Errorf("%d warnings, want %d: %v", len(s.Warnings), tc.warnings, s.Warnings)
+			} else if tc.warnings > 0 && s.Warnings[0].Error() != tc.strict {
+				t.Errorf("warning %q, want %q", s.Warnings[0].Error(), tc.strict)
+			}
+		})
+	}
+}
