@@ -19,6 +19,7 @@ func BenchmarkGenerate(b *testing.B) {
 		sources = append(sources, src)
 	}
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	var bytes int
 	for i := 0; i < b.N; i++ {
 		bytes = 0
@@ -33,4 +34,7 @@ func BenchmarkGenerate(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(bytes), "bytes/op")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	}
 }
