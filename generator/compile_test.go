@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
+
+	"golang.org/x/tools/txtar"
 
 	"github.com/qapi-go/qapi/generator"
 	"github.com/qapi-go/qapi/parser"
@@ -97,6 +100,37 @@ func TestReleasesCompile(t *testing.T) {
 			if !generator.IsGenerated(f.Content) || !bytes.Contains(f.Content[:200], []byte("// Source: "+source+"\n")) {
 				t.Errorf("%s/%s: missing header", r.pkg, f.Name)
 			}
+			if err := os.WriteFile(filepath.Join(dir, f.Name), f.Content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// The golden cases too, whole (with qapi.go), so that every construct
+	// is known to compile on its own.
+	paths, _ := filepath.Glob("testdata/golden/*.txtar")
+	for _, path := range paths {
+		ar, err := txtar.ParseFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys := fstest.MapFS{}
+		for _, f := range ar.Files {
+			if strings.HasSuffix(f.Name, ".json") {
+				fsys[f.Name] = &fstest.MapFile{Data: f.Data}
+			}
+		}
+		s, err := parser.Parse("schema.json", parser.Options{Mode: parser.Lenient, FS: fsys})
+		if err != nil {
+			continue
+		}
+		pkg := "golden_" + strings.TrimSuffix(filepath.Base(path), ".txtar")
+		files, err := generator.Generate(s, generator.Config{Package: pkg})
+		if err != nil {
+			continue // error cases
+		}
+		dir := filepath.Join(tmp, pkg)
+		os.MkdirAll(dir, 0o755)
+		for _, f := range files {
 			if err := os.WriteFile(filepath.Join(dir, f.Name), f.Content, 0o644); err != nil {
 				t.Fatal(err)
 			}
