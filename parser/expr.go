@@ -529,22 +529,24 @@ var metaKeys = [...]string{"enum", "struct", "union", "alternate", "command", "e
 // checkExprs runs the stage 2 checks over every expression in order and
 // returns the normalised definitions (include directives included).
 func checkExprs(exprs []*Expr, d *diag) ([]*defExpr, error) {
-	out := make([]*defExpr, 0, len(exprs))
-	for _, x := range exprs {
-		e, err := checkExpr(x, d)
-		if err != nil {
+	out := make([]*defExpr, len(exprs))
+	slab := make([]defExpr, len(exprs))
+	for i, x := range exprs {
+		if err := checkExpr(x, d, &slab[i]); err != nil {
 			return nil, err
 		}
-		out = append(out, e)
+		out[i] = &slab[i]
 	}
 	return out, nil
 }
 
-func checkExpr(x *Expr, d *diag) (*defExpr, error) {
+// checkExpr checks expression x and fills in e.
+func checkExpr(x *Expr, d *diag, e *defExpr) error {
 	obj, info := x.Data, x.Info
 	if v, ok := lookup(obj, "include"); ok {
 		s, _ := v.(string)
-		return &defExpr{meta: "include", name: s, info: info}, nil
+		*e = defExpr{meta: "include", name: s, info: info}
+		return nil
 	}
 	meta, n := "", 0
 	for _, k := range metaKeys {
@@ -554,32 +556,32 @@ func checkExpr(x *Expr, d *diag) (*defExpr, error) {
 		}
 	}
 	if n != 1 {
-		return nil, semErrorf(info, "expression must have exactly one key"+
+		return semErrorf(info, "expression must have exactly one key"+
 			" 'enum', 'struct', 'union', 'alternate', 'command', 'event'")
 	}
 	name, ok := obj.Values[meta].(string)
 	if !ok {
-		return nil, semErrorf(info, "'%s' requires a string name", meta)
+		return semErrorf(info, "'%s' requires a string name", meta)
 	}
 	info.SetDefn(meta, name)
 	if err := checkDefnNameStr(name, info, meta); err != nil {
-		return nil, err
+		return err
 	}
-	e := &defExpr{meta: meta, name: name, info: info, doc: x.Doc}
+	*e = defExpr{meta: meta, name: name, info: info, doc: x.Doc}
 	if doc := x.Doc; doc != nil {
 		if doc.Symbol != name {
 			if err := d.tolerable(semErrorf(info, "documentation comment is for '%s'", doc.Symbol)); err != nil {
-				return nil, err
+				return err
 			}
 			e.doc = nil
 		} else {
 			if err := doc.CheckExpr(x); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	} else if info.Pragma.DocRequired {
 		if err := d.tolerable(semErrorf(info, "documentation comment required")); err != nil {
-			return nil, err
+			return err
 		}
 	}
 
@@ -612,16 +614,16 @@ func checkExpr(x *Expr, d *diag) (*defExpr, error) {
 		}
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if e.ifc, err = checkIf(obj, info, plain(meta)); err != nil {
-		return nil, err
+		return err
 	}
 	if e.features, err = checkFeatures(obj, info); err != nil {
-		return nil, err
+		return err
 	}
 	if err = checkFlags(obj, info); err != nil {
-		return nil, err
+		return err
 	}
 	e.boxed = value(obj, "boxed") == true
 	e.gen = value(obj, "gen") != false
@@ -629,7 +631,7 @@ func checkExpr(x *Expr, d *diag) (*defExpr, error) {
 	e.allowOOB = value(obj, "allow-oob") == true
 	e.allowPre = value(obj, "allow-preconfig") == true
 	e.coroutine = value(obj, "coroutine") == true
-	return e, nil
+	return nil
 }
 
 // lookup, has and value read a key of a small object by scanning its

@@ -14,28 +14,31 @@ func isUpper(c byte) bool  { return c >= 'A' && c <= 'Z' }
 func isLower(c byte) bool  { return c >= 'a' && c <= 'z' }
 func isAlnum(c byte) bool  { return isLetter(c) || isDigit(c) }
 
-// cReserved are the words cName protects by prefixing "q_": C, C++ and
-// GCC keywords and identifiers commonly #defined by system headers.
-var cReserved = map[string]bool{}
-
-func init() {
-	for _, w := range strings.Fields(`
-		auto break case char const continue default do double else enum
-		extern float for goto if int long register return short signed
-		sizeof static struct switch typedef union unsigned void volatile
-		while
-		inline restrict _Bool _Complex _Imaginary
-		_Alignas _Alignof _Atomic _Generic _Noreturn _Static_assert
-		_Thread_local
-		asm typeof
-		bool catch class const_cast delete dynamic_cast explicit false
-		friend mutable namespace new operator private protected public
-		reinterpret_cast static_cast template this throw true try typeid
-		typename using virtual wchar_t
-		and and_eq bitand bitor compl not not_eq or or_eq xor xor_eq
-		unix errno mips sparc i386 linux`) {
-		cReserved[w] = true
+// isCReserved reports whether s is one of the words CName protects by
+// prefixing "q_": C, C++ and GCC keywords and identifiers commonly
+// #defined by system headers.
+func isCReserved(s string) bool {
+	switch s {
+	case "auto", "break", "case", "char", "const", "continue", "default",
+		"do", "double", "else", "enum", "extern", "float", "for", "goto",
+		"if", "int", "long", "register", "return", "short", "signed",
+		"sizeof", "static", "struct", "switch", "typedef", "union",
+		"unsigned", "void", "volatile", "while",
+		"inline", "restrict", "_Bool", "_Complex", "_Imaginary",
+		"_Alignas", "_Alignof", "_Atomic", "_Generic", "_Noreturn",
+		"_Static_assert", "_Thread_local",
+		"asm", "typeof",
+		"bool", "catch", "class", "const_cast", "delete", "dynamic_cast",
+		"explicit", "false", "friend", "mutable", "namespace", "new",
+		"operator", "private", "protected", "public", "reinterpret_cast",
+		"static_cast", "template", "this", "throw", "true", "try", "typeid",
+		"typename", "using", "virtual", "wchar_t",
+		"and", "and_eq", "bitand", "bitor", "compl", "not", "not_eq", "or",
+		"or_eq", "xor", "xor_eq",
+		"unix", "errno", "mips", "sparc", "i386", "linux":
+		return true
 	}
+	return false
 }
 
 // CName maps a QAPI name to the C identifier QEMU derives from it: every
@@ -63,7 +66,7 @@ func CName(name string, protect bool) string {
 		}
 		out = string(b)
 	}
-	if protect && (cReserved[out] || out != "" && isDigit(out[0])) {
+	if protect && (isCReserved(out) || out != "" && isDigit(out[0])) {
 		return "q_" + out
 	}
 	return out

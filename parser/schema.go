@@ -186,12 +186,14 @@ func (b *builder) makeFeatures(defs []featureDef, info *SourceInfo, definedIn st
 		return nil
 	}
 	feats := make([]*Feature, len(defs))
+	slab := make([]Feature, len(defs))
 	for i, f := range defs {
 		if !b.features[f.name] {
 			b.features[f.name] = true
 			b.s.Features = append(b.s.Features, &Feature{Member: Member{Name: f.name, Info: info, role: "feature", cname: CName(f.name, true)}})
 		}
-		feats[i] = &Feature{Member: Member{Name: f.name, Info: info, If: f.ifc, DefinedIn: definedIn, role: "feature", cname: CName(f.name, true)}}
+		slab[i] = Feature{Member: Member{Name: f.name, Info: info, If: f.ifc, DefinedIn: definedIn, role: "feature", cname: CName(f.name, true)}}
+		feats[i] = &slab[i]
 	}
 	return feats
 }
@@ -208,12 +210,14 @@ func (b *builder) makeArrayType(element string, info *SourceInfo) string {
 
 func (b *builder) makeMembers(defs []memberDef, info *SourceInfo) []*ObjectMember {
 	members := make([]*ObjectMember, len(defs))
+	slab := make([]ObjectMember, len(defs))
 	for i, m := range defs {
 		typ := m.typ
 		if m.array {
 			typ = b.makeArrayType(typ, info)
 		}
-		members[i] = &ObjectMember{
+		members[i] = &slab[i]
+		slab[i] = ObjectMember{
 			Member:   Member{Name: m.name, Info: info, If: m.ifc, role: "member", cname: CName(m.name, true)},
 			Optional: m.optional,
 			Features: b.makeFeatures(m.features, info, m.name),
@@ -250,12 +254,14 @@ func (b *builder) makeImplicitObjectType(name string, info *SourceInfo, ifc *IfC
 
 func (b *builder) makeVariants(defs []variantDef, info *SourceInfo, definedIn string) []*Variant {
 	vs := make([]*Variant, len(defs))
+	slab := make([]Variant, len(defs))
 	for i, v := range defs {
 		typ := v.typ
 		if v.array {
 			typ = b.makeArrayType(typ, info)
 		}
-		vs[i] = &Variant{Member: Member{Name: v.name, Info: info, If: v.ifc, DefinedIn: definedIn, role: "branch", cname: CName(v.name, true)}, typeName: typ}
+		vs[i] = &slab[i]
+		slab[i] = Variant{Member: Member{Name: v.name, Info: info, If: v.ifc, DefinedIn: definedIn, role: "branch", cname: CName(v.name, true)}, typeName: typ}
 	}
 	return vs
 }
@@ -271,8 +277,10 @@ func (b *builder) defExpr(e *defExpr) error {
 	switch e.meta {
 	case "enum":
 		members := make([]*EnumMember, len(e.values))
+		slab := make([]EnumMember, len(e.values))
 		for i, v := range e.values {
-			members[i] = &EnumMember{
+			members[i] = &slab[i]
+			slab[i] = EnumMember{
 				Member:   Member{Name: v.name, Info: info, If: v.ifc, DefinedIn: e.name, role: "value", cname: CName(v.name, true)},
 				Features: b.makeFeatures(v.features, info, v.name),
 			}
@@ -567,8 +575,8 @@ func (b *builder) checkObject(o *ObjectType) error {
 	if err := checkTypeDefn(&o.Defn); err != nil {
 		return err
 	}
-	seen := newSeen()
-	var members []*ObjectMember
+	seen := &seenMembers{list: make([]*Member, 0, 8+len(o.LocalMembers))}
+	members := make([]*ObjectMember, 0, 8+len(o.LocalMembers))
 	if o.baseName != "" {
 		t, err := b.resolveType(o.baseName, o.Info, "'base'", nil)
 		if err != nil {
@@ -605,9 +613,6 @@ func (b *builder) checkObject(o *ObjectType) error {
 		if err := branchesCheckClash(o.Branches, o.Info, seen); err != nil {
 			return err
 		}
-	}
-	if members == nil {
-		members = []*ObjectMember{}
 	}
 	o.Members = members
 	o.checkComplete = true
