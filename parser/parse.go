@@ -1,3 +1,29 @@
+// Package parser reads QEMU's QAPI schema language and returns a checked
+// IR (Schema) that a generator can walk without re-deriving anything.
+//
+// It follows the three stages of QEMU's own front end (scripts/qapi/),
+// which is its oracle: stage 1 reads the JSON dialect, doc comments,
+// includes and pragmas (read*.go, lexer.go, doc*.go, pragma.go); stage 2
+// checks each expression's shape and naming (expr.go, names.go); stage 3
+// builds the schema: built-in, array and implicit types, name resolution,
+// bases and branches, clash and alternate checks, doc binding, modules
+// (schema.go). In Strict mode the result, errors included, is QEMU
+// 10.2.2's to the byte (Dump prints what QEMU's test-qapi.py prints); in
+// Lenient mode documentation and member-naming problems are warnings, so
+// that the schemas of older QEMU releases parse too.
+//
+// Typical use:
+//
+//	s, err := parser.Parse("qapi/qapi-schema.json", parser.Options{})
+//	if err != nil {
+//		log.Fatal(err) // prints as QEMU would: "file:line: message"
+//	}
+//	for _, def := range s.Defs {
+//		switch d := def.(type) {
+//		case *parser.ObjectType: ...
+//		case *parser.Command: ...
+//		}
+//	}
 package parser
 
 // Parse reads the schema rooted at file (and everything it includes),
