@@ -73,10 +73,164 @@ type session struct {
 	wb   bytes.Buffer
 	enc  *json.Encoder
 
+	// Reading (see readFor): whoever holds the read token reads and
+	// dispatches messages. A caller waiting for its reply takes the token
+	// when it is free and reads the reply itself, which spares a goroutine
+	// switch per call; the background goroutine takes it after the
+	// connection has been idle for idleDelay, so that events and EOF are
+	// seen without calls.
+	rtok      chan struct{}
+	activity  atomic.Uint64 // counts releases of the token
+	async     chan struct{} // closed once input must be read between calls
+	asyncOnce sync.Once
+	step      func() (completed bool, err error)
+	deadlines bool // conn supports read deadlines (to interrupt a reading caller)
+
 	failOnce   sync.Once
 	done       chan struct{}
 	err        atomic.Pointer[ConnError]
 	readerDone chan struct{}
+}
+
+// idleDelay is how long the read token may stay free before the
+// background goroutine takes it; maxIdleDelay bounds its back-off while a
+// caller holds the token.
+const (
+	idleDelay    = time.Millisecond
+	maxIdleDelay = 16 * time.Millisecond
+)
+
+// errInterrupted is what step returns when a read deadline (set to
+// interrupt a caller whose context ended) cut a read short; the partial
+// message is kept for the next read.
+var errInterrupted = errors.New("read interrupted")
+
+var longAgo = time.Unix(1, 0)
+
+func (s *session) interrupt() { s.conn.SetReadDeadline(longAgo) }
+
+func (s *session) clearDeadline() { s.conn.SetReadDeadline(time.Time{}) }
+
+func isDeadline(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
+
+// releaseRead gives the read token back.
+func (s *session) releaseRead() {
+	s.activity.Add(1)
+	s.rtok <- struct{}{}
+}
+
+// background is the session's one goroutine. It starts holding the read
+// token (to read a greeting or a sync reply) and reads until a call
+// completes. Then it gives the token to the callers and, once the session
+// is watched (see watch), checks every
+// idleDelay (backing off to maxIdleDelay while a caller keeps reading)
+// whether the token has been left free since its last look, in which case
+// it takes it and reads, blocked in Read, until the next reply: an idle
+// session has no timer and no wakeups, and a busy one no per-call timer.
+func (s *session) background() {
+	defer close(s.readerDone)
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		for {
+			completed, err := s.step()
+			if err == errInterrupted {
+				s.clearDeadline()
+				continue
+			}
+			if err != nil {
+				return
+			}
+			if completed {
+				break
+			}
+		}
+		s.releaseRead()
+		select {
+		case <-s.async:
+		case <-s.done:
+			return
+		}
+		delay := idleDelay
+	wait:
+		for {
+			seen := s.activity.Load()
+			t.Reset(delay)
+			select {
+			case <-t.C:
+			case <-s.done:
+				return
+			}
+			if s.activity.Load() != seen {
+				delay = idleDelay
+				continue
+			}
+			select {
+			case <-s.rtok:
+				break wait
+			default: // a caller is reading (a long call)
+				delay = min(2*delay, maxIdleDelay)
+			}
+		}
+	}
+}
+
+// await waits for c to complete, honouring ctx: on cancellation c is
+// abandoned (its late reply will be dropped) and ctx.Err() returned.
+func (s *session) await(ctx context.Context, c *call) error {
+	tok := s.rtok
+	if ctx.Done() != nil && !s.deadlines {
+		tok = nil // could not interrupt our own read:
+		s.watch() // the background goroutine reads for us
+	}
+	for {
+		select {
+		case <-c.ch:
+			return nil
+		case <-tok:
+			if err := s.readFor(ctx, c); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			if c.state.CompareAndSwap(callWaiting, callAbandoned) {
+				return ctx.Err()
+			}
+			<-c.ch
+			return nil
+		}
+	}
+}
+
+// readFor reads and dispatches messages, holding the read token, until c
+// completes, ctx ends (c is abandoned and ctx.Err() returned) or the
+// connection fails (which completes c). It gives the token back.
+func (s *session) readFor(ctx context.Context, c *call) error {
+	var stop func() bool
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, s.interrupt)
+	}
+	var err error
+	for c.state.Load() == callWaiting {
+		if stop != nil && ctx.Err() != nil {
+			if c.state.CompareAndSwap(callWaiting, callAbandoned) {
+				err = ctx.Err()
+			}
+			break
+		}
+		_, e := s.step()
+		if e == errInterrupted {
+			s.clearDeadline()
+			continue
+		}
+		if e != nil {
+			break
+		}
+	}
+	if stop != nil && !stop() {
+		s.clearDeadline()
+	}
+	s.releaseRead()
+	return err
 }
 
 func (s *session) init(conn net.Conn, o options) {
@@ -89,20 +243,35 @@ func (s *session) init(conn net.Conn, o options) {
 	s.enc.SetEscapeHTML(false)
 	s.done = make(chan struct{})
 	s.readerDone = make(chan struct{})
+	s.rtok = make(chan struct{}, 1)
+	s.async = make(chan struct{})
+	s.deadlines = conn != nil && conn.SetReadDeadline(time.Time{}) == nil
 }
 
 // Done is closed when the connection is gone (closed by either side or
-// failed).
-func (s *session) Done() <-chan struct{} { return s.done }
+// failed). From the first call of Done or Err on, the session watches the
+// connection between calls, so that it notices a peer going away at once.
+func (s *session) Done() <-chan struct{} {
+	s.watch()
+	return s.done
+}
 
 // Err is nil while the connection is up, then the *ConnError that ended
 // it.
 func (s *session) Err() error {
+	s.watch()
 	if e := s.err.Load(); e != nil {
 		return e
 	}
 	return nil
 }
+
+// watch makes the background goroutine read whenever no caller does:
+// needed once someone waits for events or for the end of the connection.
+// Until then, input arriving between calls (events nobody subscribed to,
+// EOF) waits in the socket for the next call, and the session runs
+// without a single timer.
+func (s *session) watch() { s.asyncOnce.Do(func() { close(s.async) }) }
 
 func (s *session) connErr() error {
 	if e := s.err.Load(); e != nil {
@@ -240,6 +409,8 @@ type call struct {
 	buf   []byte // the reply message (owned copy)
 	f     fields // spans into buf
 	err   error  // connection or protocol error instead of a reply
+	class string // an error reply's class and description
+	desc  string
 }
 
 const (
@@ -277,7 +448,8 @@ func (c *call) complete() bool {
 
 // setReply copies msg into the call (the reader's buffer is reused) and
 // re-derives the spans.
-func (c *call) setReply(msg []byte, f fields) {
+func (c *call) setReply(msg []byte, f fields, class, desc string) {
+	c.class, c.desc = class, desc
 	c.buf = append(c.buf[:0], msg...)
 	base := msg
 	c.f = fields{
@@ -295,33 +467,13 @@ func rebase(dst, base, span []byte) []byte {
 	return dst[off : off+len(span)]
 }
 
-// wait waits for the outcome, honouring ctx: on cancellation the call is
-// abandoned (its late reply will be dropped) and ctx.Err() returned.
-func (c *call) wait(ctx context.Context) error {
-	select {
-	case <-c.ch:
-		return nil
-	default:
-	}
-	select {
-	case <-c.ch:
-		return nil
-	case <-ctx.Done():
-		if c.state.CompareAndSwap(callWaiting, callAbandoned) {
-			return ctx.Err()
-		}
-		<-c.ch
-		return nil
-	}
-}
-
 // result turns a completed call into the caller's outcome.
 func (c *call) result(command string, result any) error {
 	if c.err != nil {
 		return c.err
 	}
 	if c.f.err != nil {
-		return decodeCommandError(command, c.f.err)
+		return &CommandError{Command: command, Class: ErrorClass(c.class), Desc: c.desc}
 	}
 	if result == nil {
 		return nil
@@ -345,13 +497,19 @@ func (c *call) raw(command string) (json.RawMessage, error) {
 	return r, nil
 }
 
-func decodeCommandError(command string, v []byte) error {
+// checkReply validates a reply's shape: a "return" member or an "error"
+// object with a string class, and returns the error's class and
+// description.
+func checkReply(msg []byte, f fields) (class, desc string, err error) {
+	if f.err == nil {
+		return "", "", nil
+	}
 	var e struct {
-		Class string `json:"class"`
-		Desc  string `json:"desc"`
+		Class *string `json:"class"`
+		Desc  string  `json:"desc"`
 	}
-	if err := json.Unmarshal(v, &e); err != nil {
-		return protoErr("malformed error reply", v, err)
+	if f.err[0] != '{' || json.Unmarshal(f.err, &e) != nil || e.Class == nil {
+		return "", "", protoErr("malformed error reply", msg, nil)
 	}
-	return &CommandError{Command: command, Class: ErrorClass(e.Class), Desc: e.Desc}
+	return *e.Class, e.Desc, nil
 }

@@ -24,42 +24,50 @@ type frameReader struct {
 	r   *bufio.Reader
 	max int
 	buf []byte
+	// A read interrupted by a deadline (a caller's context) leaves its
+	// partial line in buf: partial says so, and tooLong that the line is
+	// being skipped.
+	partial, tooLong bool
 }
 
 func newFrameReader(r io.Reader, max int) *frameReader {
 	return &frameReader{r: bufio.NewReaderSize(r, readBufferSize), max: max}
 }
 
-// errTooLong is returned by next for a line over the maximum; the rest of
-// the line is still unread (see skipLine).
+// errTooLong is returned by next for a line over the maximum.
 var errTooLong = ErrMessageTooLarge
+
+func (f *frameReader) start() {
+	if !f.partial {
+		if cap(f.buf) > keepLineBuffer {
+			f.buf = nil
+		}
+		f.buf = f.buf[:0]
+		f.tooLong = false
+	}
+}
 
 // next returns the next line without its "\n" or "\r\n". The slice is
 // valid until the next call. A line over the maximum returns errTooLong
-// (with the line's start); EOF in the middle of a line returns
-// io.ErrUnexpectedEOF.
+// (with the line's start) once the reader has reached the part over the
+// limit; the rest of the line is not read. EOF in the middle of a line
+// returns io.ErrUnexpectedEOF. Any other read error (a deadline) leaves
+// the partial line for the next call.
 func (f *frameReader) next() ([]byte, error) {
-	if cap(f.buf) > keepLineBuffer {
-		f.buf = nil
-	}
-	line, err := f.r.ReadSlice('\n')
-	if err == nil {
-		line = trimEOL(line)
-		if len(line) > f.max {
-			return line, errTooLong
-		}
-		return line, nil
-	}
-	if err != bufio.ErrBufferFull {
-		if err == io.EOF && len(line) > 0 {
-			return line, io.ErrUnexpectedEOF
-		}
-		return line, err
-	}
-	f.buf = append(f.buf[:0], line...)
+	f.start()
 	for {
-		line, err = f.r.ReadSlice('\n')
+		line, err := f.r.ReadSlice('\n')
+		if err == nil && len(f.buf) == 0 {
+			// the common case: the whole line was in the buffer
+			f.partial = false
+			line = trimEOL(line)
+			if len(line) > f.max {
+				return line, errTooLong
+			}
+			return line, nil
+		}
 		if len(f.buf)+len(line) > f.max+2 {
+			f.partial = false
 			head := f.buf
 			if len(head) == 0 {
 				head = line
@@ -69,16 +77,20 @@ func (f *frameReader) next() ([]byte, error) {
 		f.buf = append(f.buf, line...)
 		switch err {
 		case nil:
+			f.partial = false
 			b := trimEOL(f.buf)
 			if len(b) > f.max {
 				return b, errTooLong
 			}
 			return b, nil
 		case bufio.ErrBufferFull:
-		case io.EOF:
-			return f.buf, io.ErrUnexpectedEOF
+			f.partial = true
 		default:
-			return f.buf, err
+			f.partial = len(f.buf) > 0
+			if err == io.EOF && f.partial {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
 		}
 	}
 }
@@ -90,17 +102,14 @@ func (f *frameReader) next() ([]byte, error) {
 // reader discards it up to its terminator and returns errTooLong with the
 // line's start (term tells what ended it).
 func (f *frameReader) nextAgent() (line []byte, term byte, err error) {
-	if cap(f.buf) > keepLineBuffer {
-		f.buf = nil
-	}
-	f.buf = f.buf[:0]
-	tooLong := false
+	f.start()
 	for {
 		if _, err := f.r.Peek(1); err != nil {
-			if err == io.EOF && (len(f.buf) > 0 || tooLong) {
+			f.partial = len(f.buf) > 0 || f.tooLong
+			if err == io.EOF && f.partial {
 				err = io.ErrUnexpectedEOF
 			}
-			return f.buf, 0, err
+			return nil, 0, err
 		}
 		b, _ := f.r.Peek(f.r.Buffered())
 		i := bytes.IndexByte(b, '\n')
@@ -111,15 +120,16 @@ func (f *frameReader) nextAgent() (line []byte, term byte, err error) {
 		if j := bytes.IndexByte(seg, 0xFF); j >= 0 {
 			i, seg = j, seg[:j]
 		}
-		if !tooLong {
+		if !f.tooLong {
 			if len(f.buf)+len(seg) > f.max+1 {
-				tooLong = true
+				f.tooLong = true
 				if len(f.buf) == 0 {
 					f.buf = append(f.buf, seg[:min(len(seg), 128)]...)
 				}
 			} else if i >= 0 && len(f.buf) == 0 {
 				// the common case: the whole line is in the buffer
 				f.r.Discard(i + 1)
+				f.partial = false
 				line = trimEOL(seg)
 				if len(line) > f.max {
 					return line, b[i], errTooLong
@@ -132,7 +142,8 @@ func (f *frameReader) nextAgent() (line []byte, term byte, err error) {
 		if i >= 0 {
 			term = b[i]
 			f.r.Discard(i + 1)
-			if tooLong {
+			f.partial = false
+			if f.tooLong {
 				return f.buf, term, errTooLong
 			}
 			line = trimEOL(f.buf)

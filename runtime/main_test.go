@@ -98,3 +98,5 @@ func rtCheckGoroutines(tb testing.TB) {
 }
 
 var _ = strings.Contains
+
+func rtGOMAXPROCS() int { return goruntime.GOMAXPROCS(0) }

@@ -54,7 +54,8 @@ func AcceptQGA(ctx context.Context, ln net.Listener, opts ...Option) (*QGA, erro
 func NewQGA(ctx context.Context, conn net.Conn, opts ...Option) (*QGA, error) {
 	q := &QGA{sem: make(chan struct{}, 1), needSync: true}
 	q.init(conn, buildOptions(opts))
-	go q.reader()
+	q.step = q.readStep
+	go q.background()
 	if err := q.Sync(ctx); err != nil {
 		q.Close()
 		return nil, err
@@ -154,7 +155,7 @@ func (q *QGA) sync(ctx context.Context) error {
 
 // wait waits for c; on cancellation the session must resynchronise.
 func (q *QGA) wait(ctx context.Context, c *call) error {
-	if err := c.wait(ctx); err != nil {
+	if err := q.await(ctx, c); err != nil {
 		q.mu.Lock()
 		if q.cur == c {
 			q.cur = nil
@@ -248,89 +249,95 @@ type errorString string
 
 func (e errorString) Error() string { return string(e) }
 
-func (q *QGA) reader() {
-	defer close(q.readerDone)
-	for {
-		msg, term, err := q.fr.nextAgent()
-		if term == 0xFF {
-			q.mu.Lock()
-			q.sentinel = true
-			q.mu.Unlock()
-			if len(trimSpace(msg)) > 0 {
-				q.log.Debug("qga: discarded before sentinel", "msg", string(msg))
-			}
-			continue
-		}
-		q.mu.Lock()
-		syncing, syncID, seen, c := q.syncing, q.syncID, q.sentinel, q.cur
-		q.mu.Unlock()
-		if err == errTooLong {
-			if syncing {
-				q.log.Debug("qga: oversize message discarded while resynchronising")
-			} else {
-				q.protocolError(protoErr("message over the maximum size", msg, ErrMessageTooLarge))
-			}
-			continue
-		}
-		if err != nil {
-			q.fail(err)
-			return
-		}
-		msg = trimSpace(msg)
-		if len(msg) == 0 {
-			continue
-		}
-		if q.debug() {
-			q.log.Debug("qga: recv", "msg", string(msg))
-		}
-		f, err := decodeMessage(msg)
-		if syncing {
-			if err == nil && seen && f.ret != nil && string(f.ret) == strconv.FormatUint(syncID, 10) {
-				q.mu.Lock()
-				if q.cur == c {
-					q.cur, q.syncing = nil, false
-				}
-				q.mu.Unlock()
-				q.complete(c, msg, f)
-			} else {
-				q.log.Debug("qga: discarded while resynchronising", "msg", string(msg))
-			}
-			continue
-		}
-		if err != nil {
-			q.protocolError(err.(*ProtocolError))
-			continue
-		}
-		if f.ret == nil && f.err == nil {
-			q.log.Debug("qga: unexpected message dropped", "msg", string(msg))
-			continue
-		}
-		q.mu.Lock()
-		if q.cur == c {
-			q.cur = nil
-		}
-		q.mu.Unlock()
-		if c == nil {
-			q.log.Debug("qga: reply nobody waits for dropped", "msg", string(msg))
-			continue
-		}
-		q.complete(c, msg, f)
+// readStep reads one message and handles it (whoever holds the read
+// token calls it). It reports whether a call completed; an error other
+// than errInterrupted means the session has failed.
+func (q *QGA) readStep() (completed bool, err error) {
+	msg, term, err := q.fr.nextAgent()
+	if err != nil && err != errTooLong && isDeadline(err) && q.err.Load() == nil {
+		return false, errInterrupted
 	}
+	if term == 0xFF {
+		q.mu.Lock()
+		q.sentinel = true
+		q.mu.Unlock()
+		if len(trimSpace(msg)) > 0 {
+			q.log.Debug("qga: discarded before sentinel", "msg", string(msg))
+		}
+		return false, nil
+	}
+	q.mu.Lock()
+	syncing, syncID, seen, c := q.syncing, q.syncID, q.sentinel, q.cur
+	q.mu.Unlock()
+	if err == errTooLong {
+		if syncing {
+			q.log.Debug("qga: oversize message discarded while resynchronising")
+		} else {
+			return q.protocolError(protoErr("message over the maximum size", msg, ErrMessageTooLarge)), nil
+		}
+		return false, nil
+	}
+	if err != nil {
+		q.fail(err)
+		return false, err
+	}
+	msg = trimSpace(msg)
+	if len(msg) == 0 {
+		return false, nil
+	}
+	if q.debug() {
+		q.log.Debug("qga: recv", "msg", string(msg))
+	}
+	f, err := decodeMessage(msg)
+	if syncing {
+		if err == nil && seen && f.ret != nil && string(f.ret) == strconv.FormatUint(syncID, 10) {
+			q.mu.Lock()
+			if q.cur == c {
+				q.cur, q.syncing = nil, false
+			}
+			q.mu.Unlock()
+			return q.complete(c, msg, f, "", ""), nil
+		}
+		q.log.Debug("qga: discarded while resynchronising", "msg", string(msg))
+		return false, nil
+	}
+	if err != nil {
+		return q.protocolError(err.(*ProtocolError)), nil
+	}
+	if f.ret == nil && f.err == nil {
+		return q.protocolError(protoErr("message is not a reply", msg, nil)), nil
+	}
+	class, desc, err := checkReply(msg, f)
+	if err != nil {
+		return q.protocolError(err.(*ProtocolError)), nil
+	}
+	q.mu.Lock()
+	if q.cur == c {
+		q.cur = nil
+	}
+	q.mu.Unlock()
+	if c == nil {
+		q.log.Debug("qga: reply nobody waits for dropped", "msg", string(msg))
+		return false, nil
+	}
+	return q.complete(c, msg, f, class, desc), nil
 }
 
-func (q *QGA) complete(c *call, msg []byte, f fields) {
+func (q *QGA) complete(c *call, msg []byte, f fields, class, desc string) bool {
 	if c == nil || c.state.Load() == callAbandoned {
 		q.log.Debug("qga: reply to a cancelled call dropped", "msg", string(msg))
-		return
+		return false
 	}
-	c.setReply(msg, f)
+	c.setReply(msg, f, class, desc)
 	if !c.complete() {
 		q.log.Debug("qga: reply to a cancelled call dropped", "msg", string(msg))
+		return false
 	}
+	return true
 }
 
 // protocolError fails the call in progress; the next call resynchronises.
-func (q *QGA) protocolError(e *ProtocolError) {
+func (q *QGA) protocolError(e *ProtocolError) bool {
 	q.log.Debug("qga: protocol error", "err", e)
 	q.mu.Lock()
 	c := q.cur
@@ -338,6 +345,7 @@ func (q *QGA) protocolError(e *ProtocolError) {
 	q.mu.Unlock()
 	if c != nil {
 		c.err = e
-		c.complete()
+		return c.complete()
 	}
+	return false
 }

@@ -40,6 +40,7 @@ type QMP struct {
 	session
 	greeting   Greeting
 	greetingCh chan error
+	greeted    bool // guarded by the read token
 	oob        bool
 
 	// Correlation (see the package doc): in-band calls wait in FIFO
@@ -81,7 +82,8 @@ func NewQMP(ctx context.Context, conn net.Conn, opts ...Option) (*QMP, error) {
 	q := &QMP{greetingCh: make(chan error, 1)}
 	q.init(conn, buildOptions(opts))
 	q.events.log = q.log
-	go q.reader()
+	q.step = q.readStep
+	go q.background()
 	fail := func(err error) (*QMP, error) {
 		q.Close()
 		return nil, err
@@ -205,7 +207,7 @@ func (q *QMP) roundTrip(ctx context.Context, command string, args any, o CallOpt
 		}
 		return nil, nil
 	}
-	if err := c.wait(ctx); err != nil {
+	if err := q.await(ctx, c); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -235,78 +237,91 @@ func (q *QMP) fail(cause error) {
 	}
 }
 
-func (q *QMP) reader() {
-	defer close(q.readerDone)
-	greeted := false
-	for {
-		msg, err := q.fr.next()
-		if err != nil {
-			if err == errTooLong {
-				err = protoErr("message over the maximum size", msg, ErrMessageTooLarge)
-			}
-			q.fail(err)
-			return
+// readStep reads one message and handles it (whoever holds the read
+// token calls it). It reports whether a call completed; an error other
+// than errInterrupted means the session has failed.
+func (q *QMP) readStep() (completed bool, err error) {
+	msg, err := q.fr.next()
+	if err != nil {
+		if isDeadline(err) && q.err.Load() == nil {
+			return false, errInterrupted
 		}
-		if len(trimSpace(msg)) == 0 {
-			continue
+		if err == errTooLong {
+			err = protoErr("message over the maximum size", msg, ErrMessageTooLarge)
 		}
-		if q.debug() {
-			q.log.Debug("qmp: recv", "msg", string(msg))
-		}
-		f, err := decodeMessage(msg)
-		if err != nil {
-			q.fail(err)
-			return
-		}
-		switch {
-		case f.ret != nil || f.err != nil:
-			q.deliver(msg, f)
-		case f.event != nil:
-			name, ok := unquote(f.event)
-			if !ok {
-				q.fail(protoErr("event name is not a string", msg, nil))
-				return
-			}
-			if q.events.wanted(name) {
-				ev, _ := parseEvent(f)
-				q.events.dispatch(ev)
-			}
-		case f.qmp != nil && !greeted:
-			greeted = true
-			var g struct {
-				Version struct {
-					QEMU struct {
-						Major int `json:"major"`
-						Minor int `json:"minor"`
-						Micro int `json:"micro"`
-					} `json:"qemu"`
-					Package string `json:"package"`
-				} `json:"version"`
-				Capabilities []string `json:"capabilities"`
-			}
-			if err := json.Unmarshal(f.qmp, &g); err != nil {
-				q.fail(protoErr("malformed greeting", msg, err))
-				return
-			}
-			q.greeting = Greeting{
-				Version:      Version{g.Version.QEMU.Major, g.Version.QEMU.Minor, g.Version.QEMU.Micro, g.Version.Package},
-				Capabilities: g.Capabilities,
-				Raw:          append(json.RawMessage(nil), f.qmp...),
-			}
-			q.greetingCh <- nil
-		default:
-			q.log.Debug("qmp: unexpected message dropped", "msg", string(msg))
-		}
-		if !greeted {
-			q.fail(protoErr("expected the QMP greeting", msg, nil))
-			return
-		}
+		q.fail(err)
+		return false, err
 	}
+	if len(trimSpace(msg)) == 0 {
+		return false, nil
+	}
+	if q.debug() {
+		q.log.Debug("qmp: recv", "msg", string(msg))
+	}
+	f, err := decodeMessage(msg)
+	if err != nil {
+		q.fail(err)
+		return false, err
+	}
+	switch {
+	case !q.greeted:
+		if f.qmp == nil {
+			err := protoErr("expected the QMP greeting", msg, nil)
+			q.fail(err)
+			return false, err
+		}
+		q.greeted = true
+		var g struct {
+			Version struct {
+				QEMU struct {
+					Major int `json:"major"`
+					Minor int `json:"minor"`
+					Micro int `json:"micro"`
+				} `json:"qemu"`
+				Package string `json:"package"`
+			} `json:"version"`
+			Capabilities []string `json:"capabilities"`
+		}
+		if err := json.Unmarshal(f.qmp, &g); err != nil {
+			err := protoErr("malformed greeting", msg, err)
+			q.fail(err)
+			return false, err
+		}
+		q.greeting = Greeting{
+			Version:      Version{g.Version.QEMU.Major, g.Version.QEMU.Minor, g.Version.QEMU.Micro, g.Version.Package},
+			Capabilities: g.Capabilities,
+			Raw:          append(json.RawMessage(nil), f.qmp...),
+		}
+		q.greetingCh <- nil
+	case f.ret != nil || f.err != nil:
+		class, desc, err := checkReply(msg, f)
+		if err != nil {
+			q.fail(err)
+			return false, err
+		}
+		return q.deliver(msg, f, class, desc), nil
+	case f.event != nil:
+		name, ok := unquote(f.event)
+		if !ok {
+			err := protoErr("event name is not a string", msg, nil)
+			q.fail(err)
+			return false, err
+		}
+		if q.events.wanted(name) {
+			ev, _ := parseEvent(f)
+			q.events.dispatch(ev)
+		}
+	default:
+		err := protoErr("message is neither a reply nor an event", msg, nil)
+		q.fail(err)
+		return false, err
+	}
+	return false, nil
 }
 
 // deliver hands a reply to its caller: by id for out-of-band calls, else
 // to the oldest in-band call.
-func (q *QMP) deliver(msg []byte, f fields) {
+func (q *QMP) deliver(msg []byte, f fields, class, desc string) bool {
 	var c *call
 	q.pmu.Lock()
 	if f.id != nil {
@@ -321,26 +336,30 @@ func (q *QMP) deliver(msg []byte, f fields) {
 	q.pmu.Unlock()
 	if c == nil {
 		q.log.Debug("qmp: reply nobody waits for dropped", "msg", string(msg))
-		return
+		return false
 	}
 	if c.state.Load() == callAbandoned {
 		q.log.Debug("qmp: reply to a cancelled call dropped", "msg", string(msg))
-		return
+		return false
 	}
-	c.setReply(msg, f)
+	c.setReply(msg, f, class, desc)
 	if !c.complete() {
 		q.log.Debug("qmp: reply to a cancelled call dropped", "msg", string(msg))
+		return false
 	}
+	return true
 }
 
 // Subscribe returns a subscription to the events named (all events when
 // none is), with the session's event buffer size (WithEventBuffer).
 func (q *QMP) Subscribe(names ...string) *Subscription {
+	q.watch()
 	return q.events.add(q.opts.eventBuffer, names, nil)
 }
 
 // SubscribeBuffer is Subscribe with a buffer of size events.
 func (q *QMP) SubscribeBuffer(size int, names ...string) *Subscription {
+	q.watch()
 	return q.events.add(size, names, nil)
 }
 
@@ -352,6 +371,7 @@ func (q *QMP) SubscribeBuffer(size int, names ...string) *Subscription {
 // match runs on the session's reader goroutine: keep it quick and do not
 // call the session from it. A command error returns at once.
 func (q *QMP) CallAndWait(ctx context.Context, command string, args, result any, event string, match func(Event) bool, opts ...CallOption) (Event, error) {
+	q.watch()
 	sub := q.events.add(1, []string{event}, match)
 	defer sub.Close()
 	if err := q.Call(ctx, command, args, result, opts...); err != nil {

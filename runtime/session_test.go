@@ -212,7 +212,9 @@ func TestQMPPipelinedAndOOB(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 	// A reply nobody waits for is dropped, the session goes on.
-	p.send(`{"return": "stray"}` + "\r\n")
+	mark := q.Subscribe("MARK")
+	p.send(`{"return": "stray"}` + "\r\n" + `{"event": "MARK"}` + "\r\n")
+	<-mark.Events()
 	go call(4, "d")
 	p.expect(`{"execute":"d"}`)
 	p.send(`{"return": "D"}` + "\r\n")

@@ -1,0 +1,321 @@
+package runtime
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Benchmarks compare the client with a minimal hand-written loop on the
+// same kind of socket and the same peer. "cpu-ns/op" is this process's
+// CPU time (user+system, getrusage) per call: with the peer in another
+// process it is the client's CPU alone.
+
+func rtCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func rtMeasure(b *testing.B, f func()) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := rtCPU()
+	f()
+	b.StopTimer()
+	b.ReportMetric(float64(rtCPU()-c0)/float64(b.N), "cpu-ns/op")
+}
+
+// rtStartPeerProcess runs the benchmark peer (TestMain) in a child
+// process and returns its socket.
+func rtStartPeerProcess(tb testing.TB) string {
+	tb.Helper()
+	sock := filepath.Join(tb.TempDir(), "peer.sock")
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "RT_BENCH_PEER="+sock)
+	stdin, _ := cmd.StdinPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
+	rtWaitSocket(tb, sock)
+	return sock
+}
+
+func rtWaitSocket(tb testing.TB, sock string) {
+	tb.Helper()
+	for i := 0; i < 500; i++ {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tb.Fatalf("%s never came up", sock)
+}
+
+// rtStartQEMU starts qemu-system-x86_64 with a QMP socket (skipping when
+// QEMU is not installed) and returns the socket.
+func rtStartQEMU(tb testing.TB, extra ...string) string {
+	tb.Helper()
+	bin, err := exec.LookPath("qemu-system-x86_64")
+	if err != nil {
+		tb.Skip("qemu-system-x86_64 not installed")
+	}
+	dir := tb.TempDir()
+	sock := filepath.Join(dir, "qmp.sock")
+	args := append([]string{"-machine", "none", "-nodefaults", "-display", "none",
+		"-qmp", "unix:" + sock + ",server=on,wait=off"}, extra...)
+	cmd := exec.Command(bin, args...)
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for i := 0; i < 500; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			return sock
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tb.Fatal("QEMU's socket never appeared")
+	return ""
+}
+
+const rtQGABlock = "guest-shutdown,guest-suspend-disk,guest-suspend-ram,guest-suspend-hybrid,guest-fsfreeze-freeze,guest-fsfreeze-freeze-list,guest-fsfreeze-thaw,guest-set-time,guest-set-vcpus,guest-set-user-password,guest-set-memory-blocks,guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys"
+
+// rtStartQGA starts qemu-ga on the host, listening on a unix socket in a
+// temporary directory, with everything that acts on the host blocked.
+func rtStartQGA(tb testing.TB) string {
+	tb.Helper()
+	bin, err := exec.LookPath("qemu-ga")
+	if err != nil {
+		if _, err2 := os.Stat("/usr/sbin/qemu-ga"); err2 != nil {
+			tb.Skip("qemu-ga not installed")
+		}
+		bin = "/usr/sbin/qemu-ga"
+	}
+	dir := tb.TempDir()
+	sock := filepath.Join(dir, "qga.sock")
+	state := filepath.Join(dir, "state")
+	os.Mkdir(state, 0o700)
+	cmd := exec.Command(bin, "-m", "unix-listen", "-p", sock, "-t", state,
+		"-f", filepath.Join(dir, "qga.pid"), "--block-rpcs="+rtQGABlock)
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for i := 0; i < 500; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			return sock
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tb.Fatal("qemu-ga's socket never appeared")
+	return ""
+}
+
+type rtStatus struct {
+	Status  string `json:"status"`
+	Running bool   `json:"running"`
+}
+
+// rawQMP is the minimal hand-written client the benchmarks compare with.
+type rawQMP struct {
+	c net.Conn
+	r *bufio.Reader
+}
+
+func rtRawQMP(tb testing.TB, sock string, oob bool) *rawQMP {
+	tb.Helper()
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	r := &rawQMP{c: c, r: bufio.NewReader(c)}
+	r.r.ReadSlice('\n')
+	caps := `{"execute":"qmp_capabilities"}` + "\n"
+	if oob {
+		caps = `{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}` + "\n"
+	}
+	c.Write([]byte(caps))
+	r.r.ReadSlice('\n')
+	return r
+}
+
+func (r *rawQMP) call(tb testing.TB, req []byte) {
+	if _, err := r.c.Write(req); err != nil {
+		tb.Fatal(err)
+	}
+	line, err := r.r.ReadSlice('\n')
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var reply struct{ Return rtStatus }
+	if err := json.Unmarshal(line, &reply); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+var rtQueryStatus = []byte(`{"execute":"query-status"}` + "\n")
+
+func rtBenchClient(b *testing.B, sock string) {
+	q, err := DialQMP(context.Background(), "unix", sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer q.Close()
+	ctx := context.Background()
+	rtMeasure(b, func() {
+		for i := 0; i < b.N; i++ {
+			var st rtStatus
+			if err := q.Call(ctx, "query-status", nil, &st); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func rtBenchRaw(b *testing.B, sock string) {
+	r := rtRawQMP(b, sock, true)
+	rtMeasure(b, func() {
+		for i := 0; i < b.N; i++ {
+			r.call(b, rtQueryStatus)
+		}
+	})
+}
+
+// BenchmarkFakePeer: sequential query-status against the minimal peer in
+// another process, over a unix socket.
+func BenchmarkFakePeer(b *testing.B) {
+	sock := rtStartPeerProcess(b)
+	b.Run("client", func(b *testing.B) { rtBenchClient(b, sock) })
+	b.Run("raw", func(b *testing.B) { rtBenchRaw(b, sock) })
+}
+
+// BenchmarkRealQMP: sequential query-status against QEMU.
+func BenchmarkRealQMP(b *testing.B) {
+	sock := rtStartQEMU(b)
+	b.Run("client", func(b *testing.B) { rtBenchClient(b, sock) })
+	b.Run("raw", func(b *testing.B) { rtBenchRaw(b, sock) })
+}
+
+// BenchmarkRealQMPParallel: 64 goroutines calling query-status on one
+// session; compare ns/op with BenchmarkRealQMP/client.
+func BenchmarkRealQMPParallel(b *testing.B) {
+	sock := rtStartQEMU(b)
+	for _, oob := range []bool{true, false} {
+		name := "oob"
+		var opts []Option
+		if !oob {
+			name = "no-oob"
+			opts = append(opts, WithoutOOB())
+		}
+		b.Run(name, func(b *testing.B) {
+			q, err := DialQMP(context.Background(), "unix", sock, opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer q.Close()
+			b.SetParallelism(64 / max(1, rtGOMAXPROCS()))
+			rtMeasure(b, func() {
+				b.RunParallel(func(pb *testing.PB) {
+					ctx := context.Background()
+					for pb.Next() {
+						var st rtStatus
+						if err := q.Call(ctx, "query-status", nil, &st); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		})
+	}
+}
+
+// BenchmarkRealQMPRequestShape measures what an id costs QEMU: a raw
+// sequential loop with the same command written three ways.
+func BenchmarkRealQMPRequestShape(b *testing.B) {
+	sock := rtStartQEMU(b)
+	for _, tc := range []struct{ name, req string }{
+		{"no-id", `{"execute":"query-status"}`},
+		{"int-id", `{"execute":"query-status","id":1}`},
+		{"qmp-id", `{"execute":"query-status","id":"__qmp#00001"}`},
+		{"spaced", `{"execute": "query-status", "id": "__qmp#00001"}`},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			r := rtRawQMP(b, sock, true)
+			req := []byte(tc.req + "\n")
+			rtMeasure(b, func() {
+				for i := 0; i < b.N; i++ {
+					r.call(b, req)
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkRealQGA: guest-ping against a host qemu-ga.
+func BenchmarkRealQGA(b *testing.B) {
+	sock := rtStartQGA(b)
+	b.Run("client", func(b *testing.B) {
+		q, err := DialQGA(context.Background(), "unix", sock)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer q.Close()
+		ctx := context.Background()
+		rtMeasure(b, func() {
+			for i := 0; i < b.N; i++ {
+				if err := q.Call(ctx, "guest-ping", nil, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	b.Run("raw", func(b *testing.B) {
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		c.Write([]byte("\xff{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":42}}\n"))
+		for {
+			l, err := r.ReadSlice('\n')
+			if err != nil {
+				b.Fatal(err)
+			}
+			if string(l) == "\xff{\"return\": 42}\n" {
+				break
+			}
+		}
+		req := []byte(`{"execute":"guest-ping"}` + "\n")
+		rtMeasure(b, func() {
+			for i := 0; i < b.N; i++ {
+				c.Write(req)
+				l, err := r.ReadSlice('\n')
+				if err != nil {
+					b.Fatal(err)
+				}
+				var reply struct{ Return json.RawMessage }
+				if err := json.Unmarshal(l, &reply); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+}
+
+var rtOnce sync.Once
