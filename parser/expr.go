@@ -450,7 +450,7 @@ func checkUnion(d *diag, e *defExpr, obj *Object) error {
 	return nil
 }
 
-func checkAlternate(e *defExpr, obj *Object) error {
+func checkAlternate(d *diag, e *defExpr, obj *Object) error {
 	info := e.info
 	v := obj.Values["data"]
 	if !truthy(v) {
@@ -464,7 +464,7 @@ func checkAlternate(e *defExpr, obj *Object) error {
 	for _, key := range data.Keys {
 		value := asMemberObject(data.Values[key])
 		source := memberSrc("'data'", key)
-		if err := checkNameLower(key, info, source, false, false); err != nil {
+		if err := checkMemberNameLower(d, key, info, source, false); err != nil {
 			return err
 		}
 		if err := checkKeys(value, info, source, []string{"type"}, []string{"if"}); err != nil {
@@ -597,7 +597,7 @@ func checkExpr(x *Expr, d *diag, e *defExpr) error {
 		}
 	case "alternate":
 		if err = checkKeys(obj, info, plain(meta), []string{"alternate", "data"}, []string{"if", "features"}); err == nil {
-			err = checkAlternate(e, obj)
+			err = checkAlternate(d, e, obj)
 		}
 	case "struct":
 		if err = checkKeys(obj, info, plain(meta), []string{"struct", "data"}, []string{"base", "if", "features"}); err == nil {

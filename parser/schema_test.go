@@ -262,6 +262,8 @@ func TestLenientNames(t *testing.T) {
 			"t.json: In struct 'Foo':\nt.json:1: name of 'data' member 'supported_commands' must not use uppercase or '_'", "", 1},
 		{"enum value upper", `{ 'enum': 'Enu', 'data': [ 'Foo' ] }`,
 			"t.json: In enum 'Enu':\nt.json:1: name of 'data' member 'Foo' must not use uppercase or '_'", "", 1},
+		{"alternative upper", `{ 'alternate': 'Alt', 'data': { 'Foo': 'int' } }`,
+			"t.json: In alternate 'Alt':\nt.json:1: name of 'data' member 'Foo' must not use uppercase or '_'", "", 1},
 		{"command underscore stays strict", `{ 'command': 'foo_bar' }`,
 			"t.json: In command 'foo_bar':\nt.json:1: name of command must not use uppercase or '_'",
 			"t.json: In command 'foo_bar':\nt.json:1: name of command must not use uppercase or '_'", 0},
