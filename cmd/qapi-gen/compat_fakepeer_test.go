@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,10 +25,30 @@ func craftedPeer(t *testing.T) string {
 		}
 		return fakepeer.Response{Error: &fakepeer.Error{Class: "CommandNotFound", Desc: "The command " + cmd + " has not been found"}}
 	}})
-	sock, err := peer.Listen()
+	// Our own listener rather than peer.Listen: the peer's unix-socket
+	// reader (ReadMsgUnix, for SCM_RIGHTS) can panic on a read error
+	// when the client hangs up (n == -1; reported to its owner). Hiding
+	// the *net.UnixConn behind a plain net.Conn makes it use Read; compat
+	// passes no file descriptors.
+	dir, err := os.MkdirTemp("", "compat") // short: unix socket paths are limited
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "qmp.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		conn, err := ln.Accept()
+		ln.Close()
+		if err != nil {
+			return
+		}
+		peer.Serve(struct{ net.Conn }{conn})
+	}()
+	t.Cleanup(func() { ln.Close() })
 	return sock
 }
 
