@@ -142,21 +142,21 @@ func newFunc(t jen.Code) jen.Code {
 func (fg *fileGen) common() {
 	rt := fg.cfg.RuntimeImport
 	f := fg.f
-	f.Comment("Client calls the commands of this schema through a [runtime.Caller], such as a\nQMP or QGA session of package runtime. It is safe for concurrent use when\nthe Caller is.")
+	f.Add(comment("Client calls the commands of this schema through a [runtime.Caller], such as a\nQMP or QGA session of package runtime. It is safe for concurrent use when\nthe Caller is."))
 	f.Type().Id("Client").Struct(jen.Id("c").Qual(rt, "Caller"))
 	f.Line()
-	f.Comment("NewClient returns a Client that sends its commands through c.")
+	f.Add(comment("NewClient returns a Client that sends its commands through c."))
 	f.Func().Id("NewClient").Params(jen.Id("c").Qual(rt, "Caller")).Op("*").Id("Client").Block(
 		jen.Return(jen.Op("&").Id("Client").Values(jen.Id("c").Op(":").Id("c"))))
 	f.Line()
-	f.Comment("Caller returns the Caller c sends its commands through.")
+	f.Add(comment("Caller returns the Caller c sends its commands through."))
 	f.Func().Params(jen.Id("c").Op("*").Id("Client")).Id("Caller").Params().Qual(rt, "Caller").Block(jen.Return(jen.Id("c").Dot("c")))
 	f.Line()
-	f.Comment("Ptr returns a pointer to v, for optional members: Ptr(true), Ptr(\"name\").")
+	f.Add(comment("Ptr returns a pointer to v, for optional members: Ptr(true), Ptr(\"name\")."))
 	f.Func().Id("Ptr").Types(jen.Id("T").Any()).Params(jen.Id("v").Id("T")).Op("*").Id("T").Block(jen.Return(jen.Op("&").Id("v")))
 	f.Line()
 
-	f.Comment(`CommandSpec describes a command of the schema.`)
+	f.Add(comment(`CommandSpec describes a command of the schema.`))
 	f.Type().Id("CommandSpec").Struct(
 		jen.Comment("Name is the command's wire name."), jen.Id("Name").String(),
 		jen.Comment("Method is the name of the Client method that sends it."), jen.Id("Method").String(),
@@ -168,11 +168,11 @@ func (fg *fileGen) common() {
 		jen.Comment("AllowOOB, AllowPreconfig and Coroutine are the schema's flags."), jen.List(jen.Id("AllowOOB"), jen.Id("AllowPreconfig"), jen.Id("Coroutine")).Bool(),
 		jen.Comment("Boxed is set when the arguments are a named type rather than inline members."), jen.Id("Boxed").Bool(),
 		jen.Comment("FreeForm is set for 'gen': false commands, whose arguments are not typed."), jen.Id("FreeForm").Bool(),
-		jen.Comment("NewArgs returns a pointer to a new zero arguments value; nil when the\ncommand takes no arguments or free-form ones."), jen.Id("NewArgs").Func().Params().Any(),
-		jen.Comment("NewResult returns a pointer to a new zero result value; nil when the\ncommand returns nothing."), jen.Id("NewResult").Func().Params().Any(),
+		comment("NewArgs returns a pointer to a new zero arguments value; nil when the\ncommand takes no arguments or free-form ones."), jen.Id("NewArgs").Func().Params().Any(),
+		comment("NewResult returns a pointer to a new zero result value; nil when the\ncommand returns nothing."), jen.Id("NewResult").Func().Params().Any(),
 	)
 	f.Line()
-	f.Comment(`EventSpec describes an event of the schema.`)
+	f.Add(comment(`EventSpec describes an event of the schema.`))
 	f.Type().Id("EventSpec").Struct(
 		jen.Comment("Name is the event's wire name."), jen.Id("Name").String(),
 		jen.Comment("Type is the name of the Go type of the event."), jen.Id("Type").String(),
@@ -242,13 +242,13 @@ func (fg *fileGen) common() {
 		dict[jen.Id("New")] = newFunc(jen.Id(fg.n.types[e]))
 		evs = append(evs, jen.Lit(e.Name).Op(":").Values(dict))
 	}
-	f.Comment("Commands describes every command of the schema, keyed by wire name.")
+	f.Add(comment("Commands describes every command of the schema, keyed by wire name."))
 	f.Var().Id("Commands").Op("=").Map(jen.String()).Op("*").Id("CommandSpec").Values(lines(cmds)...)
 	f.Line()
-	f.Comment("Events describes every event of the schema, keyed by wire name.")
+	f.Add(comment("Events describes every event of the schema, keyed by wire name."))
 	f.Var().Id("Events").Op("=").Map(jen.String()).Op("*").Id("EventSpec").Values(lines(evs)...)
 	f.Line()
-	f.Comment("DecodeEvent decodes a raw event into a pointer to its generated type (such as\n*ShutdownEvent). An event this package does not know is returned unchanged,\nas the runtime.Event it is, with a nil error.")
+	f.Add(comment("DecodeEvent decodes a raw event into a pointer to its generated type (such as\n*ShutdownEvent). An event this package does not know is returned unchanged,\nas the runtime.Event it is, with a nil error."))
 	f.Func().Id("DecodeEvent").Params(jen.Id("ev").Qual(rt, "Event")).Params(jen.Any(), jen.Error()).Block(
 		jen.List(jen.Id("info"), jen.Id("ok")).Op(":=").Id("Events").Index(jen.Id("ev").Dot("Name")),
 		jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Id("ev"), jen.Nil())),

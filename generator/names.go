@@ -185,6 +185,7 @@ func nameAll(s *parser.Schema) (*names, error) {
 	for _, r := range reservedNames {
 		n.pkg[r] = origin{what: "name " + r + " reserved by the generator"}
 	}
+	used := usedTypes(s)
 	client := map[string]origin{}
 	// Commands first: implicit argument types are named after them.
 	for _, d := range s.Defs {
@@ -208,8 +209,8 @@ func nameAll(s *parser.Schema) (*names, error) {
 			}
 			n.claim(n.pkg, id, origin{"event '" + d.Name + "'", d.Info}, "")
 		case *parser.EnumType:
-			if d.Module.IsBuiltin() && d.Name != "QType" {
-				continue
+			if d.Module.IsBuiltin() && !used[d] {
+				continue // QType, unless the schema uses it
 			}
 			id := typeIdent(d.Name)
 			n.types[d] = id
@@ -310,4 +311,43 @@ var knownArch = map[string]bool{
 	"mips64le": true, "mips64p32": true, "mips64p32le": true, "ppc": true, "ppc64": true,
 	"ppc64le": true, "riscv": true, "riscv64": true, "s390": true, "s390x": true,
 	"sparc": true, "sparc64": true, "wasm": true,
+}
+
+// usedTypes is the set of types the schema's definitions refer to (the
+// implicit tag of alternates excepted).
+func usedTypes(s *parser.Schema) map[parser.Type]bool {
+	used := map[parser.Type]bool{}
+	add := func(t parser.Type) {
+		if a, ok := t.(*parser.ArrayType); ok {
+			t = a.Element
+		}
+		if t != nil {
+			used[t] = true
+		}
+	}
+	for _, d := range s.Defs {
+		switch d := d.(type) {
+		case *parser.ObjectType:
+			for _, m := range d.Members {
+				add(m.Type)
+			}
+			if d.Branches != nil {
+				for _, v := range d.Branches.Variants {
+					add(v.Type)
+				}
+			}
+		case *parser.AlternateType:
+			for _, v := range d.Alternatives.Variants {
+				add(v.Type)
+			}
+		case *parser.ArrayType:
+			add(d.Element)
+		case *parser.Command:
+			add(d.Arg)
+			add(d.Ret)
+		case *parser.Event:
+			add(d.Arg)
+		}
+	}
+	return used
 }
