@@ -83,6 +83,9 @@ const (
 	BranchExtra        Kind = "branch-extra"
 	AlternativeMissing Kind = "alternative-missing"
 	AlternativeExtra   Kind = "alternative-extra"
+	// OOBDiffers: the bindings may send the command out of band
+	// ('allow-oob'), this QEMU only takes it in band.
+	OOBDiffers Kind = "allow-oob-differs"
 )
 
 // Difference is one difference inside a command or event.
@@ -91,7 +94,8 @@ type Difference struct {
 	// Where is "command NAME" or "event NAME": where the difference was
 	// first reached.
 	Where string `json:"where"`
-	// Path locates the value from there: "arguments", "returns", "data",
+	// Path locates the value from there: "command" (the command itself),
+	// "arguments", "returns", "data",
 	// then ".member" steps, "[]" for array elements, "{tag=value}" for a
 	// union branch and "|kind" for an alternate's alternative; e.g.
 	// "arguments{driver=qcow2}.data-file".
@@ -141,6 +145,8 @@ func (d Difference) String() string {
 		fmt.Fprintf(&b, "QEMU lacks alternative %s (bindings: %s)", d.Name, d.Bindings)
 	case AlternativeExtra:
 		fmt.Fprintf(&b, "bindings lack alternative %s (QEMU: %s)", d.Name, d.QEMU)
+	case OOBDiffers:
+		b.WriteString("the bindings allow out-of-band execution, QEMU takes it in band only")
 	default:
 		fmt.Fprintf(&b, "%s %q: bindings %s, QEMU %s", d.Kind, d.Name, d.Bindings, d.QEMU)
 	}
@@ -202,6 +208,9 @@ func Compare(bindings *parser.Schema, live *introspect.Schema) *Report {
 			continue
 		}
 		c.where = "command " + cmd.Name
+		if cmd.AllowOOB && !lc.AllowOOB {
+			c.add(Difference{Kind: OOBDiffers, Path: "command", Bindings: "allow-oob", QEMU: "in-band only"})
+		}
 		c.compareType(cmd.Arg, lc.ArgType, "arguments")
 		if cmd.Ret != nil {
 			c.compareType(cmd.Ret, lc.RetType, "returns")
@@ -233,10 +242,19 @@ func Compare(bindings *parser.Schema, live *introspect.Schema) *Report {
 		if a.Where != b.Where {
 			return a.Where < b.Where // "command ..." sorts before "event ..."
 		}
-		return a.Path < b.Path
+		return pathKey(a.Path) < pathKey(b.Path)
 	})
 	r.Differences = c.diffs
 	return r
+}
+
+// pathKey orders differences of the command itself before those inside
+// it.
+func pathKey(p string) string {
+	if p == "command" {
+		return ""
+	}
+	return p
 }
 
 func defOf(d *parser.Defn) Def {

@@ -48,6 +48,7 @@ var craftedWant = &Report{
 		{Kind: TypeDiffers, Where: "command both", Path: "arguments.props.size", Bindings: "int", QEMU: "str"},
 		{Kind: AlternativeMissing, Where: "command both", Path: "arguments.ref", Type: "StrOrProps", Name: "p", Bindings: "object Props"},
 		{Kind: AlternativeExtra, Where: "command both", Path: "arguments.ref", Type: "StrOrProps", Name: "number", QEMU: "int"},
+		{Kind: OOBDiffers, Where: "command boxed", Path: "command", Bindings: "allow-oob", QEMU: "in-band only"},
 		{Kind: BranchMissing, Where: "command boxed", Path: "arguments", Type: "Thing", Name: "b"},
 		{Kind: BranchExtra, Where: "command boxed", Path: "arguments", Type: "Thing", Name: "z"},
 	},
@@ -156,12 +157,12 @@ func TestReportOutput(t *testing.T) {
 		"\nCommands the QEMU lacks (1):\n  only-bindings [if CONFIG_X; unstable]\n",
 		"\nEvents the QEMU lacks (1):\n  ONLY_BINDINGS_EV\n",
 		"\nCommands the QEMU has that the bindings lack (1):\n  only-qemu\n",
-		"\nDifferences (11):\n  command both:\n    arguments: member \"props\" is optional in the bindings, required in QEMU\n",
+		"\nDifferences (12):\n  command both:\n    arguments: member \"props\" is optional in the bindings, required in QEMU\n",
 		"    arguments.mode (Mode): QEMU lacks enum value \"c\" [if CONFIG_C]\n",
 		"    arguments.props.size: type differs: bindings int, QEMU str\n",
 		"    arguments.ref (StrOrProps): QEMU lacks alternative p (bindings: object Props)\n",
-		"  command boxed:\n    arguments (Thing): QEMU lacks union branch \"b\"\n",
-		"\nsummary: QEMU lacks 1 commands, 1 events; bindings lack 1 commands, 1 events; 1 member-missing; 1 member-extra; 1 type-differs; 1 optionality-differs; 2 enum-value-missing; 1 enum-value-extra; 1 branch-missing; 1 branch-extra; 1 alternative-missing; 1 alternative-extra\n",
+		"  command boxed:\n    command: the bindings allow out-of-band execution, QEMU takes it in band only\n    arguments (Thing): QEMU lacks union branch \"b\"\n",
+		"\nsummary: QEMU lacks 1 commands, 1 events; bindings lack 1 commands, 1 events; 1 member-missing; 1 member-extra; 1 type-differs; 1 optionality-differs; 2 enum-value-missing; 1 enum-value-extra; 1 branch-missing; 1 branch-extra; 1 alternative-missing; 1 alternative-extra; 1 allow-oob-differs\n",
 	} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q; got:\n%s", want, text.String())

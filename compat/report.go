@@ -87,7 +87,7 @@ func (r *Report) Summary() string {
 		fmt.Sprintf("bindings lack %d commands, %d events", len(r.ExtraCommands), len(r.ExtraEvents)),
 	}
 	for _, k := range []Kind{MemberMissing, MemberExtra, TypeDiffers, OptionalityDiffers,
-		EnumValueMissing, EnumValueExtra, BranchMissing, BranchExtra, AlternativeMissing, AlternativeExtra} {
+		EnumValueMissing, EnumValueExtra, BranchMissing, BranchExtra, AlternativeMissing, AlternativeExtra, OOBDiffers} {
 		if n := counts[k]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, k))
 		}

@@ -64,7 +64,7 @@ func TestCompatFakePeer(t *testing.T) {
 			"Commands the QEMU lacks (1):\n  only-bindings [if CONFIG_X; unstable]\n",
 			"Commands the QEMU has that the bindings lack (1):\n  only-qemu\n",
 			"    arguments.mode (Mode): QEMU lacks enum value \"b\"\n",
-			"  command boxed:\n    arguments (Thing): QEMU lacks union branch \"b\"\n",
+			"    arguments (Thing): QEMU lacks union branch \"b\"\n",
 			"\nsummary: QEMU lacks 1 commands, 1 events;",
 		} {
 			if !strings.Contains(stdout, want) {
@@ -81,7 +81,7 @@ func TestCompatFakePeer(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 			t.Fatalf("output is not a JSON report: %v\n%s", err, stdout)
 		}
-		if len(r.MissingCommands) != 1 || r.MissingCommands[0].Name != "only-bindings" || len(r.Differences) != 11 {
+		if len(r.MissingCommands) != 1 || r.MissingCommands[0].Name != "only-bindings" || len(r.Differences) != 12 {
 			t.Errorf("unexpected report: %+v", r)
 		}
 	})
