@@ -232,6 +232,10 @@ func (q *QGA) roundTrip(ctx context.Context, command string, args any, o CallOpt
 		}
 	}
 	if c == nil {
+		// A command without a success response may still answer with an
+		// error (a blocked or failed guest-shutdown): resynchronise
+		// before the next call so that such a reply is discarded.
+		q.needSync = true
 		return nil, nil
 	}
 	if err := q.wait(ctx, c); err != nil {

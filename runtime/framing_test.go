@@ -1,0 +1,130 @@
+package runtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+func FuzzDecodeMessage(f *testing.F) {
+	for _, s := range []string{
+		`{"return": {}}`,
+		`{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": ["oob"]}}`,
+		`{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "STOP", "data": {"a": [1, "x\"}"]}}`,
+		`{"error": {"class": "GenericError", "desc": "d"}, "id": 12}`,
+		`{"ret\u0075rn": 1}`, `[]`, `{`, `{"a":}`, "\xff", ` {"return" : "\\"} "} `,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		fl, err := decodeMessage(msg)
+		if err != nil {
+			var pe *ProtocolError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %T", err)
+			}
+			return
+		}
+		if !json.Valid(msg) {
+			t.Fatal("accepted invalid JSON")
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(msg, &m); err != nil {
+			t.Fatalf("accepted a non-object: %v", err)
+		}
+		for key, v := range map[string][]byte{"return": fl.ret, "error": fl.err, "event": fl.event, "id": fl.id, "QMP": fl.qmp, "data": fl.data, "timestamp": fl.timestamp} {
+			want, ok := m[key]
+			if v == nil {
+				continue // absent, or spelled with escapes
+			}
+			if !ok || !json.Valid(v) {
+				t.Fatalf("%s: %q (want %q)", key, v, want)
+			}
+		}
+		if fl.ret != nil || fl.err != nil {
+			checkReply(msg, fl)
+		}
+		if fl.event != nil {
+			parseEvent(fl)
+		}
+	})
+}
+
+// FuzzFrameReader feeds arbitrary bytes through both framings with a
+// small limit: no panic, no line over the limit, and every byte accounted
+// for.
+func FuzzFrameReader(f *testing.F) {
+	f.Add([]byte("{\"return\": {}}\r\n{\"a\"\n"), 8)
+	f.Add([]byte("junk\xff{\"return\": 5}\n"+strings.Repeat("x", 100)+"\n"), 16)
+	f.Fuzz(func(t *testing.T, in []byte, max int) {
+		if max <= 0 || max > 1<<16 {
+			max = 16
+		}
+		fr := newFrameReader(bytes.NewReader(in), max)
+		for {
+			line, err := fr.next()
+			if err == errTooLong {
+				break // QMP fails the connection here
+			}
+			if err != nil {
+				if err != io.EOF && err != io.ErrUnexpectedEOF {
+					t.Fatal(err)
+				}
+				break
+			}
+			if len(line) > max {
+				t.Fatalf("line of %d over %d", len(line), max)
+			}
+		}
+		fa := newFrameReader(bytes.NewReader(in), max)
+		for n := 0; ; n++ {
+			line, _, err := fa.nextAgent()
+			if err == errTooLong {
+				continue
+			}
+			if err != nil {
+				if err != io.EOF && err != io.ErrUnexpectedEOF {
+					t.Fatal(err)
+				}
+				break
+			}
+			if len(line) > max || bytes.IndexByte(line, 0xFF) >= 0 || bytes.IndexByte(line, '\n') >= 0 {
+				t.Fatalf("line %q (max %d)", line, max)
+			}
+			if n > len(in)+1 {
+				t.Fatal("no progress")
+			}
+		}
+	})
+}
+
+func TestFrameReaderLimits(t *testing.T) {
+	big := strings.Repeat("a", 10000)
+	fr := newFrameReader(strings.NewReader(big+"\r\nshort\r\n"), 10000)
+	if l, err := fr.next(); err != nil || len(l) != 10000 {
+		t.Fatal(len(l), err)
+	}
+	if l, err := fr.next(); err != nil || string(l) != "short" {
+		t.Fatal(string(l), err)
+	}
+	fr = newFrameReader(strings.NewReader(big+"x\r\n"), 10000)
+	if _, err := fr.next(); err != errTooLong {
+		t.Fatal(err)
+	}
+	fa := newFrameReader(strings.NewReader(big+"x\n{}\n"+"ab\xffcd\n"), 10000)
+	if _, _, err := fa.nextAgent(); err != errTooLong {
+		t.Fatal(err)
+	}
+	for _, want := range []struct {
+		s    string
+		term byte
+	}{{"{}", '\n'}, {"ab", 0xFF}, {"cd", '\n'}} {
+		l, term, err := fa.nextAgent()
+		if err != nil || string(l) != want.s || term != want.term {
+			t.Fatalf("%q %x %v, want %q", l, term, err, want.s)
+		}
+	}
+}

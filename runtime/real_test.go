@@ -1,0 +1,142 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"testing"
+	"time"
+)
+
+// Checks of the client against the real peers from Debian's packages
+// (skipped when absent). Broader integration tests live with the fake
+// peer's.
+
+func rtCtx(tb testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	tb.Cleanup(cancel)
+	return ctx
+}
+
+func TestRealQMPClient(t *testing.T) {
+	sock := rtStartQEMU(t)
+	rtCheckGoroutines(t)
+	ctx := rtCtx(t)
+	q, err := DialQMP(ctx, "unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	g := q.Greeting()
+	if g.Version.Major < 1 || !q.OOB() {
+		t.Fatalf("greeting %+v oob %v", g, q.OOB())
+	}
+	t.Logf("QEMU %v", g.Version)
+
+	schema, err := q.Execute(ctx, "query-qmp-schema", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types, err := q.Execute(ctx, "qom-list-types", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("query-qmp-schema %d bytes, qom-list-types %d bytes", len(schema), len(types))
+
+	var yank []json.RawMessage
+	if err := q.Call(ctx, "query-yank", nil, &yank, OutOfBand()); err != nil {
+		t.Fatal(err)
+	}
+
+	// getfd with a real pipe.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if err := q.Call(ctx, "getfd", map[string]string{"fdname": "fd0"}, nil, WithFiles(r)); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Call(ctx, "closefd", map[string]string{"fdname": "fd0"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	err = q.Call(ctx, "closefd", map[string]string{"fdname": "fd0"}, nil)
+	if !errors.Is(err, GenericError) {
+		t.Fatalf("closefd twice: %v", err)
+	}
+	if err := q.Call(ctx, "no-such-command", nil, nil); !errors.Is(err, CommandNotFound) {
+		t.Fatal(err)
+	}
+
+	// STOP comes before stop's reply.
+	ev, err := q.CallAndWait(ctx, "stop", nil, nil, "STOP", nil)
+	if err != nil || ev.Timestamp.IsZero() {
+		t.Fatal(ev, err)
+	}
+	if _, err := q.CallAndWait(ctx, "cont", nil, nil, "RESUME", nil); err != nil {
+		t.Fatal(err)
+	}
+
+	// quit: the reply, then EOF.
+	if err := q.Call(ctx, "quit", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-q.Done():
+	case <-ctx.Done():
+		t.Fatal("no EOF after quit")
+	}
+	var ce *ConnError
+	if !errors.As(q.Err(), &ce) {
+		t.Fatal(q.Err())
+	}
+}
+
+func TestRealQGAClient(t *testing.T) {
+	sock := rtStartQGA(t)
+	rtCheckGoroutines(t)
+	ctx := rtCtx(t)
+	q, err := DialQGA(ctx, "unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if err := q.Call(ctx, "guest-ping", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	var info struct {
+		Version string `json:"version"`
+	}
+	if err := q.Call(ctx, "guest-info", nil, &info); err != nil || info.Version == "" {
+		t.Fatal(info, err)
+	}
+	// Time out calls in flight, leaving their replies in the channel.
+	for i := 0; i < 5; i++ {
+		cctx, cancel := context.WithTimeout(ctx, time.Duration(i)*5*time.Microsecond)
+		err := q.Call(cctx, "guest-info", nil, nil)
+		cancel()
+		if err != nil && err != context.DeadlineExceeded {
+			t.Fatal(err)
+		}
+		if err := q.Call(ctx, "guest-ping", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Inject stale bytes as a previous client might have left them.
+	q.conn.Write([]byte(`{"execute":"guest-info"}` + "\n" + `{"exec`))
+	q.needSync = true
+	if err := q.Call(ctx, "guest-ping", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	err = q.Call(ctx, "guest-shutdown", nil, nil, NoReply())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// guest-shutdown is blocked: the agent still answers with an error,
+	// which the next resync discards.
+	if err := q.Call(ctx, "guest-ping", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+}
