@@ -498,24 +498,41 @@ func TestFaultUnknownID(t *testing.T) {
 }
 
 // TestFaultUnsolicitedReply: a reply with no id while no call is
-// pending is dropped and does not become the next caller's reply.
+// pending is dropped and does not become the next caller's reply ("a
+// reply nobody waits for is logged and dropped").
 func TestFaultUnsolicitedReply(t *testing.T) {
-	leakcheck.Check(t)
-	reached := make(chan struct{})
-	q, _ := qmpSession(t, script(
-		fakepeer.Reply("nobody asked"),
-		fakepeer.Do(func() { close(reached) }),
-		fakepeer.Expect("x"),
-		fakepeer.Reply("x-reply"),
-	))
-	waitCh(t, reached)
-	time.Sleep(10 * time.Millisecond) // let the reader see the stray reply first
-	var got string
-	if err := q.Call(testCtx(t), "x", nil, &got); err != nil {
-		t.Fatal(err)
-	}
-	if got != "x-reply" {
-		t.Errorf("got %q: the stray reply was handed to the next caller", got)
+	for _, watched := range []bool{true, false} {
+		t.Run(fmt.Sprintf("subscribed=%v", watched), func(t *testing.T) {
+			leakcheck.Check(t)
+			reached := make(chan struct{})
+			q, _ := qmpSession(t, script(
+				fakepeer.Reply("nobody asked"),
+				fakepeer.Emit("AFTER_STRAY", nil),
+				fakepeer.Do(func() { close(reached) }),
+				fakepeer.Expect("x"),
+				fakepeer.Reply("x-reply"),
+			))
+			if watched {
+				sub := q.Subscribe("AFTER_STRAY")
+				defer sub.Close()
+				select {
+				case <-sub.Events(): // the stray reply was read before it
+				case <-time.After(5 * time.Second):
+					t.Fatal("no event")
+				}
+			}
+			waitCh(t, reached)
+			var got string
+			if err := q.Call(testCtx(t), "x", nil, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got != "x-reply" {
+				if !watched {
+					knownBug(t, "with no subscription the session reads only while a call waits, so a stray in-band reply already in the socket is taken as the next call's reply (package doc: a reply nobody waits for is dropped)")
+				}
+				t.Errorf("got %q: the stray reply was handed to the next caller", got)
+			}
+		})
 	}
 }
 

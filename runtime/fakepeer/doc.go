@@ -47,6 +47,12 @@
 //     test; Close ends the connection (after PartialReply: end of stream
 //     in the middle of a reply); ExpectEOF waits for the client to close.
 //
+// Like QEMU, whose monitor output is buffered, the peer never waits for
+// the client to read: what a step writes is queued and delivered in
+// order by a writer goroutine while the script goes on (each step's
+// bytes with their own Write, so partial lines stay partial). Close
+// delivers what is queued first; Flush waits for delivery explicitly.
+//
 // After the last step the peer keeps reading: with Config.Handler every
 // further request is answered by the handler (a free-form mode that
 // needs no script at all), without one any request is a failure.

@@ -321,13 +321,19 @@ func (p *Peer) serve(conn net.Conn) {
 	}
 	p.conn = conn
 	p.mu.Unlock()
-	p.wg.Add(2)
+	out := newOutbox(conn, p.stop)
+	p.wg.Add(3)
 	go p.readLoop(conn)
+	go func() {
+		defer p.wg.Done()
+		out.run()
+	}()
 	go func() {
 		defer p.wg.Done()
 		defer close(p.finished)
 		defer conn.Close()
-		s := &session{p: p, conn: conn, term: "\r\n"}
+		defer out.close()
+		s := &session{p: p, conn: conn, out: out, term: "\r\n"}
 		if p.cfg.Protocol == QGA {
 			s.term = "\n"
 		}

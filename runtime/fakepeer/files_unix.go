@@ -19,6 +19,7 @@ func readWithFiles(conn net.Conn, buf []byte) (int, []*os.File, error) {
 	}
 	oob := make([]byte, syscall.CmsgSpace(64*4))
 	n, oobn, _, _, err := uc.ReadMsgUnix(buf, oob)
+	n, oobn = max(n, 0), max(oobn, 0) // -1 on some errors
 	if err == nil && n == 0 && oobn == 0 {
 		// ReadMsgUnix reports a closed peer as a zero-length read.
 		return 0, nil, io.EOF

@@ -16,6 +16,7 @@ import (
 type session struct {
 	p          *Peer
 	conn       net.Conn
+	out        *outbox
 	term       string
 	idx        int // index of the running step, -1 outside the script
 	pending    []Request
@@ -72,13 +73,11 @@ func (s *session) failf(format string, args ...any) error {
 	return errFailed
 }
 
-// write sends b; a failure to write means the client is gone (or the
-// peer was closed), which ends the session quietly.
+// write queues b for the client (b must not be modified afterwards); a
+// failure to write means the client is gone (or the peer was closed),
+// which ends the session quietly.
 func (s *session) write(b []byte) error {
-	if _, err := s.conn.Write(b); err != nil {
-		return errStopped
-	}
-	return nil
+	return s.out.put(b)
 }
 
 // line sends a compact JSON text in QEMU's style plus the terminator.

@@ -441,12 +441,23 @@ func Do(f func()) Step {
 	}}
 }
 
-// Close closes the connection: the client reads end of stream. Steps
-// after it do not run.
+// Close closes the connection once everything written before has been
+// delivered: the client reads end of stream. Steps after it do not run.
 func Close() Step {
 	return Step{desc: "Close()", run: func(s *session) error {
+		if err := s.out.flush(); err != nil {
+			return err
+		}
 		s.conn.Close()
 		return errStopped
+	}}
+}
+
+// Flush waits until everything written so far has been delivered to the
+// client (read by it, over net.Pipe).
+func Flush() Step {
+	return Step{desc: "Flush()", run: func(s *session) error {
+		return s.out.flush()
 	}}
 }
 
