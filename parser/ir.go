@@ -183,9 +183,11 @@ type ObjectType struct {
 	// Branches is non-nil for unions.
 	Branches *Branches
 
-	baseName      string
-	checked       bool
-	checkComplete bool
+	baseName       string
+	checked        bool
+	checkComplete  bool
+	clashNames     []string // see clashNames
+	clashNamesDone bool
 }
 
 // HasConditionalMembers reports whether any of o.Members has an 'if'.

@@ -619,9 +619,17 @@ func (b *builder) checkObject(o *ObjectType) error {
 	return nil
 }
 
-// objectCheckClash checks o's members (and branches) against seen,
-// adding them.
+// objectCheckClash checks o's members (and, each on its own, o's
+// branches) against seen, as the reference does, adding o's members.
+// Every object type it is called on is complete, so each of its paths
+// through nested branches is clash-free on its own; a clash can only be
+// with seen. Subtrees none of whose member names are in seen are skipped,
+// which keeps unions nested in unions linear instead of exponential, and
+// still reports the first clash in the reference's order.
 func objectCheckClash(o *ObjectType, info *SourceInfo, seen *seenMembers) error {
+	if !mayClash(o, seen) {
+		return nil
+	}
 	for _, m := range o.Members {
 		if err := checkClash(&m.Member, info, seen); err != nil {
 			return err
@@ -643,6 +651,48 @@ func branchesCheckClash(br *Branches, info *SourceInfo, seen *seenMembers) error
 		seen.undo(mark)
 	}
 	return nil
+}
+
+// mayClash reports whether a member name of o or of its branches (at any
+// depth) is in seen.
+func mayClash(o *ObjectType, seen *seenMembers) bool {
+	for _, n := range clashNames(o) {
+		if seen.get(n) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// clashNames returns the C names of o's members and, recursively, of its
+// branches' members, once each (memoised; o must be complete).
+func clashNames(o *ObjectType) []string {
+	if o.clashNamesDone {
+		return o.clashNames
+	}
+	var names []string
+	var set map[string]bool
+	addName := func(n string) {
+		if set == nil {
+			set = map[string]bool{}
+		}
+		if !set[n] {
+			set[n] = true
+			names = append(names, n)
+		}
+	}
+	for _, m := range o.Members {
+		addName(m.cname)
+	}
+	if o.Branches != nil {
+		for _, v := range o.Branches.Variants {
+			for _, n := range clashNames(v.Type.(*ObjectType)) {
+				addName(n)
+			}
+		}
+	}
+	o.clashNames, o.clashNamesDone = names, true
+	return names
 }
 
 func (b *builder) checkBranches(br *Branches, members []*ObjectMember, seen *seenMembers) error {

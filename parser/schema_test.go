@@ -3,6 +3,7 @@ package parser
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -388,5 +389,30 @@ func TestLenientDocs(t *testing.T) {
 				t.Errorf("warning %q, want %q", s.Warnings[0].Error(), tc.strict)
 			}
 		})
+	}
+}
+
+// TestNestedUnionsLinear: a union whose branches are unions whose branches
+// are unions... has exponentially many paths; the clash check must not
+// walk them all (the reference does, and takes minutes at depth 25).
+func TestNestedUnionsLinear(t *testing.T) {
+	const depth = 60
+	var b strings.Builder
+	b.WriteString("{ 'enum': 'Enu', 'data': [ 'a', 'b' ] }\n")
+	for k := 0; k < depth; k++ {
+		fmt.Fprintf(&b, "{ 'union': 'Uni%d', 'base': { 'k%d': 'Enu' }, 'discriminator': 'k%d', 'data': { 'a': 'Uni%d', 'b': 'Uni%d' } }\n", k, k, k, k+1, k+1)
+	}
+	fmt.Fprintf(&b, "{ 'struct': 'Uni%d', 'data': { 'z': 'int' } }\n", depth)
+	if _, err := parseString(b.String(), Strict); err != nil {
+		t.Fatal(err)
+	}
+	// A clash at the bottom is still found, and named as the reference
+	// names it.
+	fmt.Fprintf(&b, "{ 'struct': 'Bottom', 'base': 'Uni%d', 'data': { 'k3': 'int' } }\n", depth)
+	src := strings.Replace(b.String(), fmt.Sprintf("'b': 'Uni%d' }", depth-1), "'b': 'Bottom' }", 1)
+	_, err := parseString(src, Strict)
+	want := fmt.Sprintf("t.json: In union 'Uni3':\nt.json:5: member 'k3' of type 'Bottom' collides with base member 'k3'")
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
 	}
 }
