@@ -9,32 +9,9 @@ import (
 	"github.com/qapi-go/qapi/runtime"
 )
 
-// QType is the QAPI enum QType.
-type QType string
-
-// Values of QType.
-const (
-	// QTypeNone is the value "none".
-	QTypeNone QType = "none"
-	// QTypeQnull is the value "qnull".
-	QTypeQnull QType = "qnull"
-	// QTypeQnum is the value "qnum".
-	QTypeQnum QType = "qnum"
-	// QTypeQstring is the value "qstring".
-	QTypeQstring QType = "qstring"
-	// QTypeQdict is the value "qdict".
-	QTypeQdict QType = "qdict"
-	// QTypeQlist is the value "qlist".
-	QTypeQlist QType = "qlist"
-	// QTypeQbool is the value "qbool".
-	QTypeQbool QType = "qbool"
-)
-
-/*
-Client calls the commands of this schema through a [runtime.Caller], such as a
-QMP or QGA session of package runtime. It is safe for concurrent use when
-the Caller is.
-*/
+// Client calls the commands of this schema through a [runtime.Caller], such as a
+// QMP or QGA session of package runtime. It is safe for concurrent use when
+// the Caller is.
 type Client struct {
 	c runtime.Caller
 }
@@ -76,15 +53,11 @@ type CommandSpec struct {
 	Boxed bool
 	// FreeForm is set for 'gen': false commands, whose arguments are not typed.
 	FreeForm bool
-	/*
-	   NewArgs returns a pointer to a new zero arguments value; nil when the
-	   command takes no arguments or free-form ones.
-	*/
+	// NewArgs returns a pointer to a new zero arguments value; nil when the
+	// command takes no arguments or free-form ones.
 	NewArgs func() any
-	/*
-	   NewResult returns a pointer to a new zero result value; nil when the
-	   command returns nothing.
-	*/
+	// NewResult returns a pointer to a new zero result value; nil when the
+	// command returns nothing.
 	NewResult func() any
 }
 
@@ -516,11 +489,9 @@ var Commands = map[string]*CommandSpec{
 // Events describes every event of the schema, keyed by wire name.
 var Events = map[string]*EventSpec{}
 
-/*
-DecodeEvent decodes a raw event into a pointer to its generated type (such as
-*ShutdownEvent). An event this package does not know is returned unchanged,
-as the runtime.Event it is, with a nil error.
-*/
+// DecodeEvent decodes a raw event into a pointer to its generated type (such as
+// *ShutdownEvent). An event this package does not know is returned unchanged,
+// as the runtime.Event it is, with a nil error.
 func DecodeEvent(ev runtime.Event) (any, error) {
 	info, ok := Events[ev.Name]
 	if !ok {
