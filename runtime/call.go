@@ -52,6 +52,9 @@ func WithFiles(files ...*os.File) CallOption {
 
 // ApplyCallOptions resolves opts.
 func ApplyCallOptions(opts []CallOption) CallOptions {
+	if len(opts) == 0 {
+		return CallOptions{} // no allocation on the common path
+	}
 	var o CallOptions
 	for _, f := range opts {
 		f(&o)
