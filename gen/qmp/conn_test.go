@@ -1,0 +1,197 @@
+package qmp_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/qapi-go/qapi/gen/qmp"
+	"github.com/qapi-go/qapi/runtime"
+	"github.com/qapi-go/qapi/runtime/fakepeer"
+)
+
+func fakeConn(t *testing.T, script ...fakepeer.Step) (*qmp.Conn, *fakepeer.Peer) {
+	t.Helper()
+	pipe, peer := fakepeer.NewQMP(t, script...)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := qmp.New(ctx, pipe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, peer
+}
+
+func compact(b []byte) string {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return "invalid JSON: " + err.Error()
+	}
+	return buf.String()
+}
+
+func TestEventName(t *testing.T) {
+	for got, want := range map[string]string{
+		qmp.EventName[qmp.StopEvent]():            "STOP",
+		qmp.EventName[qmp.JobStatusChangeEvent](): "JOB_STATUS_CHANGE",
+		qmp.EventName[qmp.DeviceDeletedEvent]():   "DEVICE_DELETED",
+		qmp.EventName[qmp.StatusInfo]():           "",
+	} {
+		if got != want {
+			t.Errorf("EventName = %q, want %q", got, want)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Watch of a type that is not an event did not panic")
+		}
+	}()
+	conn, _ := fakeConn(t)
+	qmp.Watch[qmp.StatusInfo](conn, nil)
+}
+
+func TestGreeting(t *testing.T) {
+	conn, _ := fakeConn(t)
+	if v := conn.Version(); v.Major != 10 || v.Minor != 2 || v.Micro != 2 {
+		t.Errorf("Version() = %v", v)
+	}
+	if c := conn.Greeting().Capabilities; len(c) != 1 || c[0] != "oob" {
+		t.Errorf("capabilities %v", c)
+	}
+}
+
+// Replies from another QEMU release decode: members the bindings lack
+// are ignored, optional members may be missing, enum values and union
+// branches the bindings do not know are kept.
+func TestDecodeOtherReleases(t *testing.T) {
+	conn, _ := fakeConn(t,
+		fakepeer.Expect("query-status"),
+		fakepeer.Reply(json.RawMessage(`{"status":"x-future-state","running":false,"singlestep":false,"x-new":{"a":1}}`)),
+		fakepeer.Expect("query-memdev"),
+		fakepeer.Reply(json.RawMessage(`[{"size":1024,"merge":true,"dump":true,"prealloc":false,"share":false,"host-nodes":[],"policy":"x-new-policy"}]`)),
+		fakepeer.Expect("query-qmp-schema"),
+		fakepeer.Reply(json.RawMessage(`[{"name":"x","meta-type":"x-new-meta","x-member":[1,2]},{"name":"int","meta-type":"builtin","json-type":"int"}]`)),
+	)
+	ctx := context.Background()
+	st, err := conn.QueryStatus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Status != "x-future-state" || st.Running {
+		t.Errorf("status %+v", st)
+	}
+	md, err := conn.QueryMemdev(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md) != 1 || md[0].ID != nil || md[0].Reserve != nil || md[0].Policy != "x-new-policy" || md[0].HostNodes == nil {
+		t.Errorf("memdev %+v", md)
+	}
+	schema, err := conn.QueryQMPSchema(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(schema) != 2 || schema[0].MetaType != "x-new-meta" || compact(schema[0].UnknownBranch["x-member"]) != "[1,2]" ||
+		schema[1].Builtin == nil || schema[1].Builtin.JSONType != qmp.JSONTypeInt {
+		t.Errorf("schema %+v", schema)
+	}
+	// Re-encoding an unknown branch is lossless.
+	b, err := json.Marshal(schema[0])
+	if err != nil || string(b) != `{"name":"x","meta-type":"x-new-meta","x-member":[1,2]}` {
+		t.Errorf("re-encoded %s, %v", b, err)
+	}
+}
+
+func TestSubscribe(t *testing.T) {
+	release := make(chan struct{})
+	conn, _ := fakeConn(t,
+		fakepeer.WaitFor(release),
+		fakepeer.Emit("X_FUTURE_EVENT", map[string]any{"a": 1}),
+		fakepeer.Emit("RESUME", nil),
+		fakepeer.Emit("DEVICE_DELETED", map[string]any{"path": 42}), // does not decode
+		fakepeer.Emit("STOP", nil),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sub := conn.Subscribe()
+	defer sub.Close()
+	close(release)
+
+	ev, err := sub.Next(ctx)
+	if err != nil || ev.Name != "X_FUTURE_EVENT" || ev.Value != nil || compact(ev.Data) != `{"a":1}` || ev.Timestamp.IsZero() {
+		t.Errorf("unknown event: %+v, %v", ev, err)
+	}
+	ev, err = sub.Next(ctx)
+	if _, ok := ev.Value.(*qmp.ResumeEvent); err != nil || !ok {
+		t.Errorf("RESUME: %+v, %v", ev, err)
+	}
+	ev, err = sub.Next(ctx)
+	if err == nil || ev.Name != "DEVICE_DELETED" || ev.Value != nil {
+		t.Errorf("malformed DEVICE_DELETED: %+v, %v", ev, err)
+	}
+	ev, err = sub.Next(ctx)
+	if _, ok := ev.Value.(*qmp.StopEvent); err != nil || !ok {
+		t.Errorf("STOP: %+v, %v", ev, err)
+	}
+
+	short, cancelShort := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancelShort()
+	if _, err := sub.Next(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Next with nothing pending: %v", err)
+	}
+	sub.Close()
+	if _, err := sub.Next(ctx); !errors.Is(err, runtime.ErrClosed) {
+		t.Errorf("Next after Close: %v", err)
+	}
+}
+
+func TestWatchSkipsAndConnectionLoss(t *testing.T) {
+	conn, _ := fakeConn(t,
+		fakepeer.Expect("job-dismiss"),
+		fakepeer.Emit("JOB_STATUS_CHANGE", map[string]any{"id": "other", "status": "null"}),
+		fakepeer.Emit("JOB_STATUS_CHANGE", map[string]any{"id": "j1", "status": "x-new-status"}),
+		fakepeer.Reply(nil),
+		fakepeer.Emit("JOB_STATUS_CHANGE", map[string]any{"id": "j1", "status": "null"}),
+		fakepeer.Close(),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	w := qmp.Watch(conn, func(e *qmp.JobStatusChangeEvent) bool { return e.ID == "j1" })
+	defer w.Close()
+	if err := conn.JobDismiss(ctx, qmp.JobDismissArgs{ID: "j1"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []qmp.JobStatus{"x-new-status", qmp.JobStatusNull} {
+		ev, err := w.Wait(ctx)
+		if err != nil || ev.Status != want {
+			t.Fatalf("Wait = %+v, %v, want %s", ev, err, want)
+		}
+	}
+	var ce *runtime.ConnError
+	if _, err := w.Wait(ctx); !errors.As(err, &ce) {
+		t.Errorf("Wait after the connection closed: %v, want a *runtime.ConnError", err)
+	}
+	<-conn.Done()
+	if !errors.As(conn.Err(), &ce) {
+		t.Errorf("Err() = %v", conn.Err())
+	}
+}
+
+func TestCallAndWaitCommandError(t *testing.T) {
+	conn, _ := fakeConn(t,
+		fakepeer.Expect("device_del", fakepeer.Args(map[string]any{"id": "nope"})),
+		fakepeer.ReplyError("DeviceNotFound", "Device 'nope' not found"),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := qmp.CallAndWait(ctx, conn,
+		func(ctx context.Context) error { return conn.DeviceDel(ctx, qmp.DeviceDelArgs{ID: "nope"}) },
+		func(*qmp.DeviceDeletedEvent) bool { return true })
+	if !errors.Is(err, runtime.DeviceNotFound) {
+		t.Errorf("CallAndWait = %v, want DeviceNotFound", err)
+	}
+}
