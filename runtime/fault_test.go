@@ -905,3 +905,286 @@ func TestFaultCommandErrors(t *testing.T) {
 		t.Errorf("session failed: %v", q.Err())
 	}
 }
+
+// TestFaultCancelMidLine: the caller reading a reply is cancelled when
+// half of the line has arrived; the rest arrives later and is dropped
+// with it, and the next call gets its own reply.
+func TestFaultCancelMidLine(t *testing.T) {
+	for _, oob := range []bool{false, true} {
+		t.Run(fmt.Sprintf("oob=%v", oob), func(t *testing.T) {
+			leakcheck.Check(t)
+			reached, cancelled := make(chan struct{}), make(chan struct{})
+			first, rest := `{"return": {"a": "first half`, ` and second half"}}`+"\r\n"
+			var opts []fakepeer.ExpectOption
+			var callOpts []runtime.CallOption
+			if oob {
+				opts = append(opts, fakepeer.OOB())
+				callOpts = append(callOpts, runtime.OutOfBand())
+				first, rest = `{"return": {"a": "first half`, ` and second half"}, "id": 1}`+"\r\n"
+			}
+			q, _ := qmpSession(t, script(
+				fakepeer.Expect("a", opts...),
+				fakepeer.Write([]byte(first)),
+				fakepeer.Flush(),
+				fakepeer.Do(func() { close(reached) }),
+				fakepeer.WaitFor(cancelled),
+				fakepeer.Write([]byte(rest)), // by hand: "a" stays pending in the script
+				fakepeer.Expect("b"),
+				fakepeer.ReplyTo("b", "b-reply"),
+			))
+			ctx, cancel := context.WithCancel(testCtx(t))
+			res := make(chan error, 1)
+			go func() { res <- q.Call(ctx, "a", nil, nil, callOpts...) }()
+			waitCh(t, reached)
+			time.Sleep(20 * time.Millisecond) // the client holds half a line
+			cancel()
+			if err := <-res; !errors.Is(err, context.Canceled) {
+				t.Fatalf("cancelled call: %v", err)
+			}
+			close(cancelled)
+			var got string
+			if err := q.Call(testCtx(t), "b", nil, &got); err != nil || got != "b-reply" {
+				t.Fatalf("next call: %q, %v", got, err)
+			}
+		})
+	}
+}
+
+// TestFaultCancelStorm: 64 goroutines call with contexts cancelled at
+// random moments while replies come slowly and events flow; every call
+// either fails with its context's error or gets its own reply, and
+// nothing hangs or leaks.
+func TestFaultCancelStorm(t *testing.T) {
+	leakcheck.Check(t)
+	var n int
+	handler := func(cmd string, args json.RawMessage) fakepeer.Response {
+		n++
+		if n%7 == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		r := fakepeer.Response{Return: args}
+		if n%3 == 0 {
+			r.Events = []fakepeer.Event{{Name: "TICK"}}
+		}
+		return r
+	}
+	q, _ := qmpSession(t, fakepeer.Config{Handler: handler})
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	var okCalls, cancelledCalls sync.Map
+	for g := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 30 {
+				ctx, cancel := context.WithCancel(testCtx(t))
+				if (g+i)%3 == 0 {
+					go func() {
+						time.Sleep(time.Duration((g*i)%500) * time.Microsecond)
+						cancel()
+					}()
+				}
+				var opts []runtime.CallOption
+				if (g+i)%5 == 0 {
+					opts = append(opts, runtime.OutOfBand())
+				}
+				var got struct{ G, I int }
+				err := q.Call(ctx, "echo", map[string]int{"g": g, "i": i}, &got, opts...)
+				cancel()
+				switch {
+				case err == nil:
+					if got.G != g || got.I != i {
+						errs <- fmt.Errorf("caller %d call %d got the reply of caller %d call %d", g, i, got.G, got.I)
+						return
+					}
+					okCalls.Store([2]int{g, i}, true)
+				case errors.Is(err, context.Canceled):
+					cancelledCalls.Store([2]int{g, i}, true)
+				default:
+					errs <- fmt.Errorf("caller %d call %d: %v", g, i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	// The session is still fine.
+	var got struct{ G, I int }
+	if err := q.Call(testCtx(t), "echo", map[string]int{"g": -1, "i": -1}, &got); err != nil || got.G != -1 {
+		t.Errorf("after the storm: %+v, %v", got, err)
+	}
+}
+
+// TestFaultSubscribeChurn: subscriptions come and go, concurrently,
+// while events flood and calls run.
+func TestFaultSubscribeChurn(t *testing.T) {
+	leakcheck.Check(t)
+	handler := func(cmd string, args json.RawMessage) fakepeer.Response {
+		evs := make([]fakepeer.Event, 10)
+		for i := range evs {
+			evs[i] = fakepeer.Event{Name: fmt.Sprintf("E%d", i%3)}
+		}
+		return fakepeer.Response{Return: args, Events: evs, EventsAfter: evs[:2]}
+	}
+	q, _ := qmpSession(t, fakepeer.Config{Handler: handler})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var s *runtime.Subscription
+				switch g % 3 {
+				case 0:
+					s = q.Subscribe()
+				case 1:
+					s = q.Subscribe("E1")
+				default:
+					s = q.SubscribeBuffer(1, "E0", "E2")
+				}
+				select {
+				case <-s.Events():
+				case <-time.After(time.Millisecond):
+				}
+				s.Close()
+				s.Close()
+				s.Dropped()
+			}
+		}()
+	}
+	for i := range 200 {
+		var got int
+		if err := q.Call(testCtx(t), "x", map[string]int{"i": i}, &got); err != nil {
+			// args is an object; the handler echoes it
+			var m map[string]int
+			if err2 := q.Call(testCtx(t), "x", map[string]int{"i": i}, &m); err2 != nil || m["i"] != i {
+				t.Fatalf("call %d: %v, %v", i, err, err2)
+			}
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
+
+// TestFaultHandshake: QMP handshakes that go wrong fail NewQMP cleanly,
+// with the right error, and leak nothing.
+func TestFaultHandshake(t *testing.T) {
+	tests := []struct {
+		name  string
+		cfg   fakepeer.Config
+		check func(error) bool
+		want  string
+	}{
+		{
+			name:  "negotiation refused",
+			cfg:   fakepeer.Config{NegotiationError: &fakepeer.Error{Class: "GenericError", Desc: "no"}},
+			check: func(err error) bool { return errors.Is(err, runtime.GenericError) },
+			want:  "a GenericError *CommandError",
+		},
+		{
+			name:  "not a greeting",
+			cfg:   fakepeer.Config{Greeting: []byte(`{"return": {}}`)},
+			check: isProtocolError,
+			want:  "a *ProtocolError",
+		},
+		{
+			name:  "garbage greeting",
+			cfg:   fakepeer.Config{Greeting: []byte(`SSH-2.0-OpenSSH_9.2`)},
+			check: isProtocolError,
+			want:  "a *ProtocolError",
+		},
+		{
+			name:  "malformed greeting",
+			cfg:   fakepeer.Config{Greeting: []byte(`{"QMP": {"version": "ten"}}`)},
+			check: isProtocolError,
+			want:  "a *ProtocolError",
+		},
+		{
+			name:  "greeting over the size limit",
+			cfg:   fakepeer.Config{Greeting: []byte(`{"QMP": {"version": {"qemu": {"major": 1, "minor": 0, "micro": 0}, "package": "` + strings.Repeat("x", 5000) + `"}, "capabilities": []}}`)},
+			check: func(err error) bool { return errors.Is(err, runtime.ErrMessageTooLarge) },
+			want:  "ErrMessageTooLarge",
+		},
+		{
+			name:  "close instead of negotiating",
+			cfg:   fakepeer.Config{ManualNegotiation: true, Script: []fakepeer.Step{fakepeer.Expect("qmp_capabilities"), fakepeer.Close()}},
+			check: func(err error) bool { return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) },
+			want:  "io.EOF",
+		},
+		{
+			name: "no answer to negotiation",
+			cfg: fakepeer.Config{ManualNegotiation: true, Script: []fakepeer.Step{
+				fakepeer.Expect("qmp_capabilities"), fakepeer.WaitFor(make(chan struct{}))}},
+			check: func(err error) bool { return errors.Is(err, context.DeadlineExceeded) },
+			want:  "context.DeadlineExceeded",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leakcheck.Check(t)
+			p := fakepeer.New(t, tt.cfg)
+			ctx, cancel := context.WithTimeout(testCtx(t), 200*time.Millisecond)
+			defer cancel()
+			q, err := runtime.NewQMP(ctx, p.Pipe(), runtime.WithMaxMessageSize(4096))
+			if err == nil {
+				q.Close()
+				t.Fatal("NewQMP succeeded")
+			}
+			if !tt.check(err) {
+				t.Errorf("NewQMP: %v (%T), want %s", err, err, tt.want)
+			}
+			p.Close()
+		})
+	}
+}
+
+func isProtocolError(err error) bool {
+	var pe *runtime.ProtocolError
+	return errors.As(err, &pe)
+}
+
+// TestFaultQGASyncHostile: the synchronisation skips sync replies with
+// the wrong id, stale sentinels and error lines, and a sync that is never
+// answered fails at the context's deadline.
+func TestFaultQGASyncHostile(t *testing.T) {
+	leakcheck.Check(t)
+	q, p := qgaSession(t, fakepeer.Config{ManualSync: true, SyncByteError: true, Script: []fakepeer.Step{
+		fakepeer.Expect("guest-sync-delimited"),
+		fakepeer.Write([]byte("\xff{\"return\": 1}\n")),       // sentinel, wrong id
+		fakepeer.Write([]byte("{\"return\": 2}\n\xff\xff\n")), // more
+		fakepeer.Write([]byte("{\"error\": {\"class\": \"GenericError\", \"desc\": \"x\"}}\n")),
+		fakepeer.SyncReply(),
+		fakepeer.Expect("guest-ping"),
+		fakepeer.Reply(nil),
+	}})
+	if err := q.Call(testCtx(t), "guest-ping", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"guest-sync-delimited", "guest-ping"}, p.Commands()); diff != "" {
+		t.Errorf("commands (-want +got):\n%s", diff)
+	}
+
+	// Never answered.
+	p2 := fakepeer.New(t, fakepeer.Config{Protocol: fakepeer.QGA, ManualSync: true, Script: []fakepeer.Step{
+		fakepeer.Expect("guest-sync-delimited"), fakepeer.WaitFor(make(chan struct{})),
+	}})
+	ctx, cancel := context.WithTimeout(testCtx(t), 100*time.Millisecond)
+	defer cancel()
+	if q2, err := runtime.NewQGA(ctx, p2.Pipe()); !errors.Is(err, context.DeadlineExceeded) {
+		if q2 != nil {
+			q2.Close()
+		}
+		t.Errorf("unanswered sync: %v, want DeadlineExceeded", err)
+	}
+	p2.Close()
+}

@@ -307,7 +307,9 @@ func EmitEvent(ev Event) Step {
 }
 
 // Write sends b exactly as given: garbage, a partial line, stale bytes
-// before a resynchronisation, a hand-made reply.
+// before a resynchronisation, a hand-made reply. It answers no pending
+// request: after a hand-made reply, use ReplyTo or Respond with a command
+// name for the requests that follow.
 func Write(b []byte) Step {
 	b = append([]byte(nil), b...)
 	return Step{desc: "Write(" + shortQuote(b) + ")", run: func(s *session) error {
