@@ -1,0 +1,199 @@
+package qmp_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/qapi-go/qapi/gen/qmp"
+	"github.com/qapi-go/qapi/internal/qemutest"
+	"github.com/qapi-go/qapi/runtime/fakepeer"
+)
+
+// The benchmarks compare a typed call (a generated Client method) with the
+// same command sent through the runtime session directly on the same
+// connection: Call decoding into an equivalent hand-written struct, or
+// Execute returning the raw reply. The difference is what the typed layer
+// costs.
+//
+// The peer is in another process (the fake peer, run by TestMain, or a
+// real QEMU), so "cpu-ns/op", this process's CPU time per call, is the
+// client's alone. The Paired benchmarks alternate typed and raw calls in
+// one loop, so that drift in the machine's load hits both alike, and
+// report the typed layer's overhead in percent of the raw call's time.
+//
+//	go test -run '^$' -bench . -count 6 ./gen/qmp/
+
+// TestMain doubles as the benchmark peer: with QMP_BENCH_PEER=SOCK the
+// test binary serves the fake peer on SOCK until its stdin closes.
+func TestMain(m *testing.M) {
+	if sock := os.Getenv("QMP_BENCH_PEER"); sock != "" {
+		serveBenchPeer(sock)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func serveBenchPeer(sock string) {
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	go func() { // exit when the parent goes away
+		bufio.NewReader(os.Stdin).ReadByte()
+		os.Exit(0)
+	}()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			os.Exit(0)
+		}
+		fakepeer.New(nil, fakepeer.Config{Handler: benchHandler}).Serve(c)
+	}
+}
+
+func benchHandler(cmd string, args json.RawMessage) fakepeer.Response {
+	switch cmd {
+	case "query-status":
+		return fakepeer.Response{Return: json.RawMessage(`{"status": "running", "singlestep": false, "running": true}`)}
+	case "qom-get":
+		return fakepeer.Response{Return: json.RawMessage(`"none-machine"`)}
+	}
+	return fakepeer.Response{Error: &fakepeer.Error{Class: "CommandNotFound", Desc: cmd}}
+}
+
+func startBenchPeer(b *testing.B) string {
+	sock := filepath.Join(b.TempDir(), "peer.sock")
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "QMP_BENCH_PEER="+sock)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
+	for i := 0; i < 500; i++ {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return sock
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.Fatal("benchmark peer never came up")
+	return ""
+}
+
+func dialBench(b *testing.B, sock string) *qmp.Conn {
+	conn, err := qmp.Dial(context.Background(), "unix", sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// benchStatus is query-status's reply as a hand-written struct.
+type benchStatus struct {
+	Status  string `json:"status"`
+	Running bool   `json:"running"`
+}
+
+var benchQOMGetArgs = json.RawMessage(`{"path":"/machine","property":"type"}`)
+
+type benchCall struct {
+	name       string
+	typed, raw func(ctx context.Context, conn *qmp.Conn) error
+}
+
+var benchCalls = []benchCall{
+	{
+		name: "query-status",
+		typed: func(ctx context.Context, conn *qmp.Conn) error {
+			_, err := conn.QueryStatus(ctx)
+			return err
+		},
+		raw: func(ctx context.Context, conn *qmp.Conn) error {
+			var st benchStatus
+			return conn.Session.Call(ctx, "query-status", nil, &st)
+		},
+	},
+	{
+		name: "qom-get",
+		typed: func(ctx context.Context, conn *qmp.Conn) error {
+			_, err := conn.QOMGet(ctx, qmp.QOMGetArgs{Path: "/machine", Property: "type"})
+			return err
+		},
+		raw: func(ctx context.Context, conn *qmp.Conn) error {
+			_, err := conn.Session.Execute(ctx, "qom-get", benchQOMGetArgs)
+			return err
+		},
+	},
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func runCalls(b *testing.B, conn *qmp.Conn) {
+	ctx := context.Background()
+	for _, bc := range benchCalls {
+		for _, kind := range []string{"typed", "raw"} {
+			f := bc.typed
+			if kind == "raw" {
+				f = bc.raw
+			}
+			b.Run(bc.name+"/"+kind, func(b *testing.B) {
+				b.ReportAllocs()
+				c0 := cpuTime()
+				for i := 0; i < b.N; i++ {
+					if err := f(ctx, conn); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
+			})
+		}
+		b.Run(bc.name+"/paired", func(b *testing.B) {
+			var typed, raw time.Duration
+			for i := 0; i < b.N; i++ {
+				first, second, d1, d2 := bc.typed, bc.raw, &typed, &raw
+				if i%2 == 1 {
+					first, second, d1, d2 = bc.raw, bc.typed, &raw, &typed
+				}
+				t0 := time.Now()
+				if err := first(ctx, conn); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if err := second(ctx, conn); err != nil {
+					b.Fatal(err)
+				}
+				*d1 += t1.Sub(t0)
+				*d2 += time.Since(t1)
+			}
+			b.ReportMetric(float64(typed)/float64(b.N), "typed-ns/op")
+			b.ReportMetric(float64(raw)/float64(b.N), "raw-ns/op")
+			b.ReportMetric(100*(float64(typed)/float64(raw)-1), "overhead-%")
+		})
+	}
+}
+
+// BenchmarkFakePeer: sequential calls to the fake peer in another process.
+func BenchmarkFakePeer(b *testing.B) { runCalls(b, dialBench(b, startBenchPeer(b))) }
+
+// BenchmarkQEMU: sequential calls to a real QEMU (-machine none).
+func BenchmarkQEMU(b *testing.B) { runCalls(b, dialBench(b, qemutest.Start(b).Socket)) }
