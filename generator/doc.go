@@ -155,4 +155,39 @@
 // other features a list; an 'if' condition is stated ("Only available
 // when QEMU is built with CONFIG_X."). Types without schema docs (and
 // implicit ones) get a sentence saying what they are.
+//
+// # Subsets and policy
+//
+// Subset prunes the IR before Generate (qapi-gen generate -commands,
+// -events, -omit-deprecated, -omit-unstable); it returns a new Schema and
+// leaves its input alone. With allow-lists, only the listed commands and
+// events are kept, plus every type they reach through arguments, results,
+// members, bases, union branches, alternatives and array elements; the
+// Commands and Events tables and DecodeEvent list only what is kept (an
+// event left out decodes as the raw runtime.Event). A nil list keeps
+// every command (event); without any allow-list named types nothing
+// refers to are kept too, so that a Selection with only the policies set
+// removes exactly what the policies remove. A listed name the schema does
+// not have is an error with close matches; so is a listed name the policy
+// omits.
+//
+// The policies drop what carries the special feature ('deprecated',
+// 'unstable'; one with an 'if' counts), where that is safe for both
+// directions of the wire:
+//   - commands and events are dropped;
+//   - optional members are dropped (QEMU does without them);
+//   - required members are kept, with their documented "Deprecated:" or
+//     "Unstable:" paragraph: without them the generated code would send
+//     arguments QEMU rejects (in QEMU 10.2 only SchemaInfoEnum.values, an
+//     output, is such a member);
+//   - enum values are dropped, and a union branch whose discriminator
+//     value is dropped goes with it: the value still decodes (enums are
+//     strings) and a union holding it keeps its members in UnknownBranch,
+//     so decoding stays lossless;
+//   - types cannot carry the special features (QEMU rejects it), but
+//     older schemas' might: such a type is dropped where an optional
+//     member or a union branch refers to it, and kept where something
+//     kept needs it.
+//
+// A doc reference to a definition that was pruned stays plain text.
 package generator
