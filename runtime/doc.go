@@ -82,16 +82,19 @@
 // the partial message stays buffered for the next reader.
 //
 // Each session has one background goroutine. It reads the greeting (or
-// the first sync reply), and afterwards, once the session is watched,
-// reads whenever the token has been left free for a millisecond, so that
-// events and the end of the connection are noticed between calls. A
-// session becomes watched with its first Subscribe, CallAndWait, Done or
-// Err. An unwatched session reads only for its callers, and uses no
-// timer: events nobody subscribed to and an EOF arriving between calls
-// wait in the socket until the next call. (Since in-band replies carry no
-// id, a reply nobody asked for that arrives between two calls of an
-// unwatched session cannot be told from the next call's reply; QEMU never
-// sends one.)
+// the first sync reply); afterwards it looks every 10 ms whether the token
+// has been left free with no call in between, and if so takes it and
+// reads, blocked in Read, until the next reply, so that events and the
+// end of the connection are noticed between calls. An idle session thus
+// has no timer and never wakes up, and a busy one has no per-call timer or
+// goroutine. (The period is measured: a goroutine waking every
+// millisecond makes a whole process's socket round trips markedly dearer;
+// every 10 ms has no measurable effect.) The price is latency between
+// calls: an event or EOF that arrives within ~10-20 ms after a call
+// returns is seen when that time has passed or at the next call. In-band
+// replies carry no id, so a reply nobody asked for that arrives between
+// two calls cannot be told from the next call's reply if the next call
+// comes first; QEMU never sends one.
 //
 // # Guest agent
 //
@@ -113,7 +116,7 @@
 // "\r\n"). The maximum message size (DefaultMaxMessageSize, 16 MiB) is
 // enforced while reading: a longer line is never buffered past the limit.
 // An idle connection holds a 4 KiB read buffer and one goroutine (about
-// 12 KiB in all, 20 KiB when watched, TestIdleCost); longer messages are
+// 20 KiB in all, TestIdleCost); longer messages are
 // assembled in a buffer released afterwards. A
 // message that is too long, is not a JSON object, or is malformed fails a
 // QMP connection with a *ProtocolError; on a QGA session it fails the
