@@ -505,7 +505,7 @@ func TestFaultUnsolicitedReply(t *testing.T) {
 		t.Run(fmt.Sprintf("subscribed=%v", watched), func(t *testing.T) {
 			leakcheck.Check(t)
 			reached := make(chan struct{})
-			q, _ := qmpSession(t, script(
+			q, p := qmpSession(t, script(
 				fakepeer.Reply("nobody asked"),
 				fakepeer.Emit("AFTER_STRAY", nil),
 				fakepeer.Do(func() { close(reached) }),
@@ -528,6 +528,7 @@ func TestFaultUnsolicitedReply(t *testing.T) {
 			}
 			if got != "x-reply" {
 				if !watched {
+					p.Close() // the script cannot finish
 					knownBug(t, "with no subscription the session reads only while a call waits, so a stray in-band reply already in the socket is taken as the next call's reply (package doc: a reply nobody waits for is dropped)")
 				}
 				t.Errorf("got %q: the stray reply was handed to the next caller", got)

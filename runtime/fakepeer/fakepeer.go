@@ -115,7 +115,10 @@ type Config struct {
 
 // Handler answers one request in handler mode. cmd is the command name
 // and args its "arguments" member (nil when absent). The peer echoes the
-// request's "id" by itself.
+// request's "id" by itself. Handlers run one at a time on the peer's
+// goroutine, in the order the requests arrived (as QEMU runs in-band
+// commands); a handler that sleeps delays every later reply, and Close
+// waits for a running handler to return.
 type Handler func(cmd string, args json.RawMessage) Response
 
 // Response is what a Handler answers.
