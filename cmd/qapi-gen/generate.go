@@ -16,7 +16,9 @@ import (
 	"github.com/qapi-go/qapi/schema"
 )
 
-const generateUsage = `usage: qapi-gen generate [-package NAME] [-out DIR] [-strict] SCHEMA
+const generateUsage = `usage: qapi-gen generate [-package NAME] [-out DIR] [-strict]
+                        [-commands LIST] [-events LIST]
+                        [-omit-deprecated] [-omit-unstable] SCHEMA
 
 Generate reads a QAPI schema and writes Go bindings for it into DIR: one
 file per schema module plus qapi.go (client, tables, helpers). SCHEMA is
@@ -31,6 +33,31 @@ does not produce are removed; other files (hand-written ones) are kept.
   -strict        check the schema as QEMU 10.2.2 does: doc-comment and
                  naming problems are errors (by default they are warnings,
                  printed on standard error, so that every release reads)
+
+Subsets and policy (all off by default: the whole schema is generated):
+
+  -commands LIST     generate only these commands (wire names, such as
+                     query-status,blockdev-add) and the types they reach;
+                     LIST is comma-separated, or @FILE with one name per
+                     line ('#' starts a comment line), or * for all
+  -events LIST       likewise for events (SHUTDOWN,STOP). When only one of
+                     -commands and -events is given, none of the other kind
+                     is generated
+  -omit-deprecated   leave out commands, events, optional members and enum
+                     values (with their union branches) that have the
+                     'deprecated' feature; required members are kept
+  -omit-unstable     likewise for the 'unstable' feature
+
+An unknown name is an error that lists close matches. See the "Subsets
+and policy" section of package generator for the exact rules.
+
+Use from go generate in another module (which requires
+github.com/qapi-go/qapi): put one directive in a Go file of the package,
+
+  //go:generate go run github.com/qapi-go/qapi/cmd/qapi-gen generate -package qmp -out . ../qemu/qapi/qapi-schema.json
+
+and run "go generate ./...". The output imports only
+github.com/qapi-go/qapi/runtime and the standard library.
 `
 
 func init() {
@@ -48,9 +75,11 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	pkg := fset.String("package", "", "")
 	out := fset.String("out", ".", "")
 	strict := fset.Bool("strict", false, "")
+	var selFlags selectionFlags
+	selFlags.register(fset)
 	usageErr := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "qapi-gen generate: "+format+"\n", a...)
-		fmt.Fprintln(stderr, "usage: qapi-gen generate [-package NAME] [-out DIR] [-strict] SCHEMA")
+		fmt.Fprintln(stderr, "usage: qapi-gen generate [-package NAME] [-out DIR] [-strict] [-commands LIST] [-events LIST] [-omit-deprecated] [-omit-unstable] SCHEMA")
 		return 2
 	}
 	if err := fset.Parse(args); err != nil {
@@ -65,6 +94,10 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	}
 	if *out == "" {
 		return usageErr("-out is empty")
+	}
+	sel, err := selFlags.selection()
+	if err != nil {
+		return usageErr("%v", err)
 	}
 	opts := parser.Options{Mode: parser.Lenient}
 	if *strict {
@@ -114,6 +147,12 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	}
 	for _, w := range s.Warnings {
 		fmt.Fprintln(stderr, "warning: "+w.Error())
+	}
+	if !sel.IsZero() {
+		if s, err = generator.Subset(s, sel); err != nil {
+			fmt.Fprintln(stderr, "qapi-gen generate: "+err.Error())
+			return 1
+		}
 	}
 	files, err := generator.Generate(s, generator.Config{Package: *pkg, Source: source})
 	if err != nil {
