@@ -372,7 +372,8 @@ func TestMachineNone(t *testing.T) {
 		for _, name := range lacks {
 			err, ok := callZero(ctx, conn, qmp.Commands[name])
 			if !ok {
-				continue // the zero arguments do not encode
+				t.Logf("%s not called: zero arguments do not encode: %v", name, err)
+				continue
 			}
 			checked++
 			var ce *runtime.CommandError
@@ -469,6 +470,53 @@ func TestQ35(t *testing.T) {
 		}
 	})
 
+	// Every query command the installed QEMU has, called through its typed
+	// method with no (or zero) arguments, either succeeds, decoding
+	// QEMU's reply into the bindings' types, or fails with QEMU's own
+	// error: never with a decoding error.
+	t.Run("query sweep", func(t *testing.T) {
+		ctx := testCtx(t)
+		cmds, err := conn.QueryCommands(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ok, refused []string
+		var known []string
+		for _, c := range cmds {
+			spec := qmp.Commands[c.Name]
+			if spec == nil || !strings.HasPrefix(strings.TrimPrefix(c.Name, "x-"), "query-") {
+				continue
+			}
+			err, sent := callZero(ctx, conn, spec)
+			switch {
+			case !sent:
+				t.Logf("%s: zero arguments do not encode: %v", c.Name, err)
+			case err == nil:
+				ok = append(ok, c.Name)
+			default:
+				var ce *runtime.CommandError
+				if !errors.As(err, &ce) {
+					if why, ok := knownDecodeIssues[c.Name]; ok {
+						known = append(known, c.Name)
+						t.Logf("KNOWN ISSUE %s: %v (%s)", c.Name, err, why)
+						continue
+					}
+					t.Errorf("%s: reply does not decode: %v", c.Name, err)
+					continue
+				}
+				refused = append(refused, c.Name+" ("+string(ce.Class)+")")
+			}
+		}
+		sort.Strings(ok)
+		sort.Strings(refused)
+		t.Logf("%d query commands decoded: %v", len(ok), ok)
+		t.Logf("%d refused by QEMU: %v", len(refused), refused)
+		t.Logf("%d known decoding issues: %v", len(known), known)
+		if len(ok) < 30 {
+			t.Errorf("only %d query commands succeeded", len(ok))
+		}
+	})
+
 	t.Run("scsi hotplug", func(t *testing.T) {
 		ctx := testCtx(t)
 		err := conn.BlockdevAdd(ctx, qmp.BlockdevOptions{
@@ -504,6 +552,16 @@ func TestQ35(t *testing.T) {
 			t.Errorf("blockdev-del null0: %v", err)
 		}
 	})
+}
+
+// knownDecodeIssues are replies of older QEMU releases the bindings
+// cannot decode yet, with the reason. Each is a generator problem,
+// reported; the sweep logs them instead of failing.
+var knownDecodeIssues = map[string]string{
+	// SevInfo became a union on sev-type in QEMU 9.1; 7.2 replies
+	// without the discriminator, and the generated UnmarshalJSON
+	// refuses a union value whose discriminator is missing.
+	"query-sev": "union discriminator absent in an older release's reply",
 }
 
 // addQcow2 adds a file node and a qcow2 node over it.
@@ -620,10 +678,10 @@ func sizeOf(fi os.FileInfo) int64 {
 	return fi.Size()
 }
 
-// callZero calls the typed method of spec with zero arguments. ok is false
-// when the zero arguments cannot be encoded (a union without its
+// callZero calls the typed method of spec with zero arguments. sent is
+// false when the zero arguments cannot be encoded (a union without its
 // discriminator), so that the command was not sent.
-func callZero(ctx context.Context, conn *qmp.Conn, spec *qmp.CommandSpec) (err error, ok bool) {
+func callZero(ctx context.Context, conn *qmp.Conn, spec *qmp.CommandSpec) (err error, sent bool) {
 	m := reflect.ValueOf(conn.Client).MethodByName(spec.Method)
 	if !m.IsValid() {
 		return fmt.Errorf("no method %s", spec.Method), true
@@ -632,26 +690,22 @@ func callZero(ctx context.Context, conn *qmp.Conn, spec *qmp.CommandSpec) (err e
 	if mt := m.Type(); mt.NumIn() > 1 && !mt.IsVariadic() || mt.NumIn() > 2 {
 		argType := mt.In(1)
 		var arg reflect.Value
-		if spec.NewArgs != nil {
+		switch {
+		case argType.Kind() == reflect.Interface:
+			arg = reflect.ValueOf(map[string]any{})
+		case spec.NewArgs != nil:
 			arg = reflect.ValueOf(spec.NewArgs()).Elem()
-		} else {
+		default:
 			arg = reflect.Zero(argType)
 		}
-		if argType.Kind() == reflect.Interface {
-			arg = reflect.ValueOf(map[string]any{})
+		if _, err := json.Marshal(arg.Interface()); err != nil {
+			return err, false
 		}
 		in = append(in, arg)
 	}
 	out := m.Call(in)
-	if e, _ := out[len(out)-1].Interface().(error); e != nil {
-		var ce *runtime.CommandError
-		var conn *runtime.ConnError
-		if !errors.As(e, &ce) && !errors.As(e, &conn) {
-			return e, false
-		}
-		return e, true
-	}
-	return nil, true
+	err, _ = out[len(out)-1].Interface().(error)
+	return err, true
 }
 
 // checkSchema checks that query-qmp-schema decoded whole: every entity
