@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -80,14 +79,8 @@ func rtStartQEMU(tb testing.TB, extra ...string) string {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for i := 0; i < 500; i++ {
-		if _, err := os.Stat(sock); err == nil {
-			return sock
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	tb.Fatal("QEMU's socket never appeared")
-	return ""
+	rtWaitSocket(tb, sock)
+	return sock
 }
 
 const rtQGABlock = "guest-shutdown,guest-suspend-disk,guest-suspend-ram,guest-suspend-hybrid,guest-fsfreeze-freeze,guest-fsfreeze-freeze-list,guest-fsfreeze-thaw,guest-set-time,guest-set-vcpus,guest-set-user-password,guest-set-memory-blocks,guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys"
@@ -114,14 +107,8 @@ func rtStartQGA(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for i := 0; i < 500; i++ {
-		if _, err := os.Stat(sock); err == nil {
-			return sock
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	tb.Fatal("qemu-ga's socket never appeared")
-	return ""
+	rtWaitSocket(tb, sock)
+	return sock
 }
 
 type rtStatus struct {
@@ -318,4 +305,3 @@ func BenchmarkRealQGA(b *testing.B) {
 	})
 }
 
-var rtOnce sync.Once

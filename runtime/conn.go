@@ -189,6 +189,30 @@ func (s *session) await(ctx context.Context, c *call) error {
 	}
 }
 
+// readUntil reads and dispatches messages, holding the read token, until
+// ready reports true, ctx ends or the connection fails; it gives the
+// token back.
+func (s *session) readUntil(ctx context.Context, ready func() bool) {
+	var stop func() bool
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, s.interrupt)
+	}
+	for !ready() && (stop == nil || ctx.Err() == nil) {
+		_, e := s.step()
+		if e == errInterrupted {
+			s.clearDeadline()
+			continue
+		}
+		if e != nil {
+			break
+		}
+	}
+	if stop != nil && !stop() {
+		s.clearDeadline()
+	}
+	s.releaseRead()
+}
+
 // readFor reads and dispatches messages, holding the read token, until c
 // completes, ctx ends (c is abandoned and ctx.Err() returned) or the
 // connection fails (which completes c). It gives the token back.

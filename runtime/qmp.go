@@ -374,14 +374,24 @@ func (q *QMP) CallAndWait(ctx context.Context, command string, args, result any,
 	if err := q.Call(ctx, command, args, result, opts...); err != nil {
 		return Event{}, err
 	}
-	select {
-	case ev, ok := <-sub.ch:
-		if !ok {
-			return Event{}, q.connErr()
+	// Read for the event ourselves when nobody else does.
+	tok := q.rtok
+	if ctx.Done() != nil && !q.deadlines {
+		tok = nil
+	}
+	ready := func() bool { return len(sub.ch) > 0 }
+	for {
+		select {
+		case ev, ok := <-sub.ch:
+			if !ok {
+				return Event{}, q.connErr()
+			}
+			return ev, nil
+		case <-tok:
+			q.readUntil(ctx, ready)
+		case <-ctx.Done():
+			return Event{}, ctx.Err()
 		}
-		return ev, nil
-	case <-ctx.Done():
-		return Event{}, ctx.Err()
 	}
 }
 
