@@ -304,4 +304,3 @@ func BenchmarkRealQGA(b *testing.B) {
 		})
 	})
 }
-
