@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -139,4 +142,61 @@ func TestRealQGAClient(t *testing.T) {
 	if err := q.Call(ctx, "guest-ping", nil, nil); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestRealQMPAccept: QEMU connects to us (-qmp unix:PATH,server=off).
+func TestRealQMPAccept(t *testing.T) {
+	bin, err := exec.LookPath("qemu-system-x86_64")
+	if err != nil {
+		t.Skip("qemu-system-x86_64 not installed")
+	}
+	rtCheckGoroutines(t)
+	sock := filepath.Join(t.TempDir(), "qmp.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cmd := exec.Command(bin, "-machine", "none", "-nodefaults", "-display", "none", "-qmp", "unix:"+sock+",server=off")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	ctx := rtCtx(t)
+	q, err := AcceptQMP(ctx, ln)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	var st struct{ Status string }
+	if err := q.Call(ctx, "query-status", nil, &st); err != nil || st.Status == "" {
+		t.Fatal(st, err)
+	}
+}
+
+func TestAcceptContext(t *testing.T) {
+	rtCheckGoroutines(t)
+	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := AcceptQMP(ctx, ln); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatal(err)
+	}
+	// The listener still works afterwards.
+	go func() {
+		c, err := net.Dial("unix", ln.Addr().String())
+		if err == nil {
+			c.Write([]byte(rtGreeting))
+			c.Close()
+		}
+	}()
+	c, err := Accept(context.Background(), ln)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
 }
