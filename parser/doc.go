@@ -227,6 +227,31 @@ func (doc *Doc) newDescription(info *SourceInfo, name, kind string) error {
 	return nil
 }
 
+// mergeContinuations is lenient mode's reading of a description that
+// follows another section. Before QEMU 8.1 a description ran up to the
+// next "@name:" line, indented or not, so when only plain paragraphs
+// separate the last member or feature description from the new one, they
+// are taken back into that description.
+func (doc *Doc) mergeContinuations() {
+	k := len(doc.AllSections) - 1
+	for k > 0 && doc.AllSections[k].Kind == SectionPlain && doc.AllSections[k].Tag == "" {
+		k--
+	}
+	if k == 0 || k == len(doc.AllSections)-1 {
+		return
+	}
+	last := doc.AllSections[k]
+	if last.Kind != SectionMember && last.Kind != SectionFeature {
+		return
+	}
+	merged := doc.AllSections[k+1:]
+	for _, s := range merged {
+		last.buf.WriteString(s.buf.String())
+	}
+	doc.Sections = doc.Sections[:len(doc.Sections)-len(merged)]
+	doc.AllSections = doc.AllSections[:k+1]
+}
+
 func (doc *Doc) appendLine(line string) { doc.AllSections[len(doc.AllSections)-1].appendLine(line) }
 
 // DocMember is a member a doc comment can describe: *ObjectMember,

@@ -130,6 +130,7 @@ func (p *fileParser) getDefinitionDoc(info *SourceInfo, line string) (*Doc, erro
 				if err != nil {
 					return nil, err
 				}
+				doc.mergeContinuations()
 			}
 			if line, ok, err = p.getDescriptions(doc, SectionMember, line, ok); err != nil {
 				return nil, err
