@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -28,9 +29,36 @@ func rtMeasure(b *testing.B, f func()) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	c0 := rtCPU()
+	p0 := rtPeerCPU()
 	f()
 	b.StopTimer()
 	b.ReportMetric(float64(rtCPU()-c0)/float64(b.N), "cpu-ns/op")
+	if rtPeerPID != 0 {
+		b.ReportMetric(float64(rtPeerCPU()-p0)/float64(b.N), "peer-cpu-ns/op")
+	}
+}
+
+// rtPeerPID is the real peer process of the running benchmark; its CPU
+// time per call ("peer-cpu-ns/op", all threads, from schedstat) shows
+// what a request costs QEMU, unaffected by the machine's load.
+var rtPeerPID int
+
+func rtPeerCPU() time.Duration {
+	if rtPeerPID == 0 {
+		return 0
+	}
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", rtPeerPID))
+	var total int64
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		var ns int64
+		fmt.Sscan(string(b), &ns)
+		total += ns
+	}
+	return time.Duration(total)
 }
 
 // rtStartPeerProcess runs the benchmark peer (TestMain) in a child
@@ -45,7 +73,8 @@ func rtStartPeerProcess(tb testing.TB) string {
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
+	rtPeerPID = cmd.Process.Pid
+	tb.Cleanup(func() { rtPeerPID = 0; stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
 	rtWaitSocket(tb, sock)
 	return sock
 }
@@ -78,7 +107,8 @@ func rtStartQEMU(tb testing.TB, extra ...string) string {
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	rtPeerPID = cmd.Process.Pid
+	tb.Cleanup(func() { rtPeerPID = 0; cmd.Process.Kill(); cmd.Wait() })
 	rtWaitSocket(tb, sock)
 	return sock
 }
@@ -106,7 +136,8 @@ func rtStartQGA(tb testing.TB) string {
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	rtPeerPID = cmd.Process.Pid
+	tb.Cleanup(func() { rtPeerPID = 0; cmd.Process.Kill(); cmd.Wait() })
 	rtWaitSocket(tb, sock)
 	return sock
 }
@@ -173,6 +204,27 @@ func rtBenchClient(b *testing.B, sock string) {
 	})
 }
 
+// rtBenchClientTimeout is rtBenchClient with a cancellable context per
+// call, as careful callers write it.
+func rtBenchClientTimeout(b *testing.B, sock string) {
+	q, err := DialQMP(context.Background(), "unix", sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer q.Close()
+	rtMeasure(b, func() {
+		for i := 0; i < b.N; i++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			var st rtStatus
+			err := q.Call(ctx, "query-status", nil, &st)
+			cancel()
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 func rtBenchRaw(b *testing.B, sock string) {
 	r := rtRawQMP(b, sock, true)
 	rtMeasure(b, func() {
@@ -187,6 +239,7 @@ func rtBenchRaw(b *testing.B, sock string) {
 func BenchmarkFakePeer(b *testing.B) {
 	sock := rtStartPeerProcess(b)
 	b.Run("client", func(b *testing.B) { rtBenchClient(b, sock) })
+	b.Run("client-timeout", func(b *testing.B) { rtBenchClientTimeout(b, sock) })
 	b.Run("raw", func(b *testing.B) { rtBenchRaw(b, sock) })
 }
 

@@ -79,10 +79,11 @@ type session struct {
 	// switch per call; the background goroutine takes it after the
 	// connection has been idle for idleDelay, so that events and EOF are
 	// seen without calls.
-	rtok      chan struct{}
-	activity  atomic.Uint64 // counts releases of the token
-	step      func() (completed bool, err error)
-	deadlines bool // conn supports read deadlines (to interrupt a reading caller)
+	rtok        chan struct{}
+	activity    atomic.Uint64 // counts releases of the token
+	step        func() (completed bool, err error)
+	deadlines   bool   // conn supports read deadlines (to interrupt a reading caller)
+	interruptFn func() // s.interrupt, allocated once
 
 	failOnce   sync.Once
 	done       chan struct{}
@@ -195,7 +196,7 @@ func (s *session) await(ctx context.Context, c *call) error {
 func (s *session) readUntil(ctx context.Context, ready func() bool) {
 	var stop func() bool
 	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, s.interrupt)
+		stop = context.AfterFunc(ctx, s.interruptFn)
 	}
 	for !ready() && (stop == nil || ctx.Err() == nil) {
 		_, e := s.step()
@@ -219,7 +220,7 @@ func (s *session) readUntil(ctx context.Context, ready func() bool) {
 func (s *session) readFor(ctx context.Context, c *call) error {
 	var stop func() bool
 	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, s.interrupt)
+		stop = context.AfterFunc(ctx, s.interruptFn)
 	}
 	var err error
 	for c.state.Load() == callWaiting {
@@ -256,6 +257,7 @@ func (s *session) init(conn net.Conn, o options) {
 	s.done = make(chan struct{})
 	s.readerDone = make(chan struct{})
 	s.rtok = make(chan struct{}, 1)
+	s.interruptFn = s.interrupt
 	s.deadlines = conn != nil && conn.SetReadDeadline(time.Time{}) == nil
 }
 
