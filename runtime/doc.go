@@ -62,11 +62,14 @@
 // "arguments" member when the arguments are absent, null or {}.
 //
 // Measured here against QEMU 7.2 (-machine none; a raw sequential loop of
-// query-status, BenchmarkRealQMPRequestShape): {"execute":"query-status"}
-// takes ~MEAS_NOID µs per call, the same with "id":1 ~MEAS_INTID µs
-// (+MEAS_INTPCT %) and with "id":"__qmp#00001" ~MEAS_QMPID µs
-// (+MEAS_QMPPCT %). So the FIFO costs nothing on the wire and integer ids
-// are reserved for exec-oob, whose replies can overtake.
+// query-status, BenchmarkRealQMPRequestShape, which reports QEMU's own CPU
+// time per call, a figure the machine's load does not disturb):
+// {"execute":"query-status"} costs QEMU ~125 µs per call,
+// {"execute":"query-status","id":1} ~150-170 µs (+20-35 %), and
+// {"execute":"query-status","id":"__qmp#00001"} ~215-235 µs (+70-85 %).
+// So in-band calls go without ids, the FIFO costing nothing on the wire,
+// and the shortest ids are reserved for exec-oob, whose replies can
+// overtake.
 //
 // # Reading
 //

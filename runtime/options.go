@@ -7,11 +7,13 @@ import (
 // DefaultMaxMessageSize bounds one incoming message (one line) unless
 // WithMaxMessageSize says otherwise: 16 MiB.
 //
-// The largest replies QEMU sends are query-qmp-schema (about 230 KB with
-// QEMU 7.2, under 400 KB for 10.x) and qom-list-types (about 40 KB); a
-// monitor configured with pretty=on multiplies that by about 4. 16 MiB
-// leaves more than 10× room over the largest pretty-printed reply of any
-// release while bounding what a hostile guest agent can make us hold.
+// The largest replies QEMU sends are query-qmp-schema (207 KB from QEMU
+// 7.2 here; the schema grows by a few percent a release, so well under
+// 1 MB for any release so far) and qom-list-types (34 KB); a monitor
+// configured with pretty=on multiplies that by a few times. 16 MiB leaves
+// more than 10× room over the largest pretty-printed reply of any
+// release, while bounding what a hostile guest agent can make the client
+// hold per connection (a line is never buffered past the limit).
 // guest-file-read replies carry base64 of up to count bytes: raise the
 // limit for large QGA reads.
 const DefaultMaxMessageSize = 16 << 20
