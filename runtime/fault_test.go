@@ -1190,3 +1190,50 @@ func TestFaultQGASyncHostile(t *testing.T) {
 	}
 	p2.Close()
 }
+
+// TestFaultQGACancelDuringSync: a call is cancelled while its reply is
+// pending, the next one while its resynchronisation is pending; the late
+// reply and the late sync reply (a real 0xFF sentinel, but the wrong id)
+// arrive before the third call's resynchronisation, which must skip them.
+func TestFaultQGACancelDuringSync(t *testing.T) {
+	leakcheck.Check(t)
+	reached1, cancelled1 := make(chan struct{}), make(chan struct{})
+	reached2, cancelled2 := make(chan struct{}), make(chan struct{})
+	q, p := qgaSession(t, fakepeer.Config{ManualSync: true, SyncByteError: true, Script: []fakepeer.Step{
+		fakepeer.Expect("guest-sync-delimited"), fakepeer.SyncReply(), // on connect
+		fakepeer.Expect("guest-info"),
+		fakepeer.Do(func() { close(reached1) }),
+		fakepeer.WaitFor(cancelled1),
+		fakepeer.Expect("guest-sync-delimited"), // the second call's
+		fakepeer.Do(func() { close(reached2) }),
+		fakepeer.WaitFor(cancelled2),
+		fakepeer.ReplyTo("guest-info", "stale-info"),
+		fakepeer.SyncReply(),                    // answers the cancelled sync
+		fakepeer.Expect("guest-sync-delimited"), // the third call's
+		fakepeer.SyncReply(),
+		fakepeer.Expect("guest-ping"),
+		fakepeer.Reply("fresh"),
+	}})
+	cancelled := func(reached, release chan struct{}, cmd string) {
+		t.Helper()
+		ctx, cancel := context.WithCancel(testCtx(t))
+		res := make(chan error, 1)
+		go func() { res <- q.Call(ctx, cmd, nil, nil) }()
+		waitCh(t, reached)
+		cancel()
+		if err := <-res; !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s: %v, want context.Canceled", cmd, err)
+		}
+		close(release)
+	}
+	cancelled(reached1, cancelled1, "guest-info")
+	cancelled(reached2, cancelled2, "guest-ping")
+	var got string
+	if err := q.Call(testCtx(t), "guest-ping", nil, &got); err != nil || got != "fresh" {
+		t.Fatalf("third call: %q, %v", got, err)
+	}
+	want := []string{"guest-sync-delimited", "guest-info", "guest-sync-delimited", "guest-sync-delimited", "guest-ping"}
+	if diff := cmp.Diff(want, p.Commands()); diff != "" {
+		t.Errorf("commands (-want +got):\n%s", diff)
+	}
+}
