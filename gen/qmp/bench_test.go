@@ -15,6 +15,7 @@ import (
 
 	"github.com/qapi-go/qapi/gen/qmp"
 	"github.com/qapi-go/qapi/internal/qemutest"
+	"github.com/qapi-go/qapi/runtime"
 	"github.com/qapi-go/qapi/runtime/fakepeer"
 )
 
@@ -197,3 +198,66 @@ func BenchmarkFakePeer(b *testing.B) { runCalls(b, dialBench(b, startBenchPeer(b
 
 // BenchmarkQEMU: sequential calls to a real QEMU (-machine none).
 func BenchmarkQEMU(b *testing.B) { runCalls(b, dialBench(b, qemutest.Start(b).Socket)) }
+
+// memCaller is a runtime.Caller without a peer: it encodes the arguments
+// and decodes a fixed reply, the work every call does whoever makes it.
+type memCaller struct{ reply map[string][]byte }
+
+func (m memCaller) Call(ctx context.Context, command string, args, result any, opts ...runtime.CallOption) error {
+	if args != nil {
+		if _, err := json.Marshal(args); err != nil {
+			return err
+		}
+	}
+	if result == nil {
+		return nil
+	}
+	return json.Unmarshal(m.reply[command], result)
+}
+
+// BenchmarkLayer isolates the typed layer's CPU cost from the transport:
+// the generated method against the same Call made by hand, on a Caller
+// that only encodes and decodes. Compare the difference with a real round
+// trip (BenchmarkQEMU, BenchmarkFakePeer).
+func BenchmarkLayer(b *testing.B) {
+	mc := memCaller{reply: map[string][]byte{
+		"query-status": []byte(`{"status": "running", "singlestep": false, "running": true}`),
+		"qom-get":      []byte(`"none-machine"`),
+	}}
+	client := qmp.NewClient(mc)
+	ctx := context.Background()
+	b.Run("query-status/typed", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := client.QueryStatus(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("query-status/raw", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			var st benchStatus
+			if err := mc.Call(ctx, "query-status", nil, &st); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("qom-get/typed", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := client.QOMGet(ctx, qmp.QOMGetArgs{Path: "/machine", Property: "type"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("qom-get/raw", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			var r json.RawMessage
+			if err := mc.Call(ctx, "qom-get", benchQOMGetArgs, &r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
