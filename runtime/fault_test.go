@@ -1237,3 +1237,34 @@ func TestFaultQGACancelDuringSync(t *testing.T) {
 		t.Errorf("commands (-want +got):\n%s", diff)
 	}
 }
+
+// TestFaultQGAOversizeDuringSync: stale data over the size limit before
+// the sentinel, with or without a line end before the 0xFF, does not
+// hide the sentinel.
+func TestFaultQGAOversizeDuringSync(t *testing.T) {
+	big := strings.Repeat("x", 100_000)
+	tests := []struct {
+		name  string
+		stale string
+	}{
+		{"oversize line", `{"return": "` + big + `"}` + "\n"},
+		{"oversize, no line end before the sentinel", `{"return": "` + big},
+		{"oversize garbage, several lines", big + "\n" + big + "\n" + big},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leakcheck.Check(t)
+			q, _ := qgaSession(t, fakepeer.Config{ManualSync: true, Script: []fakepeer.Step{
+				fakepeer.Expect("guest-sync-delimited"),
+				fakepeer.Write([]byte(tt.stale)),
+				fakepeer.SyncReply(),
+				fakepeer.Expect("guest-ping"),
+				fakepeer.Reply("pong"),
+			}}, runtime.WithMaxMessageSize(1000))
+			var got string
+			if err := q.Call(testCtx(t), "guest-ping", nil, &got); err != nil || got != "pong" {
+				t.Fatalf("guest-ping: %q, %v", got, err)
+			}
+		})
+	}
+}

@@ -89,10 +89,12 @@ type Config struct {
 	// NegotiationError, when set, is the reply to qmp_capabilities.
 	NegotiationError *Error
 
-	// ManualSync leaves 0xFF bytes, guest-sync and guest-sync-delimited
-	// to the script (QGA). Without it the peer answers them by itself,
-	// wherever they arrive: guest-sync-delimited is answered by 0xFF
-	// followed by the reply, as qemu-ga does.
+	// ManualSync leaves guest-sync and guest-sync-delimited to the
+	// script (QGA): Expect them and answer with SyncReply, with Write
+	// before it to inject stale data. Without it the peer answers them
+	// by itself, wherever they arrive (they never reach the script):
+	// guest-sync-delimited is answered by 0xFF followed by the reply, as
+	// qemu-ga does. Bare 0xFF bytes are handled by the peer either way.
 	ManualSync bool
 	// SyncByteError makes the peer answer every bare 0xFF byte with a
 	// JSON parse error line, as the QEMU 7.2 guest agent does
