@@ -512,6 +512,7 @@ type proxy struct {
 	client net.Conn
 	agent  net.Conn
 	hold   bool
+	closed bool
 	held   []byte
 	seen   chan struct{} // signalled when toAg grows
 }
@@ -543,9 +544,15 @@ func newProxy(t *testing.T, agentSocket string, preamble []byte) *proxy {
 			a.Write(preamble) // stale bytes from a "previous client"
 		}
 		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			c.Close()
+			a.Close()
+			return
+		}
 		p.client, p.agent = c, a
-		p.mu.Unlock()
 		p.wg.Add(2)
+		p.mu.Unlock()
 		go func() { // client -> agent
 			defer p.wg.Done()
 			buf := make([]byte, 4096)
@@ -596,6 +603,7 @@ func newProxy(t *testing.T, agentSocket string, preamble []byte) *proxy {
 func (p *proxy) close() {
 	p.ln.Close()
 	p.mu.Lock()
+	p.closed = true
 	if p.client != nil {
 		p.client.Close()
 		p.agent.Close()
@@ -692,5 +700,56 @@ func TestIntegrationQGAResync(t *testing.T) {
 	}
 	if n := bytes.Count(sent, []byte(`guest-sync-delimited`)); n != 2 {
 		t.Errorf("the client sent %d guest-sync-delimited, want 2", n)
+	}
+}
+
+// TestIntegrationQMPCancelLateReply: QEMU's reply is held back by a proxy
+// until the call has been cancelled; the late reply is dropped and the
+// next calls, in band and out of band, get their own replies.
+func TestIntegrationQMPCancelLateReply(t *testing.T) {
+	integration(t)
+	leakcheck.Check(t)
+	proc := qemutest.StartQEMU(t)
+	for _, oob := range []bool{false, true} {
+		t.Run(fmt.Sprintf("oob=%v", oob), func(t *testing.T) {
+			px := newProxy(t, proc.Socket, nil)
+			q, err := runtime.DialQMP(testCtx(t), "unix", px.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer q.Close()
+			px.holdAgent()
+			ctx, cancel := context.WithCancel(testCtx(t))
+			res := make(chan error, 1)
+			wait := `"status"`
+			go func() {
+				if oob {
+					res <- q.Call(ctx, "query-yank", nil, nil, runtime.OutOfBand())
+				} else {
+					res <- q.Call(ctx, "query-status", nil, nil)
+				}
+			}()
+			if oob {
+				wait = `"compat_monitor0"`
+			}
+			px.heldContains(wait)
+			cancel()
+			if err := <-res; !errors.Is(err, context.Canceled) {
+				t.Fatalf("cancelled call: %v", err)
+			}
+			px.release(nil, nil)
+			var v struct {
+				QEMU struct{ Major int } `json:"qemu"`
+			}
+			if err := q.Call(testCtx(t), "query-version", nil, &v); err != nil || v.QEMU.Major == 0 {
+				t.Errorf("query-version after the late reply: %+v, %v", v, err)
+			}
+			var y []struct{ Type, ID string }
+			if err := q.Call(testCtx(t), "query-yank", nil, &y, runtime.OutOfBand()); err != nil || len(y) == 0 {
+				t.Errorf("query-yank after the late reply: %+v, %v", y, err)
+			}
+			q.Close()
+			px.close() // QEMU serves one client at a time: free the monitor
+		})
 	}
 }
