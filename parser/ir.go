@@ -188,6 +188,10 @@ type ObjectType struct {
 	checkComplete  bool
 	clashNames     []string // see clashNames
 	clashNamesDone bool
+	// own and ownMembers are the name index and uncapped member list a
+	// derived struct may take over (see checkObject).
+	own        *seenMembers
+	ownMembers []*ObjectMember
 }
 
 // HasConditionalMembers reports whether any of o.Members has an 'if'.

@@ -575,8 +575,8 @@ func (b *builder) checkObject(o *ObjectType) error {
 	if err := checkTypeDefn(&o.Defn); err != nil {
 		return err
 	}
-	seen := &seenMembers{list: make([]*Member, 0, 8+len(o.LocalMembers))}
-	members := make([]*ObjectMember, 0, 8+len(o.LocalMembers))
+	var seen *seenMembers
+	var members []*ObjectMember
 	if o.baseName != "" {
 		t, err := b.resolveType(o.baseName, o.Info, "'base'", nil)
 		if err != nil {
@@ -590,12 +590,24 @@ func (b *builder) checkObject(o *ObjectType) error {
 		if err := b.checkObject(base); err != nil {
 			return err
 		}
-		for _, m := range base.Members {
-			if err := checkClash(&m.Member, o.Info, seen); err != nil {
-				return err
+		// The base's members are clash-free among themselves. The first
+		// type to extend a base takes over its member list and name index
+		// and appends to them, so that a chain of bases costs linear time
+		// and memory; any other copies them.
+		if base.own != nil {
+			seen, members = base.own, base.ownMembers
+			base.own, base.ownMembers = nil, nil
+		} else {
+			seen = &seenMembers{list: make([]*Member, 0, len(base.Members)+len(o.LocalMembers))}
+			members = make([]*ObjectMember, 0, len(base.Members)+len(o.LocalMembers))
+			for _, m := range base.Members {
+				seen.add(&m.Member)
+				members = append(members, m)
 			}
-			members = append(members, m)
 		}
+	} else {
+		seen = &seenMembers{list: make([]*Member, 0, len(o.LocalMembers))}
+		members = make([]*ObjectMember, 0, len(o.LocalMembers))
 	}
 	for _, m := range o.LocalMembers {
 		if err := b.checkMember(m); err != nil {
@@ -614,7 +626,12 @@ func (b *builder) checkObject(o *ObjectType) error {
 			return err
 		}
 	}
-	o.Members = members
+	// Members is capped so that appending to it never writes into the
+	// array a derived type may share.
+	o.Members = members[:len(members):len(members)]
+	if o.Branches == nil {
+		o.own, o.ownMembers = seen, members
+	}
 	o.checkComplete = true
 	return nil
 }

@@ -416,3 +416,54 @@ func TestNestedUnionsLinear(t *testing.T) {
 		t.Errorf("got %v, want %s", err, want)
 	}
 }
+
+// TestBaseChainLinear: a long chain of bases, each adding a member, must
+// not cost quadratic time or memory, and each type still lists all its
+// members, base first.
+func TestBaseChainLinear(t *testing.T) {
+	const n = 3000
+	var b strings.Builder
+	b.WriteString("{ 'struct': 'Sx0', 'data': { 'm0': 'int' } }\n")
+	for k := 1; k < n; k++ {
+		fmt.Fprintf(&b, "{ 'struct': 'Sx%d', 'base': 'Sx%d', 'data': { 'm%d': 'int' } }\n", k, k-1, k)
+	}
+	// A second type derived from a base in the middle copies.
+	b.WriteString("{ 'struct': 'Other', 'base': 'Sx10', 'data': { 'o': 'int' } }\n")
+	s, err := parseString(b.String(), Strict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Sx0", "Sx10", "Sx11", "Other", fmt.Sprintf("Sx%d", n-1)} {
+		o := s.LookupType(name).(*ObjectType)
+		var got []string
+		for _, m := range o.Members {
+			got = append(got, m.Name)
+		}
+		var want []string
+		last := 10
+		if name != "Other" {
+			fmt.Sscanf(name, "Sx%d", &last)
+		}
+		for k := 0; k <= last; k++ {
+			want = append(want, fmt.Sprintf("m%d", k))
+		}
+		if name == "Other" {
+			want = append(want, "o")
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s members (-want +got):\n%s", name, diff)
+		}
+	}
+	// Appending to a type's Members must not disturb a derived type's.
+	sx10 := s.LookupType("Sx10").(*ObjectType)
+	_ = append(sx10.Members, &ObjectMember{Member: Member{Name: "intruder"}})
+	if got := s.LookupType("Sx11").(*ObjectType).Members[11].Name; got != "m11" {
+		t.Errorf("Sx11.Members[11] = %s after appending to Sx10.Members", got)
+	}
+	// A clash with a member deep in the chain is still found.
+	_, err = parseString(b.String()+"{ 'struct': 'Clash', 'base': 'Sx2999', 'data': { 'm5': 'int' } }\n", Strict)
+	want := fmt.Sprintf("t.json: In struct 'Clash':\nt.json:%d: member 'm5' collides with member 'm5' of type 'Sx5'", n+2)
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
