@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"encoding/json"
+	"strconv"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -141,13 +142,45 @@ func parseEvent(f fields) (Event, bool) {
 		ev.Data = append(json.RawMessage(nil), f.data...)
 	}
 	if f.timestamp != nil {
-		var ts struct {
-			Seconds      int64 `json:"seconds"`
-			Microseconds int64 `json:"microseconds"`
-		}
-		if json.Unmarshal(f.timestamp, &ts) == nil && ts.Seconds >= 0 {
-			ev.Timestamp = time.Unix(ts.Seconds, ts.Microseconds*1000)
+		if sec, usec, ok := parseTimestamp(f.timestamp); ok && sec >= 0 && usec >= 0 {
+			ev.Timestamp = time.Unix(sec, usec*1000)
 		}
 	}
 	return ev, true
+}
+
+// parseTimestamp reads QEMU's {"seconds": S, "microseconds": U} (a valid
+// JSON value) without allocating.
+func parseTimestamp(v []byte) (sec, usec int64, ok bool) {
+	if len(v) == 0 || v[0] != '{' {
+		return 0, 0, false
+	}
+	var haveS, haveU bool
+	i := 1
+	for {
+		i = skipSpace(v, i)
+		if i >= len(v) || v[i] == '}' {
+			return sec, usec, haveS && haveU
+		}
+		if v[i] == ',' {
+			i = skipSpace(v, i+1)
+		}
+		ks := i
+		i = skipString(v, i)
+		if i-1 <= ks {
+			return 0, 0, false
+		}
+		key := v[ks+1 : i-1]
+		i = skipSpace(v, i)
+		i = skipSpace(v, i+1)
+		vs := i
+		i = skipValue(v, i)
+		n, err := strconv.ParseInt(string(v[vs:i]), 10, 64)
+		switch string(key) {
+		case "seconds":
+			sec, haveS = n, err == nil
+		case "microseconds":
+			usec, haveU = n, err == nil
+		}
+	}
 }

@@ -128,3 +128,22 @@ func TestFrameReaderLimits(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseTimestamp(f *testing.F) {
+	f.Add([]byte(`{"seconds": 1795262592, "microseconds": 819370}`))
+	f.Add([]byte(`{"microseconds": -1, "seconds": -1}`))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		if !json.Valid(v) {
+			return
+		}
+		sec, usec, ok := parseTimestamp(v)
+		var ts struct {
+			Seconds      *int64 `json:"seconds"`
+			Microseconds *int64 `json:"microseconds"`
+		}
+		err := json.Unmarshal(v, &ts)
+		if ok && (err != nil || ts.Seconds == nil || ts.Microseconds == nil || *ts.Seconds != sec || *ts.Microseconds != usec) {
+			t.Fatalf("%s: %d %d, json says %v", v, sec, usec, err)
+		}
+	})
+}
