@@ -2,8 +2,8 @@ package runtime
 
 import (
 	"encoding/json"
-	"strconv"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
