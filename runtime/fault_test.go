@@ -1268,3 +1268,33 @@ func TestFaultQGAOversizeDuringSync(t *testing.T) {
 		})
 	}
 }
+
+// TestFaultUnicode: QEMU sends ASCII only, with \u escapes (surrogate
+// pairs beyond the BMP) for everything else; strings survive the trip,
+// in replies, errors and events.
+func TestFaultUnicode(t *testing.T) {
+	leakcheck.Check(t)
+	const s = "héllo 😀 <tag> \u2028 \"quoted\" back\\slash \x01 \r\n"
+	q, _ := qmpSession(t, script(
+		fakepeer.Expect("x", fakepeer.Args(map[string]string{"s": s})),
+		fakepeer.Emit("EV", map[string]string{"s": s}),
+		fakepeer.Reply(s),
+		fakepeer.Expect("y"),
+		fakepeer.ReplyError("GenericError", s),
+	))
+	sub := q.Subscribe("EV")
+	defer sub.Close()
+	var got string
+	if err := q.Call(testCtx(t), "x", map[string]string{"s": s}, &got); err != nil || got != s {
+		t.Errorf("reply %q, %v", got, err)
+	}
+	ev := <-sub.Events()
+	var d struct{ S string }
+	if err := json.Unmarshal(ev.Data, &d); err != nil || d.S != s {
+		t.Errorf("event data %q, %v", d.S, err)
+	}
+	var ce *runtime.CommandError
+	if err := q.Call(testCtx(t), "y", nil, nil); !errors.As(err, &ce) || ce.Desc != s {
+		t.Errorf("error %v", err)
+	}
+}

@@ -530,3 +530,18 @@ func TestDial(t *testing.T) {
 		t.Error(diff)
 	}
 }
+
+func TestASCIIOutput(t *testing.T) {
+	leakcheck.Check(t)
+	conn, p := fakepeer.NewQGA(t, fakepeer.Expect("x"), fakepeer.Reply("héllo 😀 <tag> \u2028"))
+	c := newRaw(t, conn)
+	c.send(`{"execute":"x"}`)
+	got := c.line()
+	if want := `{"return": "h\u00e9llo \ud83d\ude00 <tag> \u2028"}` + "\n"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	conn.Close()
+	if err := p.Wait(); err != nil {
+		t.Error(err)
+	}
+}

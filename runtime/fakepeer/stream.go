@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // kind says what the stream splitter found in the client's byte stream.
@@ -170,11 +172,24 @@ func parseRequest(raw []byte) (Request, string) {
 }
 
 // qemuStyle reformats compact JSON the way QEMU prints it: a space after
-// every ':' and ',' outside strings ({"return": {}, "id": 1}).
+// every ':' and ',' outside strings ({"return": {}, "id": 1}), and only
+// ASCII: other characters in strings become \uXXXX escapes (surrogate
+// pairs beyond the BMP), as QEMU's JSON writer does.
 func qemuStyle(compact []byte) []byte {
 	out := make([]byte, 0, len(compact)+len(compact)/8)
 	inStr, esc := false, false
-	for _, c := range compact {
+	for i := 0; i < len(compact); i++ {
+		c := compact[i]
+		if inStr && c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(compact[i:])
+			i += size - 1
+			if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+				out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+			} else {
+				out = fmt.Appendf(out, `\u%04x`, r)
+			}
+			continue
+		}
 		out = append(out, c)
 		if inStr {
 			switch {
@@ -203,12 +218,14 @@ func marshal(v any) ([]byte, error) {
 	if v == nil {
 		return []byte("{}"), nil
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
+	var enc bytes.Buffer
+	e := json.NewEncoder(&enc)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(v); err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := json.Compact(&buf, b); err != nil {
+	if err := json.Compact(&buf, enc.Bytes()); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
