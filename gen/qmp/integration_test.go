@@ -456,6 +456,8 @@ func TestQ35(t *testing.T) {
 		if st.Status != qmp.RunStatePrelaunch || st.Running {
 			t.Errorf("status with -S = %+v, want prelaunch", st)
 		}
+		sub := conn.Subscribe()
+		defer sub.Close()
 		if _, err := qmp.CallAndWait[qmp.ResumeEvent](ctx, conn, func(ctx context.Context) error { return conn.Cont(ctx) }, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -467,6 +469,23 @@ func TestQ35(t *testing.T) {
 		}
 		if st, err := conn.QueryStatus(ctx); err != nil || st.Status != qmp.RunStatePaused || st.Running {
 			t.Errorf("after stop: %+v, %v", st, err)
+		}
+		// The subscription saw both, typed, in order.
+		for _, want := range []string{"RESUME", "STOP"} {
+			ev, err := sub.Next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok := false
+			switch ev.Value.(type) {
+			case *qmp.ResumeEvent:
+				ok = want == "RESUME"
+			case *qmp.StopEvent:
+				ok = want == "STOP"
+			}
+			if !ok || ev.Name != want || ev.Timestamp.IsZero() {
+				t.Errorf("event %s (%T at %v), want %s", ev.Name, ev.Value, ev.Timestamp, want)
+			}
 		}
 	})
 
