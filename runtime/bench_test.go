@@ -284,6 +284,36 @@ func BenchmarkRealQMPParallel(b *testing.B) {
 	}
 }
 
+// BenchmarkRealQMPPipelinedRaw is the raw counterpart of
+// BenchmarkRealQMPParallel/oob: one goroutine keeps 64 requests in flight,
+// another reads the replies.
+func BenchmarkRealQMPPipelinedRaw(b *testing.B) {
+	sock := rtStartQEMU(b)
+	r := rtRawQMP(b, sock, true)
+	window := make(chan struct{}, 64)
+	rtMeasure(b, func() {
+		go func() {
+			for i := 0; i < b.N; i++ {
+				window <- struct{}{}
+				if _, err := r.c.Write(rtQueryStatus); err != nil {
+					return
+				}
+			}
+		}()
+		for i := 0; i < b.N; i++ {
+			line, err := r.r.ReadSlice('\n')
+			if err != nil {
+				b.Fatal(err)
+			}
+			var reply struct{ Return rtStatus }
+			if err := json.Unmarshal(line, &reply); err != nil {
+				b.Fatal(err)
+			}
+			<-window
+		}
+	})
+}
+
 // BenchmarkRealQMPRequestShape measures what an id costs QEMU: a raw
 // sequential loop with the same command written three ways.
 func BenchmarkRealQMPRequestShape(b *testing.B) {
