@@ -290,6 +290,21 @@ func TestMachineNone(t *testing.T) {
 				},
 				Target: "dst",
 			})
+		}, func() {
+			// A block job's entry in query-block-jobs: BlockJobInfo is a
+			// union on "type" in the bindings, a plain struct in QEMU
+			// before 9.1.
+			jobs, err := conn.QueryBlockJobs(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(jobs, func(j qmp.BlockJobInfo) bool { return j.Device == "backup0" })
+			if i < 0 {
+				t.Fatalf("query-block-jobs lacks backup0: %+v", jobs)
+			}
+			if j := jobs[i]; j.Type != qmp.JobTypeBackup || j.Len != 4<<20 || j.Offset != j.Len || j.Status != qmp.JobStatusConcluded {
+				t.Errorf("query-block-jobs backup0 = %+v", j)
+			}
 		})
 		t.Logf("backup0 statuses: %v", statuses)
 		done, err := w.Wait(ctx)
@@ -631,7 +646,7 @@ func dirtyBitmaps(ctx context.Context, t *testing.T, conn *qmp.Conn, node string
 // followJob starts a job with start and follows its JOB_STATUS_CHANGE
 // events until it concludes; then it checks query-jobs, dismisses it and
 // waits for the null status. It returns the statuses seen.
-func followJob(ctx context.Context, t *testing.T, conn *qmp.Conn, id string, start func(context.Context) error) []qmp.JobStatus {
+func followJob(ctx context.Context, t *testing.T, conn *qmp.Conn, id string, start func(context.Context) error, concluded ...func()) []qmp.JobStatus {
 	t.Helper()
 	w := qmp.Watch(conn, func(e *qmp.JobStatusChangeEvent) bool { return e.ID == id })
 	defer w.Close()
@@ -657,6 +672,9 @@ func followJob(ctx context.Context, t *testing.T, conn *qmp.Conn, id string, sta
 			}
 			if j := jobs[i]; j.Status != qmp.JobStatusConcluded || j.Error != nil || j.CurrentProgress != j.TotalProgress {
 				t.Errorf("query-jobs %s = %+v, want concluded without error", id, j)
+			}
+			for _, f := range concluded {
+				f()
 			}
 			if err := conn.JobDismiss(ctx, qmp.JobDismissArgs{ID: id}); err != nil {
 				t.Fatal(err)
