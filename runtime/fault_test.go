@@ -414,18 +414,17 @@ func TestFaultEOF(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			leakcheck.Check(t)
 			// Three calls in flight, the peer answers none.
-			steps := []fakepeer.Step{fakepeer.Expect("a"), fakepeer.Expect("b"), fakepeer.Expect("c")}
+			steps := []fakepeer.Step{fakepeer.Expect("q"), fakepeer.Expect("q"), fakepeer.Expect("q")}
 			q, _ := qmpSession(t, script(append(steps, tt.steps...)...))
 			sub := q.Subscribe()
 			var wg sync.WaitGroup
 			errs := make([]error, 3)
-			for i, cmd := range []string{"a", "b", "c"} {
+			for i := range 3 {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					errs[i] = q.Call(testCtx(t), cmd, nil, nil)
+					errs[i] = q.Call(testCtx(t), "q", nil, nil)
 				}()
-				time.Sleep(5 * time.Millisecond) // keep a, b, c in order
 			}
 			wg.Wait()
 			for i, err := range errs {
@@ -459,8 +458,10 @@ func TestFaultEOF(t *testing.T) {
 // nobody waits for, are dropped; every caller still gets its own reply.
 func TestFaultUnknownID(t *testing.T) {
 	leakcheck.Check(t)
+	gotInband := make(chan struct{})
 	q, _ := qmpSession(t, script(
 		fakepeer.Expect("inband"),
+		fakepeer.Do(func() { close(gotInband) }),
 		fakepeer.Expect("oob", fakepeer.OOB(), fakepeer.WithID()),
 		fakepeer.ReplyWithID(987654, "bogus-number"),
 		fakepeer.ReplyWithID("__qmp#00001", "bogus-string"),
@@ -479,7 +480,7 @@ func TestFaultUnknownID(t *testing.T) {
 	var err1, err2 error
 	wg.Add(2)
 	go func() { defer wg.Done(); err1 = q.Call(testCtx(t), "inband", nil, &inband) }()
-	time.Sleep(10 * time.Millisecond)
+	waitCh(t, gotInband)
 	go func() { defer wg.Done(); err2 = q.Call(testCtx(t), "oob", nil, &oob, runtime.OutOfBand()) }()
 	wg.Wait()
 	if err1 != nil || err2 != nil {
@@ -692,7 +693,7 @@ func TestFaultCancelLateReply(t *testing.T) {
 				if !errors.Is(err, context.Canceled) {
 					t.Errorf("cancelled call: %v, want context.Canceled", err)
 				}
-			case <-time.After(time.Second):
+			case <-time.After(5 * time.Second):
 				t.Fatal("the cancelled call did not return")
 			}
 			close(cancelled)
@@ -833,7 +834,7 @@ func TestFaultCloseWithPendingCalls(t *testing.T) {
 		select {
 		case err := <-errs:
 			wantConnError(t, err, runtime.ErrClosed, false)
-		case <-time.After(time.Second):
+		case <-time.After(5 * time.Second):
 			t.Fatal("a pending call did not return after Close")
 		}
 	}
@@ -864,7 +865,7 @@ func TestFaultQGACloseWithPendingCall(t *testing.T) {
 		select {
 		case err := <-errs:
 			wantConnError(t, err, runtime.ErrClosed, false)
-		case <-time.After(time.Second):
+		case <-time.After(5 * time.Second):
 			t.Fatal("a call did not return after Close")
 		}
 	}
@@ -1135,7 +1136,11 @@ func TestFaultHandshake(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			leakcheck.Check(t)
 			p := fakepeer.New(t, tt.cfg)
-			ctx, cancel := context.WithTimeout(testCtx(t), 200*time.Millisecond)
+			timeout := 5 * time.Second
+			if tt.name == "no answer to negotiation" {
+				timeout = 100 * time.Millisecond
+			}
+			ctx, cancel := context.WithTimeout(testCtx(t), timeout)
 			defer cancel()
 			q, err := runtime.NewQMP(ctx, p.Pipe(), runtime.WithMaxMessageSize(4096))
 			if err == nil {
