@@ -325,8 +325,7 @@ func (q *QMP) deliver(msg []byte, f fields, class, desc string) bool {
 	var c *call
 	q.pmu.Lock()
 	if f.id != nil {
-		id, err := strconv.ParseUint(string(f.id), 10, 64)
-		if err == nil {
+		if id, ok := parseID(f.id); ok {
 			c = q.oobMap[id]
 			delete(q.oobMap, id)
 		}
@@ -422,4 +421,19 @@ func (r *ring) pop() *call {
 	r.head = (r.head + 1) % len(r.buf)
 	r.size--
 	return c
+}
+
+// parseID reads the decimal id the session put in an exec-oob request.
+func parseID(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
 }
