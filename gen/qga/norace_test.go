@@ -1,0 +1,5 @@
+//go:build !race
+
+package qga_test
+
+const raceEnabled = false
