@@ -545,3 +545,39 @@ func TestASCIIOutput(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestServeManualSyncNoReply(t *testing.T) {
+	leakcheck.Check(t)
+	p := fakepeer.New(t, fakepeer.Config{Protocol: fakepeer.QGA, ManualSync: true, Script: []fakepeer.Step{
+		fakepeer.Expect("guest-sync-delimited", fakepeer.Args(json.RawMessage(`{"id": 5.0}`))),
+		fakepeer.Write([]byte("stale\n")),
+		fakepeer.SyncReply(),
+		fakepeer.Flush(),
+		fakepeer.Expect("guest-shutdown", fakepeer.NoReply(), fakepeer.Check(func(r fakepeer.Request) error {
+			if r.Args != nil {
+				return errors.New("arguments")
+			}
+			return nil
+		})),
+		fakepeer.Expect("guest-ping"),
+		fakepeer.Reply(nil), // answers guest-ping, not guest-shutdown
+	}})
+	client, server := net.Pipe()
+	p.Serve(server)
+	c := newRaw(t, client)
+	c.send("\xff{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":5}}")
+	if got := c.lines(2); !cmp.Equal(got, []string{"stale\n", "\xff{\"return\": 5}\n"}) {
+		t.Errorf("sync: %q", got)
+	}
+	c.send(`{"execute":"guest-shutdown"}{"execute":"guest-ping","id":"p"}`)
+	if got := c.line(); got != `{"return": {}, "id": "p"}`+"\n" {
+		t.Errorf("ping: %q", got)
+	}
+	client.Close()
+	if err := p.Wait(); err != nil {
+		t.Error(err)
+	}
+	if got := string(p.Received()[0]); got != "\xff" {
+		t.Errorf("first received %q", got)
+	}
+}
