@@ -261,13 +261,7 @@ func (s *session) init(conn net.Conn, o options) {
 	s.deadlines = conn != nil && conn.SetReadDeadline(time.Time{}) == nil
 }
 
-// Done is closed when the connection is gone (closed by either side or
-// failed).
-func (s *session) Done() <-chan struct{} { return s.done }
-
-// Err is nil while the connection is up, then the *ConnError that ended
-// it.
-func (s *session) Err() error {
+func (s *session) errValue() error {
 	if e := s.err.Load(); e != nil {
 		return e
 	}

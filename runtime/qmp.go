@@ -437,3 +437,12 @@ func parseID(b []byte) (uint64, bool) {
 	}
 	return n, true
 }
+
+// Done is closed when the connection is gone: closed by either side, or
+// failed.
+func (q *QMP) Done() <-chan struct{} { return q.done }
+
+// Err is nil while the connection is up, then the *ConnError that ended
+// it (wrapping the cause: ErrClosed after Close, io.EOF, a reset, a
+// *ProtocolError, ...).
+func (q *QMP) Err() error { return q.errValue() }
