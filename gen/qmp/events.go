@@ -116,6 +116,10 @@ type Watcher[E any] struct {
 // struct such as DeviceDeletedEvent) for which match returns true; a nil
 // match accepts every one. It panics when E is not an event type of this
 // package. Close the watcher when done.
+//
+// Events named like E queue in the watcher until Wait reads them, in a
+// buffer of the session's size ([runtime.WithEventBuffer]); when it is
+// full, later ones are dropped and counted ([Watcher.Dropped]).
 func Watch[E any](conn *Conn, match func(*E) bool) *Watcher[E] {
 	name := EventName[E]()
 	if name == "" {
