@@ -159,3 +159,16 @@ func TestReadVendored(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkReadSchemaFiles measures stage 1 on the vendored QMP schema.
+func BenchmarkReadSchemaFiles(b *testing.B) {
+	for _, mode := range []Mode{Strict, Lenient} {
+		b.Run(fmt.Sprintf("mode=%d", mode), func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := readSchemaFiles(schema.Files, schema.QMPRoot, &diag{mode: mode}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
