@@ -27,6 +27,8 @@ import (
 	"github.com/qapi-go/qapi/runtime"
 	"github.com/qapi-go/qapi/runtime/internal/leakcheck"
 	"github.com/qapi-go/qapi/runtime/internal/qemutest"
+
+	agenttest "github.com/qapi-go/qapi/internal/qemutest"
 )
 
 func integration(t *testing.T) {
@@ -439,7 +441,7 @@ type agentInfo struct {
 func TestIntegrationQGA(t *testing.T) {
 	integration(t)
 	leakcheck.Check(t)
-	agent := qemutest.StartAgent(t)
+	agent := agenttest.StartAgent(t)
 	q := realQGA(t, agent.Socket)
 	if err := q.Call(testCtx(t), "guest-ping", nil, nil); err != nil {
 		t.Fatalf("guest-ping: %v", err)
@@ -456,7 +458,7 @@ func TestIntegrationQGA(t *testing.T) {
 	for _, c := range info.SupportedCommands {
 		enabled[c.Name] = c.Enabled
 	}
-	for _, name := range qemutest.BlockedRPCs {
+	for _, name := range agenttest.AgentBlockedRPCs {
 		if e, ok := enabled[name]; ok && e {
 			t.Errorf("%s is enabled on the host agent", name)
 		}
@@ -661,7 +663,7 @@ func (p *proxy) sent() []byte {
 func TestIntegrationQGAResync(t *testing.T) {
 	integration(t)
 	leakcheck.Check(t)
-	agent := qemutest.StartAgent(t)
+	agent := agenttest.StartAgent(t)
 	px := newProxy(t, agent.Socket, []byte(`{"execute": "guest-info", "arguments": {"x": `))
 	q := realQGA(t, px.path)
 	if err := q.Call(testCtx(t), "guest-ping", nil, nil); err != nil {

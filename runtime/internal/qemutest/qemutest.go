@@ -1,16 +1,21 @@
-// Package qemutest starts real QEMU processes for integration tests:
-// qemu-system-x86_64 with a QMP socket (no guest: -machine none) and the
-// guest agent, qemu-ga, running on the host with everything that would
-// act on the host blocked. Every file they create is in a temporary
-// directory removed when the test ends, and the processes are killed.
+// Package qemutest starts qemu-system-x86_64 for the runtime's
+// integration tests: with a QMP server socket (no guest: -machine none),
+// or as a QMP client connecting to the test (accept mode), and lets a
+// test wait for QEMU's exit (after "quit"). Every file is in a temporary
+// directory removed when the test ends, and the process is killed.
+//
+// The guest agent is started with the repository-wide
+// internal/qemutest.StartAgent, which holds the one list of commands
+// blocked because they would act on the host. (That package's Start
+// also starts QEMU, without the accept mode and exit status used here;
+// the two could be merged.)
 //
 // When a binary is missing the test is skipped with the reason, unless
 // the environment variable CI is "true": then it fails, so that a CI
 // image without QEMU cannot pass silently.
 //
-// The binaries are looked up in PATH, then in /usr/sbin and /usr/bin
-// (Debian installs qemu-ga in /usr/sbin); QEMUTEST_QEMU and QEMUTEST_QGA
-// override the lookup with a path.
+// The binary is looked up in PATH, then in /usr/sbin and /usr/bin;
+// QEMUTEST_QEMU overrides the lookup with a path.
 package qemutest
 
 import (
@@ -26,25 +31,6 @@ import (
 	"testing"
 	"time"
 )
-
-// BlockedRPCs are the guest agent commands StartAgent always disables:
-// everything that would shut down, suspend, freeze, reconfigure or
-// change credentials on the host the agent runs on.
-var BlockedRPCs = []string{
-	"guest-shutdown",
-	"guest-suspend-disk",
-	"guest-suspend-ram",
-	"guest-suspend-hybrid",
-	"guest-fsfreeze-freeze",
-	"guest-fsfreeze-freeze-list",
-	"guest-fsfreeze-thaw",
-	"guest-set-time",
-	"guest-set-vcpus",
-	"guest-set-user-password",
-	"guest-set-memory-blocks",
-	"guest-ssh-add-authorized-keys",
-	"guest-ssh-remove-authorized-keys",
-}
 
 // StartTimeout bounds how long a process may take to create its socket.
 var StartTimeout = 20 * time.Second
@@ -83,10 +69,13 @@ func Find(tb testing.TB, name, envVar string) string {
 }
 
 func debianPackage(bin string) string {
-	if bin == "qemu-ga" {
+	switch bin {
+	case "qemu-ga":
 		return "qemu-guest-agent"
+	case "qemu-system-x86_64":
+		return "qemu-system-x86"
 	}
-	return "qemu-system-x86"
+	return bin
 }
 
 // socketDir returns a new temporary directory, removed at the end of the
@@ -104,7 +93,7 @@ func socketDir(tb testing.TB) string {
 	return dir
 }
 
-// Process is a running QEMU or qemu-ga.
+// Process is a running QEMU.
 type Process struct {
 	// Socket is the path of its QMP or agent socket.
 	Socket string
@@ -235,26 +224,4 @@ func StartQEMUConnecting(tb testing.TB, socket string, extra ...string) *Process
 	args := append([]string{"-machine", "none", "-nodefaults", "-display", "none",
 		"-qmp", "unix:" + socket + ",server=off"}, extra...)
 	return start(tb, "qemu-system-x86_64", dir, socket, false, bin, args...)
-}
-
-// StartAgent starts qemu-ga on the host listening on a unix socket, with
-// its state directory and pid file in a temporary directory, and
-// BlockedRPCs plus blockMore disabled; it waits for the socket to appear.
-//
-// The agent acts on the machine the tests run on: never call a command
-// that changes it, and keep any file it touches in Dir.
-func StartAgent(tb testing.TB, blockMore ...string) *Process {
-	tb.Helper()
-	bin := Find(tb, "qemu-ga", "QEMUTEST_QGA")
-	dir := socketDir(tb)
-	sock := filepath.Join(dir, "qga.sock")
-	state := filepath.Join(dir, "state")
-	if err := os.Mkdir(state, 0o700); err != nil {
-		tb.Fatal(err)
-	}
-	blocked := append(append([]string(nil), BlockedRPCs...), blockMore...)
-	return start(tb, "qemu-ga", dir, sock, true, bin,
-		"-m", "unix-listen", "-p", sock, "-t", state,
-		"-f", filepath.Join(dir, "qemu-ga.pid"),
-		"--block-rpcs="+strings.Join(blocked, ","))
 }
