@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -1297,5 +1298,93 @@ func TestFaultUnicode(t *testing.T) {
 	var ce *runtime.CommandError
 	if err := q.Call(testCtx(t), "y", nil, nil); !errors.As(err, &ce) || ce.Desc != s {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestFaultCancelMidLargeMessage: a call is cancelled (or fails) while a
+// large reply is half read, under and over the size limit; the rest is
+// skipped and the next call gets its own reply.
+func TestFaultCancelMidLargeMessage(t *testing.T) {
+	const half = 1 << 20
+	tests := []struct {
+		name  string
+		qga   bool
+		limit int // 0: default
+	}{
+		{name: "QMP under the limit"},
+		{name: "QGA under the limit", qga: true},
+		{name: "QGA over the limit", qga: true, limit: 64 << 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leakcheck.Check(t)
+			reached, cancelled := make(chan struct{}), make(chan struct{})
+			term := "\r\n"
+			if tt.qga {
+				term = "\n"
+			}
+			cfg := fakepeer.Config{Script: []fakepeer.Step{
+				fakepeer.Expect("big"),
+				fakepeer.Write([]byte(`{"return": "` + strings.Repeat("x", half))),
+				fakepeer.Flush(),
+				fakepeer.Do(func() { close(reached) }),
+				fakepeer.WaitFor(cancelled),
+				fakepeer.Write([]byte(strings.Repeat("y", half) + `"}` + term)),
+				fakepeer.Expect("next"),
+				fakepeer.ReplyTo("next", "next-reply"),
+			}}
+			var opts []runtime.Option
+			if tt.limit > 0 {
+				opts = append(opts, runtime.WithMaxMessageSize(tt.limit))
+			}
+			var c runtime.Caller
+			if tt.qga {
+				c, _ = qgaSession(t, cfg, opts...)
+			} else {
+				c, _ = qmpSession(t, cfg, opts...)
+			}
+			ctx, cancel := context.WithCancel(testCtx(t))
+			res := make(chan error, 1)
+			go func() { res <- c.Call(ctx, "big", nil, nil) }()
+			waitCh(t, reached)
+			cancel()
+			err := <-res
+			if !errors.Is(err, context.Canceled) && !(tt.limit > 0 && errors.Is(err, runtime.ErrMessageTooLarge)) {
+				t.Fatalf("big: %v", err)
+			}
+			close(cancelled)
+			var got string
+			if err := c.Call(testCtx(t), "next", nil, &got); err != nil || got != "next-reply" {
+				t.Fatalf("next: %q, %v", got, err)
+			}
+		})
+	}
+}
+
+// TestFaultOversizeNotBuffered: a reply far over the limit is refused
+// without being buffered: the client allocates a small fraction of it.
+func TestFaultOversizeNotBuffered(t *testing.T) {
+	leakcheck.Check(t)
+	const size, limit = 64 << 20, 1 << 20
+	for _, qga := range []bool{false, true} {
+		t.Run(fmt.Sprintf("qga=%v", qga), func(t *testing.T) {
+			cfg := script(fakepeer.Expect("big"), fakepeer.LongReply(size))
+			var c runtime.Caller
+			if qga {
+				c, _ = qgaSession(t, cfg, runtime.WithMaxMessageSize(limit))
+			} else {
+				c, _ = qmpSession(t, cfg, runtime.WithMaxMessageSize(limit))
+			}
+			var before, after goruntime.MemStats
+			goruntime.ReadMemStats(&before)
+			err := c.Call(testCtx(t), "big", nil, nil)
+			goruntime.ReadMemStats(&after)
+			if !errors.Is(err, runtime.ErrMessageTooLarge) {
+				t.Fatalf("got %v, want ErrMessageTooLarge", err)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 32<<20 {
+				t.Errorf("refusing a %d MiB reply allocated %d MiB", size>>20, alloc>>20)
+			}
+		})
 	}
 }
