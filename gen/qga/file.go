@@ -3,11 +3,14 @@
 package qga
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -95,9 +98,11 @@ type FileReader struct {
 	handle int64
 	count  int64
 
-	pending []byte // decoded bytes not yet returned
-	eof     bool   // the agent reported end of file
-	err     error  // sticky read error
+	raw     json.RawMessage // the last reply, reused
+	buf     []byte          // the last chunk, reused
+	pending []byte          // the part of buf not yet returned
+	eof     bool            // the agent reported end of file
+	err     error           // sticky read error
 	closed  bool
 	empty   int // successive empty replies
 }
@@ -118,31 +123,165 @@ func (r *FileReader) Handle() int64 { return r.handle }
 
 // fill reads the next chunk into r.pending.
 func (r *FileReader) fill() {
-	res, err := r.c.GuestFileRead(r.ctx, GuestFileReadArgs{Handle: r.handle, Count: &r.count})
+	// The reply comes raw and is decoded by decodeFileRead, straight
+	// from the reply's bytes into r.buf (reused from chunk to chunk):
+	// decoding it with encoding/json into GuestFileRead would scan the
+	// base64 text three more times and copy it twice more.
+	err := r.c.Caller().Call(r.ctx, "guest-file-read", GuestFileReadArgs{Handle: r.handle, Count: &r.count}, &r.raw)
 	if err != nil {
 		r.err = fmt.Errorf("qga: read %s: %w", r.path, err)
 		return
 	}
-	data, err := base64.StdEncoding.DecodeString(res.BufB64)
-	switch {
-	case err != nil:
-		r.err = fmt.Errorf("qga: read %s: bad base64 from the agent: %w", r.path, err)
-		return
-	case int64(len(data)) != res.Count:
-		r.err = fmt.Errorf("qga: read %s: the agent sent %d bytes but says count %d", r.path, len(data), res.Count)
-		return
-	case int64(len(data)) > r.count:
-		r.err = fmt.Errorf("qga: read %s: the agent sent %d bytes for a read of %d", r.path, len(data), r.count)
+	var eof bool
+	r.buf, eof, err = decodeFileRead(r.raw, r.buf[:0], r.count)
+	if err != nil {
+		r.err = fmt.Errorf("qga: read %s: %w", r.path, err)
 		return
 	}
-	r.pending, r.eof = data, res.EOF
-	if len(data) == 0 && !res.EOF {
+	r.pending, r.eof = r.buf, eof
+	if len(r.buf) == 0 && !eof {
 		if r.empty++; r.empty >= maxEmptyReads {
 			r.err = fmt.Errorf("qga: read %s: %w", r.path, io.ErrNoProgress)
 		}
 	} else {
 		r.empty = 0
 	}
+}
+
+// decodeFileRead decodes a guest-file-read reply (a GuestFileRead object)
+// for a read of at most limit bytes, appending the data to dst. The agent
+// writes it as {"count": N, "buf-b64": "...", "eof": B}: decodeFileRead
+// parses that shape (any member order and spacing) itself and decodes
+// the base64 text where it lies; anything else (escapes, other members, a
+// newer agent's additions) goes through encoding/json, so the result is
+// always what encoding/json would make of the reply.
+func decodeFileRead(raw, dst []byte, limit int64) (data []byte, eof bool, err error) {
+	count, b64, eof, ok := parseFileRead(raw)
+	if !ok {
+		var res GuestFileRead
+		if err := json.Unmarshal(raw, &res); err != nil {
+			return dst, false, err
+		}
+		count, b64, eof = res.Count, []byte(res.BufB64), res.EOF
+	}
+	if int64(len(b64)) > int64(base64.StdEncoding.EncodedLen(int(min(limit, MaxChunkSize)))) {
+		return dst, false, fmt.Errorf("the agent sent %d bytes of base64 for a read of %d", len(b64), limit)
+	}
+	n := len(dst)
+	dst = slices.Grow(dst, base64.StdEncoding.DecodedLen(len(b64)))
+	m, err := base64.StdEncoding.Decode(dst[n:n+base64.StdEncoding.DecodedLen(len(b64))], b64)
+	if err != nil {
+		return dst[:n], false, fmt.Errorf("bad base64 from the agent: %w", err)
+	}
+	dst = dst[:n+m]
+	switch {
+	case int64(m) != count:
+		return dst[:n], false, fmt.Errorf("the agent sent %d bytes but says count %d", m, count)
+	case int64(m) > limit:
+		return dst[:n], false, fmt.Errorf("the agent sent %d bytes for a read of %d", m, limit)
+	}
+	return dst, eof, nil
+}
+
+// parseFileRead parses the reply of guest-file-read when it consists of
+// exactly the members "count" (a non-negative integer), "buf-b64" (a
+// string without escapes or control characters) and "eof" (a boolean),
+// each once, in any order, and is otherwise valid JSON. ok is false for
+// anything else.
+func parseFileRead(b []byte) (count int64, b64 []byte, eof, ok bool) {
+	i := skipSpace(b, 0)
+	if i == len(b) || b[i] != '{' {
+		return
+	}
+	var seen uint8
+	for {
+		i = skipSpace(b, i+1)
+		if i == len(b) || b[i] != '"' {
+			return
+		}
+		k := bytes.IndexByte(b[i+1:], '"')
+		if k < 0 {
+			return
+		}
+		key := b[i+1 : i+1+k]
+		i = skipSpace(b, i+2+k)
+		if i == len(b) || b[i] != ':' {
+			return
+		}
+		i = skipSpace(b, i+1)
+		var bit uint8
+		switch string(key) {
+		case "count":
+			bit = 1
+			start := i
+			for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+				i++
+			}
+			digits := b[start:i]
+			if len(digits) == 0 || len(digits) > 18 || (len(digits) > 1 && digits[0] == '0') ||
+				(i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E')) {
+				return
+			}
+			count = 0
+			for _, d := range digits {
+				count = count*10 + int64(d-'0')
+			}
+		case "buf-b64":
+			bit = 2
+			if i == len(b) || b[i] != '"' {
+				return
+			}
+			k := bytes.IndexByte(b[i+1:], '"')
+			if k < 0 {
+				return
+			}
+			b64 = b[i+1 : i+1+k]
+			// No escapes; base64.Decode rejects every other byte
+			// outside the alphabet except '\r' and '\n', which JSON
+			// does not allow raw in a string.
+			if bytes.IndexByte(b64, '\\') >= 0 || bytes.IndexByte(b64, '\r') >= 0 || bytes.IndexByte(b64, '\n') >= 0 {
+				return
+			}
+			i += k + 2
+		case "eof":
+			bit = 4
+			switch {
+			case bytes.HasPrefix(b[i:], []byte("true")):
+				eof, i = true, i+4
+			case bytes.HasPrefix(b[i:], []byte("false")):
+				eof, i = false, i+5
+			default:
+				return
+			}
+		default:
+			return
+		}
+		if seen&bit != 0 {
+			return
+		}
+		seen |= bit
+		i = skipSpace(b, i)
+		if i == len(b) {
+			return
+		}
+		if b[i] == '}' {
+			break
+		}
+		if b[i] != ',' {
+			return
+		}
+	}
+	if skipSpace(b, i+1) != len(b) || seen != 7 {
+		return
+	}
+	return count, b64, eof, true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // Read implements io.Reader.
