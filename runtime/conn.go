@@ -81,6 +81,8 @@ type session struct {
 	// seen without calls.
 	rtok        chan struct{}
 	activity    atomic.Uint64 // counts releases of the token
+	watched     atomic.Bool   // see watch
+	kick        chan struct{} // asks the background goroutine to read now
 	step        func() (completed bool, err error)
 	deadlines   bool   // conn supports read deadlines (to interrupt a reading caller)
 	interruptFn func() // s.interrupt, allocated once
@@ -91,12 +93,16 @@ type session struct {
 	readerDone chan struct{}
 }
 
-// idleDelay is the period at which the background goroutine, while
-// callers are busy, looks whether the session has gone idle. Measured
-// here: a goroutine waking every millisecond makes a process's syscalls
-// and wakeups markedly dearer (a raw request loop spends 1.4× the CPU),
-// one waking every 10 ms has no measurable effect.
-const idleDelay = 10 * time.Millisecond
+// The background goroutine looks whether the session has gone idle
+// idleDelay after it gave the read token away, then at doubling intervals
+// up to maxWatchedDelay or maxIdleDelay. Measured here: any goroutine
+// waking periodically makes a whole process's socket round trips dearer,
+// by 40 % when it wakes every millisecond and by about 10 % every 10 ms.
+const (
+	idleDelay       = 10 * time.Millisecond
+	maxWatchedDelay = 40 * time.Millisecond
+	maxIdleDelay    = time.Second
+)
 
 // errInterrupted is what step returns when a read deadline (set to
 // interrupt a caller whose context ended) cut a read short; the partial
@@ -119,11 +125,14 @@ func (s *session) releaseRead() {
 
 // background is the session's one goroutine. It starts holding the read
 // token (to read a greeting or a sync reply) and reads until a call
-// completes. Then it gives the token to the callers and checks every
-// idleDelay whether the token has been left free, with no call since its
-// last look, in which case it takes it and reads, blocked in Read, until
-// the next reply: an idle session has no timer and no wakeups, and a busy
-// one no per-call timer.
+// completes. Then it gives the token to the callers and looks, after
+// idleDelay, whether the token has been left free with no call since; if
+// so it takes it and reads, blocked in Read, until the next reply. While
+// callers are busy it looks less and less often, down to once every
+// maxWatchedDelay when someone waits for events or the connection's end
+// (see watch), once every maxIdleDelay otherwise. An idle session thus
+// has no timer and never wakes up, and a busy one has no per-call timer
+// and, once past the first delays, hardly any wakeups.
 func (s *session) background() {
 	defer close(s.readerDone)
 	t := time.NewTimer(time.Hour)
@@ -143,24 +152,46 @@ func (s *session) background() {
 			}
 		}
 		s.releaseRead()
+		delay := idleDelay
 	wait:
 		for {
 			seen := s.activity.Load()
-			t.Reset(idleDelay)
+			t.Reset(delay)
 			select {
 			case <-t.C:
+			case <-s.kick:
+				t.Stop()
+				select {
+				case <-s.rtok:
+					break wait
+				case <-s.done:
+					return
+				}
 			case <-s.done:
 				return
 			}
-			if s.activity.Load() != seen {
-				continue // callers are busy
+			if s.activity.Load() == seen {
+				select {
+				case <-s.rtok:
+					break wait
+				default: // a caller is reading (a long call)
+				}
 			}
-			select {
-			case <-s.rtok:
-				break wait
-			default: // a caller is reading (a long call)
+			limit := maxIdleDelay
+			if s.watched.Load() {
+				limit = maxWatchedDelay
 			}
+			delay = min(2*delay, limit)
 		}
+	}
+}
+
+// watch marks the session as watched: someone waits for events or for the
+// end of the connection, so the background goroutine must not leave
+// input unread long between calls.
+func (s *session) watch() {
+	if !s.watched.Load() {
+		s.watched.Store(true)
 	}
 }
 
@@ -169,8 +200,13 @@ func (s *session) background() {
 func (s *session) await(ctx context.Context, c *call) error {
 	tok := s.rtok
 	if ctx.Done() != nil && !s.deadlines {
-		tok = nil // could not interrupt our own read: the background
-		// goroutine will read for us
+		// We could not interrupt our own read: have the background
+		// goroutine read for us.
+		tok = nil
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
 	}
 	for {
 		select {
@@ -257,11 +293,13 @@ func (s *session) init(conn net.Conn, o options) {
 	s.done = make(chan struct{})
 	s.readerDone = make(chan struct{})
 	s.rtok = make(chan struct{}, 1)
+	s.kick = make(chan struct{}, 1)
 	s.interruptFn = s.interrupt
 	s.deadlines = conn != nil && conn.SetReadDeadline(time.Time{}) == nil
 }
 
 func (s *session) errValue() error {
+	s.watch()
 	if e := s.err.Load(); e != nil {
 		return e
 	}

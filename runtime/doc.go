@@ -85,19 +85,22 @@
 // the partial message stays buffered for the next reader.
 //
 // Each session has one background goroutine. It reads the greeting (or
-// the first sync reply); afterwards it looks every 10 ms whether the token
-// has been left free with no call in between, and if so takes it and
-// reads, blocked in Read, until the next reply, so that events and the
-// end of the connection are noticed between calls. An idle session thus
-// has no timer and never wakes up, and a busy one has no per-call timer or
-// goroutine. (The period is measured: a goroutine waking every
-// millisecond makes a whole process's socket round trips markedly dearer;
-// every 10 ms has no measurable effect.) The price is latency between
-// calls: an event or EOF that arrives within ~10-20 ms after a call
-// returns is seen when that time has passed or at the next call. In-band
-// replies carry no id, so a reply nobody asked for that arrives between
-// two calls cannot be told from the next call's reply if the next call
-// comes first; QEMU never sends one.
+// the first sync reply); afterwards, when the token has been left free
+// with no call for a while, it takes it and reads, blocked in Read, until
+// the next reply, so that events and the end of the connection are
+// noticed between calls. It looks 10 ms after the last reply it read,
+// then at doubling intervals while callers are busy, up to every 40 ms
+// when the session is watched (it has subscriptions, or Done, Err or
+// CallAndWait was called) and every second otherwise. An idle session
+// thus has no timer and never wakes up, and a busy one has no per-call
+// timer or goroutine. (Periodic wakeups are measured to make a whole
+// process's socket round trips dearer: by ~40 % at 1 ms, ~10 % at 10 ms.)
+// The price is latency between calls: an event or EOF arriving just after
+// a burst of calls is seen when the background goroutine looks (≤ 40 ms
+// on a watched session) or at the next call. In-band replies carry no id,
+// so a reply nobody asked for that arrives between two calls cannot be
+// told from the next call's reply if the next call reads it first; QEMU
+// never sends one.
 //
 // # Guest agent
 //

@@ -356,7 +356,10 @@ func (q *QGA) protocolError(e *ProtocolError) bool {
 
 // Done is closed when the connection is gone: closed by either side, or
 // failed.
-func (q *QGA) Done() <-chan struct{} { return q.done }
+func (q *QGA) Done() <-chan struct{} {
+	q.watch()
+	return q.done
+}
 
 // Err is nil while the connection is up, then the *ConnError that ended
 // it (wrapping the cause: ErrClosed after Close, io.EOF, a reset, a

@@ -352,11 +352,13 @@ func (q *QMP) deliver(msg []byte, f fields, class, desc string) bool {
 // Subscribe returns a subscription to the events named (all events when
 // none is), with the session's event buffer size (WithEventBuffer).
 func (q *QMP) Subscribe(names ...string) *Subscription {
+	q.watch()
 	return q.events.add(q.opts.eventBuffer, names, nil)
 }
 
 // SubscribeBuffer is Subscribe with a buffer of size events.
 func (q *QMP) SubscribeBuffer(size int, names ...string) *Subscription {
+	q.watch()
 	return q.events.add(size, names, nil)
 }
 
@@ -368,6 +370,7 @@ func (q *QMP) SubscribeBuffer(size int, names ...string) *Subscription {
 // match runs on the session's reader goroutine: keep it quick and do not
 // call the session from it. A command error returns at once.
 func (q *QMP) CallAndWait(ctx context.Context, command string, args, result any, event string, match func(Event) bool, opts ...CallOption) (Event, error) {
+	q.watch()
 	sub := q.events.add(1, []string{event}, match)
 	defer sub.Close()
 	if err := q.Call(ctx, command, args, result, opts...); err != nil {
@@ -440,7 +443,10 @@ func parseID(b []byte) (uint64, bool) {
 
 // Done is closed when the connection is gone: closed by either side, or
 // failed.
-func (q *QMP) Done() <-chan struct{} { return q.done }
+func (q *QMP) Done() <-chan struct{} {
+	q.watch()
+	return q.done
+}
 
 // Err is nil while the connection is up, then the *ConnError that ended
 // it (wrapping the cause: ErrClosed after Close, io.EOF, a reset, a
