@@ -133,3 +133,44 @@ func BenchmarkFileReadPaired(b *testing.B) {
 	b.ReportMetric(mbps(raw), "raw-MB/s")
 	b.ReportMetric(raw.Seconds()/helper.Seconds(), "helper/raw")
 }
+
+// BenchmarkCall compares typed calls with the runtime's untyped ones on
+// a real agent, alternating them so that both see the same load: ping
+// (no result) typed vs Session.Call, and guest-get-host-name typed vs
+// Session.Execute (raw result, no decoding).
+func BenchmarkCall(b *testing.B) {
+	ga, _ := dialAgent(b)
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name       string
+		typed, raw func() error
+	}{
+		{"ping", func() error { return ga.GuestPing(ctx) },
+			func() error { return ga.Session.Call(ctx, "guest-ping", nil, nil) }},
+		{"host-name", func() error { _, err := ga.GuestGetHostName(ctx); return err },
+			func() error { _, err := ga.Session.Execute(ctx, "guest-get-host-name", nil); return err }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var typed, raw time.Duration
+			for i := 0; b.Loop(); i++ {
+				for k := range 2 {
+					start := time.Now()
+					if (i+k)%2 == 0 {
+						if err := bc.typed(); err != nil {
+							b.Fatal(err)
+						}
+						typed += time.Since(start)
+					} else {
+						if err := bc.raw(); err != nil {
+							b.Fatal(err)
+						}
+						raw += time.Since(start)
+					}
+				}
+			}
+			b.ReportMetric(float64(typed.Nanoseconds())/float64(b.N), "typed-ns/call")
+			b.ReportMetric(float64(raw.Nanoseconds())/float64(b.N), "raw-ns/call")
+			b.ReportMetric(typed.Seconds()/raw.Seconds(), "typed/raw")
+		})
+	}
+}
