@@ -435,3 +435,34 @@ func TestQMPConcurrentStress(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// noDeadlineConn is a net.Conn without read deadlines: the session cannot
+// interrupt a caller's read, so the background goroutine reads for
+// callers with cancellable contexts.
+type noDeadlineConn struct{ net.Conn }
+
+func (noDeadlineConn) SetReadDeadline(time.Time) error { return errors.New("no deadlines") }
+
+func TestQMPConnWithoutDeadlines(t *testing.T) {
+	client, server := net.Pipe()
+	rtCheckGoroutines(t)
+	go rtServeQMP(server)
+	q, err := NewQMP(context.Background(), noDeadlineConn{client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	for i := 0; i < 20; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		start := time.Now()
+		var st struct{ Status string }
+		err := q.Call(ctx, "query-status", nil, &st)
+		cancel()
+		if err != nil || st.Status != "running" {
+			t.Fatal(err, st)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("call took %v", d)
+		}
+	}
+}
