@@ -183,15 +183,14 @@ type ObjectType struct {
 	// Branches is non-nil for unions.
 	Branches *Branches
 
-	baseName       string
-	checked        bool
-	checkComplete  bool
-	clashNames     []string // see clashNames
-	clashNamesDone bool
+	baseName      string
+	checked       bool
+	checkComplete bool
 	// own and ownMembers are the name index and uncapped member list a
 	// derived struct may take over (see checkObject).
 	own        *seenMembers
 	ownMembers []*ObjectMember
+	visitMark  uint64 // see builder.mayClash
 }
 
 // HasConditionalMembers reports whether any of o.Members has an 'if'.

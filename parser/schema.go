@@ -24,6 +24,9 @@ type builder struct {
 	modules   map[string]*Module
 	byFile    map[string]*Module // cache of makeModule
 	features  map[string]bool
+
+	visitMark uint64        // for mayClash
+	stack     []*ObjectType // for mayClash
 }
 
 // builtinTypes are the built-in types in definition order.
@@ -622,7 +625,7 @@ func (b *builder) checkObject(o *ObjectType) error {
 		if err := b.checkBranches(o.Branches, members, seen); err != nil {
 			return err
 		}
-		if err := branchesCheckClash(o.Branches, o.Info, seen); err != nil {
+		if err := b.branchesCheckClash(o.Branches, o.Info, seen); err != nil {
 			return err
 		}
 	}
@@ -643,8 +646,8 @@ func (b *builder) checkObject(o *ObjectType) error {
 // with seen. Subtrees none of whose member names are in seen are skipped,
 // which keeps unions nested in unions linear instead of exponential, and
 // still reports the first clash in the reference's order.
-func objectCheckClash(o *ObjectType, info *SourceInfo, seen *seenMembers) error {
-	if !mayClash(o, seen) {
+func (b *builder) objectCheckClash(o *ObjectType, info *SourceInfo, seen *seenMembers) error {
+	if !b.mayClash(o, seen) {
 		return nil
 	}
 	for _, m := range o.Members {
@@ -653,16 +656,16 @@ func objectCheckClash(o *ObjectType, info *SourceInfo, seen *seenMembers) error 
 		}
 	}
 	if o.Branches != nil {
-		return branchesCheckClash(o.Branches, info, seen)
+		return b.branchesCheckClash(o.Branches, info, seen)
 	}
 	return nil
 }
 
 // branchesCheckClash checks each branch on its own against seen.
-func branchesCheckClash(br *Branches, info *SourceInfo, seen *seenMembers) error {
+func (b *builder) branchesCheckClash(br *Branches, info *SourceInfo, seen *seenMembers) error {
 	for _, v := range br.Variants {
 		mark := len(seen.list)
-		if err := objectCheckClash(v.Type.(*ObjectType), info, seen); err != nil {
+		if err := b.objectCheckClash(v.Type.(*ObjectType), info, seen); err != nil {
 			return err
 		}
 		seen.undo(mark)
@@ -670,46 +673,33 @@ func branchesCheckClash(br *Branches, info *SourceInfo, seen *seenMembers) error
 	return nil
 }
 
-// mayClash reports whether a member name of o or of its branches (at any
-// depth) is in seen.
-func mayClash(o *ObjectType, seen *seenMembers) bool {
-	for _, n := range clashNames(o) {
-		if seen.get(n) != nil {
-			return true
+// mayClash reports whether a member name of o or of the branches
+// reachable from it (at any depth) is in seen. Each type is visited once,
+// however many paths lead to it.
+func (b *builder) mayClash(o *ObjectType, seen *seenMembers) bool {
+	b.visitMark++
+	o.visitMark = b.visitMark
+	stack := append(b.stack[:0], o)
+	defer func() { b.stack = stack[:0] }()
+	for len(stack) > 0 {
+		t := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, m := range t.Members {
+			if seen.get(m.cname) != nil {
+				return true
+			}
 		}
-	}
-	return false
-}
-
-// clashNames returns the C names of o's members and, recursively, of its
-// branches' members, once each (memoised; o must be complete).
-func clashNames(o *ObjectType) []string {
-	if o.clashNamesDone {
-		return o.clashNames
-	}
-	var names []string
-	var set map[string]bool
-	addName := func(n string) {
-		if set == nil {
-			set = map[string]bool{}
+		if t.Branches == nil {
+			continue
 		}
-		if !set[n] {
-			set[n] = true
-			names = append(names, n)
-		}
-	}
-	for _, m := range o.Members {
-		addName(m.cname)
-	}
-	if o.Branches != nil {
-		for _, v := range o.Branches.Variants {
-			for _, n := range clashNames(v.Type.(*ObjectType)) {
-				addName(n)
+		for _, v := range t.Branches.Variants {
+			if vt := v.Type.(*ObjectType); vt.visitMark != b.visitMark {
+				vt.visitMark = b.visitMark
+				stack = append(stack, vt)
 			}
 		}
 	}
-	o.clashNames, o.clashNamesDone = names, true
-	return names
+	return false
 }
 
 func (b *builder) checkBranches(br *Branches, members []*ObjectMember, seen *seenMembers) error {
