@@ -342,24 +342,24 @@ func TestSubsetVMManager(t *testing.T) {
 		}
 		return
 	}
-	gen := func(sel generator.Selection) []generator.File {
+	gen := func(pkg string, sel generator.Selection) []generator.File {
 		t.Helper()
 		sub, err := generator.Subset(s, sel)
 		if err != nil {
 			t.Fatal(err)
 		}
-		files, err := generator.Generate(sub, generator.Config{Package: "x"})
+		files, err := generator.Generate(sub, generator.Config{Package: pkg})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return files
 	}
-	full, err := generator.Generate(s, generator.Config{Package: "x"})
+	full, err := generator.Generate(s, generator.Config{Package: "full"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm := gen(generator.Selection{Commands: VMManagerCommands, Events: VMManagerEvents})
-	policy := gen(generator.Selection{OmitDeprecated: true, OmitUnstable: true})
+	vm := gen("vm", generator.Selection{Commands: VMManagerCommands, Events: VMManagerEvents})
+	policy := gen("policy", generator.Selection{OmitDeprecated: true, OmitUnstable: true})
 	fl, fb := size(full)
 	vl, vb := size(vm)
 	pl, pb := size(policy)
@@ -407,8 +407,7 @@ func TestSubsetVMManager(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, f := range files {
-			c := bytes.Replace(f.Content, []byte("\npackage x\n"), []byte("\npackage "+pkg+"\n"), 1)
-			if err := os.WriteFile(filepath.Join(dir, f.Name), c, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, f.Name), f.Content, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
