@@ -401,7 +401,16 @@ func TestSubsetVMManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for pkg, files := range map[string][]generator.File{"vm": vm, "policy": policy, "policytest": policyFiles} {
+	qt, err := parser.Parse("../testdata/qapi-schema/qapi-schema-test.json", parser.Options{Mode: parser.Lenient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qtFiles, err := generator.Generate(mustSubset(t, qt, generator.Selection{OmitDeprecated: true, OmitUnstable: true}),
+		generator.Config{Package: "qapitest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pkg, files := range map[string][]generator.File{"vm": vm, "policy": policy, "policytest": policyFiles, "qapitest": qtFiles} {
 		dir := filepath.Join(tmp, pkg)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
@@ -434,4 +443,41 @@ func mustSubset(t *testing.T, s *parser.Schema, sel generator.Selection) *parser
 		t.Fatal(err)
 	}
 	return sub
+}
+
+// TestSubsetReleases: the policies and a small allow-list work on every
+// release the generator supports.
+func TestSubsetReleases(t *testing.T) {
+	for _, file := range []string{
+		"../testdata/schemas/qemu-10.0.13/qapi/qapi-schema.json",
+		"../testdata/schemas/qemu-10.0.13/qga/qapi-schema.json",
+		"../testdata/schemas/qemu-7.2.0/qapi/qapi-schema.json",
+		"../testdata/schemas/qemu-7.2.0/qga/qapi-schema.json",
+		"../testdata/schemas/qga-5.0/qapi-schema.json",
+		"../testdata/qapi-schema/qapi-schema-test.json",
+	} {
+		s, err := parser.Parse(file, parser.Options{Mode: parser.Lenient})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first []string
+		for _, d := range s.Defs {
+			if c, ok := d.(*parser.Command); ok && len(first) < 3 {
+				first = append(first, c.Name)
+			}
+		}
+		for _, sel := range []generator.Selection{
+			{OmitDeprecated: true, OmitUnstable: true},
+			{Commands: first, Events: []string{}},
+		} {
+			sub, err := generator.Subset(s, sel)
+			if err != nil {
+				t.Errorf("%s: Subset(%+v): %v", file, sel, err)
+				continue
+			}
+			if _, err := generator.Generate(sub, generator.Config{Package: "x"}); err != nil {
+				t.Errorf("%s: Generate(Subset(%+v)): %v", file, sel, err)
+			}
+		}
+	}
 }
