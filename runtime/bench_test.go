@@ -387,3 +387,60 @@ func BenchmarkRealQGA(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkFakePeerVariants: the other call shapes against the minimal
+// peer process.
+func BenchmarkFakePeerVariants(b *testing.B) {
+	sock := rtStartPeerProcess(b)
+	q, err := DialQMP(context.Background(), "unix", sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer q.Close()
+	ctx := context.Background()
+	b.Run("execute", func(b *testing.B) {
+		rtMeasure(b, func() {
+			for i := 0; i < b.N; i++ {
+				if _, err := q.Execute(ctx, "query-status", nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	b.Run("oob", func(b *testing.B) {
+		rtMeasure(b, func() {
+			for i := 0; i < b.N; i++ {
+				if err := q.Call(ctx, "query-status", nil, nil, OutOfBand()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	type args struct {
+		Device string `json:"device"`
+		Force  bool   `json:"force,omitempty"`
+	}
+	b.Run("struct-args", func(b *testing.B) {
+		rtMeasure(b, func() {
+			for i := 0; i < b.N; i++ {
+				if err := q.Call(ctx, "eject", &args{Device: "cd0"}, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	b.Run("parallel-64", func(b *testing.B) {
+		b.SetParallelism(64 / max(1, rtGOMAXPROCS()))
+		rtMeasure(b, func() {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					var st rtStatus
+					if err := q.Call(ctx, "query-status", nil, &st); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	})
+}
