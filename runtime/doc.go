@@ -149,6 +149,26 @@
 // QEMU sends STOP before stop's reply and DEVICE_DELETED either before or
 // after device_del's.
 //
+// # Performance
+//
+// Measured on a 2-core machine shared with other work (medians of 6-8
+// interleaved runs, go test -bench, see bench_test.go), per sequential
+// query-status call decoded into a struct, compared with a minimal
+// hand-written loop (write the request, bufio.ReadSlice the reply,
+// json.Unmarshal) on the same socket and peer:
+//
+//	peer                      client CPU   raw CPU    allocs (client/raw)
+//	minimal peer process      13.8 µs      13.6 µs    6 / 8
+//	QEMU 7.2                  30 µs        26 µs      6 / 8
+//	qemu-ga 7.2 (guest-ping)  16.6 µs      14.5 µs    0 / 7
+//
+// Wall time per call is within the machine's noise of the raw loop's
+// (best of runs: 140 vs 143 µs against QEMU, 38.3 vs 37.9 µs against
+// qemu-ga). Of the 6 allocations of a Call into a struct, the runtime
+// makes none: they are encoding/json's and the result's. A context that
+// can be cancelled adds context.AfterFunc's allocations while the caller
+// reads. An idle session holds about 20 KiB and one goroutine.
+//
 // # Errors
 //
 // An error reply is a *CommandError with Class and Desc; errors.Is
