@@ -89,15 +89,27 @@
 // one pointer field per branch that has members (named word(value)),
 // and UnknownBranch map[string]json.RawMessage. MarshalJSON writes the
 // base and the selected branch as one flat object; it fails, naming the
-// type, when the discriminator is empty, when a branch other than the
-// selected one is set, or when the selected branch has required members
-// but is nil. UnmarshalJSON decodes the base and the branch the
-// discriminator selects; for a value without a branch field (a newer
-// QEMU's, or one whose branch has no members) the members that are not
-// base members go to UnknownBranch, so re-encoding is lossless. A branch
-// that is itself a union decodes from the members left after the outer
-// base's, so union-in-union (MigrationAddress -> SocketAddress) and
-// lists of unions work.
+// type, when a branch other than the selected one is set, or when the
+// selected branch has required members but is nil. UnmarshalJSON decodes
+// the base and the branch the discriminator selects; for a value without
+// a branch field (a newer QEMU's, or one whose branch has no members) the
+// members that are not base members go to UnknownBranch, so re-encoding
+// is lossless. A branch that is itself a union decodes from the members
+// left after the outer base's, so union-in-union (MigrationAddress ->
+// SocketAddress) and lists of unions work.
+//
+// A missing discriminator is not an error on decoding: a type can become
+// a union in a later QEMU (SevInfo on sev-type in 9.1), and older QEMUs
+// reply without the discriminator. Such a value decodes like one with an
+// unknown discriminator: the discriminator stays empty, the base members
+// are decoded and the other members go to UnknownBranch, which is then
+// non-nil even when it is empty. That non-nil UnknownBranch is what tells
+// a decoded value from one a user forgot to complete. On encoding, an
+// empty discriminator is accepted only when no branch field is set and
+// UnknownBranch is non-nil: the discriminator is then omitted and the
+// value re-encodes as it came. An empty discriminator with a branch field
+// set, or with a nil UnknownBranch (a value built without one, even with
+// base members set), fails, naming the type and the discriminator.
 //
 // Alternates are a struct with one field per alternative: a pointer (a
 // slice for arrays; a bool for the null alternative), exactly one of

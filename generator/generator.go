@@ -176,6 +176,7 @@ func (g *gen) newFile() *jen.File {
 	f.ImportName("context", "context")
 	f.ImportName("fmt", "fmt")
 	f.ImportName("errors", "errors")
+	f.ImportName("bytes", "bytes")
 	return f
 }
 

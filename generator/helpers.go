@@ -26,7 +26,7 @@ type unionBranch struct {
 // branch the discriminator selects, as one flat object.
 func marshalUnion(typ, tagName, tag string, base any, unknown map[string]json.RawMessage, branches ...unionBranch) ([]byte, error) {
 	if tag == "" {
-		return nil, fmt.Errorf("%s: discriminator %s is not set", typ, tagName)
+		return marshalUntagged(typ, tagName, base, unknown, branches)
 	}
 	var sel *unionBranch
 	for i := range branches {
@@ -60,6 +60,58 @@ func marshalUnion(typ, tagName, tag string, base any, unknown map[string]json.Ra
 	return joinObjects(out, rest), nil
 }
 
+// marshalUntagged encodes a union whose discriminator is empty: valid
+// only for a value decoded from a reply without the discriminator (an
+// older QEMU's, from before the type became a union), which has a non-nil
+// UnknownBranch and no branch field set. The discriminator is omitted.
+func marshalUntagged(typ, tagName string, base any, unknown map[string]json.RawMessage, branches []unionBranch) ([]byte, error) {
+	for _, b := range branches {
+		if b.set {
+			return nil, fmt.Errorf("%s: branch field %s is set but discriminator %s is not set", typ, b.field, tagName)
+		}
+	}
+	if unknown == nil {
+		return nil, fmt.Errorf("%s: discriminator %s is not set", typ, tagName)
+	}
+	out, err := json.Marshal(base)
+	if err != nil {
+		return nil, err
+	}
+	rest, err := json.Marshal(unknown)
+	if err != nil {
+		return nil, err
+	}
+	return joinObjects(dropMember(out, tagName), rest), nil
+}
+
+// dropMember removes the top-level member key from the encoded object b.
+func dropMember(b []byte, key string) []byte {
+	d := json.NewDecoder(bytes.NewReader(b))
+	if _, err := d.Token(); err != nil {
+		return b
+	}
+	for d.More() {
+		start := int(d.InputOffset()) // at the member, or at the ',' before it
+		k, err := d.Token()
+		if err != nil {
+			return b
+		}
+		var v json.RawMessage
+		if err := d.Decode(&v); err != nil {
+			return b
+		}
+		if k != key {
+			continue
+		}
+		end := int(d.InputOffset())
+		if b[start] != ',' && end < len(b) && b[end] == ',' {
+			end++ // first member: drop the ',' after it
+		}
+		return append(b[:start:start], b[end:]...)
+	}
+	return b
+}
+
 // joinObjects merges two encoded JSON objects with disjoint keys.
 func joinObjects(a, b []byte) []byte {
 	if len(b) < 2 || string(b) == "{}" || string(b) == "null" {
@@ -76,8 +128,10 @@ func joinObjects(a, b []byte) []byte {
 
 // branchMembers returns the members of the encoded object b that are not
 // base members. base is the decoded base: a member is present in b
-// exactly when it is non-empty in base, so its encoding names them.
-func branchMembers(b []byte, base any) (map[string]json.RawMessage, error) {
+// exactly when it is non-empty in base, so its encoding names them. The
+// result is nil when there are none, unless untagged is set (b has no
+// discriminator): then it is non-nil, which marks the value as decoded.
+func branchMembers(b []byte, base any, untagged bool) (map[string]json.RawMessage, error) {
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(b, &all); err != nil {
 		return nil, err
@@ -93,7 +147,7 @@ func branchMembers(b []byte, base any) (map[string]json.RawMessage, error) {
 	for k := range known {
 		delete(all, k)
 	}
-	if len(all) == 0 {
+	if len(all) == 0 && !untagged {
 		return nil, nil
 	}
 	return all, nil
@@ -102,7 +156,7 @@ func branchMembers(b []byte, base any) (map[string]json.RawMessage, error) {
 // unmarshalNested decodes a branch that is itself a union from the
 // members of b that are not base members.
 func unmarshalNested(b []byte, base, v any) error {
-	rest, err := branchMembers(b, base)
+	rest, err := branchMembers(b, base, false)
 	if err != nil {
 		return err
 	}
@@ -183,13 +237,13 @@ func alternateError(typ string, b []byte) error {
 }
 `
 
-var qualRE = regexp.MustCompile(`\b(json|fmt|runtime)\.([A-Z][A-Za-z0-9]*)`)
+var qualRE = regexp.MustCompile(`\b(bytes|json|fmt|runtime)\.([A-Z][A-Za-z0-9]*)`)
 
 // rawCode renders Go source text, turning json., fmt. and runtime.
 // qualifiers into jennifer qualified identifiers so that the imports
 // follow from use.
 func rawCode(src, runtimePath string) jen.Code {
-	paths := map[string]string{"json": jsonPkg, "fmt": "fmt", "runtime": runtimePath}
+	paths := map[string]string{"bytes": "bytes", "json": jsonPkg, "fmt": "fmt", "runtime": runtimePath}
 	s := jen.Null()
 	last := 0
 	for _, m := range qualRE.FindAllStringSubmatchIndex(src, -1) {

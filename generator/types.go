@@ -163,8 +163,9 @@ func (fg *fileGen) union(o *parser.ObjectType) {
 	}
 	scope.add(unknownBranchField, origin{"field for unknown branches", o.Info})
 	fields = append(fields,
-		fg.plainComment(unknownBranchField+" holds the branch members when "+tagField+
-			" has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless."),
+		fg.plainComment(unknownBranchField+" holds the branch members that have no field here: when "+tagField+
+			" has a value this binding lacks (a newer QEMU's), or when "+tagField+" is missing (an older QEMU's reply, from before the type became a union; "+
+			unknownBranchField+" is then non-nil, even if empty, and MarshalJSON omits "+tagField+"), so that decoding and re-encoding is lossless."),
 		jen.Id(unknownBranchField).Map(jen.String()).Qual(jsonPkg, "RawMessage").Tag(map[string]string{"json": "-"}))
 
 	fg.f.Add(fg.docComment(id, o, fg.typeIntro(o, id)))
@@ -209,17 +210,15 @@ func (fg *fileGen) union(o *parser.ObjectType) {
 		jen.Type().Id("plain").Id(id),
 		jen.Op("*").Id("u").Op("=").Id(id).Values(),
 		jen.If(jen.Err().Op(":=").Qual(jsonPkg, "Unmarshal").Call(jen.Id("b"), jen.Parens(jen.Op("*").Id("plain")).Call(jen.Id("u"))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
-		jen.If(jen.Id("u").Dot(tagField).Op("==").Lit("")).Block(
-			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(o.Name + ": discriminator " + tag.Name + " missing or empty")))),
 	}
 	if len(cases) > 0 {
 		body = append(body, jen.Switch(jen.Id("u").Dot(tagField)).Block(cases...))
 	}
 	body = append(body,
 		jen.Var().Id("err").Error(),
-		jen.List(jen.Id("u").Dot(unknownBranchField), jen.Err()).Op("=").Id("branchMembers").Call(jen.Id("b"), jen.Id("plain").Call(jen.Op("*").Id("u"))),
+		jen.List(jen.Id("u").Dot(unknownBranchField), jen.Err()).Op("=").Id("branchMembers").Call(jen.Id("b"), jen.Id("plain").Call(jen.Op("*").Id("u")), jen.Id("u").Dot(tagField).Op("==").Lit("")),
 		jen.Return(jen.Err()))
-	fg.f.Comment("UnmarshalJSON decodes the flat wire form; see " + id + "." + unknownBranchField + " for discriminator values without a branch field.")
+	fg.f.Comment("UnmarshalJSON decodes the flat wire form; see " + id + "." + unknownBranchField + " for discriminator values without a branch field and for a missing discriminator.")
 	fg.f.Func().Params(jen.Id("u").Op("*").Id(id)).Id("UnmarshalJSON").Params(jen.Id("b").Index().Byte()).Error().Block(body...)
 	fg.f.Line()
 }

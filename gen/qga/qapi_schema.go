@@ -6,7 +6,6 @@ package qga
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -1040,7 +1039,7 @@ type GuestDiskSmart struct {
 	Type GuestDiskBusType `json:"type"`
 	// Nvme holds the members of the branch for Type [GuestDiskBusTypeNvme]; it must be set exactly when Type selects it.
 	Nvme *GuestNVMeSmart `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -1057,15 +1056,12 @@ func (u GuestDiskSmart) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see GuestDiskSmart.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see GuestDiskSmart.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *GuestDiskSmart) UnmarshalJSON(b []byte) error {
 	type plain GuestDiskSmart
 	*u = GuestDiskSmart{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("GuestDiskSmart: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case GuestDiskBusTypeNvme:
@@ -1073,7 +1069,7 @@ func (u *GuestDiskSmart) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Nvme)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 
@@ -1658,7 +1654,7 @@ type GuestDeviceId struct {
 	Type GuestDeviceType `json:"type"`
 	// PCI holds the members of the branch for Type [GuestDeviceTypePCI]; it must be set exactly when Type selects it.
 	PCI *GuestDeviceIdPCI `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -1675,15 +1671,12 @@ func (u GuestDeviceId) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see GuestDeviceId.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see GuestDeviceId.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *GuestDeviceId) UnmarshalJSON(b []byte) error {
 	type plain GuestDeviceId
 	*u = GuestDeviceId{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("GuestDeviceId: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case GuestDeviceTypePCI:
@@ -1691,7 +1684,7 @@ func (u *GuestDeviceId) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.PCI)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 
@@ -1923,7 +1916,7 @@ type GuestCpuStats struct {
 	Type GuestCpuStatsType `json:"type"`
 	// Linux holds the members of the branch for Type [GuestCpuStatsTypeLinux]; it must be set exactly when Type selects it.
 	Linux *GuestLinuxCpuStats `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -1940,15 +1933,12 @@ func (u GuestCpuStats) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see GuestCpuStats.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see GuestCpuStats.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *GuestCpuStats) UnmarshalJSON(b []byte) error {
 	type plain GuestCpuStats
 	*u = GuestCpuStats{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("GuestCpuStats: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case GuestCpuStatsTypeLinux:
@@ -1956,7 +1946,7 @@ func (u *GuestCpuStats) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Linux)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 

@@ -6,7 +6,6 @@ package qmp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -420,7 +419,7 @@ type Audiodev struct {
 	Spice *AudiodevGenericOptions `json:"-"`
 	// Wav holds the members of the branch for Driver [AudiodevDriverWav]; it must be set exactly when Driver selects it.
 	Wav *AudiodevWavOptions `json:"-"`
-	// UnknownBranch holds the branch members when Driver has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Driver has a value this binding lacks (a newer QEMU's), or when Driver is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Driver), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -449,15 +448,12 @@ func (u Audiodev) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see Audiodev.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see Audiodev.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *Audiodev) UnmarshalJSON(b []byte) error {
 	type plain Audiodev
 	*u = Audiodev{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Driver == "" {
-		return fmt.Errorf("Audiodev: discriminator driver missing or empty")
 	}
 	switch u.Driver {
 	case AudiodevDriverNone:
@@ -501,7 +497,7 @@ func (u *Audiodev) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Wav)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Driver == "")
 	return err
 }
 

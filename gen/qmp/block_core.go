@@ -6,7 +6,6 @@ package qmp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -53,7 +52,7 @@ type ImageInfoSpecificQCow2Encryption struct {
 	ImageInfoSpecificQCow2EncryptionBase
 	// Luks holds the members of the branch for Format [BlockdevQcow2EncryptionFormatLuks]; it must be set exactly when Format selects it.
 	Luks *QCryptoBlockInfoLUKS `json:"-"`
-	// UnknownBranch holds the branch members when Format has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -70,15 +69,12 @@ func (u ImageInfoSpecificQCow2Encryption) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see ImageInfoSpecificQCow2Encryption.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see ImageInfoSpecificQCow2Encryption.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *ImageInfoSpecificQCow2Encryption) UnmarshalJSON(b []byte) error {
 	type plain ImageInfoSpecificQCow2Encryption
 	*u = ImageInfoSpecificQCow2Encryption{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Format == "" {
-		return fmt.Errorf("ImageInfoSpecificQCow2Encryption: discriminator format missing or empty")
 	}
 	switch u.Format {
 	case BlockdevQcow2EncryptionFormatLuks:
@@ -86,7 +82,7 @@ func (u *ImageInfoSpecificQCow2Encryption) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Luks)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
 	return err
 }
 
@@ -253,7 +249,7 @@ type ImageInfoSpecific struct {
 	Rbd *ImageInfoSpecificRbdWrapper `json:"-"`
 	// File holds the members of the branch for Type [ImageInfoSpecificKindFile]; it must be set exactly when Type selects it.
 	File *ImageInfoSpecificFileWrapper `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -274,15 +270,12 @@ func (u ImageInfoSpecific) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see ImageInfoSpecific.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see ImageInfoSpecific.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *ImageInfoSpecific) UnmarshalJSON(b []byte) error {
 	type plain ImageInfoSpecific
 	*u = ImageInfoSpecific{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("ImageInfoSpecific: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case ImageInfoSpecificKindQcow2:
@@ -302,7 +295,7 @@ func (u *ImageInfoSpecific) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.File)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 
@@ -1080,7 +1073,7 @@ type BlockStatsSpecific struct {
 	HostDevice *BlockStatsSpecificFile `json:"-"`
 	// Nvme holds the members of the branch for Driver [BlockdevDriverNvme]; it must be set exactly when Driver selects it.
 	Nvme *BlockStatsSpecificNvme `json:"-"`
-	// UnknownBranch holds the branch members when Driver has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Driver has a value this binding lacks (a newer QEMU's), or when Driver is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Driver), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -1099,15 +1092,12 @@ func (u BlockStatsSpecific) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockStatsSpecific.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see BlockStatsSpecific.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *BlockStatsSpecific) UnmarshalJSON(b []byte) error {
 	type plain BlockStatsSpecific
 	*u = BlockStatsSpecific{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Driver == "" {
-		return fmt.Errorf("BlockStatsSpecific: discriminator driver missing or empty")
 	}
 	switch u.Driver {
 	case BlockdevDriverFile:
@@ -1121,7 +1111,7 @@ func (u *BlockStatsSpecific) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Nvme)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Driver == "")
 	return err
 }
 
@@ -1415,7 +1405,7 @@ type BlockJobInfo struct {
 	Error *string `json:"error,omitempty"`
 	// Mirror holds the members of the branch for Type [JobTypeMirror]; it must be set exactly when Type selects it.
 	Mirror *BlockJobInfoMirror `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -1432,15 +1422,12 @@ func (u BlockJobInfo) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockJobInfo.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see BlockJobInfo.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *BlockJobInfo) UnmarshalJSON(b []byte) error {
 	type plain BlockJobInfo
 	*u = BlockJobInfo{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("BlockJobInfo: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case JobTypeMirror:
@@ -1448,7 +1435,7 @@ func (u *BlockJobInfo) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Mirror)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 
@@ -3153,7 +3140,7 @@ type BlockJobChangeOptions struct {
 	Type JobType `json:"type"`
 	// Mirror holds the members of the branch for Type [JobTypeMirror]; it must be set exactly when Type selects it.
 	Mirror *BlockJobChangeOptionsMirror `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -3170,15 +3157,12 @@ func (u BlockJobChangeOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockJobChangeOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see BlockJobChangeOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *BlockJobChangeOptions) UnmarshalJSON(b []byte) error {
 	type plain BlockJobChangeOptions
 	*u = BlockJobChangeOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("BlockJobChangeOptions: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case JobTypeMirror:
@@ -3186,7 +3170,7 @@ func (u *BlockJobChangeOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Mirror)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 
@@ -3619,7 +3603,7 @@ type BlockdevQcowEncryption struct {
 	Format BlockdevQcowEncryptionFormat `json:"format"`
 	// Aes holds the members of the branch for Format [BlockdevQcowEncryptionFormatAes]; it must be set exactly when Format selects it.
 	Aes *QCryptoBlockOptionsQCow `json:"-"`
-	// UnknownBranch holds the branch members when Format has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -3636,15 +3620,12 @@ func (u BlockdevQcowEncryption) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockdevQcowEncryption.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see BlockdevQcowEncryption.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *BlockdevQcowEncryption) UnmarshalJSON(b []byte) error {
 	type plain BlockdevQcowEncryption
 	*u = BlockdevQcowEncryption{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Format == "" {
-		return fmt.Errorf("BlockdevQcowEncryption: discriminator format missing or empty")
 	}
 	switch u.Format {
 	case BlockdevQcowEncryptionFormatAes:
@@ -3652,7 +3633,7 @@ func (u *BlockdevQcowEncryption) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Aes)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
 	return err
 }
 
@@ -3690,7 +3671,7 @@ type BlockdevQcow2Encryption struct {
 	Aes *QCryptoBlockOptionsQCow `json:"-"`
 	// Luks holds the members of the branch for Format [BlockdevQcow2EncryptionFormatLuks]; it must be set exactly when Format selects it.
 	Luks *QCryptoBlockOptionsLUKS `json:"-"`
-	// UnknownBranch holds the branch members when Format has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -3708,15 +3689,12 @@ func (u BlockdevQcow2Encryption) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockdevQcow2Encryption.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see BlockdevQcow2Encryption.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *BlockdevQcow2Encryption) UnmarshalJSON(b []byte) error {
 	type plain BlockdevQcow2Encryption
 	*u = BlockdevQcow2Encryption{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Format == "" {
-		return fmt.Errorf("BlockdevQcow2Encryption: discriminator format missing or empty")
 	}
 	switch u.Format {
 	case BlockdevQcow2EncryptionFormatAes:
@@ -3727,7 +3705,7 @@ func (u *BlockdevQcow2Encryption) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Luks)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
 	return err
 }
 
@@ -3859,7 +3837,7 @@ type SshHostKeyCheck struct {
 	Mode SshHostKeyCheckMode `json:"mode"`
 	// Hash holds the members of the branch for Mode [SshHostKeyCheckModeHash]; it must be set exactly when Mode selects it.
 	Hash *SshHostKeyHash `json:"-"`
-	// UnknownBranch holds the branch members when Mode has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Mode has a value this binding lacks (a newer QEMU's), or when Mode is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Mode), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -3876,15 +3854,12 @@ func (u SshHostKeyCheck) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see SshHostKeyCheck.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see SshHostKeyCheck.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *SshHostKeyCheck) UnmarshalJSON(b []byte) error {
 	type plain SshHostKeyCheck
 	*u = SshHostKeyCheck{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Mode == "" {
-		return fmt.Errorf("SshHostKeyCheck: discriminator mode missing or empty")
 	}
 	switch u.Mode {
 	case SshHostKeyCheckModeHash:
@@ -3892,7 +3867,7 @@ func (u *SshHostKeyCheck) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Hash)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Mode == "")
 	return err
 }
 
@@ -4438,7 +4413,7 @@ type RbdEncryptionOptions struct {
 	Luks2 *RbdEncryptionOptionsLUKS2 `json:"-"`
 	// LuksAny holds the members of the branch for Format [RbdImageEncryptionFormatLuksAny]; it must be set exactly when Format selects it.
 	LuksAny *RbdEncryptionOptionsLUKSAny `json:"-"`
-	// UnknownBranch holds the branch members when Format has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -4457,15 +4432,12 @@ func (u RbdEncryptionOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see RbdEncryptionOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see RbdEncryptionOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *RbdEncryptionOptions) UnmarshalJSON(b []byte) error {
 	type plain RbdEncryptionOptions
 	*u = RbdEncryptionOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Format == "" {
-		return fmt.Errorf("RbdEncryptionOptions: discriminator format missing or empty")
 	}
 	switch u.Format {
 	case RbdImageEncryptionFormatLuks:
@@ -4479,7 +4451,7 @@ func (u *RbdEncryptionOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.LuksAny)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
 	return err
 }
 
@@ -4493,7 +4465,7 @@ type RbdEncryptionCreateOptions struct {
 	Luks *RbdEncryptionCreateOptionsLUKS `json:"-"`
 	// Luks2 holds the members of the branch for Format [RbdImageEncryptionFormatLuks2]; it must be set exactly when Format selects it.
 	Luks2 *RbdEncryptionCreateOptionsLUKS2 `json:"-"`
-	// UnknownBranch holds the branch members when Format has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -4511,15 +4483,12 @@ func (u RbdEncryptionCreateOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see RbdEncryptionCreateOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see RbdEncryptionCreateOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *RbdEncryptionCreateOptions) UnmarshalJSON(b []byte) error {
 	type plain RbdEncryptionCreateOptions
 	*u = RbdEncryptionCreateOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Format == "" {
-		return fmt.Errorf("RbdEncryptionCreateOptions: discriminator format missing or empty")
 	}
 	switch u.Format {
 	case RbdImageEncryptionFormatLuks:
@@ -4530,7 +4499,7 @@ func (u *RbdEncryptionCreateOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Luks2)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
 	return err
 }
 
@@ -4993,7 +4962,7 @@ type BlockdevOptions struct {
 	Vpc *BlockdevOptionsGenericFormat `json:"-"`
 	// Vvfat holds the members of the branch for Driver [BlockdevDriverVvfat]; it must be set exactly when Driver selects it.
 	Vvfat *BlockdevOptionsVVFAT `json:"-"`
-	// UnknownBranch holds the branch members when Driver has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Driver has a value this binding lacks (a newer QEMU's), or when Driver is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Driver), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -5056,15 +5025,12 @@ func (u BlockdevOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockdevOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see BlockdevOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *BlockdevOptions) UnmarshalJSON(b []byte) error {
 	type plain BlockdevOptions
 	*u = BlockdevOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Driver == "" {
-		return fmt.Errorf("BlockdevOptions: discriminator driver missing or empty")
 	}
 	switch u.Driver {
 	case BlockdevDriverBlkdebug:
@@ -5210,7 +5176,7 @@ func (u *BlockdevOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Vvfat)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Driver == "")
 	return err
 }
 
@@ -5848,7 +5814,7 @@ type BlockdevCreateOptions struct {
 	Vmdk *BlockdevCreateOptionsVmdk `json:"-"`
 	// Vpc holds the members of the branch for Driver [BlockdevDriverVpc]; it must be set exactly when Driver selects it.
 	Vpc *BlockdevCreateOptionsVpc `json:"-"`
-	// UnknownBranch holds the branch members when Driver has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Driver has a value this binding lacks (a newer QEMU's), or when Driver is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Driver), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -5878,15 +5844,12 @@ func (u BlockdevCreateOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockdevCreateOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see BlockdevCreateOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *BlockdevCreateOptions) UnmarshalJSON(b []byte) error {
 	type plain BlockdevCreateOptions
 	*u = BlockdevCreateOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Driver == "" {
-		return fmt.Errorf("BlockdevCreateOptions: discriminator driver missing or empty")
 	}
 	switch u.Driver {
 	case BlockdevDriverFile:
@@ -5933,7 +5896,7 @@ func (u *BlockdevCreateOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Vpc)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Driver == "")
 	return err
 }
 
@@ -5982,7 +5945,7 @@ type BlockdevAmendOptions struct {
 	Luks *BlockdevAmendOptionsLUKS `json:"-"`
 	// Qcow2 holds the members of the branch for Driver [BlockdevDriverQcow2]; it must be set exactly when Driver selects it.
 	Qcow2 *BlockdevAmendOptionsQcow2 `json:"-"`
-	// UnknownBranch holds the branch members when Driver has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Driver has a value this binding lacks (a newer QEMU's), or when Driver is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Driver), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -6000,15 +5963,12 @@ func (u BlockdevAmendOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockdevAmendOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see BlockdevAmendOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *BlockdevAmendOptions) UnmarshalJSON(b []byte) error {
 	type plain BlockdevAmendOptions
 	*u = BlockdevAmendOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Driver == "" {
-		return fmt.Errorf("BlockdevAmendOptions: discriminator driver missing or empty")
 	}
 	switch u.Driver {
 	case BlockdevDriverLuks:
@@ -6019,7 +5979,7 @@ func (u *BlockdevAmendOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Qcow2)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Driver == "")
 	return err
 }
 

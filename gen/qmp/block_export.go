@@ -6,7 +6,6 @@ package qmp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -342,7 +341,7 @@ type BlockExportOptions struct {
 	Fuse *BlockExportOptionsFuse `json:"-"`
 	// VduseBlk holds the members of the branch for Type [BlockExportTypeVduseBlk]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_VDUSE_BLK_EXPORT.
 	VduseBlk *BlockExportOptionsVduseBlk `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -362,15 +361,12 @@ func (u BlockExportOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockExportOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see BlockExportOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *BlockExportOptions) UnmarshalJSON(b []byte) error {
 	type plain BlockExportOptions
 	*u = BlockExportOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("BlockExportOptions: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case BlockExportTypeNBD:
@@ -387,7 +383,7 @@ func (u *BlockExportOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.VduseBlk)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 

@@ -6,7 +6,6 @@ package qmp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -653,7 +652,7 @@ type ChardevBackend struct {
 	Ringbuf *ChardevRingbufWrapper `json:"-"`
 	// Memory holds the members of the branch for Type [ChardevBackendKindMemory]; it must be set exactly when Type selects it.
 	Memory *ChardevRingbufWrapper `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -692,15 +691,12 @@ func (u ChardevBackend) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see ChardevBackend.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see ChardevBackend.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *ChardevBackend) UnmarshalJSON(b []byte) error {
 	type plain ChardevBackend
 	*u = ChardevBackend{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("ChardevBackend: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case ChardevBackendKindFile:
@@ -774,7 +770,7 @@ func (u *ChardevBackend) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Memory)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 

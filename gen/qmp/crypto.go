@@ -3,10 +3,7 @@
 
 package qmp
 
-import (
-	"encoding/json"
-	"fmt"
-)
+import "encoding/json"
 
 // The type of network endpoint that will be using the credentials.
 // Most types of credential require different setup / structures
@@ -214,7 +211,7 @@ type QCryptoBlockOpenOptions struct {
 	Qcow *QCryptoBlockOptionsQCow `json:"-"`
 	// Luks holds the members of the branch for Format [QCryptoBlockFormatLuks]; it must be set exactly when Format selects it.
 	Luks *QCryptoBlockOptionsLUKS `json:"-"`
-	// UnknownBranch holds the branch members when Format has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -232,15 +229,12 @@ func (u QCryptoBlockOpenOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see QCryptoBlockOpenOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see QCryptoBlockOpenOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *QCryptoBlockOpenOptions) UnmarshalJSON(b []byte) error {
 	type plain QCryptoBlockOpenOptions
 	*u = QCryptoBlockOpenOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Format == "" {
-		return fmt.Errorf("QCryptoBlockOpenOptions: discriminator format missing or empty")
 	}
 	switch u.Format {
 	case QCryptoBlockFormatQcow:
@@ -251,7 +245,7 @@ func (u *QCryptoBlockOpenOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Luks)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
 	return err
 }
 
@@ -266,7 +260,7 @@ type QCryptoBlockCreateOptions struct {
 	Qcow *QCryptoBlockOptionsQCow `json:"-"`
 	// Luks holds the members of the branch for Format [QCryptoBlockFormatLuks]; it must be set exactly when Format selects it.
 	Luks *QCryptoBlockCreateOptionsLUKS `json:"-"`
-	// UnknownBranch holds the branch members when Format has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -284,15 +278,12 @@ func (u QCryptoBlockCreateOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see QCryptoBlockCreateOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see QCryptoBlockCreateOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *QCryptoBlockCreateOptions) UnmarshalJSON(b []byte) error {
 	type plain QCryptoBlockCreateOptions
 	*u = QCryptoBlockCreateOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Format == "" {
-		return fmt.Errorf("QCryptoBlockCreateOptions: discriminator format missing or empty")
 	}
 	switch u.Format {
 	case QCryptoBlockFormatQcow:
@@ -303,7 +294,7 @@ func (u *QCryptoBlockCreateOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Luks)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
 	return err
 }
 
@@ -364,7 +355,7 @@ type QCryptoBlockInfo struct {
 	QCryptoBlockInfoBase
 	// Luks holds the members of the branch for Format [QCryptoBlockFormatLuks]; it must be set exactly when Format selects it.
 	Luks *QCryptoBlockInfoLUKS `json:"-"`
-	// UnknownBranch holds the branch members when Format has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -381,15 +372,12 @@ func (u QCryptoBlockInfo) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see QCryptoBlockInfo.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see QCryptoBlockInfo.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *QCryptoBlockInfo) UnmarshalJSON(b []byte) error {
 	type plain QCryptoBlockInfo
 	*u = QCryptoBlockInfo{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Format == "" {
-		return fmt.Errorf("QCryptoBlockInfo: discriminator format missing or empty")
 	}
 	switch u.Format {
 	case QCryptoBlockFormatLuks:
@@ -397,7 +385,7 @@ func (u *QCryptoBlockInfo) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Luks)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
 	return err
 }
 
@@ -457,7 +445,7 @@ type QCryptoBlockAmendOptions struct {
 	QCryptoBlockOptionsBase
 	// Luks holds the members of the branch for Format [QCryptoBlockFormatLuks]; it must be set exactly when Format selects it.
 	Luks *QCryptoBlockAmendOptionsLUKS `json:"-"`
-	// UnknownBranch holds the branch members when Format has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -474,15 +462,12 @@ func (u QCryptoBlockAmendOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see QCryptoBlockAmendOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see QCryptoBlockAmendOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *QCryptoBlockAmendOptions) UnmarshalJSON(b []byte) error {
 	type plain QCryptoBlockAmendOptions
 	*u = QCryptoBlockAmendOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Format == "" {
-		return fmt.Errorf("QCryptoBlockAmendOptions: discriminator format missing or empty")
 	}
 	switch u.Format {
 	case QCryptoBlockFormatLuks:
@@ -490,7 +475,7 @@ func (u *QCryptoBlockAmendOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Luks)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
 	return err
 }
 
@@ -650,7 +635,7 @@ type QCryptoAkCipherOptions struct {
 	Alg QCryptoAkCipherAlgo `json:"alg"`
 	// Rsa holds the members of the branch for Alg [QCryptoAkCipherAlgoRsa]; it must be set exactly when Alg selects it.
 	Rsa *QCryptoAkCipherOptionsRSA `json:"-"`
-	// UnknownBranch holds the branch members when Alg has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Alg has a value this binding lacks (a newer QEMU's), or when Alg is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Alg), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -667,15 +652,12 @@ func (u QCryptoAkCipherOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see QCryptoAkCipherOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see QCryptoAkCipherOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *QCryptoAkCipherOptions) UnmarshalJSON(b []byte) error {
 	type plain QCryptoAkCipherOptions
 	*u = QCryptoAkCipherOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Alg == "" {
-		return fmt.Errorf("QCryptoAkCipherOptions: discriminator alg missing or empty")
 	}
 	switch u.Alg {
 	case QCryptoAkCipherAlgoRsa:
@@ -683,6 +665,6 @@ func (u *QCryptoAkCipherOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Rsa)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Alg == "")
 	return err
 }

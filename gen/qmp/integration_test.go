@@ -515,7 +515,6 @@ func TestQ35(t *testing.T) {
 			t.Fatal(err)
 		}
 		var ok, refused []string
-		var known []string
 		for _, c := range cmds {
 			spec := qmp.Commands[c.Name]
 			if spec == nil || !strings.HasPrefix(strings.TrimPrefix(c.Name, "x-"), "query-") {
@@ -530,11 +529,6 @@ func TestQ35(t *testing.T) {
 			default:
 				var ce *runtime.CommandError
 				if !errors.As(err, &ce) {
-					if why, ok := knownDecodeIssues[c.Name]; ok {
-						known = append(known, c.Name)
-						t.Logf("KNOWN ISSUE %s: %v (%s)", c.Name, err, why)
-						continue
-					}
 					t.Errorf("%s: reply does not decode: %v", c.Name, err)
 					continue
 				}
@@ -545,7 +539,6 @@ func TestQ35(t *testing.T) {
 		sort.Strings(refused)
 		t.Logf("%d query commands decoded: %v", len(ok), ok)
 		t.Logf("%d refused by QEMU: %v", len(refused), refused)
-		t.Logf("%d known decoding issues: %v", len(known), known)
 		if len(ok) < 30 {
 			t.Errorf("only %d query commands succeeded", len(ok))
 		}
@@ -586,16 +579,6 @@ func TestQ35(t *testing.T) {
 			t.Errorf("blockdev-del null0: %v", err)
 		}
 	})
-}
-
-// knownDecodeIssues are replies of older QEMU releases the bindings
-// cannot decode yet, with the reason. Each is a generator problem,
-// reported; the sweep logs them instead of failing.
-var knownDecodeIssues = map[string]string{
-	// SevInfo became a union on sev-type in QEMU 9.1; 7.2 replies
-	// without the discriminator, and the generated UnmarshalJSON
-	// refuses a union value whose discriminator is missing.
-	"query-sev": "union discriminator absent in an older release's reply",
 }
 
 // addQcow2 adds a file node and a qcow2 node over it.

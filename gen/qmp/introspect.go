@@ -6,7 +6,6 @@ package qmp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -103,7 +102,7 @@ type SchemaInfo struct {
 	Command *SchemaInfoCommand `json:"-"`
 	// Event holds the members of the branch for MetaType [SchemaMetaTypeEvent]; it must be set exactly when MetaType selects it.
 	Event *SchemaInfoEvent `json:"-"`
-	// UnknownBranch holds the branch members when MetaType has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when MetaType has a value this binding lacks (a newer QEMU's), or when MetaType is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits MetaType), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -126,15 +125,12 @@ func (u SchemaInfo) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see SchemaInfo.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see SchemaInfo.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *SchemaInfo) UnmarshalJSON(b []byte) error {
 	type plain SchemaInfo
 	*u = SchemaInfo{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.MetaType == "" {
-		return fmt.Errorf("SchemaInfo: discriminator meta-type missing or empty")
 	}
 	switch u.MetaType {
 	case SchemaMetaTypeBuiltin:
@@ -160,7 +156,7 @@ func (u *SchemaInfo) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Event)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.MetaType == "")
 	return err
 }
 

@@ -6,7 +6,6 @@ package qmp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -136,7 +135,7 @@ type CpuInfoFast struct {
 	Target SysEmuTarget `json:"target"`
 	// S390x holds the members of the branch for Target [SysEmuTargetS390x]; it must be set exactly when Target selects it.
 	S390x *CpuInfoS390 `json:"-"`
-	// UnknownBranch holds the branch members when Target has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Target has a value this binding lacks (a newer QEMU's), or when Target is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Target), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -153,15 +152,12 @@ func (u CpuInfoFast) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see CpuInfoFast.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see CpuInfoFast.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *CpuInfoFast) UnmarshalJSON(b []byte) error {
 	type plain CpuInfoFast
 	*u = CpuInfoFast{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Target == "" {
-		return fmt.Errorf("CpuInfoFast: discriminator target missing or empty")
 	}
 	switch u.Target {
 	case SysEmuTargetS390x:
@@ -169,7 +165,7 @@ func (u *CpuInfoFast) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.S390x)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Target == "")
 	return err
 }
 
@@ -551,7 +547,7 @@ type NumaOptions struct {
 	HmatLb *NumaHmatLBOptions `json:"-"`
 	// HmatCache holds the members of the branch for Type [NumaOptionsTypeHmatCache]; it must be set exactly when Type selects it.
 	HmatCache *NumaHmatCacheOptions `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -572,15 +568,12 @@ func (u NumaOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see NumaOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see NumaOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *NumaOptions) UnmarshalJSON(b []byte) error {
 	type plain NumaOptions
 	*u = NumaOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("NumaOptions: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case NumaOptionsTypeNode:
@@ -600,7 +593,7 @@ func (u *NumaOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.HmatCache)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 
@@ -1480,7 +1473,7 @@ type MemoryDeviceInfo struct {
 	SgxEpc *SgxEPCDeviceInfoWrapper `json:"-"`
 	// HvBalloon holds the members of the branch for Type [MemoryDeviceInfoKindHvBalloon]; it must be set exactly when Type selects it.
 	HvBalloon *HvBalloonDeviceInfoWrapper `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -1502,15 +1495,12 @@ func (u MemoryDeviceInfo) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see MemoryDeviceInfo.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see MemoryDeviceInfo.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *MemoryDeviceInfo) UnmarshalJSON(b []byte) error {
 	type plain MemoryDeviceInfo
 	*u = MemoryDeviceInfo{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("MemoryDeviceInfo: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case MemoryDeviceInfoKindDimm:
@@ -1533,7 +1523,7 @@ func (u *MemoryDeviceInfo) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.HvBalloon)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 

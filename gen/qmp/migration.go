@@ -6,7 +6,6 @@ package qmp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -1532,7 +1531,7 @@ type MigrationAddress struct {
 	Rdma *InetSocketAddress `json:"-"`
 	// File holds the members of the branch for Transport [MigrationAddressTypeFile]; it must be set exactly when Transport selects it.
 	File *FileMigrationArgs `json:"-"`
-	// UnknownBranch holds the branch members when Transport has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Transport has a value this binding lacks (a newer QEMU's), or when Transport is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Transport), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -1552,15 +1551,12 @@ func (u MigrationAddress) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see MigrationAddress.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see MigrationAddress.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *MigrationAddress) UnmarshalJSON(b []byte) error {
 	type plain MigrationAddress
 	*u = MigrationAddress{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Transport == "" {
-		return fmt.Errorf("MigrationAddress: discriminator transport missing or empty")
 	}
 	switch u.Transport {
 	case MigrationAddressTypeSocket:
@@ -1577,7 +1573,7 @@ func (u *MigrationAddress) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.File)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Transport == "")
 	return err
 }
 

@@ -6,7 +6,6 @@ package qmp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -106,7 +105,7 @@ type SevInfo struct {
 	SEV *SevGuestInfo `json:"-"`
 	// SEVSnp holds the members of the branch for SEVType [SevGuestTypeSEVSnp]; it must be set exactly when SEVType selects it.
 	SEVSnp *SevSnpGuestInfo `json:"-"`
-	// UnknownBranch holds the branch members when SEVType has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when SEVType has a value this binding lacks (a newer QEMU's), or when SEVType is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits SEVType), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -124,15 +123,12 @@ func (u SevInfo) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see SevInfo.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see SevInfo.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *SevInfo) UnmarshalJSON(b []byte) error {
 	type plain SevInfo
 	*u = SevInfo{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.SEVType == "" {
-		return fmt.Errorf("SevInfo: discriminator sev-type missing or empty")
 	}
 	switch u.SEVType {
 	case SevGuestTypeSEV:
@@ -143,7 +139,7 @@ func (u *SevInfo) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.SEVSnp)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.SEVType == "")
 	return err
 }
 

@@ -6,7 +6,6 @@ package qmp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -724,7 +723,7 @@ type Netdev struct {
 	VmnetShared *NetdevVmnetSharedOptions `json:"-"`
 	// VmnetBridged holds the members of the branch for Type [NetClientDriverVmnetBridged]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_VMNET.
 	VmnetBridged *NetdevVmnetBridgedOptions `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -758,15 +757,12 @@ func (u Netdev) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see Netdev.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see Netdev.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *Netdev) UnmarshalJSON(b []byte) error {
 	type plain Netdev
 	*u = Netdev{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("Netdev: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case NetClientDriverNic:
@@ -825,7 +821,7 @@ func (u *Netdev) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.VmnetBridged)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 

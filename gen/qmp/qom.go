@@ -6,7 +6,6 @@ package qmp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -1206,7 +1205,7 @@ type ObjectOptions struct {
 	XRemoteObject *RemoteObjectProperties `json:"-"`
 	// XVFIOUserServer holds the members of the branch for QOMType [ObjectTypeXVFIOUserServer]; it must be set exactly when QOMType selects it.
 	XVFIOUserServer *VfioUserServerProperties `json:"-"`
-	// UnknownBranch holds the branch members when QOMType has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when QOMType has a value this binding lacks (a newer QEMU's), or when QOMType is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits QOMType), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -1270,15 +1269,12 @@ func (u ObjectOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see ObjectOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see ObjectOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *ObjectOptions) UnmarshalJSON(b []byte) error {
 	type plain ObjectOptions
 	*u = ObjectOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.QOMType == "" {
-		return fmt.Errorf("ObjectOptions: discriminator qom-type missing or empty")
 	}
 	switch u.QOMType {
 	case ObjectTypeACPIGenericInitiator:
@@ -1427,7 +1423,7 @@ func (u *ObjectOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.XVFIOUserServer)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.QOMType == "")
 	return err
 }
 

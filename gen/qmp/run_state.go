@@ -6,7 +6,6 @@ package qmp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -491,7 +490,7 @@ type GuestPanicInformation struct {
 	S390 *GuestPanicInformationS390 `json:"-"`
 	// Tdx holds the members of the branch for Type [GuestPanicInformationTypeTdx]; it must be set exactly when Type selects it.
 	Tdx *GuestPanicInformationTdx `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -510,15 +509,12 @@ func (u GuestPanicInformation) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see GuestPanicInformation.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see GuestPanicInformation.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *GuestPanicInformation) UnmarshalJSON(b []byte) error {
 	type plain GuestPanicInformation
 	*u = GuestPanicInformation{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("GuestPanicInformation: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case GuestPanicInformationTypeHyperV:
@@ -532,7 +528,7 @@ func (u *GuestPanicInformation) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Tdx)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 

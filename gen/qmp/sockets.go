@@ -3,10 +3,7 @@
 
 package qmp
 
-import (
-	"encoding/json"
-	"fmt"
-)
+import "encoding/json"
 
 // The network address family.
 //
@@ -180,7 +177,7 @@ type SocketAddressLegacy struct {
 	Vsock *VsockSocketAddressWrapper `json:"-"`
 	// FD holds the members of the branch for Type [SocketAddressTypeFD]; it must be set exactly when Type selects it.
 	FD *FdSocketAddressWrapper `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -200,15 +197,12 @@ func (u SocketAddressLegacy) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see SocketAddressLegacy.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see SocketAddressLegacy.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *SocketAddressLegacy) UnmarshalJSON(b []byte) error {
 	type plain SocketAddressLegacy
 	*u = SocketAddressLegacy{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("SocketAddressLegacy: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case SocketAddressTypeInet:
@@ -225,7 +219,7 @@ func (u *SocketAddressLegacy) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.FD)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 
@@ -261,7 +255,7 @@ type SocketAddress struct {
 	Vsock *VsockSocketAddress `json:"-"`
 	// FD holds the members of the branch for Type [SocketAddressTypeFD]; it must be set exactly when Type selects it.
 	FD *FdSocketAddress `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -281,15 +275,12 @@ func (u SocketAddress) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see SocketAddress.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see SocketAddress.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *SocketAddress) UnmarshalJSON(b []byte) error {
 	type plain SocketAddress
 	*u = SocketAddress{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("SocketAddress: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case SocketAddressTypeInet:
@@ -306,6 +297,6 @@ func (u *SocketAddress) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.FD)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }

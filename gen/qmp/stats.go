@@ -6,7 +6,6 @@ package qmp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -109,7 +108,7 @@ type StatsFilter struct {
 	Providers []StatsRequest `json:"providers,omitzero"`
 	// VCPU holds the members of the branch for Target [StatsTargetVCPU]; it must be set exactly when Target selects it.
 	VCPU *StatsVCPUFilter `json:"-"`
-	// UnknownBranch holds the branch members when Target has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Target has a value this binding lacks (a newer QEMU's), or when Target is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Target), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -126,15 +125,12 @@ func (u StatsFilter) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see StatsFilter.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see StatsFilter.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *StatsFilter) UnmarshalJSON(b []byte) error {
 	type plain StatsFilter
 	*u = StatsFilter{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Target == "" {
-		return fmt.Errorf("StatsFilter: discriminator target missing or empty")
 	}
 	switch u.Target {
 	case StatsTargetVCPU:
@@ -142,7 +138,7 @@ func (u *StatsFilter) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.VCPU)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Target == "")
 	return err
 }
 

@@ -6,7 +6,6 @@ package qmp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -142,7 +141,7 @@ type TpmTypeOptions struct {
 	Passthrough *TPMPassthroughOptionsWrapper `json:"-"`
 	// Emulator holds the members of the branch for Type [TpmTypeEmulator]; it must be set exactly when Type selects it.
 	Emulator *TPMEmulatorOptionsWrapper `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -160,15 +159,12 @@ func (u TpmTypeOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see TpmTypeOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see TpmTypeOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *TpmTypeOptions) UnmarshalJSON(b []byte) error {
 	type plain TpmTypeOptions
 	*u = TpmTypeOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("TpmTypeOptions: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case TpmTypePassthrough:
@@ -179,7 +175,7 @@ func (u *TpmTypeOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Emulator)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 

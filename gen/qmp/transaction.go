@@ -6,7 +6,6 @@ package qmp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -173,7 +172,7 @@ type TransactionAction struct {
 	BlockdevSnapshotSync *BlockdevSnapshotSyncWrapper `json:"-"`
 	// DriveBackup holds the members of the branch for Type [TransactionActionKindDriveBackup]; it must be set exactly when Type selects it.
 	DriveBackup *DriveBackupWrapper `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -201,15 +200,12 @@ func (u TransactionAction) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see TransactionAction.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see TransactionAction.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *TransactionAction) UnmarshalJSON(b []byte) error {
 	type plain TransactionAction
 	*u = TransactionAction{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("TransactionAction: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case TransactionActionKindAbort:
@@ -250,7 +246,7 @@ func (u *TransactionAction) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.DriveBackup)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 

@@ -6,7 +6,6 @@ package qmp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -54,7 +53,7 @@ type SetPasswordOptions struct {
 	Connected *SetPasswordAction `json:"connected,omitempty"`
 	// VNC holds the members of the branch for Protocol [DisplayProtocolVNC]; it must be set exactly when Protocol selects it.
 	VNC *SetPasswordOptionsVnc `json:"-"`
-	// UnknownBranch holds the branch members when Protocol has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Protocol has a value this binding lacks (a newer QEMU's), or when Protocol is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Protocol), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -71,15 +70,12 @@ func (u SetPasswordOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see SetPasswordOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see SetPasswordOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *SetPasswordOptions) UnmarshalJSON(b []byte) error {
 	type plain SetPasswordOptions
 	*u = SetPasswordOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Protocol == "" {
-		return fmt.Errorf("SetPasswordOptions: discriminator protocol missing or empty")
 	}
 	switch u.Protocol {
 	case DisplayProtocolVNC:
@@ -87,7 +83,7 @@ func (u *SetPasswordOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.VNC)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Protocol == "")
 	return err
 }
 
@@ -141,7 +137,7 @@ type ExpirePasswordOptions struct {
 	Time string `json:"time"`
 	// VNC holds the members of the branch for Protocol [DisplayProtocolVNC]; it must be set exactly when Protocol selects it.
 	VNC *ExpirePasswordOptionsVnc `json:"-"`
-	// UnknownBranch holds the branch members when Protocol has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Protocol has a value this binding lacks (a newer QEMU's), or when Protocol is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Protocol), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -158,15 +154,12 @@ func (u ExpirePasswordOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see ExpirePasswordOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see ExpirePasswordOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *ExpirePasswordOptions) UnmarshalJSON(b []byte) error {
 	type plain ExpirePasswordOptions
 	*u = ExpirePasswordOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Protocol == "" {
-		return fmt.Errorf("ExpirePasswordOptions: discriminator protocol missing or empty")
 	}
 	switch u.Protocol {
 	case DisplayProtocolVNC:
@@ -174,7 +167,7 @@ func (u *ExpirePasswordOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.VNC)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Protocol == "")
 	return err
 }
 
@@ -1261,7 +1254,7 @@ type KeyValue struct {
 	Number *IntWrapper `json:"-"`
 	// Qcode holds the members of the branch for Type [KeyValueKindQcode]; it must be set exactly when Type selects it.
 	Qcode *QKeyCodeWrapper `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -1279,15 +1272,12 @@ func (u KeyValue) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see KeyValue.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see KeyValue.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *KeyValue) UnmarshalJSON(b []byte) error {
 	type plain KeyValue
 	*u = KeyValue{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("KeyValue: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case KeyValueKindNumber:
@@ -1298,7 +1288,7 @@ func (u *KeyValue) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Qcode)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 
@@ -1511,7 +1501,7 @@ type InputEvent struct {
 	Abs *InputMoveEventWrapper `json:"-"`
 	// Mtt holds the members of the branch for Type [InputEventKindMtt]; it must be set exactly when Type selects it.
 	Mtt *InputMultiTouchEventWrapper `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -1532,15 +1522,12 @@ func (u InputEvent) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see InputEvent.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see InputEvent.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *InputEvent) UnmarshalJSON(b []byte) error {
 	type plain InputEvent
 	*u = InputEvent{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("InputEvent: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case InputEventKindKey:
@@ -1560,7 +1547,7 @@ func (u *InputEvent) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Mtt)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 
@@ -1846,7 +1833,7 @@ type DisplayOptions struct {
 	Dbus *DisplayDBus `json:"-"`
 	// Sdl holds the members of the branch for Type [DisplayTypeSdl]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_SDL.
 	Sdl *DisplaySDL `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -1868,15 +1855,12 @@ func (u DisplayOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see DisplayOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see DisplayOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *DisplayOptions) UnmarshalJSON(b []byte) error {
 	type plain DisplayOptions
 	*u = DisplayOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("DisplayOptions: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case DisplayTypeGtk:
@@ -1899,7 +1883,7 @@ func (u *DisplayOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Sdl)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 
@@ -1945,7 +1929,7 @@ type DisplayReloadOptions struct {
 	Type DisplayReloadType `json:"type"`
 	// VNC holds the members of the branch for Type [DisplayReloadTypeVNC]; it must be set exactly when Type selects it.
 	VNC *DisplayReloadOptionsVNC `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -1962,15 +1946,12 @@ func (u DisplayReloadOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see DisplayReloadOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see DisplayReloadOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *DisplayReloadOptions) UnmarshalJSON(b []byte) error {
 	type plain DisplayReloadOptions
 	*u = DisplayReloadOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("DisplayReloadOptions: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case DisplayReloadTypeVNC:
@@ -1978,7 +1959,7 @@ func (u *DisplayReloadOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.VNC)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 
@@ -2026,7 +2007,7 @@ type DisplayUpdateOptions struct {
 	Type DisplayUpdateType `json:"type"`
 	// VNC holds the members of the branch for Type [DisplayUpdateTypeVNC]; it must be set exactly when Type selects it.
 	VNC *DisplayUpdateOptionsVNC `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -2043,15 +2024,12 @@ func (u DisplayUpdateOptions) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see DisplayUpdateOptions.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see DisplayUpdateOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *DisplayUpdateOptions) UnmarshalJSON(b []byte) error {
 	type plain DisplayUpdateOptions
 	*u = DisplayUpdateOptions{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("DisplayUpdateOptions: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case DisplayUpdateTypeVNC:
@@ -2059,7 +2037,7 @@ func (u *DisplayUpdateOptions) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.VNC)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 

@@ -6,7 +6,6 @@ package qmp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -65,7 +64,7 @@ type YankInstance struct {
 	BlockNode *YankInstanceBlockNode `json:"-"`
 	// Chardev holds the members of the branch for Type [YankInstanceTypeChardev]; it must be set exactly when Type selects it.
 	Chardev *YankInstanceChardev `json:"-"`
-	// UnknownBranch holds the branch members when Type has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -83,15 +82,12 @@ func (u YankInstance) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see YankInstance.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see YankInstance.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *YankInstance) UnmarshalJSON(b []byte) error {
 	type plain YankInstance
 	*u = YankInstance{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Type == "" {
-		return fmt.Errorf("YankInstance: discriminator type missing or empty")
 	}
 	switch u.Type {
 	case YankInstanceTypeBlockNode:
@@ -102,7 +98,7 @@ func (u *YankInstance) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Chardev)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
 	return err
 }
 

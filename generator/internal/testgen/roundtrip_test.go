@@ -165,7 +165,10 @@ func TestUnionErrors(t *testing.T) {
 	}{
 		{Shape{ShapeBase: ShapeBase{Kind: ShapeKindCircle}, Square: &Square{}}, "Shape: branch field Square is set but kind is \"circle\""},
 		{Shape{ShapeBase: ShapeBase{Kind: ShapeKindCircle}}, "Shape: kind is \"circle\" but branch field Circle is nil"},
-		{Shape{Circle: &Circle{}}, "Shape: discriminator kind is not set"},
+		{Shape{Circle: &Circle{}}, "Shape: branch field Circle is set but discriminator kind is not set"},
+		{Shape{}, "Shape: discriminator kind is not set"},
+		{Shape{ShapeBase: ShapeBase{Base: Base{Name: "x"}}}, "Shape: discriminator kind is not set"},
+		{Shape{Square: &Square{}, UnknownBranch: map[string]json.RawMessage{}}, "Shape: branch field Square is set but discriminator kind is not set"},
 		{Shape{ShapeBase: ShapeBase{Kind: ShapeKindCircle}, Circle: &Circle{}, UnknownBranch: map[string]json.RawMessage{"x": json.RawMessage("1")}}, "UnknownBranch is set"},
 	} {
 		_, err := json.Marshal(tc.v)
@@ -174,11 +177,61 @@ func TestUnionErrors(t *testing.T) {
 		}
 	}
 	var s Shape
-	if err := json.Unmarshal([]byte(`{"name":"x"}`), &s); err == nil || !strings.Contains(err.Error(), "Shape") {
-		t.Errorf("missing discriminator: %v", err)
-	}
 	if err := json.Unmarshal([]byte(`{"name":"x","kind":"circle","radius":"big"}`), &s); err == nil {
 		t.Error("bad branch member accepted")
+	}
+}
+
+// TestUnionMissingDiscriminator: a reply without the discriminator (an
+// older QEMU's, from before the type became a union) decodes into the base
+// and UnknownBranch, and re-encodes without the discriminator.
+func TestUnionMissingDiscriminator(t *testing.T) {
+	s := roundTrip[Shape](t, `{"name":"old","radius":2,"tag":"t"}`)
+	if s.Kind != "" || s.Name != "old" || s.Tag == nil || *s.Tag != "t" || s.Circle != nil {
+		t.Errorf("base: %+v", s)
+	}
+	if d := cmp.Diff(map[string]json.RawMessage{"radius": json.RawMessage("2")}, s.UnknownBranch); d != "" {
+		t.Errorf("UnknownBranch: %s", d)
+	}
+	// Base members only: UnknownBranch is empty but not nil, so the
+	// value encodes again.
+	s = roundTrip[Shape](t, `{"name":"old"}`)
+	if s.UnknownBranch == nil || len(s.UnknownBranch) != 0 {
+		t.Errorf("UnknownBranch = %#v, want empty, not nil", s.UnknownBranch)
+	}
+	roundTrip[Inline](t, `{}`)
+	// The discriminator is the first member of Inline's base.
+	in := roundTrip[Inline](t, `{"id":3,"radius":1}`)
+	if in.ID == nil || *in.ID != 3 || in.Kind != "" || string(in.UnknownBranch["radius"]) != "1" {
+		t.Errorf("Inline: %+v", in)
+	}
+	roundTrip[Inline](t, `{"radius":1}`)
+	// A nested union without its own discriminator.
+	g := roundTrip[Shape](t, `{"name":"g","kind":"group","depth":3}`)
+	if g.Group == nil || g.Group.Mode != "" || string(g.Group.UnknownBranch["depth"]) != "3" {
+		t.Errorf("nested: %+v", g.Group)
+	}
+	// In a list, next to values with a discriminator.
+	roundTrip[[]Shape](t, `[{"name":"a","sides":[{"kind":""}]},{"name":"b","kind":"point"}]`)
+	// A decoded value completed by the user encodes as any other.
+	s = roundTrip[Shape](t, `{"name":"old"}`)
+	s.Kind, s.Circle = ShapeKindCircle, &Circle{Radius: 1}
+	sameJSON(t, encode(t, s), `{"name":"old","kind":"circle","radius":1}`)
+}
+
+func TestDropMember(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"kind":""}`, `{}`},
+		{`{"kind":"","a":1}`, `{"a":1}`},
+		{`{"a":1,"kind":""}`, `{"a":1}`},
+		{`{"a":{"kind":""},"kind":"","b":[{"kind":""}]}`, `{"a":{"kind":""},"b":[{"kind":""}]}`},
+		{`{"a":"\"kind\":\"\"","kind":""}`, `{"a":"\"kind\":\"\""}`},
+		{`{"a":1}`, `{"a":1}`},
+		{`{}`, `{}`},
+	} {
+		if got := string(dropMember([]byte(tc.in), "kind")); got != tc.want {
+			t.Errorf("dropMember(%s) = %s, want %s", tc.in, got, tc.want)
+		}
 	}
 }
 

@@ -6,7 +6,6 @@ package testgen
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -104,7 +103,7 @@ type Group struct {
 	List *GroupMany `json:"-"`
 	// Single holds the members of the branch for Mode [GroupKindSingle]; it must be set exactly when Mode selects it.
 	Single *GroupSingle `json:"-"`
-	// UnknownBranch holds the branch members when Mode has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Mode has a value this binding lacks (a newer QEMU's), or when Mode is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Mode), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -122,15 +121,12 @@ func (u Group) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see Group.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see Group.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *Group) UnmarshalJSON(b []byte) error {
 	type plain Group
 	*u = Group{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Mode == "" {
-		return fmt.Errorf("Group: discriminator mode missing or empty")
 	}
 	switch u.Mode {
 	case GroupKindList:
@@ -141,7 +137,7 @@ func (u *Group) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Single)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Mode == "")
 	return err
 }
 
@@ -167,7 +163,7 @@ type Shape struct {
 	Square *Square `json:"-"`
 	// Group holds the members of the branch for Kind [ShapeKindGroup]; it must be set exactly when Kind selects it.
 	Group *Group `json:"-"`
-	// UnknownBranch holds the branch members when Kind has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Kind has a value this binding lacks (a newer QEMU's), or when Kind is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Kind), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -186,15 +182,12 @@ func (u Shape) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see Shape.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see Shape.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *Shape) UnmarshalJSON(b []byte) error {
 	type plain Shape
 	*u = Shape{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Kind == "" {
-		return fmt.Errorf("Shape: discriminator kind missing or empty")
 	}
 	switch u.Kind {
 	case ShapeKindCircle:
@@ -208,7 +201,7 @@ func (u *Shape) UnmarshalJSON(b []byte) error {
 		return unmarshalNested(b, plain(*u), u.Group)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Kind == "")
 	return err
 }
 
@@ -220,7 +213,7 @@ type Inline struct {
 	ID *int64 `json:"id,omitempty"`
 	// Circle holds the members of the branch for Kind [ShapeKindCircle]; it must be set exactly when Kind selects it.
 	Circle *Circle `json:"-"`
-	// UnknownBranch holds the branch members when Kind has a value without a branch field here (such as a value from a newer QEMU), so that decoding and re-encoding is lossless.
+	// UnknownBranch holds the branch members that have no field here: when Kind has a value this binding lacks (a newer QEMU's), or when Kind is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Kind), so that decoding and re-encoding is lossless.
 	UnknownBranch map[string]json.RawMessage `json:"-"`
 }
 
@@ -237,15 +230,12 @@ func (u Inline) MarshalJSON() ([]byte, error) {
 	)
 }
 
-// UnmarshalJSON decodes the flat wire form; see Inline.UnknownBranch for discriminator values without a branch field.
+// UnmarshalJSON decodes the flat wire form; see Inline.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
 func (u *Inline) UnmarshalJSON(b []byte) error {
 	type plain Inline
 	*u = Inline{}
 	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
 		return err
-	}
-	if u.Kind == "" {
-		return fmt.Errorf("Inline: discriminator kind missing or empty")
 	}
 	switch u.Kind {
 	case ShapeKindCircle:
@@ -253,7 +243,7 @@ func (u *Inline) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, u.Circle)
 	}
 	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u))
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Kind == "")
 	return err
 }
 
