@@ -34,6 +34,9 @@ const DefaultMaxMessageSize = 64<<20 + 1<<10
 // [Client] (every guest-* command, and the file and exec helpers) plus the
 // runtime session it runs on. Conn is safe for concurrent use; the agent
 // runs one command at a time, so concurrent calls are serialised.
+//
+// The agent sends no greeting: [Client.GuestInfo] returns its version and
+// which commands it has and has enabled.
 type Conn struct {
 	*Client
 	// Session is the runtime session the commands go through, for
