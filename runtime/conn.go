@@ -523,11 +523,10 @@ func (c *call) result(command string, result any) error {
 
 // raw returns a copy of the reply's return value.
 func (c *call) raw(command string) (json.RawMessage, error) {
-	var r json.RawMessage
-	if err := c.result(command, &r); err != nil {
-		return nil, err
+	if c.err != nil || c.f.err != nil || c.f.ret == nil {
+		return nil, c.result(command, struct{}{})
 	}
-	return r, nil
+	return append(json.RawMessage(nil), c.f.ret...), nil
 }
 
 // checkReply validates a reply's shape: a "return" member or an "error"
