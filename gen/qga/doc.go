@@ -28,7 +28,8 @@
 // [Client.OpenReader] and [Client.OpenWriter] (or [Client.Create]) give a
 // guest file as an io.Reader or io.Writer over guest-file-open, -read,
 // -write and -close; [Client.CopyFromGuest] and [Client.CopyToGuest] copy
-// a whole file, [Client.ReadFile] and [Client.WriteFile] small ones:
+// a whole file, [Client.ReadFile] and [Client.WriteFile] small ones;
+// [FileReader.Seek] resumes a transfer at an offset:
 //
 //	n, err := ga.CopyFromGuest(ctx, localFile, "/var/log/messages")
 //

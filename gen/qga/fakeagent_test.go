@@ -185,6 +185,32 @@ func (f *fakeAgent) handle(cmd string, raw json.RawMessage) fakepeer.Response {
 		f.files[h.path] = file
 		h.pos += len(data)
 		return fakepeer.Response{Return: qga.GuestFileWrite{Count: count}}
+	case "guest-file-seek":
+		var a qga.GuestFileSeekArgs
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return fail(err.Error())
+		}
+		h := f.handles[a.Handle]
+		if h == nil {
+			return fail(fmt.Sprintf("handle '%d' has not been found", a.Handle))
+		}
+		if a.Whence.Name == nil {
+			return fail("numeric whence not emulated")
+		}
+		pos := int64(0)
+		switch *a.Whence.Name {
+		case qga.QGASeekSet:
+		case qga.QGASeekCur:
+			pos = int64(h.pos)
+		case qga.QGASeekEnd:
+			pos = int64(len(f.files[h.path]))
+		}
+		pos += a.Offset
+		if pos < 0 {
+			return fail("failed to seek file: Invalid argument")
+		}
+		h.pos = int(min(pos, int64(len(f.files[h.path]))))
+		return fakepeer.Response{Return: qga.GuestFileSeek{Position: pos}}
 	case "guest-file-flush":
 		return fakepeer.Response{}
 	case "guest-file-close":

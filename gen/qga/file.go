@@ -335,6 +335,35 @@ func (r *FileReader) WriteTo(w io.Writer) (int64, error) {
 	}
 }
 
+// Seek implements io.Seeker with guest-file-seek: it sets the offset for
+// the next Read (whence is io.SeekStart, io.SeekCurrent or io.SeekEnd)
+// and returns the new offset from the start of the file, as the agent
+// reports it. Bytes read ahead are discarded, and a read error or end of
+// file seen before is forgotten. Files that cannot seek (pipes) fail.
+func (r *FileReader) Seek(offset int64, whence int) (int64, error) {
+	if r.closed {
+		return 0, fmt.Errorf("qga: seek %s: %w", r.path, errFileClosed)
+	}
+	var w QGASeek
+	switch whence {
+	case io.SeekStart:
+		w = QGASeekSet
+	case io.SeekCurrent:
+		// The agent's position is past the bytes read ahead.
+		w, offset = QGASeekCur, offset-int64(len(r.pending))
+	case io.SeekEnd:
+		w = QGASeekEnd
+	default:
+		return 0, fmt.Errorf("qga: seek %s: invalid whence %d", r.path, whence)
+	}
+	res, err := r.c.GuestFileSeek(r.ctx, GuestFileSeekArgs{Handle: r.handle, Offset: offset, Whence: GuestFileWhence{Name: &w}})
+	if err != nil {
+		return 0, fmt.Errorf("qga: seek %s: %w", r.path, err)
+	}
+	r.pending, r.eof, r.err, r.empty = nil, false, nil, 0
+	return res.Position, nil
+}
+
 // Close closes the file in the guest (guest-file-close). It runs even when
 // the reader's context has ended, bounded by a timeout of its own.
 // Closing twice returns nil.

@@ -378,3 +378,46 @@ func TestMessageSize(t *testing.T) {
 		t.Fatalf("reading in chunks that fit: %d bytes, %v", len(got), err)
 	}
 }
+
+func TestFileReaderSeek(t *testing.T) {
+	f := newFakeAgent()
+	data := randomBytes(1000)
+	f.setFile("/f", data)
+	ga := f.dial(t)
+	r, err := ga.OpenReader(context.Background(), "/f", qga.WithChunkSize(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var _ io.ReadSeekCloser = r
+	buf := make([]byte, 30)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		t.Fatal(err)
+	}
+	// 70 bytes read ahead: io.SeekCurrent must count from 30.
+	if pos, err := r.Seek(10, io.SeekCurrent); err != nil || pos != 40 {
+		t.Fatalf("Seek(10, cur) = %d, %v; want 40", pos, err)
+	}
+	if _, err := io.ReadFull(r, buf); err != nil || !bytes.Equal(buf, data[40:70]) {
+		t.Fatalf("read after Seek(cur): %v", err)
+	}
+	if pos, err := r.Seek(-5, io.SeekEnd); err != nil || pos != 995 {
+		t.Fatalf("Seek(-5, end) = %d, %v", pos, err)
+	}
+	if rest, err := io.ReadAll(r); err != nil || !bytes.Equal(rest, data[995:]) {
+		t.Fatalf("read after Seek(end) = %d bytes, %v", len(rest), err)
+	}
+	// After EOF, back to the start.
+	if pos, err := r.Seek(0, io.SeekStart); err != nil || pos != 0 {
+		t.Fatalf("Seek(0, start) = %d, %v", pos, err)
+	}
+	if all, err := io.ReadAll(r); err != nil || !bytes.Equal(all, data) {
+		t.Fatalf("read after rewinding = %d bytes, %v", len(all), err)
+	}
+	if _, err := r.Seek(-1, io.SeekStart); err == nil {
+		t.Error("Seek before the start succeeded")
+	}
+	if _, err := r.Seek(0, 7); err == nil {
+		t.Error("Seek with whence 7 succeeded")
+	}
+}

@@ -189,6 +189,20 @@ func TestIntegrationAgent(t *testing.T) {
 			t.Fatal("file read through the agent differs")
 		}
 
+		// Resume from an offset: Seek, then read the rest.
+		r, err = ga.OpenReader(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pos, err := r.Seek(int64(len(data))-12345, io.SeekStart); err != nil || pos != int64(len(data))-12345 {
+			t.Fatalf("Seek = %d, %v", pos, err)
+		}
+		tail, err := io.ReadAll(r)
+		if err != nil || !bytes.Equal(tail, data[len(data)-12345:]) {
+			t.Fatalf("read after Seek: %d bytes, %v", len(tail), err)
+		}
+		r.Close()
+
 		// Small odd chunks through Read and Write, and the helpers.
 		out := filepath.Join(agent.Dir, "out.bin")
 		w, err := ga.OpenWriter(ctx, out, "w", qga.WithChunkSize(100_003))
