@@ -57,12 +57,28 @@
 // drive-backup/DriveBackup). Implicit types get their owner's name:
 // command arguments as above, event data become the event struct, an
 // inline union base is flattened into the union, q_empty is struct{}.
-// The generator's own exported names (Client, NewClient, Ptr,
-// CommandSpec, EventSpec, Commands, Events, DecodeEvent) and the names
-// kept free for hand-written files (Dial, Conn) are reserved. Any clash
-// left - between package-level names, or between the fields and
-// methods of one struct - is an error listing both positions, never
-// broken output.
+// Reserved names. The generator's own exported names (Client, NewClient,
+// Ptr, CommandSpec, EventSpec, Commands, Events, DecodeEvent) and the
+// names kept free for the hand-written files of gen/qmp and gen/qga
+// (Conn, Dial, New, Accept, NewConn, DefaultMaxMessageSize, Event,
+// Subscription, Watch, Watcher, CallAndWait, EventName, Command,
+// ExecResult, Process, MinPollInterval, DefaultMaxPollInterval,
+// DefaultChunkSize, MaxChunkSize, MessageSizeForChunk, FileOption,
+// WithChunkSize, FileReader, FileWriter) are reserved at package level,
+// in every generated package. A command's method may not take a name a
+// hand-written method would shadow or clash with: Caller (generated),
+// the QGA helpers on Client (Exec, Run, Start, OpenReader, OpenWriter,
+// Create, CopyFromGuest, CopyToGuest, ReadFile, WriteFile), and the
+// fields and methods of Conn, which embeds *Client (Client, Session,
+// Close, Done, Err, Greeting, Version, Subscribe): a command "close"
+// would be reachable as conn.Client.Close only, so it is an error, not
+// a silently shadowed method. Config.ReservedNames and
+// Config.ReservedMethods add to the lists for other hand-written code; a
+// test checks that the lists cover gen/qmp's and gen/qga's hand-written
+// files, so a helper added there must be added to names.go. Any clash
+// left - between package-level names, or between the fields and methods
+// of one struct - is an error listing both positions, never broken
+// output.
 //
 // # Types
 //

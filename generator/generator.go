@@ -31,6 +31,18 @@ type Config struct {
 	// RuntimeImport is the import path of the runtime package;
 	// DefaultRuntimeImport when empty.
 	RuntimeImport string
+	// ReservedNames are package-level names kept free for hand-written
+	// files, in addition to the generator's own names and those of the
+	// hand-written files of gen/qmp and gen/qga (see the package
+	// documentation). A schema definition whose Go name is one of them
+	// is an error.
+	ReservedNames []string
+	// ReservedMethods are names no command method of Client may take,
+	// in addition to the generator's list: methods hand-written files
+	// define on Client or on a type that embeds *Client (which would
+	// shadow the command's method). A command whose method name is one
+	// of them is an error.
+	ReservedMethods []string
 }
 
 // File is one generated Go source file.
@@ -60,7 +72,7 @@ func Generate(s *parser.Schema, cfg Config) ([]File, error) {
 	if cfg.Source == "" {
 		cfg.Source = s.File
 	}
-	n, err := nameAll(s)
+	n, err := nameAll(s, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -135,11 +135,46 @@ func typeIdent(name string) string {
 // binding does not know.
 const unknownBranchField = "UnknownBranch"
 
-// Package-level names the generator itself defines, and names left free
-// for hand-written files beside the generated ones.
-var reservedNames = []string{
+// generatorNames are the package-level names the generator itself
+// defines.
+var generatorNames = []string{
 	"Client", "NewClient", "CommandSpec", "EventSpec", "Commands", "Events",
-	"DecodeEvent", "Ptr", "Dial", "Conn",
+	"DecodeEvent", "Ptr",
+}
+
+// handWrittenNames are the package-level names kept free for the
+// hand-written files beside the generated ones: those of gen/qmp and
+// gen/qga (TestReservedCoverHandWritten checks that the list covers
+// them), so that a schema definition taking one is a generator error
+// rather than a package that does not compile. Config.ReservedNames adds
+// to the list.
+var handWrittenNames = []string{
+	// gen/qmp and gen/qga: connections.
+	"Conn", "Dial", "New", "Accept", "NewConn", "DefaultMaxMessageSize",
+	// gen/qmp: events.
+	"Event", "Subscription", "Watch", "Watcher", "CallAndWait", "EventName",
+	// gen/qga: exec and file helpers.
+	"Command", "ExecResult", "Process", "MinPollInterval", "DefaultMaxPollInterval",
+	"DefaultChunkSize", "MaxChunkSize", "MessageSizeForChunk", "FileOption",
+	"WithChunkSize", "FileReader", "FileWriter",
+}
+
+// generatorMethods are the Client methods the generator defines besides
+// the commands.
+var generatorMethods = []string{"Caller"}
+
+// handWrittenMethods are names no command's method may take: methods
+// that the hand-written files of gen/qmp and gen/qga define on Client,
+// and the methods and fields of their Conn, which embeds *Client and so
+// would shadow a command method of the same name (a command "close"
+// would be unreachable as conn.Close). Config.ReservedMethods adds to
+// the list.
+var handWrittenMethods = []string{
+	// Conn's fields and methods.
+	"Client", "Session", "Close", "Done", "Err", "Greeting", "Version", "Subscribe",
+	// gen/qga: Client methods.
+	"Exec", "Run", "Start", "OpenReader", "OpenWriter", "Create",
+	"CopyFromGuest", "CopyToGuest", "ReadFile", "WriteFile",
 }
 
 // names holds every Go identifier of one generated package and checks
@@ -175,18 +210,31 @@ func (n *names) claim(scope map[string]origin, id string, o origin, in string) {
 
 // nameAll assigns the Go names of every definition of s and reports
 // every clash.
-func nameAll(s *parser.Schema) (*names, error) {
+func nameAll(s *parser.Schema, cfg Config) (*names, error) {
 	n := &names{
 		pkg:     map[string]origin{},
 		types:   map[parser.Definition]string{},
 		methods: map[*parser.Command]string{},
 		enumVal: map[*parser.EnumMember]string{},
 	}
-	for _, r := range reservedNames {
+	for _, r := range generatorNames {
 		n.pkg[r] = origin{what: "name " + r + " reserved by the generator"}
+	}
+	for _, r := range append(handWrittenNames[:len(handWrittenNames):len(handWrittenNames)], cfg.ReservedNames...) {
+		if _, ok := n.pkg[r]; !ok {
+			n.pkg[r] = origin{what: "name " + r + " reserved for hand-written code"}
+		}
 	}
 	used := usedTypes(s)
 	client := map[string]origin{}
+	for _, r := range generatorMethods {
+		client[r] = origin{what: "method Client." + r + " of the generator"}
+	}
+	for _, r := range append(handWrittenMethods[:len(handWrittenMethods):len(handWrittenMethods)], cfg.ReservedMethods...) {
+		if _, ok := client[r]; !ok {
+			client[r] = origin{what: "method name " + r + " reserved for hand-written code (a method of Client, or of a type embedding *Client, which would shadow it)"}
+		}
+	}
 	// Commands first: implicit argument types are named after them.
 	for _, d := range s.Defs {
 		if c, ok := d.(*parser.Command); ok {
