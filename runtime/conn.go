@@ -352,13 +352,40 @@ func (s *session) lockWrite(ctx context.Context) error {
 
 func (s *session) unlockWrite() { <-s.wsem }
 
-// encodeRequest builds the request in s.wb (writer's seat held):
-// {"execute":"cmd","arguments":{...}} or, with id >= 0,
-// {"exec-oob":"cmd","arguments":{...},"id":N}; no spaces, no empty or
-// null arguments. prefix is written first (QGA's 0xFF).
+// encodeRequest builds the request in s.wb (writer's seat held); see
+// appendRequest.
 func (s *session) encodeRequest(prefix, command string, args any, oob bool, id uint64) ([]byte, error) {
-	wb := &s.wb
-	wb.Reset()
+	s.wb.Reset()
+	if err := appendRequest(&s.wb, s.enc, prefix, command, args, oob, id); err != nil {
+		return nil, err
+	}
+	return s.wb.Bytes(), nil
+}
+
+// reqBuf is a request buffer with its encoder for the arguments.
+type reqBuf struct {
+	b   bytes.Buffer
+	enc *json.Encoder
+}
+
+func (r *reqBuf) init() {
+	r.enc = json.NewEncoder(&r.b)
+	r.enc.SetEscapeHTML(false)
+}
+
+// appendRequest appends the request to wb, encoding arguments with enc
+// (which writes to wb):
+// {"execute":"cmd","arguments":{...}} or, for out-of-band calls,
+// {"exec-oob":"cmd","arguments":{...},"id":N}; no spaces, no empty or
+// null arguments. prefix is written first (QGA's 0xFF). On error wb is
+// left as it was.
+func appendRequest(wb *bytes.Buffer, enc *json.Encoder, prefix, command string, args any, oob bool, id uint64) (err error) {
+	start := wb.Len()
+	defer func() {
+		if err != nil {
+			wb.Truncate(start)
+		}
+	}()
 	wb.WriteString(prefix)
 	if oob {
 		wb.WriteString(`{"exec-oob":`)
@@ -376,8 +403,7 @@ func (s *session) encodeRequest(prefix, command string, args any, oob bool, id u
 	if args != nil {
 		mark := wb.Len()
 		wb.WriteString(`,"arguments":`)
-		start := wb.Len()
-		var err error
+		astart := wb.Len()
 		switch a := args.(type) {
 		case json.RawMessage:
 			if len(a) == 0 {
@@ -386,19 +412,19 @@ func (s *session) encodeRequest(prefix, command string, args any, oob bool, id u
 				err = json.Compact(wb, a)
 			}
 		default:
-			if err = s.enc.Encode(args); err == nil {
+			if err = enc.Encode(args); err == nil {
 				wb.Truncate(wb.Len() - 1) // Encode's newline
 			}
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		v := wb.Bytes()[start:]
+		v := wb.Bytes()[astart:]
 		switch {
 		case string(v) == "null" || string(v) == "{}":
 			wb.Truncate(mark)
 		case v[0] != '{':
-			return nil, errors.New("runtime: arguments of " + command + " are not a JSON object")
+			return errors.New("runtime: arguments of " + command + " are not a JSON object")
 		}
 	}
 	if oob {
@@ -407,7 +433,7 @@ func (s *session) encodeRequest(prefix, command string, args any, oob bool, id u
 		wb.Write(strconv.AppendUint(nb[:0], id, 10))
 	}
 	wb.WriteString("}\n")
-	return wb.Bytes(), nil
+	return nil
 }
 
 func plainName(s string) bool {

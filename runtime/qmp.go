@@ -1,10 +1,12 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 )
@@ -48,7 +50,18 @@ type QMP struct {
 	pmu    sync.Mutex
 	fifo   ring
 	oobMap map[uint64]*call
-	nextID uint64 // guarded by the writer's seat
+
+	// Writing is group commit: a caller appends its request to the
+	// current buffer and, if nobody is writing, becomes the writer and
+	// writes buffers until none is left; concurrent callers' requests go
+	// out together in one write. The byte order of requests is the FIFO
+	// order since both are decided under wmu.
+	wmu      sync.Mutex
+	wcond    sync.Cond // signalled when flushing ends
+	wbufs    [2]reqBuf
+	wcur     int
+	flushing bool
+	nextID   uint64 // guarded by wmu
 
 	events eventHub
 }
@@ -81,6 +94,9 @@ func AcceptQMP(ctx context.Context, ln net.Listener, opts ...Option) (*QMP, erro
 func NewQMP(ctx context.Context, conn net.Conn, opts ...Option) (*QMP, error) {
 	q := &QMP{greetingCh: make(chan error, 1)}
 	q.init(conn, buildOptions(opts))
+	q.wcond.L = &q.wmu
+	q.wbufs[0].init()
+	q.wbufs[1].init()
 	q.events.log = q.log
 	q.step = q.readStep
 	go q.background()
@@ -163,29 +179,31 @@ func (q *QMP) roundTrip(ctx context.Context, command string, args any, o CallOpt
 	if o.OOB && !q.oob {
 		return nil, errors.New("runtime: " + command + ": out-of-band execution was not negotiated")
 	}
-	if err := q.lockWrite(ctx); err != nil {
-		return nil, err
+	// Files must travel with this request's own write, and NoReply calls
+	// return once their request is written: both write alone.
+	alone := len(o.Files) > 0 || o.NoReply
+	q.wmu.Lock()
+	for alone && q.flushing && q.err.Load() == nil {
+		q.wcond.Wait()
+	}
+	if e := q.err.Load(); e != nil {
+		q.wmu.Unlock()
+		return nil, e
 	}
 	var id uint64
 	if o.OOB {
 		q.nextID++
 		id = q.nextID
 	}
-	b, err := q.encodeRequest("", command, args, o.OOB, id)
-	if err != nil {
-		q.unlockWrite()
+	w := &q.wbufs[q.wcur]
+	if err := appendRequest(&w.b, w.enc, "", command, args, o.OOB, id); err != nil {
+		q.wmu.Unlock()
 		return nil, err
 	}
 	var c *call
 	if !o.NoReply {
 		c = getCall()
 		q.pmu.Lock()
-		if e := q.err.Load(); e != nil {
-			q.pmu.Unlock()
-			q.unlockWrite()
-			putCall(c)
-			return nil, e
-		}
 		if o.OOB {
 			if q.oobMap == nil {
 				q.oobMap = make(map[uint64]*call)
@@ -196,15 +214,15 @@ func (q *QMP) roundTrip(ctx context.Context, command string, args any, o CallOpt
 		}
 		q.pmu.Unlock()
 	}
-	err = q.write(b, o.Files)
-	q.unlockWrite()
-	if err != nil {
-		q.fail(err)
-	}
-	if c == nil {
-		if err != nil {
+	writer := !q.flushing
+	q.flushing = true
+	q.wmu.Unlock()
+	if writer {
+		if err := q.flush(o.Files); err != nil && c == nil {
 			return nil, q.connErr()
 		}
+	}
+	if c == nil {
 		return nil, nil
 	}
 	if err := q.await(ctx, c); err != nil {
@@ -213,12 +231,48 @@ func (q *QMP) roundTrip(ctx context.Context, command string, args any, o CallOpt
 	return c, nil
 }
 
+// flush writes request buffers until none is pending (the caller set
+// q.flushing); files go with the first write. A write error fails the
+// session.
+func (q *QMP) flush(files []*os.File) error {
+	for {
+		q.wmu.Lock()
+		w := &q.wbufs[q.wcur]
+		if w.b.Len() == 0 {
+			q.flushing = false
+			q.wcond.Broadcast()
+			q.wmu.Unlock()
+			return nil
+		}
+		q.wcur ^= 1
+		q.wmu.Unlock()
+		err := q.write(w.b.Bytes(), files)
+		files = nil
+		if w.b.Cap() > keepLineBuffer {
+			w.b = bytes.Buffer{}
+		} else {
+			w.b.Reset()
+		}
+		if err != nil {
+			q.fail(err)
+			q.wmu.Lock()
+			q.flushing = false
+			q.wcond.Broadcast()
+			q.wmu.Unlock()
+			return err
+		}
+	}
+}
+
 // fail ends the session with cause and fails every pending call.
 func (q *QMP) fail(cause error) {
 	if !q.markFailed(cause) {
 		return
 	}
 	e := q.err.Load()
+	q.wmu.Lock()
+	q.wcond.Broadcast() // writers waiting to write alone
+	q.wmu.Unlock()
 	q.pmu.Lock()
 	for c := q.fifo.pop(); c != nil; c = q.fifo.pop() {
 		c.err = e
