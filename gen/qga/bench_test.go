@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -108,24 +109,26 @@ func BenchmarkFileReadPaired(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	var helper, raw time.Duration
+	var helper, raw, helperCPU, rawCPU time.Duration
 	b.SetBytes(2 * benchFileSize)
 	for i := 0; b.Loop(); i++ {
 		// Alternate which goes first.
 		for k := range 2 {
-			start := time.Now()
+			start, startCPU := time.Now(), cpuTime()
 			if (i+k)%2 == 0 {
 				n, err := ga.CopyFromGuest(ctx, io.Discard, path, qga.WithChunkSize(4<<20))
 				if err != nil || n != benchFileSize {
 					b.Fatalf("helper read %d, %v", n, err)
 				}
 				helper += time.Since(start)
+				helperCPU += cpuTime() - startCPU
 			} else {
 				n, err := rawRead(ctx, ga.Session, path, 4<<20)
 				if err != nil || n != benchFileSize {
 					b.Fatalf("raw read %d, %v", n, err)
 				}
 				raw += time.Since(start)
+				rawCPU += cpuTime() - startCPU
 			}
 		}
 	}
@@ -133,6 +136,20 @@ func BenchmarkFileReadPaired(b *testing.B) {
 	b.ReportMetric(mbps(helper), "helper-MB/s")
 	b.ReportMetric(mbps(raw), "raw-MB/s")
 	b.ReportMetric(raw.Seconds()/helper.Seconds(), "helper/raw")
+	// The client's own CPU time per MB (the agent is another process):
+	// what the helper costs independently of the machine's load.
+	perMB := func(d time.Duration) float64 { return float64(d.Microseconds()) / (float64(b.N) * benchFileSize / 1e6) }
+	b.ReportMetric(perMB(helperCPU), "helper-cpu-µs/MB")
+	b.ReportMetric(perMB(rawCPU), "raw-cpu-µs/MB")
+}
+
+// cpuTime is the CPU time this process used so far (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkCall compares typed calls with the runtime's untyped ones on
