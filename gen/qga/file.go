@@ -371,7 +371,7 @@ func (r *FileReader) Close() error {
 	if r.closed {
 		return nil
 	}
-	r.closed, r.pending = true, nil
+	r.closed, r.pending, r.buf, r.raw = true, nil, nil, nil
 	return closeHandle(r.ctx, r.c, r.handle, r.path)
 }
 
