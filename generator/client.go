@@ -46,6 +46,10 @@ func (fg *fileGen) command(c *parser.Command) {
 	if argType == nil && !c.Gen {
 		argType = jen.Any()
 	}
+	optional := optionalArgs(c)
+	if optional {
+		argType = jen.Op("*").Add(argType)
+	}
 
 	var notes []string
 	kind := "command"
@@ -55,6 +59,9 @@ func (fg *fileGen) command(c *parser.Command) {
 	}
 	if !c.SuccessResponse {
 		notes = append(notes, "The command sends no reply on success: the call returns once the request is written.")
+	}
+	if optional {
+		notes = append(notes, "Every argument is optional: args may be nil, which sends none.")
 	}
 	if c.AllowOOB {
 		notes = append(notes, "The command may run out of band: pass [runtime.OutOfBand] to send it with exec-oob.")
@@ -66,6 +73,9 @@ func (fg *fileGen) command(c *parser.Command) {
 	if argType != nil {
 		params = append(params, jen.Id("args").Add(argType))
 		argExpr = jen.Id("args")
+		if optional {
+			argExpr = jen.Id("argsOrNil").Call(jen.Id("args").Op("==").Nil(), jen.Id("args"))
+		}
 	}
 	params = append(params, jen.Id("opts").Op("...").Qual(fg.cfg.RuntimeImport, "CallOption"))
 	optsExpr := jen.Id("opts").Op("...")
@@ -100,6 +110,17 @@ func (fg *fileGen) command(c *parser.Command) {
 	fg.f.Add(fg.docComment(method, c, intro))
 	fg.f.Func().Params(jen.Id("c").Op("*").Id("Client")).Id(method).Params(params...).Params(results...).Block(body...)
 	fg.f.Line()
+}
+
+// optionalArgs reports whether command c takes its typed arguments as a
+// pointer that may be nil: when they are a struct (inline or boxed) with
+// members, none of them required.
+func optionalArgs(c *parser.Command) bool {
+	o, ok := c.Arg.(*parser.ObjectType)
+	if !ok || !c.Gen || o.IsUnion() || len(o.Members) == 0 {
+		return false
+	}
+	return !hasRequired(o)
 }
 
 func (fg *fileGen) event(e *parser.Event) {

@@ -145,7 +145,14 @@
 //
 // A is the word(c)+"Args" struct for inline arguments, the named type
 // for boxed commands, and any (anything that encodes to a JSON object)
-// for 'gen': false commands such as device_add. R is *T for object and
+// for 'gen': false commands such as device_add. When every argument is
+// optional (a struct, inline or boxed, without required members), A is
+// a pointer, *QueryNamedBlockNodesArgs, and nil sends the command
+// without "arguments": c.QueryNamedBlockNodes(ctx, nil). As soon as one
+// member is required A is a value, so a missing required argument is
+// visible at the call site. (A schema that makes a command's last
+// required argument optional, or the reverse, changes the method's
+// signature between releases.) R is *T for object and
 // alternate results and T otherwise ([]BlockInfo, json.RawMessage for
 // qom-get, string for human-monitor-command, int64 for QGA's int
 // returns). 'success-response': false commands add runtime.NoReply;

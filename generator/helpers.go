@@ -15,6 +15,15 @@ func noReply(opts []runtime.CallOption) []runtime.CallOption {
 	return append([]runtime.CallOption{runtime.NoReply()}, opts...)
 }
 
+// argsOrNil returns args, or nil (no arguments sent) when absent is set:
+// a nil pointer to an all-optional arguments struct.
+func argsOrNil(absent bool, args any) any {
+	if absent {
+		return nil
+	}
+	return args
+}
+
 // unionBranch is one branch of a union being encoded.
 type unionBranch struct {
 	tag, field string

@@ -173,7 +173,7 @@ func TestNoSuccessResponseCommands(t *testing.T) {
 		args any
 	}{
 		{"guest-shutdown", func(ctx context.Context, ga *qga.Conn) error {
-			return ga.GuestShutdown(ctx, qga.GuestShutdownArgs{Mode: qga.Ptr("powerdown")})
+			return ga.GuestShutdown(ctx, &qga.GuestShutdownArgs{Mode: qga.Ptr("powerdown")})
 		}, map[string]any{"mode": "powerdown"}},
 		{"guest-suspend-disk", func(ctx context.Context, ga *qga.Conn) error { return ga.GuestSuspendDisk(ctx) }, nil},
 		{"guest-suspend-ram", func(ctx context.Context, ga *qga.Conn) error { return ga.GuestSuspendRAM(ctx) }, nil},

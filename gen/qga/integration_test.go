@@ -412,7 +412,7 @@ func TestIntegrationAgent(t *testing.T) {
 	t.Run("BlockedCommand", func(t *testing.T) {
 		// guest-set-time is blocked with --block-rpcs: the agent refuses
 		// it without acting. Never unblock it.
-		err := ga.GuestSetTime(testContext(t), qga.GuestSetTimeArgs{})
+		err := ga.GuestSetTime(testContext(t), nil)
 		var ce *runtime.CommandError
 		if !errors.As(err, &ce) {
 			t.Fatalf("blocked guest-set-time: %v, want a *runtime.CommandError", err)

@@ -121,6 +121,8 @@ type GuestSetTimeArgs struct {
 
 // GuestSetTime sends the "guest-set-time" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Set guest time.
 //
 // When a guest is paused or migrated to a file then loaded from that
@@ -137,8 +139,8 @@ type GuestSetTimeArgs struct {
 // value.
 //
 // Since: 1.5
-func (c *Client) GuestSetTime(ctx context.Context, args GuestSetTimeArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "guest-set-time", args, nil, opts...)
+func (c *Client) GuestSetTime(ctx context.Context, args *GuestSetTimeArgs, opts ...runtime.CallOption) error {
+	return c.c.Call(ctx, "guest-set-time", argsOrNil(args == nil, args), nil, opts...)
 }
 
 // Information about guest agent commands.
@@ -187,7 +189,7 @@ type GuestShutdownArgs struct {
 
 // GuestShutdown sends the "guest-shutdown" command.
 //
-// The command sends no reply on success: the call returns once the request is written.
+// The command sends no reply on success: the call returns once the request is written. Every argument is optional: args may be nil, which sends none.
 //
 // Initiate guest-activated shutdown.  Note: this is an asynchronous
 // shutdown request, with no guarantee of successful shutdown.
@@ -198,8 +200,8 @@ type GuestShutdownArgs struct {
 // command to confirm the VM status is "shutdown".
 //
 // Since: 0.15.0
-func (c *Client) GuestShutdown(ctx context.Context, args GuestShutdownArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "guest-shutdown", args, nil, noReply(opts)...)
+func (c *Client) GuestShutdown(ctx context.Context, args *GuestShutdownArgs, opts ...runtime.CallOption) error {
+	return c.c.Call(ctx, "guest-shutdown", argsOrNil(args == nil, args), nil, noReply(opts)...)
 }
 
 // GuestFileOpenArgs holds the arguments of [Client.GuestFileOpen] (command "guest-file-open").
@@ -484,6 +486,8 @@ type GuestFsfreezeFreezeListArgs struct {
 
 // GuestFsfreezeFreezeList sends the "guest-fsfreeze-freeze-list" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Sync and freeze specified guest filesystems.  See also
 // [Client.GuestFsfreezeFreeze].
 //
@@ -494,9 +498,9 @@ type GuestFsfreezeFreezeListArgs struct {
 // Since: 2.2
 //
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_FSFREEZE.
-func (c *Client) GuestFsfreezeFreezeList(ctx context.Context, args GuestFsfreezeFreezeListArgs, opts ...runtime.CallOption) (int64, error) {
+func (c *Client) GuestFsfreezeFreezeList(ctx context.Context, args *GuestFsfreezeFreezeListArgs, opts ...runtime.CallOption) (int64, error) {
 	var r int64
-	err := c.c.Call(ctx, "guest-fsfreeze-freeze-list", args, &r, opts...)
+	err := c.c.Call(ctx, "guest-fsfreeze-freeze-list", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }
 
@@ -561,6 +565,8 @@ type GuestFstrimArgs struct {
 
 // GuestFstrim sends the "guest-fstrim" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Discard (or "trim") blocks which are not in use by the filesystem.
 //
 // Returns: status of all trimmed paths.  (since 2.4)
@@ -568,9 +574,9 @@ type GuestFstrimArgs struct {
 // Since: 1.2
 //
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_FSTRIM.
-func (c *Client) GuestFstrim(ctx context.Context, args GuestFstrimArgs, opts ...runtime.CallOption) (*GuestFilesystemTrimResponse, error) {
+func (c *Client) GuestFstrim(ctx context.Context, args *GuestFstrimArgs, opts ...runtime.CallOption) (*GuestFilesystemTrimResponse, error) {
 	r := new(GuestFilesystemTrimResponse)
-	if err := c.c.Call(ctx, "guest-fstrim", args, r, opts...); err != nil {
+	if err := c.c.Call(ctx, "guest-fstrim", argsOrNil(args == nil, args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -101,6 +101,8 @@ type EjectArgs struct {
 
 // Eject sends the "eject" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Ejects the medium from a removable drive.
 //
 // Errors:
@@ -115,8 +117,8 @@ type EjectArgs struct {
 //
 //	-> { "execute": "eject", "arguments": { "id": "ide1-0-1" } }
 //	<- { "return": {} }
-func (c *Client) Eject(ctx context.Context, args EjectArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "eject", args, nil, opts...)
+func (c *Client) Eject(ctx context.Context, args *EjectArgs, opts ...runtime.CallOption) error {
+	return c.c.Call(ctx, "eject", argsOrNil(args == nil, args), nil, opts...)
 }
 
 // BlockdevOpenTrayArgs holds the arguments of [Client.BlockdevOpenTray] (command "blockdev-open-tray").
@@ -135,6 +137,8 @@ type BlockdevOpenTrayArgs struct {
 }
 
 // BlockdevOpenTray sends the "blockdev-open-tray" command.
+//
+// Every argument is optional: args may be nil, which sends none.
 //
 // Opens a block device's tray.  If there is a block driver state tree
 // inserted as a medium, it will become inaccessible to the guest (but
@@ -167,8 +171,8 @@ type BlockdevOpenTrayArgs struct {
 //	               "tray-open": true } }
 //
 //	<- { "return": {} }
-func (c *Client) BlockdevOpenTray(ctx context.Context, args BlockdevOpenTrayArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-open-tray", args, nil, opts...)
+func (c *Client) BlockdevOpenTray(ctx context.Context, args *BlockdevOpenTrayArgs, opts ...runtime.CallOption) error {
+	return c.c.Call(ctx, "blockdev-open-tray", argsOrNil(args == nil, args), nil, opts...)
 }
 
 // BlockdevCloseTrayArgs holds the arguments of [Client.BlockdevCloseTray] (command "blockdev-close-tray").
@@ -182,6 +186,8 @@ type BlockdevCloseTrayArgs struct {
 }
 
 // BlockdevCloseTray sends the "blockdev-close-tray" command.
+//
+// Every argument is optional: args may be nil, which sends none.
 //
 // Closes a block device's tray.  If there is a block driver state tree
 // associated with the block device (which is currently ejected), that
@@ -204,8 +210,8 @@ type BlockdevCloseTrayArgs struct {
 //	               "tray-open": false } }
 //
 //	<- { "return": {} }
-func (c *Client) BlockdevCloseTray(ctx context.Context, args BlockdevCloseTrayArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-close-tray", args, nil, opts...)
+func (c *Client) BlockdevCloseTray(ctx context.Context, args *BlockdevCloseTrayArgs, opts ...runtime.CallOption) error {
+	return c.c.Call(ctx, "blockdev-close-tray", argsOrNil(args == nil, args), nil, opts...)
 }
 
 // BlockdevRemoveMediumArgs holds the arguments of [Client.BlockdevRemoveMedium] (command "blockdev-remove-medium").

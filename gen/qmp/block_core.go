@@ -1155,6 +1155,8 @@ type QueryBlockstatsArgs struct {
 
 // QueryBlockstats sends the "query-blockstats" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Query the [BlockStats] for all virtual block devices.
 //
 // Returns: A list of statistics for each virtual block device.
@@ -1262,9 +1264,9 @@ type QueryBlockstatsArgs struct {
 //	         }
 //	      ]
 //	   }
-func (c *Client) QueryBlockstats(ctx context.Context, args QueryBlockstatsArgs, opts ...runtime.CallOption) ([]BlockStats, error) {
+func (c *Client) QueryBlockstats(ctx context.Context, args *QueryBlockstatsArgs, opts ...runtime.CallOption) ([]BlockStats, error) {
 	var r []BlockStats
-	err := c.c.Call(ctx, "query-blockstats", args, &r, opts...)
+	err := c.c.Call(ctx, "query-blockstats", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }
 
@@ -1916,6 +1918,8 @@ type QueryNamedBlockNodesArgs struct {
 
 // QueryNamedBlockNodes sends the "query-named-block-nodes" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Get the named block driver list.
 //
 // Returns:
@@ -1970,9 +1974,9 @@ type QueryNamedBlockNodesArgs struct {
 //	                          "virtual-size":2048000
 //	                      }
 //	                   } } ] }
-func (c *Client) QueryNamedBlockNodes(ctx context.Context, args QueryNamedBlockNodesArgs, opts ...runtime.CallOption) ([]BlockDeviceInfo, error) {
+func (c *Client) QueryNamedBlockNodes(ctx context.Context, args *QueryNamedBlockNodesArgs, opts ...runtime.CallOption) ([]BlockDeviceInfo, error) {
 	var r []BlockDeviceInfo
-	err := c.c.Call(ctx, "query-named-block-nodes", args, &r, opts...)
+	err := c.c.Call(ctx, "query-named-block-nodes", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }
 

@@ -19,6 +19,8 @@ type QMPCapabilitiesArgs struct {
 
 // QMPCapabilities sends the "qmp_capabilities" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Enable QMP capabilities.
 //
 // Example:
@@ -37,8 +39,8 @@ type QMPCapabilitiesArgs struct {
 // off by default.
 //
 // Since: 0.13
-func (c *Client) QMPCapabilities(ctx context.Context, args QMPCapabilitiesArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "qmp_capabilities", args, nil, opts...)
+func (c *Client) QMPCapabilities(ctx context.Context, args *QMPCapabilitiesArgs, opts ...runtime.CallOption) error {
+	return c.c.Call(ctx, "qmp_capabilities", argsOrNil(args == nil, args), nil, opts...)
 }
 
 // Enumeration of capabilities to be advertised during initial client

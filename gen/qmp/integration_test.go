@@ -177,7 +177,7 @@ func TestMachineNone(t *testing.T) {
 		qemuImg(t, "create", "-q", "-f", "qcow2", img, "16M")
 		addQcow2(ctx, t, conn, "file0", "disk0", img)
 
-		nodes, err := conn.QueryNamedBlockNodes(ctx, qmp.QueryNamedBlockNodesArgs{Flat: qmp.Ptr(true)})
+		nodes, err := conn.QueryNamedBlockNodes(ctx, &qmp.QueryNamedBlockNodesArgs{Flat: qmp.Ptr(true)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,7 +256,7 @@ func TestMachineNone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		nodes, err := conn.QueryNamedBlockNodes(ctx, qmp.QueryNamedBlockNodesArgs{})
+		nodes, err := conn.QueryNamedBlockNodes(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -409,7 +409,7 @@ func TestMachineNone(t *testing.T) {
 		if !atLeast(conn, 8, 2) { // file: migration came in QEMU 8.2
 			uri = "exec:cat>" + out
 		}
-		if err := conn.Migrate(ctx, qmp.MigrateArgs{URI: &uri}); err != nil {
+		if err := conn.Migrate(ctx, &qmp.MigrateArgs{URI: &uri}); err != nil {
 			t.Fatal(err)
 		}
 		info := pollMigration(ctx, t, conn)
@@ -615,7 +615,7 @@ func findNode(nodes []qmp.BlockDeviceInfo, name string) *qmp.BlockDeviceInfo {
 
 func dirtyBitmaps(ctx context.Context, t *testing.T, conn *qmp.Conn, node string) []qmp.BlockDirtyInfo {
 	t.Helper()
-	nodes, err := conn.QueryNamedBlockNodes(ctx, qmp.QueryNamedBlockNodesArgs{})
+	nodes, err := conn.QueryNamedBlockNodes(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -713,6 +713,8 @@ func callZero(ctx context.Context, conn *qmp.Conn, spec *qmp.CommandSpec) (err e
 		switch {
 		case argType.Kind() == reflect.Interface:
 			arg = reflect.ValueOf(map[string]any{})
+		case argType.Kind() == reflect.Pointer:
+			arg = reflect.Zero(argType) // all arguments optional: nil sends none
 		case spec.NewArgs != nil:
 			arg = reflect.ValueOf(spec.NewArgs()).Elem()
 		default:

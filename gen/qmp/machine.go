@@ -274,6 +274,8 @@ type QueryMachinesArgs struct {
 
 // QueryMachines sends the "query-machines" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Return a list of supported machines.
 //
 // Returns:
@@ -302,9 +304,9 @@ type QueryMachinesArgs struct {
 //	          },
 //	          ...
 //	   }
-func (c *Client) QueryMachines(ctx context.Context, args QueryMachinesArgs, opts ...runtime.CallOption) ([]MachineInfo, error) {
+func (c *Client) QueryMachines(ctx context.Context, args *QueryMachinesArgs, opts ...runtime.CallOption) ([]MachineInfo, error) {
 	var r []MachineInfo
-	err := c.c.Call(ctx, "query-machines", args, &r, opts...)
+	err := c.c.Call(ctx, "query-machines", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }
 
@@ -1853,14 +1855,16 @@ type QueryFirmwareLogArgs struct {
 
 // QueryFirmwareLog sends the "query-firmware-log" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Find firmware memory log buffer in guest memory, return content.
 //
 // Returns:
 //
 // Since: 10.2
-func (c *Client) QueryFirmwareLog(ctx context.Context, args QueryFirmwareLogArgs, opts ...runtime.CallOption) (*FirmwareLog, error) {
+func (c *Client) QueryFirmwareLog(ctx context.Context, args *QueryFirmwareLogArgs, opts ...runtime.CallOption) (*FirmwareLog, error) {
 	r := new(FirmwareLog)
-	if err := c.c.Call(ctx, "query-firmware-log", args, r, opts...); err != nil {
+	if err := c.c.Call(ctx, "query-firmware-log", argsOrNil(args == nil, args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -1073,6 +1073,8 @@ type MigrateSetParameters struct {
 
 // MigrateSetParameters sends the "migrate-set-parameters" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Set various migration parameters.
 //
 // Since: 2.4
@@ -1082,8 +1084,8 @@ type MigrateSetParameters struct {
 //	-> { "execute": "migrate-set-parameters" ,
 //	     "arguments": { "multifd-channels": 5 } }
 //	<- { "return": {} }
-func (c *Client) MigrateSetParameters(ctx context.Context, args MigrateSetParameters, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "migrate-set-parameters", args, nil, opts...)
+func (c *Client) MigrateSetParameters(ctx context.Context, args *MigrateSetParameters, opts ...runtime.CallOption) error {
+	return c.c.Call(ctx, "migrate-set-parameters", argsOrNil(args == nil, args), nil, opts...)
 }
 
 // The optional members aren't actually optional.
@@ -1622,6 +1624,8 @@ type MigrateArgs struct {
 
 // Migrate sends the "migrate" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Migrates the current running guest to another Virtual Machine.
 //
 // Since: 0.14
@@ -1679,8 +1683,8 @@ type MigrateArgs struct {
 //	                                   "filename": "/tmp/migfile",
 //	                                   "offset": "0x1000" } } ] } }
 //	<- { "return": {} }
-func (c *Client) Migrate(ctx context.Context, args MigrateArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "migrate", args, nil, opts...)
+func (c *Client) Migrate(ctx context.Context, args *MigrateArgs, opts ...runtime.CallOption) error {
+	return c.c.Call(ctx, "migrate", argsOrNil(args == nil, args), nil, opts...)
 }
 
 // MigrateIncomingArgs holds the arguments of [Client.MigrateIncoming] (command "migrate-incoming").
@@ -1699,6 +1703,8 @@ type MigrateIncomingArgs struct {
 }
 
 // MigrateIncoming sends the "migrate-incoming" command.
+//
+// Every argument is optional: args may be nil, which sends none.
 //
 // Start an incoming migration.  QEMU must have been started with
 // -incoming defer.
@@ -1752,8 +1758,8 @@ type MigrateIncomingArgs struct {
 //	                                   "host": "10.12.34.9",
 //	                                   "port": "1050" } } ] } }
 //	<- { "return": {} }
-func (c *Client) MigrateIncoming(ctx context.Context, args MigrateIncomingArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "migrate-incoming", args, nil, opts...)
+func (c *Client) MigrateIncoming(ctx context.Context, args *MigrateIncomingArgs, opts ...runtime.CallOption) error {
+	return c.c.Call(ctx, "migrate-incoming", argsOrNil(args == nil, args), nil, opts...)
 }
 
 // XenSaveDevicesStateArgs holds the arguments of [Client.XenSaveDevicesState] (command "xen-save-devices-state").
@@ -2171,6 +2177,8 @@ type QueryDirtyRateArgs struct {
 
 // QueryDirtyRate sends the "query-dirty-rate" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Query results of the most recent invocation of [Client.CalcDirtyRate].
 //
 // Returns:
@@ -2188,9 +2196,9 @@ type QueryDirtyRateArgs struct {
 //	<- {"status": "measured", "sample-pages": 512, "dirty-rate": 108,
 //	    "mode": "page-sampling", "start-time": 1693900454, "calc-time": 10,
 //	    "calc-time-unit": "second"}
-func (c *Client) QueryDirtyRate(ctx context.Context, args QueryDirtyRateArgs, opts ...runtime.CallOption) (*DirtyRateInfo, error) {
+func (c *Client) QueryDirtyRate(ctx context.Context, args *QueryDirtyRateArgs, opts ...runtime.CallOption) (*DirtyRateInfo, error) {
 	r := new(DirtyRateInfo)
-	if err := c.c.Call(ctx, "query-dirty-rate", args, r, opts...); err != nil {
+	if err := c.c.Call(ctx, "query-dirty-rate", argsOrNil(args == nil, args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -2245,6 +2253,8 @@ type CancelVCPUDirtyLimitArgs struct {
 
 // CancelVCPUDirtyLimit sends the "cancel-vcpu-dirty-limit" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Cancel the upper limit of dirty page rate for virtual CPUs.
 //
 // Cancel the dirty page limit for the vCPU which has been set with
@@ -2258,8 +2268,8 @@ type CancelVCPUDirtyLimitArgs struct {
 //	-> {"execute": "cancel-vcpu-dirty-limit"},
 //	    "arguments": { "cpu-index": 1 } }
 //	<- { "return": {} }
-func (c *Client) CancelVCPUDirtyLimit(ctx context.Context, args CancelVCPUDirtyLimitArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "cancel-vcpu-dirty-limit", args, nil, opts...)
+func (c *Client) CancelVCPUDirtyLimit(ctx context.Context, args *CancelVCPUDirtyLimitArgs, opts ...runtime.CallOption) error {
+	return c.c.Call(ctx, "cancel-vcpu-dirty-limit", argsOrNil(args == nil, args), nil, opts...)
 }
 
 // QueryVCPUDirtyLimit sends the "query-vcpu-dirty-limit" command.

@@ -342,6 +342,8 @@ type AddFDArgs struct {
 
 // AddFD sends the "add-fd" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Add a file descriptor, that was passed via SCM rights, to an fd set.
 //
 // Returns:
@@ -362,9 +364,9 @@ type AddFDArgs struct {
 //
 //	-> { "execute": "add-fd", "arguments": { "fdset-id": 1 } }
 //	<- { "return": { "fdset-id": 1, "fd": 3 } }
-func (c *Client) AddFD(ctx context.Context, args AddFDArgs, opts ...runtime.CallOption) (*AddfdInfo, error) {
+func (c *Client) AddFD(ctx context.Context, args *AddFDArgs, opts ...runtime.CallOption) (*AddfdInfo, error) {
 	r := new(AddfdInfo)
-	if err := c.c.Call(ctx, "add-fd", args, r, opts...); err != nil {
+	if err := c.c.Call(ctx, "add-fd", argsOrNil(args == nil, args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -518,6 +520,8 @@ type QueryCommandLineOptionsArgs struct {
 
 // QueryCommandLineOptions sends the "query-command-line-options" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Query command line option schema.
 //
 // Returns: list of objects for all options (or for the given [QueryCommandLineOptionsArgs.Option]).
@@ -548,9 +552,9 @@ type QueryCommandLineOptionsArgs struct {
 //	        }
 //	     ]
 //	   }
-func (c *Client) QueryCommandLineOptions(ctx context.Context, args QueryCommandLineOptionsArgs, opts ...runtime.CallOption) ([]CommandLineOptionInfo, error) {
+func (c *Client) QueryCommandLineOptions(ctx context.Context, args *QueryCommandLineOptionsArgs, opts ...runtime.CallOption) ([]CommandLineOptionInfo, error) {
 	var r []CommandLineOptionInfo
-	err := c.c.Call(ctx, "query-command-line-options", args, &r, opts...)
+	err := c.c.Call(ctx, "query-command-line-options", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }
 

@@ -878,6 +878,8 @@ type QueryRxFilterArgs struct {
 
 // QueryRxFilter sends the "query-rx-filter" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Return rx-filter information for all NICs (or for the given NIC).
 //
 // Returns: list of info for all NICs (or for the given NIC).
@@ -918,9 +920,9 @@ type QueryRxFilterArgs struct {
 //	        }
 //	      ]
 //	   }
-func (c *Client) QueryRxFilter(ctx context.Context, args QueryRxFilterArgs, opts ...runtime.CallOption) ([]RxFilterInfo, error) {
+func (c *Client) QueryRxFilter(ctx context.Context, args *QueryRxFilterArgs, opts ...runtime.CallOption) ([]RxFilterInfo, error) {
 	var r []RxFilterInfo
-	err := c.c.Call(ctx, "query-rx-filter", args, &r, opts...)
+	err := c.c.Call(ctx, "query-rx-filter", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }
 

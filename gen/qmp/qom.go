@@ -217,14 +217,16 @@ type QOMListTypesArgs struct {
 
 // QOMListTypes sends the "qom-list-types" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Return a list of types given search parameters.
 //
 // Returns: a list of types, or an empty list if no results are found
 //
 // Since: 1.1
-func (c *Client) QOMListTypes(ctx context.Context, args QOMListTypesArgs, opts ...runtime.CallOption) ([]ObjectTypeInfo, error) {
+func (c *Client) QOMListTypes(ctx context.Context, args *QOMListTypesArgs, opts ...runtime.CallOption) ([]ObjectTypeInfo, error) {
 	var r []ObjectTypeInfo
-	err := c.c.Call(ctx, "qom-list-types", args, &r, opts...)
+	err := c.c.Call(ctx, "qom-list-types", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }
 

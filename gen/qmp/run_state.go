@@ -383,6 +383,8 @@ type SetActionArgs struct {
 
 // SetAction sends the "set-action" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Set the actions that will be taken by the emulator in response to
 // guest events.
 //
@@ -396,8 +398,8 @@ type SetActionArgs struct {
 //	                    "panic": "pause",
 //	                    "watchdog": "inject-nmi" } }
 //	<- { "return": {} }
-func (c *Client) SetAction(ctx context.Context, args SetActionArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "set-action", args, nil, opts...)
+func (c *Client) SetAction(ctx context.Context, args *SetActionArgs, opts ...runtime.CallOption) error {
+	return c.c.Call(ctx, "set-action", argsOrNil(args == nil, args), nil, opts...)
 }
 
 // GuestPanickedEvent is the "GUEST_PANICKED" event.

@@ -268,6 +268,8 @@ type QueryStatsSchemasArgs struct {
 
 // QueryStatsSchemas sends the "query-stats-schemas" command.
 //
+// Every argument is optional: args may be nil, which sends none.
+//
 // Return the schema for all available runtime-collected statistics.
 //
 // Returns:
@@ -285,8 +287,8 @@ type QueryStatsSchemasArgs struct {
 // however, are expected to be rare.
 //
 // Since: 7.1
-func (c *Client) QueryStatsSchemas(ctx context.Context, args QueryStatsSchemasArgs, opts ...runtime.CallOption) ([]StatsSchema, error) {
+func (c *Client) QueryStatsSchemas(ctx context.Context, args *QueryStatsSchemasArgs, opts ...runtime.CallOption) ([]StatsSchema, error) {
 	var r []StatsSchema
-	err := c.c.Call(ctx, "query-stats-schemas", args, &r, opts...)
+	err := c.c.Call(ctx, "query-stats-schemas", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }

@@ -130,6 +130,16 @@ var Commands = map[string]*CommandSpec{
 			return new(string)
 		},
 	},
+	"find-shapes": {
+		Method: "FindShapes",
+		Name:   "find-shapes",
+		NewArgs: func() any {
+			return new(FindShapesArgs)
+		},
+		NewResult: func() any {
+			return new([]Shape)
+		},
+	},
 	"get-count": {
 		Method: "GetCount",
 		Name:   "get-count",
@@ -218,6 +228,15 @@ func DecodeEvent(ev runtime.Event) (any, error) {
 // noReply adds  runtime.NoReply  to opts.
 func noReply(opts []runtime.CallOption) []runtime.CallOption {
 	return append([]runtime.CallOption{runtime.NoReply()}, opts...)
+}
+
+// argsOrNil returns args, or nil (no arguments sent) when absent is set:
+// a nil pointer to an all-optional arguments struct.
+func argsOrNil(absent bool, args any) any {
+	if absent {
+		return nil
+	}
+	return args
 }
 
 // unionBranch is one branch of a union being encoded.

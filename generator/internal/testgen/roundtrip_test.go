@@ -413,7 +413,7 @@ func TestTables(t *testing.T) {
 	} else if _, ok := e.New().(*StopEvent); !ok {
 		t.Errorf("STOP new: %T", e.New())
 	}
-	if len(Commands) != 12 || len(Events) != 3 {
+	if len(Commands) != 13 || len(Events) != 3 {
 		t.Errorf("%d commands, %d events", len(Commands), len(Events))
 	}
 }

@@ -446,6 +446,27 @@ func (c *Client) ListShapes(ctx context.Context, opts ...runtime.CallOption) ([]
 	return r, err
 }
 
+// FindShapesArgs holds the arguments of [Client.FindShapes] (command "find-shapes").
+type FindShapesArgs struct {
+	// Kind: only shapes of this kind
+	Kind *ShapeKind `json:"kind,omitempty"`
+	// Limit: at most this many
+	Limit *int64 `json:"limit,omitempty"`
+}
+
+// FindShapes sends the "find-shapes" command.
+//
+// Every argument is optional: args may be nil, which sends none.
+//
+// Find shapes; every argument is optional.
+//
+// Returns: the shapes
+func (c *Client) FindShapes(ctx context.Context, args *FindShapesArgs, opts ...runtime.CallOption) ([]Shape, error) {
+	var r []Shape
+	err := c.c.Call(ctx, "find-shapes", argsOrNil(args == nil, args), &r, opts...)
+	return r, err
+}
+
 // GetShapeArgs holds the arguments of [Client.GetShape] (command "get-shape").
 type GetShapeArgs struct {
 	// Name: its name

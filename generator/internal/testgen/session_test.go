@@ -3,6 +3,7 @@ package testgen
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -71,5 +72,57 @@ func TestOverQMPSession(t *testing.T) {
 	}
 	if !sawOOB {
 		t.Errorf("ping-oob not sent out of band: %+v", peer.Requests())
+	}
+}
+
+// recorder is a runtime.Caller that records the arguments it is given.
+type recorder struct{ args []any }
+
+func (r *recorder) Call(ctx context.Context, command string, args, result any, opts ...runtime.CallOption) error {
+	r.args = append(r.args, args)
+	return nil
+}
+
+// TestOptionalArgs: a command whose arguments are all optional takes a
+// pointer; nil reaches the Caller as a nil interface (no arguments), over
+// a real session too.
+func TestOptionalArgs(t *testing.T) {
+	rec := &recorder{}
+	c := NewClient(rec)
+	if _, err := c.FindShapes(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	a := &FindShapesArgs{Limit: Ptr(int64(2))}
+	if _, err := c.FindShapes(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.args) != 2 || rec.args[0] != nil || rec.args[1] != any(a) {
+		t.Errorf("Caller got %#v", rec.args)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	peer := fakepeer.New(t, fakepeer.Config{Handler: func(cmd string, args json.RawMessage) fakepeer.Response {
+		return fakepeer.Response{Return: json.RawMessage(`[]`)}
+	}})
+	q, err := runtime.NewQMP(ctx, peer.Pipe())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	c = NewClient(q)
+	for _, a := range []*FindShapesArgs{nil, {}, {Kind: Ptr(ShapeKindCircle)}} {
+		if _, err := c.FindShapes(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, r := range peer.Requests() {
+		if r.Command == "find-shapes" {
+			got = append(got, string(r.Args))
+		}
+	}
+	if want := []string{"", "", `{"kind":"circle"}`}; !slices.Equal(got, want) {
+		t.Errorf("arguments sent: %q, want %q", got, want)
 	}
 }
