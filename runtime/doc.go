@@ -154,23 +154,27 @@
 //
 // # Performance
 //
-// Measured on a 2-core machine shared with other work (medians of 6-8
-// interleaved runs, go test -bench, see bench_test.go), per sequential
-// query-status call decoded into a struct, compared with a minimal
+// Measured on a 2-core machine shared with other work (load 8-20; medians
+// of 5-10 interleaved runs of go test -bench, see bench_test.go), per
+// sequential query-status call decoded into a struct, against a minimal
 // hand-written loop (write the request, bufio.ReadSlice the reply,
 // json.Unmarshal) on the same socket and peer:
 //
-//	peer                      client CPU   raw CPU    allocs (client/raw)
-//	minimal peer process      13.8 µs      13.6 µs    6 / 8
-//	QEMU 7.2                  30 µs        26 µs      6 / 8
-//	qemu-ga 7.2 (guest-ping)  16.6 µs      14.5 µs    0 / 7
+//	peer                      client CPU/call   raw CPU/call   allocs (client/raw)
+//	minimal peer process      13.8-14.4 µs      13.6-13.7 µs   6 / 8
+//	QEMU 7.2                  25-43 µs          26-42 µs       6 / 8
+//	qemu-ga 7.2 (guest-ping)  16.6-21.2 µs      14.5-21.1 µs   0 / 7
 //
-// Wall time per call is within the machine's noise of the raw loop's
-// (best of runs: 140 vs 143 µs against QEMU, 38.3 vs 37.9 µs against
-// qemu-ga). Of the 6 allocations of a Call into a struct, the runtime
-// makes none: they are encoding/json's and the result's. A context that
-// can be cancelled adds context.AfterFunc's allocations while the caller
-// reads. An idle session holds about 20 KiB and one goroutine.
+// Wall time per call is the raw loop's within the machine's noise (best
+// of runs: 22.1 vs 23.3 µs with the minimal peer, 144 vs 142 µs with
+// QEMU, 38.3 vs 37.9 µs with qemu-ga). Of the 6 allocations of a Call into
+// a struct, the runtime makes none: they are encoding/json's and the
+// result's. A context that can be cancelled adds context.AfterFunc's
+// allocations while the caller reads. 64 goroutines calling at once get
+// 5.7× the sequential throughput from the minimal peer (4.2 vs 24 µs per
+// call); from QEMU on this loaded machine neither they nor a raw
+// pipelined loop gain, as QEMU itself is CPU-bound (~125 µs of its CPU per
+// call). An idle session holds about 20 KiB and one goroutine.
 //
 // # Errors
 //
