@@ -15,6 +15,7 @@ func FuzzUnmarshal(f *testing.F) {
 		`{"name":"g","kind":"group","mode":"list","members":[{"name":"a","kind":"point"}]}`,
 		`{"name":"g","kind":"group","mode":"single","only":{"name":"x","kind":"hexagon","n":1}}`,
 		`{"kind":"circle","id":3,"radius":1}`,
+		`{"name":"old","radius":2}`, `{"id":3,"radius":1}`, `{"name":"g","kind":"group","depth":3}`,
 		`[null,"x",{"name":"p","kind":"point"},[]]`,
 		`-12`, `true`, `"red"`, `null`, `{}`, `[`,
 	} {
