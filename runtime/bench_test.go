@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/qapi-go/qapi/internal/qemutest"
 )
 
 // Benchmarks compare the client with a minimal hand-written loop on the
@@ -92,54 +94,25 @@ func rtWaitSocket(tb testing.TB, sock string) {
 }
 
 // rtStartQEMU starts qemu-system-x86_64 with a QMP socket (skipping when
-// QEMU is not installed) and returns the socket.
+// QEMU is not installed, failing under CI=true) and returns the socket.
 func rtStartQEMU(tb testing.TB, extra ...string) string {
 	tb.Helper()
-	bin, err := exec.LookPath("qemu-system-x86_64")
-	if err != nil {
-		tb.Skip("qemu-system-x86_64 not installed")
-	}
-	dir := tb.TempDir()
-	sock := filepath.Join(dir, "qmp.sock")
-	args := append([]string{"-machine", "none", "-nodefaults", "-display", "none",
-		"-qmp", "unix:" + sock + ",server=on,wait=off"}, extra...)
-	cmd := exec.Command(bin, args...)
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	rtPeerPID = cmd.Process.Pid
-	tb.Cleanup(func() { rtPeerPID = 0; cmd.Process.Kill(); cmd.Wait() })
-	rtWaitSocket(tb, sock)
-	return sock
+	return rtRealPeer(tb, qemutest.Start(tb, extra...))
 }
 
-const rtQGABlock = "guest-shutdown,guest-suspend-disk,guest-suspend-ram,guest-suspend-hybrid,guest-fsfreeze-freeze,guest-fsfreeze-freeze-list,guest-fsfreeze-thaw,guest-set-time,guest-set-vcpus,guest-set-user-password,guest-set-memory-blocks,guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys"
-
 // rtStartQGA starts qemu-ga on the host, listening on a unix socket in a
-// temporary directory, with everything that acts on the host blocked.
+// temporary directory, with everything that acts on the host blocked
+// (qemutest.AgentBlockedRPCs).
 func rtStartQGA(tb testing.TB) string {
 	tb.Helper()
-	bin, err := exec.LookPath("qemu-ga")
-	if err != nil {
-		if _, err2 := os.Stat("/usr/sbin/qemu-ga"); err2 != nil {
-			tb.Skip("qemu-ga not installed")
-		}
-		bin = "/usr/sbin/qemu-ga"
-	}
-	dir := tb.TempDir()
-	sock := filepath.Join(dir, "qga.sock")
-	state := filepath.Join(dir, "state")
-	os.Mkdir(state, 0o700)
-	cmd := exec.Command(bin, "-m", "unix-listen", "-p", sock, "-t", state,
-		"-f", filepath.Join(dir, "qga.pid"), "--block-rpcs="+rtQGABlock)
-	cmd.Dir = dir
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	rtPeerPID = cmd.Process.Pid
-	tb.Cleanup(func() { rtPeerPID = 0; cmd.Process.Kill(); cmd.Wait() })
-	rtWaitSocket(tb, sock)
-	return sock
+	return rtRealPeer(tb, qemutest.StartAgent(tb))
+}
+
+// rtRealPeer makes p the peer whose CPU time the benchmark reports.
+func rtRealPeer(tb testing.TB, p *qemutest.Process) string {
+	rtPeerPID = p.PID()
+	tb.Cleanup(func() { rtPeerPID = 0 })
+	return p.Socket
 }
 
 type rtStatus struct {

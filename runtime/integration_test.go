@@ -24,11 +24,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qapi-go/qapi/internal/qemutest"
 	"github.com/qapi-go/qapi/runtime"
 	"github.com/qapi-go/qapi/runtime/internal/leakcheck"
-	"github.com/qapi-go/qapi/runtime/internal/qemutest"
-
-	agenttest "github.com/qapi-go/qapi/internal/qemutest"
 )
 
 func integration(t *testing.T) {
@@ -41,7 +39,7 @@ func integration(t *testing.T) {
 // realQMP starts QEMU and connects a session to it.
 func realQMP(t *testing.T, opts ...runtime.Option) (*runtime.QMP, *qemutest.Process) {
 	t.Helper()
-	proc := qemutest.StartQEMU(t)
+	proc := qemutest.Start(t)
 	q, err := runtime.DialQMP(testCtx(t), "unix", proc.Socket, opts...)
 	if err != nil {
 		t.Fatalf("DialQMP: %v\n%s", err, proc.Output())
@@ -79,7 +77,7 @@ func TestIntegrationQMPGreeting(t *testing.T) {
 	t.Logf("QEMU %v, capabilities %q", g.Version, g.Capabilities)
 
 	// Without oob.
-	q2, err := runtime.DialQMP(testCtx(t), "unix", qemutest.StartQEMU(t).Socket, runtime.WithoutOOB())
+	q2, err := runtime.DialQMP(testCtx(t), "unix", qemutest.Start(t).Socket, runtime.WithoutOOB())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +182,7 @@ func TestIntegrationQMPSchema(t *testing.T) {
 		t.Errorf("query-yank does not allow oob in this QEMU: %q", oobCmds)
 	}
 	// A limit below the reply fails the connection with a protocol error.
-	q2, err := runtime.DialQMP(testCtx(t), "unix", qemutest.StartQEMU(t).Socket, runtime.WithMaxMessageSize(64<<10))
+	q2, err := runtime.DialQMP(testCtx(t), "unix", qemutest.Start(t).Socket, runtime.WithMaxMessageSize(64<<10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,18 +393,13 @@ func TestIntegrationQMPQuit(t *testing.T) {
 func TestIntegrationQMPAccept(t *testing.T) {
 	integration(t)
 	leakcheck.Check(t)
-	dir, err := os.MkdirTemp("", "qt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	sock := filepath.Join(dir, "client.sock")
+	sock := filepath.Join(qemutest.SocketDir(t), "client.sock")
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	proc := qemutest.StartQEMUConnecting(t, sock)
+	proc := qemutest.StartConnecting(t, sock)
 	q, err := runtime.AcceptQMP(testCtx(t), ln)
 	if err != nil {
 		t.Fatalf("AcceptQMP: %v\n%s", err, proc.Output())
@@ -441,7 +434,7 @@ type agentInfo struct {
 func TestIntegrationQGA(t *testing.T) {
 	integration(t)
 	leakcheck.Check(t)
-	agent := agenttest.StartAgent(t)
+	agent := qemutest.StartAgent(t)
 	q := realQGA(t, agent.Socket)
 	if err := q.Call(testCtx(t), "guest-ping", nil, nil); err != nil {
 		t.Fatalf("guest-ping: %v", err)
@@ -458,7 +451,7 @@ func TestIntegrationQGA(t *testing.T) {
 	for _, c := range info.SupportedCommands {
 		enabled[c.Name] = c.Enabled
 	}
-	for _, name := range agenttest.AgentBlockedRPCs {
+	for _, name := range qemutest.AgentBlockedRPCs {
 		if e, ok := enabled[name]; ok && e {
 			t.Errorf("%s is enabled on the host agent", name)
 		}
@@ -663,7 +656,7 @@ func (p *proxy) sent() []byte {
 func TestIntegrationQGAResync(t *testing.T) {
 	integration(t)
 	leakcheck.Check(t)
-	agent := agenttest.StartAgent(t)
+	agent := qemutest.StartAgent(t)
 	px := newProxy(t, agent.Socket, []byte(`{"execute": "guest-info", "arguments": {"x": `))
 	q := realQGA(t, px.path)
 	if err := q.Call(testCtx(t), "guest-ping", nil, nil); err != nil {
@@ -711,7 +704,7 @@ func TestIntegrationQGAResync(t *testing.T) {
 func TestIntegrationQMPCancelLateReply(t *testing.T) {
 	integration(t)
 	leakcheck.Check(t)
-	proc := qemutest.StartQEMU(t)
+	proc := qemutest.Start(t)
 	for _, oob := range []bool{false, true} {
 		t.Run(fmt.Sprintf("oob=%v", oob), func(t *testing.T) {
 			px := newProxy(t, proc.Socket, nil)

@@ -26,7 +26,7 @@ import (
 // lack, optional members missing and unknown enum values must all decode.
 // Every file the agent touches is in the agent's temporary directory.
 
-func dialAgent(t testing.TB) (*qga.Conn, *qemutest.Agent) {
+func dialAgent(t testing.TB) (*qga.Conn, *qemutest.Process) {
 	t.Helper()
 	a := qemutest.StartAgent(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

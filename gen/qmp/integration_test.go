@@ -34,7 +34,7 @@ const vmName = "qapi-go-test"
 
 // start starts QEMU with args (after -machine none ...), connects and
 // returns the typed connection, closed when the test ends.
-func start(t *testing.T, args ...string) (*qmp.Conn, *qemutest.QEMU) {
+func start(t *testing.T, args ...string) (*qmp.Conn, *qemutest.Process) {
 	t.Helper()
 	q := qemutest.Start(t, args...)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
