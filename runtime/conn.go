@@ -62,10 +62,11 @@ func Accept(ctx context.Context, ln net.Listener) (net.Conn, error) {
 // reader owned by the reader goroutine, the serialised writer, and the
 // connection's fate.
 type session struct {
-	conn net.Conn
-	fr   *frameReader
-	log  *slog.Logger
-	opts options
+	conn  net.Conn
+	fr    *frameReader
+	log   *slog.Logger
+	opts  options
+	proto string // "qga" on a QGA session, "" on a QMP one: see protoName
 
 	// wsem serialises writers while letting waiting ones honour their
 	// context; the holder owns wb and enc.
@@ -310,7 +311,7 @@ func (s *session) connErr() error {
 	if e := s.err.Load(); e != nil {
 		return e
 	}
-	return &ConnError{}
+	return &ConnError{proto: s.proto}
 }
 
 // markFailed records cause as the end of the connection and closes it;
@@ -319,11 +320,11 @@ func (s *session) markFailed(cause error) bool {
 	first := false
 	s.failOnce.Do(func() {
 		first = true
-		s.err.Store(&ConnError{Err: cause})
+		s.err.Store(&ConnError{Err: cause, proto: s.proto})
 		close(s.done)
 		s.conn.Close()
 		if !errors.Is(cause, ErrClosed) {
-			s.log.Debug("qmp: connection failed", "err", cause)
+			s.log.Debug(protoName(s.proto)+": connection failed", "err", cause)
 		}
 	})
 	return first

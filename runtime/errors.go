@@ -71,10 +71,12 @@ type ProtocolError struct {
 	Data []byte
 	// Err is an underlying error, if any.
 	Err error
+
+	proto string // "qga" on a QGA session; "" means "qmp"
 }
 
 func (e *ProtocolError) Error() string {
-	s := "qmp protocol error: " + e.Msg
+	s := protoName(e.proto) + " protocol error: " + e.Msg
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}
@@ -93,6 +95,24 @@ func protoErr(msg string, data []byte, err error) *ProtocolError {
 	return &ProtocolError{Msg: msg, Data: append([]byte(nil), data...), Err: err}
 }
 
+// protoName names the protocol in error messages: the session's proto,
+// "qmp" when unset.
+func protoName(proto string) string {
+	if proto == "" {
+		return "qmp"
+	}
+	return proto
+}
+
+// qgaErr labels a *ProtocolError made by code shared with QMP sessions
+// as a QGA one.
+func qgaErr(err error) error {
+	if e, ok := err.(*ProtocolError); ok && e.proto == "" {
+		e.proto = "qga"
+	}
+	return err
+}
+
 // ErrClosed is the cause of a ConnError after the session's Close.
 var ErrClosed = errors.New("closed by client")
 
@@ -105,13 +125,15 @@ var ErrMessageTooLarge = errors.New("message exceeds maximum size")
 // the cause (io.EOF, a reset, a *ProtocolError, ErrClosed, ...).
 type ConnError struct {
 	Err error
+
+	proto string // "qga" on a QGA session; "" means "qmp"
 }
 
 func (e *ConnError) Error() string {
 	if e.Err == nil {
-		return "qmp: connection closed"
+		return protoName(e.proto) + ": connection closed"
 	}
-	return "qmp: connection closed: " + e.Err.Error()
+	return protoName(e.proto) + ": connection closed: " + e.Err.Error()
 }
 
 func (e *ConnError) Unwrap() error { return e.Err }

@@ -250,6 +250,9 @@ func TestFaultQGABadInput(t *testing.T) {
 			checkOutcome(t, call, q.Done(), next, tt.qga)
 			var pe *runtime.ProtocolError
 			if errors.As(callErr, &pe) {
+				if msg := callErr.Error(); !strings.HasPrefix(msg, "qga protocol error: ") {
+					t.Errorf("protocol error %q does not name qga", msg)
+				}
 				cmds := p.Commands()
 				want := []string{"guest-sync-delimited", "guest-info", "guest-sync-delimited", "guest-ping"}
 				if !cmp.Equal(want, cmds) {
@@ -1374,4 +1377,40 @@ func TestFaultOversizeNotBuffered(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestErrorsNameProtocol: *ConnError and *ProtocolError messages name the
+// session's protocol.
+func TestErrorsNameProtocol(t *testing.T) {
+	t.Run("qmp", func(t *testing.T) {
+		leakcheck.Check(t)
+		q, _ := qmpSession(t, script(fakepeer.Expect("query-status"), fakepeer.Write([]byte("{\"return\": \n"))))
+		err := q.Call(testCtx(t), "query-status", nil, nil)
+		wantConnError(t, err, nil, true)
+		if want := "qmp: connection closed: qmp protocol error: "; !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("error %q, want prefix %q", err, want)
+		}
+		q.Close()
+		if err, want := q.Call(testCtx(t), "query-status", nil, nil), "qmp: connection closed"; err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("after Close: %v, want prefix %q", err, want)
+		}
+	})
+	t.Run("qga", func(t *testing.T) {
+		leakcheck.Check(t)
+		q, _ := qgaSession(t, script(fakepeer.Expect("guest-info"), fakepeer.Write([]byte("{\"return\": \n"))))
+		err := q.Call(testCtx(t), "guest-info", nil, nil)
+		var pe *runtime.ProtocolError
+		if !errors.As(err, &pe) {
+			t.Fatalf("error %v (%T), want a *runtime.ProtocolError", err, err)
+		}
+		if want := "qga protocol error: "; !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("error %q, want prefix %q", err, want)
+		}
+		q.Close()
+		err = q.Call(testCtx(t), "guest-ping", nil, nil)
+		wantConnError(t, err, runtime.ErrClosed, false)
+		if want := "qga: connection closed"; !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("after Close: %q, want prefix %q", err, want)
+		}
+	})
 }

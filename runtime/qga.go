@@ -54,6 +54,7 @@ func AcceptQGA(ctx context.Context, ln net.Listener, opts ...Option) (*QGA, erro
 func NewQGA(ctx context.Context, conn net.Conn, opts ...Option) (*QGA, error) {
 	q := &QGA{sem: make(chan struct{}, 1), needSync: true}
 	q.init(conn, buildOptions(opts))
+	q.proto = "qga"
 	q.step = q.readStep
 	go q.background()
 	if err := q.Sync(ctx); err != nil {
@@ -144,7 +145,7 @@ func (q *QGA) sync(ctx context.Context) error {
 	if err := q.wait(ctx, c); err != nil {
 		return err
 	}
-	err = c.result("guest-sync-delimited", nil)
+	err = qgaErr(c.result("guest-sync-delimited", nil))
 	putCall(c)
 	if err != nil {
 		return err
@@ -174,7 +175,7 @@ func (q *QGA) Call(ctx context.Context, command string, args, result any, opts .
 	if c == nil {
 		return err
 	}
-	err = c.result(command, result)
+	err = qgaErr(c.result(command, result))
 	putCall(c)
 	return err
 }
@@ -187,6 +188,7 @@ func (q *QGA) Execute(ctx context.Context, command string, args any, opts ...Cal
 		return nil, err
 	}
 	raw, err := c.raw(command)
+	err = qgaErr(err)
 	putCall(c)
 	return raw, err
 }
@@ -342,6 +344,7 @@ func (q *QGA) complete(c *call, msg []byte, f fields, class, desc string) bool {
 
 // protocolError fails the call in progress; the next call resynchronises.
 func (q *QGA) protocolError(e *ProtocolError) bool {
+	e.proto = "qga"
 	q.log.Debug("qga: protocol error", "err", e)
 	q.mu.Lock()
 	c := q.cur
