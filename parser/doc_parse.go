@@ -18,7 +18,7 @@ func (p *fileParser) getDoc() (*Doc, error) {
 			return nil, err
 		}
 	}
-	info := p.info
+	info := p.lineInfo()
 	p.docCutShort = false
 	line, ok, err := p.nextDocLine()
 	if err != nil {
@@ -49,7 +49,7 @@ func (p *fileParser) getDoc() (*Doc, error) {
 // (ok false: the block ended already).
 func (p *fileParser) getFreeformDoc(info *SourceInfo, line string, ok bool) (*Doc, error) {
 	doc := newDoc(info, "", p.d)
-	doc.ensureUntaggedSection(p.info)
+	doc.ensureUntaggedSection(p.lineInfo())
 	for ok {
 		if name, _, isArg := matchAtNameColon(line); isArg {
 			err := p.d.tolerable(p.errorf("'@%s:' not allowed in free-form documentation", name))
@@ -146,7 +146,7 @@ func (p *fileParser) getDefinitionDoc(info *SourceInfo, line string) (*Doc, erro
 			continue
 		}
 		// A plain paragraph.
-		doc.ensureUntaggedSection(p.info)
+		doc.ensureUntaggedSection(p.lineInfo())
 		doc.appendLine(line)
 		if line, ok, err = p.getDocParagraph(doc); err != nil {
 			return nil, err
@@ -163,7 +163,7 @@ func (p *fileParser) getDescriptions(doc *Doc, kind, line string, ok bool) (stri
 		if !isArg {
 			break
 		}
-		if err := doc.newDescription(p.info, name, kind); err != nil {
+		if err := doc.newDescription(p.lineInfo(), name, kind); err != nil {
 			return "", false, err
 		}
 		if text := line[end:]; text != "" {
@@ -200,7 +200,7 @@ func (p *fileParser) getTaggedSection(doc *Doc, tag, text string) (string, bool,
 	if tag != "TODO" {
 		kind = tag // "Returns", "Errors", "Since" are their kinds' names
 	}
-	if err := doc.newTaggedSection(p.info, kind, ""); err != nil {
+	if err := doc.newTaggedSection(p.lineInfo(), kind, ""); err != nil {
 		return "", false, err
 	}
 	if text != "" {
@@ -213,7 +213,7 @@ func (p *fileParser) getTaggedSection(doc *Doc, tag, text string) (string, bool,
 // allowed: everything up to the next section start is its text, and the
 // lines of an example are not held to the line format rules.
 func (p *fileParser) getLegacySection(doc *Doc, tag, text string) (string, bool, error) {
-	if err := doc.newTaggedSection(p.info, SectionPlain, tag); err != nil {
+	if err := doc.newTaggedSection(p.lineInfo(), SectionPlain, tag); err != nil {
 		return "", false, err
 	}
 	if text != "" {
@@ -324,9 +324,9 @@ func (p *fileParser) docLine() (line string, ok bool, err error) {
 		if err := p.d.tolerable(p.errorf("missing space after #")); err != nil {
 			return "", false, err
 		}
-		line = strings.TrimRightFunc(val[1:], pyIsSpace)
+		line = trimRightPySpace(val[1:])
 	} else {
-		line = strings.TrimRightFunc(val[2:], pyIsSpace)
+		line = trimRightPySpace(val[2:])
 	}
 
 	if isLiteralStart(line) {
@@ -351,15 +351,16 @@ func (p *fileParser) docLine() (line string, ok bool, err error) {
 // checkDocLineFormat holds a doc line to 70 columns (URLs excepted) and
 // to two spaces between sentences.
 func (p *fileParser) checkDocLineFormat(line string) error {
-	if utf8.RuneCountInString(line)+2 > 70 && !isURLLine(line) {
+	if len(line)+2 > 70 && utf8.RuneCountInString(line)+2 > 70 && !isURLLine(line) {
 		if err := p.d.tolerable(p.errorf("documentation line longer than 70 characters")); err != nil {
 			return err
 		}
 	}
-	if at, bad := singleSpaceAfterSentence([]rune(line)); bad {
+	if at, bad := singleSpaceAfterSentence(line); bad {
 		// The column points at the space after the sentence's end,
 		// counted as if the line started with "# " at its first column.
-		err := p.errorAt(p.linePos+2+at+1,
+		at = utf8.RuneCountInString(line[:at])
+		err := p.errorAt(p.runeOffset(p.linePos, 2+at+1),
 			"Use two spaces between sentences\nIf this not the end of a sentence, please report a bug.")
 		return p.d.tolerable(err)
 	}
@@ -382,9 +383,11 @@ func isURLLine(line string) bool {
 // singleSpaceAfterSentence finds, as the reference's regular expression
 // scan does, a sentence end ('.', '!' or '?') followed by a single space
 // and an upper-case letter, a digit or '('. "e.g. X" and an enumeration
-// "1. X" at the line's start do not count. It returns the index of the
-// sentence-ending character.
-func singleSpaceAfterSentence(line []rune) (int, bool) {
+// "1. X" at the line's start do not count. It returns the byte offset of
+// the sentence-ending character. It scans bytes: everything it looks for
+// is ASCII, except the word character before "e.g." and the digit of an
+// enumeration, which are decoded.
+func singleSpaceAfterSentence(line string) (int, bool) {
 	startsNext := func(i int) bool {
 		if i >= len(line) {
 			return false
@@ -392,17 +395,17 @@ func singleSpaceAfterSentence(line []rune) (int, bool) {
 		c := line[i]
 		return c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '('
 	}
-	at := func(i int, s string) bool {
-		for _, r := range s {
-			if i >= len(line) || line[i] != r {
-				return false
-			}
-			i++
+	at := func(i int, s string) bool { return i <= len(line) && strings.HasPrefix(line[i:], s) }
+	wordBefore := func(i int) bool {
+		if i == 0 {
+			return false
 		}
-		return true
+		r, _ := utf8.DecodeLastRuneInString(line[:i])
+		return isWordChar(r)
 	}
 	for i := 0; i < len(line); {
-		if (i == 0 || !isWordChar(line[i-1])) && at(i, "e.g. ") && startsNext(i+5) {
+		c := line[i]
+		if c == 'e' && !wordBefore(i) && at(i, "e.g. ") && startsNext(i+5) {
 			i += 6
 			continue
 		}
@@ -411,22 +414,33 @@ func singleSpaceAfterSentence(line []rune) (int, bool) {
 			for j < len(line) && line[j] == ' ' {
 				j++
 			}
-			if j < len(line) && unicode.IsDigit(line[j]) && at(j+1, ". ") && startsNext(j+3) {
-				i = j + 4
-				continue
+			if j < len(line) {
+				d, size := utf8.DecodeRuneInString(line[j:])
+				if unicode.IsDigit(d) && at(j+size, ". ") && startsNext(j+size+2) {
+					i = j + size + 3
+					continue
+				}
 			}
 		}
-		if c := line[i]; (c == '.' || c == '!' || c == '?') && at(i+1, " ") && startsNext(i+2) {
+		if (c == '.' || c == '!' || c == '?') && at(i+1, " ") && startsNext(i+2) {
 			return i, true
 		}
-		i++
+		if c < utf8.RuneSelf {
+			i++
+		} else {
+			_, size := utf8.DecodeRuneInString(line[i:])
+			i += size
+		}
 	}
 	return 0, false
 }
 
 // isWordChar is what \w matches in a Python str pattern, near enough.
 func isWordChar(r rune) bool {
-	return r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r)
+	if r < utf8.RuneSelf {
+		return r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+	}
+	return unicode.IsLetter(r) || unicode.IsNumber(r)
 }
 
 // isLiteralStart reports whether line opens a literal block: "::" or
@@ -441,6 +455,27 @@ func isLiteralStart(line string) bool {
 	}
 	rest, ok = strings.CutPrefix(strings.TrimLeft(rest, " "), "qmp-example")
 	return ok && strings.TrimLeft(rest, " ") == "::"
+}
+
+// trimRightPySpace is strings.TrimRightFunc(s, pyIsSpace), with ASCII
+// decided without decoding.
+func trimRightPySpace(s string) string {
+	for len(s) > 0 {
+		c := s[len(s)-1]
+		if c < utf8.RuneSelf {
+			if c != ' ' && (c < '\t' || c > '\r') && (c < 0x1c || c > 0x1f) {
+				break
+			}
+			s = s[:len(s)-1]
+			continue
+		}
+		r, size := utf8.DecodeLastRuneInString(s)
+		if !pyIsSpace(r) {
+			break
+		}
+		s = s[:len(s)-size]
+	}
+	return s
 }
 
 // leadingSpace counts the white space code points line starts with.

@@ -2,7 +2,9 @@ package parser
 
 import (
 	"fmt"
+	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Tokens of QAPI's JSON dialect. A token is identified by a rune as in
@@ -18,54 +20,88 @@ const (
 	tokFalse   rune = 'f'
 )
 
-// lexer splits one schema file into tokens. It works on code points, not
-// bytes, because every column the reference reports counts code points.
+// lexer splits one schema file into tokens.
+//
+// It scans bytes, not code points: every token of the dialect is ASCII,
+// so only white space and stray text can be multi-byte, and those are
+// decoded where met. Token and comment texts are substrings of src (no
+// copies). Columns, which the reference counts in code points, are
+// computed from byte offsets only when an error needs one.
 type lexer struct {
-	src []rune
-	// info is the location of the current line. A new SourceInfo is made
-	// for every line, and every token on a line shares it.
-	info *SourceInfo
+	src string // valid UTF-8, ends with '\n'
+
+	// The location of the current line is made only when asked for
+	// (lineInfo): most lines are never asked about, and a SourceInfo per
+	// line was a large share of the front end's allocations.
+	base  *SourceInfo // the file's first line
+	line  int         // current line number
+	info  *SourceInfo // location of the current line, nil until made
+	infoL int         // line info was made for
 
 	tok     rune   // current token
 	str     string // text of tokString, or of tokComment including its '#'s
-	pos     int    // index in src of the current token's first code point
-	cursor  int    // index in src where lexing resumes
-	linePos int    // index in src of the current line's first code point
+	pos     int    // byte offset in src of the current token
+	cursor  int    // byte offset in src where lexing resumes
+	linePos int    // byte offset in src of the current line's start
 }
 
 // newLexer prepares a lexer over text, which the caller has decoded and
 // newline-normalised already. Like the reference, it makes sure the text
 // ends with a newline.
 func newLexer(text string, info *SourceInfo) *lexer {
-	src := []rune(text)
-	if len(src) == 0 || src[len(src)-1] != '\n' {
-		src = append(src, '\n')
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
 	}
-	return &lexer{src: src, info: info}
+	return &lexer{src: text, base: info, line: info.Line, info: info, infoL: info.Line}
 }
 
-// column computes the column the reference reports for a position on the
-// current line. The reference's tab rule, (col+7)%8+1, wraps columns
-// back into 1..8 instead of advancing to the next tab stop; it is kept
-// as is so that messages match byte for byte.
+// lineInfo returns the location of the current line. Every caller on the
+// same line gets the same *SourceInfo, as in the reference (which makes
+// one per line): a definition's SetDefn is seen by everything that
+// shares its line.
+func (lx *lexer) lineInfo() *SourceInfo {
+	if lx.infoL != lx.line {
+		lx.info = lx.base.WithLine(lx.line)
+		lx.infoL = lx.line
+	}
+	return lx.info
+}
+
+// column computes the column the reference reports for byte offset pos
+// on the current line: code points are counted, not bytes. The
+// reference's tab rule, (col+7)%8+1, wraps columns back into 1..8
+// instead of advancing to the next tab stop; it is kept as is so that
+// messages match byte for byte.
 func (lx *lexer) column(pos int) int {
 	if pos > len(lx.src) {
 		pos = len(lx.src)
 	}
 	col := 1
 	for i := lx.linePos; i < pos; i++ {
-		if lx.src[i] == '\t' {
+		switch c := lx.src[i]; {
+		case c == '\t':
 			col = (col+7)%8 + 1
-		} else {
+		case c&0xc0 != 0x80: // not a UTF-8 continuation byte
 			col++
 		}
 	}
 	return col
 }
 
-// errorAt is a lexical/syntax error positioned at pos on the current line.
+// runeOffset returns the byte offset n code points after byte offset
+// from (at most len(src)).
+func (lx *lexer) runeOffset(from, n int) int {
+	for ; n > 0 && from < len(lx.src); n-- {
+		_, size := utf8.DecodeRuneInString(lx.src[from:])
+		from += size
+	}
+	return from
+}
+
+// errorAt is a lexical/syntax error positioned at byte offset pos on the
+// current line.
 func (lx *lexer) errorAt(pos int, format string, args ...any) *Error {
-	return &Error{Info: lx.info, Col: lx.column(pos), Msg: fmt.Sprintf(format, args...)}
+	return &Error{Info: lx.lineInfo(), Col: lx.column(pos), Msg: fmt.Sprintf(format, args...)}
 }
 
 // errorf is a lexical/syntax error at the current token.
@@ -85,54 +121,76 @@ func (lx *lexer) accept(skipComment bool) error {
 			return nil
 		}
 		ch := lx.src[lx.cursor]
-		lx.tok = ch
+		lx.tok = rune(ch)
 		lx.pos = lx.cursor
 		lx.cursor++
 		lx.str = ""
 
-		switch {
-		case ch == '#':
+		switch ch {
+		case ' ', '\t':
+			// The common white space first.
+		case '#':
 			if lx.src[lx.cursor] == '#' {
 				skipComment = false
 			}
 			lx.cursor = lx.indexNewline(lx.cursor)
 			if !skipComment {
-				lx.str = string(lx.src[lx.pos:lx.cursor])
+				lx.str = lx.src[lx.pos:lx.cursor]
 				return nil
 			}
-		case ch == '{' || ch == '}' || ch == ':' || ch == ',' || ch == '[' || ch == ']':
+		case '{', '}', ':', ',', '[', ']':
 			return nil
-		case ch == '\'':
+		case '\'':
 			return lx.lexString()
-		case lx.hasPrefixAt(lx.pos, "true"):
-			lx.tok = tokTrue
-			lx.cursor += 3
-			return nil
-		case lx.hasPrefixAt(lx.pos, "false"):
-			lx.tok = tokFalse
-			lx.cursor += 4
-			return nil
-		case ch == '\n':
+		case '\n':
 			if lx.cursor == len(lx.src) {
 				lx.tok = tokEOF
 				return nil
 			}
-			lx.info = lx.info.WithLine(lx.info.Line + 1)
+			lx.line++
 			lx.linePos = lx.cursor
-		case !pyIsSpace(ch):
-			end := lx.pos
-			for end < len(lx.src) && !isStrayStop(lx.src[end]) {
-				end++
+		default:
+			switch {
+			case strings.HasPrefix(lx.src[lx.pos:], "true"):
+				lx.tok = tokTrue
+				lx.cursor += 3
+				return nil
+			case strings.HasPrefix(lx.src[lx.pos:], "false"):
+				lx.tok = tokFalse
+				lx.cursor += 4
+				return nil
 			}
-			return lx.errorf("stray '%s'", string(lx.src[lx.pos:end]))
+			r, size := rune(ch), 1
+			if ch >= utf8.RuneSelf {
+				r, size = utf8.DecodeRuneInString(lx.src[lx.pos:])
+			}
+			if !pyIsSpace(r) {
+				return lx.errorf("stray '%s'", lx.src[lx.pos:lx.strayEnd(lx.pos)])
+			}
+			lx.cursor = lx.pos + size
 		}
 	}
 }
 
+// strayEnd returns the byte offset where the text quoted in a "stray"
+// error starting at pos ends.
+func (lx *lexer) strayEnd(pos int) int {
+	for pos < len(lx.src) {
+		r, size := utf8.DecodeRuneInString(lx.src[pos:])
+		if isStrayStop(r) {
+			break
+		}
+		pos += size
+	}
+	return pos
+}
+
 // lexString reads a single-quoted string whose opening quote is at pos.
-// Only printable ASCII is allowed, and the only escape is \\.
+// Only printable ASCII is allowed, and the only escape is \\. A string
+// without escapes (nearly all) is a substring of src.
 func (lx *lexer) lexString() error {
-	var buf []rune
+	start := lx.cursor
+	var buf []byte // the text so far, once an escape has been met
 	esc := false
 	for {
 		ch := lx.src[lx.cursor]
@@ -142,40 +200,38 @@ func (lx *lexer) lexString() error {
 		}
 		if esc {
 			if ch != '\\' {
-				return lx.errorf("unknown escape \\%c", ch)
+				r, _ := utf8.DecodeRuneInString(lx.src[lx.cursor-1:])
+				return lx.errorf("unknown escape \\%c", r)
 			}
 			esc = false
 		} else if ch == '\\' {
+			if buf == nil {
+				buf = append(make([]byte, 0, 64), lx.src[start:lx.cursor-1]...)
+			}
 			esc = true
 			continue
 		} else if ch == '\'' {
-			lx.str = string(buf)
+			if buf == nil {
+				lx.str = lx.src[start : lx.cursor-1]
+			} else {
+				lx.str = string(buf)
+			}
 			return nil
 		}
 		if ch < 32 || ch >= 127 {
 			return lx.errorf("funny character in string")
 		}
-		buf = append(buf, ch)
+		if buf != nil {
+			buf = append(buf, ch)
+		}
 	}
 }
 
 func (lx *lexer) indexNewline(from int) int {
-	for i := from; i < len(lx.src); i++ {
-		if lx.src[i] == '\n' {
-			return i
-		}
+	if i := strings.IndexByte(lx.src[from:], '\n'); i >= 0 {
+		return from + i
 	}
 	return len(lx.src) - 1 // unreachable: src ends with '\n'
-}
-
-func (lx *lexer) hasPrefixAt(pos int, s string) bool {
-	for _, r := range s {
-		if pos >= len(lx.src) || lx.src[pos] != r {
-			return false
-		}
-		pos++
-	}
-	return true
 }
 
 // isStrayStop reports whether ch ends the text quoted in a "stray"

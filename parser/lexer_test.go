@@ -22,15 +22,15 @@ func lexAll(text string, docMode bool) ([]string, error) {
 		case tokEOF:
 			return toks, nil
 		case tokString:
-			toks = append(toks, fmt.Sprintf("%d:'%s'", lx.info.Line, lx.str))
+			toks = append(toks, fmt.Sprintf("%d:'%s'", lx.lineInfo().Line, lx.str))
 		case tokComment:
-			toks = append(toks, fmt.Sprintf("%d:%s", lx.info.Line, lx.str))
+			toks = append(toks, fmt.Sprintf("%d:%s", lx.lineInfo().Line, lx.str))
 		case tokTrue:
-			toks = append(toks, fmt.Sprintf("%d:true", lx.info.Line))
+			toks = append(toks, fmt.Sprintf("%d:true", lx.lineInfo().Line))
 		case tokFalse:
-			toks = append(toks, fmt.Sprintf("%d:false", lx.info.Line))
+			toks = append(toks, fmt.Sprintf("%d:false", lx.lineInfo().Line))
 		default:
-			toks = append(toks, fmt.Sprintf("%d:%c", lx.info.Line, lx.tok))
+			toks = append(toks, fmt.Sprintf("%d:%c", lx.lineInfo().Line, lx.tok))
 		}
 	}
 }

@@ -111,8 +111,10 @@ func capitalize(s string) string {
 // become "\n"). Invalid UTF-8, on which the reference crashes, is an
 // error positioned at the first bad byte.
 func decodeSource(raw []byte, info *SourceInfo) (string, error) {
-	raw = bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))
-	raw = bytes.ReplaceAll(raw, []byte("\r"), []byte("\n"))
+	if bytes.IndexByte(raw, '\r') >= 0 {
+		raw = bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))
+		raw = bytes.ReplaceAll(raw, []byte("\r"), []byte("\n"))
+	}
 	if utf8.Valid(raw) {
 		return string(raw), nil
 	}
@@ -126,7 +128,7 @@ func decodeSource(raw []byte, info *SourceInfo) (string, error) {
 	}
 	lineStart := bytes.LastIndexByte(raw[:off], '\n') + 1
 	line := 1 + bytes.Count(raw[:lineStart], []byte("\n"))
-	lx := &lexer{src: []rune(string(raw[lineStart:off]))}
+	lx := &lexer{src: string(raw[lineStart:off])}
 	return "", &Error{
 		Info: info.WithLine(line),
 		Col:  lx.column(len(lx.src)),
@@ -165,7 +167,7 @@ func (p *fileParser) parse() error {
 		return err
 	}
 	for p.tok != tokEOF {
-		info := p.info
+		info := p.lineInfo()
 		if p.tok == tokComment {
 			if err := p.rejectExprDoc(curDoc); err != nil {
 				return err
