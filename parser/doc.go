@@ -68,6 +68,12 @@ type Doc struct {
 
 	d *diag // mode and warnings of the read that made the Doc
 
+	// buf holds the text of all sections while the block is being read:
+	// text is only ever appended to the last section, so each section's
+	// text is buf from its start to the next section's start. end() makes
+	// one string of it, of which every section's Text is a substring.
+	buf []byte
+
 	// Indexes of Args and Features by name (built lazily).
 	argIndex, featureIndex sectionIndex
 }
@@ -95,18 +101,21 @@ type DocSection struct {
 	// and Text is what followed the tag.
 	Tag string
 
-	buf strings.Builder // Text while the block is being read
-}
-
-func (s *DocSection) appendLine(line string) {
-	s.buf.WriteString(line)
-	s.buf.WriteByte('\n')
+	start int // offset of the section's text in Doc.buf while reading
 }
 
 // newDoc starts a doc comment at info; symbol "" makes a free-form one.
-func newDoc(info *SourceInfo, symbol string, d *diag) *Doc {
+// The doc's text is collected in buf, a scratch buffer the caller may
+// take back after end().
+func newDoc(info *SourceInfo, symbol string, d *diag, buf []byte) *Doc {
 	body := &DocSection{Info: info, Kind: SectionPlain}
-	return &Doc{Info: info, Symbol: symbol, Body: body, AllSections: []*DocSection{body}, d: d}
+	return &Doc{Info: info, Symbol: symbol, Body: body, AllSections: []*DocSection{body}, d: d, buf: buf[:0]}
+}
+
+// addSection appends a section that starts at the current end of the text.
+func (doc *Doc) addSection(s *DocSection) {
+	s.start = len(doc.buf)
+	doc.AllSections = append(doc.AllSections, s)
 }
 
 // problem passes a doc problem through the mode's tolerance.
@@ -127,8 +136,16 @@ func (doc *Doc) Feature(name string) *DocSection {
 
 // findSection looks name up in list through index, which it brings up to
 // date first (lists only grow at their end; the first section of a name
-// wins).
+// wins). Short lists, most of them, are searched without an index.
 func findSection(index *sectionIndex, list []*DocSection, name string) *DocSection {
+	if len(list) <= 8 {
+		for _, s := range list {
+			if s.Name == name {
+				return s
+			}
+		}
+		return nil
+	}
 	if index.byName == nil || index.n > len(list) {
 		*index = sectionIndex{byName: map[string]*DocSection{}}
 	}
@@ -144,9 +161,13 @@ func findSection(index *sectionIndex, list []*DocSection, name string) *DocSecti
 // end finishes a doc comment: section texts lose their leading and
 // trailing newlines, and a tagged section must have text.
 func (doc *Doc) end() error {
-	for _, s := range doc.AllSections {
-		s.Text = strings.Trim(s.buf.String(), "\n")
-		s.buf.Reset()
+	text := string(doc.buf)
+	for i, s := range doc.AllSections {
+		end := len(text)
+		if i+1 < len(doc.AllSections) {
+			end = doc.AllSections[i+1].start
+		}
+		s.Text = strings.Trim(text[s.start:end], "\n")
 		if s.Kind != SectionPlain && s.Text == "" {
 			if err := doc.problem(semErrorf(s.Info, "text required after '%s:'", s.Kind)); err != nil {
 				return err
@@ -160,15 +181,15 @@ func (doc *Doc) end() error {
 // current plain section by a paragraph break or starting a new one.
 func (doc *Doc) ensureUntaggedSection(info *SourceInfo) {
 	if last := doc.AllSections[len(doc.AllSections)-1]; last.Kind == SectionPlain && last.Tag == "" {
-		if last.buf.Len() == 0 {
+		if len(doc.buf) == last.start {
 			last.Info = info
 		}
-		last.buf.WriteByte('\n')
+		doc.buf = append(doc.buf, '\n')
 		return
 	}
 	s := &DocSection{Info: info, Kind: SectionPlain}
 	doc.Sections = append(doc.Sections, s)
-	doc.AllSections = append(doc.AllSections, s)
+	doc.addSection(s)
 }
 
 // newTaggedSection starts a Returns, Errors, Since or Todo section (or,
@@ -194,7 +215,7 @@ func (doc *Doc) newTaggedSection(info *SourceInfo, kind, tag string) error {
 		}
 	}
 	doc.Sections = append(doc.Sections, s)
-	doc.AllSections = append(doc.AllSections, s)
+	doc.addSection(s)
 	return nil
 }
 
@@ -220,7 +241,7 @@ func (doc *Doc) newDescription(info *SourceInfo, name, kind string) error {
 		}
 		register = false
 	}
-	doc.AllSections = append(doc.AllSections, s)
+	doc.addSection(s)
 	if register {
 		*list = append(*list, s)
 	}
@@ -244,15 +265,18 @@ func (doc *Doc) mergeContinuations() {
 	if last.Kind != SectionMember && last.Kind != SectionFeature {
 		return
 	}
+	// The merged sections' text follows last's in buf: dropping them
+	// extends last's text over theirs.
 	merged := doc.AllSections[k+1:]
-	for _, s := range merged {
-		last.buf.WriteString(s.buf.String())
-	}
 	doc.Sections = doc.Sections[:len(doc.Sections)-len(merged)]
 	doc.AllSections = doc.AllSections[:k+1]
 }
 
-func (doc *Doc) appendLine(line string) { doc.AllSections[len(doc.AllSections)-1].appendLine(line) }
+// appendLine appends a line to the last section's text.
+func (doc *Doc) appendLine(line string) {
+	doc.buf = append(doc.buf, line...)
+	doc.buf = append(doc.buf, '\n')
+}
 
 // DocMember is a member a doc comment can describe: *ObjectMember,
 // *EnumMember, *Variant (or *Feature, though features go through

@@ -39,7 +39,9 @@ func (p *fileParser) getDoc() (*Doc, error) {
 			return nil, err
 		}
 	}
-	if err := doc.end(); err != nil {
+	err = doc.end()
+	p.docBuf, doc.buf = doc.buf, nil // the scratch buffer serves the next block
+	if err != nil {
 		return nil, err
 	}
 	return doc, nil
@@ -48,7 +50,7 @@ func (p *fileParser) getDoc() (*Doc, error) {
 // getFreeformDoc reads a free-form doc comment whose first line is line
 // (ok false: the block ended already).
 func (p *fileParser) getFreeformDoc(info *SourceInfo, line string, ok bool) (*Doc, error) {
-	doc := newDoc(info, "", p.d)
+	doc := newDoc(info, "", p.d, p.docBuf)
 	doc.ensureUntaggedSection(p.lineInfo())
 	for ok {
 		if name, _, isArg := matchAtNameColon(line); isArg {
@@ -84,7 +86,7 @@ func (p *fileParser) getDefinitionDoc(info *SourceInfo, line string) (*Doc, erro
 			return nil, err
 		}
 	}
-	doc := newDoc(info, symbol, p.d)
+	doc := newDoc(info, symbol, p.d, p.docBuf)
 	line, ok, err := p.nextDocLine()
 	if err != nil {
 		return nil, err

@@ -52,6 +52,7 @@ type reader struct {
 	included map[string]bool // absolute names of the files read so far
 	exprs    []*Expr
 	docs     []*Doc
+	docBuf   []byte // scratch buffer for a doc comment's text (see Doc.buf)
 }
 
 // read returns a file's raw contents.
