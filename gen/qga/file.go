@@ -20,8 +20,9 @@ import (
 // guest-file-read returns up to count bytes per call (the agent refuses a
 // count over 48 MiB), guest-file-write takes one base64 buffer per call.
 // FileReader and FileWriter stream a file through those commands one chunk
-// at a time, so a file of any size needs memory for about two chunks
-// (the decoded chunk and its base64 text), never the whole file.
+// at a time, so a file of any size needs memory for a few chunks (the
+// decoded chunk, its base64 text, and the session's copy of the reply
+// while it is read), never the whole file.
 //
 // Chunk size and message size. A read of n bytes comes back as a reply of
 // about 4n/3 bytes, which the session must accept: see [MessageSizeForChunk].
