@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -372,6 +373,24 @@ func TestIntegrationAgent(t *testing.T) {
 		}
 		if res, err := p.Wait(ctx); err != nil || !res.Success() || res.Stdout != nil {
 			t.Fatalf("second Wait = %+v, %v", res, err)
+		}
+
+		// Capture modes are QEMU 8.0's: an older agent refuses them (it
+		// wants a boolean), a newer one merges stdout and stderr.
+		agentInfo, err := ga.GuestInfo(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err = ga.Run(ctx, qga.Command{Path: "/bin/sh", Args: []string{"-c", "echo a; echo b >&2"}, Capture: qga.GuestExecCaptureOutputModeMerged})
+		v := agentInfo.Version
+		if major, _ := strconv.Atoi(strings.SplitN(v, ".", 2)[0]); major < 8 {
+			var ce *runtime.CommandError
+			if !errors.As(err, &ce) {
+				t.Errorf("capture mode on agent %s: %v, want a command error", v, err)
+			}
+			t.Logf("capture mode on agent %s: %v", v, err)
+		} else if err != nil || string(res.Stdout) != "a\nb\n" || res.Stderr != nil {
+			t.Errorf("merged capture: %+v, %v", res, err)
 		}
 
 		// No such program.
