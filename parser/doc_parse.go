@@ -386,9 +386,15 @@ func isURLLine(line string) bool {
 // scan does, a sentence end ('.', '!' or '?') followed by a single space
 // and an upper-case letter, a digit or '('. "e.g. X" and an enumeration
 // "1. X" at the line's start do not count. It returns the byte offset of
-// the sentence-ending character. It scans bytes: everything it looks for
-// is ASCII, except the word character before "e.g." and the digit of an
-// enumeration, which are decoded.
+// the sentence-ending character.
+//
+// The reference scans left to right, skipping over each "e.g. X" and a
+// leading enumeration as a whole. Neither can overlap another, so
+// skipping them amounts to this: the scan starts after a leading
+// "e.g. X" or enumeration, and a sentence end that is the '.' of an
+// "e.g." (not preceded by a word character) does not count. That lets
+// the loop look at sentence-end candidates only, byte by byte: everything
+// it looks for is ASCII.
 func singleSpaceAfterSentence(line string) (int, bool) {
 	startsNext := func(i int) bool {
 		if i >= len(line) {
@@ -397,41 +403,42 @@ func singleSpaceAfterSentence(line string) (int, bool) {
 		c := line[i]
 		return c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '('
 	}
-	at := func(i int, s string) bool { return i <= len(line) && strings.HasPrefix(line[i:], s) }
-	wordBefore := func(i int) bool {
-		if i == 0 {
+	// isEg reports whether "e.g. " at i is skipped as a whole.
+	isEg := func(i int) bool {
+		if !strings.HasPrefix(line[i:], "e.g. ") || !startsNext(i+5) {
 			return false
 		}
 		r, _ := utf8.DecodeLastRuneInString(line[:i])
-		return isWordChar(r)
+		return i == 0 || !isWordChar(r)
 	}
-	for i := 0; i < len(line); {
-		c := line[i]
-		if c == 'e' && !wordBefore(i) && at(i, "e.g. ") && startsNext(i+5) {
-			i += 6
+
+	start := 0
+	if isEg(0) {
+		start = 6
+	} else {
+		j := 0
+		for j < len(line) && line[j] == ' ' {
+			j++
+		}
+		if j < len(line) {
+			d, size := utf8.DecodeRuneInString(line[j:])
+			if unicode.IsDigit(d) && strings.HasPrefix(line[j+size:], ". ") && startsNext(j+size+2) {
+				start = j + size + 3
+			}
+		}
+	}
+	for i := start; i+2 < len(line); i++ {
+		switch line[i] {
+		case '.':
+			if i-3 >= start && isEg(i-3) {
+				continue
+			}
+		case '!', '?':
+		default:
 			continue
 		}
-		if i == 0 {
-			j := 0
-			for j < len(line) && line[j] == ' ' {
-				j++
-			}
-			if j < len(line) {
-				d, size := utf8.DecodeRuneInString(line[j:])
-				if unicode.IsDigit(d) && at(j+size, ". ") && startsNext(j+size+2) {
-					i = j + size + 3
-					continue
-				}
-			}
-		}
-		if (c == '.' || c == '!' || c == '?') && at(i+1, " ") && startsNext(i+2) {
+		if line[i+1] == ' ' && startsNext(i+2) {
 			return i, true
-		}
-		if c < utf8.RuneSelf {
-			i++
-		} else {
-			_, size := utf8.DecodeRuneInString(line[i:])
-			i += size
 		}
 	}
 	return 0, false
