@@ -467,3 +467,80 @@ func TestBaseChainLinear(t *testing.T) {
 		t.Errorf("got %v, want %s", err, want)
 	}
 }
+
+// TestModules: modules in the reference's order, includes recorded (also
+// repeated ones), array types in the module of their element type. The
+// expected dump is what the reference prints for these files.
+func TestModules(t *testing.T) {
+	fsys := fstest.MapFS{
+		"root.json": {Data: []byte(`{ 'include': 'sub/a.json' }
+{ 'command': 'cmd', 'data': { 'a': ['Aa'], 'e': ['Ee'], 'c': ['Cc'] }, 'returns': ['Aa'] }
+{ 'include': 'common.json' }
+{ 'struct': 'Root', 'data': { 'i': ['int'] } }
+`)},
+		"sub/a.json": {Data: []byte(`{ 'include': '../common.json' }
+{ 'struct': 'Aa', 'data': { 'c': 'Cc' } }
+{ 'enum': 'Ee', 'data': [ 'x' ], 'if': 'CONFIG_E' }
+`)},
+		"common.json": {Data: []byte("{ 'struct': 'Cc', 'data': {} }\n")},
+	}
+	s, err := Parse("root.json", Options{FS: fsys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `module ./builtin
+object q_empty
+enum QType
+    member none
+    member qnull
+    member qnum
+    member qstring
+    member qdict
+    member qlist
+    member qbool
+module root.json
+include sub/a.json
+object q_obj_cmd-arg
+    member a: AaList optional=False
+    member e: EeList optional=False
+    member c: CcList optional=False
+command cmd q_obj_cmd-arg -> AaList
+    gen=True success_response=True boxed=False oob=False preconfig=False
+include common.json
+object Root
+    member i: intList optional=False
+module sub/a.json
+include common.json
+object Aa
+    member c: Cc optional=False
+enum Ee
+    member x
+    if CONFIG_E
+array AaList Aa
+array EeList Ee
+    if CONFIG_E
+module common.json
+object Cc
+array CcList Cc
+`
+	if diff := cmp.Diff(want, dumpString(s)); diff != "" {
+		t.Errorf("dump mismatch (-want +got):\n%s", diff)
+	}
+	var names []string
+	for _, m := range s.Modules {
+		names = append(names, m.Name)
+	}
+	if diff := cmp.Diff([]string{"./builtin", "root.json", "sub/a.json", "common.json"}, names); diff != "" {
+		t.Errorf("modules (-want +got):\n%s", diff)
+	}
+	if m := s.Lookup("intList").Common().Module; !m.IsBuiltin() {
+		t.Errorf("intList in module %s", m.Name)
+	}
+	cmd := s.Lookup("cmd").(*Command)
+	if cmd.ArgType() == nil || !cmd.ArgType().IsImplicit() || cmd.Ret.(*ArrayType).Element != s.LookupType("Aa") {
+		t.Errorf("cmd: arg %v ret %v", cmd.Arg, cmd.Ret)
+	}
+	if inc := s.Modules[2].Entities[0].(*Include); inc.Module != s.Modules[3] {
+		t.Errorf("sub/a.json's include is of %s", inc.Module.Name)
+	}
+}
