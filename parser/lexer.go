@@ -33,10 +33,11 @@ type lexer struct {
 	// The location of the current line is made only when asked for
 	// (lineInfo): most lines are never asked about, and a SourceInfo per
 	// line was a large share of the front end's allocations.
-	base  *SourceInfo // the file's first line
-	line  int         // current line number
-	info  *SourceInfo // location of the current line, nil until made
-	infoL int         // line info was made for
+	base  *SourceInfo   // the file's first line
+	line  int           // current line number
+	info  *SourceInfo   // location of the current line
+	infoL int           // line info was made for
+	slab  *[]SourceInfo // preallocated SourceInfos for lineInfo, nil: none
 
 	tok     rune   // current token
 	str     string // text of tokString, or of tokComment including its '#'s
@@ -61,7 +62,22 @@ func newLexer(text string, info *SourceInfo) *lexer {
 // shares its line.
 func (lx *lexer) lineInfo() *SourceInfo {
 	if lx.infoL != lx.line {
-		lx.info = lx.base.WithLine(lx.line)
+		// Made in batches shared by the include tree's lexers: one
+		// allocation serves many lines. (A batch stays alive as long as
+		// any of its SourceInfos, which is about as long as the schema.)
+		var info *SourceInfo
+		if lx.slab == nil {
+			info = new(SourceInfo)
+		} else {
+			if len(*lx.slab) == 0 {
+				*lx.slab = make([]SourceInfo, 64)
+			}
+			info = &(*lx.slab)[0]
+			*lx.slab = (*lx.slab)[1:]
+		}
+		*info = *lx.base
+		info.Line = lx.line
+		lx.info = info
 		lx.infoL = lx.line
 	}
 	return lx.info

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Stage 1 of the front end: reading a schema file and the files it
@@ -52,7 +53,8 @@ type reader struct {
 	included map[string]bool // absolute names of the files read so far
 	exprs    []*Expr
 	docs     []*Doc
-	docBuf   []byte // scratch buffer for a doc comment's text (see Doc.buf)
+	docBuf   []byte       // scratch buffer for a doc comment's text (see Doc.buf)
+	infoSlab []SourceInfo // the lexers' batch of SourceInfos (see lexer.lineInfo)
 }
 
 // read returns a file's raw contents.
@@ -111,13 +113,18 @@ func capitalize(s string) string {
 // open(..., encoding='utf-8') does, newlines universal ("\r\n" and "\r"
 // become "\n"). Invalid UTF-8, on which the reference crashes, is an
 // error positioned at the first bad byte.
+//
+// The text shares raw's memory: raw comes fresh from os.ReadFile or
+// fs.ReadFile (whose contract gives the caller the slice) and is not
+// used otherwise, so it is never modified, and copying it would only cost
+// time and memory.
 func decodeSource(raw []byte, info *SourceInfo) (string, error) {
 	if bytes.IndexByte(raw, '\r') >= 0 {
 		raw = bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))
 		raw = bytes.ReplaceAll(raw, []byte("\r"), []byte("\n"))
 	}
 	if utf8.Valid(raw) {
-		return string(raw), nil
+		return unsafe.String(unsafe.SliceData(raw), len(raw)), nil
 	}
 	off := 0
 	for off < len(raw) {
@@ -158,6 +165,7 @@ func (r *reader) parseFile(raw []byte, info *SourceInfo) error {
 	}
 	p := &fileParser{reader: r, fname: info.File}
 	p.valueParser.lexer = newLexer(text, info)
+	p.slab = &r.infoSlab
 	return p.parse()
 }
 
