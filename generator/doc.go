@@ -185,7 +185,9 @@
 // ".. qmp-example::" become indented (code) blocks; notes and
 // admonitions become "Note:" paragraphs; top-level lists are indented
 // so godoc reads them as lists; "Since:", "Returns:" and "Errors:" are
-// kept. The 'deprecated' feature becomes a "Deprecated:" paragraph (so
+// kept. A documented command whose doc has no "Returns:" text gets one
+// naming its result type ("Returns: the [GuestAgentInfo].", "Returns: a
+// list of [BlockInfo]."), or none for a built-in result type. The 'deprecated' feature becomes a "Deprecated:" paragraph (so
 // staticcheck and gopls flag uses), 'unstable' an "Unstable:" paragraph,
 // other features a list; an 'if' condition is stated ("Only available
 // when QEMU is built with CONFIG_X."). Types without schema docs (and

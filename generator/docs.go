@@ -138,7 +138,18 @@ func (g *gen) defDoc(id string, d parser.Definition, intro string, extra ...stri
 			case "Member", "Feature":
 				continue
 			case "Returns":
-				parts = append(parts, "Returns: "+r.text(s, true))
+				t := r.text(s, true)
+				if strings.TrimSpace(t) == "" {
+					// The parser's stub for a command whose doc
+					// has no 'Returns:' (as QEMU's doc generator
+					// does, name the result type), or an empty
+					// section: no paragraph without something to say.
+					t = g.returnsType(d)
+					if t == "" {
+						continue
+					}
+				}
+				parts = append(parts, "Returns: "+t)
 			case "Errors":
 				parts = append(parts, "Errors:\n\n"+indentList(r.text(s, true)))
 			case "Since":
@@ -154,6 +165,28 @@ func (g *gen) defDoc(id string, d parser.Definition, intro string, extra ...stri
 	parts = append(parts, g.featureDoc(d, c.Features, "", r)...)
 	parts = append(parts, strings.TrimSpace(g.ifSentence(c.If)))
 	return paragraphs(parts...)
+}
+
+// returnsType is the text of an empty Returns section of d: the result
+// type as a doc link ("the [GuestAgentInfo].", "a list of
+// [BlockInfo].") when d is a command returning a generated type or an
+// array of one; "" otherwise (built-in types say nothing the method's
+// signature does not).
+func (g *gen) returnsType(d parser.Definition) string {
+	c, ok := d.(*parser.Command)
+	if !ok || c.Ret == nil {
+		return ""
+	}
+	if a, ok := c.Ret.(*parser.ArrayType); ok {
+		if t, ok := g.docs.refs[a.Element.Common().Name]; ok {
+			return "a list of [" + t + "]."
+		}
+		return ""
+	}
+	if t, ok := g.docs.refs[c.Ret.Common().Name]; ok {
+		return "the [" + t + "]."
+	}
+	return ""
 }
 
 // featureDoc renders features (of a definition, or of one of its

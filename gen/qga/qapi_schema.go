@@ -170,7 +170,7 @@ type GuestAgentInfo struct {
 //
 // Get some information about the guest agent.
 //
-// Returns:
+// Returns: the [GuestAgentInfo].
 //
 // Since: 0.15.0
 func (c *Client) GuestInfo(ctx context.Context, opts ...runtime.CallOption) (*GuestAgentInfo, error) {
@@ -268,7 +268,7 @@ type GuestFileReadArgs struct {
 // As this command is just for limited, ad-hoc debugging, such as log
 // file access, the number of bytes to read is limited to 48 MB.
 //
-// Returns:
+// Returns: the [GuestFileRead].
 //
 // Since: 0.15.0
 func (c *Client) GuestFileRead(ctx context.Context, args GuestFileReadArgs, opts ...runtime.CallOption) (*GuestFileRead, error) {
@@ -305,7 +305,7 @@ type GuestFileWriteArgs struct {
 //
 // Write to an open file in the guest.
 //
-// Returns:
+// Returns: the [GuestFileWrite].
 //
 // Since: 0.15.0
 func (c *Client) GuestFileWrite(ctx context.Context, args GuestFileWriteArgs, opts ...runtime.CallOption) (*GuestFileWrite, error) {
@@ -391,7 +391,7 @@ type GuestFileSeekArgs struct {
 // current file position afterward.  Also encapsulates ftell()'s
 // functionality, with offset=0 and whence=1.
 //
-// Returns:
+// Returns: the [GuestFileSeek].
 //
 // Since: 0.15.0
 func (c *Client) GuestFileSeek(ctx context.Context, args GuestFileSeekArgs, opts ...runtime.CallOption) (*GuestFileSeek, error) {
@@ -440,7 +440,7 @@ const (
 // result of some other guest processes having issued an fs
 // freeze/thaw.
 //
-// Returns:
+// Returns: the [GuestFsfreezeStatus].
 //
 // Since: 0.15.0
 //
@@ -771,7 +771,7 @@ type GuestNetworkInterface struct {
 //
 // Get list of guest IP addresses, MAC addresses and netmasks.
 //
-// Returns:
+// Returns: a list of [GuestNetworkInterface].
 //
 // Since: 1.1
 //
@@ -1321,7 +1321,7 @@ type GuestMemoryBlockInfo struct {
 //
 // Get information relating to guest memory blocks.
 //
-// Returns:
+// Returns: the [GuestMemoryBlockInfo].
 //
 // Since: 2.3
 //
@@ -1373,7 +1373,7 @@ type GuestExecStatusArgs struct {
 // [Client.GuestExec].  Reap the process and associated metadata if it has
 // exited.
 //
-// Returns:
+// Returns: the [GuestExecStatus].
 //
 // Since: 2.5
 func (c *Client) GuestExecStatus(ctx context.Context, args GuestExecStatusArgs, opts ...runtime.CallOption) (*GuestExecStatus, error) {
@@ -1553,7 +1553,7 @@ type GuestTimezone struct {
 //
 // Retrieves the timezone information from the guest.
 //
-// Returns:
+// Returns: the [GuestTimezone].
 //
 // Since: 2.10
 func (c *Client) GuestGetTimezone(ctx context.Context, opts ...runtime.CallOption) (*GuestTimezone, error) {
@@ -1616,7 +1616,7 @@ type GuestOSInfo struct {
 //
 // Retrieve guest operating system information.
 //
-// Returns:
+// Returns: the [GuestOSInfo].
 //
 // Since: 2.10
 func (c *Client) GuestGetOsinfo(ctx context.Context, opts ...runtime.CallOption) (*GuestOSInfo, error) {
@@ -1714,7 +1714,7 @@ type GuestDeviceInfo struct {
 //
 // Retrieve information about device drivers in Windows guest.
 //
-// Returns:
+// Returns: a list of [GuestDeviceInfo].
 //
 // Since: 5.2
 //
@@ -1744,7 +1744,7 @@ type GuestSSHGetAuthorizedKeysArgs struct {
 // Return the public keys from user .ssh/authorized_keys on Unix
 // systems (not implemented for other systems).
 //
-// Returns:
+// Returns: the [GuestAuthorizedKeys].
 //
 // Since: 5.2
 func (c *Client) GuestSSHGetAuthorizedKeys(ctx context.Context, args GuestSSHGetAuthorizedKeysArgs, opts ...runtime.CallOption) (*GuestAuthorizedKeys, error) {

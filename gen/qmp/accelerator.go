@@ -22,7 +22,7 @@ type KvmInfo struct {
 //
 // Return information about KVM acceleration.
 //
-// Returns:
+// Returns: the [KvmInfo].
 //
 // Since: 0.14
 //

@@ -88,7 +88,7 @@ type ACPIOSTInfo struct {
 // Return a list of [ACPIOSTInfo] for devices that support status
 // reporting via ACPI _OST method.
 //
-// Returns:
+// Returns: a list of [ACPIOSTInfo].
 //
 // Since: 2.1
 //

@@ -505,7 +505,7 @@ func (u *Audiodev) UnmarshalJSON(b []byte) error {
 //
 // Return information about audiodev configuration.
 //
-// Returns:
+// Returns: a list of [Audiodev].
 //
 // Since: 8.0
 func (c *Client) QueryAudiodevs(ctx context.Context, opts ...runtime.CallOption) ([]Audiodev, error) {

@@ -1922,7 +1922,7 @@ type QueryNamedBlockNodesArgs struct {
 //
 // Get the named block driver list.
 //
-// Returns:
+// Returns: a list of [BlockDeviceInfo].
 //
 // Since: 2.0
 //
@@ -2073,7 +2073,7 @@ type XDbgBlockGraph struct {
 //
 // Get the block graph.
 //
-// Returns:
+// Returns: the [XDbgBlockGraph].
 //
 // Since: 4.0
 //
@@ -2415,7 +2415,7 @@ type BlockDirtyBitmapSha256 struct {
 //
 // Get bitmap SHA256.
 //
-// Returns:
+// Returns: the [BlockDirtyBitmapSha256].
 //
 // Errors:
 //
@@ -6555,7 +6555,7 @@ type BlockdevSnapshotDeleteInternalSyncArgs struct {
 // by name or id or both.  One of the name or id is required.  Return
 // [SnapshotInfo] for the successfully deleted snapshot.
 //
-// Returns:
+// Returns: the [SnapshotInfo].
 //
 // Errors:
 //

@@ -30,7 +30,7 @@ type ChardevInfo struct {
 //
 // Return information about current character devices.
 //
-// Returns:
+// Returns: a list of [ChardevInfo].
 //
 // Since: 0.14
 //
@@ -74,7 +74,7 @@ type ChardevBackendInfo struct {
 //
 // Return information about character device backends.
 //
-// Returns:
+// Returns: a list of [ChardevBackendInfo].
 //
 // Since: 2.0
 //
@@ -795,7 +795,7 @@ type ChardevAddArgs struct {
 //
 // Add a character device backend.
 //
-// Returns:
+// Returns: the [ChardevReturn].
 //
 // Since: 1.4
 //
@@ -840,7 +840,7 @@ type ChardevChangeArgs struct {
 //
 // Change a character device backend.
 //
-// Returns:
+// Returns: the [ChardevReturn].
 //
 // Since: 2.10
 //

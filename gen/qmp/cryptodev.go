@@ -81,7 +81,7 @@ type QCryptodevInfo struct {
 //
 // Return information about current crypto devices.
 //
-// Returns:
+// Returns: a list of [QCryptodevInfo].
 //
 // Since: 8.0
 func (c *Client) QueryCryptodev(ctx context.Context, opts ...runtime.CallOption) ([]QCryptodevInfo, error) {

@@ -173,7 +173,7 @@ func (u *CpuInfoFast) UnmarshalJSON(b []byte) error {
 //
 // Return information about all virtual CPUs.
 //
-// Returns:
+// Returns: a list of [CpuInfoFast].
 //
 // Since: 2.12
 //
@@ -278,7 +278,7 @@ type QueryMachinesArgs struct {
 //
 // Return a list of supported machines.
 //
-// Returns:
+// Returns: a list of [MachineInfo].
 //
 // Since: 1.2
 //
@@ -323,7 +323,7 @@ type CurrentMachineParams struct {
 //
 // Return information on the current virtual machine.
 //
-// Returns:
+// Returns: the [CurrentMachineParams].
 //
 // Since: 4.0
 func (c *Client) QueryCurrentMachine(ctx context.Context, opts ...runtime.CallOption) (*CurrentMachineParams, error) {
@@ -346,7 +346,7 @@ type QemuTargetInfo struct {
 //
 // Return information about the target for this QEMU.
 //
-// Returns:
+// Returns: the [QemuTargetInfo].
 //
 // Since: 1.2
 func (c *Client) QueryTarget(ctx context.Context, opts ...runtime.CallOption) (*QemuTargetInfo, error) {
@@ -372,7 +372,7 @@ type UuidInfo struct {
 //
 // Query the guest UUID information.
 //
-// Returns:
+// Returns: the [UuidInfo].
 //
 // Since: 0.14
 //
@@ -400,7 +400,7 @@ type GuidInfo struct {
 //
 // Show Virtual Machine Generation ID.
 //
-// Returns:
+// Returns: the [GuidInfo].
 //
 // Since: 2.9
 func (c *Client) QueryVMGenerationID(ctx context.Context, opts ...runtime.CallOption) (*GuidInfo, error) {
@@ -949,7 +949,7 @@ type Memdev struct {
 //
 // Return information for all memory backends.
 //
-// Returns:
+// Returns: a list of [Memdev].
 //
 // Since: 2.1
 //
@@ -1044,7 +1044,7 @@ type HotpluggableCPU struct {
 
 // QueryHotpluggableCpus sends the "query-hotpluggable-cpus" command.
 //
-// Returns:
+// Returns: a list of [HotpluggableCPU].
 //
 // TODO: Better documentation; currently there is none.
 //
@@ -1163,7 +1163,7 @@ type BalloonInfo struct {
 //
 // Return information about the balloon device.
 //
-// Returns:
+// Returns: the [BalloonInfo].
 //
 // Errors:
 //
@@ -1227,7 +1227,7 @@ type HvBalloonInfo struct {
 // Return the hv-balloon driver data contained in the last received
 // "STATUS" message from the guest.
 //
-// Returns:
+// Returns: the [HvBalloonInfo].
 //
 // Errors:
 //
@@ -1289,7 +1289,7 @@ type MemoryInfo struct {
 // Return the amount of initially allocated and present hotpluggable
 // (if enabled) memory in bytes.
 //
-// Returns:
+// Returns: the [MemoryInfo].
 //
 // TODO: This line is a hack to separate the example from the body
 //
@@ -1551,7 +1551,7 @@ type SgxEPCProperties struct {
 //
 // Lists available memory devices and their state.
 //
-// Returns:
+// Returns: a list of [MemoryDeviceInfo].
 //
 // Since: 2.1
 //
@@ -1859,7 +1859,7 @@ type QueryFirmwareLogArgs struct {
 //
 // Find firmware memory log buffer in guest memory, return content.
 //
-// Returns:
+// Returns: the [FirmwareLog].
 //
 // Since: 10.2
 func (c *Client) QueryFirmwareLog(ctx context.Context, args *QueryFirmwareLogArgs, opts ...runtime.CallOption) (*FirmwareLog, error) {
@@ -2238,7 +2238,7 @@ type CpuDefinitionInfo struct {
 //
 // Return a list of supported virtual CPU definitions.
 //
-// Returns:
+// Returns: a list of [CpuDefinitionInfo].
 //
 // Since: 1.2
 func (c *Client) QueryCPUDefinitions(ctx context.Context, opts ...runtime.CallOption) ([]CpuDefinitionInfo, error) {

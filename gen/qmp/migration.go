@@ -284,7 +284,7 @@ type MigrationInfo struct {
 // Return information about current migration process.  If migration is
 // active there will be another json-object with RAM migration status.
 //
-// Returns:
+// Returns: the [MigrationInfo].
 //
 // Since: 0.14
 //
@@ -523,7 +523,7 @@ func (c *Client) MigrateSetCapabilities(ctx context.Context, args MigrateSetCapa
 //
 // Return information about the current migration capabilities status.
 //
-// Returns:
+// Returns: a list of [MigrationCapabilityStatus].
 //
 // Since: 1.2
 //
@@ -1255,7 +1255,7 @@ type MigrationParameters struct {
 //
 // Return information about the current migration parameters.
 //
-// Returns:
+// Returns: the [MigrationParameters].
 //
 // Since: 2.4
 //
@@ -1879,7 +1879,7 @@ type ReplicationStatus struct {
 //
 // Query replication status while the vm is running.
 //
-// Returns:
+// Returns: the [ReplicationStatus].
 //
 // TODO: This line is a hack to separate the example from the body
 //
@@ -1936,7 +1936,7 @@ type COLOStatus struct {
 //
 // Query COLO status while the vm is running.
 //
-// Returns:
+// Returns: the [COLOStatus].
 //
 // TODO: This line is a hack to separate the example from the body
 //
@@ -2181,7 +2181,7 @@ type QueryDirtyRateArgs struct {
 //
 // Query results of the most recent invocation of [Client.CalcDirtyRate].
 //
-// Returns:
+// Returns: the [DirtyRateInfo].
 //
 // Since: 5.2
 //
@@ -2276,7 +2276,7 @@ func (c *Client) CancelVCPUDirtyLimit(ctx context.Context, args *CancelVCPUDirty
 //
 // Return information about virtual CPU dirty page rate limits, if any.
 //
-// Returns:
+// Returns: a list of [DirtyLimitInfo].
 //
 // Since: 7.1
 //
@@ -2306,7 +2306,7 @@ type MigrationThreadInfo struct {
 //
 // Return information of migration threads.
 //
-// Returns:
+// Returns: a list of [MigrationThreadInfo].
 //
 // Since: 7.2
 //

@@ -54,7 +54,7 @@ type NameInfo struct {
 //
 // Return the name information of a guest.
 //
-// Returns:
+// Returns: the [NameInfo].
 //
 // Since: 0.14
 //
@@ -346,7 +346,7 @@ type AddFDArgs struct {
 //
 // Add a file descriptor, that was passed via SCM rights, to an fd set.
 //
-// Returns:
+// Returns: the [AddfdInfo].
 //
 // Errors:
 //
@@ -427,7 +427,7 @@ type FdsetInfo struct {
 //
 // Return information describing all fd sets.
 //
-// Returns:
+// Returns: a list of [FdsetInfo].
 //
 // Since: 1.2
 //

@@ -34,7 +34,7 @@ type GICCapability struct {
 // On non-ARM targets this command will report an error as the GIC
 // technology is not applicable.
 //
-// Returns:
+// Returns: a list of [GICCapability].
 //
 // Since: 2.6
 //

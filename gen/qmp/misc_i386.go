@@ -151,7 +151,7 @@ func (u *SevInfo) UnmarshalJSON(b []byte) error {
 // enabled field is set to 'false' and the state of all other fields
 // is unspecified.
 //
-// Returns:
+// Returns: the [SevInfo].
 //
 // Since: 2.12
 //
@@ -231,7 +231,7 @@ type SevCapability struct {
 //
 // This is only supported on AMD X86 platforms with KVM enabled.
 //
-// Returns:
+// Returns: the [SevCapability].
 //
 // Errors:
 //
@@ -306,7 +306,7 @@ type QuerySEVAttestationReportArgs struct {
 // 'sev-guest' confidential virtualization object.  The attestation
 // report for SEV-SNP guests is only available within the guest.
 //
-// Returns:
+// Returns: the [SevAttestationReport].
 //
 // Errors:
 //
@@ -359,7 +359,7 @@ type SgxInfo struct {
 //
 // Return information about configured SGX capabilities of guest.
 //
-// Returns:
+// Returns: the [SgxInfo].
 //
 // Since: 6.2
 //
@@ -382,7 +382,7 @@ func (c *Client) QuerySgx(ctx context.Context, opts ...runtime.CallOption) (*Sgx
 //
 // Return information about SGX capabilities of host.
 //
-// Returns:
+// Returns: the [SgxInfo].
 //
 // Since: 6.2
 //

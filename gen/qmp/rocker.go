@@ -30,7 +30,7 @@ type QueryRockerArgs struct {
 //
 // Return rocker switch information.
 //
-// Returns:
+// Returns: the [RockerSwitch].
 //
 // Since: 2.4
 //
@@ -100,7 +100,7 @@ type QueryRockerPortsArgs struct {
 //
 // Return rocker switch port information.
 //
-// Returns:
+// Returns: a list of [RockerPort].
 //
 // Since: 2.4
 //

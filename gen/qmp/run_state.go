@@ -108,7 +108,7 @@ type StatusInfo struct {
 //
 // Query the run status of the VM.
 //
-// Returns:
+// Returns: the [StatusInfo].
 //
 // Since: 0.14
 //

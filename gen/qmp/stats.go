@@ -272,7 +272,7 @@ type QueryStatsSchemasArgs struct {
 //
 // Return the schema for all available runtime-collected statistics.
 //
-// Returns:
+// Returns: a list of [StatsSchema].
 //
 // Note: Runtime-collected statistics and their names fall outside
 // QEMU's usual deprecation policies.  QEMU will try to keep the set

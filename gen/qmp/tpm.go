@@ -30,7 +30,7 @@ const (
 //
 // Return a list of supported TPM models.
 //
-// Returns:
+// Returns: a list of [TpmModel].
 //
 // Since: 1.5
 //
@@ -65,7 +65,7 @@ const (
 //
 // Return a list of supported TPM types.
 //
-// Returns:
+// Returns: a list of [TpmType].
 //
 // Since: 1.5
 //
@@ -197,7 +197,7 @@ type TPMInfo struct {
 //
 // Return information about the TPM device.
 //
-// Returns:
+// Returns: a list of [TPMInfo].
 //
 // Since: 1.5
 //

@@ -353,7 +353,7 @@ type SpiceInfo struct {
 //
 // Return information about the current SPICE server.
 //
-// Returns:
+// Returns: the [SpiceInfo].
 //
 // Since: 0.14
 //
@@ -682,7 +682,7 @@ type VncInfo2 struct {
 //
 // Return information about the current VNC server.
 //
-// Returns:
+// Returns: the [VncInfo].
 //
 // Since: 0.14
 //
@@ -719,7 +719,7 @@ func (c *Client) QueryVNC(ctx context.Context, opts ...runtime.CallOption) (*Vnc
 //
 // Return a list of vnc servers.  The list can be empty.
 //
-// Returns:
+// Returns: a list of [VncInfo2].
 //
 // Since: 2.3
 //
@@ -1891,7 +1891,7 @@ func (u *DisplayOptions) UnmarshalJSON(b []byte) error {
 //
 // Return information about display configuration.
 //
-// Returns:
+// Returns: the [DisplayOptions].
 //
 // Since: 3.1
 func (c *Client) QueryDisplayOptions(ctx context.Context, opts ...runtime.CallOption) (*DisplayOptions, error) {

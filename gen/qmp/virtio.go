@@ -731,7 +731,7 @@ type XQueryVirtioQueueElementArgs struct {
 //
 // Return the information about a VirtQueue's VirtQueueElement.
 //
-// Returns:
+// Returns: the [VirtioQueueElement].
 //
 // Since: 7.2
 //

@@ -140,7 +140,7 @@ func (c *Client) Yank(ctx context.Context, args YankArgs, opts ...runtime.CallOp
 //
 // Query yank instances.  See [YankInstance] for more information.
 //
-// Returns:
+// Returns: a list of [YankInstance].
 //
 // TODO: This line is a hack to separate the example from the body
 //
