@@ -1,5 +1,7 @@
 package parser
 
+import "slices"
+
 // The grammar of QAPI's JSON dialect on top of the lexer: values are
 // strings, booleans, arrays and objects (see value.go).
 
@@ -12,6 +14,12 @@ const maxNesting = 1000
 type valueParser struct {
 	*lexer
 	depth int
+
+	// Stacks of the keys of the objects and the elements of the arrays
+	// being read, innermost last: an object's Keys and an array are made
+	// at their end, at their final size, instead of growing by appends.
+	keys  []string
+	elems []any
 }
 
 func (p *valueParser) next() error { return p.accept(true) }
@@ -51,6 +59,8 @@ func (p *valueParser) getMembers() (any, error) {
 	if p.tok != tokString {
 		return nil, p.errorf("expected string or '}'")
 	}
+	base := len(p.keys)
+	defer func() { p.keys = p.keys[:base] }()
 	for {
 		key := p.str
 		if err := p.next(); err != nil {
@@ -69,8 +79,10 @@ func (p *valueParser) getMembers() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		obj.Set(key, v)
+		obj.Values[key] = v
+		p.keys = append(p.keys, key)
 		if p.tok == '}' {
+			obj.Keys = slices.Clone(p.keys[base:])
 			return obj, p.next()
 		}
 		if p.tok != ',' {
@@ -87,23 +99,27 @@ func (p *valueParser) getMembers() (any, error) {
 
 // getElements reads an array's elements after its '['.
 func (p *valueParser) getElements() (any, error) {
-	arr := []any{}
 	if p.tok == ']' {
-		return arr, p.next()
+		return []any{}, p.next()
 	}
 	switch p.tok {
 	case '{', '[', tokString, tokTrue, tokFalse:
 	default:
 		return nil, p.errorf("expected '{', '[', ']', string, or boolean")
 	}
+	base := len(p.elems)
+	defer func() {
+		clear(p.elems[base:]) // let the values go
+		p.elems = p.elems[:base]
+	}()
 	for {
 		v, err := p.getValue()
 		if err != nil {
 			return nil, err
 		}
-		arr = append(arr, v)
+		p.elems = append(p.elems, v)
 		if p.tok == ']' {
-			return arr, p.next()
+			return slices.Clone(p.elems[base:]), p.next()
 		}
 		if p.tok != ',' {
 			return nil, p.errorf("expected ',' or ']'")
