@@ -68,11 +68,9 @@ type Doc struct {
 
 	d *diag // mode and warnings of the read that made the Doc
 
-	// buf holds the text of all sections while the block is being read:
-	// text is only ever appended to the last section, so each section's
-	// text is buf from its start to the next section's start. end() makes
-	// one string of it, of which every section's Text is a substring.
-	buf []byte
+	// arena is where the block's text and sections come from while it
+	// is being read (nil afterwards).
+	arena *docArena
 
 	// Indexes of Args and Features by name (built lazily).
 	argIndex, featureIndex sectionIndex
@@ -101,21 +99,45 @@ type DocSection struct {
 	// and Text is what followed the tag.
 	Tag string
 
-	start int // offset of the section's text in Doc.buf while reading
+	start int // offset of the section's text in docArena.buf while reading
+}
+
+// docArena is memory the reading of doc comments reuses, one block after
+// the other, or hands out in batches.
+type docArena struct {
+	// buf holds the text of all sections of the block being read: text
+	// is only ever appended to the last section, so each section's text
+	// is buf from its start to the next section's start. Doc.end() makes
+	// one string of it, of which every section's Text is a substring.
+	buf []byte
+	// sections is a batch of DocSections to hand out: one allocation
+	// serves many sections.
+	sections []DocSection
 }
 
 // newDoc starts a doc comment at info; symbol "" makes a free-form one.
-// The doc's text is collected in buf, a scratch buffer the caller may
-// take back after end().
-func newDoc(info *SourceInfo, symbol string, d *diag, buf []byte) *Doc {
-	body := &DocSection{Info: info, Kind: SectionPlain}
-	return &Doc{Info: info, Symbol: symbol, Body: body, AllSections: []*DocSection{body}, d: d, buf: buf[:0]}
+func newDoc(info *SourceInfo, symbol string, d *diag, arena *docArena) *Doc {
+	arena.buf = arena.buf[:0]
+	doc := &Doc{Info: info, Symbol: symbol, d: d, arena: arena}
+	// Room for the sections of most docs.
+	doc.AllSections = make([]*DocSection, 0, 8)
+	doc.Body = doc.addSection(DocSection{Info: info, Kind: SectionPlain})
+	return doc
 }
 
-// addSection appends a section that starts at the current end of the text.
-func (doc *Doc) addSection(s *DocSection) {
-	s.start = len(doc.buf)
+// addSection appends a section that starts at the current end of the
+// text, and returns it.
+func (doc *Doc) addSection(sec DocSection) *DocSection {
+	a := doc.arena
+	if len(a.sections) == 0 {
+		a.sections = make([]DocSection, 32)
+	}
+	s := &a.sections[0]
+	a.sections = a.sections[1:]
+	*s = sec
+	s.start = len(a.buf)
 	doc.AllSections = append(doc.AllSections, s)
+	return s
 }
 
 // problem passes a doc problem through the mode's tolerance.
@@ -161,7 +183,8 @@ func findSection(index *sectionIndex, list []*DocSection, name string) *DocSecti
 // end finishes a doc comment: section texts lose their leading and
 // trailing newlines, and a tagged section must have text.
 func (doc *Doc) end() error {
-	text := string(doc.buf)
+	text := string(doc.arena.buf)
+	doc.arena = nil
 	for i, s := range doc.AllSections {
 		end := len(text)
 		if i+1 < len(doc.AllSections) {
@@ -181,21 +204,20 @@ func (doc *Doc) end() error {
 // current plain section by a paragraph break or starting a new one.
 func (doc *Doc) ensureUntaggedSection(info *SourceInfo) {
 	if last := doc.AllSections[len(doc.AllSections)-1]; last.Kind == SectionPlain && last.Tag == "" {
-		if len(doc.buf) == last.start {
+		if len(doc.arena.buf) == last.start {
 			last.Info = info
 		}
-		doc.buf = append(doc.buf, '\n')
+		doc.arena.buf = append(doc.arena.buf, '\n')
 		return
 	}
-	s := &DocSection{Info: info, Kind: SectionPlain}
+	s := doc.addSection(DocSection{Info: info, Kind: SectionPlain})
 	doc.Sections = append(doc.Sections, s)
-	doc.addSection(s)
 }
 
 // newTaggedSection starts a Returns, Errors, Since or Todo section (or,
 // in lenient mode, a legacy tagged section of kind Plain with tag).
 func (doc *Doc) newTaggedSection(info *SourceInfo, kind, tag string) error {
-	s := &DocSection{Info: info, Kind: kind, Tag: tag}
+	s := doc.addSection(DocSection{Info: info, Kind: kind, Tag: tag})
 	var slot **DocSection
 	switch kind {
 	case SectionReturns:
@@ -215,7 +237,6 @@ func (doc *Doc) newTaggedSection(info *SourceInfo, kind, tag string) error {
 		}
 	}
 	doc.Sections = append(doc.Sections, s)
-	doc.addSection(s)
 	return nil
 }
 
@@ -228,7 +249,7 @@ func (doc *Doc) newDescription(info *SourceInfo, name, kind string) error {
 	if kind == SectionFeature {
 		list, index = &doc.Features, &doc.featureIndex
 	}
-	s := &DocSection{Info: info, Kind: kind, Name: name}
+	s := doc.addSection(DocSection{Info: info, Kind: kind, Name: name})
 	register := true
 	if name == "" {
 		if err := doc.problem(semErrorf(info, "invalid parameter name")); err != nil {
@@ -241,7 +262,6 @@ func (doc *Doc) newDescription(info *SourceInfo, name, kind string) error {
 		}
 		register = false
 	}
-	doc.addSection(s)
 	if register {
 		*list = append(*list, s)
 	}
@@ -265,7 +285,7 @@ func (doc *Doc) mergeContinuations() {
 	if last.Kind != SectionMember && last.Kind != SectionFeature {
 		return
 	}
-	// The merged sections' text follows last's in buf: dropping them
+	// The merged sections' text follows last's in the arena's buf: dropping them
 	// extends last's text over theirs.
 	merged := doc.AllSections[k+1:]
 	doc.Sections = doc.Sections[:len(doc.Sections)-len(merged)]
@@ -274,8 +294,8 @@ func (doc *Doc) mergeContinuations() {
 
 // appendLine appends a line to the last section's text.
 func (doc *Doc) appendLine(line string) {
-	doc.buf = append(doc.buf, line...)
-	doc.buf = append(doc.buf, '\n')
+	doc.arena.buf = append(doc.arena.buf, line...)
+	doc.arena.buf = append(doc.arena.buf, '\n')
 }
 
 // DocMember is a member a doc comment can describe: *ObjectMember,

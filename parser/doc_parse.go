@@ -39,9 +39,7 @@ func (p *fileParser) getDoc() (*Doc, error) {
 			return nil, err
 		}
 	}
-	err = doc.end()
-	p.docBuf, doc.buf = doc.buf, nil // the scratch buffer serves the next block
-	if err != nil {
+	if err := doc.end(); err != nil {
 		return nil, err
 	}
 	return doc, nil
@@ -50,7 +48,7 @@ func (p *fileParser) getDoc() (*Doc, error) {
 // getFreeformDoc reads a free-form doc comment whose first line is line
 // (ok false: the block ended already).
 func (p *fileParser) getFreeformDoc(info *SourceInfo, line string, ok bool) (*Doc, error) {
-	doc := newDoc(info, "", p.d, p.docBuf)
+	doc := newDoc(info, "", p.d, &p.docArena)
 	doc.ensureUntaggedSection(p.lineInfo())
 	for ok {
 		if name, _, isArg := matchAtNameColon(line); isArg {
@@ -86,7 +84,7 @@ func (p *fileParser) getDefinitionDoc(info *SourceInfo, line string) (*Doc, erro
 			return nil, err
 		}
 	}
-	doc := newDoc(info, symbol, p.d, p.docBuf)
+	doc := newDoc(info, symbol, p.d, &p.docArena)
 	line, ok, err := p.nextDocLine()
 	if err != nil {
 		return nil, err

@@ -53,7 +53,7 @@ type reader struct {
 	included map[string]bool // absolute names of the files read so far
 	exprs    []*Expr
 	docs     []*Doc
-	docBuf   []byte       // scratch buffer for a doc comment's text (see Doc.buf)
+	docArena docArena     // memory for reading doc comments
 	infoSlab []SourceInfo // the lexers' batch of SourceInfos (see lexer.lineInfo)
 }
 
