@@ -17,9 +17,9 @@ import (
 // word of a member, command, event or enum value name. The list is Go's
 // usual one (golint) plus the abbreviations QEMU's schema uses most.
 var initialisms = map[string]bool{
-	"acl": true, "acpi": true, "api": true, "ascii": true, "cpu": true,
-	"cxl": true, "dns": true, "eof": true, "fd": true, "guid": true,
-	"hmp": true, "html": true, "http": true, "https": true, "id": true,
+	"acl": true, "acpi": true, "api": true, "ascii": true, "ccw": true,
+	"cpu": true, "cxl": true, "dns": true, "eof": true, "fd": true,
+	"guid": true, "hmp": true, "html": true, "http": true, "https": true, "id": true,
 	"io": true, "iops": true, "ip": true, "json": true, "kvm": true,
 	"mac": true, "nbd": true, "numa": true, "oob": true, "pci": true,
 	"qmp": true, "qom": true, "ram": true, "rpc": true, "scsi": true,

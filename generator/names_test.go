@@ -21,6 +21,7 @@ func TestCamel(t *testing.T) {
 		"singleStep":          "SingleStep",
 		"id":                  "ID",
 		"a.b-c_d":             "ABCD",
+		"ccw-address":         "CCWAddress",
 	} {
 		if got := camel(in); got != want {
 			t.Errorf("camel(%q) = %q, want %q", in, got, want)

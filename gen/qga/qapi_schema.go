@@ -970,8 +970,8 @@ type GuestDiskAddress struct {
 	Serial *string `json:"serial,omitempty"`
 	// Dev: device node (POSIX) or device UNC (Windows) (since: 3.1)
 	Dev *string `json:"dev,omitempty"`
-	// CcwAddress: CCW address on s390x (since: 6.0)
-	CcwAddress *GuestCCWAddress `json:"ccw-address,omitempty"`
+	// CCWAddress: CCW address on s390x (since: 6.0)
+	CCWAddress *GuestCCWAddress `json:"ccw-address,omitempty"`
 }
 
 // NVMe smart information, based on NVMe specification, section
