@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"unicode/utf8"
@@ -55,6 +56,7 @@ type reader struct {
 	docs     []*Doc
 	docArena docArena     // memory for reading doc comments
 	infoSlab []SourceInfo // the lexers' batch of SourceInfos (see lexer.lineInfo)
+	cwd      string       // working directory, "" until known (see abs)
 }
 
 // read returns a file's raw contents.
@@ -71,9 +73,24 @@ func (r *reader) read(name string) ([]byte, error) {
 
 // abs is the reference's os.path.abspath: the name that identifies a file
 // for include loops and repeated includes.
+//
+// It is filepath.Abs, except that the working directory is asked for once
+// per read: os.Getwd costs two stat calls, and abs is called for every
+// include directive and every file of its include chain. (Windows is left
+// to filepath.Abs, whose rules for relative names are its own.)
 func (r *reader) abs(name string) string {
 	if r.fsys != nil {
 		return path.Clean(name)
+	}
+	if runtime.GOOS != "windows" && !filepath.IsAbs(name) {
+		if r.cwd == "" {
+			if wd, err := os.Getwd(); err == nil {
+				r.cwd = wd
+			}
+		}
+		if r.cwd != "" {
+			return filepath.Join(r.cwd, name)
+		}
 	}
 	if a, err := filepath.Abs(name); err == nil {
 		return a
