@@ -425,17 +425,30 @@ func singleSpaceAfterSentence(line string) (int, bool) {
 			}
 		}
 	}
-	for i := start; i+2 < len(line); i++ {
-		switch line[i] {
-		case '.':
-			if i-3 >= start && isEg(i-3) {
-				continue
-			}
-		case '!', '?':
-		default:
-			continue
+	// isEnd reports whether line[i], a '.', '!' or '?', ends a sentence
+	// followed by a single space.
+	isEnd := func(i int) bool {
+		if i+2 >= len(line) || line[i+1] != ' ' || !startsNext(i+2) {
+			return false
 		}
-		if line[i+1] == ' ' && startsNext(i+2) {
+		return line[i] != '.' || i-3 < start || !isEg(i-3)
+	}
+	rest := line[start:]
+	if strings.IndexByte(rest, '!') < 0 && strings.IndexByte(rest, '?') < 0 {
+		// The common case: only a '.' can end a sentence, and
+		// IndexByte finds those fastest.
+		for i := start; ; i++ {
+			k := strings.IndexByte(line[i:], '.')
+			if k < 0 {
+				return 0, false
+			}
+			if i += k; isEnd(i) {
+				return i, true
+			}
+		}
+	}
+	for i := start; i < len(line); i++ {
+		if c := line[i]; (c == '.' || c == '!' || c == '?') && isEnd(i) {
 			return i, true
 		}
 	}

@@ -40,7 +40,7 @@ type lexer struct {
 	slab  *[]SourceInfo // preallocated SourceInfos for lineInfo, nil: none
 
 	tok     rune   // current token
-	str     string // text of tokString, or of tokComment including its '#'s
+	str     string // text of tokString, or of tokComment including its '#'s (other tokens: stale)
 	pos     int    // byte offset in src of the current token
 	cursor  int    // byte offset in src where lexing resumes
 	linePos int    // byte offset in src of the current line's start
@@ -140,7 +140,6 @@ func (lx *lexer) accept(skipComment bool) error {
 		lx.tok = rune(ch)
 		lx.pos = lx.cursor
 		lx.cursor++
-		lx.str = ""
 
 		switch ch {
 		case ' ', '\t':
