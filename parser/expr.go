@@ -226,13 +226,26 @@ func checkIfCond(v any, info *SourceInfo, source srcDesc) (*IfCond, error) {
 	return nil, semErrorf(info, "'if' condition of %s must be a string or an object", source)
 }
 
-// asMemberObject expands the 'name': 'type' sugar: a non-object member
-// value v stands for {'type': v}.
-func asMemberObject(v any) *Object {
+// The sugar 'name': 'type' stands for 'name': {'type': 'type'}, and a
+// bare string in a list of enum values or features for {'name': ...}.
+// sugarType and sugarName stand in for the expanded object in the key
+// checks, which only look at the keys; the value is taken from the sugar
+// itself. They are shared and never modified.
+var (
+	sugarType = &Object{Keys: []string{"type"}}
+	sugarName = &Object{Keys: []string{"name"}}
+)
+
+// expandSugar returns the object v stands for (with sugar, the shared
+// stand-in) and the value of its key (key is "type" or "name").
+func expandSugar(v any, key string) (*Object, any) {
 	if o, ok := v.(*Object); ok {
-		return o
+		return o, o.Values[key]
 	}
-	return &Object{Keys: []string{"type"}, Values: map[string]any{"type": v}}
+	if key == "type" {
+		return sugarType, v
+	}
+	return sugarName, v
 }
 
 // checkTypeName: an optional type name.
@@ -273,7 +286,7 @@ func checkTypeImplicit(d *diag, v any, info *SourceInfo, source srcDesc, parentN
 	permissive := hasParent && contains(info.Pragma.MemberNameExceptions, parentName)
 	members := make([]memberDef, 0, obj.Len())
 	for _, key := range obj.Keys {
-		arg := asMemberObject(obj.Values[key])
+		arg, typeValue := expandSugar(obj.Values[key], "type")
 		keySource := memberSrc(source.what, key)
 		name, optional := key, false
 		if strings.HasPrefix(name, "*") {
@@ -296,7 +309,7 @@ func checkTypeImplicit(d *diag, v any, info *SourceInfo, source srcDesc, parentN
 		if err != nil {
 			return nil, err
 		}
-		typ, array, err := checkTypeNameOrArray(arg.Values["type"], info, keySource)
+		typ, array, err := checkTypeNameOrArray(typeValue, info, keySource)
 		if err != nil {
 			return nil, err
 		}
@@ -320,15 +333,12 @@ func checkFeatures(obj *Object, info *SourceInfo) ([]featureDef, error) {
 	}
 	feats := make([]featureDef, 0, len(list))
 	for _, f := range list {
-		fo, ok := f.(*Object)
-		if !ok {
-			fo = &Object{Keys: []string{"name"}, Values: map[string]any{"name": f}}
-		}
+		fo, nameValue := expandSugar(f, "name")
 		source := plain("'features' member")
 		if err := checkKeys(fo, info, source, []string{"name"}, []string{"if"}); err != nil {
 			return nil, err
 		}
-		name, ok := fo.Values["name"].(string)
+		name, ok := nameValue.(string)
 		if !ok {
 			return nil, semErrorf(info, "%s requires a string name", source)
 		}
@@ -361,15 +371,12 @@ func checkEnum(d *diag, e *defExpr, obj *Object) error {
 	permissive := contains(info.Pragma.MemberNameExceptions, e.name)
 	e.values = make([]enumValueDef, 0, len(list))
 	for _, m := range list {
-		mo, ok := m.(*Object)
-		if !ok {
-			mo = &Object{Keys: []string{"name"}, Values: map[string]any{"name": m}}
-		}
+		mo, nameValue := expandSugar(m, "name")
 		source := plain("'data' member")
 		if err := checkKeys(mo, info, source, []string{"name"}, []string{"if", "features"}); err != nil {
 			return err
 		}
-		name, ok := mo.Values["name"].(string)
+		name, ok := nameValue.(string)
 		if !ok {
 			return semErrorf(info, "%s requires a string name", source)
 		}
@@ -432,7 +439,7 @@ func checkUnion(d *diag, e *defExpr, obj *Object) error {
 	}
 	e.variants = make([]variantDef, 0, data.Len())
 	for _, key := range data.Keys {
-		value := asMemberObject(data.Values[key])
+		value, typeValue := expandSugar(data.Values[key], "type")
 		source := memberSrc("'data'", key)
 		if err := checkKeys(value, info, source, []string{"type"}, []string{"if"}); err != nil {
 			return err
@@ -441,7 +448,7 @@ func checkUnion(d *diag, e *defExpr, obj *Object) error {
 		if err != nil {
 			return err
 		}
-		typ, err := checkTypeName(value.Values["type"], true, info, source)
+		typ, err := checkTypeName(typeValue, true, info, source)
 		if err != nil {
 			return err
 		}
@@ -462,7 +469,7 @@ func checkAlternate(d *diag, e *defExpr, obj *Object) error {
 	}
 	e.variants = make([]variantDef, 0, data.Len())
 	for _, key := range data.Keys {
-		value := asMemberObject(data.Values[key])
+		value, typeValue := expandSugar(data.Values[key], "type")
 		source := memberSrc("'data'", key)
 		if err := checkMemberNameLower(d, key, info, source, false); err != nil {
 			return err
@@ -474,7 +481,7 @@ func checkAlternate(d *diag, e *defExpr, obj *Object) error {
 		if err != nil {
 			return err
 		}
-		typ, array, err := checkTypeNameOrArray(value.Values["type"], info, source)
+		typ, array, err := checkTypeNameOrArray(typeValue, info, source)
 		if err != nil {
 			return err
 		}
