@@ -52,13 +52,14 @@ func (p *valueParser) getValue() (any, error) {
 
 // getMembers reads an object's members after its '{'.
 func (p *valueParser) getMembers() (any, error) {
-	obj := NewObject()
 	if p.tok == '}' {
-		return obj, p.next()
+		return NewObject(), p.next()
 	}
 	if p.tok != tokString {
 		return nil, p.errorf("expected string or '}'")
 	}
+	so := &smallObject{obj: Object{Values: map[string]any{}}}
+	obj := &so.obj
 	base := len(p.keys)
 	defer func() { p.keys = p.keys[:base] }()
 	for {
@@ -82,7 +83,7 @@ func (p *valueParser) getMembers() (any, error) {
 		obj.Values[key] = v
 		p.keys = append(p.keys, key)
 		if p.tok == '}' {
-			obj.Keys = slices.Clone(p.keys[base:])
+			so.setKeys(p.keys[base:])
 			return obj, p.next()
 		}
 		if p.tok != ',' {
@@ -95,6 +96,24 @@ func (p *valueParser) getMembers() (any, error) {
 			return nil, p.errorf("expected string")
 		}
 	}
+}
+
+// smallObject is an Object allocated together with room for its keys:
+// most objects have a few.
+type smallObject struct {
+	obj  Object
+	keys [4]string
+}
+
+// setKeys sets the object's keys to a copy of keys, kept in the room it
+// was allocated with when they fit.
+func (so *smallObject) setKeys(keys []string) {
+	if len(keys) <= len(so.keys) {
+		n := copy(so.keys[:], keys)
+		so.obj.Keys = so.keys[:n:n]
+		return
+	}
+	so.obj.Keys = slices.Clone(keys)
 }
 
 // getElements reads an array's elements after its '['.
