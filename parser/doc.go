@@ -110,19 +110,45 @@ type docArena struct {
 	// is buf from its start to the next section's start. Doc.end() makes
 	// one string of it, of which every section's Text is a substring.
 	buf []byte
-	// sections is a batch of DocSections to hand out: one allocation
-	// serves many sections.
+	// Batches to hand out Docs, DocSections and the first room of
+	// section lists from: one allocation serves many.
+	docs     []Doc
 	sections []DocSection
+	lists    []*DocSection
+}
+
+// sectionList returns an empty section list with room for n sections,
+// carved from a batch (an append beyond n reallocates as usual).
+func (a *docArena) sectionList(n int) []*DocSection {
+	if len(a.lists) < n {
+		a.lists = make([]*DocSection, 256)
+	}
+	l := a.lists[:0:n]
+	a.lists = a.lists[n:]
+	return l
 }
 
 // newDoc starts a doc comment at info; symbol "" makes a free-form one.
 func newDoc(info *SourceInfo, symbol string, d *diag, arena *docArena) *Doc {
 	arena.buf = arena.buf[:0]
-	doc := &Doc{Info: info, Symbol: symbol, d: d, arena: arena}
+	if len(arena.docs) == 0 {
+		arena.docs = make([]Doc, 16)
+	}
+	doc := &arena.docs[0]
+	arena.docs = arena.docs[1:]
+	*doc = Doc{Info: info, Symbol: symbol, d: d, arena: arena}
 	// Room for the sections of most docs.
-	doc.AllSections = make([]*DocSection, 0, 8)
+	doc.AllSections = arena.sectionList(8)
 	doc.Body = doc.addSection(DocSection{Info: info, Kind: SectionPlain})
 	return doc
+}
+
+// appendSection appends s to list, a list of the doc's being read.
+func (doc *Doc) appendSection(list []*DocSection, s *DocSection) []*DocSection {
+	if cap(list) == 0 {
+		list = doc.arena.sectionList(4)
+	}
+	return append(list, s)
 }
 
 // addSection appends a section that starts at the current end of the
@@ -211,7 +237,7 @@ func (doc *Doc) ensureUntaggedSection(info *SourceInfo) {
 		return
 	}
 	s := doc.addSection(DocSection{Info: info, Kind: SectionPlain})
-	doc.Sections = append(doc.Sections, s)
+	doc.Sections = doc.appendSection(doc.Sections, s)
 }
 
 // newTaggedSection starts a Returns, Errors, Since or Todo section (or,
@@ -236,7 +262,7 @@ func (doc *Doc) newTaggedSection(info *SourceInfo, kind, tag string) error {
 			*slot = s
 		}
 	}
-	doc.Sections = append(doc.Sections, s)
+	doc.Sections = doc.appendSection(doc.Sections, s)
 	return nil
 }
 
@@ -263,7 +289,7 @@ func (doc *Doc) newDescription(info *SourceInfo, name, kind string) error {
 		register = false
 	}
 	if register {
-		*list = append(*list, s)
+		*list = doc.appendSection(*list, s)
 	}
 	return nil
 }
