@@ -506,10 +506,17 @@ func (c *call) complete() bool {
 	return false
 }
 
-// setReply copies msg into the call (the reader's buffer is reused) and
-// re-derives the spans.
-func (c *call) setReply(msg []byte, f fields, class, desc string) {
+// setReply stores msg in the call and re-derives the spans. owned, when
+// not nil, is a buffer holding msg that the reader handed over
+// (frameReader.take): the call keeps it instead of a copy. Otherwise msg
+// is copied (the reader's buffer is reused).
+func (c *call) setReply(msg []byte, f fields, class, desc string, owned []byte) {
 	c.class, c.desc = class, desc
+	if owned != nil {
+		c.buf = owned
+		c.f = fields{ret: f.ret, err: f.err, id: f.id}
+		return
+	}
 	c.buf = append(c.buf[:0], msg...)
 	base := msg
 	c.f = fields{
@@ -542,7 +549,11 @@ func (c *call) result(command string, result any) error {
 		return protoErr("reply has neither return nor error", c.buf, nil)
 	}
 	if raw, ok := result.(*json.RawMessage); ok {
-		*raw = append((*raw)[:0], c.f.ret...)
+		if r := c.handOver(); r != nil {
+			*raw = r
+		} else {
+			*raw = append((*raw)[:0], c.f.ret...)
+		}
 		return nil
 	}
 	return json.Unmarshal(c.f.ret, result)
@@ -553,7 +564,23 @@ func (c *call) raw(command string) (json.RawMessage, error) {
 	if c.err != nil || c.f.err != nil || c.f.ret == nil {
 		return nil, c.result(command, struct{}{})
 	}
+	if r := c.handOver(); r != nil {
+		return r, nil
+	}
 	return append(json.RawMessage(nil), c.f.ret...), nil
+}
+
+// handOver gives the return value away without copying it when the
+// call's buffer is one putCall would drop anyway (a large reply) and the
+// value fills at least half of it: the call forgets the buffer. It
+// returns nil otherwise (the value is copied).
+func (c *call) handOver() json.RawMessage {
+	if cap(c.buf) <= keepLineBuffer || 2*len(c.f.ret) < cap(c.buf) {
+		return nil
+	}
+	r := c.f.ret[:len(c.f.ret):len(c.f.ret)]
+	c.buf, c.f = nil, fields{}
+	return r
 }
 
 // checkReply validates a reply's shape: a "return" member or an "error"

@@ -126,7 +126,11 @@
 // enforced while reading: a longer line is never buffered past the limit.
 // An idle connection holds a 4 KiB read buffer and one goroutine (about
 // 20 KiB in all, TestIdleCost); longer messages are
-// assembled in a buffer released afterwards. A
+// assembled in a buffer released afterwards, sized after the previous
+// long message, and a reply over 64 KiB is handed to its caller (a
+// json.RawMessage result, Execute) in that buffer, without a copy.
+// Every message is checked to be one JSON object in the pass that finds
+// its top-level members. A
 // message that is too long, is not a JSON object, or is malformed fails a
 // QMP connection with a *ProtocolError; on a QGA session it fails the
 // call in progress and the session resynchronises. Nothing the peer sends

@@ -3,8 +3,10 @@ package runtime
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"io"
+	"slices"
 )
 
 // Framing. QMP and QGA messages are JSON objects, one per line; QEMU ends
@@ -24,6 +26,10 @@ type frameReader struct {
 	r   *bufio.Reader
 	max int
 	buf []byte
+	// hint is the length of the last line assembled beyond
+	// keepLineBuffer: a long line is usually followed by others of its
+	// size (file reads), so its buffer starts there.
+	hint int
 	// A read interrupted by a deadline (a caller's context) leaves its
 	// partial line in buf: partial says so, and tooLong that the line is
 	// being skipped.
@@ -34,12 +40,51 @@ func newFrameReader(r io.Reader, max int) *frameReader {
 	return &frameReader{r: bufio.NewReaderSize(r, readBufferSize), max: max}
 }
 
+// appendLine appends p to the line being assembled (len(f.buf)+len(p)
+// is within the limit). The buffer doubles as it grows, up to the limit:
+// append's growth of 1.25× for large slices allocated five times the
+// size of a long line while it was assembled.
+func (f *frameReader) appendLine(p []byte) []byte {
+	if cap(f.buf)-len(f.buf) < len(p) {
+		n := max(len(p), min(len(f.buf), f.max+2-len(f.buf)), readBufferSize)
+		if len(f.buf)+len(p) > keepLineBuffer && f.hint > len(f.buf)+n {
+			n = min(f.hint, f.max+2) - len(f.buf)
+		}
+		f.buf = slices.Grow(f.buf, n)
+	}
+	return append(f.buf, p...)
+}
+
+// take hands the assembly buffer over to the caller when msg (a line
+// next or nextAgent just returned, or part of one) lies in it and the
+// buffer is one start would drop anyway: the caller keeps the message
+// without copying it. It returns nil otherwise (msg is in the bufio
+// buffer, or the assembly buffer is kept for the next line).
+func (f *frameReader) take(msg []byte) []byte {
+	b := f.buf
+	if cap(b) <= keepLineBuffer || cap(msg) == 0 || &b[:cap(b)][cap(b)-1] != &msg[:cap(msg)][cap(msg)-1] {
+		return nil
+	}
+	f.setHint()
+	f.buf = nil
+	return b
+}
+
+// setHint records the length of the line in the assembly buffer, which
+// is about to be dropped or handed over, with some room to spare.
+func (f *frameReader) setHint() {
+	if !f.tooLong && len(f.buf) > keepLineBuffer {
+		f.hint = len(f.buf) + len(f.buf)/16
+	}
+}
+
 // errTooLong is returned by next for a line over the maximum.
 var errTooLong = ErrMessageTooLarge
 
 func (f *frameReader) start() {
 	if !f.partial {
 		if cap(f.buf) > keepLineBuffer {
+			f.setHint()
 			f.buf = nil
 		}
 		f.buf = f.buf[:0]
@@ -74,7 +119,7 @@ func (f *frameReader) next() ([]byte, error) {
 			}
 			return head, errTooLong
 		}
-		f.buf = append(f.buf, line...)
+		f.buf = f.appendLine(line)
 		switch err {
 		case nil:
 			f.partial = false
@@ -136,7 +181,7 @@ func (f *frameReader) nextAgent() (line []byte, term byte, err error) {
 				}
 				return line, b[i], nil
 			} else {
-				f.buf = append(f.buf, seg...)
+				f.buf = f.appendLine(seg)
 			}
 		}
 		if i >= 0 {
@@ -187,50 +232,246 @@ type fields struct {
 
 // decodeMessage checks that msg is one valid JSON object and finds its
 // top-level members. It never panics, whatever msg holds.
+//
+// It checks and walks msg in one pass (the grammar json.Valid accepts,
+// nesting limit included): replies of several megabytes (guest file
+// reads) were costing a json.Valid pass and a second walk.
 func decodeMessage(msg []byte) (fields, error) {
 	var f fields
 	msg = trimSpace(msg)
 	if len(msg) == 0 || msg[0] != '{' {
 		return f, protoErr("message is not a JSON object", msg, nil)
 	}
-	if !json.Valid(msg) {
-		return f, protoErr("malformed JSON", msg, nil)
-	}
-	// msg is a valid object: walk its members without re-validating.
-	i := 1
-	for {
-		i = skipSpace(msg, i)
-		if i >= len(msg) || msg[i] == '}' {
-			return f, nil
-		}
-		if msg[i] == ',' {
+	malformed := func() (fields, error) { return fields{}, protoErr("malformed JSON", msg, nil) }
+	i := skipSpace(msg, 1)
+	if i < len(msg) && msg[i] == '}' {
+		i++
+	} else {
+		for {
+			if i >= len(msg) || msg[i] != '"' {
+				return malformed()
+			}
+			ks := i
+			i = validString(msg, i)
+			if i < 0 {
+				return malformed()
+			}
+			key := msg[ks+1 : i-1]
+			i = skipSpace(msg, i)
+			if i >= len(msg) || msg[i] != ':' {
+				return malformed()
+			}
 			i = skipSpace(msg, i+1)
-		}
-		ks := i
-		i = skipString(msg, i)
-		key := msg[ks+1 : i-1]
-		i = skipSpace(msg, i)
-		i = skipSpace(msg, i+1) // ':'
-		vs := i
-		i = skipValue(msg, i)
-		v := msg[vs:i]
-		switch string(key) {
-		case "return":
-			f.ret = v
-		case "error":
-			f.err = v
-		case "event":
-			f.event = v
-		case "id":
-			f.id = v
-		case "QMP":
-			f.qmp = v
-		case "data":
-			f.data = v
-		case "timestamp":
-			f.timestamp = v
+			vs := i
+			i = validValue(msg, i, 1)
+			if i < 0 {
+				return malformed()
+			}
+			v := msg[vs:i]
+			switch string(key) {
+			case "return":
+				f.ret = v
+			case "error":
+				f.err = v
+			case "event":
+				f.event = v
+			case "id":
+				f.id = v
+			case "QMP":
+				f.qmp = v
+			case "data":
+				f.data = v
+			case "timestamp":
+				f.timestamp = v
+			}
+			i = skipSpace(msg, i)
+			if i < len(msg) && msg[i] == ',' {
+				i = skipSpace(msg, i+1)
+				continue
+			}
+			if i < len(msg) && msg[i] == '}' {
+				i++
+				break
+			}
+			return malformed()
 		}
 	}
+	if i != len(msg) { // msg is trimmed: anything left is garbage
+		return malformed()
+	}
+	return f, nil
+}
+
+// maxDepth is encoding/json's nesting limit, which json.Valid enforces.
+const maxDepth = 10000
+
+// validValue checks the JSON value at b[i] (no leading space), nested
+// depth containers deep, and returns the index after it, or -1 when it
+// is malformed.
+func validValue(b []byte, i, depth int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch c := b[i]; c {
+	case '"':
+		return validString(b, i)
+	case '{', '[':
+		if depth++; depth > maxDepth {
+			return -1
+		}
+		end := byte('}')
+		if c == '[' {
+			end = ']'
+		}
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == end {
+			return i + 1
+		}
+		for {
+			if c == '{' {
+				if i >= len(b) || b[i] != '"' {
+					return -1
+				}
+				if i = validString(b, i); i < 0 {
+					return -1
+				}
+				i = skipSpace(b, i)
+				if i >= len(b) || b[i] != ':' {
+					return -1
+				}
+				i = skipSpace(b, i+1)
+			}
+			if i = validValue(b, i, depth); i < 0 {
+				return -1
+			}
+			i = skipSpace(b, i)
+			if i >= len(b) {
+				return -1
+			}
+			switch b[i] {
+			case ',':
+				i = skipSpace(b, i+1)
+			case end:
+				return i + 1
+			default:
+				return -1
+			}
+		}
+	case 't':
+		return literal(b, i, "true")
+	case 'f':
+		return literal(b, i, "false")
+	case 'n':
+		return literal(b, i, "null")
+	}
+	return validNumber(b, i)
+}
+
+func literal(b []byte, i int, lit string) int {
+	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+		return -1
+	}
+	return i + len(lit)
+}
+
+// validString checks the string starting at b[i] == '"' and returns the
+// index after it, or -1. Like encoding/json, it accepts any byte from
+// 0x20 up (invalid UTF-8 included) and rejects control characters and
+// unknown escapes.
+func validString(b []byte, i int) int {
+	for i++; i < len(b); {
+		// The fast path: a run of plain characters (base64 payloads),
+		// eight bytes at a time while none of them is a control
+		// character, '"' or '\\' (exact SWAR tests: a word's high bit
+		// set in t means such a byte is among its eight).
+		for len(b)-i >= 8 {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q, e := x^(lo8*'"'), x^(lo8*'\\')
+			if ((x-lo8*0x20)&^x|(q-lo8)&^q|(e-lo8)&^e)&hi8 != 0 {
+				break
+			}
+			i += 8
+		}
+		for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
+			i++
+		}
+		if i >= len(b) {
+			return -1
+		}
+		switch b[i] {
+		case '"':
+			return i + 1
+		case '\\':
+			if i+1 >= len(b) {
+				return -1
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if len(b)-i < 6 {
+					return -1
+				}
+				for _, h := range b[i+2 : i+6] {
+					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
+						return -1
+					}
+				}
+				i += 6
+			default:
+				return -1
+			}
+		default: // a control character
+			return -1
+		}
+	}
+	return -1
+}
+
+const (
+	lo8 = 0x0101010101010101
+	hi8 = 0x8080808080808080
+)
+
+// validNumber checks the number at b[i] and returns the index after it,
+// or -1.
+func validNumber(b []byte, i int) int {
+	digits := func(i int) int {
+		j := i
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if j == i {
+			return -1
+		}
+		return j
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	if i >= len(b) {
+		return -1
+	}
+	if b[i] == '0' {
+		i++
+	} else if i = digits(i); i < 0 {
+		return -1
+	}
+	if i < len(b) && b[i] == '.' {
+		if i = digits(i + 1); i < 0 {
+			return -1
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i = digits(i); i < 0 {
+			return -1
+		}
+	}
+	return i
 }
 
 func skipSpace(b []byte, i int) int {

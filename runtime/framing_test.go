@@ -16,6 +16,9 @@ func FuzzDecodeMessage(f *testing.F) {
 		`{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "STOP", "data": {"a": [1, "x\"}"]}}`,
 		`{"error": {"class": "GenericError", "desc": "d"}, "id": 12}`,
 		`{"ret\u0075rn": 1}`, `[]`, `{`, `{"a":}`, "\xff", ` {"return" : "\\"} "} `,
+		`{"a": [1, -0.5e+3, true, false, null, "\u00e9\n", {}, []], "b": {"c": -0}}`,
+		`{"a": 01}`, `{"a": 1.}`, `{"a": [1,]}`, `{"a": 1,}`, `{"a": "\x"}`, "{\"a\": \"\x01\"}",
+		`{"a": tru}`, `{"a": nul}`, `{"a": -}`, `{"a": 1e}`, `{"a" 1}`, `{"a": 1} {}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -25,6 +28,11 @@ func FuzzDecodeMessage(f *testing.F) {
 			var pe *ProtocolError
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %T", err)
+			}
+			if m := bytes.TrimLeft(msg, " \t\r\n"); len(m) > 0 && m[0] == '{' && json.Valid(msg) {
+				// decodeMessage validates by itself: it must agree
+				// with encoding/json both ways.
+				t.Fatalf("rejected a valid object: %v", err)
 			}
 			return
 		}
@@ -51,6 +59,17 @@ func FuzzDecodeMessage(f *testing.F) {
 			parseEvent(fl)
 		}
 	})
+}
+
+// TestDecodeMessageDepth: the nesting limit is encoding/json's.
+func TestDecodeMessageDepth(t *testing.T) {
+	for _, n := range []int{maxDepth - 1, maxDepth, maxDepth + 1} {
+		msg := []byte(`{"a": ` + strings.Repeat("[", n-1) + strings.Repeat("]", n-1) + `}`)
+		_, err := decodeMessage(msg)
+		if (err == nil) != json.Valid(msg) {
+			t.Errorf("depth %d: decodeMessage %v, json.Valid %v", n, err, json.Valid(msg))
+		}
+	}
 }
 
 // FuzzFrameReader feeds arbitrary bytes through both framings with a

@@ -334,7 +334,7 @@ func (q *QGA) complete(c *call, msg []byte, f fields, class, desc string) bool {
 		q.log.Debug("qga: reply to a cancelled call dropped", "msg", string(msg))
 		return false
 	}
-	c.setReply(msg, f, class, desc)
+	c.setReply(msg, f, class, desc, q.fr.take(msg))
 	if !c.complete() {
 		q.log.Debug("qga: reply to a cancelled call dropped", "msg", string(msg))
 		return false

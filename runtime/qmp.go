@@ -395,7 +395,7 @@ func (q *QMP) deliver(msg []byte, f fields, class, desc string) bool {
 		q.log.Debug("qmp: reply to a cancelled call dropped", "msg", string(msg))
 		return false
 	}
-	c.setReply(msg, f, class, desc)
+	c.setReply(msg, f, class, desc, q.fr.take(msg))
 	if !c.complete() {
 		q.log.Debug("qmp: reply to a cancelled call dropped", "msg", string(msg))
 		return false
