@@ -57,6 +57,18 @@ type reader struct {
 	docArena docArena     // memory for reading doc comments
 	infoSlab []SourceInfo // the lexers' batch of SourceInfos (see lexer.lineInfo)
 	cwd      string       // working directory, "" until known (see abs)
+	exprSlab []Expr       // a batch of Exprs to hand out (see newExpr)
+}
+
+// newExpr returns a copy of e from a batch: one allocation serves many.
+func (r *reader) newExpr(e Expr) *Expr {
+	if len(r.exprSlab) == 0 {
+		r.exprSlab = make([]Expr, 64)
+	}
+	p := &r.exprSlab[0]
+	r.exprSlab = r.exprSlab[1:]
+	*p = e
+	return p
 }
 
 // read returns a file's raw contents.
@@ -230,7 +242,7 @@ func (p *fileParser) parse() error {
 			inclName := pyJoin(pyDirname(p.fname), include)
 			incl := NewObject()
 			incl.Set("include", inclName)
-			p.exprs = append(p.exprs, &Expr{Data: incl, Info: info})
+			p.exprs = append(p.exprs, p.newExpr(Expr{Data: incl, Info: info}))
 			if err := p.include(include, info, inclName); err != nil {
 				return err
 			}
@@ -258,7 +270,7 @@ func (p *fileParser) parse() error {
 				}
 				curDoc = nil
 			}
-			p.exprs = append(p.exprs, &Expr{Data: expr, Info: info, Doc: curDoc})
+			p.exprs = append(p.exprs, p.newExpr(Expr{Data: expr, Info: info, Doc: curDoc}))
 		}
 		curDoc = nil
 	}
