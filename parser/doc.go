@@ -227,16 +227,18 @@ func (doc *Doc) end() error {
 }
 
 // ensureUntaggedSection makes the last section a plain one, extending the
-// current plain section by a paragraph break or starting a new one.
-func (doc *Doc) ensureUntaggedSection(info *SourceInfo) {
+// current plain section by a paragraph break or starting a new one. The
+// location of the new text is asked of info only if needed: making one
+// costs an allocation, and mostly it is not.
+func (doc *Doc) ensureUntaggedSection(info func() *SourceInfo) {
 	if last := doc.AllSections[len(doc.AllSections)-1]; last.Kind == SectionPlain && last.Tag == "" {
 		if len(doc.arena.buf) == last.start {
-			last.Info = info
+			last.Info = info()
 		}
 		doc.arena.buf = append(doc.arena.buf, '\n')
 		return
 	}
-	s := doc.addSection(DocSection{Info: info, Kind: SectionPlain})
+	s := doc.addSection(DocSection{Info: info(), Kind: SectionPlain})
 	doc.Sections = doc.appendSection(doc.Sections, s)
 }
 

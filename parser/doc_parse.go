@@ -49,7 +49,7 @@ func (p *fileParser) getDoc() (*Doc, error) {
 // (ok false: the block ended already).
 func (p *fileParser) getFreeformDoc(info *SourceInfo, line string, ok bool) (*Doc, error) {
 	doc := newDoc(info, "", p.d, &p.docArena)
-	doc.ensureUntaggedSection(p.lineInfo())
+	doc.ensureUntaggedSection(p.lineInfo)
 	for ok {
 		if name, _, isArg := matchAtNameColon(line); isArg {
 			err := p.d.tolerable(p.errorf("'@%s:' not allowed in free-form documentation", name))
@@ -146,7 +146,7 @@ func (p *fileParser) getDefinitionDoc(info *SourceInfo, line string) (*Doc, erro
 			continue
 		}
 		// A plain paragraph.
-		doc.ensureUntaggedSection(p.lineInfo())
+		doc.ensureUntaggedSection(p.lineInfo)
 		doc.appendLine(line)
 		if line, ok, err = p.getDocParagraph(doc); err != nil {
 			return nil, err
