@@ -184,9 +184,10 @@ func (doc *Doc) Feature(name string) *DocSection {
 
 // findSection looks name up in list through index, which it brings up to
 // date first (lists only grow at their end; the first section of a name
-// wins). Short lists, most of them, are searched without an index.
+// wins). Short lists, most of them, are searched without an index: up to
+// a few dozen names, comparing is cheaper than building and hashing.
 func findSection(index *sectionIndex, list []*DocSection, name string) *DocSection {
-	if len(list) <= 8 {
+	if len(list) <= 32 {
 		for _, s := range list {
 			if s.Name == name {
 				return s

@@ -73,7 +73,7 @@ func (p *valueParser) getMembers() (any, error) {
 		if err := p.next(); err != nil {
 			return nil, err
 		}
-		if obj.Has(key) {
+		if p.hasKey(base, obj, key) {
 			return nil, p.errorf("duplicate key '%s'", key)
 		}
 		v, err := p.getValue()
@@ -96,6 +96,15 @@ func (p *valueParser) getMembers() (any, error) {
 			return nil, p.errorf("expected string")
 		}
 	}
+}
+
+// hasKey reports whether obj, whose keys so far are p.keys[base:], has
+// key. A few keys are compared rather than hashed.
+func (p *valueParser) hasKey(base int, obj *Object, key string) bool {
+	if keys := p.keys[base:]; len(keys) <= 8 {
+		return slices.Contains(keys, key)
+	}
+	return obj.Has(key)
 }
 
 // smallObject is an Object allocated together with room for its keys:
