@@ -466,6 +466,9 @@ func isWordChar(r rune) bool {
 // isLiteralStart reports whether line opens a literal block: "::" or
 // ".. qmp-example::", possibly with spaces before the "::".
 func isLiteralStart(line string) bool {
+	if !strings.HasSuffix(line, "::") { // both forms end so: a quick no
+		return false
+	}
 	if strings.TrimLeft(line, " ") == "::" {
 		return true
 	}
@@ -501,7 +504,13 @@ func trimRightPySpace(s string) string {
 // leadingSpace counts the white space code points line starts with.
 func leadingSpace(line string) int {
 	n := 0
-	for _, r := range line {
+	for n < len(line) && line[n] == ' ' { // the common case, without decoding
+		n++
+	}
+	if n == len(line) || line[n] < utf8.RuneSelf && !pyIsSpace(rune(line[n])) {
+		return n
+	}
+	for _, r := range line[n:] {
 		if !pyIsSpace(r) {
 			break
 		}

@@ -143,7 +143,10 @@ func (lx *lexer) accept(skipComment bool) error {
 
 		switch ch {
 		case ' ', '\t':
-			// The common white space first.
+			// The common white space first, indentation in runs.
+			for lx.src[lx.cursor] == ' ' {
+				lx.cursor++
+			}
 		case '#':
 			if lx.src[lx.cursor] == '#' {
 				skipComment = false
@@ -208,6 +211,12 @@ func (lx *lexer) lexString() error {
 	var buf []byte // the text so far, once an escape has been met
 	esc := false
 	for {
+		if !esc && buf == nil {
+			// Skip the plain characters of an escape-free string.
+			for c := lx.src[lx.cursor]; c >= 32 && c < 127 && c != '\\' && c != '\''; c = lx.src[lx.cursor] {
+				lx.cursor++
+			}
+		}
 		ch := lx.src[lx.cursor]
 		lx.cursor++
 		if ch == '\n' {
