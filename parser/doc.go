@@ -136,10 +136,10 @@ func newDoc(info *SourceInfo, symbol string, d *diag, arena *docArena) *Doc {
 	}
 	doc := &arena.docs[0]
 	arena.docs = arena.docs[1:]
-	*doc = Doc{Info: info, Symbol: symbol, d: d, arena: arena}
+	doc.Info, doc.Symbol, doc.d, doc.arena = info, symbol, d, arena
 	// Room for the sections of most docs.
 	doc.AllSections = arena.sectionList(8)
-	doc.Body = doc.addSection(DocSection{Info: info, Kind: SectionPlain})
+	doc.Body = doc.addSection(info, SectionPlain, "", "")
 	return doc
 }
 
@@ -152,15 +152,16 @@ func (doc *Doc) appendSection(list []*DocSection, s *DocSection) []*DocSection {
 }
 
 // addSection appends a section that starts at the current end of the
-// text, and returns it.
-func (doc *Doc) addSection(sec DocSection) *DocSection {
+// text, and returns it. (Its fields are set one by one: copying a whole
+// DocSection into the batch would cost a bulk write barrier.)
+func (doc *Doc) addSection(info *SourceInfo, kind, name, tag string) *DocSection {
 	a := doc.arena
 	if len(a.sections) == 0 {
 		a.sections = make([]DocSection, 32)
 	}
 	s := &a.sections[0]
 	a.sections = a.sections[1:]
-	*s = sec
+	s.Info, s.Kind, s.Name, s.Tag = info, kind, name, tag
 	s.start = len(a.buf)
 	doc.AllSections = append(doc.AllSections, s)
 	return s
@@ -239,14 +240,14 @@ func (doc *Doc) ensureUntaggedSection(info func() *SourceInfo) {
 		doc.arena.buf = append(doc.arena.buf, '\n')
 		return
 	}
-	s := doc.addSection(DocSection{Info: info(), Kind: SectionPlain})
+	s := doc.addSection(info(), SectionPlain, "", "")
 	doc.Sections = doc.appendSection(doc.Sections, s)
 }
 
 // newTaggedSection starts a Returns, Errors, Since or Todo section (or,
 // in lenient mode, a legacy tagged section of kind Plain with tag).
 func (doc *Doc) newTaggedSection(info *SourceInfo, kind, tag string) error {
-	s := doc.addSection(DocSection{Info: info, Kind: kind, Tag: tag})
+	s := doc.addSection(info, kind, "", tag)
 	var slot **DocSection
 	switch kind {
 	case SectionReturns:
@@ -278,7 +279,7 @@ func (doc *Doc) newDescription(info *SourceInfo, name, kind string) error {
 	if kind == SectionFeature {
 		list, index = &doc.Features, &doc.featureIndex
 	}
-	s := doc.addSection(DocSection{Info: info, Kind: kind, Name: name})
+	s := doc.addSection(info, kind, name, "")
 	register := true
 	if name == "" {
 		if err := doc.problem(semErrorf(info, "invalid parameter name")); err != nil {

@@ -75,8 +75,11 @@ func (lx *lexer) lineInfo() *SourceInfo {
 			info = &(*lx.slab)[0]
 			*lx.slab = (*lx.slab)[1:]
 		}
-		*info = *lx.base
-		info.Line = lx.line
+		// Field by field: copying a whole SourceInfo costs a bulk
+		// write barrier.
+		b := lx.base
+		info.File, info.Line, info.Parent, info.Pragma = b.File, lx.line, b.Parent, b.Pragma
+		info.DefnMeta, info.DefnName = b.DefnMeta, b.DefnName
 		lx.info = info
 		lx.infoL = lx.line
 	}
