@@ -143,7 +143,8 @@ func newDoc(info *SourceInfo, symbol string, d *diag, arena *docArena) *Doc {
 	return doc
 }
 
-// appendSection appends s to list, a list of the doc's being read.
+// appendSection appends s to list, one of the section lists of the doc
+// being read, whose first room comes from the arena.
 func (doc *Doc) appendSection(list []*DocSection, s *DocSection) []*DocSection {
 	if cap(list) == 0 {
 		list = doc.arena.sectionList(4)
