@@ -203,7 +203,7 @@ func checkIfCond(v any, info *SourceInfo, source srcDesc) (*IfCond, error) {
 		if !has(v, "all") {
 			op = "any"
 		}
-		operands, ok := v.Values[op].([]any)
+		operands, ok := v.Value(op).([]any)
 		if !ok {
 			return nil, semErrorf(info, "'%s' condition of %s must be an array", op, source)
 		}
@@ -232,15 +232,15 @@ func checkIfCond(v any, info *SourceInfo, source srcDesc) (*IfCond, error) {
 // checks, which only look at the keys; the value is taken from the sugar
 // itself. They are shared and never modified.
 var (
-	sugarType = &Object{Keys: []string{"type"}}
-	sugarName = &Object{Keys: []string{"name"}}
+	sugarType = &Object{Keys: []string{"type"}, Vals: []any{nil}}
+	sugarName = &Object{Keys: []string{"name"}, Vals: []any{nil}}
 )
 
 // expandSugar returns the object v stands for (with sugar, the shared
 // stand-in) and the value of its key (key is "type" or "name").
 func expandSugar(v any, key string) (*Object, any) {
 	if o, ok := v.(*Object); ok {
-		return o, o.Values[key]
+		return o, o.Value(key)
 	}
 	if key == "type" {
 		return sugarType, v
@@ -285,8 +285,8 @@ func checkTypeImplicit(d *diag, v any, info *SourceInfo, source srcDesc, parentN
 	}
 	permissive := hasParent && contains(info.Pragma.MemberNameExceptions, parentName)
 	members := make([]memberDef, 0, obj.Len())
-	for _, key := range obj.Keys {
-		arg, typeValue := expandSugar(obj.Values[key], "type")
+	for i, key := range obj.Keys {
+		arg, typeValue := expandSugar(obj.Vals[i], "type")
 		keySource := memberSrc(source.what, key)
 		name, optional := key, false
 		if strings.HasPrefix(name, "*") {
@@ -357,7 +357,7 @@ func checkFeatures(obj *Object, info *SourceInfo) ([]featureDef, error) {
 
 func checkEnum(d *diag, e *defExpr, obj *Object) error {
 	info := e.info
-	list, ok := obj.Values["data"].([]any)
+	list, ok := obj.Value("data").([]any)
 	if !ok {
 		return semErrorf(info, "'data' must be an array")
 	}
@@ -406,7 +406,7 @@ func checkEnum(d *diag, e *defExpr, obj *Object) error {
 }
 
 func checkStruct(d *diag, e *defExpr, obj *Object) error {
-	members, err := checkTypeImplicit(d, obj.Values["data"], e.info, plain("'data'"), e.name, true)
+	members, err := checkTypeImplicit(d, obj.Value("data"), e.info, plain("'data'"), e.name, true)
 	if err != nil {
 		return err
 	}
@@ -418,7 +418,7 @@ func checkStruct(d *diag, e *defExpr, obj *Object) error {
 
 func checkUnion(d *diag, e *defExpr, obj *Object) error {
 	info := e.info
-	switch base := obj.Values["base"].(type) {
+	switch base := obj.Value("base").(type) {
 	case string:
 		e.base = base
 	default:
@@ -428,18 +428,18 @@ func checkUnion(d *diag, e *defExpr, obj *Object) error {
 		}
 		e.members, e.baseIsDict = members, true
 	}
-	disc, ok := obj.Values["discriminator"].(string)
+	disc, ok := obj.Value("discriminator").(string)
 	if !ok {
 		return semErrorf(info, "'discriminator' requires a string name")
 	}
 	e.discriminator = disc
-	data, ok := obj.Values["data"].(*Object)
+	data, ok := obj.Value("data").(*Object)
 	if !ok {
 		return semErrorf(info, "'data' must be an object")
 	}
 	e.variants = make([]variantDef, 0, data.Len())
-	for _, key := range data.Keys {
-		value, typeValue := expandSugar(data.Values[key], "type")
+	for i, key := range data.Keys {
+		value, typeValue := expandSugar(data.Vals[i], "type")
 		source := memberSrc("'data'", key)
 		if err := checkKeys(value, info, source, []string{"type"}, []string{"if"}); err != nil {
 			return err
@@ -459,7 +459,7 @@ func checkUnion(d *diag, e *defExpr, obj *Object) error {
 
 func checkAlternate(d *diag, e *defExpr, obj *Object) error {
 	info := e.info
-	v := obj.Values["data"]
+	v := obj.Value("data")
 	if !truthy(v) {
 		return semErrorf(info, "'data' must not be empty")
 	}
@@ -468,8 +468,8 @@ func checkAlternate(d *diag, e *defExpr, obj *Object) error {
 		return semErrorf(info, "'data' must be an object")
 	}
 	e.variants = make([]variantDef, 0, data.Len())
-	for _, key := range data.Keys {
-		value, typeValue := expandSugar(data.Values[key], "type")
+	for i, key := range data.Keys {
+		value, typeValue := expandSugar(data.Vals[i], "type")
 		source := memberSrc("'data'", key)
 		if err := checkMemberNameLower(d, key, info, source, false); err != nil {
 			return err
@@ -566,7 +566,7 @@ func checkExpr(x *Expr, d *diag, e *defExpr) error {
 		return semErrorf(info, "expression must have exactly one key"+
 			" 'enum', 'struct', 'union', 'alternate', 'command', 'event'")
 	}
-	name, ok := obj.Values[meta].(string)
+	name, ok := obj.Value(meta).(string)
 	if !ok {
 		return semErrorf(info, "'%s' requires a string name", meta)
 	}
@@ -645,9 +645,9 @@ func checkExpr(x *Expr, d *diag, e *defExpr) error {
 // keys, which is cheaper than hashing for the few keys an expression has,
 // most lookups being for absent keys.
 func lookup(obj *Object, key string) (any, bool) {
-	for _, k := range obj.Keys {
+	for i, k := range obj.Keys {
 		if k == key {
-			return obj.Values[k], true
+			return obj.Vals[i], true
 		}
 	}
 	return nil, false

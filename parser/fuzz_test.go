@@ -26,7 +26,7 @@ func exprString(v any) string {
 	case *Object:
 		parts := make([]string, len(v.Keys))
 		for i, k := range v.Keys {
-			parts[i] = fmt.Sprintf("%q: %s", k, exprString(v.Values[k]))
+			parts[i] = fmt.Sprintf("%q: %s", k, exprString(v.Value(k)))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	}

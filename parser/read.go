@@ -235,7 +235,7 @@ func (p *fileParser) parse() error {
 			if expr.Len() != 1 {
 				return semErrorf(info, "invalid 'include' directive")
 			}
-			include, ok := expr.Values["include"].(string)
+			include, ok := expr.Value("include").(string)
 			if !ok {
 				return semErrorf(info, "value of 'include' must be a string")
 			}
@@ -253,12 +253,12 @@ func (p *fileParser) parse() error {
 			if expr.Len() != 1 {
 				return semErrorf(info, "invalid 'pragma' directive")
 			}
-			pragma, ok := expr.Values["pragma"].(*Object)
+			pragma, ok := expr.Value("pragma").(*Object)
 			if !ok {
 				return semErrorf(info, "value of 'pragma' must be an object")
 			}
-			for _, name := range pragma.Keys {
-				if err := p.d.pragma(name, pragma.Values[name], info); err != nil {
+			for i, name := range pragma.Keys {
+				if err := p.d.pragma(name, pragma.Vals[i], info); err != nil {
 					return err
 				}
 			}

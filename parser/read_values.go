@@ -15,10 +15,12 @@ type valueParser struct {
 	*lexer
 	depth int
 
-	// Stacks of the keys of the objects and the elements of the arrays
-	// being read, innermost last: an object's Keys and an array are made
-	// at their end, at their final size, instead of growing by appends.
+	// Stacks of the keys and values of the objects and the elements of
+	// the arrays being read, innermost last: an object's Keys and Vals and
+	// an array are made at their end, at their final size, instead of
+	// growing by appends.
 	keys  []string
+	vals  []any
 	elems []any
 }
 
@@ -58,10 +60,9 @@ func (p *valueParser) getMembers() (any, error) {
 	if p.tok != tokString {
 		return nil, p.errorf("expected string or '}'")
 	}
-	so := &smallObject{obj: Object{Values: map[string]any{}}}
-	obj := &so.obj
 	base := len(p.keys)
-	defer func() { p.keys = p.keys[:base] }()
+	defer func() { p.keys, p.vals = p.keys[:base], p.vals[:base] }()
+	var seen map[string]bool // only for objects too big to scan
 	for {
 		key := p.str
 		if err := p.next(); err != nil {
@@ -73,18 +74,17 @@ func (p *valueParser) getMembers() (any, error) {
 		if err := p.next(); err != nil {
 			return nil, err
 		}
-		if p.hasKey(base, obj, key) {
+		if p.hasKey(base, &seen, key) {
 			return nil, p.errorf("duplicate key '%s'", key)
 		}
 		v, err := p.getValue()
 		if err != nil {
 			return nil, err
 		}
-		obj.Values[key] = v
 		p.keys = append(p.keys, key)
+		p.vals = append(p.vals, v)
 		if p.tok == '}' {
-			so.setKeys(p.keys[base:])
-			return obj, p.next()
+			return newObjectOf(p.keys[base:], p.vals[base:]), p.next()
 		}
 		if p.tok != ',' {
 			return nil, p.errorf("expected ',' or '}'")
@@ -98,31 +98,45 @@ func (p *valueParser) getMembers() (any, error) {
 	}
 }
 
-// hasKey reports whether obj, whose keys so far are p.keys[base:], has
-// key. A few keys are compared rather than hashed.
-func (p *valueParser) hasKey(base int, obj *Object, key string) bool {
-	if keys := p.keys[base:]; len(keys) <= 8 {
+// hasKey reports whether the object being read, whose keys so far are
+// p.keys[base:], has key. A few keys are compared; past that a map is
+// built once, so that a hostile object with many keys stays linear.
+func (p *valueParser) hasKey(base int, seen *map[string]bool, key string) bool {
+	keys := p.keys[base:]
+	if len(keys) <= 16 {
 		return slices.Contains(keys, key)
 	}
-	return obj.Has(key)
+	if *seen == nil {
+		*seen = make(map[string]bool, 2*len(keys))
+		for _, k := range keys {
+			(*seen)[k] = true
+		}
+	}
+	if (*seen)[key] {
+		return true
+	}
+	(*seen)[key] = true
+	return false
 }
 
-// smallObject is an Object allocated together with room for its keys:
-// most objects have a few.
+// smallObject is an Object allocated together with room for its keys and
+// values: most objects have a few.
 type smallObject struct {
 	obj  Object
 	keys [4]string
+	vals [4]any
 }
 
-// setKeys sets the object's keys to a copy of keys, kept in the room it
-// was allocated with when they fit.
-func (so *smallObject) setKeys(keys []string) {
-	if len(keys) <= len(so.keys) {
+// newObjectOf returns an object holding copies of keys and vals.
+func newObjectOf(keys []string, vals []any) *Object {
+	if len(keys) <= 4 {
+		so := &smallObject{}
 		n := copy(so.keys[:], keys)
-		so.obj.Keys = so.keys[:n:n]
-		return
+		copy(so.vals[:], vals)
+		so.obj.Keys, so.obj.Vals = so.keys[:n:n], so.vals[:n:n]
+		return &so.obj
 	}
-	so.obj.Keys = slices.Clone(keys)
+	return &Object{Keys: slices.Clone(keys), Vals: slices.Clone(vals)}
 }
 
 // getElements reads an array's elements after its '['.
