@@ -287,8 +287,8 @@ func TestIntegrationAgent(t *testing.T) {
 	t.Run("FileMaxChunk", func(t *testing.T) {
 		// A whole 48 MiB read: its 64 MiB reply fits the session's
 		// DefaultMaxMessageSize.
-		if testing.Short() || raceEnabled {
-			t.Skip("moves 100 MB: not with -short or -race")
+		if testing.Short() {
+			t.Skip("moves 100 MB: not with -short")
 		}
 		ctx := testContext(t)
 		data := make([]byte, qga.MaxChunkSize+1000)
@@ -349,7 +349,7 @@ func TestIntegrationAgent(t *testing.T) {
 
 		// Output over the agent's 16 MiB capture limit is truncated;
 		// the 21 MiB reply fits the session's limit.
-		if !testing.Short() && !raceEnabled {
+		if !testing.Short() {
 			res, err = ga.Exec(ctx, "/bin/sh", "-c", "head -c 17000000 /dev/zero")
 			if err != nil {
 				t.Fatal(err)

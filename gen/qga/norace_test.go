@@ -1,5 +1,0 @@
-//go:build !race
-
-package qga_test
-
-const raceEnabled = false
