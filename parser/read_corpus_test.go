@@ -48,12 +48,12 @@ func TestReadCorpus(t *testing.T) {
 	for _, c := range cases {
 		name := filepath.Base(c)
 		base := strings.TrimSuffix(name, ".json")
+		wantErr, errErr := os.ReadFile(base + ".err")
+		wantOut, errOut := os.ReadFile(base + ".out")
+		if errErr != nil || errOut != nil {
+			continue // a file a case includes, not a case of its own
+		}
 		t.Run(base, func(t *testing.T) {
-			wantErr, errErr := os.ReadFile(base + ".err")
-			wantOut, errOut := os.ReadFile(base + ".out")
-			if errErr != nil || errOut != nil {
-				t.Skip("not a test case (included by one)")
-			}
 			_, docs, err := readSchemaFiles(nil, name, &diag{})
 			if err != nil {
 				if diff := cmp.Diff(string(wantErr), err.Error()+"\n"); diff != "" {
