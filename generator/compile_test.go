@@ -143,6 +143,12 @@ func TestReleasesCompile(t *testing.T) {
 	if sum, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
 		os.WriteFile(filepath.Join(tmp, "go.sum"), sum, 0o644)
 	}
+	ents, _ := os.ReadDir(tmp)
+	for _, e := range ents {
+		if e.IsDir() {
+			generator.CheckDocLinks(t, filepath.Join(tmp, e.Name()))
+		}
+	}
 	for _, verb := range []string{"build", "vet"} {
 		cmd := exec.Command("go", verb, "./...")
 		cmd.Dir = tmp

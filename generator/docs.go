@@ -220,7 +220,8 @@ func (g *gen) featureDoc(owner parser.Definition, fs []*parser.Feature, member s
 		default:
 			l := "  - " + f.Name
 			if t != "" && member == "" {
-				l += ": " + t
+				// Continuation lines stay inside the list item.
+				l += ": " + strings.ReplaceAll(t, "\n", "\n    ")
 			}
 			list = append(list, l+strings.TrimRight(g.ifSentence(f.If), " "))
 		}
@@ -393,13 +394,25 @@ func (r *docRenderer) tagged(s *parser.DocSection) string {
 		return r.text(s, false)
 	}
 	if strings.HasPrefix(strings.ToLower(s.Tag), "example") {
-		lines := strings.Split(strings.Trim(s.Text, "\n"), "\n")
-		for i, l := range lines {
-			if strings.TrimSpace(l) != "" {
-				lines[i] = "    " + l
+		// Transcripts become code blocks; an unindented numbered
+		// caption ("1. Move a node into an IOThread") stays a text
+		// paragraph: a code block cannot start with one (Go doc would
+		// read the whole block as a list and reflow it).
+		var out []string
+		for _, l := range strings.Split(strings.Trim(s.Text, "\n"), "\n") {
+			switch {
+			case strings.TrimSpace(l) == "":
+				out = append(out, "")
+			case listItem.MatchString(l):
+				if len(out) > 0 && out[len(out)-1] != "" {
+					out = append(out, "")
+				}
+				out = append(out, r.inline(l), "")
+			default:
+				out = append(out, "    "+l)
 			}
 		}
-		return s.Tag + ":\n\n" + strings.Join(lines, "\n")
+		return s.Tag + ":\n\n" + strings.Join(out, "\n")
 	}
 	return s.Tag + ": " + r.text(s, true)
 }
@@ -408,7 +421,8 @@ func (r *docRenderer) tagged(s *parser.DocSection) string {
 // syntax and rewrites inline markup.
 func (r *docRenderer) rst(lines []string) string {
 	var out []string
-	inCode := -1 // indentation of the directive/paragraph that opened a literal block; -1 outside one
+	annotated := false // in an annotated qmp-example (prose with transcripts)
+	inCode := -1       // indentation of the directive/paragraph that opened a literal block; -1 outside one
 	for i := 0; i < len(lines); i++ {
 		l := lines[i]
 		ind := len(l) - len(strings.TrimLeft(l, " "))
@@ -422,7 +436,7 @@ func (r *docRenderer) rst(lines []string) string {
 		}
 		if m := directive.FindStringSubmatch(l); m != nil {
 			kind, arg := m[2], m[3]
-			title, annotated := "", false
+			title, isAnnotated := "", false
 			// directive options
 			for i+1 < len(lines) {
 				om := directiveOp.FindStringSubmatch(lines[i+1])
@@ -433,7 +447,7 @@ func (r *docRenderer) rst(lines []string) string {
 				case "title":
 					title = om[2]
 				case "annotated":
-					annotated = true
+					isAnnotated = true
 				}
 				i++
 			}
@@ -443,7 +457,8 @@ func (r *docRenderer) rst(lines []string) string {
 				if title != "" {
 					head = "Example (" + r.inline(title) + "):"
 				}
-				if annotated {
+				if isAnnotated {
+					annotated = true
 					// Prose with literal blocks: render as text.
 					out = append(out, m[1]+head)
 					dedentBlock(lines[i+1:], ind)
@@ -475,6 +490,12 @@ func (r *docRenderer) rst(lines []string) string {
 			// "text::" opens a literal block; "::" alone disappears.
 			t = strings.TrimSuffix(t, "::")
 			if strings.TrimSpace(t) == "" {
+				if annotated && lastIndented(out) {
+					// After a list, Go doc would read the
+					// literal block as more of the list (and
+					// reflow it): a line of text ends the list.
+					out = append(out, strings.Repeat(" ", ind)+"Transcript:", "")
+				}
 				inCode = ind
 				continue
 			}
@@ -491,6 +512,17 @@ func (r *docRenderer) rst(lines []string) string {
 		out = append(out, r.inline(t))
 	}
 	return strings.Join(out, "\n")
+}
+
+// lastIndented reports whether the last non-blank line of out is
+// indented (a list or a code block).
+func lastIndented(out []string) bool {
+	for i := len(out) - 1; i >= 0; i-- {
+		if strings.TrimSpace(out[i]) != "" {
+			return strings.HasPrefix(out[i], " ")
+		}
+	}
+	return false
 }
 
 // inline rewrites inline markup: “literal“ loses its quotes, `name`

@@ -564,14 +564,15 @@ type BlockLatencyHistogramSetArgs struct {
 // Set new histograms with the following intervals:
 //
 //   - read, flush: [0, 10), [10, 50), [50, 100), [100, +inf)
-//
 //   - write: [0, 1000), [1000, 5000), [5000, +inf)
 //
-//     -> { "execute": "block-latency-histogram-set",
-//     "arguments": { "id": "drive0",
-//     "boundaries": [10, 50, 100],
-//     "boundaries-write": [1000, 5000] } }
-//     <- { "return": {} }
+// Transcript:
+//
+//	-> { "execute": "block-latency-histogram-set",
+//	     "arguments": { "id": "drive0",
+//	                    "boundaries": [10, 50, 100],
+//	                    "boundaries-write": [1000, 5000] } }
+//	<- { "return": {} }
 //
 // Example:
 //

@@ -1709,10 +1709,9 @@ func (c *Client) BlockdevSnapshotSync(ctx context.Context, args BlockdevSnapshot
 // Features:
 //
 //   - allow-write-only-overlay: If present, the check whether this
-//
-// operation is safe was relaxed so that it can be used to change
-// backing file of a destination of a [Client.BlockdevMirror].
-// (since 5.0)
+//     operation is safe was relaxed so that it can be used to change
+//     backing file of a destination of a [Client.BlockdevMirror].
+//     (since 5.0)
 func (c *Client) BlockdevSnapshot(ctx context.Context, args BlockdevSnapshot, opts ...runtime.CallOption) error {
 	return c.c.Call(ctx, "blockdev-snapshot", args, nil, opts...)
 }
@@ -3376,13 +3375,12 @@ const (
 // Features:
 //
 //   - dynamic-auto-read-only: If present, enabled auto-read-only means
-//
-// that the driver will open the image read-only at first,
-// dynamically reopen the image file read-write when the first
-// writer is attached to the node and reopen read-only when the
-// last writer is detached.  This allows giving QEMU write
-// permissions only on demand when an operation actually needs
-// write access. Only available when QEMU is built with CONFIG_POSIX.
+//     that the driver will open the image read-only at first,
+//     dynamically reopen the image file read-write when the first
+//     writer is attached to the node and reopen read-only when the
+//     last writer is detached.  This allows giving QEMU write
+//     permissions only on demand when an operation actually needs
+//     write access. Only available when QEMU is built with CONFIG_POSIX.
 type BlockdevOptionsFile struct {
 	// Filename: path to the image file
 	Filename string `json:"filename"`
@@ -4244,8 +4242,7 @@ type BlockdevOptionsVirtioBlkVhostUser struct {
 // Features:
 //
 //   - fdset: Member [BlockdevOptionsVirtioBlkVhostVdpa.Path] supports the special "/dev/fdset/N" path
-//
-// (since 8.1) Only available when QEMU is built with CONFIG_BLKIO_VHOST_VDPA_FD.
+//     (since 8.1) Only available when QEMU is built with CONFIG_BLKIO_VHOST_VDPA_FD.
 //
 // Only available when QEMU is built with CONFIG_BLKIO.
 type BlockdevOptionsVirtioBlkVhostVdpa struct {

@@ -230,9 +230,8 @@ type HumanMonitorCommandArgs struct {
 // Features:
 //
 //   - savevm-monitor-nodes: If present, HMP command savevm only snapshots
-//
-// monitor-owned nodes if they have no parents.  This allows the
-// use of 'savevm' with -blockdev.  (since 4.2)
+//     monitor-owned nodes if they have no parents.  This allows the
+//     use of 'savevm' with -blockdev.  (since 4.2)
 func (c *Client) HumanMonitorCommand(ctx context.Context, args HumanMonitorCommandArgs, opts ...runtime.CallOption) (string, error) {
 	var r string
 	err := c.c.Call(ctx, "human-monitor-command", args, &r, opts...)

@@ -66,13 +66,11 @@ func (c *Client) DeviceListProperties(ctx context.Context, args DeviceListProper
 // Features:
 //
 //   - json-cli: If present, the "-device" command line option supports
-//
-// JSON syntax with a structure identical to the arguments of this
-// command.
+//     JSON syntax with a structure identical to the arguments of this
+//     command.
 //   - json-cli-hotplug: If present, the "-device" command line option
-//
-// supports JSON syntax without the reference counting leak that
-// broke hot-unplug
+//     supports JSON syntax without the reference counting leak that
+//     broke hot-unplug
 func (c *Client) DeviceAdd(ctx context.Context, args any, opts ...runtime.CallOption) error {
 	return c.c.Call(ctx, "device_add", args, nil, opts...)
 }
