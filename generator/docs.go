@@ -353,6 +353,7 @@ func (g *gen) renderer(d parser.Definition) *docRenderer {
 var (
 	atRef       = regexp.MustCompile(`@([A-Za-z0-9_][-A-Za-z0-9_.]*[A-Za-z0-9_]|[A-Za-z0-9_])`)
 	tickRef     = regexp.MustCompile("``([^`]+)``|`([^`\\s][^`]*)`")
+	strongRef   = regexp.MustCompile(`\*\*([^*\s](?:[^*]*[^*\s])?)\*\*`)
 	roleRef     = regexp.MustCompile(":[a-z:]+:`([^`<]*?)\\s*(?:<[^>]*>)?`")
 	listItem    = regexp.MustCompile(`^([-*+]|\d+\.|#\.) `)
 	directive   = regexp.MustCompile(`^(\s*)\.\. ([a-zA-Z-]+)::\s*(.*)$`)
@@ -525,10 +526,14 @@ func lastIndented(out []string) bool {
 	return false
 }
 
-// inline rewrites inline markup: “literal“ loses its quotes, `name`
-// and @name become Go doc links when they name a definition or a member
-// of the documented type, and :role:`text <target>` keeps its text.
+// inline rewrites inline markup: **strong** and “literal“ lose their
+// marks, `name` and @name become Go doc links when they name a
+// definition or a member of the documented type, and :role:`text
+// <target>` keeps its text.
 func (r *docRenderer) inline(s string) string {
+	if strings.Contains(s, "**") {
+		s = strongRef.ReplaceAllString(s, "$1") // Go doc has no bold
+	}
 	if !strings.ContainsAny(s, "`@:") {
 		return s
 	}

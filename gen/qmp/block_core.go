@@ -1587,7 +1587,7 @@ type BackupCommon struct {
 	Bitmap *string `json:"bitmap,omitempty"`
 	// BitmapMode: Specifies the type of data the bitmap should contain
 	// after the operation concludes.  Must be present if a bitmap was
-	// provided, must **not** be present otherwise.  (Since 4.2)
+	// provided, must not be present otherwise.  (Since 4.2)
 	BitmapMode *BitmapSyncMode `json:"bitmap-mode,omitempty"`
 	// Compress: true to compress data, if the target format supports it.
 	// (default: false) (since 2.8)

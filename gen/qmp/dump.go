@@ -45,7 +45,7 @@ type DumpGuestMemoryArgs struct {
 	// Paging: if true, do paging to get guest's memory mapping.  This
 	// allows using gdb to process the core file.
 	//
-	// **Important**: this option can make QEMU allocate several
+	// Important: this option can make QEMU allocate several
 	// gigabytes of RAM.  This can happen for a large guest, or a
 	// malicious guest pretending to be large.
 	//

@@ -410,7 +410,7 @@ const (
 	// MigrationCapabilityPostcopyRAM: Start executing on the migration target before all of
 	// RAM has been migrated, pulling the remaining pages along as
 	// needed.  The capacity must have the same setting on both source
-	// and target or migration will not even start.  **Note:** if the
+	// and target or migration will not even start.  Note: if the
 	// migration fails during postcopy the VM will fail.  (since 2.6)
 	MigrationCapabilityPostcopyRAM MigrationCapability = "postcopy-ram"
 	// MigrationCapabilityXColo: If enabled, migration will never end, and the state of the
@@ -803,7 +803,7 @@ const (
 	// (Since 2.8)
 	MigrationParameterMaxBandwidth MigrationParameter = "max-bandwidth"
 	// MigrationParameterAvailSwitchoverBandwidth: to set the available bandwidth that
-	// migration can use during switchover phase.  **Note:** this does
+	// migration can use during switchover phase.  Note: this does
 	// not limit the bandwidth during switchover, but only for
 	// calculations when making decisions to switchover.  By default,
 	// this value is zero, which means QEMU will estimate the bandwidth
@@ -973,7 +973,7 @@ type MigrateSetParameters struct {
 	// (Since 2.8)
 	MaxBandwidth *uint64 `json:"max-bandwidth,omitempty"`
 	// AvailSwitchoverBandwidth: to set the available bandwidth that
-	// migration can use during switchover phase.  **Note:** this does
+	// migration can use during switchover phase.  Note: this does
 	// not limit the bandwidth during switchover, but only for
 	// calculations when making decisions to switchover.  By default,
 	// this value is zero, which means QEMU will estimate the bandwidth
@@ -1153,7 +1153,7 @@ type MigrationParameters struct {
 	// (Since 2.8)
 	MaxBandwidth *uint64 `json:"max-bandwidth,omitempty"`
 	// AvailSwitchoverBandwidth: to set the available bandwidth that
-	// migration can use during switchover phase.  **Note:** this does
+	// migration can use during switchover phase.  Note: this does
 	// not limit the bandwidth during switchover, but only for
 	// calculations when making decisions to switchover.  By default,
 	// this value is zero, which means QEMU will estimate the bandwidth

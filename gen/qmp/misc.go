@@ -211,8 +211,8 @@ type HumanMonitorCommandArgs struct {
 // Note: This command only exists as a stop-gap.  Its use is highly
 // discouraged.  The semantics of this command are not guaranteed:
 // this means that command names, arguments and responses can change
-// or be removed at **any** time.  Applications that rely on long
-// term stability guarantees should **not** use this command.
+// or be removed at any time.  Applications that rely on long
+// term stability guarantees should not use this command.
 //
 // Known limitations:
 //
