@@ -88,6 +88,11 @@ type session struct {
 	deadlines   bool   // conn supports read deadlines (to interrupt a reading caller)
 	interruptFn func() // s.interrupt, allocated once
 
+	// writeCtx's interruption (writes are serialised): interruptWriteFn
+	// sets a write deadline in the past and then signals wfired.
+	interruptWriteFn func()
+	wfired           chan struct{}
+
 	failOnce   sync.Once
 	done       chan struct{}
 	err        atomic.Pointer[ConnError]
@@ -296,6 +301,11 @@ func (s *session) init(conn net.Conn, o options) {
 	s.rtok = make(chan struct{}, 1)
 	s.kick = make(chan struct{}, 1)
 	s.interruptFn = s.interrupt
+	s.wfired = make(chan struct{}, 1)
+	s.interruptWriteFn = func() {
+		s.conn.SetWriteDeadline(longAgo)
+		s.wfired <- struct{}{}
+	}
 	s.deadlines = conn != nil && conn.SetReadDeadline(time.Time{}) == nil
 }
 
@@ -451,14 +461,44 @@ func plainName(s string) bool {
 }
 
 func (s *session) write(b []byte, files []*os.File) error {
+	_, err := s.writeN(b, files)
+	return err
+}
+
+// writeN is write that also returns the number of bytes written.
+func (s *session) writeN(b []byte, files []*os.File) (int, error) {
 	if s.debug() {
 		s.log.Debug("qmp: send", "msg", string(bytes.TrimPrefix(bytes.TrimSuffix(b, []byte("\n")), []byte{0xFF})))
 	}
 	if len(files) > 0 {
 		return writeWithFiles(s.conn, b, files)
 	}
-	_, err := s.conn.Write(b)
-	return err
+	return s.conn.Write(b)
+}
+
+// errWriteInterrupted is what writeCtx returns when ctx ended during the
+// write: only the first n bytes went out.
+var errWriteInterrupted = errors.New("write interrupted")
+
+// writeCtx is write bounded by ctx (when the connection has deadlines): a
+// peer that stops reading cannot hold the caller past its context. It
+// returns the number of bytes written, and errWriteInterrupted when ctx
+// cut the write short.
+func (s *session) writeCtx(ctx context.Context, b []byte, files []*os.File) (int, error) {
+	if ctx.Done() == nil || !s.deadlines {
+		return s.writeN(b, files)
+	}
+	stop := context.AfterFunc(ctx, s.interruptWriteFn)
+	n, err := s.writeN(b, files)
+	if stop() {
+		return n, err
+	}
+	<-s.wfired // the deadline is set: clear it for the next write
+	s.conn.SetWriteDeadline(time.Time{})
+	if err != nil && isDeadline(err) && s.err.Load() == nil {
+		return n, errWriteInterrupted
+	}
+	return n, err
 }
 
 // call is one request waiting for its reply. Calls are pooled; a call

@@ -40,7 +40,10 @@
 // reaches exactly its caller. Every call takes a context: cancelling it
 // returns ctx.Err() at once, and the reply that arrives later is dropped
 // without disturbing later calls. A reply nobody waits for is logged and
-// dropped.
+// dropped. A context also bounds the write of a request to a peer that
+// has stopped reading: a QGA session resynchronises before the next call,
+// but a QMP request cut short cannot be taken back, so the QMP session
+// fails (its *ConnError wraps the context's error).
 //
 // CallOptions: OutOfBand sends the command with "exec-oob" (for commands
 // with allow-oob, once oob is negotiated); NoReply returns once the

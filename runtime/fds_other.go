@@ -8,6 +8,6 @@ import (
 	"os"
 )
 
-func writeWithFiles(c net.Conn, b []byte, files []*os.File) error {
-	return errors.New("runtime: passing files is supported on unix systems only")
+func writeWithFiles(c net.Conn, b []byte, files []*os.File) (int, error) {
+	return 0, errors.New("runtime: passing files is supported on unix systems only")
 }

@@ -18,10 +18,10 @@ type unixMsgWriter interface {
 // writeWithFiles writes b with files' descriptors attached as SCM_RIGHTS
 // ancillary data to the first byte, the way QEMU's getfd and add-fd
 // expect them.
-func writeWithFiles(c net.Conn, b []byte, files []*os.File) error {
+func writeWithFiles(c net.Conn, b []byte, files []*os.File) (int, error) {
 	w, ok := c.(unixMsgWriter)
 	if !ok {
-		return errors.New("runtime: passing files needs a unix socket connection")
+		return 0, errors.New("runtime: passing files needs a unix socket connection")
 	}
 	fds := make([]int, len(files))
 	for i, f := range files {
@@ -30,10 +30,12 @@ func writeWithFiles(c net.Conn, b []byte, files []*os.File) error {
 	rights := syscall.UnixRights(fds...)
 	n, _, err := w.WriteMsgUnix(b, rights, nil)
 	if err != nil {
-		return err
+		return n, err
 	}
 	if n < len(b) {
-		_, err = c.Write(b[n:])
+		var m int
+		m, err = c.Write(b[n:])
+		n += m
 	}
-	return err
+	return n, err
 }

@@ -137,8 +137,12 @@ func (q *QGA) sync(ctx context.Context) error {
 		return q.connErr()
 	}
 	q.log.Debug("qga: resynchronising", "id", id)
-	err = q.write(b, nil)
+	_, err = q.writeCtx(ctx, b, nil)
 	q.unlockWrite()
+	if err == errWriteInterrupted {
+		q.abandon(c)
+		return ctx.Err()
+	}
 	if err != nil {
 		q.fail(err)
 	}
@@ -152,6 +156,20 @@ func (q *QGA) sync(ctx context.Context) error {
 	}
 	q.needSync = false
 	return nil
+}
+
+// abandon gives up c (nil for a NoReply call), whose request could not be
+// written whole: the session must resynchronise.
+func (q *QGA) abandon(c *call) {
+	if c != nil {
+		c.state.CompareAndSwap(callWaiting, callAbandoned)
+		q.mu.Lock()
+		if q.cur == c {
+			q.cur = nil
+		}
+		q.mu.Unlock()
+	}
+	q.needSync = true
 }
 
 // wait waits for c; on cancellation the session must resynchronise.
@@ -225,8 +243,14 @@ func (q *QGA) roundTrip(ctx context.Context, command string, args any, o CallOpt
 			return nil, e
 		}
 	}
-	err = q.write(b, o.Files)
+	_, err = q.writeCtx(ctx, b, o.Files)
 	q.unlockWrite()
+	if err == errWriteInterrupted {
+		// Part of the request may have gone out: the next call's 0xFF
+		// makes the agent discard it.
+		q.abandon(c)
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		q.fail(err)
 		if c == nil {

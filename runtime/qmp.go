@@ -61,7 +61,8 @@ type QMP struct {
 	wbufs    [2]reqBuf
 	wcur     int
 	flushing bool
-	nextID   uint64 // guarded by wmu
+	nextID   uint64         // guarded by wmu
+	writers  sync.WaitGroup // writers that took over from a caller (flush)
 
 	events eventHub
 }
@@ -142,6 +143,12 @@ func (q *QMP) OOB() bool { return q.oob }
 func (q *QMP) Close() error {
 	q.fail(ErrClosed)
 	<-q.readerDone
+	// A writer that took over from a caller (see flush) registers under
+	// wmu while the session is up: once Close has held wmu after the
+	// session failed, none can register any more.
+	q.wmu.Lock()
+	q.wmu.Unlock()
+	q.writers.Wait()
 	return nil
 }
 
@@ -183,12 +190,24 @@ func (q *QMP) roundTrip(ctx context.Context, command string, args any, o CallOpt
 	// return once their request is written: both write alone.
 	alone := len(o.Files) > 0 || o.NoReply
 	q.wmu.Lock()
-	for alone && q.flushing && q.err.Load() == nil {
-		q.wcond.Wait()
+	if alone && q.flushing && q.err.Load() == nil {
+		stop := context.AfterFunc(ctx, func() {
+			q.wmu.Lock()
+			q.wcond.Broadcast()
+			q.wmu.Unlock()
+		})
+		for q.flushing && q.err.Load() == nil && ctx.Err() == nil {
+			q.wcond.Wait()
+		}
+		stop()
 	}
 	if e := q.err.Load(); e != nil {
 		q.wmu.Unlock()
 		return nil, e
+	}
+	if alone && q.flushing { // ctx ended while waiting
+		q.wmu.Unlock()
+		return nil, ctx.Err()
 	}
 	var id uint64
 	if o.OOB {
@@ -218,7 +237,10 @@ func (q *QMP) roundTrip(ctx context.Context, command string, args any, o CallOpt
 	q.flushing = true
 	q.wmu.Unlock()
 	if writer {
-		if err := q.flush(o.Files); err != nil && c == nil {
+		if err := q.flush(ctx, o.Files); err != nil && c == nil {
+			if err == errHandedOff {
+				return nil, ctx.Err()
+			}
 			return nil, q.connErr()
 		}
 	}
@@ -233,8 +255,11 @@ func (q *QMP) roundTrip(ctx context.Context, command string, args any, o CallOpt
 
 // flush writes request buffers until none is pending (the caller set
 // q.flushing); files go with the first write. A write error fails the
-// session.
-func (q *QMP) flush(files []*os.File) error {
+// session. When ctx ends mid-write (a peer that has stopped reading), a
+// goroutine of its own takes the writing over and flush returns
+// errHandedOff: a QMP request cut short cannot be taken back, so the rest
+// must still go out, but the caller need not wait for it.
+func (q *QMP) flush(ctx context.Context, files []*os.File) error {
 	for {
 		q.wmu.Lock()
 		w := &q.wbufs[q.wcur]
@@ -246,22 +271,49 @@ func (q *QMP) flush(files []*os.File) error {
 		}
 		q.wcur ^= 1
 		q.wmu.Unlock()
-		err := q.write(w.b.Bytes(), files)
-		files = nil
-		if w.b.Cap() > keepLineBuffer {
-			w.b = bytes.Buffer{}
-		} else {
-			w.b.Reset()
-		}
-		if err != nil {
-			q.fail(err)
-			q.wmu.Lock()
-			q.flushing = false
-			q.wcond.Broadcast()
-			q.wmu.Unlock()
+		if err := q.flushBuf(ctx, w, files); err != nil {
 			return err
 		}
+		files = nil
 	}
+}
+
+var errHandedOff = errors.New("write handed over")
+
+// flushBuf writes w's buffer (see flush).
+func (q *QMP) flushBuf(ctx context.Context, w *reqBuf, files []*os.File) error {
+	n, err := q.writeCtx(ctx, w.b.Bytes(), files)
+	if err == errWriteInterrupted {
+		w.b.Next(n)
+		q.wmu.Lock()
+		if q.err.Load() == nil { // see Close
+			q.writers.Add(1)
+			go func() {
+				defer q.writers.Done()
+				if q.flushBuf(context.Background(), w, nil) == nil {
+					q.flush(context.Background(), nil)
+				}
+			}()
+			q.wmu.Unlock()
+			return errHandedOff
+		}
+		q.wmu.Unlock()
+		err = q.connErr()
+	}
+	if w.b.Cap() > keepLineBuffer {
+		w.b = bytes.Buffer{}
+	} else {
+		w.b.Reset()
+	}
+	if err != nil {
+		q.fail(err)
+		q.wmu.Lock()
+		q.flushing = false
+		q.wcond.Broadcast()
+		q.wmu.Unlock()
+		return err
+	}
+	return nil
 }
 
 // fail ends the session with cause and fails every pending call.
