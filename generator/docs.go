@@ -253,15 +253,27 @@ func orDefault(s, def string) string {
 func (fg *fileGen) memberComment(owner parser.Definition, goOwner, name, goName string, ifc *parser.IfCond, fs []*parser.Feature, note string) jen.Code {
 	r := fg.renderer(owner)
 	var text string
+	list := false
 	if doc := owner.Common().Doc; doc != nil {
 		for _, s := range doc.Args {
 			if s.Name == name {
-				text = strings.TrimSpace(r.text(s, true))
+				text = strings.Trim(r.text(s, true), "\n")
+				// A text that is a list starts on its own line,
+				// so that its first item reads as one.
+				list = listItem.MatchString(strings.TrimLeft(text, " "))
+				if !list {
+					text = strings.TrimSpace(text)
+				}
 				break
 			}
 		}
 	}
-	if text != "" {
+	if list {
+		text = goName + ":\n" + strings.TrimRight(text, " \n")
+		if note != "" {
+			text += " (" + note + ")"
+		}
+	} else if text != "" {
 		text = goName + ": " + text
 		if note != "" {
 			text += " (" + note + ")"

@@ -1579,35 +1579,45 @@ func (c *Client) GuestGetTimezone(ctx context.Context, opts ...runtime.CallOptio
 //
 // Since: 2.10
 type GuestOSInfo struct {
-	// KernelRelease: * POSIX: release field returned by uname(2)
+	// KernelRelease:
+	//   - POSIX: release field returned by uname(2)
 	//   - Windows: build number of the OS
 	KernelRelease *string `json:"kernel-release,omitempty"`
-	// KernelVersion: * POSIX: version field returned by uname(2)
+	// KernelVersion:
+	//   - POSIX: version field returned by uname(2)
 	//   - Windows: version number of the OS
 	KernelVersion *string `json:"kernel-version,omitempty"`
-	// Machine: * POSIX: machine field returned by uname(2)
+	// Machine:
+	//   - POSIX: machine field returned by uname(2)
 	//   - Windows: one of x86, x86_64, arm, ia64
 	Machine *string `json:"machine,omitempty"`
-	// ID: * POSIX: as defined by os-release(5)
+	// ID:
+	//   - POSIX: as defined by os-release(5)
 	//   - Windows: contains string "mswindows"
 	ID *string `json:"id,omitempty"`
-	// Name: * POSIX: as defined by os-release(5)
+	// Name:
+	//   - POSIX: as defined by os-release(5)
 	//   - Windows: contains string "Microsoft Windows"
 	Name *string `json:"name,omitempty"`
-	// PrettyName: * POSIX: as defined by os-release(5)
+	// PrettyName:
+	//   - POSIX: as defined by os-release(5)
 	//   - Windows: product name, e.g. "Microsoft Windows 10 Enterprise"
 	PrettyName *string `json:"pretty-name,omitempty"`
-	// Version: * POSIX: as defined by os-release(5)
+	// Version:
+	//   - POSIX: as defined by os-release(5)
 	//   - Windows: long version string, e.g. "Microsoft Windows Server
 	//     2008"
 	Version *string `json:"version,omitempty"`
-	// VersionID: * POSIX: as defined by os-release(5)
+	// VersionID:
+	//   - POSIX: as defined by os-release(5)
 	//   - Windows: short version identifier, e.g. "7" or "20012r2"
 	VersionID *string `json:"version-id,omitempty"`
-	// Variant: * POSIX: as defined by os-release(5)
+	// Variant:
+	//   - POSIX: as defined by os-release(5)
 	//   - Windows: contains string "server" or "client"
 	Variant *string `json:"variant,omitempty"`
-	// VariantID: * POSIX: as defined by os-release(5)
+	// VariantID:
+	//   - POSIX: as defined by os-release(5)
 	//   - Windows: contains string "server" or "client"
 	VariantID *string `json:"variant-id,omitempty"`
 }

@@ -24,7 +24,8 @@ type PciMemoryRange struct {
 type PciMemoryRegion struct {
 	// Bar: the index of the Base Address Register for this region
 	Bar int64 `json:"bar"`
-	// Type: - 'io' if the region is a PIO region
+	// Type:
+	//   - 'io' if the region is a PIO region
 	//   - 'memory' if the region is a MMIO region
 	Type string `json:"type"`
 	// Address: memory address

@@ -131,11 +131,11 @@ type TPMEmulatorOptionsWrapper struct {
 //
 // Only available when QEMU is built with CONFIG_TPM.
 type TpmTypeOptions struct {
-	// Type: - 'passthrough' The configuration options for the TPM
-	//
-	//	passthrough type
-	//	- 'emulator' The configuration options for TPM emulator backend
-	//	type
+	// Type:
+	//   - 'passthrough' The configuration options for the TPM
+	//     passthrough type
+	//   - 'emulator' The configuration options for TPM emulator backend
+	//     type
 	Type TpmType `json:"type"`
 	// Passthrough holds the members of the branch for Type [TpmTypePassthrough]; it must be set exactly when Type selects it.
 	Passthrough *TPMPassthroughOptionsWrapper `json:"-"`

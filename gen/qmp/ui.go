@@ -42,7 +42,8 @@ const (
 //
 // Since: 7.0
 type SetPasswordOptions struct {
-	// Protocol: - 'vnc' to modify the VNC server password
+	// Protocol:
+	//   - 'vnc' to modify the VNC server password
 	//   - 'spice' to modify the Spice server password
 	Protocol DisplayProtocol `json:"protocol"`
 	// Password: the new password
@@ -125,7 +126,8 @@ func (c *Client) SetPassword(ctx context.Context, args SetPasswordOptions, opts 
 //
 // Since: 7.0
 type ExpirePasswordOptions struct {
-	// Protocol: - 'vnc' to modify the VNC server expiration
+	// Protocol:
+	//   - 'vnc' to modify the VNC server expiration
 	//   - 'spice' to modify the Spice server expiration
 	Protocol DisplayProtocol `json:"protocol"`
 	// Time: when to expire the password.
@@ -545,7 +547,8 @@ type VncInfo struct {
 	// Host: The hostname the VNC server is bound to.  This depends on the
 	// name resolution on the host and may be an IP address.
 	Host *string `json:"host,omitempty"`
-	// Family: - 'ipv6' if the host is listening for IPv6 connections
+	// Family:
+	//   - 'ipv6' if the host is listening for IPv6 connections
 	//   - 'ipv4' if the host is listening for IPv4 connections
 	//   - 'unix' if the host is listening on a unix domain socket
 	//   - 'unknown' otherwise
