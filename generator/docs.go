@@ -251,7 +251,12 @@ func orDefault(s, def string) string {
 // when the schema has none), its features and condition. note, when
 // not empty, is a parenthesised remark added to the text.
 func (fg *fileGen) memberComment(owner parser.Definition, goOwner, name, goName string, ifc *parser.IfCond, fs []*parser.Feature, note string) jen.Code {
-	r := fg.renderer(owner)
+	return comment(fg.memberDoc(owner, name, goName, ifc, fs, note))
+}
+
+// memberDoc is the text of memberComment.
+func (g *gen) memberDoc(owner parser.Definition, name, goName string, ifc *parser.IfCond, fs []*parser.Feature, note string) string {
+	r := g.renderer(owner)
 	var text string
 	list := false
 	if doc := owner.Common().Doc; doc != nil {
@@ -292,9 +297,9 @@ func (fg *fileGen) memberComment(owner parser.Definition, goOwner, name, goName 
 		}
 	}
 	parts := []string{text}
-	parts = append(parts, fg.featureDoc(owner, fs, name, r)...)
-	parts = append(parts, strings.TrimSpace(fg.ifSentence(ifc)))
-	return comment(paragraphs(parts...))
+	parts = append(parts, g.featureDoc(owner, fs, name, r)...)
+	parts = append(parts, strings.TrimSpace(g.ifSentence(ifc)))
+	return paragraphs(parts...)
 }
 
 // ifSentence states a condition: " Only available when QEMU is built

@@ -63,6 +63,30 @@ func TestDocStructureKept(t *testing.T) {
 				continue
 			}
 			check(d.Common().Name, g.defDoc(id, d, id+" x."))
+			// Members: fields, constants and alternatives.
+			owner, t := d, parser.Type(nil)
+			switch d := d.(type) {
+			case *parser.Command:
+				t = d.Arg
+			case *parser.Event:
+				t = d.Arg
+			case parser.Type:
+				t = d
+			}
+			switch o := t.(type) {
+			case *parser.ObjectType:
+				for _, m := range o.Members {
+					check(d.Common().Name+"."+m.Name, g.memberDoc(owner, m.Name, "X", m.If, m.Features, ""))
+				}
+			case *parser.EnumType:
+				for _, m := range o.Members {
+					check(d.Common().Name+"."+m.Name, g.memberDoc(owner, m.Name, "X", m.If, m.Features, ""))
+				}
+			case *parser.AlternateType:
+				for _, v := range o.Alternatives.Variants {
+					check(d.Common().Name+"."+v.Name, g.memberDoc(owner, v.Name, "X", v.If, nil, "for a JSON string"))
+				}
+			}
 		}
 	}
 }
