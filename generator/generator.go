@@ -76,7 +76,12 @@ func Generate(s *parser.Schema, cfg Config) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &gen{s: s, cfg: cfg, n: n, docs: newDocIndex(s, n)}
+	g := &gen{s: s, cfg: cfg, n: n, docs: newDocIndex(s, n), isBase: map[*parser.ObjectType]bool{}}
+	for _, d := range s.Defs {
+		if o, ok := d.(*parser.ObjectType); ok && o.Base != nil {
+			g.isBase[o.Base] = true
+		}
+	}
 
 	// Assign definitions to files.
 	type unit struct {
@@ -177,6 +182,8 @@ type gen struct {
 	cfg  Config
 	n    *names
 	docs *docIndex
+	// isBase holds the structs that are another type's base.
+	isBase map[*parser.ObjectType]bool
 }
 
 func (g *gen) newFile() *jen.File {

@@ -120,7 +120,13 @@ func (fg *fileGen) object(o *parser.ObjectType) {
 			docOwner = c
 		}
 	}
-	scope := fg.newFieldScope(id)
+	lists := fg.requiredLists(o)
+	var scope *fieldScope
+	if len(lists) > 0 {
+		scope = fg.newFieldScope(id, "MarshalJSON")
+	} else {
+		scope = fg.newFieldScope(id)
+	}
 	fields := fg.memberFields(o, docOwner, id, scope)
 	if o.IsImplicit() {
 		fg.f.Add(fg.plainComment(intro))
@@ -129,6 +135,35 @@ func (fg *fileGen) object(o *parser.ObjectType) {
 	}
 	fg.f.Type().Id(id).Struct(fields...)
 	fg.f.Line()
+	if len(lists) == 0 {
+		return
+	}
+	// MarshalJSON: nil required slices go out as [].
+	body := []jen.Code{jen.Type().Id("plain").Id(id), jen.Id("p").Op(":=").Id("plain").Call(jen.Id("v"))}
+	for _, m := range lists {
+		f := jen.Id("p").Dot(memberField(m))
+		body = append(body, jen.If(f.Clone().Op("==").Nil()).Block(f.Clone().Op("=").Add(fg.goType(m.Type)).Values()))
+	}
+	body = append(body, jen.Return(jen.Qual(jsonPkg, "Marshal").Call(jen.Id("p"))))
+	fg.f.Comment("MarshalJSON encodes " + id + " with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.")
+	fg.f.Func().Params(jen.Id("v").Id(id)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(body...)
+	fg.f.Line()
+}
+
+// requiredLists returns the required array members of struct o that need
+// a MarshalJSON to go out as [] when nil: none when o is a base, whose
+// promoted method would encode the types that embed it as o.
+func (g *gen) requiredLists(o *parser.ObjectType) []*parser.ObjectMember {
+	if o.IsUnion() || g.isBase[o] {
+		return nil
+	}
+	var out []*parser.ObjectMember
+	for _, m := range o.Members {
+		if _, ok := m.Type.(*parser.ArrayType); ok && !m.Optional {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func (fg *fileGen) union(o *parser.ObjectType) {

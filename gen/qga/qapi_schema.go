@@ -166,6 +166,16 @@ type GuestAgentInfo struct {
 	SupportedCommands []GuestAgentCommandInfo `json:"supported_commands"`
 }
 
+// MarshalJSON encodes GuestAgentInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v GuestAgentInfo) MarshalJSON() ([]byte, error) {
+	type plain GuestAgentInfo
+	p := plain(v)
+	if p.SupportedCommands == nil {
+		p.SupportedCommands = []GuestAgentCommandInfo{}
+	}
+	return json.Marshal(p)
+}
+
 // GuestInfo sends the "guest-info" command.
 //
 // Get some information about the guest agent.
@@ -551,6 +561,16 @@ type GuestFilesystemTrimResponse struct {
 	Paths []GuestFilesystemTrimResult `json:"paths"`
 }
 
+// MarshalJSON encodes GuestFilesystemTrimResponse with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v GuestFilesystemTrimResponse) MarshalJSON() ([]byte, error) {
+	type plain GuestFilesystemTrimResponse
+	p := plain(v)
+	if p.Paths == nil {
+		p.Paths = []GuestFilesystemTrimResult{}
+	}
+	return json.Marshal(p)
+}
+
 // GuestFstrimArgs holds the arguments of [Client.GuestFstrim] (command "guest-fstrim").
 type GuestFstrimArgs struct {
 	// Minimum: Minimum contiguous free range to discard, in bytes.  Free
@@ -829,6 +849,16 @@ type GuestSetVcpusArgs struct {
 	// the input list should describe a modified subset of
 	// [Client.GuestGetVcpus]' return value.
 	Vcpus []GuestLogicalProcessor `json:"vcpus"`
+}
+
+// MarshalJSON encodes GuestSetVcpusArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v GuestSetVcpusArgs) MarshalJSON() ([]byte, error) {
+	type plain GuestSetVcpusArgs
+	p := plain(v)
+	if p.Vcpus == nil {
+		p.Vcpus = []GuestLogicalProcessor{}
+	}
+	return json.Marshal(p)
 }
 
 // GuestSetVcpus sends the "guest-set-vcpus" command.
@@ -1143,6 +1173,16 @@ type GuestFilesystemInfo struct {
 	Disk []GuestDiskAddress `json:"disk"`
 }
 
+// MarshalJSON encodes GuestFilesystemInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v GuestFilesystemInfo) MarshalJSON() ([]byte, error) {
+	type plain GuestFilesystemInfo
+	p := plain(v)
+	if p.Disk == nil {
+		p.Disk = []GuestDiskAddress{}
+	}
+	return json.Marshal(p)
+}
+
 // GuestGetFsinfo sends the "guest-get-fsinfo" command.
 //
 // Returns: The list of filesystems information mounted in the guest.
@@ -1281,6 +1321,16 @@ type GuestSetMemoryBlocksArgs struct {
 	// describe a modified subset of [Client.GuestGetMemoryBlocks]' return
 	// value.
 	MemBlks []GuestMemoryBlock `json:"mem-blks"`
+}
+
+// MarshalJSON encodes GuestSetMemoryBlocksArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v GuestSetMemoryBlocksArgs) MarshalJSON() ([]byte, error) {
+	type plain GuestSetMemoryBlocksArgs
+	p := plain(v)
+	if p.MemBlks == nil {
+		p.MemBlks = []GuestMemoryBlock{}
+	}
+	return json.Marshal(p)
 }
 
 // GuestSetMemoryBlocks sends the "guest-set-memory-blocks" command.
@@ -1743,6 +1793,16 @@ type GuestAuthorizedKeys struct {
 	Keys []string `json:"keys"`
 }
 
+// MarshalJSON encodes GuestAuthorizedKeys with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v GuestAuthorizedKeys) MarshalJSON() ([]byte, error) {
+	type plain GuestAuthorizedKeys
+	p := plain(v)
+	if p.Keys == nil {
+		p.Keys = []string{}
+	}
+	return json.Marshal(p)
+}
+
 // GuestSSHGetAuthorizedKeysArgs holds the arguments of [Client.GuestSSHGetAuthorizedKeys] (command "guest-ssh-get-authorized-keys").
 type GuestSSHGetAuthorizedKeysArgs struct {
 	// Username: the user account to add the authorized keys
@@ -1776,6 +1836,16 @@ type GuestSSHAddAuthorizedKeysArgs struct {
 	Reset *bool `json:"reset,omitempty"`
 }
 
+// MarshalJSON encodes GuestSSHAddAuthorizedKeysArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v GuestSSHAddAuthorizedKeysArgs) MarshalJSON() ([]byte, error) {
+	type plain GuestSSHAddAuthorizedKeysArgs
+	p := plain(v)
+	if p.Keys == nil {
+		p.Keys = []string{}
+	}
+	return json.Marshal(p)
+}
+
 // GuestSSHAddAuthorizedKeys sends the "guest-ssh-add-authorized-keys" command.
 //
 // Append public keys to user .ssh/authorized_keys on Unix systems (not
@@ -1793,6 +1863,16 @@ type GuestSSHRemoveAuthorizedKeysArgs struct {
 	// Keys: the public keys to remove (in OpenSSH/sshd(8) authorized_keys
 	// format)
 	Keys []string `json:"keys"`
+}
+
+// MarshalJSON encodes GuestSSHRemoveAuthorizedKeysArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v GuestSSHRemoveAuthorizedKeysArgs) MarshalJSON() ([]byte, error) {
+	type plain GuestSSHRemoveAuthorizedKeysArgs
+	p := plain(v)
+	if p.Keys == nil {
+		p.Keys = []string{}
+	}
+	return json.Marshal(p)
 }
 
 // GuestSSHRemoveAuthorizedKeys sends the "guest-ssh-remove-authorized-keys" command.

@@ -5,6 +5,7 @@ package qmp
 
 import (
 	"context"
+	"encoding/json"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -89,6 +90,16 @@ type AcceleratorInfo struct {
 	// Present: the list of accelerators that are built into this
 	// executable
 	Present []Accelerator `json:"present"`
+}
+
+// MarshalJSON encodes AcceleratorInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v AcceleratorInfo) MarshalJSON() ([]byte, error) {
+	type plain AcceleratorInfo
+	p := plain(v)
+	if p.Present == nil {
+		p.Present = []Accelerator{}
+	}
+	return json.Marshal(p)
 }
 
 // QueryAccelerators sends the "query-accelerators" command.

@@ -133,6 +133,16 @@ type ImageInfoSpecificVmdk struct {
 	Extents []VmdkExtentInfo `json:"extents"`
 }
 
+// MarshalJSON encodes ImageInfoSpecificVmdk with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v ImageInfoSpecificVmdk) MarshalJSON() ([]byte, error) {
+	type plain ImageInfoSpecificVmdk
+	p := plain(v)
+	if p.Extents == nil {
+		p.Extents = []VmdkExtentInfo{}
+	}
+	return json.Marshal(p)
+}
+
 // Information about a VMDK extent file.
 //
 // Since: 8.0
@@ -420,6 +430,16 @@ type BlockGraphInfo struct {
 	Children []BlockChildInfo `json:"children"`
 }
 
+// MarshalJSON encodes BlockGraphInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v BlockGraphInfo) MarshalJSON() ([]byte, error) {
+	type plain BlockGraphInfo
+	p := plain(v)
+	if p.Children == nil {
+		p.Children = []BlockChildInfo{}
+	}
+	return json.Marshal(p)
+}
+
 // Information about a QEMU image file check.
 //
 // Since: 1.4
@@ -609,6 +629,16 @@ type BlockDeviceInfo struct {
 	DirtyBitmaps []BlockDirtyInfo `json:"dirty-bitmaps,omitzero"`
 }
 
+// MarshalJSON encodes BlockDeviceInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v BlockDeviceInfo) MarshalJSON() ([]byte, error) {
+	type plain BlockDeviceInfo
+	p := plain(v)
+	if p.Children == nil {
+		p.Children = []BlockdevChild{}
+	}
+	return json.Marshal(p)
+}
+
 // An enumeration of block device I/O status.
 //
 // Since: 1.0
@@ -682,6 +712,16 @@ type Qcow2BitmapInfo struct {
 	Flags []Qcow2BitmapInfoFlags `json:"flags"`
 }
 
+// MarshalJSON encodes Qcow2BitmapInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v Qcow2BitmapInfo) MarshalJSON() ([]byte, error) {
+	type plain Qcow2BitmapInfo
+	p := plain(v)
+	if p.Flags == nil {
+		p.Flags = []Qcow2BitmapInfoFlags{}
+	}
+	return json.Marshal(p)
+}
+
 // Block latency histogram.
 //
 // Since: 4.0
@@ -704,6 +744,19 @@ type BlockLatencyHistogramInfo struct {
 	//	 +------------------
 	//	     10   50   100
 	Bins []uint64 `json:"bins"`
+}
+
+// MarshalJSON encodes BlockLatencyHistogramInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v BlockLatencyHistogramInfo) MarshalJSON() ([]byte, error) {
+	type plain BlockLatencyHistogramInfo
+	p := plain(v)
+	if p.Boundaries == nil {
+		p.Boundaries = []uint64{}
+	}
+	if p.Bins == nil {
+		p.Bins = []uint64{}
+	}
+	return json.Marshal(p)
 }
 
 // Block device information.  This structure describes a virtual device
@@ -1031,6 +1084,16 @@ type BlockDeviceStats struct {
 	ZoneAppendLatencyHistogram *BlockLatencyHistogramInfo `json:"zone_append_latency_histogram,omitempty"`
 	// FlushLatencyHistogram: [BlockLatencyHistogramInfo].  (Since 4.0)
 	FlushLatencyHistogram *BlockLatencyHistogramInfo `json:"flush_latency_histogram,omitempty"`
+}
+
+// MarshalJSON encodes BlockDeviceStats with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v BlockDeviceStats) MarshalJSON() ([]byte, error) {
+	type plain BlockDeviceStats
+	p := plain(v)
+	if p.TimedStats == nil {
+		p.TimedStats = []BlockDeviceTimedStats{}
+	}
+	return json.Marshal(p)
 }
 
 // File driver statistics.
@@ -2058,6 +2121,19 @@ type XDbgBlockGraphEdge struct {
 	SharedPerm []BlockPermission `json:"shared-perm"`
 }
 
+// MarshalJSON encodes XDbgBlockGraphEdge with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v XDbgBlockGraphEdge) MarshalJSON() ([]byte, error) {
+	type plain XDbgBlockGraphEdge
+	p := plain(v)
+	if p.Perm == nil {
+		p.Perm = []BlockPermission{}
+	}
+	if p.SharedPerm == nil {
+		p.SharedPerm = []BlockPermission{}
+	}
+	return json.Marshal(p)
+}
+
 // Block Graph - list of nodes and list of edges.
 //
 // Since: 4.0
@@ -2066,6 +2142,19 @@ type XDbgBlockGraph struct {
 	Nodes []XDbgBlockGraphNode `json:"nodes"`
 	// Edges is the member "edges".
 	Edges []XDbgBlockGraphEdge `json:"edges"`
+}
+
+// MarshalJSON encodes XDbgBlockGraph with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v XDbgBlockGraph) MarshalJSON() ([]byte, error) {
+	type plain XDbgBlockGraph
+	p := plain(v)
+	if p.Nodes == nil {
+		p.Nodes = []XDbgBlockGraphNode{}
+	}
+	if p.Edges == nil {
+		p.Edges = []XDbgBlockGraphEdge{}
+	}
+	return json.Marshal(p)
 }
 
 // XDebugQueryBlockGraph sends the "x-debug-query-block-graph" command.
@@ -2262,6 +2351,16 @@ type BlockDirtyBitmapMerge struct {
 	// fully specified [BlockDirtyBitmap] elements.  The latter are
 	// supported since 4.1.
 	Bitmaps []BlockDirtyBitmapOrStr `json:"bitmaps"`
+}
+
+// MarshalJSON encodes BlockDirtyBitmapMerge with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v BlockDirtyBitmapMerge) MarshalJSON() ([]byte, error) {
+	type plain BlockDirtyBitmapMerge
+	p := plain(v)
+	if p.Bitmaps == nil {
+		p.Bitmaps = []BlockDirtyBitmapOrStr{}
+	}
+	return json.Marshal(p)
 }
 
 // BlockDirtyBitmapAdd sends the "block-dirty-bitmap-add" command.
@@ -4174,6 +4273,16 @@ type BlockdevOptionsQuorum struct {
 	ReadPattern *QuorumReadPattern `json:"read-pattern,omitempty"`
 }
 
+// MarshalJSON encodes BlockdevOptionsQuorum with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v BlockdevOptionsQuorum) MarshalJSON() ([]byte, error) {
+	type plain BlockdevOptionsQuorum
+	p := plain(v)
+	if p.Children == nil {
+		p.Children = []BlockdevRef{}
+	}
+	return json.Marshal(p)
+}
+
 // Driver specific block device options for Gluster.
 //
 // Since: 2.9
@@ -4188,6 +4297,16 @@ type BlockdevOptionsGluster struct {
 	Debug *int64 `json:"debug,omitempty"`
 	// Logfile: libgfapi log file (default /dev/stderr) (Since 2.8)
 	Logfile *string `json:"logfile,omitempty"`
+}
+
+// MarshalJSON encodes BlockdevOptionsGluster with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v BlockdevOptionsGluster) MarshalJSON() ([]byte, error) {
+	type plain BlockdevOptionsGluster
+	p := plain(v)
+	if p.Server == nil {
+		p.Server = []SocketAddress{}
+	}
+	return json.Marshal(p)
 }
 
 // Driver specific block device options for the io_uring backend.
@@ -5306,6 +5425,16 @@ func (c *Client) BlockdevAdd(ctx context.Context, args BlockdevOptions, opts ...
 type BlockdevReopenArgs struct {
 	// Options is the member "options".
 	Options []BlockdevOptions `json:"options"`
+}
+
+// MarshalJSON encodes BlockdevReopenArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v BlockdevReopenArgs) MarshalJSON() ([]byte, error) {
+	type plain BlockdevReopenArgs
+	p := plain(v)
+	if p.Options == nil {
+		p.Options = []BlockdevOptions{}
+	}
+	return json.Marshal(p)
 }
 
 // BlockdevReopen sends the "blockdev-reopen" command.
@@ -6595,4 +6724,14 @@ func (c *Client) BlockdevSnapshotDeleteInternalSync(ctx context.Context, args Bl
 type DummyBlockCoreForceArrays struct {
 	// UnusedBlockGraphInfo is the member "unused-block-graph-info".
 	UnusedBlockGraphInfo []BlockGraphInfo `json:"unused-block-graph-info"`
+}
+
+// MarshalJSON encodes DummyBlockCoreForceArrays with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v DummyBlockCoreForceArrays) MarshalJSON() ([]byte, error) {
+	type plain DummyBlockCoreForceArrays
+	p := plain(v)
+	if p.UnusedBlockGraphInfo == nil {
+		p.UnusedBlockGraphInfo = []BlockGraphInfo{}
+	}
+	return json.Marshal(p)
 }

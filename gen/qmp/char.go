@@ -297,6 +297,16 @@ type ChardevHub struct {
 	Chardevs []string `json:"chardevs"`
 }
 
+// MarshalJSON encodes ChardevHub with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v ChardevHub) MarshalJSON() ([]byte, error) {
+	type plain ChardevHub
+	p := plain(v)
+	if p.Chardevs == nil {
+		p.Chardevs = []string{}
+	}
+	return json.Marshal(p)
+}
+
 // Configuration info for stdio chardevs.
 //
 // Since: 1.5

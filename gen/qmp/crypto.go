@@ -347,6 +347,16 @@ type QCryptoBlockInfoLUKS struct {
 	Slots []QCryptoBlockInfoLUKSSlot `json:"slots"`
 }
 
+// MarshalJSON encodes QCryptoBlockInfoLUKS with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v QCryptoBlockInfoLUKS) MarshalJSON() ([]byte, error) {
+	type plain QCryptoBlockInfoLUKS
+	p := plain(v)
+	if p.Slots == nil {
+		p.Slots = []QCryptoBlockInfoLUKSSlot{}
+	}
+	return json.Marshal(p)
+}
+
 // Information about the block encryption options.
 //
 // Since: 2.7

@@ -5,6 +5,7 @@ package qmp
 
 import (
 	"context"
+	"encoding/json"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -75,6 +76,19 @@ type QCryptodevInfo struct {
 	Service []QCryptodevBackendServiceType `json:"service"`
 	// Client: the additional information of the crypto device
 	Client []QCryptodevBackendClient `json:"client"`
+}
+
+// MarshalJSON encodes QCryptodevInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v QCryptodevInfo) MarshalJSON() ([]byte, error) {
+	type plain QCryptodevInfo
+	p := plain(v)
+	if p.Service == nil {
+		p.Service = []QCryptodevBackendServiceType{}
+	}
+	if p.Client == nil {
+		p.Client = []QCryptodevBackendClient{}
+	}
+	return json.Marshal(p)
 }
 
 // QueryCryptodev sends the "query-cryptodev" command.

@@ -5,6 +5,7 @@ package qmp
 
 import (
 	"context"
+	"encoding/json"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -265,12 +266,32 @@ type CXLUncorErrorRecord struct {
 	Header []uint32 `json:"header"`
 }
 
+// MarshalJSON encodes CXLUncorErrorRecord with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v CXLUncorErrorRecord) MarshalJSON() ([]byte, error) {
+	type plain CXLUncorErrorRecord
+	p := plain(v)
+	if p.Header == nil {
+		p.Header = []uint32{}
+	}
+	return json.Marshal(p)
+}
+
 // CXLInjectUncorrectableErrorsArgs holds the arguments of [Client.CXLInjectUncorrectableErrors] (command "cxl-inject-uncorrectable-errors").
 type CXLInjectUncorrectableErrorsArgs struct {
 	// Path: CXL Type 3 device canonical QOM path
 	Path string `json:"path"`
 	// Errors: Errors to inject
 	Errors []CXLUncorErrorRecord `json:"errors"`
+}
+
+// MarshalJSON encodes CXLInjectUncorrectableErrorsArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v CXLInjectUncorrectableErrorsArgs) MarshalJSON() ([]byte, error) {
+	type plain CXLInjectUncorrectableErrorsArgs
+	p := plain(v)
+	if p.Errors == nil {
+		p.Errors = []CXLUncorErrorRecord{}
+	}
+	return json.Marshal(p)
 }
 
 // CXLInjectUncorrectableErrors sends the "cxl-inject-uncorrectable-errors" command.
@@ -402,6 +423,16 @@ type CXLAddDynamicCapacityArgs struct {
 	Extents []CxlDynamicCapacityExtent `json:"extents"`
 }
 
+// MarshalJSON encodes CXLAddDynamicCapacityArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v CXLAddDynamicCapacityArgs) MarshalJSON() ([]byte, error) {
+	type plain CXLAddDynamicCapacityArgs
+	p := plain(v)
+	if p.Extents == nil {
+		p.Extents = []CxlDynamicCapacityExtent{}
+	}
+	return json.Marshal(p)
+}
+
 // CXLAddDynamicCapacity sends the "cxl-add-dynamic-capacity" command.
 //
 // Initiate adding dynamic capacity extents to a host.  This simulates
@@ -469,6 +500,16 @@ type CXLReleaseDynamicCapacityArgs struct {
 	// Extents: The "Extent List" field as defined in Compute Express
 	// Link (CXL) Specification, Revision 3.1, Table 7-71.
 	Extents []CxlDynamicCapacityExtent `json:"extents"`
+}
+
+// MarshalJSON encodes CXLReleaseDynamicCapacityArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v CXLReleaseDynamicCapacityArgs) MarshalJSON() ([]byte, error) {
+	type plain CXLReleaseDynamicCapacityArgs
+	p := plain(v)
+	if p.Extents == nil {
+		p.Extents = []CxlDynamicCapacityExtent{}
+	}
+	return json.Marshal(p)
 }
 
 // CXLReleaseDynamicCapacity sends the "cxl-release-dynamic-capacity" command.

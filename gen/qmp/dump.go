@@ -5,6 +5,7 @@ package qmp
 
 import (
 	"context"
+	"encoding/json"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -178,6 +179,16 @@ type DumpCompletedEvent struct {
 type DumpGuestMemoryCapability struct {
 	// Formats: the available formats for [Client.DumpGuestMemory]
 	Formats []DumpGuestMemoryFormat `json:"formats"`
+}
+
+// MarshalJSON encodes DumpGuestMemoryCapability with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v DumpGuestMemoryCapability) MarshalJSON() ([]byte, error) {
+	type plain DumpGuestMemoryCapability
+	p := plain(v)
+	if p.Formats == nil {
+		p.Formats = []DumpGuestMemoryFormat{}
+	}
+	return json.Marshal(p)
 }
 
 // QueryDumpGuestMemoryCapability sends the "query-dump-guest-memory-capability" command.

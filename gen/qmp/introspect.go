@@ -212,6 +212,19 @@ type SchemaInfoEnum struct {
 	Values []string `json:"values"`
 }
 
+// MarshalJSON encodes SchemaInfoEnum with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v SchemaInfoEnum) MarshalJSON() ([]byte, error) {
+	type plain SchemaInfoEnum
+	p := plain(v)
+	if p.Members == nil {
+		p.Members = []SchemaInfoEnumMember{}
+	}
+	if p.Values == nil {
+		p.Values = []string{}
+	}
+	return json.Marshal(p)
+}
+
 // An object member.
 //
 // Since: 6.2
@@ -250,6 +263,16 @@ type SchemaInfoObject struct {
 	// The variants are in no particular order, and may even differ
 	// from the order of the values of the enum type of the [SchemaInfoObject.Tag].
 	Variants []SchemaInfoObjectVariant `json:"variants,omitzero"`
+}
+
+// MarshalJSON encodes SchemaInfoObject with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v SchemaInfoObject) MarshalJSON() ([]byte, error) {
+	type plain SchemaInfoObject
+	p := plain(v)
+	if p.Members == nil {
+		p.Members = []SchemaInfoObjectMember{}
+	}
+	return json.Marshal(p)
 }
 
 // An object member.
@@ -292,6 +315,16 @@ type SchemaInfoAlternate struct {
 	// members' wire encoding is distinct, see
 	// /devel/qapi-code-gen section Alternate types.
 	Members []SchemaInfoAlternateMember `json:"members"`
+}
+
+// MarshalJSON encodes SchemaInfoAlternate with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v SchemaInfoAlternate) MarshalJSON() ([]byte, error) {
+	type plain SchemaInfoAlternate
+	p := plain(v)
+	if p.Members == nil {
+		p.Members = []SchemaInfoAlternateMember{}
+	}
+	return json.Marshal(p)
 }
 
 // An alternate member.

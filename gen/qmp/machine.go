@@ -653,12 +653,32 @@ type CXLFixedMemoryWindowOptions struct {
 	Targets []string `json:"targets"`
 }
 
+// MarshalJSON encodes CXLFixedMemoryWindowOptions with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v CXLFixedMemoryWindowOptions) MarshalJSON() ([]byte, error) {
+	type plain CXLFixedMemoryWindowOptions
+	p := plain(v)
+	if p.Targets == nil {
+		p.Targets = []string{}
+	}
+	return json.Marshal(p)
+}
+
 // List of CXL Fixed Memory Windows.
 //
 // Since: 7.1
 type CXLFMWProperties struct {
 	// CXLFmw: List of [CXLFixedMemoryWindowOptions]
 	CXLFmw []CXLFixedMemoryWindowOptions `json:"cxl-fmw"`
+}
+
+// MarshalJSON encodes CXLFMWProperties with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v CXLFMWProperties) MarshalJSON() ([]byte, error) {
+	type plain CXLFMWProperties
+	p := plain(v)
+	if p.CXLFmw == nil {
+		p.CXLFmw = []CXLFixedMemoryWindowOptions{}
+	}
+	return json.Marshal(p)
 }
 
 // A X86 32-bit register.
@@ -709,6 +729,16 @@ type X86CPUFeatureWordInfo struct {
 type DummyForceArrays struct {
 	// Unused is the member "unused".
 	Unused []X86CPUFeatureWordInfo `json:"unused"`
+}
+
+// MarshalJSON encodes DummyForceArrays with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v DummyForceArrays) MarshalJSON() ([]byte, error) {
+	type plain DummyForceArrays
+	p := plain(v)
+	if p.Unused == nil {
+		p.Unused = []X86CPUFeatureWordInfo{}
+	}
+	return json.Marshal(p)
 }
 
 // Option "-numa cpu" overrides default cpu to node mapping.  It
@@ -943,6 +973,16 @@ type Memdev struct {
 	HostNodes []uint16 `json:"host-nodes"`
 	// Policy: memory policy of memory backend
 	Policy HostMemPolicy `json:"policy"`
+}
+
+// MarshalJSON encodes Memdev with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v Memdev) MarshalJSON() ([]byte, error) {
+	type plain Memdev
+	p := plain(v)
+	if p.HostNodes == nil {
+		p.HostNodes = []uint16{}
+	}
+	return json.Marshal(p)
 }
 
 // QueryMemdev sends the "query-memdev" command.
@@ -1547,6 +1587,16 @@ type SgxEPCProperties struct {
 	SgxEpc []SgxEPC `json:"sgx-epc"`
 }
 
+// MarshalJSON encodes SgxEPCProperties with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v SgxEPCProperties) MarshalJSON() ([]byte, error) {
+	type plain SgxEPCProperties
+	p := plain(v)
+	if p.SgxEpc == nil {
+		p.SgxEpc = []SgxEPC{}
+	}
+	return json.Marshal(p)
+}
+
 // QueryMemoryDevices sends the "query-memory-devices" command.
 //
 // Lists available memory devices and their state.
@@ -1987,6 +2037,16 @@ type CpuModelCompareInfo struct {
 	// ResponsibleProperties: List of properties that led to the
 	// comparison result not being identical.
 	ResponsibleProperties []string `json:"responsible-properties"`
+}
+
+// MarshalJSON encodes CpuModelCompareInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v CpuModelCompareInfo) MarshalJSON() ([]byte, error) {
+	type plain CpuModelCompareInfo
+	p := plain(v)
+	if p.ResponsibleProperties == nil {
+		p.ResponsibleProperties = []string{}
+	}
+	return json.Marshal(p)
 }
 
 // QueryCPUModelComparisonArgs holds the arguments of [Client.QueryCPUModelComparison] (command "query-cpu-model-comparison").

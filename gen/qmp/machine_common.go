@@ -3,6 +3,8 @@
 
 package qmp
 
+import "encoding/json"
+
 // An enumeration of CPU entitlements that can be assumed by a virtual
 // S390 CPU
 //
@@ -98,4 +100,14 @@ type SmpCacheProperties struct {
 type SmpCachePropertiesWrapper struct {
 	// Caches: the list of [SmpCacheProperties].
 	Caches []SmpCacheProperties `json:"caches"`
+}
+
+// MarshalJSON encodes SmpCachePropertiesWrapper with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v SmpCachePropertiesWrapper) MarshalJSON() ([]byte, error) {
+	type plain SmpCachePropertiesWrapper
+	p := plain(v)
+	if p.Caches == nil {
+		p.Caches = []SmpCacheProperties{}
+	}
+	return json.Marshal(p)
 }

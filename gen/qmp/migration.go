@@ -504,6 +504,16 @@ type MigrateSetCapabilitiesArgs struct {
 	Capabilities []MigrationCapabilityStatus `json:"capabilities"`
 }
 
+// MarshalJSON encodes MigrateSetCapabilitiesArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v MigrateSetCapabilitiesArgs) MarshalJSON() ([]byte, error) {
+	type plain MigrateSetCapabilitiesArgs
+	p := plain(v)
+	if p.Capabilities == nil {
+		p.Capabilities = []MigrationCapabilityStatus{}
+	}
+	return json.Marshal(p)
+}
+
 // MigrateSetCapabilities sends the "migrate-set-capabilities" command.
 //
 // Enable/Disable the following migration capabilities (like xbzrle)
@@ -729,6 +739,16 @@ type BitmapMigrationNodeAlias struct {
 	Alias string `json:"alias"`
 	// Bitmaps: Mappings for the bitmaps on this node.
 	Bitmaps []BitmapMigrationBitmapAlias `json:"bitmaps"`
+}
+
+// MarshalJSON encodes BitmapMigrationNodeAlias with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v BitmapMigrationNodeAlias) MarshalJSON() ([]byte, error) {
+	type plain BitmapMigrationNodeAlias
+	p := plain(v)
+	if p.Bitmaps == nil {
+		p.Bitmaps = []BitmapMigrationBitmapAlias{}
+	}
+	return json.Marshal(p)
 }
 
 // Migration parameters enumeration.
@@ -1517,6 +1537,16 @@ type FileMigrationArgs struct {
 type MigrationExecCommand struct {
 	// Args: command (list head) and arguments to execute.
 	Args []string `json:"args"`
+}
+
+// MarshalJSON encodes MigrationExecCommand with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v MigrationExecCommand) MarshalJSON() ([]byte, error) {
+	type plain MigrationExecCommand
+	p := plain(v)
+	if p.Args == nil {
+		p.Args = []string{}
+	}
+	return json.Marshal(p)
 }
 
 // Migration endpoint configuration.
@@ -2329,6 +2359,16 @@ type SnapshotSaveArgs struct {
 	Devices []string `json:"devices"`
 }
 
+// MarshalJSON encodes SnapshotSaveArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v SnapshotSaveArgs) MarshalJSON() ([]byte, error) {
+	type plain SnapshotSaveArgs
+	p := plain(v)
+	if p.Devices == nil {
+		p.Devices = []string{}
+	}
+	return json.Marshal(p)
+}
+
 // SnapshotSave sends the "snapshot-save" command.
 //
 // Save a VM snapshot.
@@ -2401,6 +2441,16 @@ type SnapshotLoadArgs struct {
 	Devices []string `json:"devices"`
 }
 
+// MarshalJSON encodes SnapshotLoadArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v SnapshotLoadArgs) MarshalJSON() ([]byte, error) {
+	type plain SnapshotLoadArgs
+	p := plain(v)
+	if p.Devices == nil {
+		p.Devices = []string{}
+	}
+	return json.Marshal(p)
+}
+
 // SnapshotLoad sends the "snapshot-load" command.
 //
 // Load a VM snapshot.
@@ -2467,6 +2517,16 @@ type SnapshotDeleteArgs struct {
 	Tag string `json:"tag"`
 	// Devices: list of block device node names to delete a snapshot from
 	Devices []string `json:"devices"`
+}
+
+// MarshalJSON encodes SnapshotDeleteArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v SnapshotDeleteArgs) MarshalJSON() ([]byte, error) {
+	type plain SnapshotDeleteArgs
+	p := plain(v)
+	if p.Devices == nil {
+		p.Devices = []string{}
+	}
+	return json.Marshal(p)
 }
 
 // SnapshotDelete sends the "snapshot-delete" command.

@@ -5,6 +5,7 @@ package qmp
 
 import (
 	"context"
+	"encoding/json"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -422,6 +423,16 @@ type FdsetInfo struct {
 	Fds []FdsetFdInfo `json:"fds"`
 }
 
+// MarshalJSON encodes FdsetInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v FdsetInfo) MarshalJSON() ([]byte, error) {
+	type plain FdsetInfo
+	p := plain(v)
+	if p.Fds == nil {
+		p.Fds = []FdsetFdInfo{}
+	}
+	return json.Marshal(p)
+}
+
 // QueryFdsets sends the "query-fdsets" command.
 //
 // Return information describing all fd sets.
@@ -509,6 +520,16 @@ type CommandLineOptionInfo struct {
 	Option string `json:"option"`
 	// Parameters: an array of [CommandLineParameterInfo]
 	Parameters []CommandLineParameterInfo `json:"parameters"`
+}
+
+// MarshalJSON encodes CommandLineOptionInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v CommandLineOptionInfo) MarshalJSON() ([]byte, error) {
+	type plain CommandLineOptionInfo
+	p := plain(v)
+	if p.Parameters == nil {
+		p.Parameters = []CommandLineParameterInfo{}
+	}
+	return json.Marshal(p)
 }
 
 // QueryCommandLineOptionsArgs holds the arguments of [Client.QueryCommandLineOptions] (command "query-command-line-options").

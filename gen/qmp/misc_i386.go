@@ -355,6 +355,16 @@ type SgxInfo struct {
 	Sections []SgxEpcSection `json:"sections"`
 }
 
+// MarshalJSON encodes SgxInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v SgxInfo) MarshalJSON() ([]byte, error) {
+	type plain SgxInfo
+	p := plain(v)
+	if p.Sections == nil {
+		p.Sections = []SgxEpcSection{}
+	}
+	return json.Marshal(p)
+}
+
 // QuerySgx sends the "query-sgx" command.
 //
 // Return information about configured SGX capabilities of guest.

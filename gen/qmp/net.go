@@ -870,6 +870,22 @@ type RxFilterInfo struct {
 	MulticastTable []string `json:"multicast-table"`
 }
 
+// MarshalJSON encodes RxFilterInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v RxFilterInfo) MarshalJSON() ([]byte, error) {
+	type plain RxFilterInfo
+	p := plain(v)
+	if p.VlanTable == nil {
+		p.VlanTable = []int64{}
+	}
+	if p.UnicastTable == nil {
+		p.UnicastTable = []string{}
+	}
+	if p.MulticastTable == nil {
+		p.MulticastTable = []string{}
+	}
+	return json.Marshal(p)
+}
+
 // QueryRxFilterArgs holds the arguments of [Client.QueryRxFilter] (command "query-rx-filter").
 type QueryRxFilterArgs struct {
 	// Name: net client name

@@ -5,6 +5,7 @@ package qmp
 
 import (
 	"context"
+	"encoding/json"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -121,6 +122,16 @@ type PciDeviceInfo struct {
 	Regions []PciMemoryRegion `json:"regions"`
 }
 
+// MarshalJSON encodes PciDeviceInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v PciDeviceInfo) MarshalJSON() ([]byte, error) {
+	type plain PciDeviceInfo
+	p := plain(v)
+	if p.Regions == nil {
+		p.Regions = []PciMemoryRegion{}
+	}
+	return json.Marshal(p)
+}
+
 // Information about a PCI bus.
 //
 // Since: 0.14
@@ -129,6 +140,16 @@ type PciInfo struct {
 	Bus int64 `json:"bus"`
 	// Devices: a list of devices on this bus
 	Devices []PciDeviceInfo `json:"devices"`
+}
+
+// MarshalJSON encodes PciInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v PciInfo) MarshalJSON() ([]byte, error) {
+	type plain PciInfo
+	p := plain(v)
+	if p.Devices == nil {
+		p.Devices = []PciDeviceInfo{}
+	}
+	return json.Marshal(p)
 }
 
 // QueryPCI sends the "query-pci" command.

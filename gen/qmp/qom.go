@@ -58,6 +58,16 @@ type ObjectPropertiesValues struct {
 	Properties []ObjectPropertyValue `json:"properties"`
 }
 
+// MarshalJSON encodes ObjectPropertiesValues with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v ObjectPropertiesValues) MarshalJSON() ([]byte, error) {
+	type plain ObjectPropertiesValues
+	p := plain(v)
+	if p.Properties == nil {
+		p.Properties = []ObjectPropertyValue{}
+	}
+	return json.Marshal(p)
+}
+
 // QOMListArgs holds the arguments of [Client.QOMList] (command "qom-list").
 type QOMListArgs struct {
 	// Path: the path within the object model.  See [Client.QOMGet] for a
@@ -144,6 +154,16 @@ type QOMListGetArgs struct {
 	// Paths: The absolute or partial path for each object, as described
 	// in [Client.QOMGet].
 	Paths []string `json:"paths"`
+}
+
+// MarshalJSON encodes QOMListGetArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v QOMListGetArgs) MarshalJSON() ([]byte, error) {
+	type plain QOMListGetArgs
+	p := plain(v)
+	if p.Paths == nil {
+		p.Paths = []string{}
+	}
+	return json.Marshal(p)
 }
 
 // QOMListGet sends the "qom-list-get" command.

@@ -202,6 +202,16 @@ type StatsResult struct {
 	Stats []Stats `json:"stats"`
 }
 
+// MarshalJSON encodes StatsResult with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v StatsResult) MarshalJSON() ([]byte, error) {
+	type plain StatsResult
+	p := plain(v)
+	if p.Stats == nil {
+		p.Stats = []Stats{}
+	}
+	return json.Marshal(p)
+}
+
 // QueryStats sends the "query-stats" command.
 //
 // Return runtime-collected statistics for objects such as the VM or
@@ -258,6 +268,16 @@ type StatsSchema struct {
 	Target StatsTarget `json:"target"`
 	// Stats: list of statistics.
 	Stats []StatsSchemaValue `json:"stats"`
+}
+
+// MarshalJSON encodes StatsSchema with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v StatsSchema) MarshalJSON() ([]byte, error) {
+	type plain StatsSchema
+	p := plain(v)
+	if p.Stats == nil {
+		p.Stats = []StatsSchemaValue{}
+	}
+	return json.Marshal(p)
 }
 
 // QueryStatsSchemasArgs holds the arguments of [Client.QueryStatsSchemas] (command "query-stats-schemas").

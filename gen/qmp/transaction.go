@@ -271,6 +271,16 @@ type TransactionArgs struct {
 	Properties *TransactionProperties `json:"properties,omitempty"`
 }
 
+// MarshalJSON encodes TransactionArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v TransactionArgs) MarshalJSON() ([]byte, error) {
+	type plain TransactionArgs
+	p := plain(v)
+	if p.Actions == nil {
+		p.Actions = []TransactionAction{}
+	}
+	return json.Marshal(p)
+}
+
 // Transaction sends the "transaction" command.
 //
 // Executes a number of transactionable QMP commands atomically.  If

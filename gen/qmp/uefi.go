@@ -3,6 +3,8 @@
 
 package qmp
 
+import "encoding/json"
+
 // UEFI Variable.  Check the UEFI specifification for more detailed
 // information on the fields.
 //
@@ -39,4 +41,14 @@ type UefiVarStore struct {
 	Version int64 `json:"version"`
 	// Variables: list of UEFI variables
 	Variables []UefiVariable `json:"variables"`
+}
+
+// MarshalJSON encodes UefiVarStore with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v UefiVarStore) MarshalJSON() ([]byte, error) {
+	type plain UefiVarStore
+	p := plain(v)
+	if p.Variables == nil {
+		p.Variables = []UefiVariable{}
+	}
+	return json.Marshal(p)
 }

@@ -681,6 +681,19 @@ type VncInfo2 struct {
 	Display *string `json:"display,omitempty"`
 }
 
+// MarshalJSON encodes VncInfo2 with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v VncInfo2) MarshalJSON() ([]byte, error) {
+	type plain VncInfo2
+	p := plain(v)
+	if p.Server == nil {
+		p.Server = []VncServerInfo2{}
+	}
+	if p.Clients == nil {
+		p.Clients = []VncClientInfo{}
+	}
+	return json.Marshal(p)
+}
+
 // QueryVNC sends the "query-vnc" command.
 //
 // Return information about the current VNC server.
@@ -1307,6 +1320,16 @@ type SendKeyArgs struct {
 	HoldTime *int64 `json:"hold-time,omitempty"`
 }
 
+// MarshalJSON encodes SendKeyArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v SendKeyArgs) MarshalJSON() ([]byte, error) {
+	type plain SendKeyArgs
+	p := plain(v)
+	if p.Keys == nil {
+		p.Keys = []KeyValue{}
+	}
+	return json.Marshal(p)
+}
+
 // SendKey sends the "send-key" command.
 //
 // Send keys to guest.
@@ -1563,6 +1586,16 @@ type InputSendEventArgs struct {
 	Head *int64 `json:"head,omitempty"`
 	// Events: List of [InputEvent] union.
 	Events []InputEvent `json:"events"`
+}
+
+// MarshalJSON encodes InputSendEventArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v InputSendEventArgs) MarshalJSON() ([]byte, error) {
+	type plain InputSendEventArgs
+	p := plain(v)
+	if p.Events == nil {
+		p.Events = []InputEvent{}
+	}
+	return json.Marshal(p)
 }
 
 // InputSendEvent sends the "input-send-event" command.

@@ -5,6 +5,7 @@ package qmp
 
 import (
 	"context"
+	"encoding/json"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -409,6 +410,16 @@ type VirtioDeviceStatus struct {
 	UnknownStatuses *uint8 `json:"unknown-statuses,omitempty"`
 }
 
+// MarshalJSON encodes VirtioDeviceStatus with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v VirtioDeviceStatus) MarshalJSON() ([]byte, error) {
+	type plain VirtioDeviceStatus
+	p := plain(v)
+	if p.Statuses == nil {
+		p.Statuses = []string{}
+	}
+	return json.Marshal(p)
+}
+
 // A structure defined to list the vhost user protocol features of a
 // Vhost User device
 //
@@ -420,6 +431,16 @@ type VhostDeviceProtocols struct {
 	// UnknownProtocols: Vhost user device protocol features bitmap that
 	// have not been decoded
 	UnknownProtocols *uint64 `json:"unknown-protocols,omitempty"`
+}
+
+// MarshalJSON encodes VhostDeviceProtocols with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v VhostDeviceProtocols) MarshalJSON() ([]byte, error) {
+	type plain VhostDeviceProtocols
+	p := plain(v)
+	if p.Protocols == nil {
+		p.Protocols = []string{}
+	}
+	return json.Marshal(p)
 }
 
 // The common fields that apply to most Virtio devices.  Some devices
@@ -438,6 +459,16 @@ type VirtioDeviceFeatures struct {
 	// UnknownDevFeatures2: Virtio device features bitmap that have not
 	// been decoded (bits 64-127) (since 10.2)
 	UnknownDevFeatures2 *uint64 `json:"unknown-dev-features2,omitempty"`
+}
+
+// MarshalJSON encodes VirtioDeviceFeatures with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v VirtioDeviceFeatures) MarshalJSON() ([]byte, error) {
+	type plain VirtioDeviceFeatures
+	p := plain(v)
+	if p.Transports == nil {
+		p.Transports = []string{}
+	}
+	return json.Marshal(p)
 }
 
 // Information of a VirtIODevice VirtQueue, including most members of
@@ -677,6 +708,16 @@ type VirtioRingDesc struct {
 	Flags []string `json:"flags"`
 }
 
+// MarshalJSON encodes VirtioRingDesc with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v VirtioRingDesc) MarshalJSON() ([]byte, error) {
+	type plain VirtioRingDesc
+	p := plain(v)
+	if p.Flags == nil {
+		p.Flags = []string{}
+	}
+	return json.Marshal(p)
+}
+
 // Information regarding the avail vring (a.k.a. driver area)
 //
 // Since: 7.2
@@ -714,6 +755,16 @@ type VirtioQueueElement struct {
 	Avail VirtioRingAvail `json:"avail"`
 	// Used: VRingUsed info
 	Used VirtioRingUsed `json:"used"`
+}
+
+// MarshalJSON encodes VirtioQueueElement with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v VirtioQueueElement) MarshalJSON() ([]byte, error) {
+	type plain VirtioQueueElement
+	p := plain(v)
+	if p.Descs == nil {
+		p.Descs = []VirtioRingDesc{}
+	}
+	return json.Marshal(p)
 }
 
 // XQueryVirtioQueueElementArgs holds the arguments of [Client.XQueryVirtioQueueElement] (command "x-query-virtio-queue-element").
@@ -860,6 +911,19 @@ type DummyVirtioForceArrays struct {
 	UnusedIothreadVqMapping []IOThreadVirtQueueMapping `json:"unused-iothread-vq-mapping"`
 	// UnusedVirtioGpuOutput is the member "unused-virtio-gpu-output".
 	UnusedVirtioGpuOutput []VirtIOGPUOutput `json:"unused-virtio-gpu-output"`
+}
+
+// MarshalJSON encodes DummyVirtioForceArrays with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v DummyVirtioForceArrays) MarshalJSON() ([]byte, error) {
+	type plain DummyVirtioForceArrays
+	p := plain(v)
+	if p.UnusedIothreadVqMapping == nil {
+		p.UnusedIothreadVqMapping = []IOThreadVirtQueueMapping{}
+	}
+	if p.UnusedVirtioGpuOutput == nil {
+		p.UnusedVirtioGpuOutput = []VirtIOGPUOutput{}
+	}
+	return json.Marshal(p)
 }
 
 // GranuleMode is the QAPI enum GranuleMode.

@@ -108,6 +108,16 @@ type YankArgs struct {
 	Instances []YankInstance `json:"instances"`
 }
 
+// MarshalJSON encodes YankArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v YankArgs) MarshalJSON() ([]byte, error) {
+	type plain YankArgs
+	p := plain(v)
+	if p.Instances == nil {
+		p.Instances = []YankInstance{}
+	}
+	return json.Marshal(p)
+}
+
 // Yank sends the "yank" command.
 //
 // The command may run out of band: pass [runtime.OutOfBand] to send it with exec-oob.

@@ -72,6 +72,27 @@ func TestAbsentVersusZero(t *testing.T) {
 	}
 }
 
+// TestRequiredListNil: a required array member left nil goes out as [],
+// not null, which QEMU rejects ("Invalid parameter type for 'actions',
+// expected: array"); decoding keeps what came.
+func TestRequiredListNil(t *testing.T) {
+	sameJSON(t, encode(t, DrawArgs{}), `{"shapes":[]}`)
+	sameJSON(t, encode(t, &DrawArgs{}), `{"shapes":[]}`)
+	sameJSON(t, encode(t, GroupMany{}), `{"members":[]}`)
+	g := Shape{ShapeBase: ShapeBase{Base: Base{Name: "g"}, Kind: ShapeKindGroup}, Group: &Group{Mode: GroupKindList, List: &GroupMany{}}}
+	sameJSON(t, encode(t, g), `{"name":"g","kind":"group","mode":"list","members":[]}`)
+	sameJSON(t, encode(t, []GroupMany{{}}), `[{"members":[]}]`)
+	v := roundTrip[DrawArgs](t, `{"shapes":[],"value":null}`)
+	if v.Shapes == nil || !v.Value.Null {
+		t.Errorf("%+v", v)
+	}
+	f := &fakeCaller{}
+	if _, err := NewClient(f).Draw(context.Background(), DrawArgs{}); err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, f.args, `{"shapes":[]}`)
+}
+
 func TestAnyUnchanged(t *testing.T) {
 	const in = `{"req-any":{"b":[1,2.5e3,"x",null,true],"a":{}},"a":[  ]}`
 	v := roundTrip[Optionals](t, in)

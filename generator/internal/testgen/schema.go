@@ -89,6 +89,16 @@ type GroupMany struct {
 	Members []Shape `json:"members"`
 }
 
+// MarshalJSON encodes GroupMany with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v GroupMany) MarshalJSON() ([]byte, error) {
+	type plain GroupMany
+	p := plain(v)
+	if p.Members == nil {
+		p.Members = []Shape{}
+	}
+	return json.Marshal(p)
+}
+
 // One shape.
 type GroupSingle struct {
 	// Only: the shape
@@ -404,6 +414,16 @@ type DrawArgs struct {
 	Shapes []Shape `json:"shapes"`
 	// Value: a value
 	Value Value `json:"value,omitzero"`
+}
+
+// MarshalJSON encodes DrawArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+func (v DrawArgs) MarshalJSON() ([]byte, error) {
+	type plain DrawArgs
+	p := plain(v)
+	if p.Shapes == nil {
+		p.Shapes = []Shape{}
+	}
+	return json.Marshal(p)
 }
 
 // Draw sends the "draw" command.
