@@ -432,7 +432,16 @@ func (r *docRenderer) tagged(s *parser.DocSection) string {
 		}
 		return s.Tag + ":\n\n" + strings.Join(out, "\n")
 	}
-	return s.Tag + ": " + r.text(s, true)
+	t := strings.Trim(r.text(s, true), "\n")
+	if listItem.MatchString(strings.TrimLeft(t, " ")) {
+		// "Notes:" followed by a list: the list starts on its own
+		// line, indented so that Go doc reads it as one.
+		if !strings.HasPrefix(t, " ") {
+			t = "  " + t
+		}
+		return s.Tag + ":\n\n" + t
+	}
+	return s.Tag + ": " + t
 }
 
 // rst converts the block structure of rST text to Go doc comment

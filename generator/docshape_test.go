@@ -10,12 +10,10 @@ import (
 )
 
 // oldDocQuirks are doc comments of old releases whose schema text is
-// laid out in ways the renderer does not untangle: "Notes:" with a
-// list on the same line, members documented in the body.
+// laid out in ways the renderer does not untangle: members documented
+// in the body.
 var oldDocQuirks = map[string]bool{
-	"../testdata/schemas/qemu-7.2.0/qapi/qapi-schema.json migrate":          true,
-	"../testdata/schemas/qemu-7.2.0/qapi/qapi-schema.json migrate-incoming": true,
-	"../testdata/schemas/qemu-7.2.0/qga/qapi-schema.json GuestOSInfo":       true,
+	"../testdata/schemas/qemu-7.2.0/qga/qapi-schema.json GuestOSInfo": true,
 }
 
 // TestDocStructureKept checks that Go's doc comment reformatting (gofmt)
