@@ -322,10 +322,14 @@ func (q *QGA) readStep() (completed bool, err error) {
 	if syncing {
 		if err == nil && seen && f.ret != nil && string(f.ret) == strconv.FormatUint(syncID, 10) {
 			q.mu.Lock()
-			if q.cur == c {
+			mine := q.cur == c
+			if mine {
 				q.cur, q.syncing = nil, false
 			}
 			q.mu.Unlock()
+			if !mine { // failed meanwhile (fail took it) or abandoned
+				c = nil
+			}
 			return q.complete(c, msg, f, "", ""), nil
 		}
 		q.log.Debug("qga: discarded while resynchronising", "msg", string(msg))
@@ -341,9 +345,13 @@ func (q *QGA) readStep() (completed bool, err error) {
 	if err != nil {
 		return q.protocolError(err.(*ProtocolError)), nil
 	}
+	// Only the one who takes c out of q.cur completes it: fail may have
+	// taken it (and completed it) since the snapshot above.
 	q.mu.Lock()
 	if q.cur == c {
 		q.cur = nil
+	} else {
+		c = nil
 	}
 	q.mu.Unlock()
 	if c == nil {
