@@ -370,6 +370,7 @@ func (g *gen) renderer(d parser.Definition) *docRenderer {
 var (
 	atRef       = regexp.MustCompile(`@([A-Za-z0-9_][-A-Za-z0-9_.]*[A-Za-z0-9_]|[A-Za-z0-9_])`)
 	tickRef     = regexp.MustCompile("``([^`]+)``|`([^`\\s][^`]*)`")
+	escapeRef   = regexp.MustCompile(`\\([*_` + "`" + `|\\])`)
 	strongRef   = regexp.MustCompile(`\*\*([^*\s](?:[^*]*[^*\s])?)\*\*`)
 	roleRef     = regexp.MustCompile(":[a-z:]+:`([^`<]*?)\\s*(?:<[^>]*>)?`")
 	listItem    = regexp.MustCompile(`^([-*+]|\d+\.|#\.) `)
@@ -553,10 +554,13 @@ func lastIndented(out []string) bool {
 }
 
 // inline rewrites inline markup: **strong** and “literal“ lose their
-// marks, `name` and @name become Go doc links when they name a
-// definition or a member of the documented type, and :role:`text
-// <target>` keeps its text.
+// marks and \-escapes their backslash, `name` and @name become Go doc
+// links when they name a definition or a member of the documented type,
+// and :role:`text <target>` keeps its text.
 func (r *docRenderer) inline(s string) string {
+	if strings.Contains(s, "\\") {
+		s = escapeRef.ReplaceAllString(s, "$1") // rST escapes: \* is *
+	}
 	if strings.Contains(s, "**") {
 		s = strongRef.ReplaceAllString(s, "$1") // Go doc has no bold
 	}

@@ -11,7 +11,7 @@ import (
 
 // The comprehensive enumeration of QEMU system emulation ("softmmu")
 // targets.  Run "./configure --help" in the project root directory,
-// and look for the \*-softmmu targets near the "--target-list" option.
+// and look for the *-softmmu targets near the "--target-list" option.
 // The individual target constants are not documented here, for the
 // time being.
 //
