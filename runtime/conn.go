@@ -488,6 +488,17 @@ func (s *session) writeCtx(ctx context.Context, b []byte, files []*os.File) (int
 	if ctx.Done() == nil || !s.deadlines {
 		return s.writeN(b, files)
 	}
+	if dl, ok := ctx.Deadline(); ok {
+		// Cheaper than AfterFunc (no allocation, no callback); a
+		// cancellation before the deadline is not seen until it.
+		s.conn.SetWriteDeadline(dl)
+		n, err := s.writeN(b, files)
+		s.conn.SetWriteDeadline(time.Time{})
+		if err != nil && isDeadline(err) && s.err.Load() == nil {
+			return n, errWriteInterrupted
+		}
+		return n, err
+	}
 	stop := context.AfterFunc(ctx, s.interruptWriteFn)
 	n, err := s.writeN(b, files)
 	if stop() {
@@ -499,6 +510,15 @@ func (s *session) writeCtx(ctx context.Context, b []byte, files []*os.File) (int
 		return n, errWriteInterrupted
 	}
 	return n, err
+}
+
+// ctxErr is ctx.Err() once writeCtx was interrupted: the connection's
+// deadline may fire a moment before ctx's own timer.
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return context.DeadlineExceeded
 }
 
 // call is one request waiting for its reply. Calls are pooled; a call

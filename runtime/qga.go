@@ -141,7 +141,7 @@ func (q *QGA) sync(ctx context.Context) error {
 	q.unlockWrite()
 	if err == errWriteInterrupted {
 		q.abandon(c)
-		return ctx.Err()
+		return ctxErr(ctx)
 	}
 	if err != nil {
 		q.fail(err)
@@ -249,7 +249,7 @@ func (q *QGA) roundTrip(ctx context.Context, command string, args any, o CallOpt
 		// Part of the request may have gone out: the next call's 0xFF
 		// makes the agent discard it.
 		q.abandon(c)
-		return nil, ctx.Err()
+		return nil, ctxErr(ctx)
 	}
 	if err != nil {
 		q.fail(err)

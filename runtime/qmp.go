@@ -239,7 +239,7 @@ func (q *QMP) roundTrip(ctx context.Context, command string, args any, o CallOpt
 	if writer {
 		if err := q.flush(ctx, o.Files); err != nil && c == nil {
 			if err == errHandedOff {
-				return nil, ctx.Err()
+				return nil, ctxErr(ctx)
 			}
 			return nil, q.connErr()
 		}

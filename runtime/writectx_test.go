@@ -56,21 +56,29 @@ func TestQGAWriteHonoursContext(t *testing.T) {
 
 	// The peer reads nothing now.
 	tests := []struct {
-		name string
-		call func(ctx context.Context) error
+		name       string
+		call       func(ctx context.Context) error
+		cancelOnly bool // a context without a deadline, cancelled
 	}{
-		{"Call", func(ctx context.Context) error { return q.Call(ctx, "guest-ping", nil, nil) }},
-		{"NoReply", func(ctx context.Context) error { return q.Call(ctx, "guest-shutdown", nil, nil, NoReply()) }},
-		{"Sync", func(ctx context.Context) error { return q.Sync(ctx) }},
+		{"Call", func(ctx context.Context) error { return q.Call(ctx, "guest-ping", nil, nil) }, false},
+		{"Call-cancel", func(ctx context.Context) error { return q.Call(ctx, "guest-ping", nil, nil) }, true},
+		{"NoReply", func(ctx context.Context) error { return q.Call(ctx, "guest-shutdown", nil, nil, NoReply()) }, false},
+		{"Sync", func(ctx context.Context) error { return q.Sync(ctx) }, false},
 	}
 	for _, tt := range tests {
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		want := context.DeadlineExceeded
+		if tt.cancelOnly {
+			ctx, cancel = context.WithCancel(context.Background())
+			time.AfterFunc(50*time.Millisecond, cancel)
+			want = context.Canceled
+		}
 		errc := make(chan error, 1)
 		go func() { errc <- tt.call(ctx) }()
 		select {
 		case err := <-errc:
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("%s: err %v, want context.DeadlineExceeded", tt.name, err)
+			if !errors.Is(err, want) {
+				t.Errorf("%s: err %v, want %v", tt.name, err, want)
 			}
 		case <-time.After(5 * time.Second):
 			cancel()
