@@ -93,9 +93,10 @@
 // tags (no per-type methods, which keeps the packages quick to compile,
 // with one exception below). Required members are values; a required
 // array member left nil goes out as [] rather than null, which QEMU
-// rejects: a struct with such members has a MarshalJSON that sees to it
-// (unless it is another type's base, whose promoted method would encode
-// the embedding type: the embedding type's MarshalJSON covers the base's
+// rejects: a struct with such members has a MarshalJSON that sees to it,
+// and so does a union's for its base members (a struct that is another
+// type's base has none, as its promoted method would encode the
+// embedding type: the embedding type's MarshalJSON covers the base's
 // members instead). Optional members distinguish
 // absent from zero in both directions: slices and any use omitzero (nil
 // is absent; an empty slice or a RawMessage "null" is present), so do

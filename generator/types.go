@@ -150,11 +150,12 @@ func (fg *fileGen) object(o *parser.ObjectType) {
 	fg.f.Line()
 }
 
-// requiredLists returns the required array members of struct o that need
-// a MarshalJSON to go out as [] when nil: none when o is a base, whose
-// promoted method would encode the types that embed it as o.
+// requiredLists returns the required array members of struct or union o
+// (base members included) that its MarshalJSON sends as [] when nil; none
+// when o is a base: a method of its own would be promoted and encode the
+// types that embed it as o.
 func (g *gen) requiredLists(o *parser.ObjectType) []*parser.ObjectMember {
-	if o.IsUnion() || g.isBase[o] {
+	if g.isBase[o] {
 		return nil
 	}
 	var out []*parser.ObjectMember
@@ -208,23 +209,32 @@ func (fg *fileGen) union(o *parser.ObjectType) {
 	fg.f.Line()
 
 	// MarshalJSON
+	base := jen.Id("plain").Call(jen.Id("u"))
+	mbody := []jen.Code{jen.Type().Id("plain").Id(id)}
+	if lists := fg.requiredLists(o); len(lists) > 0 {
+		// Nil required slices of the base go out as [].
+		mbody = append(mbody, jen.Id("p").Op(":=").Id("plain").Call(jen.Id("u")))
+		for _, m := range lists {
+			f := jen.Id("p").Dot(memberField(m))
+			mbody = append(mbody, jen.If(f.Clone().Op("==").Nil()).Block(f.Clone().Op("=").Add(fg.goType(m.Type)).Values()))
+		}
+		base = jen.Id("p")
+	}
 	var args []jen.Code
 	args = append(args, jen.Lit(o.Name), jen.Lit(tag.Name), jen.String().Call(jen.Id("u").Dot(tagField)),
-		jen.Id("plain").Call(jen.Id("u")), jen.Id("u").Dot(unknownBranchField))
+		base, jen.Id("u").Dot(unknownBranchField))
 	for _, b := range brs {
 		args = append(args, jen.Id("unionBranch").Values(
 			jen.Lit(b.v.Name), jen.Lit(b.field), jen.Id("u").Dot(b.field).Op("!=").Nil(), jen.Lit(b.req), jen.Id("u").Dot(b.field)))
 	}
 	fg.f.Comment("MarshalJSON encodes the union flat: base members and the selected branch's members.")
-	fg.f.Func().Params(jen.Id("u").Id(id)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
-		jen.Type().Id("plain").Id(id),
-		jen.Return(jen.Id("marshalUnion").CallFunc(func(gr *jen.Group) {
-			for _, a := range args {
-				gr.Line().Add(a)
-			}
-			gr.Line()
-		})),
-	)
+	mbody = append(mbody, jen.Return(jen.Id("marshalUnion").CallFunc(func(gr *jen.Group) {
+		for _, a := range args {
+			gr.Line().Add(a)
+		}
+		gr.Line()
+	})))
+	fg.f.Func().Params(jen.Id("u").Id(id)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(mbody...)
 	fg.f.Line()
 
 	// UnmarshalJSON

@@ -86,6 +86,9 @@ func TestRequiredListNil(t *testing.T) {
 	if v.Shapes == nil || !v.Value.Null {
 		t.Errorf("%+v", v)
 	}
+	sameJSON(t, encode(t, Listed{Mode: GroupKindList}), `{"mode":"list","items":[]}`)
+	sameJSON(t, encode(t, Listed{Mode: GroupKindSingle, Single: &Circle{}}), `{"mode":"single","items":[],"radius":0}`)
+	roundTrip[Listed](t, `{"mode":"single","items":[1],"radius":2}`)
 	f := &fakeCaller{}
 	if _, err := NewClient(f).Draw(context.Background(), DrawArgs{}); err != nil {
 		t.Fatal(err)

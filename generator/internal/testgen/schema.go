@@ -257,6 +257,52 @@ func (u *Inline) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// A union whose base has a required list.
+type Listed struct {
+	// Mode: the kind
+	Mode GroupKind `json:"mode"`
+	// Items: the items
+	Items []int64 `json:"items"`
+	// Single holds the members of the branch for Mode [GroupKindSingle]; it must be set exactly when Mode selects it.
+	Single *Circle `json:"-"`
+	// UnknownBranch holds the branch members that have no field here: when Mode has a value this binding lacks (a newer QEMU's), or when Mode is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Mode), so that decoding and re-encoding is lossless.
+	UnknownBranch map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes the union flat: base members and the selected branch's members.
+func (u Listed) MarshalJSON() ([]byte, error) {
+	type plain Listed
+	p := plain(u)
+	if p.Items == nil {
+		p.Items = []int64{}
+	}
+	return marshalUnion(
+		"Listed",
+		"mode",
+		string(u.Mode),
+		p,
+		u.UnknownBranch,
+		unionBranch{"single", "Single", u.Single != nil, true, u.Single},
+	)
+}
+
+// UnmarshalJSON decodes the flat wire form; see Listed.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
+func (u *Listed) UnmarshalJSON(b []byte) error {
+	type plain Listed
+	*u = Listed{}
+	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
+		return err
+	}
+	switch u.Mode {
+	case GroupKindSingle:
+		u.Single = new(Circle)
+		return json.Unmarshal(b, u.Single)
+	}
+	var err error
+	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Mode == "")
+	return err
+}
+
 // Every kind of optional member.
 //
 // Since: 3.0
