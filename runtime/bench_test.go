@@ -389,6 +389,19 @@ func BenchmarkFakePeerVariants(b *testing.B) {
 			}
 		})
 	})
+	b.Run("subscribed", func(b *testing.B) {
+		// A subscription makes the background goroutine read (events
+		// arrive promptly): each reply comes through it.
+		sub := q.Subscribe("STOP")
+		defer sub.Close()
+		rtMeasure(b, func() {
+			for i := 0; i < b.N; i++ {
+				if err := q.Call(ctx, "query-status", nil, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
 	type args struct {
 		Device string `json:"device"`
 		Force  bool   `json:"force,omitempty"`

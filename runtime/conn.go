@@ -83,6 +83,7 @@ type session struct {
 	rtok        chan struct{}
 	activity    atomic.Uint64 // counts releases of the token
 	watched     atomic.Bool   // see watch
+	subscribers atomic.Int32  // event subscriptions open (see promptEvents)
 	kick        chan struct{} // asks the background goroutine to read now
 	step        func() (completed bool, err error)
 	deadlines   bool   // conn supports read deadlines (to interrupt a reading caller)
@@ -153,7 +154,7 @@ func (s *session) background() {
 			if err != nil {
 				return
 			}
-			if completed {
+			if completed && s.subscribers.Load() == 0 {
 				break
 			}
 		}
@@ -188,6 +189,21 @@ func (s *session) background() {
 				limit = maxWatchedDelay
 			}
 			delay = min(2*delay, limit)
+		}
+	}
+}
+
+// promptEvents has the background goroutine take the read token at once
+// when the session has event subscribers: it then keeps reading (see
+// background), so that events reach them without waiting for the idle
+// check. A subscribed session's calls are then answered through the
+// background goroutine (a goroutine switch each); one without
+// subscribers pays an atomic load.
+func (s *session) promptEvents() {
+	if s.subscribers.Load() > 0 {
+		select {
+		case s.kick <- struct{}{}:
+		default:
 		}
 	}
 }
@@ -254,6 +270,7 @@ func (s *session) readUntil(ctx context.Context, ready func() bool) {
 		s.clearDeadline()
 	}
 	s.releaseRead()
+	s.promptEvents()
 }
 
 // readFor reads and dispatches messages, holding the read token, until c
@@ -285,6 +302,7 @@ func (s *session) readFor(ctx context.Context, c *call) error {
 		s.clearDeadline()
 	}
 	s.releaseRead()
+	s.promptEvents()
 	return err
 }
 

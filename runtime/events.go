@@ -51,6 +51,7 @@ type eventHub struct {
 	subs   []*Subscription
 	closed bool
 	log    *slog.Logger
+	count  *atomic.Int32 // the session's count of subscriptions
 }
 
 func (h *eventHub) add(size int, names []string, match func(Event) bool) *Subscription {
@@ -69,6 +70,7 @@ func (h *eventHub) add(size int, names []string, match func(Event) bool) *Subscr
 		return s
 	}
 	h.subs = append(h.subs, s)
+	h.count.Add(1)
 	return s
 }
 
@@ -84,6 +86,7 @@ func (h *eventHub) remove(s *Subscription) {
 		if x == s {
 			h.subs = append(h.subs[:i], h.subs[i+1:]...)
 			h.subs = h.subs[:len(h.subs):len(h.subs)] // never alias a dropped slot
+			h.count.Add(-1)
 			break
 		}
 	}
@@ -99,6 +102,7 @@ func (h *eventHub) closeAll() {
 		close(s.ch)
 	}
 	h.subs = nil
+	h.count.Store(0)
 }
 
 // wanted reports whether any subscription might take an event named name.

@@ -99,6 +99,7 @@ func NewQMP(ctx context.Context, conn net.Conn, opts ...Option) (*QMP, error) {
 	q.wbufs[0].init()
 	q.wbufs[1].init()
 	q.events.log = q.log
+	q.events.count = &q.subscribers
 	q.step = q.readStep
 	go q.background()
 	fail := func(err error) (*QMP, error) {
@@ -459,13 +460,17 @@ func (q *QMP) deliver(msg []byte, f fields, class, desc string) bool {
 // none is), with the session's event buffer size (WithEventBuffer).
 func (q *QMP) Subscribe(names ...string) *Subscription {
 	q.watch()
-	return q.events.add(q.opts.eventBuffer, names, nil)
+	sub := q.events.add(q.opts.eventBuffer, names, nil)
+	q.promptEvents()
+	return sub
 }
 
 // SubscribeBuffer is Subscribe with a buffer of size events.
 func (q *QMP) SubscribeBuffer(size int, names ...string) *Subscription {
 	q.watch()
-	return q.events.add(size, names, nil)
+	sub := q.events.add(size, names, nil)
+	q.promptEvents()
+	return sub
 }
 
 // CallAndWait runs command like Call and waits for both its reply and the
