@@ -399,7 +399,10 @@ func (q *QMP) readStep() (completed bool, err error) {
 			Capabilities: g.Capabilities,
 			Raw:          append(json.RawMessage(nil), f.qmp...),
 		}
-		q.greetingCh <- nil
+		select {
+		case q.greetingCh <- nil:
+		default: // the session failed first: fail sent its error
+		}
 	case f.ret != nil || f.err != nil:
 		class, desc, err := checkReply(msg, f)
 		if err != nil {
