@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/qapi-go/qapi/internal/qemutest"
 )
 
 // Checks of the client against the real peers from Debian's packages
@@ -146,10 +148,7 @@ func TestRealQGAClient(t *testing.T) {
 
 // TestRealQMPAccept: QEMU connects to us (-qmp unix:PATH,server=off).
 func TestRealQMPAccept(t *testing.T) {
-	bin, err := exec.LookPath("qemu-system-x86_64")
-	if err != nil {
-		t.Skip("qemu-system-x86_64 not installed")
-	}
+	bin := qemutest.Require(t) // skips with a reason; fails when CI=true
 	rtCheckGoroutines(t)
 	sock := filepath.Join(t.TempDir(), "qmp.sock")
 	ln, err := net.Listen("unix", sock)

@@ -188,9 +188,6 @@ func TestUpdateSchema10(t *testing.T) {
 		if testing.Short() {
 			t.Skip("builds the generated QEMU 10.0 bindings; skipped in -short mode")
 		}
-		if _, ok := subcommands["generate"]; !ok {
-			t.Skip("qapi-gen generate does not exist yet")
-		}
 		buildGenerated(t, updated)
 	})
 }
@@ -199,6 +196,9 @@ func systemTarball(t *testing.T, tree, flag, tool, name string) string {
 	t.Helper()
 	for _, p := range []string{"tar", tool} {
 		if _, err := exec.LookPath(p); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s not installed and CI=true: this test must run: %v", p, err)
+			}
 			t.Skipf("%s not installed: %v", p, err)
 		}
 	}
