@@ -108,7 +108,7 @@ func quotedSorted(keys []string) string {
 func checkKeys(obj *Object, info *SourceInfo, source srcDesc, required, optional []string) error {
 	var missing []string
 	for _, k := range required {
-		if !has(obj, k) {
+		if !obj.Has(k) {
 			missing = append(missing, k)
 		}
 	}
@@ -139,16 +139,16 @@ func checkKeys(obj *Object, info *SourceInfo, source srcDesc, required, optional
 
 func checkFlags(obj *Object, info *SourceInfo) error {
 	for _, k := range [...]string{"gen", "success-response"} {
-		if v, ok := lookup(obj, k); ok && v != false {
+		if v, ok := obj.Get(k); ok && v != false {
 			return semErrorf(info, "flag '%s' may only use false value", k)
 		}
 	}
 	for _, k := range [...]string{"boxed", "allow-oob", "allow-preconfig", "coroutine"} {
-		if v, ok := lookup(obj, k); ok && v != true {
+		if v, ok := obj.Get(k); ok && v != true {
 			return semErrorf(info, "flag '%s' may only use true value", k)
 		}
 	}
-	if has(obj, "allow-oob") && has(obj, "coroutine") {
+	if obj.Has("allow-oob") && obj.Has("coroutine") {
 		return semErrorf(info, "flags 'allow-oob' and 'coroutine' are incompatible")
 	}
 	return nil
@@ -169,7 +169,7 @@ func validCondName(s string) bool {
 
 // checkIf checks the 'if' key of obj (if any) and returns the condition.
 func checkIf(obj *Object, info *SourceInfo, source srcDesc) (*IfCond, error) {
-	v, ok := lookup(obj, "if")
+	v, ok := obj.Get("if")
 	if !ok {
 		return nil, nil
 	}
@@ -192,7 +192,7 @@ func checkIfCond(v any, info *SourceInfo, source srcDesc) (*IfCond, error) {
 		if v.Len() != 1 {
 			return nil, semErrorf(info, "'if' condition of %s has conflicting keys", source)
 		}
-		if n, ok := lookup(v, "not"); ok {
+		if n, ok := v.Get("not"); ok {
 			c, err := checkIfCond(n, info, source)
 			if err != nil {
 				return nil, err
@@ -200,7 +200,7 @@ func checkIfCond(v any, info *SourceInfo, source srcDesc) (*IfCond, error) {
 			return &IfCond{Not: c}, nil
 		}
 		op := "all"
-		if !has(v, "all") {
+		if !v.Has("all") {
 			op = "any"
 		}
 		operands, ok := v.Value(op).([]any)
@@ -323,7 +323,7 @@ func checkTypeImplicit(d *diag, v any, info *SourceInfo, source srcDesc, parentN
 
 // checkFeatures checks the 'features' key of obj (if any).
 func checkFeatures(obj *Object, info *SourceInfo) ([]featureDef, error) {
-	v, ok := lookup(obj, "features")
+	v, ok := obj.Get("features")
 	if !ok {
 		return nil, nil
 	}
@@ -361,7 +361,7 @@ func checkEnum(d *diag, e *defExpr, obj *Object) error {
 	if !ok {
 		return semErrorf(info, "'data' must be an array")
 	}
-	if p, ok := lookup(obj, "prefix"); ok {
+	if p, ok := obj.Get("prefix"); ok {
 		s, ok := p.(string)
 		if !ok {
 			return semErrorf(info, "'prefix' must be a string")
@@ -411,7 +411,7 @@ func checkStruct(d *diag, e *defExpr, obj *Object) error {
 		return err
 	}
 	e.members = members
-	base, present := lookup(obj, "base")
+	base, present := obj.Get("base")
 	e.base, err = checkTypeName(base, present, e.info, plain("'base'"))
 	return err
 }
@@ -492,8 +492,8 @@ func checkAlternate(d *diag, e *defExpr, obj *Object) error {
 
 // checkArgs checks the 'data' of a command or event.
 func checkArgs(d *diag, e *defExpr, obj *Object) error {
-	args, present := lookup(obj, "data")
-	if truthy(value(obj, "boxed")) {
+	args, present := obj.Get("data")
+	if truthy(obj.Value("boxed")) {
 		if !present {
 			return semErrorf(e.info, "'boxed': true requires 'data'")
 		}
@@ -517,7 +517,7 @@ func checkCommand(d *diag, e *defExpr, obj *Object) error {
 	if err := checkArgs(d, e, obj); err != nil {
 		return err
 	}
-	if rets, ok := lookup(obj, "returns"); ok {
+	if rets, ok := obj.Get("returns"); ok {
 		name, array, err := checkTypeNameOrArray(rets, e.info, plain("'returns'"))
 		if err != nil {
 			return err
@@ -550,14 +550,14 @@ func checkExprs(exprs []*Expr, d *diag) ([]*defExpr, error) {
 // checkExpr checks expression x and fills in e.
 func checkExpr(x *Expr, d *diag, e *defExpr) error {
 	obj, info := x.Data, x.Info
-	if v, ok := lookup(obj, "include"); ok {
+	if v, ok := obj.Get("include"); ok {
 		s, _ := v.(string)
 		*e = defExpr{meta: "include", name: s, info: info}
 		return nil
 	}
 	meta, n := "", 0
 	for _, k := range metaKeys {
-		if has(obj, k) {
+		if obj.Has(k) {
 			meta = k
 			n++
 		}
@@ -632,37 +632,11 @@ func checkExpr(x *Expr, d *diag, e *defExpr) error {
 	if err = checkFlags(obj, info); err != nil {
 		return err
 	}
-	e.boxed = value(obj, "boxed") == true
-	e.gen = value(obj, "gen") != false
-	e.successResp = value(obj, "success-response") != false
-	e.allowOOB = value(obj, "allow-oob") == true
-	e.allowPre = value(obj, "allow-preconfig") == true
-	e.coroutine = value(obj, "coroutine") == true
+	e.boxed = obj.Value("boxed") == true
+	e.gen = obj.Value("gen") != false
+	e.successResp = obj.Value("success-response") != false
+	e.allowOOB = obj.Value("allow-oob") == true
+	e.allowPre = obj.Value("allow-preconfig") == true
+	e.coroutine = obj.Value("coroutine") == true
 	return nil
-}
-
-// lookup, has and value read a key of a small object by scanning its
-// keys, which is cheaper than hashing for the few keys an expression has,
-// most lookups being for absent keys.
-func lookup(obj *Object, key string) (any, bool) {
-	for i, k := range obj.Keys {
-		if k == key {
-			return obj.Vals[i], true
-		}
-	}
-	return nil, false
-}
-
-func has(obj *Object, key string) bool {
-	for _, k := range obj.Keys {
-		if k == key {
-			return true
-		}
-	}
-	return false
-}
-
-func value(obj *Object, key string) any {
-	v, _ := lookup(obj, key)
-	return v
 }
