@@ -4,13 +4,14 @@ import (
 	"testing"
 
 	"github.com/qapi-go/qapi/generator"
+	"github.com/qapi-go/qapi/internal/gomodtest"
 	"github.com/qapi-go/qapi/parser"
 )
 
 // BenchmarkGenerate measures generating the full vendored QMP and QGA
 // schemas (already parsed) to formatted Go; one iteration does both.
 func BenchmarkGenerate(b *testing.B) {
-	root := repoRoot(b)
+	root := gomodtest.RepoRoot(b)
 	var schemas []*parser.Schema
 	var sources []string
 	for _, r := range releases[:2] {

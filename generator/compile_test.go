@@ -5,7 +5,6 @@ import (
 	"go/format"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/qapi-go/qapi/generator"
+	"github.com/qapi-go/qapi/internal/gomodtest"
 	"github.com/qapi-go/qapi/parser"
 	"github.com/qapi-go/qapi/schema"
 )
@@ -33,16 +33,6 @@ var releases = []release{
 	{"qmp7_2", "testdata/schemas/qemu-7.2.0/qapi/qapi-schema.json"},
 	{"qga7_2", "testdata/schemas/qemu-7.2.0/qga/qapi-schema.json"},
 	{"qga5_0", "testdata/schemas/qga-5.0/qapi-schema.json"},
-}
-
-// repoRoot is the directory of the module's go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	return filepath.Dir(strings.TrimSpace(string(out)))
 }
 
 // parseRelease parses r in lenient mode.
@@ -70,8 +60,9 @@ func TestReleasesCompile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds several large packages")
 	}
-	root := repoRoot(t)
-	tmp := t.TempDir()
+	root := gomodtest.RepoRoot(t)
+	mod := gomodtest.New(t, "qapigentest")
+	tmp := mod.Dir
 	for _, r := range releases {
 		s, source := parseRelease(t, root, r)
 		files, err := generator.Generate(s, generator.Config{Package: r.pkg, Source: source})
@@ -136,27 +127,14 @@ func TestReleasesCompile(t *testing.T) {
 			}
 		}
 	}
-	gomod := "module qapigentest\n\ngo 1.24\n\nrequire github.com/qapi-go/qapi v0.0.0\n\nreplace github.com/qapi-go/qapi => " + root + "\n"
-	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), []byte(gomod), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if sum, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
-		os.WriteFile(filepath.Join(tmp, "go.sum"), sum, 0o644)
-	}
 	ents, _ := os.ReadDir(tmp)
 	for _, e := range ents {
 		if e.IsDir() {
 			generator.CheckDocLinks(t, filepath.Join(tmp, e.Name()))
 		}
 	}
-	for _, verb := range []string{"build", "vet"} {
-		cmd := exec.Command("go", verb, "./...")
-		cmd.Dir = tmp
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go %s: %v\n%s", verb, err, out)
-		}
-	}
+	mod.Go("build", "./...")
+	mod.Go("vet", "./...")
 }
 
 // TestEmbeddedSchemaFS makes sure the vendored schema is what the CLI's

@@ -2,10 +2,6 @@ package generator_test
 
 import (
 	"bytes"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -13,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/qapi-go/qapi/generator"
+	"github.com/qapi-go/qapi/internal/gomodtest"
 	"github.com/qapi-go/qapi/parser"
 	"github.com/qapi-go/qapi/schema"
 )
@@ -390,12 +387,7 @@ func TestSubsetVMManager(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiling skipped in -short mode")
 	}
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	tmp := t.TempDir()
+	mod := gomodtest.New(t, "subsettest")
 	policyFiles, err := generator.Generate(mustSubset(t, parseString(t, policySchema), generator.Selection{OmitDeprecated: true, OmitUnstable: true}),
 		generator.Config{Package: "policytest"})
 	if err != nil {
@@ -411,29 +403,11 @@ func TestSubsetVMManager(t *testing.T) {
 		t.Fatal(err)
 	}
 	for pkg, files := range map[string][]generator.File{"vm": vm, "policy": policy, "policytest": policyFiles, "qapitest": qtFiles} {
-		dir := filepath.Join(tmp, pkg)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
 		for _, f := range files {
-			if err := os.WriteFile(filepath.Join(dir, f.Name), f.Content, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			mod.WriteFile(pkg+"/"+f.Name, f.Content)
 		}
 	}
-	gomod := fmt.Sprintf("module subsettest\n\ngo 1.24\n\nrequire github.com/qapi-go/qapi v0.0.0\n\nreplace github.com/qapi-go/qapi => %s\n", root)
-	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), []byte(gomod), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if sum, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
-		os.WriteFile(filepath.Join(tmp, "go.sum"), sum, 0o644)
-	}
-	cmd := exec.Command("go", "vet", "./...")
-	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go vet: %v\n%s", err, out)
-	}
+	mod.Go("vet", "./...")
 }
 
 func mustSubset(t *testing.T, s *parser.Schema, sel generator.Selection) *parser.Schema {

@@ -3,10 +3,11 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qapi-go/qapi/internal/gomodtest"
 )
 
 // downstreamMain is a program of the downstream module: it drives the
@@ -72,31 +73,10 @@ func TestDownstreamGoGenerate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module with go generate in -short mode")
 	}
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	mod := t.TempDir()
-	write := func(name, content string) {
-		t.Helper()
-		p := filepath.Join(mod, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	// The module, with this repository's go.sum so that nothing needs
-	// the network.
-	write("go.mod", "module example.com/vmm\n\ngo 1.24\n\nrequire github.com/qapi-go/qapi v0.0.0\n\nreplace github.com/qapi-go/qapi => "+root+"\n")
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	write("go.sum", string(sum))
+	root := gomodtest.RepoRoot(t)
+	m := gomodtest.New(t, "example.com/vmm")
+	mod := m.Dir
+	write := func(name, content string) { t.Helper(); m.WriteFile(name, []byte(content)) }
 	// A QEMU tree's schema next to the module's packages.
 	jsons, err := filepath.Glob(filepath.Join(root, "schema", "qapi", "*.json"))
 	if err != nil || len(jsons) < 10 {
@@ -118,17 +98,7 @@ func TestDownstreamGoGenerate(t *testing.T) {
 	write("qmpmin/commands.txt", "# commands we send\nqmp_capabilities\nquery-status\nstop\ncont\nquit\n")
 	write("cmd/vmm/main.go", downstreamMain)
 
-	goCmd := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("go", args...)
-		cmd.Dir = mod
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOPROXY=off")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	goCmd := m.Go
 	goCmd("generate", "./...")
 	for _, f := range []string{"qmp/qapi.go", "qmp/block_core.go", "qmpmin/qapi.go", "qmpmin/run_state.go"} {
 		if _, err := os.Stat(filepath.Join(mod, f)); err != nil {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/qapi-go/qapi/internal/gomodtest"
 )
 
 // copyTree copies the regular files under src into dst.
@@ -216,15 +218,8 @@ func systemTarball(t *testing.T, tree, flag, tool, name string) string {
 // too, and runs go build and go vet on it.
 func buildGenerated(t *testing.T, schemaDir string) {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("go command not found: %v", err)
-	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod := t.TempDir()
+	m := gomodtest.New(t, "example.com/updated")
+	mod := m.Dir
 	copyTree(t, schemaDir, filepath.Join(mod, "schema"))
 	for _, g := range []struct{ pkg, root string }{
 		{"qmp", "qapi/qapi-schema.json"},
@@ -235,19 +230,6 @@ func buildGenerated(t *testing.T, schemaDir string) {
 			t.Fatalf("generate %s: exit %d\n%s", g.pkg, code, stderr)
 		}
 	}
-	gomod := "module example.com/updated\n\ngo 1.24\n\nrequire github.com/qapi-go/qapi v0.0.0\n\nreplace github.com/qapi-go/qapi => " + root + "\n"
-	if err := os.WriteFile(filepath.Join(mod, "go.mod"), []byte(gomod), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
-		os.WriteFile(filepath.Join(mod, "go.sum"), b, 0o644)
-	}
-	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}} {
-		cmd := exec.Command(goBin, args...)
-		cmd.Dir = mod
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOPROXY=off")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go %s in the generated module: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
+	m.Go("build", "./...")
+	m.Go("vet", "./...")
 }
