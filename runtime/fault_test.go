@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/qapi-go/qapi/internal/leakcheck"
 	"github.com/qapi-go/qapi/runtime"
 	"github.com/qapi-go/qapi/runtime/fakepeer"
-	"github.com/qapi-go/qapi/runtime/internal/leakcheck"
 )
 
 // testCtx bounds a test's calls so that a client bug fails instead of

@@ -6,6 +6,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/qapi-go/qapi/internal/leakcheck"
 )
 
 // lateGreetingConn delivers the greeting only once it has been closed
@@ -37,7 +39,7 @@ func (c *lateGreetingConn) SetDeadline(t time.Time) error    { return errors.Err
 // used to block forever handing over the greeting (the channel already
 // held the failure), and Close waited for the reader.
 func TestQMPGreetingAfterFailure(t *testing.T) {
-	rtCheckGoroutines(t)
+	leakcheck.Check(t)
 	conn := &lateGreetingConn{closed: make(chan struct{})}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()

@@ -24,9 +24,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qapi-go/qapi/internal/leakcheck"
 	"github.com/qapi-go/qapi/internal/qemutest"
 	"github.com/qapi-go/qapi/runtime"
-	"github.com/qapi-go/qapi/runtime/internal/leakcheck"
 )
 
 func integration(t *testing.T) {

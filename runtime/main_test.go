@@ -7,9 +7,7 @@ import (
 	"net"
 	"os"
 	goruntime "runtime"
-	"strings"
 	"testing"
-	"time"
 )
 
 // TestMain doubles as the benchmark peer: with RT_BENCH_PEER=SOCK the
@@ -74,29 +72,5 @@ func rtServeQMP(c net.Conn) {
 		}
 	}
 }
-
-// rtCheckGoroutines fails tb if goroutines started during the test are
-// still running shortly after it.
-func rtCheckGoroutines(tb testing.TB) {
-	before := goruntime.NumGoroutine()
-	tb.Cleanup(func() {
-		deadline := time.Now().Add(2 * time.Second)
-		for {
-			n := goruntime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:goruntime.Stack(buf, true)]
-				tb.Errorf("%d goroutines leaked:\n%s", n-before, buf)
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
-}
-
-var _ = strings.Contains
 
 func rtGOMAXPROCS() int { return goruntime.GOMAXPROCS(0) }

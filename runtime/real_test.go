@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qapi-go/qapi/internal/leakcheck"
 	"github.com/qapi-go/qapi/internal/qemutest"
 )
 
@@ -26,7 +27,7 @@ func rtCtx(tb testing.TB) context.Context {
 
 func TestRealQMPClient(t *testing.T) {
 	sock := rtStartQEMU(t)
-	rtCheckGoroutines(t)
+	leakcheck.Check(t)
 	ctx := rtCtx(t)
 	q, err := DialQMP(ctx, "unix", sock)
 	if err != nil {
@@ -101,7 +102,7 @@ func TestRealQMPClient(t *testing.T) {
 
 func TestRealQGAClient(t *testing.T) {
 	sock := rtStartQGA(t)
-	rtCheckGoroutines(t)
+	leakcheck.Check(t)
 	ctx := rtCtx(t)
 	q, err := DialQGA(ctx, "unix", sock)
 	if err != nil {
@@ -149,7 +150,7 @@ func TestRealQGAClient(t *testing.T) {
 // TestRealQMPAccept: QEMU connects to us (-qmp unix:PATH,server=off).
 func TestRealQMPAccept(t *testing.T) {
 	bin := qemutest.Require(t) // skips with a reason; fails when CI=true
-	rtCheckGoroutines(t)
+	leakcheck.Check(t)
 	sock := filepath.Join(t.TempDir(), "qmp.sock")
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
@@ -174,7 +175,7 @@ func TestRealQMPAccept(t *testing.T) {
 }
 
 func TestAcceptContext(t *testing.T) {
-	rtCheckGoroutines(t)
+	leakcheck.Check(t)
 	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "s"))
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/qapi-go/qapi/internal/leakcheck"
 )
 
 // rtPeer is a tiny in-test peer over net.Pipe: the test reads the
@@ -24,7 +26,7 @@ type rtPeer struct {
 
 func newRTPeer(t *testing.T) (*rtPeer, net.Conn) {
 	t.Helper()
-	rtCheckGoroutines(t)
+	leakcheck.Check(t)
 	client, server := net.Pipe()
 	p := &rtPeer{t: t, conn: server, lines: make(chan string, 100)}
 	go func() {
@@ -394,7 +396,7 @@ func TestQMPCallAndWait(t *testing.T) {
 
 func TestQMPConcurrentStress(t *testing.T) {
 	client, server := net.Pipe()
-	rtCheckGoroutines(t)
+	leakcheck.Check(t)
 	go rtServeQMP(server)
 	q, err := NewQMP(context.Background(), client)
 	if err != nil {
@@ -445,7 +447,7 @@ func (noDeadlineConn) SetReadDeadline(time.Time) error { return errors.New("no d
 
 func TestQMPConnWithoutDeadlines(t *testing.T) {
 	client, server := net.Pipe()
-	rtCheckGoroutines(t)
+	leakcheck.Check(t)
 	go rtServeQMP(server)
 	q, err := NewQMP(context.Background(), noDeadlineConn{client})
 	if err != nil {

@@ -11,9 +11,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/qapi-go/qapi/internal/leakcheck"
 	"github.com/qapi-go/qapi/runtime"
 	"github.com/qapi-go/qapi/runtime/fakepeer"
-	"github.com/qapi-go/qapi/runtime/internal/leakcheck"
 )
 
 func TestTransportDialWithFiles(t *testing.T) {

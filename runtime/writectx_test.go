@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/qapi-go/qapi/internal/leakcheck"
 )
 
 // A peer that stops reading (a guest whose agent hangs, leaving the
@@ -15,7 +17,7 @@ import (
 // write is interrupted, the call returns ctx.Err(), and the session
 // resynchronises (0xFF discards the partial request) before the next call.
 func TestQGAWriteHonoursContext(t *testing.T) {
-	rtCheckGoroutines(t)
+	leakcheck.Check(t)
 	client, server := net.Pipe()
 	defer server.Close()
 	r := bufio.NewReader(server)
@@ -110,7 +112,7 @@ func TestQGAWriteHonoursContext(t *testing.T) {
 // whose context ends while the peer reads nothing returns ctx.Err() at
 // once and the requests still go out whole when the peer reads again.
 func TestQMPWriteHonoursContext(t *testing.T) {
-	rtCheckGoroutines(t)
+	leakcheck.Check(t)
 	client, server := net.Pipe()
 	defer server.Close()
 	r := bufio.NewReader(server)

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/qapi-go/qapi/internal/leakcheck"
 	"github.com/qapi-go/qapi/runtime/fakepeer"
-	"github.com/qapi-go/qapi/runtime/internal/leakcheck"
 )
 
 // raw is a minimal hand-written client: it sends bytes and reads lines.

@@ -11,6 +11,8 @@ package leakcheck
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -137,4 +139,29 @@ func ignored(g string) bool {
 		}
 	}
 	return false
+}
+
+// Main runs a package's tests and then fails the run if goroutines
+// started during them are still running after Timeout: for TestMain in
+// packages whose tests share sessions or peers across tests.
+//
+//	func TestMain(m *testing.M) { os.Exit(leakcheck.Main(m)) }
+func Main(m *testing.M) int {
+	before := Snapshot()
+	code := m.Run()
+	if code != 0 {
+		return code
+	}
+	deadline := time.Now().Add(Timeout)
+	for {
+		leaked := Leaked(before)
+		if len(leaked) == 0 {
+			return 0
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintf(os.Stderr, "leakcheck: %d goroutine(s) left running after the tests:\n\n%s\n", len(leaked), strings.Join(leaked, "\n\n"))
+			return 1
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
