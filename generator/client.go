@@ -2,6 +2,7 @@ package generator
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -86,7 +87,7 @@ func (fg *fileGen) command(c *parser.Command) {
 	var results []jen.Code
 	var body []jen.Code
 	call := func(res jen.Code) *jen.Statement {
-		return jen.Id("c").Dot("c").Dot("Call").Call(jen.Id("ctx"), jen.Lit(c.Name), argExpr, res, optsExpr)
+		return jen.Id("c").Dot("caller").Dot("Call").Call(jen.Id("ctx"), jen.Lit(c.Name), argExpr, res, optsExpr)
 	}
 	switch {
 	case c.Ret == nil || !c.SuccessResponse:
@@ -108,7 +109,7 @@ func (fg *fileGen) command(c *parser.Command) {
 		}
 	}
 	fg.f.Add(fg.docComment(method, c, intro))
-	fg.f.Func().Params(jen.Id("c").Op("*").Id("Client")).Id(method).Params(params...).Params(results...).Block(body...)
+	fg.f.Func().Params(jen.Id("c").Op("*").Id("Conn")).Id(method).Params(params...).Params(results...).Block(body...)
 	fg.f.Line()
 }
 
@@ -131,7 +132,7 @@ func (fg *fileGen) event(e *parser.Event) {
 	case nil:
 	case *parser.ObjectType:
 		if a.IsImplicit() {
-			fields = fg.memberFields(a, e, id, fg.newFieldScope(id))
+			fields = fg.memberFields(a, e, id, fg.newFieldScope(id, eventNameMethod))
 		} else {
 			fields = []jen.Code{jen.Id(fg.n.types[a])}
 		}
@@ -140,6 +141,9 @@ func (fg *fileGen) event(e *parser.Event) {
 	}
 	fg.f.Add(fg.docComment(id, e, intro))
 	fg.f.Type().Id(id).Struct(fields...)
+	fg.f.Line()
+	fg.f.Add(comment(eventNameMethod + " returns the event's wire name, " + strconv.Quote(e.Name) + "."))
+	fg.f.Func().Params(jen.Id(id)).Id(eventNameMethod).Params().String().Block(jen.Return(jen.Lit(e.Name)))
 	fg.f.Line()
 }
 
@@ -163,16 +167,6 @@ func newFunc(t jen.Code) jen.Code {
 func (fg *fileGen) common() {
 	rt := fg.cfg.RuntimeImport
 	f := fg.f
-	f.Add(comment("Client calls the commands of this schema through a [runtime.Caller], such as a\nQMP or QGA session of package runtime. It is safe for concurrent use when\nthe Caller is."))
-	f.Type().Id("Client").Struct(jen.Id("c").Qual(rt, "Caller"))
-	f.Line()
-	f.Add(comment("NewClient returns a Client that sends its commands through c."))
-	f.Func().Id("NewClient").Params(jen.Id("c").Qual(rt, "Caller")).Op("*").Id("Client").Block(
-		jen.Return(jen.Op("&").Id("Client").Values(jen.Id("c").Op(":").Id("c"))))
-	f.Line()
-	f.Add(comment("Caller returns the Caller c sends its commands through."))
-	f.Func().Params(jen.Id("c").Op("*").Id("Client")).Id("Caller").Params().Qual(rt, "Caller").Block(jen.Return(jen.Id("c").Dot("c")))
-	f.Line()
 	f.Add(comment("Ptr returns a pointer to v, for optional members: Ptr(true), Ptr(\"name\")."))
 	f.Func().Id("Ptr").Types(jen.Id("T").Any()).Params(jen.Id("v").Id("T")).Op("*").Id("T").Block(jen.Return(jen.Op("&").Id("v")))
 	f.Line()
@@ -180,7 +174,7 @@ func (fg *fileGen) common() {
 	f.Add(comment(`CommandSpec describes a command of the schema.`))
 	f.Type().Id("CommandSpec").Struct(
 		jen.Comment("Name is the command's wire name."), jen.Id("Name").String(),
-		jen.Comment("Method is the name of the Client method that sends it."), jen.Id("Method").String(),
+		jen.Comment("Method is the name of the Conn method that sends it."), jen.Id("Method").String(),
 		jen.Comment("Since is the schema's Since: text, \"\" when not documented."), jen.Id("Since").String(),
 		jen.Comment("If is the build condition (\"CONFIG_X\", \"CONFIG_A && !CONFIG_B\"), \"\" when unconditional."), jen.Id("If").String(),
 		jen.Comment("Features lists the command's features, deprecated and unstable included."), jen.Id("Features").Index().String(),

@@ -47,38 +47,28 @@
 //     (PCIELinkSpeed "2_5" -> PCIELinkSpeed2_5, QCryptoCipherAlgorithm
 //     "aes-128" -> QCryptoCipherAlgorithmAes128; a '_' separates a type
 //     name ending in a digit from a value starting with one);
-//   - command c -> method word(c) on *Client (drive-backup ->
-//     Client.DriveBackup), its inline arguments -> type word(c)+"Args";
+//   - command c -> method word(c) on *Conn (drive-backup ->
+//     Conn.DriveBackup), its inline arguments -> type word(c)+"Args";
 //   - event E -> type word(E)+"Event" (STOP -> StopEvent,
 //     BLOCK_JOB_COMPLETED -> BlockJobCompletedEvent).
 //
-// Methods live in the Client's method set, so a command never clashes
+// Methods live in Conn's method set, so a command never clashes
 // with the type of the same CamelCase name (stop/STOP,
 // drive-backup/DriveBackup). Implicit types get their owner's name:
 // command arguments as above, event data become the event struct, an
 // inline union base is flattened into the union, q_empty is struct{}.
-// Reserved names. The generator's own exported names (Client, NewClient,
-// Ptr, CommandSpec, EventSpec, Commands, Events, DecodeEvent) and the
-// names kept free for the hand-written files of gen/qmp and gen/qga
-// (Conn, Dial, New, Accept, NewConn, DefaultMaxMessageSize, Event,
-// Subscription, Watch, Watcher, CallAndWait, EventName, Command,
-// ExecResult, Process, MinPollInterval, DefaultMaxPollInterval,
-// DefaultChunkSize, MaxChunkSize, MessageSizeForChunk, FileOption,
-// WithChunkSize, FileReader, FileWriter) are reserved at package level,
-// in every generated package. A command's method may not take a name a
-// hand-written method would shadow or clash with: Caller (generated),
-// the QGA helpers on Client (Exec, Run, Start, OpenReader, OpenWriter,
-// Create, CopyFromGuest, CopyToGuest, ReadFile, WriteFile), and the
-// fields and methods of Conn, which embeds *Client (Client, Session,
-// Close, Done, Err, Greeting, Version, Subscribe): a command "close"
-// would be reachable as conn.Client.Close only, so it is an error, not
-// a silently shadowed method. Config.ReservedNames and
-// Config.ReservedMethods add to the lists for other hand-written code; a
-// test checks that the lists cover gen/qmp's and gen/qga's hand-written
-// files, so a helper added there must be added to names.go. Any clash
-// left - between package-level names, or between the fields and methods
-// of one struct - is an error listing both positions, never broken
-// output.
+//
+// Reserved names. The generator's own names are reserved in every
+// package: those of CommonFile (Ptr, CommandSpec, EventSpec, Commands,
+// Events, DecodeEvent) and those the connection layer declares (see
+// Connections below), read from its source, unexported ones included;
+// so are Conn's methods (Call, Close, Session, ...), which no command's
+// method may take. What hand-written files beside the generated ones
+// declare is reserved too, but the generator knows it only as
+// Config.HandWritten: qapi-gen reads the output directory and passes
+// it. Any clash - between package-level names, between a command's
+// method and Conn's others, or between the fields and methods of one
+// struct - is an error listing both positions, never broken output.
 //
 // # Types
 //
@@ -142,12 +132,29 @@
 // never tries alternatives in turn. MarshalJSON fails on an empty
 // alternate or one with two alternatives set.
 //
+// # Connections
+//
+// Every package, full or subset, has the connection layer of its
+// protocol (Config.Protocol; qapi-gen tells it from the whole schema):
+// Conn, which wraps a runtime session and implements runtime.Caller;
+// Dial, New and Accept (QGA sessions allow DefaultMaxMessageSize, 64 MiB
+// + 1 KiB, for guest-file-read and guest-exec-status); NewConn over an
+// established session; Conn.WithCaller to send the commands through a
+// Caller of one's own. The runtime's errors, error classes and options
+// are re-exported (CommandError, ConnError, CommandNotFound, WithLogger,
+// WithFiles, ...), so everyday code imports only the generated package.
+// QMP packages add the typed events: Subscription (Conn.Subscribe),
+// Watch and CallAndWait, whose event type is inferred from the match
+// function (Any[E] matches every E; a command method without arguments
+// is passed as is: CallAndWait(ctx, conn, conn.Cont, Any[ResumeEvent])).
+// The layer is Go source the generator emits verbatim (connlayer/);
+// gen/qmp and gen/qga compile and test it.
+//
 // # Commands
 //
-// NewClient wraps a runtime.Caller (a QMP or QGA session, or a fake).
 // Each command is a method
 //
-//	func (c *Client) Name(ctx context.Context, [args A,] opts ...runtime.CallOption) ([R,] error)
+//	func (c *Conn) Name(ctx context.Context, [args A,] opts ...runtime.CallOption) ([R,] error)
 //
 // A is the word(c)+"Args" struct for inline arguments, the named type
 // for boxed commands, and any (anything that encodes to a JSON object)
@@ -169,7 +176,8 @@
 // # Events
 //
 // Each event is a struct (its data members as fields, the boxed type
-// embedded, or empty). DecodeEvent turns a runtime.Event into a
+// embedded, or empty) with a method EventName that returns its wire
+// name. DecodeEvent turns a runtime.Event into a
 // pointer to the event struct; an event the package does not know comes
 // back unchanged as the runtime.Event, so nothing is lost.
 //
@@ -186,7 +194,7 @@
 // Every exported identifier has a doc comment built from the schema: the
 // body and sections in source order, member docs on fields and
 // constants; `name` and @name references become doc links ([Type],
-// [Type.Field], [Client.Method], [EnumConstant]) when they resolve;
+// [Type.Field], [Conn.Method], [EnumConstant]) when they resolve;
 // double-backquoted literals lose their quotes; "text::" literal blocks, code blocks and
 // ".. qmp-example::" become indented (code) blocks; notes and
 // admonitions become "Note:" paragraphs; top-level lists are indented

@@ -55,7 +55,7 @@ func newDocIndex(s *parser.Schema, n *names) *docIndex {
 	for _, d := range s.Defs {
 		switch d := d.(type) {
 		case *parser.Command:
-			x.refs[d.Name] = "Client." + n.methods[d]
+			x.refs[d.Name] = "Conn." + n.methods[d]
 			if o, ok := d.Arg.(*parser.ObjectType); ok && o.IsImplicit() {
 				x.argOwner[o] = d
 				if d.Gen {
@@ -653,7 +653,7 @@ func (g *gen) typeIntro(d parser.Definition, id string) string {
 	if o, ok := d.(*parser.ObjectType); ok && o.IsImplicit() {
 		if owner := g.docs.argOwner[o]; owner != nil {
 			if cmd, ok := owner.(*parser.Command); ok {
-				return id + " holds the arguments of [Client." + g.n.methods[cmd] + "] (command \"" + cmd.Name + "\")."
+				return id + " holds the arguments of [Conn." + g.n.methods[cmd] + "] (command \"" + cmd.Name + "\")."
 			}
 		}
 		return id + " is the implicit QAPI type " + c.Name + "."

@@ -42,7 +42,7 @@ func TestDocStructureKept(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, err := nameAll(s, Config{Package: "x"})
+		n, err := nameAll(s, Config{Package: "x"}, Detect(s))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -31,18 +31,16 @@ type Config struct {
 	// RuntimeImport is the import path of the runtime package;
 	// DefaultRuntimeImport when empty.
 	RuntimeImport string
-	// ReservedNames are package-level names kept free for hand-written
-	// files, in addition to the generator's own names and those of the
-	// hand-written files of gen/qmp and gen/qga (see the package
-	// documentation). A schema definition whose Go name is one of them
-	// is an error.
-	ReservedNames []string
-	// ReservedMethods are names no command method of Client may take,
-	// in addition to the generator's list: methods hand-written files
-	// define on Client or on a type that embeds *Client (which would
-	// shadow the command's method). A command whose method name is one
-	// of them is an error.
-	ReservedMethods []string
+	// Protocol decides the connection layer (Conn, Dial, events); the
+	// zero value DetectProtocol tells it from the schema with [Detect],
+	// which cannot tell a subset reliably: set it for subsets.
+	Protocol Protocol
+	// HandWritten lists what the hand-written Go files beside the
+	// generated ones declare (see [DeclarationsAt]): package-level names
+	// and the methods of Conn. A generated name that takes one of them
+	// is an error naming both places. The generator knows nothing else
+	// of those files.
+	HandWritten []Declared
 }
 
 // File is one generated Go source file.
@@ -72,11 +70,15 @@ func Generate(s *parser.Schema, cfg Config) ([]File, error) {
 	if cfg.Source == "" {
 		cfg.Source = s.File
 	}
-	n, err := nameAll(s, cfg)
+	protocol := cfg.Protocol
+	if protocol == DetectProtocol {
+		protocol = Detect(s)
+	}
+	n, err := nameAll(s, cfg, protocol)
 	if err != nil {
 		return nil, err
 	}
-	g := &gen{s: s, cfg: cfg, n: n, docs: newDocIndex(s, n), isBase: map[*parser.ObjectType]bool{}}
+	g := &gen{s: s, cfg: cfg, protocol: protocol, n: n, docs: newDocIndex(s, n), isBase: map[*parser.ObjectType]bool{}}
 	for _, d := range s.Defs {
 		if o, ok := d.(*parser.ObjectType); ok && o.Base != nil {
 			g.isBase[o.Base] = true
@@ -92,6 +94,9 @@ func Generate(s *parser.Schema, cfg Config) ([]File, error) {
 	byFile := map[string]*unit{}
 	common := &unit{name: CommonFile}
 	byFile[CommonFile] = common
+	for _, cf := range connFiles(protocol) {
+		byFile[cf.name] = nil
+	}
 	for _, m := range s.Modules {
 		var defs []parser.Definition
 		for _, e := range m.Entities {
@@ -159,6 +164,11 @@ func Generate(s *parser.Schema, cfg Config) ([]File, error) {
 		sort.Strings(msgs)
 		return nil, fmt.Errorf("%s", strings.Join(msgs, "\n"))
 	}
+	conn, err := g.connLayer()
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, conn...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
@@ -178,18 +188,20 @@ func isPackageName(s string) bool {
 // gen is the state shared by all files of one Generate call. It is read
 // only once the files are being built.
 type gen struct {
-	s    *parser.Schema
-	cfg  Config
-	n    *names
-	docs *docIndex
+	s        *parser.Schema
+	cfg      Config
+	protocol Protocol
+	n        *names
+	docs     *docIndex
 	// isBase holds the structs that are another type's base.
 	isBase map[*parser.ObjectType]bool
 }
 
 func (g *gen) newFile() *jen.File {
 	f := jen.NewFile(g.cfg.Package)
-	f.HeaderComment(HeaderPrefix[3:])
-	f.HeaderComment("Source: " + g.cfg.Source)
+	for _, l := range strings.Split(strings.TrimSuffix(g.header(), "\n"), "\n") {
+		f.HeaderComment(strings.TrimPrefix(l, "// "))
+	}
 	f.ImportName(g.cfg.RuntimeImport, "runtime")
 	f.ImportName("encoding/json", "json")
 	f.ImportName("context", "context")
@@ -197,6 +209,12 @@ func (g *gen) newFile() *jen.File {
 	f.ImportName("errors", "errors")
 	f.ImportName("bytes", "bytes")
 	return f
+}
+
+// header is the comment that starts every generated file: the
+// generated-file line and the schema it was generated from.
+func (g *gen) header() string {
+	return HeaderPrefix + "\n// Source: " + g.cfg.Source + "\n"
 }
 
 // emits reports whether d produces Go declarations.

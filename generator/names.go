@@ -136,46 +136,15 @@ func typeIdent(name string) string {
 const unknownBranchField = "UnknownBranch"
 
 // generatorNames are the package-level names the generator itself
-// defines.
+// defines in CommonFile; the connection layer's are read from its
+// templates (conn.go).
 var generatorNames = []string{
-	"Client", "NewClient", "CommandSpec", "EventSpec", "Commands", "Events",
-	"DecodeEvent", "Ptr",
+	"CommandSpec", "EventSpec", "Commands", "Events", "DecodeEvent", "Ptr",
 }
 
-// handWrittenNames are the package-level names kept free for the
-// hand-written files beside the generated ones: those of gen/qmp and
-// gen/qga (TestReservedCoverHandWritten checks that the list covers
-// them), so that a schema definition taking one is a generator error
-// rather than a package that does not compile. Config.ReservedNames adds
-// to the list.
-var handWrittenNames = []string{
-	// gen/qmp and gen/qga: connections.
-	"Conn", "Dial", "New", "Accept", "NewConn", "DefaultMaxMessageSize",
-	// gen/qmp: events.
-	"Event", "Subscription", "Watch", "Watcher", "CallAndWait", "EventName",
-	// gen/qga: exec and file helpers.
-	"Command", "ExecResult", "Process", "MinPollInterval", "DefaultMaxPollInterval",
-	"DefaultChunkSize", "MaxChunkSize", "MessageSizeForChunk", "FileOption",
-	"WithChunkSize", "FileReader", "FileWriter",
-}
-
-// generatorMethods are the Client methods the generator defines besides
-// the commands.
-var generatorMethods = []string{"Caller"}
-
-// handWrittenMethods are names no command's method may take: methods
-// that the hand-written files of gen/qmp and gen/qga define on Client,
-// and the methods and fields of their Conn, which embeds *Client and so
-// would shadow a command method of the same name (a command "close"
-// would be unreachable as conn.Close). Config.ReservedMethods adds to
-// the list.
-var handWrittenMethods = []string{
-	// Conn's fields and methods.
-	"Client", "Session", "Close", "Done", "Err", "Greeting", "Version", "Subscribe",
-	// gen/qga: Client methods.
-	"Exec", "Run", "Start", "OpenReader", "OpenWriter", "Create",
-	"CopyFromGuest", "CopyToGuest", "ReadFile", "WriteFile",
-}
+// eventNameMethod is the method of every event struct that returns the
+// event's wire name.
+const eventNameMethod = "EventName"
 
 // names holds every Go identifier of one generated package and checks
 // them for clashes.
@@ -183,7 +152,7 @@ type names struct {
 	// pkg maps a package-level identifier to what claimed it.
 	pkg     map[string]origin
 	types   map[parser.Definition]string // Go type name of a type, args or event definition
-	methods map[*parser.Command]string   // Client method name of a command
+	methods map[*parser.Command]string   // Conn method name of a command
 	enumVal map[*parser.EnumMember]string
 	errs    []string
 }
@@ -210,7 +179,7 @@ func (n *names) claim(scope map[string]origin, id string, o origin, in string) {
 
 // nameAll assigns the Go names of every definition of s and reports
 // every clash.
-func nameAll(s *parser.Schema, cfg Config) (*names, error) {
+func nameAll(s *parser.Schema, cfg Config, p Protocol) (*names, error) {
 	n := &names{
 		pkg:     map[string]origin{},
 		types:   map[parser.Definition]string{},
@@ -220,27 +189,38 @@ func nameAll(s *parser.Schema, cfg Config) (*names, error) {
 	for _, r := range generatorNames {
 		n.pkg[r] = origin{what: "name " + r + " reserved by the generator"}
 	}
-	for _, r := range append(handWrittenNames[:len(handWrittenNames):len(handWrittenNames)], cfg.ReservedNames...) {
-		if _, ok := n.pkg[r]; !ok {
-			n.pkg[r] = origin{what: "name " + r + " reserved for hand-written code"}
+	conn := map[string]origin{}
+	n.claimConnLayer(p, conn)
+	// What hand-written files declare: a clash among them is the Go
+	// compiler's business; a clash with the generator's own names is
+	// reported here, once.
+	for _, d := range cfg.HandWritten {
+		o := origin{what: "name " + d.Name + " declared by a hand-written file"}
+		if d.Pos != "" {
+			o.what = d.Pos + ": " + o.what
+		}
+		switch d.Recv {
+		case "":
+			if prev, ok := n.pkg[d.Name]; ok {
+				n.errs = append(n.errs, fmt.Sprintf("%s clashes with %s", o, prev))
+				continue
+			}
+			n.pkg[d.Name] = o
+		case "Conn":
+			if prev, ok := conn[d.Name]; ok {
+				n.errs = append(n.errs, fmt.Sprintf("%s (a method or field of Conn) clashes with %s", o, prev))
+				continue
+			}
+			conn[d.Name] = origin{what: o.what + " (a method or field of Conn)"}
 		}
 	}
 	used := usedTypes(s)
-	client := map[string]origin{}
-	for _, r := range generatorMethods {
-		client[r] = origin{what: "method Client." + r + " of the generator"}
-	}
-	for _, r := range append(handWrittenMethods[:len(handWrittenMethods):len(handWrittenMethods)], cfg.ReservedMethods...) {
-		if _, ok := client[r]; !ok {
-			client[r] = origin{what: "method name " + r + " reserved for hand-written code (a method of Client, or of a type embedding *Client, which would shadow it)"}
-		}
-	}
 	// Commands first: implicit argument types are named after them.
 	for _, d := range s.Defs {
 		if c, ok := d.(*parser.Command); ok {
 			m := camel(c.Name)
 			n.methods[c] = m
-			n.claim(client, m, origin{"method for command '" + c.Name + "'", c.Info}, "Client.")
+			n.claim(conn, m, origin{"method for command '" + c.Name + "'", c.Info}, "Conn.")
 			if a, ok := c.Arg.(*parser.ObjectType); ok && a.IsImplicit() && c.Gen {
 				n.types[a] = m + "Args"
 				n.claim(n.pkg, m+"Args", origin{"arguments of command '" + c.Name + "'", c.Info}, "")

@@ -372,13 +372,13 @@ func TestSubsetVMManager(t *testing.T) {
 	for _, f := range vm {
 		src.Write(f.Content)
 	}
-	for _, want := range []string{"func (c *Client) QueryStatus(", "func (c *Client) BlockdevAdd(", "type BlockdevOptions struct",
+	for _, want := range []string{"func (c *Conn) QueryStatus(", "func (c *Conn) BlockdevAdd(", "type BlockdevOptions struct",
 		"type ShutdownEvent struct", `"SHUTDOWN": {`, `"device_del": {`} {
 		if !bytes.Contains(src.Bytes(), []byte(want)) {
 			t.Errorf("subset lacks %q", want)
 		}
 	}
-	for _, unwanted := range []string{"func (c *Client) DriveBackup(", "BlockJobCompletedEvent", `"query-cpu-model-expansion": {`} {
+	for _, unwanted := range []string{"func (c *Conn) DriveBackup(", "BlockJobCompletedEvent", `"query-cpu-model-expansion": {`} {
 		if bytes.Contains(src.Bytes(), []byte(unwanted)) {
 			t.Errorf("subset has %q", unwanted)
 		}

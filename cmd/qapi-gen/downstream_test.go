@@ -43,7 +43,7 @@ func main() {
 		log.Fatal(err)
 	}
 	defer sess.Close()
-	c := qmp.NewClient(sess)
+	c := qmp.NewConn(sess)
 
 	st, err := c.QueryStatus(ctx)
 	if err != nil {

@@ -75,6 +75,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	pkg := fset.String("package", "", "")
 	out := fset.String("out", ".", "")
 	strict := fset.Bool("strict", false, "")
+	protocol := fset.String("protocol", "", "")
 	var selFlags selectionFlags
 	selFlags.register(fset)
 	usageErr := func(format string, a ...any) int {
@@ -139,6 +140,17 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	if st, err := os.Stat(*out); err == nil && !st.IsDir() {
 		return usageErr("-out %s is not a directory", *out)
 	}
+	proto := generator.DetectProtocol
+	if *protocol != "" {
+		if proto, err = generator.ParseProtocol(*protocol); err != nil {
+			return usageErr("-protocol: %v", err)
+		}
+	}
+	beside, err := handWritten(*out, *pkg)
+	if err != nil {
+		fmt.Fprintln(stderr, "qapi-gen generate: "+err.Error())
+		return 1
+	}
 
 	s, err := parser.Parse(file, opts)
 	if err != nil {
@@ -148,13 +160,16 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	for _, w := range s.Warnings {
 		fmt.Fprintln(stderr, "warning: "+w.Error())
 	}
+	if proto == generator.DetectProtocol {
+		proto = generator.Detect(s) // before subsetting, which may drop the telling command
+	}
 	if !sel.IsZero() {
 		if s, err = generator.Subset(s, sel); err != nil {
 			fmt.Fprintln(stderr, "qapi-gen generate: "+err.Error())
 			return 1
 		}
 	}
-	files, err := generator.Generate(s, generator.Config{Package: *pkg, Source: source})
+	files, err := generator.Generate(s, generator.Config{Package: *pkg, Source: source, Protocol: proto, HandWritten: beside})
 	if err != nil {
 		fmt.Fprintln(stderr, "qapi-gen generate: "+err.Error())
 		return 1

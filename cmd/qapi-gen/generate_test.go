@@ -75,3 +75,54 @@ func TestGenerateUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateHandWrittenClash: what a hand-written file beside the
+// generated ones declares is read from the directory, and a generated
+// name that takes it fails generation with both positions (instead of
+// a package that does not compile); the hand-written file is kept.
+func TestGenerateHandWrittenClash(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"type", "package qmp\n\ntype StatusInfo struct{}\n\nfunc NewConn() {}\n", []string{
+			"extra.go:3:6: name StatusInfo declared by a hand-written file",
+			"extra.go:5:6: name NewConn declared by a hand-written file clashes with name NewConn of the generated connection layer (qapi_conn.go)",
+		}},
+		{"method", "package qmp\n\nfunc (c *Conn) QueryStatus() {}\n", []string{
+			"Go name Conn.QueryStatus clashes with ", "extra.go:3:16: name QueryStatus declared by a hand-written file (a method or field of Conn)",
+		}},
+		{"test file", "package qmp\n\nvar RunState = 1\n", []string{"extra_test.go:3:5: name RunState declared by a hand-written file"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "qmp")
+			os.MkdirAll(dir, 0o755)
+			file := "extra.go"
+			if tc.name == "test file" {
+				file = "extra_test.go"
+			}
+			os.WriteFile(filepath.Join(dir, file), []byte(tc.src), 0o644)
+			// An external test package declares nothing of the package.
+			os.WriteFile(filepath.Join(dir, "x_test.go"), []byte("package qmp_test\n\ntype Conn int\n"), 0o644)
+			code, _, stderr := runGen("generate", "-out", dir, "-commands", "query-status", "qmp")
+			if code != 1 {
+				t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "qapi.go")); err == nil {
+				t.Error("generation wrote files despite the clash")
+			}
+		})
+	}
+	// A hand-written file of another package is an error, not ignored.
+	dir := filepath.Join(t.TempDir(), "qmp")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "other.go"), []byte("package other\n"), 0o644)
+	if code, _, stderr := runGen("generate", "-out", dir, "qmp"); code != 1 || !strings.Contains(stderr, "other.go:1:9: package other, but the generated package is qmp") {
+		t.Errorf("other package: exit %d, stderr %q", code, stderr)
+	}
+}

@@ -52,7 +52,7 @@ func BenchmarkFileRead(b *testing.B) {
 	b.Run("raw", func(b *testing.B) {
 		b.SetBytes(benchFileSize)
 		for b.Loop() {
-			if n, err := rawRead(ctx, ga.Session, path, 4<<20); err != nil || n != benchFileSize {
+			if n, err := rawRead(ctx, ga.Session(), path, 4<<20); err != nil || n != benchFileSize {
 				b.Fatalf("read %d, %v", n, err)
 			}
 		}
@@ -123,7 +123,7 @@ func BenchmarkFileReadPaired(b *testing.B) {
 				helper += time.Since(start)
 				helperCPU += cpuTime() - startCPU
 			} else {
-				n, err := rawRead(ctx, ga.Session, path, 4<<20)
+				n, err := rawRead(ctx, ga.Session(), path, 4<<20)
 				if err != nil || n != benchFileSize {
 					b.Fatalf("raw read %d, %v", n, err)
 				}
@@ -164,9 +164,9 @@ func BenchmarkCall(b *testing.B) {
 		typed, raw func() error
 	}{
 		{"ping", func() error { return ga.GuestPing(ctx) },
-			func() error { return ga.Session.Call(ctx, "guest-ping", nil, nil) }},
+			func() error { return ga.Session().Call(ctx, "guest-ping", nil, nil) }},
 		{"host-name", func() error { _, err := ga.GuestGetHostName(ctx); return err },
-			func() error { _, err := ga.Session.Execute(ctx, "guest-get-host-name", nil); return err }},
+			func() error { _, err := ga.Session().Execute(ctx, "guest-get-host-name", nil); return err }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var typed, raw time.Duration

@@ -100,7 +100,7 @@ func TestMaxMessageSizeDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ga.Close()
-	raw, err := ga.Session.Execute(ctx, "guest-get-host-name", nil)
+	raw, err := ga.Session().Execute(ctx, "guest-get-host-name", nil)
 	if err != nil || len(raw) < runtime.DefaultMaxMessageSize {
 		t.Fatalf("a %d-byte reply: %d bytes, %v", size, len(raw), err)
 	}

@@ -25,10 +25,10 @@
 //
 // # Files
 //
-// [Client.OpenReader] and [Client.OpenWriter] (or [Client.Create]) give a
+// [Conn.OpenReader] and [Conn.OpenWriter] (or [Conn.Create]) give a
 // guest file as an io.Reader or io.Writer over guest-file-open, -read,
-// -write and -close; [Client.CopyFromGuest] and [Client.CopyToGuest] copy
-// a whole file, [Client.ReadFile] and [Client.WriteFile] small ones;
+// -write and -close; [Conn.CopyFromGuest] and [Conn.CopyToGuest] copy
+// a whole file, [Conn.ReadFile] and [Conn.WriteFile] small ones;
 // [FileReader.Seek] resumes a transfer at an offset:
 //
 //	n, err := ga.CopyFromGuest(ctx, localFile, "/var/log/messages")
@@ -43,11 +43,11 @@
 //
 // # Programs
 //
-// [Client.Exec] and [Client.Run] run a program with guest-exec and poll
+// [Conn.Exec] and [Conn.Run] run a program with guest-exec and poll
 // guest-exec-status (backing off from 1 ms to 250 ms) until it exits,
 // returning its exit code or signal and its captured stdout and stderr,
 // decoded, with the agent's truncation flags (it keeps 16 MiB of each);
-// [Client.Start] and [Process.Wait] split the two. Every wait honours its
+// [Conn.Start] and [Process.Wait] split the two. Every wait honours its
 // context.
 //
 // # Errors

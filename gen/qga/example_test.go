@@ -91,7 +91,7 @@ func exampleAgent() *fakepeer.Peer {
 
 // Copy a file out of the guest: the file is streamed in chunks
 // (guest-file-read, 4 MiB each by default), never held whole in memory.
-func ExampleClient_CopyFromGuest() {
+func ExampleConn_CopyFromGuest() {
 	peer := exampleAgent()
 	defer peer.Close()
 	ctx := context.Background()
@@ -112,7 +112,7 @@ func ExampleClient_CopyFromGuest() {
 }
 
 // Copy data into the guest, then read it back through an io.Reader.
-func ExampleClient_CopyToGuest() {
+func ExampleConn_CopyToGuest() {
 	peer := exampleAgent()
 	defer peer.Close()
 	ctx := context.Background()
@@ -142,7 +142,7 @@ func ExampleClient_CopyToGuest() {
 
 // Write a file with a FileWriter: it sends a guest-file-write per chunk,
 // and Close completes the file.
-func ExampleClient_Create() {
+func ExampleConn_Create() {
 	peer := exampleAgent()
 	defer peer.Close()
 	ctx := context.Background()
@@ -174,7 +174,7 @@ func ExampleClient_Create() {
 }
 
 // Run a program in the guest and collect its exit status and output.
-func ExampleClient_Exec() {
+func ExampleConn_Exec() {
 	peer := exampleAgent()
 	defer peer.Close()
 	ctx := context.Background()
@@ -196,7 +196,7 @@ func ExampleClient_Exec() {
 }
 
 // Start a program with input and environment, and wait for it later.
-func ExampleClient_Start() {
+func ExampleConn_Start() {
 	peer := exampleAgent()
 	defer peer.Close()
 	ctx := context.Background()

@@ -66,12 +66,12 @@ type ExecResult struct {
 // Success reports whether the program exited normally with status 0.
 func (r *ExecResult) Success() bool { return r.ExitCode == 0 && r.Signal == 0 }
 
-// Process is a program started in the guest with [Client.Start].
+// Process is a program started in the guest with [Conn.Start].
 type Process struct {
 	// Pid is its process id in the guest, as guest-exec returned it.
 	Pid int64
 
-	c       *Client
+	c       *Conn
 	maxPoll time.Duration
 }
 
@@ -80,12 +80,12 @@ type Process struct {
 // with a non-zero status is not an error: check [ExecResult.Success].
 // Errors are the agent's (no such program, guest-exec blocked) or the
 // session's, or ctx's.
-func (c *Client) Exec(ctx context.Context, path string, args ...string) (*ExecResult, error) {
+func (c *Conn) Exec(ctx context.Context, path string, args ...string) (*ExecResult, error) {
 	return c.Run(ctx, Command{Path: path, Args: args})
 }
 
 // Run starts cmd in the guest and waits for it like [Process.Wait].
-func (c *Client) Run(ctx context.Context, cmd Command) (*ExecResult, error) {
+func (c *Conn) Run(ctx context.Context, cmd Command) (*ExecResult, error) {
 	p, err := c.Start(ctx, cmd)
 	if err != nil {
 		return nil, err
@@ -94,7 +94,7 @@ func (c *Client) Run(ctx context.Context, cmd Command) (*ExecResult, error) {
 }
 
 // Start starts cmd in the guest (guest-exec) and returns at once.
-func (c *Client) Start(ctx context.Context, cmd Command) (*Process, error) {
+func (c *Conn) Start(ctx context.Context, cmd Command) (*Process, error) {
 	args := GuestExecArgs{Path: cmd.Path, Arg: cmd.Args, Env: cmd.Env}
 	if cmd.Stdin != nil {
 		args.InputData = Ptr(base64.StdEncoding.EncodeToString(cmd.Stdin))

@@ -90,10 +90,10 @@ func fileOptions(opts []FileOption) fileConfig {
 // guest-file-read per chunk. It is not safe for concurrent use.
 //
 // Every command it sends is bounded by the context given to
-// [Client.OpenReader]: when that ends, Read fails. Close always releases
+// [Conn.OpenReader]: when that ends, Read fails. Close always releases
 // the agent's file handle.
 type FileReader struct {
-	c      *Client
+	c      *Conn
 	ctx    context.Context
 	path   string
 	handle int64
@@ -110,7 +110,7 @@ type FileReader struct {
 
 // OpenReader opens path in the guest for reading ("r") and returns a
 // reader that streams it in chunks. The caller must Close it.
-func (c *Client) OpenReader(ctx context.Context, path string, opts ...FileOption) (*FileReader, error) {
+func (c *Conn) OpenReader(ctx context.Context, path string, opts ...FileOption) (*FileReader, error) {
 	cfg := fileOptions(opts)
 	h, err := c.GuestFileOpen(ctx, GuestFileOpenArgs{Path: path, Mode: Ptr("r")})
 	if err != nil {
@@ -128,7 +128,7 @@ func (r *FileReader) fill() {
 	// from the reply's bytes into r.buf (reused from chunk to chunk):
 	// decoding it with encoding/json into GuestFileRead would scan the
 	// base64 text three more times and copy it twice more.
-	err := r.c.Caller().Call(r.ctx, "guest-file-read", GuestFileReadArgs{Handle: r.handle, Count: &r.count}, &r.raw)
+	err := r.c.Call(r.ctx, "guest-file-read", GuestFileReadArgs{Handle: r.handle, Count: &r.count}, &r.raw)
 	if err != nil {
 		r.err = fmt.Errorf("qga: read %s: %w", r.path, err)
 		return
@@ -378,7 +378,7 @@ func (r *FileReader) Close() error {
 
 var errFileClosed = errors.New("file already closed")
 
-func closeHandle(ctx context.Context, c *Client, handle int64, path string) error {
+func closeHandle(ctx context.Context, c *Conn, handle int64, path string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
 	defer cancel()
 	if err := c.GuestFileClose(ctx, GuestFileCloseArgs{Handle: handle}); err != nil {
@@ -393,10 +393,10 @@ func closeHandle(ctx context.Context, c *Client, handle int64, path string) erro
 //
 // Data is buffered: Flush or Close sends what is left, and only Close
 // guarantees the file is complete in the guest. Every command is bounded
-// by the context given to [Client.OpenWriter]; Close always releases the
+// by the context given to [Conn.OpenWriter]; Close always releases the
 // agent's file handle.
 type FileWriter struct {
-	c      *Client
+	c      *Conn
 	ctx    context.Context
 	path   string
 	handle int64
@@ -410,7 +410,7 @@ type FileWriter struct {
 // OpenWriter opens path in the guest with an fopen(3) mode that writes:
 // "w" (create or truncate), "a" (append), "r+", "w+", "a+", optionally
 // with "b". The caller must Close the writer.
-func (c *Client) OpenWriter(ctx context.Context, path, mode string, opts ...FileOption) (*FileWriter, error) {
+func (c *Conn) OpenWriter(ctx context.Context, path, mode string, opts ...FileOption) (*FileWriter, error) {
 	cfg := fileOptions(opts)
 	h, err := c.GuestFileOpen(ctx, GuestFileOpenArgs{Path: path, Mode: &mode})
 	if err != nil {
@@ -421,7 +421,7 @@ func (c *Client) OpenWriter(ctx context.Context, path, mode string, opts ...File
 
 // Create creates or truncates path in the guest (mode "w") and returns a
 // writer for it.
-func (c *Client) Create(ctx context.Context, path string, opts ...FileOption) (*FileWriter, error) {
+func (c *Conn) Create(ctx context.Context, path string, opts ...FileOption) (*FileWriter, error) {
 	return c.OpenWriter(ctx, path, "w", opts...)
 }
 
@@ -558,7 +558,7 @@ func (w *FileWriter) Close() error {
 
 // CopyFromGuest copies the guest file path to dst, streaming it in chunks,
 // and returns the number of bytes copied.
-func (c *Client) CopyFromGuest(ctx context.Context, dst io.Writer, path string, opts ...FileOption) (n int64, err error) {
+func (c *Conn) CopyFromGuest(ctx context.Context, dst io.Writer, path string, opts ...FileOption) (n int64, err error) {
 	r, err := c.OpenReader(ctx, path, opts...)
 	if err != nil {
 		return 0, err
@@ -570,7 +570,7 @@ func (c *Client) CopyFromGuest(ctx context.Context, dst io.Writer, path string, 
 // CopyToGuest creates or truncates the guest file path and copies src
 // into it, streaming it in chunks; it returns the number of bytes copied.
 // The file is complete when CopyToGuest returns without error.
-func (c *Client) CopyToGuest(ctx context.Context, path string, src io.Reader, opts ...FileOption) (n int64, err error) {
+func (c *Conn) CopyToGuest(ctx context.Context, path string, src io.Reader, opts ...FileOption) (n int64, err error) {
 	w, err := c.Create(ctx, path, opts...)
 	if err != nil {
 		return 0, err
@@ -580,9 +580,9 @@ func (c *Client) CopyToGuest(ctx context.Context, path string, src io.Reader, op
 }
 
 // ReadFile returns the contents of the guest file path, like os.ReadFile.
-// It holds the whole file in memory: use [Client.OpenReader] or
-// [Client.CopyFromGuest] for large files.
-func (c *Client) ReadFile(ctx context.Context, path string, opts ...FileOption) ([]byte, error) {
+// It holds the whole file in memory: use [Conn.OpenReader] or
+// [Conn.CopyFromGuest] for large files.
+func (c *Conn) ReadFile(ctx context.Context, path string, opts ...FileOption) ([]byte, error) {
 	r, err := c.OpenReader(ctx, path, opts...)
 	if err != nil {
 		return nil, err
@@ -604,7 +604,7 @@ func (c *Client) ReadFile(ctx context.Context, path string, opts ...FileOption) 
 
 // WriteFile creates or truncates the guest file path and writes data to
 // it, like os.WriteFile (the agent chooses the new file's permissions).
-func (c *Client) WriteFile(ctx context.Context, path string, data []byte, opts ...FileOption) error {
+func (c *Conn) WriteFile(ctx context.Context, path string, data []byte, opts ...FileOption) error {
 	w, err := c.Create(ctx, path, opts...)
 	if err != nil {
 		return err

@@ -52,7 +52,7 @@ func TestIntegrationAgent(t *testing.T) {
 	t.Run("Sync", func(t *testing.T) {
 		// Dial synchronised already; a second sync on a live session
 		// must work too.
-		if err := ga.Session.Sync(testContext(t)); err != nil {
+		if err := ga.Session().Sync(testContext(t)); err != nil {
 			t.Fatal(err)
 		}
 		id, err := ga.GuestSync(testContext(t), qga.GuestSyncArgs{ID: 123456789})

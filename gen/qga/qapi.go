@@ -10,23 +10,6 @@ import (
 	"github.com/qapi-go/qapi/runtime"
 )
 
-// Client calls the commands of this schema through a [runtime.Caller], such as a
-// QMP or QGA session of package runtime. It is safe for concurrent use when
-// the Caller is.
-type Client struct {
-	c runtime.Caller
-}
-
-// NewClient returns a Client that sends its commands through c.
-func NewClient(c runtime.Caller) *Client {
-	return &Client{c: c}
-}
-
-// Caller returns the Caller c sends its commands through.
-func (c *Client) Caller() runtime.Caller {
-	return c.c
-}
-
 // Ptr returns a pointer to v, for optional members: Ptr(true), Ptr("name").
 func Ptr[T any](v T) *T {
 	return &v
@@ -36,7 +19,7 @@ func Ptr[T any](v T) *T {
 type CommandSpec struct {
 	// Name is the command's wire name.
 	Name string
-	// Method is the name of the Client method that sends it.
+	// Method is the name of the Conn method that sends it.
 	Method string
 	// Since is the schema's Since: text, "" when not documented.
 	Since string

@@ -9,7 +9,7 @@ import (
 	"github.com/qapi-go/qapi/runtime"
 )
 
-// GuestSyncDelimitedArgs holds the arguments of [Client.GuestSyncDelimited] (command "guest-sync-delimited").
+// GuestSyncDelimitedArgs holds the arguments of [Conn.GuestSyncDelimited] (command "guest-sync-delimited").
 type GuestSyncDelimitedArgs struct {
 	// ID: randomly generated 64-bit integer
 	ID int64 `json:"id"`
@@ -42,13 +42,13 @@ type GuestSyncDelimitedArgs struct {
 // Returns: The unique integer id passed in by the client
 //
 // Since: 1.1
-func (c *Client) GuestSyncDelimited(ctx context.Context, args GuestSyncDelimitedArgs, opts ...runtime.CallOption) (int64, error) {
+func (c *Conn) GuestSyncDelimited(ctx context.Context, args GuestSyncDelimitedArgs, opts ...runtime.CallOption) (int64, error) {
 	var r int64
-	err := c.c.Call(ctx, "guest-sync-delimited", args, &r, opts...)
+	err := c.caller.Call(ctx, "guest-sync-delimited", args, &r, opts...)
 	return r, err
 }
 
-// GuestSyncArgs holds the arguments of [Client.GuestSync] (command "guest-sync").
+// GuestSyncArgs holds the arguments of [Conn.GuestSync] (command "guest-sync").
 type GuestSyncArgs struct {
 	// ID: randomly generated 64-bit integer
 	ID int64 `json:"id"`
@@ -69,10 +69,10 @@ type GuestSyncArgs struct {
 // the client, this cannot always be done reliably.  One particular
 // scenario being if qemu-ga responses are fed character-by-character
 // into a JSON parser.  In these situations, using
-// [Client.GuestSyncDelimited] may be optimal.
+// [Conn.GuestSyncDelimited] may be optimal.
 //
 // For clients that fetch responses line by line and convert them to
-// JSON objects, [Client.GuestSync] should be sufficient, but note that in
+// JSON objects, [Conn.GuestSync] should be sufficient, but note that in
 // cases where the channel is dirty some attempts at parsing the
 // response may result in a parser error.
 //
@@ -83,9 +83,9 @@ type GuestSyncArgs struct {
 // Returns: The unique integer id passed in by the client
 //
 // Since: 0.15.0
-func (c *Client) GuestSync(ctx context.Context, args GuestSyncArgs, opts ...runtime.CallOption) (int64, error) {
+func (c *Conn) GuestSync(ctx context.Context, args GuestSyncArgs, opts ...runtime.CallOption) (int64, error) {
 	var r int64
-	err := c.c.Call(ctx, "guest-sync", args, &r, opts...)
+	err := c.caller.Call(ctx, "guest-sync", args, &r, opts...)
 	return r, err
 }
 
@@ -94,8 +94,8 @@ func (c *Client) GuestSync(ctx context.Context, args GuestSyncArgs, opts ...runt
 // Ping the guest agent, a non-error return implies success.
 //
 // Since: 0.15.0
-func (c *Client) GuestPing(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "guest-ping", nil, nil, opts...)
+func (c *Conn) GuestPing(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "guest-ping", nil, nil, opts...)
 }
 
 // GuestGetTime sends the "guest-get-time" command.
@@ -106,13 +106,13 @@ func (c *Client) GuestPing(ctx context.Context, opts ...runtime.CallOption) erro
 // Returns: Time in nanoseconds.
 //
 // Since: 1.5
-func (c *Client) GuestGetTime(ctx context.Context, opts ...runtime.CallOption) (int64, error) {
+func (c *Conn) GuestGetTime(ctx context.Context, opts ...runtime.CallOption) (int64, error) {
 	var r int64
-	err := c.c.Call(ctx, "guest-get-time", nil, &r, opts...)
+	err := c.caller.Call(ctx, "guest-get-time", nil, &r, opts...)
 	return r, err
 }
 
-// GuestSetTimeArgs holds the arguments of [Client.GuestSetTime] (command "guest-set-time").
+// GuestSetTimeArgs holds the arguments of [Conn.GuestSetTime] (command "guest-set-time").
 type GuestSetTimeArgs struct {
 	// Time: time of nanoseconds, relative to the Epoch of 1970-01-01 in
 	// UTC.
@@ -139,8 +139,8 @@ type GuestSetTimeArgs struct {
 // value.
 //
 // Since: 1.5
-func (c *Client) GuestSetTime(ctx context.Context, args *GuestSetTimeArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "guest-set-time", argsOrNil(args == nil, args), nil, opts...)
+func (c *Conn) GuestSetTime(ctx context.Context, args *GuestSetTimeArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "guest-set-time", argsOrNil(args == nil, args), nil, opts...)
 }
 
 // Information about guest agent commands.
@@ -183,15 +183,15 @@ func (v GuestAgentInfo) MarshalJSON() ([]byte, error) {
 // Returns: the [GuestAgentInfo].
 //
 // Since: 0.15.0
-func (c *Client) GuestInfo(ctx context.Context, opts ...runtime.CallOption) (*GuestAgentInfo, error) {
+func (c *Conn) GuestInfo(ctx context.Context, opts ...runtime.CallOption) (*GuestAgentInfo, error) {
 	r := new(GuestAgentInfo)
-	if err := c.c.Call(ctx, "guest-info", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "guest-info", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// GuestShutdownArgs holds the arguments of [Client.GuestShutdown] (command "guest-shutdown").
+// GuestShutdownArgs holds the arguments of [Conn.GuestShutdown] (command "guest-shutdown").
 type GuestShutdownArgs struct {
 	// Mode: "halt", "powerdown" (default), or "reboot"
 	Mode *string `json:"mode,omitempty"`
@@ -210,11 +210,11 @@ type GuestShutdownArgs struct {
 // command to confirm the VM status is "shutdown".
 //
 // Since: 0.15.0
-func (c *Client) GuestShutdown(ctx context.Context, args *GuestShutdownArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "guest-shutdown", argsOrNil(args == nil, args), nil, noReply(opts)...)
+func (c *Conn) GuestShutdown(ctx context.Context, args *GuestShutdownArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "guest-shutdown", argsOrNil(args == nil, args), nil, noReply(opts)...)
 }
 
-// GuestFileOpenArgs holds the arguments of [Client.GuestFileOpen] (command "guest-file-open").
+// GuestFileOpenArgs holds the arguments of [Conn.GuestFileOpen] (command "guest-file-open").
 type GuestFileOpenArgs struct {
 	// Path: Full path to the file in the guest to open.
 	Path string `json:"path"`
@@ -229,15 +229,15 @@ type GuestFileOpenArgs struct {
 // Returns: Guest file handle
 //
 // Since: 0.15.0
-func (c *Client) GuestFileOpen(ctx context.Context, args GuestFileOpenArgs, opts ...runtime.CallOption) (int64, error) {
+func (c *Conn) GuestFileOpen(ctx context.Context, args GuestFileOpenArgs, opts ...runtime.CallOption) (int64, error) {
 	var r int64
-	err := c.c.Call(ctx, "guest-file-open", args, &r, opts...)
+	err := c.caller.Call(ctx, "guest-file-open", args, &r, opts...)
 	return r, err
 }
 
-// GuestFileCloseArgs holds the arguments of [Client.GuestFileClose] (command "guest-file-close").
+// GuestFileCloseArgs holds the arguments of [Conn.GuestFileClose] (command "guest-file-close").
 type GuestFileCloseArgs struct {
-	// Handle: filehandle returned by [Client.GuestFileOpen]
+	// Handle: filehandle returned by [Conn.GuestFileOpen]
 	Handle int64 `json:"handle"`
 }
 
@@ -246,8 +246,8 @@ type GuestFileCloseArgs struct {
 // Close an open file in the guest.
 //
 // Since: 0.15.0
-func (c *Client) GuestFileClose(ctx context.Context, args GuestFileCloseArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "guest-file-close", args, nil, opts...)
+func (c *Conn) GuestFileClose(ctx context.Context, args GuestFileCloseArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "guest-file-close", args, nil, opts...)
 }
 
 // Result of guest agent file-read operation.
@@ -263,9 +263,9 @@ type GuestFileRead struct {
 	EOF bool `json:"eof"`
 }
 
-// GuestFileReadArgs holds the arguments of [Client.GuestFileRead] (command "guest-file-read").
+// GuestFileReadArgs holds the arguments of [Conn.GuestFileRead] (command "guest-file-read").
 type GuestFileReadArgs struct {
-	// Handle: filehandle returned by [Client.GuestFileOpen]
+	// Handle: filehandle returned by [Conn.GuestFileOpen]
 	Handle int64 `json:"handle"`
 	// Count: maximum number of bytes to read (default is 4KB, maximum is
 	// 48MB)
@@ -281,9 +281,9 @@ type GuestFileReadArgs struct {
 // Returns: the [GuestFileRead].
 //
 // Since: 0.15.0
-func (c *Client) GuestFileRead(ctx context.Context, args GuestFileReadArgs, opts ...runtime.CallOption) (*GuestFileRead, error) {
+func (c *Conn) GuestFileRead(ctx context.Context, args GuestFileReadArgs, opts ...runtime.CallOption) (*GuestFileRead, error) {
 	r := new(GuestFileRead)
-	if err := c.c.Call(ctx, "guest-file-read", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "guest-file-read", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -300,9 +300,9 @@ type GuestFileWrite struct {
 	EOF bool `json:"eof"`
 }
 
-// GuestFileWriteArgs holds the arguments of [Client.GuestFileWrite] (command "guest-file-write").
+// GuestFileWriteArgs holds the arguments of [Conn.GuestFileWrite] (command "guest-file-write").
 type GuestFileWriteArgs struct {
-	// Handle: filehandle returned by [Client.GuestFileOpen]
+	// Handle: filehandle returned by [Conn.GuestFileOpen]
 	Handle int64 `json:"handle"`
 	// BufB64: base64-encoded string representing data to be written
 	BufB64 string `json:"buf-b64"`
@@ -318,9 +318,9 @@ type GuestFileWriteArgs struct {
 // Returns: the [GuestFileWrite].
 //
 // Since: 0.15.0
-func (c *Client) GuestFileWrite(ctx context.Context, args GuestFileWriteArgs, opts ...runtime.CallOption) (*GuestFileWrite, error) {
+func (c *Conn) GuestFileWrite(ctx context.Context, args GuestFileWriteArgs, opts ...runtime.CallOption) (*GuestFileWrite, error) {
 	r := new(GuestFileWrite)
-	if err := c.c.Call(ctx, "guest-file-write", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "guest-file-write", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -336,7 +336,7 @@ type GuestFileSeek struct {
 	EOF bool `json:"eof"`
 }
 
-// Symbolic names for use in [Client.GuestFileSeek]
+// Symbolic names for use in [Conn.GuestFileSeek]
 //
 // Since: 2.6
 type QGASeek string
@@ -351,7 +351,7 @@ const (
 	QGASeekEnd QGASeek = "end"
 )
 
-// Controls the meaning of offset to [Client.GuestFileSeek].
+// Controls the meaning of offset to [Conn.GuestFileSeek].
 //
 // Since: 2.6
 type GuestFileWhence struct {
@@ -385,9 +385,9 @@ func (a *GuestFileWhence) UnmarshalJSON(b []byte) error {
 	return alternateError("GuestFileWhence", b)
 }
 
-// GuestFileSeekArgs holds the arguments of [Client.GuestFileSeek] (command "guest-file-seek").
+// GuestFileSeekArgs holds the arguments of [Conn.GuestFileSeek] (command "guest-file-seek").
 type GuestFileSeekArgs struct {
-	// Handle: filehandle returned by [Client.GuestFileOpen]
+	// Handle: filehandle returned by [Conn.GuestFileOpen]
 	Handle int64 `json:"handle"`
 	// Offset: bytes to skip over in the file stream
 	Offset int64 `json:"offset"`
@@ -404,17 +404,17 @@ type GuestFileSeekArgs struct {
 // Returns: the [GuestFileSeek].
 //
 // Since: 0.15.0
-func (c *Client) GuestFileSeek(ctx context.Context, args GuestFileSeekArgs, opts ...runtime.CallOption) (*GuestFileSeek, error) {
+func (c *Conn) GuestFileSeek(ctx context.Context, args GuestFileSeekArgs, opts ...runtime.CallOption) (*GuestFileSeek, error) {
 	r := new(GuestFileSeek)
-	if err := c.c.Call(ctx, "guest-file-seek", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "guest-file-seek", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// GuestFileFlushArgs holds the arguments of [Client.GuestFileFlush] (command "guest-file-flush").
+// GuestFileFlushArgs holds the arguments of [Conn.GuestFileFlush] (command "guest-file-flush").
 type GuestFileFlushArgs struct {
-	// Handle: filehandle returned by [Client.GuestFileOpen]
+	// Handle: filehandle returned by [Conn.GuestFileOpen]
 	Handle int64 `json:"handle"`
 }
 
@@ -423,8 +423,8 @@ type GuestFileFlushArgs struct {
 // Write file changes buffered in userspace to disk/kernel buffers
 //
 // Since: 0.15.0
-func (c *Client) GuestFileFlush(ctx context.Context, args GuestFileFlushArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "guest-file-flush", args, nil, opts...)
+func (c *Conn) GuestFileFlush(ctx context.Context, args GuestFileFlushArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "guest-file-flush", args, nil, opts...)
 }
 
 // An enumeration of filesystem freeze states.
@@ -455,21 +455,21 @@ const (
 // Since: 0.15.0
 //
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_FSFREEZE.
-func (c *Client) GuestFsfreezeStatus(ctx context.Context, opts ...runtime.CallOption) (GuestFsfreezeStatus, error) {
+func (c *Conn) GuestFsfreezeStatus(ctx context.Context, opts ...runtime.CallOption) (GuestFsfreezeStatus, error) {
 	var r GuestFsfreezeStatus
-	err := c.c.Call(ctx, "guest-fsfreeze-status", nil, &r, opts...)
+	err := c.caller.Call(ctx, "guest-fsfreeze-status", nil, &r, opts...)
 	return r, err
 }
 
 // GuestFsfreezeFreeze sends the "guest-fsfreeze-freeze" command.
 //
 // Sync and freeze all freezable, local guest filesystems.  If this
-// command succeeded, you may call [Client.GuestFsfreezeThaw] later to
+// command succeeded, you may call [Conn.GuestFsfreezeThaw] later to
 // unfreeze.
 //
 // On error, all filesystems will be thawed.  If no filesystems are
-// frozen as a result of this call, then [Client.GuestFsfreezeStatus] will
-// remain "thawed" and calling [Client.GuestFsfreezeThaw] is not necessary.
+// frozen as a result of this call, then [Conn.GuestFsfreezeStatus] will
+// remain "thawed" and calling [Conn.GuestFsfreezeThaw] is not necessary.
 //
 // Returns: Number of file systems currently frozen.
 //
@@ -480,13 +480,13 @@ func (c *Client) GuestFsfreezeStatus(ctx context.Context, opts ...runtime.CallOp
 // Since: 0.15.0
 //
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_FSFREEZE.
-func (c *Client) GuestFsfreezeFreeze(ctx context.Context, opts ...runtime.CallOption) (int64, error) {
+func (c *Conn) GuestFsfreezeFreeze(ctx context.Context, opts ...runtime.CallOption) (int64, error) {
 	var r int64
-	err := c.c.Call(ctx, "guest-fsfreeze-freeze", nil, &r, opts...)
+	err := c.caller.Call(ctx, "guest-fsfreeze-freeze", nil, &r, opts...)
 	return r, err
 }
 
-// GuestFsfreezeFreezeListArgs holds the arguments of [Client.GuestFsfreezeFreezeList] (command "guest-fsfreeze-freeze-list").
+// GuestFsfreezeFreezeListArgs holds the arguments of [Conn.GuestFsfreezeFreezeList] (command "guest-fsfreeze-freeze-list").
 type GuestFsfreezeFreezeListArgs struct {
 	// Mountpoints: an array of mountpoints of filesystems to be frozen.
 	// If omitted, every mounted filesystem is frozen.  Invalid mount
@@ -499,7 +499,7 @@ type GuestFsfreezeFreezeListArgs struct {
 // Every argument is optional: args may be nil, which sends none.
 //
 // Sync and freeze specified guest filesystems.  See also
-// [Client.GuestFsfreezeFreeze].
+// [Conn.GuestFsfreezeFreeze].
 //
 // On error, all filesystems will be thawed.
 //
@@ -508,9 +508,9 @@ type GuestFsfreezeFreezeListArgs struct {
 // Since: 2.2
 //
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_FSFREEZE.
-func (c *Client) GuestFsfreezeFreezeList(ctx context.Context, args *GuestFsfreezeFreezeListArgs, opts ...runtime.CallOption) (int64, error) {
+func (c *Conn) GuestFsfreezeFreezeList(ctx context.Context, args *GuestFsfreezeFreezeListArgs, opts ...runtime.CallOption) (int64, error) {
 	var r int64
-	err := c.c.Call(ctx, "guest-fsfreeze-freeze-list", argsOrNil(args == nil, args), &r, opts...)
+	err := c.caller.Call(ctx, "guest-fsfreeze-freeze-list", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }
 
@@ -521,16 +521,16 @@ func (c *Client) GuestFsfreezeFreezeList(ctx context.Context, args *GuestFsfreez
 // Returns: Number of file systems thawed by this call
 //
 // Note: If the return value does not match the previous call to
-// [Client.GuestFsfreezeFreeze], this likely means some freezable
+// [Conn.GuestFsfreezeFreeze], this likely means some freezable
 // filesystems were unfrozen before this call, and that the
 // filesystem state may have changed before issuing this command.
 //
 // Since: 0.15.0
 //
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_FSFREEZE.
-func (c *Client) GuestFsfreezeThaw(ctx context.Context, opts ...runtime.CallOption) (int64, error) {
+func (c *Conn) GuestFsfreezeThaw(ctx context.Context, opts ...runtime.CallOption) (int64, error) {
 	var r int64
-	err := c.c.Call(ctx, "guest-fsfreeze-thaw", nil, &r, opts...)
+	err := c.caller.Call(ctx, "guest-fsfreeze-thaw", nil, &r, opts...)
 	return r, err
 }
 
@@ -571,7 +571,7 @@ func (v GuestFilesystemTrimResponse) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p)
 }
 
-// GuestFstrimArgs holds the arguments of [Client.GuestFstrim] (command "guest-fstrim").
+// GuestFstrimArgs holds the arguments of [Conn.GuestFstrim] (command "guest-fstrim").
 type GuestFstrimArgs struct {
 	// Minimum: Minimum contiguous free range to discard, in bytes.  Free
 	// ranges smaller than this may be ignored (this is a hint and the
@@ -594,9 +594,9 @@ type GuestFstrimArgs struct {
 // Since: 1.2
 //
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_FSTRIM.
-func (c *Client) GuestFstrim(ctx context.Context, args *GuestFstrimArgs, opts ...runtime.CallOption) (*GuestFilesystemTrimResponse, error) {
+func (c *Conn) GuestFstrim(ctx context.Context, args *GuestFstrimArgs, opts ...runtime.CallOption) (*GuestFilesystemTrimResponse, error) {
 	r := new(GuestFilesystemTrimResponse)
-	if err := c.c.Call(ctx, "guest-fstrim", argsOrNil(args == nil, args), r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "guest-fstrim", argsOrNil(args == nil, args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -626,14 +626,14 @@ func (c *Client) GuestFstrim(ctx context.Context, args *GuestFstrimArgs, opts ..
 //
 //   - If suspend to disk is not supported, Unsupported
 //
-// Note: It's strongly recommended to issue the [Client.GuestSync]
+// Note: It's strongly recommended to issue the [Conn.GuestSync]
 // command before sending commands when the guest resumes.
 //
 // Since: 1.1
 //
 // Only available when QEMU's build configuration satisfies CONFIG_LINUX || CONFIG_WIN32.
-func (c *Client) GuestSuspendDisk(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "guest-suspend-disk", nil, nil, noReply(opts)...)
+func (c *Conn) GuestSuspendDisk(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "guest-suspend-disk", nil, nil, noReply(opts)...)
 }
 
 // GuestSuspendRAM sends the "guest-suspend-ram" command.
@@ -649,7 +649,7 @@ func (c *Client) GuestSuspendDisk(ctx context.Context, opts ...runtime.CallOptio
 //   - pm-utils (via pm-hibernate)
 //   - manual write into sysfs
 //
-// IMPORTANT: [Client.GuestSuspendRAM] requires working wakeup support in
+// IMPORTANT: [Conn.GuestSuspendRAM] requires working wakeup support in
 // QEMU.  You should check QMP command query-current-machine returns
 // wakeup-suspend-support: true before issuing this command.  Failure
 // in doing so can result in a suspended guest that QEMU will not be
@@ -667,14 +667,14 @@ func (c *Client) GuestSuspendDisk(ctx context.Context, opts ...runtime.CallOptio
 //
 //   - If suspend to ram is not supported, Unsupported
 //
-// Note: It's strongly recommended to issue the [Client.GuestSync]
+// Note: It's strongly recommended to issue the [Conn.GuestSync]
 // command before sending commands when the guest resumes.
 //
 // Since: 1.1
 //
 // Only available when QEMU's build configuration satisfies CONFIG_LINUX || CONFIG_WIN32.
-func (c *Client) GuestSuspendRAM(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "guest-suspend-ram", nil, nil, noReply(opts)...)
+func (c *Conn) GuestSuspendRAM(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "guest-suspend-ram", nil, nil, noReply(opts)...)
 }
 
 // GuestSuspendHybrid sends the "guest-suspend-hybrid" command.
@@ -689,7 +689,7 @@ func (c *Client) GuestSuspendRAM(ctx context.Context, opts ...runtime.CallOption
 //   - systemd hybrid-sleep
 //   - pm-utils (via pm-suspend-hybrid)
 //
-// IMPORTANT: [Client.GuestSuspendHybrid] requires working wakeup support in
+// IMPORTANT: [Conn.GuestSuspendHybrid] requires working wakeup support in
 // QEMU.  You should check QMP command query-current-machine returns
 // wakeup-suspend-support: true before issuing this command.  Failure
 // in doing so can result in a suspended guest that QEMU will not be
@@ -707,14 +707,14 @@ func (c *Client) GuestSuspendRAM(ctx context.Context, opts ...runtime.CallOption
 //
 //   - If hybrid suspend is not supported, Unsupported
 //
-// Note: It's strongly recommended to issue the [Client.GuestSync]
+// Note: It's strongly recommended to issue the [Conn.GuestSync]
 // command before sending commands when the guest resumes.
 //
 // Since: 1.1
 //
 // Only available when QEMU is built with CONFIG_LINUX.
-func (c *Client) GuestSuspendHybrid(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "guest-suspend-hybrid", nil, nil, noReply(opts)...)
+func (c *Conn) GuestSuspendHybrid(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "guest-suspend-hybrid", nil, nil, noReply(opts)...)
 }
 
 // An enumeration of supported IP address types.
@@ -796,9 +796,9 @@ type GuestNetworkInterface struct {
 // Since: 1.1
 //
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || HAVE_GETIFADDRS.
-func (c *Client) GuestNetworkGetInterfaces(ctx context.Context, opts ...runtime.CallOption) ([]GuestNetworkInterface, error) {
+func (c *Conn) GuestNetworkGetInterfaces(ctx context.Context, opts ...runtime.CallOption) ([]GuestNetworkInterface, error) {
 	var r []GuestNetworkInterface
-	err := c.c.Call(ctx, "guest-network-get-interfaces", nil, &r, opts...)
+	err := c.caller.Call(ctx, "guest-network-get-interfaces", nil, &r, opts...)
 	return r, err
 }
 
@@ -831,13 +831,13 @@ type GuestLogicalProcessor struct {
 // Since: 1.5
 //
 // Only available when QEMU's build configuration satisfies CONFIG_LINUX || CONFIG_WIN32.
-func (c *Client) GuestGetVcpus(ctx context.Context, opts ...runtime.CallOption) ([]GuestLogicalProcessor, error) {
+func (c *Conn) GuestGetVcpus(ctx context.Context, opts ...runtime.CallOption) ([]GuestLogicalProcessor, error) {
 	var r []GuestLogicalProcessor
-	err := c.c.Call(ctx, "guest-get-vcpus", nil, &r, opts...)
+	err := c.caller.Call(ctx, "guest-get-vcpus", nil, &r, opts...)
 	return r, err
 }
 
-// GuestSetVcpusArgs holds the arguments of [Client.GuestSetVcpus] (command "guest-set-vcpus").
+// GuestSetVcpusArgs holds the arguments of [Conn.GuestSetVcpus] (command "guest-set-vcpus").
 type GuestSetVcpusArgs struct {
 	// Vcpus: The logical processors to be reconfigured.  This list is
 	// processed node by node in order.  In each node logical-id is
@@ -847,7 +847,7 @@ type GuestSetVcpusArgs struct {
 	// There's no restriction on list length or on repeating the same
 	// logical-id (with possibly different online field).  Preferably
 	// the input list should describe a modified subset of
-	// [Client.GuestGetVcpus]' return value.
+	// [Conn.GuestGetVcpus]' return value.
 	Vcpus []GuestLogicalProcessor `json:"vcpus"`
 }
 
@@ -890,9 +890,9 @@ func (v GuestSetVcpusArgs) MarshalJSON() ([]byte, error) {
 // Since: 1.5
 //
 // Only available when QEMU is built with CONFIG_LINUX.
-func (c *Client) GuestSetVcpus(ctx context.Context, args GuestSetVcpusArgs, opts ...runtime.CallOption) (int64, error) {
+func (c *Conn) GuestSetVcpus(ctx context.Context, args GuestSetVcpusArgs, opts ...runtime.CallOption) (int64, error) {
 	var r int64
-	err := c.c.Call(ctx, "guest-set-vcpus", args, &r, opts...)
+	err := c.caller.Call(ctx, "guest-set-vcpus", args, &r, opts...)
 	return r, err
 }
 
@@ -1142,9 +1142,9 @@ type GuestDiskInfo struct {
 // Since: 5.2
 //
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_LIBUDEV.
-func (c *Client) GuestGetDisks(ctx context.Context, opts ...runtime.CallOption) ([]GuestDiskInfo, error) {
+func (c *Conn) GuestGetDisks(ctx context.Context, opts ...runtime.CallOption) ([]GuestDiskInfo, error) {
 	var r []GuestDiskInfo
-	err := c.c.Call(ctx, "guest-get-disks", nil, &r, opts...)
+	err := c.caller.Call(ctx, "guest-get-disks", nil, &r, opts...)
 	return r, err
 }
 
@@ -1187,19 +1187,19 @@ func (v GuestFilesystemInfo) MarshalJSON() ([]byte, error) {
 //
 // Returns: The list of filesystems information mounted in the guest.
 // The returned mountpoints may be specified to
-// [Client.GuestFsfreezeFreezeList].  Network filesystems (such as CIFS
+// [Conn.GuestFsfreezeFreezeList].  Network filesystems (such as CIFS
 // and NFS) are not listed.
 //
 // Since: 2.2
 //
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_LINUX.
-func (c *Client) GuestGetFsinfo(ctx context.Context, opts ...runtime.CallOption) ([]GuestFilesystemInfo, error) {
+func (c *Conn) GuestGetFsinfo(ctx context.Context, opts ...runtime.CallOption) ([]GuestFilesystemInfo, error) {
 	var r []GuestFilesystemInfo
-	err := c.c.Call(ctx, "guest-get-fsinfo", nil, &r, opts...)
+	err := c.caller.Call(ctx, "guest-get-fsinfo", nil, &r, opts...)
 	return r, err
 }
 
-// GuestSetUserPasswordArgs holds the arguments of [Client.GuestSetUserPassword] (command "guest-set-user-password").
+// GuestSetUserPasswordArgs holds the arguments of [Conn.GuestSetUserPassword] (command "guest-set-user-password").
 type GuestSetUserPasswordArgs struct {
 	// Username: the user account whose password to change
 	Username string `json:"username"`
@@ -1227,8 +1227,8 @@ type GuestSetUserPasswordArgs struct {
 // Since: 2.3
 //
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_LINUX || CONFIG_FREEBSD.
-func (c *Client) GuestSetUserPassword(ctx context.Context, args GuestSetUserPasswordArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "guest-set-user-password", args, nil, opts...)
+func (c *Conn) GuestSetUserPassword(ctx context.Context, args GuestSetUserPasswordArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "guest-set-user-password", args, nil, opts...)
 }
 
 // GuestMemoryBlock is the QAPI struct GuestMemoryBlock.
@@ -1262,9 +1262,9 @@ type GuestMemoryBlock struct {
 // Since: 2.3
 //
 // Only available when QEMU is built with CONFIG_LINUX.
-func (c *Client) GuestGetMemoryBlocks(ctx context.Context, opts ...runtime.CallOption) ([]GuestMemoryBlock, error) {
+func (c *Conn) GuestGetMemoryBlocks(ctx context.Context, opts ...runtime.CallOption) ([]GuestMemoryBlock, error) {
 	var r []GuestMemoryBlock
-	err := c.c.Call(ctx, "guest-get-memory-blocks", nil, &r, opts...)
+	err := c.caller.Call(ctx, "guest-get-memory-blocks", nil, &r, opts...)
 	return r, err
 }
 
@@ -1308,7 +1308,7 @@ type GuestMemoryBlockResponse struct {
 	ErrorCode *int64 `json:"error-code,omitempty"`
 }
 
-// GuestSetMemoryBlocksArgs holds the arguments of [Client.GuestSetMemoryBlocks] (command "guest-set-memory-blocks").
+// GuestSetMemoryBlocksArgs holds the arguments of [Conn.GuestSetMemoryBlocks] (command "guest-set-memory-blocks").
 type GuestSetMemoryBlocksArgs struct {
 	// MemBlks: The memory blocks to be reconfigured.  This list is
 	// processed node by node in order.  In each node phys-index is
@@ -1318,7 +1318,7 @@ type GuestSetMemoryBlocksArgs struct {
 	// guest-supported identifiers.  There's no restriction on list
 	// length or on repeating the same phys-index (with possibly
 	// different online field).  Preferably the input list should
-	// describe a modified subset of [Client.GuestGetMemoryBlocks]' return
+	// describe a modified subset of [Conn.GuestGetMemoryBlocks]' return
 	// value.
 	MemBlks []GuestMemoryBlock `json:"mem-blks"`
 }
@@ -1349,9 +1349,9 @@ func (v GuestSetMemoryBlocksArgs) MarshalJSON() ([]byte, error) {
 // Since: 2.3
 //
 // Only available when QEMU is built with CONFIG_LINUX.
-func (c *Client) GuestSetMemoryBlocks(ctx context.Context, args GuestSetMemoryBlocksArgs, opts ...runtime.CallOption) ([]GuestMemoryBlockResponse, error) {
+func (c *Conn) GuestSetMemoryBlocks(ctx context.Context, args GuestSetMemoryBlocksArgs, opts ...runtime.CallOption) ([]GuestMemoryBlockResponse, error) {
 	var r []GuestMemoryBlockResponse
-	err := c.c.Call(ctx, "guest-set-memory-blocks", args, &r, opts...)
+	err := c.caller.Call(ctx, "guest-set-memory-blocks", args, &r, opts...)
 	return r, err
 }
 
@@ -1376,9 +1376,9 @@ type GuestMemoryBlockInfo struct {
 // Since: 2.3
 //
 // Only available when QEMU is built with CONFIG_LINUX.
-func (c *Client) GuestGetMemoryBlockInfo(ctx context.Context, opts ...runtime.CallOption) (*GuestMemoryBlockInfo, error) {
+func (c *Conn) GuestGetMemoryBlockInfo(ctx context.Context, opts ...runtime.CallOption) (*GuestMemoryBlockInfo, error) {
 	r := new(GuestMemoryBlockInfo)
-	if err := c.c.Call(ctx, "guest-get-memory-block-info", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "guest-get-memory-block-info", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1400,7 +1400,7 @@ type GuestExecStatus struct {
 	OutData *string `json:"out-data,omitempty"`
 	// ErrData: base64-encoded stderr of the process.  Note: [GuestExecStatus.OutData]
 	// and [GuestExecStatus.ErrData] are present only if 'capture-output' was specified
-	// for [Client.GuestExec].  This field will only be populated after the
+	// for [Conn.GuestExec].  This field will only be populated after the
 	// process exits.
 	ErrData *string `json:"err-data,omitempty"`
 	// OutTruncated: true if stdout was not fully captured due to size
@@ -1411,24 +1411,24 @@ type GuestExecStatus struct {
 	ErrTruncated *bool `json:"err-truncated,omitempty"`
 }
 
-// GuestExecStatusArgs holds the arguments of [Client.GuestExecStatus] (command "guest-exec-status").
+// GuestExecStatusArgs holds the arguments of [Conn.GuestExecStatus] (command "guest-exec-status").
 type GuestExecStatusArgs struct {
-	// Pid: pid returned from [Client.GuestExec]
+	// Pid: pid returned from [Conn.GuestExec]
 	Pid int64 `json:"pid"`
 }
 
 // GuestExecStatus sends the "guest-exec-status" command.
 //
 // Check status of process associated with PID retrieved via
-// [Client.GuestExec].  Reap the process and associated metadata if it has
+// [Conn.GuestExec].  Reap the process and associated metadata if it has
 // exited.
 //
 // Returns: the [GuestExecStatus].
 //
 // Since: 2.5
-func (c *Client) GuestExecStatus(ctx context.Context, args GuestExecStatusArgs, opts ...runtime.CallOption) (*GuestExecStatus, error) {
+func (c *Conn) GuestExecStatus(ctx context.Context, args GuestExecStatusArgs, opts ...runtime.CallOption) (*GuestExecStatus, error) {
 	r := new(GuestExecStatus)
-	if err := c.c.Call(ctx, "guest-exec-status", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "guest-exec-status", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1442,7 +1442,7 @@ type GuestExec struct {
 	Pid int64 `json:"pid"`
 }
 
-// An enumeration of [Client.GuestExec] capture modes.
+// An enumeration of [Conn.GuestExec] capture modes.
 //
 // Since: 8.0
 type GuestExecCaptureOutputMode string
@@ -1465,7 +1465,7 @@ const (
 	GuestExecCaptureOutputModeMerged GuestExecCaptureOutputMode = "merged"
 )
 
-// Controls what [Client.GuestExec] output gets captures.
+// Controls what [Conn.GuestExec] output gets captures.
 //
 // Since: 8.0
 type GuestExecCaptureOutput struct {
@@ -1498,7 +1498,7 @@ func (a *GuestExecCaptureOutput) UnmarshalJSON(b []byte) error {
 	return alternateError("GuestExecCaptureOutput", b)
 }
 
-// GuestExecArgs holds the arguments of [Client.GuestExec] (command "guest-exec").
+// GuestExecArgs holds the arguments of [Conn.GuestExec] (command "guest-exec").
 type GuestExecArgs struct {
 	// Path: path or executable name to execute
 	Path string `json:"path"`
@@ -1520,9 +1520,9 @@ type GuestExecArgs struct {
 // Returns: PID
 //
 // Since: 2.5
-func (c *Client) GuestExec(ctx context.Context, args GuestExecArgs, opts ...runtime.CallOption) (*GuestExec, error) {
+func (c *Conn) GuestExec(ctx context.Context, args GuestExecArgs, opts ...runtime.CallOption) (*GuestExec, error) {
 	r := new(GuestExec)
-	if err := c.c.Call(ctx, "guest-exec", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "guest-exec", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1547,9 +1547,9 @@ type GuestHostName struct {
 // Returns: the host name of the machine
 //
 // Since: 2.10
-func (c *Client) GuestGetHostName(ctx context.Context, opts ...runtime.CallOption) (*GuestHostName, error) {
+func (c *Conn) GuestGetHostName(ctx context.Context, opts ...runtime.CallOption) (*GuestHostName, error) {
 	r := new(GuestHostName)
-	if err := c.c.Call(ctx, "guest-get-host-name", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "guest-get-host-name", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1581,9 +1581,9 @@ type GuestUser struct {
 // Since: 2.10
 //
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || HAVE_UTMPX.
-func (c *Client) GuestGetUsers(ctx context.Context, opts ...runtime.CallOption) ([]GuestUser, error) {
+func (c *Conn) GuestGetUsers(ctx context.Context, opts ...runtime.CallOption) ([]GuestUser, error) {
 	var r []GuestUser
-	err := c.c.Call(ctx, "guest-get-users", nil, &r, opts...)
+	err := c.caller.Call(ctx, "guest-get-users", nil, &r, opts...)
 	return r, err
 }
 
@@ -1606,9 +1606,9 @@ type GuestTimezone struct {
 // Returns: the [GuestTimezone].
 //
 // Since: 2.10
-func (c *Client) GuestGetTimezone(ctx context.Context, opts ...runtime.CallOption) (*GuestTimezone, error) {
+func (c *Conn) GuestGetTimezone(ctx context.Context, opts ...runtime.CallOption) (*GuestTimezone, error) {
 	r := new(GuestTimezone)
-	if err := c.c.Call(ctx, "guest-get-timezone", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "guest-get-timezone", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1679,9 +1679,9 @@ type GuestOSInfo struct {
 // Returns: the [GuestOSInfo].
 //
 // Since: 2.10
-func (c *Client) GuestGetOsinfo(ctx context.Context, opts ...runtime.CallOption) (*GuestOSInfo, error) {
+func (c *Conn) GuestGetOsinfo(ctx context.Context, opts ...runtime.CallOption) (*GuestOSInfo, error) {
 	r := new(GuestOSInfo)
-	if err := c.c.Call(ctx, "guest-get-osinfo", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "guest-get-osinfo", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1779,9 +1779,9 @@ type GuestDeviceInfo struct {
 // Since: 5.2
 //
 // Only available when QEMU is built with CONFIG_WIN32.
-func (c *Client) GuestGetDevices(ctx context.Context, opts ...runtime.CallOption) ([]GuestDeviceInfo, error) {
+func (c *Conn) GuestGetDevices(ctx context.Context, opts ...runtime.CallOption) ([]GuestDeviceInfo, error) {
 	var r []GuestDeviceInfo
-	err := c.c.Call(ctx, "guest-get-devices", nil, &r, opts...)
+	err := c.caller.Call(ctx, "guest-get-devices", nil, &r, opts...)
 	return r, err
 }
 
@@ -1803,7 +1803,7 @@ func (v GuestAuthorizedKeys) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p)
 }
 
-// GuestSSHGetAuthorizedKeysArgs holds the arguments of [Client.GuestSSHGetAuthorizedKeys] (command "guest-ssh-get-authorized-keys").
+// GuestSSHGetAuthorizedKeysArgs holds the arguments of [Conn.GuestSSHGetAuthorizedKeys] (command "guest-ssh-get-authorized-keys").
 type GuestSSHGetAuthorizedKeysArgs struct {
 	// Username: the user account to add the authorized keys
 	Username string `json:"username"`
@@ -1817,15 +1817,15 @@ type GuestSSHGetAuthorizedKeysArgs struct {
 // Returns: the [GuestAuthorizedKeys].
 //
 // Since: 5.2
-func (c *Client) GuestSSHGetAuthorizedKeys(ctx context.Context, args GuestSSHGetAuthorizedKeysArgs, opts ...runtime.CallOption) (*GuestAuthorizedKeys, error) {
+func (c *Conn) GuestSSHGetAuthorizedKeys(ctx context.Context, args GuestSSHGetAuthorizedKeysArgs, opts ...runtime.CallOption) (*GuestAuthorizedKeys, error) {
 	r := new(GuestAuthorizedKeys)
-	if err := c.c.Call(ctx, "guest-ssh-get-authorized-keys", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "guest-ssh-get-authorized-keys", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// GuestSSHAddAuthorizedKeysArgs holds the arguments of [Client.GuestSSHAddAuthorizedKeys] (command "guest-ssh-add-authorized-keys").
+// GuestSSHAddAuthorizedKeysArgs holds the arguments of [Conn.GuestSSHAddAuthorizedKeys] (command "guest-ssh-add-authorized-keys").
 type GuestSSHAddAuthorizedKeysArgs struct {
 	// Username: the user account to add the authorized keys
 	Username string `json:"username"`
@@ -1852,11 +1852,11 @@ func (v GuestSSHAddAuthorizedKeysArgs) MarshalJSON() ([]byte, error) {
 // implemented for other systems).
 //
 // Since: 5.2
-func (c *Client) GuestSSHAddAuthorizedKeys(ctx context.Context, args GuestSSHAddAuthorizedKeysArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "guest-ssh-add-authorized-keys", args, nil, opts...)
+func (c *Conn) GuestSSHAddAuthorizedKeys(ctx context.Context, args GuestSSHAddAuthorizedKeysArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "guest-ssh-add-authorized-keys", args, nil, opts...)
 }
 
-// GuestSSHRemoveAuthorizedKeysArgs holds the arguments of [Client.GuestSSHRemoveAuthorizedKeys] (command "guest-ssh-remove-authorized-keys").
+// GuestSSHRemoveAuthorizedKeysArgs holds the arguments of [Conn.GuestSSHRemoveAuthorizedKeys] (command "guest-ssh-remove-authorized-keys").
 type GuestSSHRemoveAuthorizedKeysArgs struct {
 	// Username: the user account to remove the authorized keys
 	Username string `json:"username"`
@@ -1882,8 +1882,8 @@ func (v GuestSSHRemoveAuthorizedKeysArgs) MarshalJSON() ([]byte, error) {
 // the key is already missing.
 //
 // Since: 5.2
-func (c *Client) GuestSSHRemoveAuthorizedKeys(ctx context.Context, args GuestSSHRemoveAuthorizedKeysArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "guest-ssh-remove-authorized-keys", args, nil, opts...)
+func (c *Conn) GuestSSHRemoveAuthorizedKeys(ctx context.Context, args GuestSSHRemoveAuthorizedKeysArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "guest-ssh-remove-authorized-keys", args, nil, opts...)
 }
 
 // GuestDiskStats is the QAPI struct GuestDiskStats.
@@ -1952,9 +1952,9 @@ type GuestDiskStatsInfo struct {
 // Since: 7.1
 //
 // Only available when QEMU is built with CONFIG_LINUX.
-func (c *Client) GuestGetDiskstats(ctx context.Context, opts ...runtime.CallOption) ([]GuestDiskStatsInfo, error) {
+func (c *Conn) GuestGetDiskstats(ctx context.Context, opts ...runtime.CallOption) ([]GuestDiskStatsInfo, error) {
 	var r []GuestDiskStatsInfo
-	err := c.c.Call(ctx, "guest-get-diskstats", nil, &r, opts...)
+	err := c.caller.Call(ctx, "guest-get-diskstats", nil, &r, opts...)
 	return r, err
 }
 
@@ -2055,9 +2055,9 @@ func (u *GuestCpuStats) UnmarshalJSON(b []byte) error {
 // Since: 7.1
 //
 // Only available when QEMU is built with CONFIG_LINUX.
-func (c *Client) GuestGetCpustats(ctx context.Context, opts ...runtime.CallOption) ([]GuestCpuStats, error) {
+func (c *Conn) GuestGetCpustats(ctx context.Context, opts ...runtime.CallOption) ([]GuestCpuStats, error) {
 	var r []GuestCpuStats
-	err := c.c.Call(ctx, "guest-get-cpustats", nil, &r, opts...)
+	err := c.caller.Call(ctx, "guest-get-cpustats", nil, &r, opts...)
 	return r, err
 }
 
@@ -2089,9 +2089,9 @@ type GuestLoadAverage struct {
 // Since: 10.0
 //
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_GETLOADAVG.
-func (c *Client) GuestGetLoad(ctx context.Context, opts ...runtime.CallOption) (*GuestLoadAverage, error) {
+func (c *Conn) GuestGetLoad(ctx context.Context, opts ...runtime.CallOption) (*GuestLoadAverage, error) {
 	r := new(GuestLoadAverage)
-	if err := c.c.Call(ctx, "guest-get-load", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "guest-get-load", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -2149,8 +2149,8 @@ type GuestNetworkRoute struct {
 // Since: 9.1
 //
 // Only available when QEMU is built with CONFIG_LINUX.
-func (c *Client) GuestNetworkGetRoute(ctx context.Context, opts ...runtime.CallOption) ([]GuestNetworkRoute, error) {
+func (c *Conn) GuestNetworkGetRoute(ctx context.Context, opts ...runtime.CallOption) ([]GuestNetworkRoute, error) {
 	var r []GuestNetworkRoute
-	err := c.c.Call(ctx, "guest-network-get-route", nil, &r, opts...)
+	err := c.caller.Call(ctx, "guest-network-get-route", nil, &r, opts...)
 	return r, err
 }

@@ -31,9 +31,9 @@ type KvmInfo struct {
 //
 //	-> { "execute": "query-kvm" }
 //	<- { "return": { "enabled": true, "present": true } }
-func (c *Client) QueryKVM(ctx context.Context, opts ...runtime.CallOption) (*KvmInfo, error) {
+func (c *Conn) QueryKVM(ctx context.Context, opts ...runtime.CallOption) (*KvmInfo, error) {
 	r := new(KvmInfo)
-	if err := c.c.Call(ctx, "query-kvm", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-kvm", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -48,9 +48,9 @@ func (c *Client) QueryKVM(ctx context.Context, opts ...runtime.CallOption) (*Kvm
 // Since: 10.1
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
-func (c *Client) XAccelStats(ctx context.Context, opts ...runtime.CallOption) (*HumanReadableText, error) {
+func (c *Conn) XAccelStats(ctx context.Context, opts ...runtime.CallOption) (*HumanReadableText, error) {
 	r := new(HumanReadableText)
-	if err := c.c.Call(ctx, "x-accel-stats", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "x-accel-stats", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -114,9 +114,9 @@ func (v AcceleratorInfo) MarshalJSON() ([]byte, error) {
 //
 //	-> { "execute": "query-accelerators" }
 //	<- { "return": { "enabled": "mshv", "present": ["kvm", "mshv", "qtest", "tcg"] } }
-func (c *Client) QueryAccelerators(ctx context.Context, opts ...runtime.CallOption) (*AcceleratorInfo, error) {
+func (c *Conn) QueryAccelerators(ctx context.Context, opts ...runtime.CallOption) (*AcceleratorInfo, error) {
 	r := new(AcceleratorInfo)
-	if err := c.c.Call(ctx, "query-accelerators", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-accelerators", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil

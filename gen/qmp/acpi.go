@@ -100,9 +100,9 @@ type ACPIOSTInfo struct {
 //	                 { "slot": "2", "slot-type": "DIMM", "source": 0, "status": 0},
 //	                 { "slot": "3", "slot-type": "DIMM", "source": 0, "status": 0}
 //	   ]}
-func (c *Client) QueryACPIOspmStatus(ctx context.Context, opts ...runtime.CallOption) ([]ACPIOSTInfo, error) {
+func (c *Conn) QueryACPIOspmStatus(ctx context.Context, opts ...runtime.CallOption) ([]ACPIOSTInfo, error) {
 	var r []ACPIOSTInfo
-	err := c.c.Call(ctx, "query-acpi-ospm-status", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-acpi-ospm-status", nil, &r, opts...)
 	return r, err
 }
 
@@ -121,4 +121,9 @@ func (c *Client) QueryACPIOspmStatus(ctx context.Context, opts ...runtime.CallOp
 type ACPIDeviceOstEvent struct {
 	// Info: OSPM Status Indication
 	Info ACPIOSTInfo `json:"info"`
+}
+
+// EventName returns the event's wire name, "ACPI_DEVICE_OST".
+func (ACPIDeviceOstEvent) EventName() string {
+	return "ACPI_DEVICE_OST"
 }

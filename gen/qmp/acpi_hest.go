@@ -8,7 +8,7 @@ import (
 	"github.com/qapi-go/qapi/runtime"
 )
 
-// InjectGhesV2ErrorArgs holds the arguments of [Client.InjectGhesV2Error] (command "inject-ghes-v2-error").
+// InjectGhesV2ErrorArgs holds the arguments of [Conn.InjectGhesV2Error] (command "inject-ghes-v2-error").
 type InjectGhesV2ErrorArgs struct {
 	// Cper: contains a base64 encoded string with raw data for a single
 	// CPER record with Generic Error Status Block, Generic Error Data
@@ -24,6 +24,6 @@ type InjectGhesV2ErrorArgs struct {
 // Since: 10.2
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is experimental.
-func (c *Client) InjectGhesV2Error(ctx context.Context, args InjectGhesV2ErrorArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "inject-ghes-v2-error", args, nil, opts...)
+func (c *Conn) InjectGhesV2Error(ctx context.Context, args InjectGhesV2ErrorArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "inject-ghes-v2-error", args, nil, opts...)
 }

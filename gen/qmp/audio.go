@@ -508,8 +508,8 @@ func (u *Audiodev) UnmarshalJSON(b []byte) error {
 // Returns: a list of [Audiodev].
 //
 // Since: 8.0
-func (c *Client) QueryAudiodevs(ctx context.Context, opts ...runtime.CallOption) ([]Audiodev, error) {
+func (c *Conn) QueryAudiodevs(ctx context.Context, opts ...runtime.CallOption) ([]Audiodev, error) {
 	var r []Audiodev
-	err := c.c.Call(ctx, "query-audiodevs", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-audiodevs", nil, &r, opts...)
 	return r, err
 }

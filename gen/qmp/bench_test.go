@@ -130,7 +130,7 @@ var benchCalls = []benchCall{
 		},
 		raw: func(ctx context.Context, conn *qmp.Conn) error {
 			var st benchStatus
-			return conn.Session.Call(ctx, "query-status", nil, &st)
+			return conn.Session().Call(ctx, "query-status", nil, &st)
 		},
 	},
 	{
@@ -140,7 +140,7 @@ var benchCalls = []benchCall{
 			return err
 		},
 		raw: func(ctx context.Context, conn *qmp.Conn) error {
-			_, err := conn.Session.Execute(ctx, "qom-get", benchQOMGetArgs)
+			_, err := conn.Session().Execute(ctx, "qom-get", benchQOMGetArgs)
 			return err
 		},
 	},
@@ -227,7 +227,7 @@ func BenchmarkLayer(b *testing.B) {
 		"query-status": []byte(`{"status": "running", "singlestep": false, "running": true}`),
 		"qom-get":      []byte(`"none-machine"`),
 	}}
-	client := qmp.NewClient(mc)
+	client := (*qmp.Conn)(nil).WithCaller(mc)
 	ctx := context.Background()
 	b.Run("query-status/typed", func(b *testing.B) {
 		b.ReportAllocs()

@@ -80,13 +80,13 @@ type PRManagerInfo struct {
 // manager
 //
 // Since: 3.0
-func (c *Client) QueryPrManagers(ctx context.Context, opts ...runtime.CallOption) ([]PRManagerInfo, error) {
+func (c *Conn) QueryPrManagers(ctx context.Context, opts ...runtime.CallOption) ([]PRManagerInfo, error) {
 	var r []PRManagerInfo
-	err := c.c.Call(ctx, "query-pr-managers", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-pr-managers", nil, &r, opts...)
 	return r, err
 }
 
-// EjectArgs holds the arguments of [Client.Eject] (command "eject").
+// EjectArgs holds the arguments of [Conn.Eject] (command "eject").
 type EjectArgs struct {
 	// Device: Block device name
 	//
@@ -117,11 +117,11 @@ type EjectArgs struct {
 //
 //	-> { "execute": "eject", "arguments": { "id": "ide1-0-1" } }
 //	<- { "return": {} }
-func (c *Client) Eject(ctx context.Context, args *EjectArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "eject", argsOrNil(args == nil, args), nil, opts...)
+func (c *Conn) Eject(ctx context.Context, args *EjectArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "eject", argsOrNil(args == nil, args), nil, opts...)
 }
 
-// BlockdevOpenTrayArgs holds the arguments of [Client.BlockdevOpenTray] (command "blockdev-open-tray").
+// BlockdevOpenTrayArgs holds the arguments of [Conn.BlockdevOpenTray] (command "blockdev-open-tray").
 type BlockdevOpenTrayArgs struct {
 	// Device: Block device name
 	//
@@ -171,11 +171,11 @@ type BlockdevOpenTrayArgs struct {
 //	               "tray-open": true } }
 //
 //	<- { "return": {} }
-func (c *Client) BlockdevOpenTray(ctx context.Context, args *BlockdevOpenTrayArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-open-tray", argsOrNil(args == nil, args), nil, opts...)
+func (c *Conn) BlockdevOpenTray(ctx context.Context, args *BlockdevOpenTrayArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "blockdev-open-tray", argsOrNil(args == nil, args), nil, opts...)
 }
 
-// BlockdevCloseTrayArgs holds the arguments of [Client.BlockdevCloseTray] (command "blockdev-close-tray").
+// BlockdevCloseTrayArgs holds the arguments of [Conn.BlockdevCloseTray] (command "blockdev-close-tray").
 type BlockdevCloseTrayArgs struct {
 	// Device: Block device name
 	//
@@ -210,11 +210,11 @@ type BlockdevCloseTrayArgs struct {
 //	               "tray-open": false } }
 //
 //	<- { "return": {} }
-func (c *Client) BlockdevCloseTray(ctx context.Context, args *BlockdevCloseTrayArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-close-tray", argsOrNil(args == nil, args), nil, opts...)
+func (c *Conn) BlockdevCloseTray(ctx context.Context, args *BlockdevCloseTrayArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "blockdev-close-tray", argsOrNil(args == nil, args), nil, opts...)
 }
 
-// BlockdevRemoveMediumArgs holds the arguments of [Client.BlockdevRemoveMedium] (command "blockdev-remove-medium").
+// BlockdevRemoveMediumArgs holds the arguments of [Conn.BlockdevRemoveMedium] (command "blockdev-remove-medium").
 type BlockdevRemoveMediumArgs struct {
 	// ID: The name or QOM path of the guest device
 	ID string `json:"id"`
@@ -255,11 +255,11 @@ type BlockdevRemoveMediumArgs struct {
 //	     "arguments": { "id": "ide0-1-0" } }
 //
 //	<- { "return": {} }
-func (c *Client) BlockdevRemoveMedium(ctx context.Context, args BlockdevRemoveMediumArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-remove-medium", args, nil, opts...)
+func (c *Conn) BlockdevRemoveMedium(ctx context.Context, args BlockdevRemoveMediumArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "blockdev-remove-medium", args, nil, opts...)
 }
 
-// BlockdevInsertMediumArgs holds the arguments of [Client.BlockdevInsertMedium] (command "blockdev-insert-medium").
+// BlockdevInsertMediumArgs holds the arguments of [Conn.BlockdevInsertMedium] (command "blockdev-insert-medium").
 type BlockdevInsertMediumArgs struct {
 	// ID: The name or QOM path of the guest device
 	ID string `json:"id"`
@@ -290,12 +290,12 @@ type BlockdevInsertMediumArgs struct {
 //	                    "node-name": "node0" } }
 //
 //	<- { "return": {} }
-func (c *Client) BlockdevInsertMedium(ctx context.Context, args BlockdevInsertMediumArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-insert-medium", args, nil, opts...)
+func (c *Conn) BlockdevInsertMedium(ctx context.Context, args BlockdevInsertMediumArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "blockdev-insert-medium", args, nil, opts...)
 }
 
 // Specifies the new read-only mode of a block device subject to the
-// [Client.BlockdevChangeMedium] command.
+// [Conn.BlockdevChangeMedium] command.
 //
 // Since: 2.3
 type BlockdevChangeReadOnlyMode string
@@ -310,7 +310,7 @@ const (
 	BlockdevChangeReadOnlyModeReadWrite BlockdevChangeReadOnlyMode = "read-write"
 )
 
-// BlockdevChangeMediumArgs holds the arguments of [Client.BlockdevChangeMedium] (command "blockdev-change-medium").
+// BlockdevChangeMediumArgs holds the arguments of [Conn.BlockdevChangeMedium] (command "blockdev-change-medium").
 type BlockdevChangeMediumArgs struct {
 	// Device: Block device name
 	//
@@ -324,7 +324,7 @@ type BlockdevChangeMediumArgs struct {
 	// format)
 	Format *string `json:"format,omitempty"`
 	// Force: if false (the default), an eject request through
-	// [Client.BlockdevOpenTray] will be sent to the guest if it has locked
+	// [Conn.BlockdevOpenTray] will be sent to the guest if it has locked
 	// the tray (and the tray will not be opened immediately); if true,
 	// the tray will be opened regardless of whether it is locked.
 	// (since 7.1)
@@ -338,9 +338,9 @@ type BlockdevChangeMediumArgs struct {
 //
 // Changes the medium inserted into a block device by ejecting the
 // current medium and loading a new image file which is inserted as the
-// new medium (this command combines [Client.BlockdevOpenTray],
-// [Client.BlockdevRemoveMedium], [Client.BlockdevInsertMedium] and
-// [Client.BlockdevCloseTray]).
+// new medium (this command combines [Conn.BlockdevOpenTray],
+// [Conn.BlockdevRemoveMedium], [Conn.BlockdevInsertMedium] and
+// [Conn.BlockdevCloseTray]).
 //
 // Since: 2.5
 //
@@ -371,8 +371,8 @@ type BlockdevChangeMediumArgs struct {
 //	                    "read-only-mode": "read-only" } }
 //
 //	<- { "return": {} }
-func (c *Client) BlockdevChangeMedium(ctx context.Context, args BlockdevChangeMediumArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-change-medium", args, nil, opts...)
+func (c *Conn) BlockdevChangeMedium(ctx context.Context, args BlockdevChangeMediumArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "blockdev-change-medium", args, nil, opts...)
 }
 
 // DeviceTrayMovedEvent is the "DEVICE_TRAY_MOVED" event.
@@ -402,6 +402,11 @@ type DeviceTrayMovedEvent struct {
 	TrayOpen bool `json:"tray-open"`
 }
 
+// EventName returns the event's wire name, "DEVICE_TRAY_MOVED".
+func (DeviceTrayMovedEvent) EventName() string {
+	return "DEVICE_TRAY_MOVED"
+}
+
 // PrManagerStatusChangedEvent is the "PR_MANAGER_STATUS_CHANGED" event.
 //
 // Emitted whenever the connected status of a persistent reservation
@@ -421,6 +426,11 @@ type PrManagerStatusChangedEvent struct {
 	ID string `json:"id"`
 	// Connected: true if the PR manager is connected to a backend
 	Connected bool `json:"connected"`
+}
+
+// EventName returns the event's wire name, "PR_MANAGER_STATUS_CHANGED".
+func (PrManagerStatusChangedEvent) EventName() string {
+	return "PR_MANAGER_STATUS_CHANGED"
 }
 
 // BlockSetIOThrottle sends the "block_set_io_throttle" command.
@@ -493,11 +503,11 @@ type PrManagerStatusChangedEvent struct {
 //	                    "bps_max_length": 60,
 //	                    "iops_size": 0 } }
 //	<- { "return": {} }
-func (c *Client) BlockSetIOThrottle(ctx context.Context, args BlockIOThrottle, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block_set_io_throttle", args, nil, opts...)
+func (c *Conn) BlockSetIOThrottle(ctx context.Context, args BlockIOThrottle, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block_set_io_throttle", args, nil, opts...)
 }
 
-// BlockLatencyHistogramSetArgs holds the arguments of [Client.BlockLatencyHistogramSet] (command "block-latency-histogram-set").
+// BlockLatencyHistogramSetArgs holds the arguments of [Conn.BlockLatencyHistogramSet] (command "block-latency-histogram-set").
 type BlockLatencyHistogramSetArgs struct {
 	// ID: The name or QOM path of the guest device.
 	ID string `json:"id"`
@@ -581,6 +591,6 @@ type BlockLatencyHistogramSetArgs struct {
 //	-> { "execute": "block-latency-histogram-set",
 //	     "arguments": { "id": "drive0" } }
 //	<- { "return": {} }
-func (c *Client) BlockLatencyHistogramSet(ctx context.Context, args BlockLatencyHistogramSetArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-latency-histogram-set", args, nil, opts...)
+func (c *Conn) BlockLatencyHistogramSet(ctx context.Context, args BlockLatencyHistogramSetArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-latency-histogram-set", args, nil, opts...)
 }

@@ -31,7 +31,7 @@ type SnapshotInfo struct {
 	// Icount: Current instruction count.  Appears when execution
 	// record/replay is enabled.  Used for "time-traveling" to match
 	// the moment in the recorded execution with the snapshots.  This
-	// counter may be obtained through [Client.QueryReplay] command
+	// counter may be obtained through [Conn.QueryReplay] command
 	// (since 5.2)
 	Icount *int64 `json:"icount,omitempty"`
 }
@@ -678,7 +678,7 @@ type BlockDirtyInfo struct {
 	// Inconsistent: true if this is a persistent bitmap that was
 	// improperly stored.  Implies [BlockDirtyInfo.Persistent] to be true; [BlockDirtyInfo.Recording]
 	// and [BlockDirtyInfo.Busy] to be false.  This bitmap cannot be used.  To remove
-	// it, use [Client.BlockDirtyBitmapRemove].  (Since 4.0)
+	// it, use [Conn.BlockDirtyBitmapRemove].  (Since 4.0)
 	Inconsistent *bool `json:"inconsistent,omitempty"`
 }
 
@@ -912,9 +912,9 @@ type BlockMeasureInfo struct {
 //	         }
 //	      ]
 //	   }
-func (c *Client) QueryBlock(ctx context.Context, opts ...runtime.CallOption) ([]BlockInfo, error) {
+func (c *Conn) QueryBlock(ctx context.Context, opts ...runtime.CallOption) ([]BlockInfo, error) {
 	var r []BlockInfo
-	err := c.c.Call(ctx, "query-block", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-block", nil, &r, opts...)
 	return r, err
 }
 
@@ -1204,7 +1204,7 @@ type BlockStats struct {
 	Backing *BlockStats `json:"backing,omitempty"`
 }
 
-// QueryBlockstatsArgs holds the arguments of [Client.QueryBlockstats] (command "query-blockstats").
+// QueryBlockstatsArgs holds the arguments of [Conn.QueryBlockstats] (command "query-blockstats").
 type QueryBlockstatsArgs struct {
 	// QueryNodes: If true, the command will query all the block nodes
 	// that have a node name, in a list which will include "parent"
@@ -1327,9 +1327,9 @@ type QueryBlockstatsArgs struct {
 //	         }
 //	      ]
 //	   }
-func (c *Client) QueryBlockstats(ctx context.Context, args *QueryBlockstatsArgs, opts ...runtime.CallOption) ([]BlockStats, error) {
+func (c *Conn) QueryBlockstats(ctx context.Context, args *QueryBlockstatsArgs, opts ...runtime.CallOption) ([]BlockStats, error) {
 	var r []BlockStats
-	err := c.c.Call(ctx, "query-blockstats", argsOrNil(args == nil, args), &r, opts...)
+	err := c.caller.Call(ctx, "query-blockstats", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }
 
@@ -1511,13 +1511,13 @@ func (u *BlockJobInfo) UnmarshalJSON(b []byte) error {
 // Returns: a list of job info for each active block job
 //
 // Since: 1.1
-func (c *Client) QueryBlockJobs(ctx context.Context, opts ...runtime.CallOption) ([]BlockJobInfo, error) {
+func (c *Conn) QueryBlockJobs(ctx context.Context, opts ...runtime.CallOption) ([]BlockJobInfo, error) {
 	var r []BlockJobInfo
-	err := c.c.Call(ctx, "query-block-jobs", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-block-jobs", nil, &r, opts...)
 	return r, err
 }
 
-// BlockResizeArgs holds the arguments of [Client.BlockResize] (command "block_resize").
+// BlockResizeArgs holds the arguments of [Conn.BlockResize] (command "block_resize").
 type BlockResizeArgs struct {
 	// Device: the name of the device to get the image resized
 	Device *string `json:"device,omitempty"`
@@ -1544,8 +1544,8 @@ type BlockResizeArgs struct {
 //	-> { "execute": "block_resize",
 //	     "arguments": { "device": "scratch", "size": 1073741824 } }
 //	<- { "return": {} }
-func (c *Client) BlockResize(ctx context.Context, args BlockResizeArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block_resize", args, nil, opts...)
+func (c *Conn) BlockResize(ctx context.Context, args BlockResizeArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block_resize", args, nil, opts...)
 }
 
 // An enumeration that tells QEMU how to set the backing file path in a
@@ -1594,7 +1594,7 @@ type BlockdevSnapshot struct {
 	// Overlay: reference to the existing block device that will become
 	// the overlay of [BlockdevSnapshot.Node], as part of taking the snapshot.  It must
 	// not have a current backing file (this can be achieved by passing
-	// "backing": null to [Client.BlockdevAdd]).
+	// "backing": null to [Conn.BlockdevAdd]).
 	Overlay string `json:"overlay"`
 }
 
@@ -1646,7 +1646,7 @@ type BackupCommon struct {
 	// Bitmap: The name of a dirty bitmap to use.  Must be present if sync
 	// is "bitmap" or "incremental".  Can be present if sync is "full"
 	// or "top".  Must not be present otherwise.
-	// (Since 2.4 ([Client.DriveBackup]), 3.1 ([Client.BlockdevBackup]))
+	// (Since 2.4 ([Conn.DriveBackup]), 3.1 ([Conn.BlockdevBackup]))
 	Bitmap *string `json:"bitmap,omitempty"`
 	// BitmapMode: Specifies the type of data the bitmap should contain
 	// after the operation concludes.  Must be present if a bitmap was
@@ -1668,14 +1668,14 @@ type BackupCommon struct {
 	// (Since 10.1)
 	OnCbwError *OnCbwError `json:"on-cbw-error,omitempty"`
 	// AutoFinalize: When false, this job will wait in a PENDING state
-	// after it has finished its work, waiting for [Client.JobFinalize]
+	// after it has finished its work, waiting for [Conn.JobFinalize]
 	// before making any block graph changes.  When true, this job will
 	// automatically perform its abort or commit actions.  Defaults to
 	// true.  (Since 2.12)
 	AutoFinalize *bool `json:"auto-finalize,omitempty"`
 	// AutoDismiss: When false, this job will wait in a CONCLUDED state
 	// after it has completely ceased all work, and awaits
-	// [Client.JobDismiss].  When true, this job will automatically disappear
+	// [Conn.JobDismiss].  When true, this job will automatically disappear
 	// without user intervention.  Defaults to true.  (Since 2.12)
 	AutoDismiss *bool `json:"auto-dismiss,omitempty"`
 	// FilterNodeName: the node name that should be assigned to the
@@ -1738,8 +1738,8 @@ type BlockdevBackup struct {
 //	                    "/some/place/my-image",
 //	                    "format": "qcow2" } }
 //	<- { "return": {} }
-func (c *Client) BlockdevSnapshotSync(ctx context.Context, args BlockdevSnapshotSync, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-snapshot-sync", args, nil, opts...)
+func (c *Conn) BlockdevSnapshotSync(ctx context.Context, args BlockdevSnapshotSync, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "blockdev-snapshot-sync", args, nil, opts...)
 }
 
 // BlockdevSnapshot sends the "blockdev-snapshot" command.
@@ -1773,13 +1773,13 @@ func (c *Client) BlockdevSnapshotSync(ctx context.Context, args BlockdevSnapshot
 //
 //   - allow-write-only-overlay: If present, the check whether this
 //     operation is safe was relaxed so that it can be used to change
-//     backing file of a destination of a [Client.BlockdevMirror].
+//     backing file of a destination of a [Conn.BlockdevMirror].
 //     (since 5.0)
-func (c *Client) BlockdevSnapshot(ctx context.Context, args BlockdevSnapshot, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-snapshot", args, nil, opts...)
+func (c *Conn) BlockdevSnapshot(ctx context.Context, args BlockdevSnapshot, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "blockdev-snapshot", args, nil, opts...)
 }
 
-// ChangeBackingFileArgs holds the arguments of [Client.ChangeBackingFile] (command "change-backing-file").
+// ChangeBackingFileArgs holds the arguments of [Conn.ChangeBackingFile] (command "change-backing-file").
 type ChangeBackingFileArgs struct {
 	// Device: The device name or node-name of the root node that owns
 	// image-node-name.
@@ -1808,11 +1808,11 @@ type ChangeBackingFileArgs struct {
 //     DeviceNotFound
 //
 // Since: 2.1
-func (c *Client) ChangeBackingFile(ctx context.Context, args ChangeBackingFileArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "change-backing-file", args, nil, opts...)
+func (c *Conn) ChangeBackingFile(ctx context.Context, args ChangeBackingFileArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "change-backing-file", args, nil, opts...)
 }
 
-// BlockCommitArgs holds the arguments of [Client.BlockCommit] (command "block-commit").
+// BlockCommitArgs holds the arguments of [Conn.BlockCommit] (command "block-commit").
 type BlockCommitArgs struct {
 	// JobID: identifier for the newly-created block job.  If omitted,
 	// the device name will be used.  (Since 2.7)
@@ -1874,14 +1874,14 @@ type BlockCommitArgs struct {
 	// autogenerated.  (Since: 2.9)
 	FilterNodeName *string `json:"filter-node-name,omitempty"`
 	// AutoFinalize: When false, this job will wait in a PENDING state
-	// after it has finished its work, waiting for [Client.JobFinalize]
+	// after it has finished its work, waiting for [Conn.JobFinalize]
 	// before making any block graph changes.  When true, this job will
 	// automatically perform its abort or commit actions.  Defaults to
 	// true.  (Since 3.1)
 	AutoFinalize *bool `json:"auto-finalize,omitempty"`
 	// AutoDismiss: When false, this job will wait in a CONCLUDED state
 	// after it has completely ceased all work, and awaits
-	// [Client.JobDismiss].  When true, this job will automatically disappear
+	// [Conn.JobDismiss].  When true, this job will automatically disappear
 	// without user intervention.  Defaults to true.  (Since 3.1)
 	AutoDismiss *bool `json:"auto-dismiss,omitempty"`
 }
@@ -1893,7 +1893,7 @@ type BlockCommitArgs struct {
 //
 // If top == base, that is an error.  If top has no overlays on top of
 // it, or if it is in use by a writer, the job will not be completed by
-// itself.  The user needs to complete the job with the [Client.JobComplete]
+// itself.  The user needs to complete the job with the [Conn.JobComplete]
 // command after getting the ready event.  (Since 2.0)
 //
 // If the base image is smaller than top, then the base image will be
@@ -1914,17 +1914,17 @@ type BlockCommitArgs struct {
 //	     "arguments": { "device": "virtio0",
 //	                    "top": "/tmp/snap1.qcow2" } }
 //	<- { "return": {} }
-func (c *Client) BlockCommit(ctx context.Context, args BlockCommitArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-commit", args, nil, opts...)
+func (c *Conn) BlockCommit(ctx context.Context, args BlockCommitArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-commit", args, nil, opts...)
 }
 
 // DriveBackup sends the "drive-backup" command.
 //
 // Start a point-in-time copy of a block device to a new destination.
-// The status of ongoing [Client.DriveBackup] operations can be checked with
-// [Client.QueryBlockJobs] where the [BlockJobInfo].type field has the value
+// The status of ongoing [Conn.DriveBackup] operations can be checked with
+// [Conn.QueryBlockJobs] where the [BlockJobInfo].type field has the value
 // 'backup'.  The operation can be stopped before it has completed
-// using the [Client.JobCancel] or [Client.BlockJobCancel] command.
+// using the [Conn.JobCancel] or [Conn.BlockJobCancel] command.
 //
 // Errors:
 //
@@ -1940,19 +1940,19 @@ func (c *Client) BlockCommit(ctx context.Context, args BlockCommitArgs, opts ...
 //	                    "target": "backup.img" } }
 //	<- { "return": {} }
 //
-// Deprecated: This command is deprecated.  Use [Client.BlockdevBackup]
+// Deprecated: This command is deprecated.  Use [Conn.BlockdevBackup]
 // instead.
-func (c *Client) DriveBackup(ctx context.Context, args DriveBackup, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "drive-backup", args, nil, opts...)
+func (c *Conn) DriveBackup(ctx context.Context, args DriveBackup, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "drive-backup", args, nil, opts...)
 }
 
 // BlockdevBackup sends the "blockdev-backup" command.
 //
 // Start a point-in-time copy of a block device to a new destination.
-// The status of ongoing [Client.BlockdevBackup] operations can be checked
-// with [Client.QueryBlockJobs] where the [BlockJobInfo].type field has the
+// The status of ongoing [Conn.BlockdevBackup] operations can be checked
+// with [Conn.QueryBlockJobs] where the [BlockJobInfo].type field has the
 // value 'backup'.  The operation can be stopped before it has
-// completed using the [Client.JobCancel] or [Client.BlockJobCancel] command.
+// completed using the [Conn.JobCancel] or [Conn.BlockJobCancel] command.
 //
 // Errors:
 //
@@ -1967,11 +1967,11 @@ func (c *Client) DriveBackup(ctx context.Context, args DriveBackup, opts ...runt
 //	                    "sync": "full",
 //	                    "target": "tgt-id" } }
 //	<- { "return": {} }
-func (c *Client) BlockdevBackup(ctx context.Context, args BlockdevBackup, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-backup", args, nil, opts...)
+func (c *Conn) BlockdevBackup(ctx context.Context, args BlockdevBackup, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "blockdev-backup", args, nil, opts...)
 }
 
-// QueryNamedBlockNodesArgs holds the arguments of [Client.QueryNamedBlockNodes] (command "query-named-block-nodes").
+// QueryNamedBlockNodesArgs holds the arguments of [Conn.QueryNamedBlockNodes] (command "query-named-block-nodes").
 type QueryNamedBlockNodesArgs struct {
 	// Flat: Omit the nested data about backing image ("backing-image"
 	// key) if true.  Default is false (Since 5.0)
@@ -2036,9 +2036,9 @@ type QueryNamedBlockNodesArgs struct {
 //	                          "virtual-size":2048000
 //	                      }
 //	                   } } ] }
-func (c *Client) QueryNamedBlockNodes(ctx context.Context, args *QueryNamedBlockNodesArgs, opts ...runtime.CallOption) ([]BlockDeviceInfo, error) {
+func (c *Conn) QueryNamedBlockNodes(ctx context.Context, args *QueryNamedBlockNodesArgs, opts ...runtime.CallOption) ([]BlockDeviceInfo, error) {
 	var r []BlockDeviceInfo
-	err := c.c.Call(ctx, "query-named-block-nodes", argsOrNil(args == nil, args), &r, opts...)
+	err := c.caller.Call(ctx, "query-named-block-nodes", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }
 
@@ -2062,7 +2062,7 @@ const (
 // Since: 4.0
 type XDbgBlockGraphNode struct {
 	// ID: Block graph node identifier.  This [XDbgBlockGraphNode.ID] is generated only for
-	// [Client.XDebugQueryBlockGraph] and does not relate to any other
+	// [Conn.XDebugQueryBlockGraph] and does not relate to any other
 	// identifiers in QEMU.
 	ID uint64 `json:"id"`
 	// Type: Type of graph node.  Can be one of block-backend, block-job
@@ -2104,7 +2104,7 @@ const (
 	BlockPermissionResize BlockPermission = "resize"
 )
 
-// Block Graph edge description for [Client.XDebugQueryBlockGraph].
+// Block Graph edge description for [Conn.XDebugQueryBlockGraph].
 //
 // Since: 4.0
 type XDbgBlockGraphEdge struct {
@@ -2166,9 +2166,9 @@ func (v XDbgBlockGraph) MarshalJSON() ([]byte, error) {
 // Since: 4.0
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
-func (c *Client) XDebugQueryBlockGraph(ctx context.Context, opts ...runtime.CallOption) (*XDbgBlockGraph, error) {
+func (c *Conn) XDebugQueryBlockGraph(ctx context.Context, opts ...runtime.CallOption) (*XDbgBlockGraph, error) {
 	r := new(XDbgBlockGraph)
-	if err := c.c.Call(ctx, "x-debug-query-block-graph", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "x-debug-query-block-graph", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -2197,8 +2197,8 @@ func (c *Client) XDebugQueryBlockGraph(ctx context.Context, opts ...runtime.Call
 //	                    "sync": "full",
 //	                    "format": "qcow2" } }
 //	<- { "return": {} }
-func (c *Client) DriveMirror(ctx context.Context, args DriveMirror, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "drive-mirror", args, nil, opts...)
+func (c *Conn) DriveMirror(ctx context.Context, args DriveMirror, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "drive-mirror", args, nil, opts...)
 }
 
 // A set of parameters describing drive mirror setup.
@@ -2261,14 +2261,14 @@ type DriveMirror struct {
 	// 'background' (Since: 3.0)
 	CopyMode *MirrorCopyMode `json:"copy-mode,omitempty"`
 	// AutoFinalize: When false, this job will wait in a PENDING state
-	// after it has finished its work, waiting for [Client.JobFinalize]
+	// after it has finished its work, waiting for [Conn.JobFinalize]
 	// before making any block graph changes.  When true, this job will
 	// automatically perform its abort or commit actions.  Defaults to
 	// true.  (Since 3.1)
 	AutoFinalize *bool `json:"auto-finalize,omitempty"`
 	// AutoDismiss: When false, this job will wait in a CONCLUDED state
 	// after it has completely ceased all work, and awaits
-	// [Client.JobDismiss].  When true, this job will automatically disappear
+	// [Conn.JobDismiss].  When true, this job will automatically disappear
 	// without user intervention.  Defaults to true.  (Since 3.1)
 	AutoDismiss *bool `json:"auto-dismiss,omitempty"`
 }
@@ -2292,16 +2292,16 @@ type BlockDirtyBitmapAdd struct {
 	// Name: name of the dirty bitmap (must be less than 1024 bytes)
 	Name string `json:"name"`
 	// Granularity: the bitmap granularity, default is 64k for
-	// [Client.BlockDirtyBitmapAdd]
+	// [Conn.BlockDirtyBitmapAdd]
 	Granularity *uint32 `json:"granularity,omitempty"`
 	// Persistent: the bitmap is persistent, i.e. it will be saved to the
 	// corresponding block device image file on its close.  For now
 	// only Qcow2 disks support persistent bitmaps.  Default is false
-	// for [Client.BlockDirtyBitmapAdd].  (Since: 2.10)
+	// for [Conn.BlockDirtyBitmapAdd].  (Since: 2.10)
 	Persistent *bool `json:"persistent,omitempty"`
 	// Disabled: the bitmap is created in the disabled state, which means
 	// that it will not track drive changes.  The bitmap may be enabled
-	// with [Client.BlockDirtyBitmapEnable].  Default is false.
+	// with [Conn.BlockDirtyBitmapEnable].  Default is false.
 	// (Since: 4.0)
 	Disabled *bool `json:"disabled,omitempty"`
 }
@@ -2380,14 +2380,14 @@ func (v BlockDirtyBitmapMerge) MarshalJSON() ([]byte, error) {
 //	-> { "execute": "block-dirty-bitmap-add",
 //	     "arguments": { "node": "drive0", "name": "bitmap0" } }
 //	<- { "return": {} }
-func (c *Client) BlockDirtyBitmapAdd(ctx context.Context, args BlockDirtyBitmapAdd, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-dirty-bitmap-add", args, nil, opts...)
+func (c *Conn) BlockDirtyBitmapAdd(ctx context.Context, args BlockDirtyBitmapAdd, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-dirty-bitmap-add", args, nil, opts...)
 }
 
 // BlockDirtyBitmapRemove sends the "block-dirty-bitmap-remove" command.
 //
 // Stop write tracking and remove the dirty bitmap that was created
-// with [Client.BlockDirtyBitmapAdd].  If the bitmap is persistent, remove
+// with [Conn.BlockDirtyBitmapAdd].  If the bitmap is persistent, remove
 // it from its storage too.
 //
 // Errors:
@@ -2403,8 +2403,8 @@ func (c *Client) BlockDirtyBitmapAdd(ctx context.Context, args BlockDirtyBitmapA
 //	-> { "execute": "block-dirty-bitmap-remove",
 //	     "arguments": { "node": "drive0", "name": "bitmap0" } }
 //	<- { "return": {} }
-func (c *Client) BlockDirtyBitmapRemove(ctx context.Context, args BlockDirtyBitmap, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-dirty-bitmap-remove", args, nil, opts...)
+func (c *Conn) BlockDirtyBitmapRemove(ctx context.Context, args BlockDirtyBitmap, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-dirty-bitmap-remove", args, nil, opts...)
 }
 
 // BlockDirtyBitmapClear sends the "block-dirty-bitmap-clear" command.
@@ -2425,8 +2425,8 @@ func (c *Client) BlockDirtyBitmapRemove(ctx context.Context, args BlockDirtyBitm
 //	-> { "execute": "block-dirty-bitmap-clear",
 //	     "arguments": { "node": "drive0", "name": "bitmap0" } }
 //	<- { "return": {} }
-func (c *Client) BlockDirtyBitmapClear(ctx context.Context, args BlockDirtyBitmap, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-dirty-bitmap-clear", args, nil, opts...)
+func (c *Conn) BlockDirtyBitmapClear(ctx context.Context, args BlockDirtyBitmap, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-dirty-bitmap-clear", args, nil, opts...)
 }
 
 // BlockDirtyBitmapEnable sends the "block-dirty-bitmap-enable" command.
@@ -2445,8 +2445,8 @@ func (c *Client) BlockDirtyBitmapClear(ctx context.Context, args BlockDirtyBitma
 //	-> { "execute": "block-dirty-bitmap-enable",
 //	     "arguments": { "node": "drive0", "name": "bitmap0" } }
 //	<- { "return": {} }
-func (c *Client) BlockDirtyBitmapEnable(ctx context.Context, args BlockDirtyBitmap, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-dirty-bitmap-enable", args, nil, opts...)
+func (c *Conn) BlockDirtyBitmapEnable(ctx context.Context, args BlockDirtyBitmap, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-dirty-bitmap-enable", args, nil, opts...)
 }
 
 // BlockDirtyBitmapDisable sends the "block-dirty-bitmap-disable" command.
@@ -2465,8 +2465,8 @@ func (c *Client) BlockDirtyBitmapEnable(ctx context.Context, args BlockDirtyBitm
 //	-> { "execute": "block-dirty-bitmap-disable",
 //	     "arguments": { "node": "drive0", "name": "bitmap0" } }
 //	<- { "return": {} }
-func (c *Client) BlockDirtyBitmapDisable(ctx context.Context, args BlockDirtyBitmap, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-dirty-bitmap-disable", args, nil, opts...)
+func (c *Conn) BlockDirtyBitmapDisable(ctx context.Context, args BlockDirtyBitmap, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-dirty-bitmap-disable", args, nil, opts...)
 }
 
 // BlockDirtyBitmapMerge sends the "block-dirty-bitmap-merge" command.
@@ -2497,8 +2497,8 @@ func (c *Client) BlockDirtyBitmapDisable(ctx context.Context, args BlockDirtyBit
 //	     "arguments": { "node": "drive0", "target": "bitmap0",
 //	                    "bitmaps": ["bitmap1"] } }
 //	<- { "return": {} }
-func (c *Client) BlockDirtyBitmapMerge(ctx context.Context, args BlockDirtyBitmapMerge, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-dirty-bitmap-merge", args, nil, opts...)
+func (c *Conn) BlockDirtyBitmapMerge(ctx context.Context, args BlockDirtyBitmapMerge, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-dirty-bitmap-merge", args, nil, opts...)
 }
 
 // SHA256 hash of dirty bitmap data.
@@ -2523,15 +2523,15 @@ type BlockDirtyBitmapSha256 struct {
 // Since: 2.10
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
-func (c *Client) XDebugBlockDirtyBitmapSha256(ctx context.Context, args BlockDirtyBitmap, opts ...runtime.CallOption) (*BlockDirtyBitmapSha256, error) {
+func (c *Conn) XDebugBlockDirtyBitmapSha256(ctx context.Context, args BlockDirtyBitmap, opts ...runtime.CallOption) (*BlockDirtyBitmapSha256, error) {
 	r := new(BlockDirtyBitmapSha256)
-	if err := c.c.Call(ctx, "x-debug-block-dirty-bitmap-sha256", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "x-debug-block-dirty-bitmap-sha256", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// BlockdevMirrorArgs holds the arguments of [Client.BlockdevMirror] (command "blockdev-mirror").
+// BlockdevMirrorArgs holds the arguments of [Conn.BlockdevMirror] (command "blockdev-mirror").
 type BlockdevMirrorArgs struct {
 	// JobID: identifier for the newly-created block job.  If omitted,
 	// the device name will be used.  (Since 2.7)
@@ -2577,14 +2577,14 @@ type BlockdevMirrorArgs struct {
 	// 'background' (Since: 3.0)
 	CopyMode *MirrorCopyMode `json:"copy-mode,omitempty"`
 	// AutoFinalize: When false, this job will wait in a PENDING state
-	// after it has finished its work, waiting for [Client.JobFinalize]
+	// after it has finished its work, waiting for [Conn.JobFinalize]
 	// before making any block graph changes.  When true, this job will
 	// automatically perform its abort or commit actions.  Defaults to
 	// true.  (Since 3.1)
 	AutoFinalize *bool `json:"auto-finalize,omitempty"`
 	// AutoDismiss: When false, this job will wait in a CONCLUDED state
 	// after it has completely ceased all work, and awaits
-	// [Client.JobDismiss].  When true, this job will automatically disappear
+	// [Conn.JobDismiss].  When true, this job will automatically disappear
 	// without user intervention.  Defaults to true.  (Since 3.1)
 	AutoDismiss *bool `json:"auto-dismiss,omitempty"`
 	// TargetIsZero: Assume the destination reads as all zeroes before
@@ -2607,8 +2607,8 @@ type BlockdevMirrorArgs struct {
 //	                    "target": "target0",
 //	                    "sync": "full" } }
 //	<- { "return": {} }
-func (c *Client) BlockdevMirror(ctx context.Context, args BlockdevMirrorArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-mirror", args, nil, opts...)
+func (c *Conn) BlockdevMirror(ctx context.Context, args BlockdevMirrorArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "blockdev-mirror", args, nil, opts...)
 }
 
 // A set of parameters describing block throttling.
@@ -2876,7 +2876,7 @@ type ThrottleGroupProperties struct {
 	XIOPSSize *int64 `json:"x-iops-size,omitempty"`
 }
 
-// BlockStreamArgs holds the arguments of [Client.BlockStream] (command "block-stream").
+// BlockStreamArgs holds the arguments of [Conn.BlockStream] (command "block-stream").
 type BlockStreamArgs struct {
 	// JobID: identifier for the newly-created block job.  If omitted,
 	// the device name will be used.  (Since 2.7)
@@ -2923,14 +2923,14 @@ type BlockStreamArgs struct {
 	// autogenerated.  (Since: 6.0)
 	FilterNodeName *string `json:"filter-node-name,omitempty"`
 	// AutoFinalize: When false, this job will wait in a PENDING state
-	// after it has finished its work, waiting for [Client.JobFinalize]
+	// after it has finished its work, waiting for [Conn.JobFinalize]
 	// before making any block graph changes.  When true, this job will
 	// automatically perform its abort or commit actions.  Defaults to
 	// true.  (Since 3.1)
 	AutoFinalize *bool `json:"auto-finalize,omitempty"`
 	// AutoDismiss: When false, this job will wait in a CONCLUDED state
 	// after it has completely ceased all work, and awaits
-	// [Client.JobDismiss].  When true, this job will automatically disappear
+	// [Conn.JobDismiss].  When true, this job will automatically disappear
 	// without user intervention.  Defaults to true.  (Since 3.1)
 	AutoDismiss *bool `json:"auto-dismiss,omitempty"`
 }
@@ -2942,9 +2942,9 @@ type BlockStreamArgs struct {
 // The block streaming operation is performed in the background until
 // the entire backing file has been copied.  This command returns
 // immediately once streaming has started.  The status of ongoing block
-// streaming operations can be checked with [Client.QueryBlockJobs].  The
+// streaming operations can be checked with [Conn.QueryBlockJobs].  The
 // operation can be stopped before it has completed using the
-// [Client.JobCancel] or [Client.BlockJobCancel] command.
+// [Conn.JobCancel] or [Conn.BlockJobCancel] command.
 //
 // The node that receives the data is called the top image, can be
 // located in any part of the chain (but always above the base image;
@@ -2965,7 +2965,7 @@ type BlockStreamArgs struct {
 // On successful completion the image file is updated to drop the
 // backing file and the [BlockJobCompletedEvent] event is emitted.
 //
-// In case [BlockStreamArgs.Device] is a filter node, [Client.BlockStream] modifies the first
+// In case [BlockStreamArgs.Device] is a filter node, [Conn.BlockStream] modifies the first
 // non-filter overlay node below it to point to the new backing node
 // instead of modifying [BlockStreamArgs.Device] itself.
 //
@@ -2981,11 +2981,11 @@ type BlockStreamArgs struct {
 //	     "arguments": { "device": "virtio0",
 //	                    "base": "/tmp/master.qcow2" } }
 //	<- { "return": {} }
-func (c *Client) BlockStream(ctx context.Context, args BlockStreamArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-stream", args, nil, opts...)
+func (c *Conn) BlockStream(ctx context.Context, args BlockStreamArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-stream", args, nil, opts...)
 }
 
-// BlockJobSetSpeedArgs holds the arguments of [Client.BlockJobSetSpeed] (command "block-job-set-speed").
+// BlockJobSetSpeedArgs holds the arguments of [Conn.BlockJobSetSpeed] (command "block-job-set-speed").
 type BlockJobSetSpeedArgs struct {
 	// Device: The job identifier.  This used to be a device name (hence
 	// the name of the parameter), but since QEMU 2.7 it can have other
@@ -3010,11 +3010,11 @@ type BlockJobSetSpeedArgs struct {
 //     DeviceNotActive
 //
 // Since: 1.1
-func (c *Client) BlockJobSetSpeed(ctx context.Context, args BlockJobSetSpeedArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-job-set-speed", args, nil, opts...)
+func (c *Conn) BlockJobSetSpeed(ctx context.Context, args BlockJobSetSpeedArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-job-set-speed", args, nil, opts...)
 }
 
-// BlockJobCancelArgs holds the arguments of [Client.BlockJobCancel] (command "block-job-cancel").
+// BlockJobCancelArgs holds the arguments of [Conn.BlockJobCancel] (command "block-job-cancel").
 type BlockJobCancelArgs struct {
 	// Device: The job identifier.  This used to be a device name (hence
 	// the name of the parameter), but since QEMU 2.7 it can have other
@@ -3037,9 +3037,9 @@ type BlockJobCancelArgs struct {
 //
 // The operation will cancel as soon as possible and then emit the
 // [BlockJobCancelledEvent] event.  Before that happens the job is still
-// visible when enumerated using [Client.QueryBlockJobs].
+// visible when enumerated using [Conn.QueryBlockJobs].
 //
-// Note that if you issue [Client.BlockJobCancel] after [Client.DriveMirror] has
+// Note that if you issue [Conn.BlockJobCancel] after [Conn.DriveMirror] has
 // indicated (via the event [BlockJobReadyEvent]) that the source and
 // destination are synchronized, then the event triggered by this
 // command changes to [BlockJobCompletedEvent], to indicate that the
@@ -3057,11 +3057,11 @@ type BlockJobCancelArgs struct {
 //     DeviceNotActive
 //
 // Since: 1.1
-func (c *Client) BlockJobCancel(ctx context.Context, args BlockJobCancelArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-job-cancel", args, nil, opts...)
+func (c *Conn) BlockJobCancel(ctx context.Context, args BlockJobCancelArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-job-cancel", args, nil, opts...)
 }
 
-// BlockJobPauseArgs holds the arguments of [Client.BlockJobPause] (command "block-job-pause").
+// BlockJobPauseArgs holds the arguments of [Conn.BlockJobPause] (command "block-job-pause").
 type BlockJobPauseArgs struct {
 	// Device: The job identifier.  This used to be a device name (hence
 	// the name of the parameter), but since QEMU 2.7 it can have other
@@ -3089,13 +3089,13 @@ type BlockJobPauseArgs struct {
 //
 // Since: 1.3
 //
-// Deprecated: This command is deprecated.  Use [Client.JobPause]
+// Deprecated: This command is deprecated.  Use [Conn.JobPause]
 // instead.
-func (c *Client) BlockJobPause(ctx context.Context, args BlockJobPauseArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-job-pause", args, nil, opts...)
+func (c *Conn) BlockJobPause(ctx context.Context, args BlockJobPauseArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-job-pause", args, nil, opts...)
 }
 
-// BlockJobResumeArgs holds the arguments of [Client.BlockJobResume] (command "block-job-resume").
+// BlockJobResumeArgs holds the arguments of [Conn.BlockJobResume] (command "block-job-resume").
 type BlockJobResumeArgs struct {
 	// Device: The job identifier.  This used to be a device name (hence
 	// the name of the parameter), but since QEMU 2.7 it can have other
@@ -3119,13 +3119,13 @@ type BlockJobResumeArgs struct {
 //
 // Since: 1.3
 //
-// Deprecated: This command is deprecated.  Use [Client.JobResume]
+// Deprecated: This command is deprecated.  Use [Conn.JobResume]
 // instead.
-func (c *Client) BlockJobResume(ctx context.Context, args BlockJobResumeArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-job-resume", args, nil, opts...)
+func (c *Conn) BlockJobResume(ctx context.Context, args BlockJobResumeArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-job-resume", args, nil, opts...)
 }
 
-// BlockJobCompleteArgs holds the arguments of [Client.BlockJobComplete] (command "block-job-complete").
+// BlockJobCompleteArgs holds the arguments of [Conn.BlockJobComplete] (command "block-job-complete").
 type BlockJobCompleteArgs struct {
 	// Device: The job identifier.  This used to be a device name (hence
 	// the name of the parameter), but since QEMU 2.7 it can have other
@@ -3140,8 +3140,8 @@ type BlockJobCompleteArgs struct {
 //
 // This is supported only for drive mirroring, where it also switches
 // the device to write to the target path only.  Note that drive
-// mirroring includes [Client.DriveMirror], [Client.BlockdevMirror] and
-// [Client.BlockCommit] job (only in case of "active commit", when the node
+// mirroring includes [Conn.DriveMirror], [Conn.BlockdevMirror] and
+// [Conn.BlockCommit] job (only in case of "active commit", when the node
 // being commited is used by the guest).  The ability to complete is
 // signaled with a [BlockJobReadyEvent] event.
 //
@@ -3160,13 +3160,13 @@ type BlockJobCompleteArgs struct {
 //
 // Since: 1.3
 //
-// Deprecated: This command is deprecated.  Use [Client.JobComplete]
+// Deprecated: This command is deprecated.  Use [Conn.JobComplete]
 // instead.
-func (c *Client) BlockJobComplete(ctx context.Context, args BlockJobCompleteArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-job-complete", args, nil, opts...)
+func (c *Conn) BlockJobComplete(ctx context.Context, args BlockJobCompleteArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-job-complete", args, nil, opts...)
 }
 
-// BlockJobDismissArgs holds the arguments of [Client.BlockJobDismiss] (command "block-job-dismiss").
+// BlockJobDismissArgs holds the arguments of [Conn.BlockJobDismiss] (command "block-job-dismiss").
 type BlockJobDismissArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
@@ -3177,25 +3177,25 @@ type BlockJobDismissArgs struct {
 // Deletes a job that is in the CONCLUDED state.  This command only
 // needs to be run explicitly for jobs that don't have automatic
 // dismiss enabled.  In turn, automatic dismiss may be enabled only for
-// jobs that have auto-dismiss option, which are [Client.DriveBackup],
-// [Client.BlockdevBackup], [Client.DriveMirror], [Client.BlockdevMirror], [Client.BlockCommit]
-// and [Client.BlockStream].  auto-dismiss is enabled by default for these
+// jobs that have auto-dismiss option, which are [Conn.DriveBackup],
+// [Conn.BlockdevBackup], [Conn.DriveMirror], [Conn.BlockdevMirror], [Conn.BlockCommit]
+// and [Conn.BlockStream].  auto-dismiss is enabled by default for these
 // jobs.
 //
 // This command will refuse to operate on any job that has not yet
 // reached its terminal state, CONCLUDED.  For jobs that make use of
-// the [BlockJobReadyEvent] event, [Client.JobCancel], [Client.BlockJobCancel] or
-// [Client.JobComplete] will still need to be used as appropriate.
+// the [BlockJobReadyEvent] event, [Conn.JobCancel], [Conn.BlockJobCancel] or
+// [Conn.JobComplete] will still need to be used as appropriate.
 //
 // Since: 2.12
 //
-// Deprecated: This command is deprecated.  Use [Client.JobDismiss]
+// Deprecated: This command is deprecated.  Use [Conn.JobDismiss]
 // instead.
-func (c *Client) BlockJobDismiss(ctx context.Context, args BlockJobDismissArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-job-dismiss", args, nil, opts...)
+func (c *Conn) BlockJobDismiss(ctx context.Context, args BlockJobDismissArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-job-dismiss", args, nil, opts...)
 }
 
-// BlockJobFinalizeArgs holds the arguments of [Client.BlockJobFinalize] (command "block-job-finalize").
+// BlockJobFinalizeArgs holds the arguments of [Conn.BlockJobFinalize] (command "block-job-finalize").
 type BlockJobFinalizeArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
@@ -3217,10 +3217,10 @@ type BlockJobFinalizeArgs struct {
 //
 // Since: 2.12
 //
-// Deprecated: This command is deprecated.  Use [Client.JobFinalize]
+// Deprecated: This command is deprecated.  Use [Conn.JobFinalize]
 // instead.
-func (c *Client) BlockJobFinalize(ctx context.Context, args BlockJobFinalizeArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-job-finalize", args, nil, opts...)
+func (c *Conn) BlockJobFinalize(ctx context.Context, args BlockJobFinalizeArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-job-finalize", args, nil, opts...)
 }
 
 // BlockJobChangeOptionsMirror is the QAPI struct BlockJobChangeOptionsMirror.
@@ -3281,8 +3281,8 @@ func (u *BlockJobChangeOptions) UnmarshalJSON(b []byte) error {
 // Change the block job's options.
 //
 // Since: 8.2
-func (c *Client) BlockJobChange(ctx context.Context, args BlockJobChangeOptions, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-job-change", args, nil, opts...)
+func (c *Conn) BlockJobChange(ctx context.Context, args BlockJobChangeOptions, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-job-change", args, nil, opts...)
 }
 
 // Determines how to handle discard requests.
@@ -4955,7 +4955,7 @@ type BlockdevOptions struct {
 	// Driver: block driver name
 	Driver BlockdevDriver `json:"driver"`
 	// NodeName: the node name of the new node.  This option is required
-	// on the top level of [Client.BlockdevAdd].  Valid node names start with
+	// on the top level of [Conn.BlockdevAdd].  Valid node names start with
 	// an alphabetic character and may contain only alphanumeric
 	// characters, '-', '.' and '_'.  Their maximum length is 31
 	// characters.  (Since 2.0)
@@ -5417,11 +5417,11 @@ func (a *BlockdevRefOrNull) UnmarshalJSON(b []byte) error {
 //	     }
 //
 //	<- { "return": {} }
-func (c *Client) BlockdevAdd(ctx context.Context, args BlockdevOptions, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-add", args, nil, opts...)
+func (c *Conn) BlockdevAdd(ctx context.Context, args BlockdevOptions, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "blockdev-add", args, nil, opts...)
 }
 
-// BlockdevReopenArgs holds the arguments of [Client.BlockdevReopen] (command "blockdev-reopen").
+// BlockdevReopenArgs holds the arguments of [Conn.BlockdevReopen] (command "blockdev-reopen").
 type BlockdevReopenArgs struct {
 	// Options is the member "options".
 	Options []BlockdevOptions `json:"options"`
@@ -5472,17 +5472,17 @@ func (v BlockdevReopenArgs) MarshalJSON() ([]byte, error) {
 // Options (1) and (2) are supported in all cases.  Option (3) is
 // supported for file and backing, and option (4) for backing only.
 //
-// Unlike with [Client.BlockdevAdd], the backing option must always be
+// Unlike with [Conn.BlockdevAdd], the backing option must always be
 // present unless the node being reopened does not have a backing file
 // and its image does not have a default backing file name as part of
 // its metadata.
 //
 // Since: 6.1
-func (c *Client) BlockdevReopen(ctx context.Context, args BlockdevReopenArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-reopen", args, nil, opts...)
+func (c *Conn) BlockdevReopen(ctx context.Context, args BlockdevReopenArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "blockdev-reopen", args, nil, opts...)
 }
 
-// BlockdevDelArgs holds the arguments of [Client.BlockdevDel] (command "blockdev-del").
+// BlockdevDelArgs holds the arguments of [Conn.BlockdevDel] (command "blockdev-del").
 type BlockdevDelArgs struct {
 	// NodeName: Name of the graph node to delete.
 	NodeName string `json:"node-name"`
@@ -5490,7 +5490,7 @@ type BlockdevDelArgs struct {
 
 // BlockdevDel sends the "blockdev-del" command.
 //
-// Deletes a block device that has been added using [Client.BlockdevAdd].
+// Deletes a block device that has been added using [Conn.BlockdevAdd].
 // The command will fail if the node is attached to a device or is
 // otherwise being used.
 //
@@ -5514,11 +5514,11 @@ type BlockdevDelArgs struct {
 //	     "arguments": { "node-name": "node0" }
 //	   }
 //	<- { "return": {} }
-func (c *Client) BlockdevDel(ctx context.Context, args BlockdevDelArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-del", args, nil, opts...)
+func (c *Conn) BlockdevDel(ctx context.Context, args BlockdevDelArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "blockdev-del", args, nil, opts...)
 }
 
-// BlockdevSetActiveArgs holds the arguments of [Client.BlockdevSetActive] (command "blockdev-set-active").
+// BlockdevSetActiveArgs holds the arguments of [Conn.BlockdevSetActive] (command "blockdev-set-active").
 type BlockdevSetActiveArgs struct {
 	// NodeName: Name of the graph node to activate or inactivate.  By
 	// default, all nodes are affected by the operation.
@@ -5548,8 +5548,8 @@ type BlockdevSetActiveArgs struct {
 //	     }
 //	   }
 //	<- { "return": {} }
-func (c *Client) BlockdevSetActive(ctx context.Context, args BlockdevSetActiveArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-set-active", args, nil, opts...)
+func (c *Conn) BlockdevSetActive(ctx context.Context, args BlockdevSetActiveArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "blockdev-set-active", args, nil, opts...)
 }
 
 // Driver specific image creation options for file.
@@ -6030,7 +6030,7 @@ func (u *BlockdevCreateOptions) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// BlockdevCreateArgs holds the arguments of [Client.BlockdevCreate] (command "blockdev-create").
+// BlockdevCreateArgs holds the arguments of [Conn.BlockdevCreate] (command "blockdev-create").
 type BlockdevCreateArgs struct {
 	// JobID: Identifier for the newly created job.
 	JobID string `json:"job-id"`
@@ -6041,11 +6041,11 @@ type BlockdevCreateArgs struct {
 // BlockdevCreate sends the "blockdev-create" command.
 //
 // Starts a job to create an image format on a given node.  The job is
-// automatically finalized, but a manual [Client.JobDismiss] is required.
+// automatically finalized, but a manual [Conn.JobDismiss] is required.
 //
 // Since: 3.0
-func (c *Client) BlockdevCreate(ctx context.Context, args BlockdevCreateArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-create", args, nil, opts...)
+func (c *Conn) BlockdevCreate(ctx context.Context, args BlockdevCreateArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "blockdev-create", args, nil, opts...)
 }
 
 // Driver specific image amend options for LUKS.
@@ -6113,7 +6113,7 @@ func (u *BlockdevAmendOptions) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// XBlockdevAmendArgs holds the arguments of [Client.XBlockdevAmend] (command "x-blockdev-amend").
+// XBlockdevAmendArgs holds the arguments of [Conn.XBlockdevAmend] (command "x-blockdev-amend").
 type XBlockdevAmendArgs struct {
 	// JobID: Identifier for the newly created job.
 	JobID string `json:"job-id"`
@@ -6132,13 +6132,13 @@ type XBlockdevAmendArgs struct {
 //
 // Starts a job to amend format specific options of an existing open
 // block device.  The job is automatically finalized, but a manual
-// [Client.JobDismiss] is required.
+// [Conn.JobDismiss] is required.
 //
 // Since: 5.1
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is experimental.
-func (c *Client) XBlockdevAmend(ctx context.Context, args XBlockdevAmendArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "x-blockdev-amend", args, nil, opts...)
+func (c *Conn) XBlockdevAmend(ctx context.Context, args XBlockdevAmendArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "x-blockdev-amend", args, nil, opts...)
 }
 
 // An enumeration of action that has been taken when a DISK I/O occurs
@@ -6197,6 +6197,11 @@ type BlockImageCorruptedEvent struct {
 	Fatal bool `json:"fatal"`
 }
 
+// EventName returns the event's wire name, "BLOCK_IMAGE_CORRUPTED".
+func (BlockImageCorruptedEvent) EventName() string {
+	return "BLOCK_IMAGE_CORRUPTED"
+}
+
 // BlockIOErrorEvent is the "BLOCK_IO_ERROR" event.
 //
 // Emitted when a disk I/O error occurs
@@ -6236,13 +6241,18 @@ type BlockIOErrorEvent struct {
 	Action BlockErrorAction `json:"action"`
 	// Nospace: true if I/O error was caused due to a no-space condition.
 	// This key is only present if query-block's io-status is present,
-	// please see [Client.QueryBlock] documentation for more information
+	// please see [Conn.QueryBlock] documentation for more information
 	// (since: 2.2)
 	Nospace *bool `json:"nospace,omitempty"`
 	// Reason: human readable string describing the error cause.  (This
 	// field is a debugging aid for humans, it should not be parsed by
 	// applications) (since: 2.2)
 	Reason string `json:"reason"`
+}
+
+// EventName returns the event's wire name, "BLOCK_IO_ERROR".
+func (BlockIOErrorEvent) EventName() string {
+	return "BLOCK_IO_ERROR"
 }
 
 // BlockJobCompletedEvent is the "BLOCK_JOB_COMPLETED" event.
@@ -6278,6 +6288,11 @@ type BlockJobCompletedEvent struct {
 	Error *string `json:"error,omitempty"`
 }
 
+// EventName returns the event's wire name, "BLOCK_JOB_COMPLETED".
+func (BlockJobCompletedEvent) EventName() string {
+	return "BLOCK_JOB_COMPLETED"
+}
+
 // BlockJobCancelledEvent is the "BLOCK_JOB_CANCELLED" event.
 //
 // Emitted when a block job has been cancelled.
@@ -6306,6 +6321,11 @@ type BlockJobCancelledEvent struct {
 	Speed int64 `json:"speed"`
 }
 
+// EventName returns the event's wire name, "BLOCK_JOB_CANCELLED".
+func (BlockJobCancelledEvent) EventName() string {
+	return "BLOCK_JOB_CANCELLED"
+}
+
 // BlockJobErrorEvent is the "BLOCK_JOB_ERROR" event.
 //
 // Emitted when a block job encounters an error.
@@ -6327,6 +6347,11 @@ type BlockJobErrorEvent struct {
 	Operation IoOperationType `json:"operation"`
 	// Action: action that has been taken
 	Action BlockErrorAction `json:"action"`
+}
+
+// EventName returns the event's wire name, "BLOCK_JOB_ERROR".
+func (BlockJobErrorEvent) EventName() string {
+	return "BLOCK_JOB_ERROR"
 }
 
 // BlockJobReadyEvent is the "BLOCK_JOB_READY" event.
@@ -6359,10 +6384,15 @@ type BlockJobReadyEvent struct {
 	Speed int64 `json:"speed"`
 }
 
+// EventName returns the event's wire name, "BLOCK_JOB_READY".
+func (BlockJobReadyEvent) EventName() string {
+	return "BLOCK_JOB_READY"
+}
+
 // BlockJobPendingEvent is the "BLOCK_JOB_PENDING" event.
 //
 // Emitted when a block job is awaiting explicit authorization to
-// finalize graph changes via [Client.JobFinalize].  If this job is part of a
+// finalize graph changes via [Conn.JobFinalize].  If this job is part of a
 // transaction, it will not emit this event until the transaction has
 // converged first.
 //
@@ -6378,6 +6408,11 @@ type BlockJobPendingEvent struct {
 	Type JobType `json:"type"`
 	// ID: The job identifier.
 	ID string `json:"id"`
+}
+
+// EventName returns the event's wire name, "BLOCK_JOB_PENDING".
+func (BlockJobPendingEvent) EventName() string {
+	return "BLOCK_JOB_PENDING"
 }
 
 // Preallocation mode of QEMU image file.
@@ -6407,7 +6442,7 @@ const (
 // configured write threshold.  For thin-provisioned devices, this
 // means the device should be extended to avoid pausing for disk
 // exhaustion.  The event is one shot.  Once triggered, it needs to be
-// re-registered with another [Client.BlockSetWriteThreshold] command.
+// re-registered with another [Conn.BlockSetWriteThreshold] command.
 //
 // Since: 2.3
 type BlockWriteThresholdEvent struct {
@@ -6420,7 +6455,12 @@ type BlockWriteThresholdEvent struct {
 	WriteThreshold uint64 `json:"write-threshold"`
 }
 
-// BlockSetWriteThresholdArgs holds the arguments of [Client.BlockSetWriteThreshold] (command "block-set-write-threshold").
+// EventName returns the event's wire name, "BLOCK_WRITE_THRESHOLD".
+func (BlockWriteThresholdEvent) EventName() string {
+	return "BLOCK_WRITE_THRESHOLD"
+}
+
+// BlockSetWriteThresholdArgs holds the arguments of [Conn.BlockSetWriteThreshold] (command "block-set-write-threshold").
 type BlockSetWriteThresholdArgs struct {
 	// NodeName: graph node name on which the threshold must be set.
 	NodeName string `json:"node-name"`
@@ -6448,11 +6488,11 @@ type BlockSetWriteThresholdArgs struct {
 //	     "arguments": { "node-name": "mydev",
 //	                    "write-threshold": 17179869184 } }
 //	<- { "return": {} }
-func (c *Client) BlockSetWriteThreshold(ctx context.Context, args BlockSetWriteThresholdArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-set-write-threshold", args, nil, opts...)
+func (c *Conn) BlockSetWriteThreshold(ctx context.Context, args BlockSetWriteThresholdArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-set-write-threshold", args, nil, opts...)
 }
 
-// XBlockdevChangeArgs holds the arguments of [Client.XBlockdevChange] (command "x-blockdev-change").
+// XBlockdevChangeArgs holds the arguments of [Conn.XBlockdevChange] (command "x-blockdev-change").
 type XBlockdevChangeArgs struct {
 	// Parent: the id or name of the parent node.
 	Parent string `json:"parent"`
@@ -6503,11 +6543,11 @@ type XBlockdevChangeArgs struct {
 //	<- { "return": {} }
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is experimental.
-func (c *Client) XBlockdevChange(ctx context.Context, args XBlockdevChangeArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "x-blockdev-change", args, nil, opts...)
+func (c *Conn) XBlockdevChange(ctx context.Context, args XBlockdevChangeArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "x-blockdev-change", args, nil, opts...)
 }
 
-// XBlockdevSetIothreadArgs holds the arguments of [Client.XBlockdevSetIothread] (command "x-blockdev-set-iothread").
+// XBlockdevSetIothreadArgs holds the arguments of [Conn.XBlockdevSetIothread] (command "x-blockdev-set-iothread").
 type XBlockdevSetIothreadArgs struct {
 	// NodeName: the name of the block driver node
 	NodeName string `json:"node-name"`
@@ -6543,8 +6583,8 @@ type XBlockdevSetIothreadArgs struct {
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is experimental and intended for test cases
 // that need control over IOThreads only.
-func (c *Client) XBlockdevSetIothread(ctx context.Context, args XBlockdevSetIothreadArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "x-blockdev-set-iothread", args, nil, opts...)
+func (c *Conn) XBlockdevSetIothread(ctx context.Context, args XBlockdevSetIothreadArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "x-blockdev-set-iothread", args, nil, opts...)
 }
 
 // An enumeration of the quorum operation types.
@@ -6584,6 +6624,11 @@ type QuorumFailureEvent struct {
 	SectorsCount int64 `json:"sectors-count"`
 }
 
+// EventName returns the event's wire name, "QUORUM_FAILURE".
+func (QuorumFailureEvent) EventName() string {
+	return "QUORUM_FAILURE"
+}
+
 // QuorumReportBadEvent is the "QUORUM_REPORT_BAD" event.
 //
 // Emitted to report a corruption of a Quorum file.
@@ -6619,6 +6664,11 @@ type QuorumReportBadEvent struct {
 	SectorNum int64 `json:"sector-num"`
 	// SectorsCount: failed read operation sector count
 	SectorsCount int64 `json:"sectors-count"`
+}
+
+// EventName returns the event's wire name, "QUORUM_REPORT_BAD".
+func (QuorumReportBadEvent) EventName() string {
+	return "QUORUM_REPORT_BAD"
 }
 
 // BlockdevSnapshotInternal is the QAPI struct BlockdevSnapshotInternal.
@@ -6659,11 +6709,11 @@ type BlockdevSnapshotInternal struct {
 //	                    "name": "snapshot0" }
 //	   }
 //	<- { "return": {} }
-func (c *Client) BlockdevSnapshotInternalSync(ctx context.Context, args BlockdevSnapshotInternal, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "blockdev-snapshot-internal-sync", args, nil, opts...)
+func (c *Conn) BlockdevSnapshotInternalSync(ctx context.Context, args BlockdevSnapshotInternal, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "blockdev-snapshot-internal-sync", args, nil, opts...)
 }
 
-// BlockdevSnapshotDeleteInternalSyncArgs holds the arguments of [Client.BlockdevSnapshotDeleteInternalSync] (command "blockdev-snapshot-delete-internal-sync").
+// BlockdevSnapshotDeleteInternalSyncArgs holds the arguments of [Conn.BlockdevSnapshotDeleteInternalSync] (command "blockdev-snapshot-delete-internal-sync").
 type BlockdevSnapshotDeleteInternalSyncArgs struct {
 	// Device: the device name or node-name of a root node to delete the
 	// snapshot from
@@ -6710,9 +6760,9 @@ type BlockdevSnapshotDeleteInternalSyncArgs struct {
 //	                   "icount": 220414
 //	     }
 //	   }
-func (c *Client) BlockdevSnapshotDeleteInternalSync(ctx context.Context, args BlockdevSnapshotDeleteInternalSyncArgs, opts ...runtime.CallOption) (*SnapshotInfo, error) {
+func (c *Conn) BlockdevSnapshotDeleteInternalSync(ctx context.Context, args BlockdevSnapshotDeleteInternalSyncArgs, opts ...runtime.CallOption) (*SnapshotInfo, error) {
 	r := new(SnapshotInfo)
-	if err := c.c.Call(ctx, "blockdev-snapshot-delete-internal-sync", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "blockdev-snapshot-delete-internal-sync", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil

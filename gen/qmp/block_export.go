@@ -53,7 +53,7 @@ type NbdServerOptionsLegacy struct {
 // NBDServerStart sends the "nbd-server-start" command.
 //
 // Start an NBD server listening on the given host and port.  Block
-// devices can then be exported using [Client.NBDServerAdd].  The NBD server
+// devices can then be exported using [Conn.NBDServerAdd].  The NBD server
 // will present them as named exports; for example, another QEMU
 // instance could refer to them as "nbd:HOST:PORT:exportname=NAME".
 //
@@ -62,12 +62,12 @@ type NbdServerOptionsLegacy struct {
 //   - if the server is already running
 //
 // Since: 1.3
-func (c *Client) NBDServerStart(ctx context.Context, args NbdServerOptionsLegacy, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "nbd-server-start", args, nil, opts...)
+func (c *Conn) NBDServerStart(ctx context.Context, args NbdServerOptionsLegacy, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "nbd-server-start", args, nil, opts...)
 }
 
-// An NBD block export (common options shared between [Client.NBDServerAdd]
-// and the NBD branch of [Client.BlockExportAdd]).
+// An NBD block export (common options shared between [Conn.NBDServerAdd]
+// and the NBD branch of [Conn.BlockExportAdd]).
 //
 // Since: 5.0
 type BlockExportOptionsNbdBase struct {
@@ -80,7 +80,7 @@ type BlockExportOptionsNbdBase struct {
 }
 
 // An NBD block export (distinct options used in the NBD branch of
-// [Client.BlockExportAdd]).
+// [Conn.BlockExportAdd]).
 //
 // Since: 5.2
 type BlockExportOptionsNbd struct {
@@ -174,7 +174,7 @@ type BlockExportOptionsVduseBlk struct {
 	Serial *string `json:"serial,omitempty"`
 }
 
-// An NBD block export, per legacy [Client.NBDServerAdd] command.
+// An NBD block export, per legacy [Conn.NBDServerAdd] command.
 //
 // Since: 5.0
 type NbdServerAddOptions struct {
@@ -206,10 +206,10 @@ type NbdServerAddOptions struct {
 //
 // Since: 1.3
 //
-// Deprecated: This command is deprecated.  Use [Client.BlockExportAdd]
+// Deprecated: This command is deprecated.  Use [Conn.BlockExportAdd]
 // instead.
-func (c *Client) NBDServerAdd(ctx context.Context, args NbdServerAddOptions, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "nbd-server-add", args, nil, opts...)
+func (c *Conn) NBDServerAdd(ctx context.Context, args NbdServerAddOptions, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "nbd-server-add", args, nil, opts...)
 }
 
 // Mode for removing a block export.
@@ -235,7 +235,7 @@ const (
 	BlockExportRemoveModeHard BlockExportRemoveMode = "hard"
 )
 
-// NBDServerRemoveArgs holds the arguments of [Client.NBDServerRemove] (command "nbd-server-remove").
+// NBDServerRemoveArgs holds the arguments of [Conn.NBDServerRemove] (command "nbd-server-remove").
 type NBDServerRemoveArgs struct {
 	// Name: Block export id.
 	Name string `json:"name"`
@@ -256,20 +256,20 @@ type NBDServerRemoveArgs struct {
 //
 // Since: 2.12
 //
-// Deprecated: This command is deprecated.  Use [Client.BlockExportDel]
+// Deprecated: This command is deprecated.  Use [Conn.BlockExportDel]
 // instead.
-func (c *Client) NBDServerRemove(ctx context.Context, args NBDServerRemoveArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "nbd-server-remove", args, nil, opts...)
+func (c *Conn) NBDServerRemove(ctx context.Context, args NBDServerRemoveArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "nbd-server-remove", args, nil, opts...)
 }
 
 // NBDServerStop sends the "nbd-server-stop" command.
 //
 // Stop QEMU's embedded NBD server, and unregister all devices
-// previously added via [Client.NBDServerAdd].
+// previously added via [Conn.NBDServerAdd].
 //
 // Since: 1.3
-func (c *Client) NBDServerStop(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "nbd-server-stop", nil, nil, opts...)
+func (c *Conn) NBDServerStop(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "nbd-server-stop", nil, nil, opts...)
 }
 
 // An enumeration of block export types.
@@ -392,11 +392,11 @@ func (u *BlockExportOptions) UnmarshalJSON(b []byte) error {
 // Creates a new block export.
 //
 // Since: 5.2
-func (c *Client) BlockExportAdd(ctx context.Context, args BlockExportOptions, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-export-add", args, nil, opts...)
+func (c *Conn) BlockExportAdd(ctx context.Context, args BlockExportOptions, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-export-add", args, nil, opts...)
 }
 
-// BlockExportDelArgs holds the arguments of [Client.BlockExportDel] (command "block-export-del").
+// BlockExportDelArgs holds the arguments of [Conn.BlockExportDel] (command "block-export-del").
 type BlockExportDelArgs struct {
 	// ID: Block export id.
 	ID string `json:"id"`
@@ -418,8 +418,8 @@ type BlockExportDelArgs struct {
 //     existing client connections)
 //
 // Since: 5.2
-func (c *Client) BlockExportDel(ctx context.Context, args BlockExportDelArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "block-export-del", args, nil, opts...)
+func (c *Conn) BlockExportDel(ctx context.Context, args BlockExportDelArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "block-export-del", args, nil, opts...)
 }
 
 // BlockExportDeletedEvent is the "BLOCK_EXPORT_DELETED" event.
@@ -430,6 +430,11 @@ func (c *Client) BlockExportDel(ctx context.Context, args BlockExportDelArgs, op
 type BlockExportDeletedEvent struct {
 	// ID: Block export id.
 	ID string `json:"id"`
+}
+
+// EventName returns the event's wire name, "BLOCK_EXPORT_DELETED".
+func (BlockExportDeletedEvent) EventName() string {
+	return "BLOCK_EXPORT_DELETED"
 }
 
 // Information about a single block export.
@@ -443,7 +448,7 @@ type BlockExportInfo struct {
 	// NodeName: The node name of the block node that is exported
 	NodeName string `json:"node-name"`
 	// ShuttingDown: True if the export is shutting down (e.g. after a
-	// [Client.BlockExportDel] command, but before the shutdown has
+	// [Conn.BlockExportDel] command, but before the shutdown has
 	// completed)
 	ShuttingDown bool `json:"shutting-down"`
 }
@@ -453,8 +458,8 @@ type BlockExportInfo struct {
 // Returns: A list describing all block exports
 //
 // Since: 5.2
-func (c *Client) QueryBlockExports(ctx context.Context, opts ...runtime.CallOption) ([]BlockExportInfo, error) {
+func (c *Conn) QueryBlockExports(ctx context.Context, opts ...runtime.CallOption) ([]BlockExportInfo, error) {
 	var r []BlockExportInfo
-	err := c.c.Call(ctx, "query-block-exports", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-block-exports", nil, &r, opts...)
 	return r, err
 }

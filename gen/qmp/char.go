@@ -56,9 +56,9 @@ type ChardevInfo struct {
 //	         }
 //	      ]
 //	   }
-func (c *Client) QueryChardev(ctx context.Context, opts ...runtime.CallOption) ([]ChardevInfo, error) {
+func (c *Conn) QueryChardev(ctx context.Context, opts ...runtime.CallOption) ([]ChardevInfo, error) {
 	var r []ChardevInfo
-	err := c.c.Call(ctx, "query-chardev", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-chardev", nil, &r, opts...)
 	return r, err
 }
 
@@ -97,9 +97,9 @@ type ChardevBackendInfo struct {
 //	         }
 //	      ]
 //	   }
-func (c *Client) QueryChardevBackends(ctx context.Context, opts ...runtime.CallOption) ([]ChardevBackendInfo, error) {
+func (c *Conn) QueryChardevBackends(ctx context.Context, opts ...runtime.CallOption) ([]ChardevBackendInfo, error) {
 	var r []ChardevBackendInfo
-	err := c.c.Call(ctx, "query-chardev-backends", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-chardev-backends", nil, &r, opts...)
 	return r, err
 }
 
@@ -116,7 +116,7 @@ const (
 	DataFormatBase64 DataFormat = "base64"
 )
 
-// RingbufWriteArgs holds the arguments of [Client.RingbufWrite] (command "ringbuf-write").
+// RingbufWriteArgs holds the arguments of [Conn.RingbufWrite] (command "ringbuf-write").
 type RingbufWriteArgs struct {
 	// Device: the ring buffer character device name
 	Device string `json:"device"`
@@ -145,11 +145,11 @@ type RingbufWriteArgs struct {
 //	                    "data": "abcdefgh",
 //	                    "format": "utf8" } }
 //	<- { "return": {} }
-func (c *Client) RingbufWrite(ctx context.Context, args RingbufWriteArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "ringbuf-write", args, nil, opts...)
+func (c *Conn) RingbufWrite(ctx context.Context, args RingbufWriteArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "ringbuf-write", args, nil, opts...)
 }
 
-// RingbufReadArgs holds the arguments of [Client.RingbufRead] (command "ringbuf-read").
+// RingbufReadArgs holds the arguments of [Conn.RingbufRead] (command "ringbuf-read").
 type RingbufReadArgs struct {
 	// Device: the ring buffer character device name
 	Device string `json:"device"`
@@ -182,9 +182,9 @@ type RingbufReadArgs struct {
 //	                    "size": 1000,
 //	                    "format": "utf8" } }
 //	<- { "return": "abcdefgh" }
-func (c *Client) RingbufRead(ctx context.Context, args RingbufReadArgs, opts ...runtime.CallOption) (string, error) {
+func (c *Conn) RingbufRead(ctx context.Context, args RingbufReadArgs, opts ...runtime.CallOption) (string, error) {
 	var r string
-	err := c.c.Call(ctx, "ringbuf-read", args, &r, opts...)
+	err := c.caller.Call(ctx, "ringbuf-read", args, &r, opts...)
 	return r, err
 }
 
@@ -793,7 +793,7 @@ type ChardevReturn struct {
 	Pty *string `json:"pty,omitempty"`
 }
 
-// ChardevAddArgs holds the arguments of [Client.ChardevAdd] (command "chardev-add").
+// ChardevAddArgs holds the arguments of [Conn.ChardevAdd] (command "chardev-add").
 type ChardevAddArgs struct {
 	// ID: the chardev's ID, must be unique
 	ID string `json:"id"`
@@ -830,15 +830,15 @@ type ChardevAddArgs struct {
 //	     "arguments" : { "id" : "baz",
 //	                     "backend" : { "type" : "pty", "data" : {} } } }
 //	<- { "return": { "pty" : "/dev/pty/42" } }
-func (c *Client) ChardevAdd(ctx context.Context, args ChardevAddArgs, opts ...runtime.CallOption) (*ChardevReturn, error) {
+func (c *Conn) ChardevAdd(ctx context.Context, args ChardevAddArgs, opts ...runtime.CallOption) (*ChardevReturn, error) {
 	r := new(ChardevReturn)
-	if err := c.c.Call(ctx, "chardev-add", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "chardev-add", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// ChardevChangeArgs holds the arguments of [Client.ChardevChange] (command "chardev-change").
+// ChardevChangeArgs holds the arguments of [Conn.ChardevChange] (command "chardev-change").
 type ChardevChangeArgs struct {
 	// ID: the chardev's ID, must exist
 	ID string `json:"id"`
@@ -878,15 +878,15 @@ type ChardevChangeArgs struct {
 //	                 "server" : true,
 //	                 "wait" : false }}}}
 //	<- {"return": {}}
-func (c *Client) ChardevChange(ctx context.Context, args ChardevChangeArgs, opts ...runtime.CallOption) (*ChardevReturn, error) {
+func (c *Conn) ChardevChange(ctx context.Context, args ChardevChangeArgs, opts ...runtime.CallOption) (*ChardevReturn, error) {
 	r := new(ChardevReturn)
-	if err := c.c.Call(ctx, "chardev-change", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "chardev-change", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// ChardevRemoveArgs holds the arguments of [Client.ChardevRemove] (command "chardev-remove").
+// ChardevRemoveArgs holds the arguments of [Conn.ChardevRemove] (command "chardev-remove").
 type ChardevRemoveArgs struct {
 	// ID: the chardev's ID, must exist and not be in use
 	ID string `json:"id"`
@@ -902,11 +902,11 @@ type ChardevRemoveArgs struct {
 //
 //	-> { "execute": "chardev-remove", "arguments": { "id" : "foo" } }
 //	<- { "return": {} }
-func (c *Client) ChardevRemove(ctx context.Context, args ChardevRemoveArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "chardev-remove", args, nil, opts...)
+func (c *Conn) ChardevRemove(ctx context.Context, args ChardevRemoveArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "chardev-remove", args, nil, opts...)
 }
 
-// ChardevSendBreakArgs holds the arguments of [Client.ChardevSendBreak] (command "chardev-send-break").
+// ChardevSendBreakArgs holds the arguments of [Conn.ChardevSendBreak] (command "chardev-send-break").
 type ChardevSendBreakArgs struct {
 	// ID: the chardev's ID, must exist
 	ID string `json:"id"`
@@ -922,8 +922,8 @@ type ChardevSendBreakArgs struct {
 //
 //	-> { "execute": "chardev-send-break", "arguments": { "id" : "foo" } }
 //	<- { "return": {} }
-func (c *Client) ChardevSendBreak(ctx context.Context, args ChardevSendBreakArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "chardev-send-break", args, nil, opts...)
+func (c *Conn) ChardevSendBreak(ctx context.Context, args ChardevSendBreakArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "chardev-send-break", args, nil, opts...)
 }
 
 // VserportChangeEvent is the "VSERPORT_CHANGE" event.
@@ -944,4 +944,9 @@ type VserportChangeEvent struct {
 	ID string `json:"id"`
 	// Open: true if the guest has opened the virtio-serial port
 	Open bool `json:"open"`
+}
+
+// EventName returns the event's wire name, "VSERPORT_CHANGE".
+func (VserportChangeEvent) EventName() string {
+	return "VSERPORT_CHANGE"
 }

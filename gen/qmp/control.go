@@ -8,7 +8,7 @@ import (
 	"github.com/qapi-go/qapi/runtime"
 )
 
-// QMPCapabilitiesArgs holds the arguments of [Client.QMPCapabilities] (command "qmp_capabilities").
+// QMPCapabilitiesArgs holds the arguments of [Conn.QMPCapabilities] (command "qmp_capabilities").
 type QMPCapabilitiesArgs struct {
 	// Enable: An optional list of [QMPCapability] values to enable.  The
 	// client must not enable any capability that is not mentioned in
@@ -39,8 +39,8 @@ type QMPCapabilitiesArgs struct {
 // off by default.
 //
 // Since: 0.13
-func (c *Client) QMPCapabilities(ctx context.Context, args *QMPCapabilitiesArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "qmp_capabilities", argsOrNil(args == nil, args), nil, opts...)
+func (c *Conn) QMPCapabilities(ctx context.Context, args *QMPCapabilitiesArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "qmp_capabilities", argsOrNil(args == nil, args), nil, opts...)
 }
 
 // Enumeration of capabilities to be advertised during initial client
@@ -106,9 +106,9 @@ type VersionInfo struct {
 //	         "package":""
 //	      }
 //	   }
-func (c *Client) QueryVersion(ctx context.Context, opts ...runtime.CallOption) (*VersionInfo, error) {
+func (c *Conn) QueryVersion(ctx context.Context, opts ...runtime.CallOption) (*VersionInfo, error) {
 	r := new(VersionInfo)
-	if err := c.c.Call(ctx, "query-version", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-version", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -146,9 +146,9 @@ type CommandInfo struct {
 //	   }
 //
 // This example has been shortened as the real response is too long.
-func (c *Client) QueryCommands(ctx context.Context, opts ...runtime.CallOption) ([]CommandInfo, error) {
+func (c *Conn) QueryCommands(ctx context.Context, opts ...runtime.CallOption) ([]CommandInfo, error) {
 	var r []CommandInfo
-	err := c.c.Call(ctx, "query-commands", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-commands", nil, &r, opts...)
 	return r, err
 }
 
@@ -166,8 +166,8 @@ func (c *Client) QueryCommands(ctx context.Context, opts ...runtime.CallOption) 
 //
 //	-> { "execute": "quit" }
 //	<- { "return": {} }
-func (c *Client) Quit(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "quit", nil, nil, opts...)
+func (c *Conn) Quit(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "quit", nil, nil, opts...)
 }
 
 // An enumeration of monitor modes.

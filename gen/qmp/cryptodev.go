@@ -98,8 +98,8 @@ func (v QCryptodevInfo) MarshalJSON() ([]byte, error) {
 // Returns: a list of [QCryptodevInfo].
 //
 // Since: 8.0
-func (c *Client) QueryCryptodev(ctx context.Context, opts ...runtime.CallOption) ([]QCryptodevInfo, error) {
+func (c *Conn) QueryCryptodev(ctx context.Context, opts ...runtime.CallOption) ([]QCryptodevInfo, error) {
 	var r []QCryptodevInfo
-	err := c.c.Call(ctx, "query-cryptodev", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-cryptodev", nil, &r, opts...)
 	return r, err
 }

@@ -27,7 +27,7 @@ const (
 	CxlEventLogFatal CxlEventLog = "fatal"
 )
 
-// CXLInjectGeneralMediaEventArgs holds the arguments of [Client.CXLInjectGeneralMediaEvent] (command "cxl-inject-general-media-event").
+// CXLInjectGeneralMediaEventArgs holds the arguments of [Conn.CXLInjectGeneralMediaEvent] (command "cxl-inject-general-media-event").
 type CXLInjectGeneralMediaEventArgs struct {
 	// Path: CXL type 3 device canonical QOM path
 	Path string `json:"path"`
@@ -73,11 +73,11 @@ type CXLInjectGeneralMediaEventArgs struct {
 // specified via the log parameter.
 //
 // Since: 8.1
-func (c *Client) CXLInjectGeneralMediaEvent(ctx context.Context, args CXLInjectGeneralMediaEventArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "cxl-inject-general-media-event", args, nil, opts...)
+func (c *Conn) CXLInjectGeneralMediaEvent(ctx context.Context, args CXLInjectGeneralMediaEventArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "cxl-inject-general-media-event", args, nil, opts...)
 }
 
-// CXLInjectDramEventArgs holds the arguments of [Client.CXLInjectDramEvent] (command "cxl-inject-dram-event").
+// CXLInjectDramEventArgs holds the arguments of [Conn.CXLInjectDramEvent] (command "cxl-inject-dram-event").
 type CXLInjectDramEventArgs struct {
 	// Path: CXL type 3 device canonical QOM path
 	Path string `json:"path"`
@@ -131,11 +131,11 @@ type CXLInjectDramEventArgs struct {
 // the log parameter.
 //
 // Since: 8.1
-func (c *Client) CXLInjectDramEvent(ctx context.Context, args CXLInjectDramEventArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "cxl-inject-dram-event", args, nil, opts...)
+func (c *Conn) CXLInjectDramEvent(ctx context.Context, args CXLInjectDramEventArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "cxl-inject-dram-event", args, nil, opts...)
 }
 
-// CXLInjectMemoryModuleEventArgs holds the arguments of [Client.CXLInjectMemoryModuleEvent] (command "cxl-inject-memory-module-event").
+// CXLInjectMemoryModuleEventArgs holds the arguments of [Conn.CXLInjectMemoryModuleEvent] (command "cxl-inject-memory-module-event").
 type CXLInjectMemoryModuleEventArgs struct {
 	// Path: CXL type 3 device canonical QOM path
 	Path string `json:"path"`
@@ -180,11 +180,11 @@ type CXLInjectMemoryModuleEventArgs struct {
 // at the time of the event.
 //
 // Since: 8.1
-func (c *Client) CXLInjectMemoryModuleEvent(ctx context.Context, args CXLInjectMemoryModuleEventArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "cxl-inject-memory-module-event", args, nil, opts...)
+func (c *Conn) CXLInjectMemoryModuleEvent(ctx context.Context, args CXLInjectMemoryModuleEventArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "cxl-inject-memory-module-event", args, nil, opts...)
 }
 
-// CXLInjectPoisonArgs holds the arguments of [Client.CXLInjectPoison] (command "cxl-inject-poison").
+// CXLInjectPoisonArgs holds the arguments of [Conn.CXLInjectPoison] (command "cxl-inject-poison").
 type CXLInjectPoisonArgs struct {
 	// Path: CXL type 3 device canonical QOM path
 	Path string `json:"path"`
@@ -204,8 +204,8 @@ type CXLInjectPoisonArgs struct {
 // may be queried via the CXL mailbox.
 //
 // Since: 8.1
-func (c *Client) CXLInjectPoison(ctx context.Context, args CXLInjectPoisonArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "cxl-inject-poison", args, nil, opts...)
+func (c *Conn) CXLInjectPoison(ctx context.Context, args CXLInjectPoisonArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "cxl-inject-poison", args, nil, opts...)
 }
 
 // Type of uncorrectable CXL error to inject.  These errors are
@@ -276,7 +276,7 @@ func (v CXLUncorErrorRecord) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p)
 }
 
-// CXLInjectUncorrectableErrorsArgs holds the arguments of [Client.CXLInjectUncorrectableErrors] (command "cxl-inject-uncorrectable-errors").
+// CXLInjectUncorrectableErrorsArgs holds the arguments of [Conn.CXLInjectUncorrectableErrors] (command "cxl-inject-uncorrectable-errors").
 type CXLInjectUncorrectableErrorsArgs struct {
 	// Path: CXL Type 3 device canonical QOM path
 	Path string `json:"path"`
@@ -300,8 +300,8 @@ func (v CXLInjectUncorrectableErrorsArgs) MarshalJSON() ([]byte, error) {
 // allows testing of multiple header log handling in the OS.
 //
 // Since: 8.0
-func (c *Client) CXLInjectUncorrectableErrors(ctx context.Context, args CXLInjectUncorrectableErrorsArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "cxl-inject-uncorrectable-errors", args, nil, opts...)
+func (c *Conn) CXLInjectUncorrectableErrors(ctx context.Context, args CXLInjectUncorrectableErrorsArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "cxl-inject-uncorrectable-errors", args, nil, opts...)
 }
 
 // Type of CXL correctable error to inject.
@@ -329,7 +329,7 @@ const (
 	CxlCorErrorTypePhysical CxlCorErrorType = "physical"
 )
 
-// CXLInjectCorrectableErrorArgs holds the arguments of [Client.CXLInjectCorrectableError] (command "cxl-inject-correctable-error").
+// CXLInjectCorrectableErrorArgs holds the arguments of [Conn.CXLInjectCorrectableError] (command "cxl-inject-correctable-error").
 type CXLInjectCorrectableErrorArgs struct {
 	// Path: CXL Type 3 device canonical QOM path
 	Path string `json:"path"`
@@ -346,8 +346,8 @@ type CXLInjectCorrectableErrorArgs struct {
 // the CXL device.
 //
 // Since: 8.0
-func (c *Client) CXLInjectCorrectableError(ctx context.Context, args CXLInjectCorrectableErrorArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "cxl-inject-correctable-error", args, nil, opts...)
+func (c *Conn) CXLInjectCorrectableError(ctx context.Context, args CXLInjectCorrectableErrorArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "cxl-inject-correctable-error", args, nil, opts...)
 }
 
 // A single dynamic capacity extent.  This is a contiguous allocation
@@ -399,7 +399,7 @@ const (
 	CxlExtentSelectionPolicyEnableSharedAccess CxlExtentSelectionPolicy = "enable-shared-access"
 )
 
-// CXLAddDynamicCapacityArgs holds the arguments of [Client.CXLAddDynamicCapacity] (command "cxl-add-dynamic-capacity").
+// CXLAddDynamicCapacityArgs holds the arguments of [Conn.CXLAddDynamicCapacity] (command "cxl-add-dynamic-capacity").
 type CXLAddDynamicCapacityArgs struct {
 	// Path: path to the CXL Dynamic Capacity Device in the QOM tree.
 	Path string `json:"path"`
@@ -444,8 +444,8 @@ func (v CXLAddDynamicCapacityArgs) MarshalJSON() ([]byte, error) {
 // Since: 9.1
 //
 // Unstable: this is an unstable interface (feature "unstable"): For now this command is subject to change.
-func (c *Client) CXLAddDynamicCapacity(ctx context.Context, args CXLAddDynamicCapacityArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "cxl-add-dynamic-capacity", args, nil, opts...)
+func (c *Conn) CXLAddDynamicCapacity(ctx context.Context, args CXLAddDynamicCapacityArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "cxl-add-dynamic-capacity", args, nil, opts...)
 }
 
 // The policy to use for selecting which extents comprise the released
@@ -465,7 +465,7 @@ const (
 	CxlExtentRemovalPolicyPrescriptive CxlExtentRemovalPolicy = "prescriptive"
 )
 
-// CXLReleaseDynamicCapacityArgs holds the arguments of [Client.CXLReleaseDynamicCapacity] (command "cxl-release-dynamic-capacity").
+// CXLReleaseDynamicCapacityArgs holds the arguments of [Conn.CXLReleaseDynamicCapacity] (command "cxl-release-dynamic-capacity").
 type CXLReleaseDynamicCapacityArgs struct {
 	// Path: path to the CXL Dynamic Capacity Device in the QOM tree.
 	Path string `json:"path"`
@@ -523,6 +523,6 @@ func (v CXLReleaseDynamicCapacityArgs) MarshalJSON() ([]byte, error) {
 // Since: 9.1
 //
 // Unstable: this is an unstable interface (feature "unstable"): For now this command is subject to change.
-func (c *Client) CXLReleaseDynamicCapacity(ctx context.Context, args CXLReleaseDynamicCapacityArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "cxl-release-dynamic-capacity", args, nil, opts...)
+func (c *Conn) CXLReleaseDynamicCapacity(ctx context.Context, args CXLReleaseDynamicCapacityArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "cxl-release-dynamic-capacity", args, nil, opts...)
 }

@@ -41,7 +41,7 @@ const (
 	DumpGuestMemoryFormatWinDmp DumpGuestMemoryFormat = "win-dmp"
 )
 
-// DumpGuestMemoryArgs holds the arguments of [Client.DumpGuestMemory] (command "dump-guest-memory").
+// DumpGuestMemoryArgs holds the arguments of [Conn.DumpGuestMemory] (command "dump-guest-memory").
 type DumpGuestMemoryArgs struct {
 	// Paging: if true, do paging to get guest's memory mapping.  This
 	// allows using gdb to process the core file.
@@ -69,7 +69,7 @@ type DumpGuestMemoryArgs struct {
 	Protocol string `json:"protocol"`
 	// Detach: if true, QMP will return immediately rather than waiting
 	// for the dump to finish.  The user can track progress using
-	// [Client.QueryDump].  (since 2.6).
+	// [Conn.QueryDump].  (since 2.6).
 	Detach *bool `json:"detach,omitempty"`
 	// Begin: if specified, the starting physical address.
 	Begin *int64 `json:"begin,omitempty"`
@@ -98,8 +98,8 @@ type DumpGuestMemoryArgs struct {
 //	-> { "execute": "dump-guest-memory",
 //	     "arguments": { "paging": false, "protocol": "fd:dump" } }
 //	<- { "return": {} }
-func (c *Client) DumpGuestMemory(ctx context.Context, args DumpGuestMemoryArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "dump-guest-memory", args, nil, opts...)
+func (c *Conn) DumpGuestMemory(ctx context.Context, args DumpGuestMemoryArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "dump-guest-memory", args, nil, opts...)
 }
 
 // Describe the status of a long-running background guest memory dump.
@@ -109,7 +109,7 @@ type DumpStatus string
 
 // Values of DumpStatus.
 const (
-	// DumpStatusNone: no [Client.DumpGuestMemory] has started yet.
+	// DumpStatusNone: no [Conn.DumpGuestMemory] has started yet.
 	DumpStatusNone DumpStatus = "none"
 	// DumpStatusActive: there is one dump running in background.
 	DumpStatusActive DumpStatus = "active"
@@ -119,7 +119,7 @@ const (
 	DumpStatusFailed DumpStatus = "failed"
 )
 
-// The result format for [Client.QueryDump].
+// The result format for [Conn.QueryDump].
 //
 // Since: 2.6
 type DumpQueryResult struct {
@@ -144,9 +144,9 @@ type DumpQueryResult struct {
 //	-> { "execute": "query-dump" }
 //	<- { "return": { "status": "active", "completed": 1024000,
 //	                 "total": 2048000 } }
-func (c *Client) QueryDump(ctx context.Context, opts ...runtime.CallOption) (*DumpQueryResult, error) {
+func (c *Conn) QueryDump(ctx context.Context, opts ...runtime.CallOption) (*DumpQueryResult, error) {
 	r := new(DumpQueryResult)
-	if err := c.c.Call(ctx, "query-dump", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-dump", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -173,11 +173,16 @@ type DumpCompletedEvent struct {
 	Error *string `json:"error,omitempty"`
 }
 
+// EventName returns the event's wire name, "DUMP_COMPLETED".
+func (DumpCompletedEvent) EventName() string {
+	return "DUMP_COMPLETED"
+}
+
 // DumpGuestMemoryCapability is the QAPI struct DumpGuestMemoryCapability.
 //
 // Since: 2.0
 type DumpGuestMemoryCapability struct {
-	// Formats: the available formats for [Client.DumpGuestMemory]
+	// Formats: the available formats for [Conn.DumpGuestMemory]
 	Formats []DumpGuestMemoryFormat `json:"formats"`
 }
 
@@ -193,9 +198,9 @@ func (v DumpGuestMemoryCapability) MarshalJSON() ([]byte, error) {
 
 // QueryDumpGuestMemoryCapability sends the "query-dump-guest-memory-capability" command.
 //
-// Return the available formats for [Client.DumpGuestMemory]
+// Return the available formats for [Conn.DumpGuestMemory]
 //
-// Returns: An object listing available formats for [Client.DumpGuestMemory]
+// Returns: An object listing available formats for [Conn.DumpGuestMemory]
 //
 // Since: 2.0
 //
@@ -204,9 +209,9 @@ func (v DumpGuestMemoryCapability) MarshalJSON() ([]byte, error) {
 //	-> { "execute": "query-dump-guest-memory-capability" }
 //	<- { "return": { "formats":
 //	                 ["elf", "kdump-zlib", "kdump-lzo", "kdump-snappy"] } }
-func (c *Client) QueryDumpGuestMemoryCapability(ctx context.Context, opts ...runtime.CallOption) (*DumpGuestMemoryCapability, error) {
+func (c *Conn) QueryDumpGuestMemoryCapability(ctx context.Context, opts ...runtime.CallOption) (*DumpGuestMemoryCapability, error) {
 	r := new(DumpGuestMemoryCapability)
-	if err := c.c.Call(ctx, "query-dump-guest-memory-capability", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-dump-guest-memory-capability", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -18,7 +18,7 @@ type EbpfObject struct {
 	Object string `json:"object"`
 }
 
-// The eBPF programs that can be gotten with [Client.RequestEbpf].
+// The eBPF programs that can be gotten with [Conn.RequestEbpf].
 //
 // Since: 9.0
 //
@@ -34,7 +34,7 @@ const (
 	EbpfProgramIDRss EbpfProgramID = "rss"
 )
 
-// RequestEbpfArgs holds the arguments of [Client.RequestEbpf] (command "request-ebpf").
+// RequestEbpfArgs holds the arguments of [Conn.RequestEbpf] (command "request-ebpf").
 type RequestEbpfArgs struct {
 	// ID: The ID of the program to return.
 	ID EbpfProgramID `json:"id"`
@@ -51,9 +51,9 @@ type RequestEbpfArgs struct {
 // Since: 9.0
 //
 // Only available when QEMU is built with CONFIG_EBPF.
-func (c *Client) RequestEbpf(ctx context.Context, args RequestEbpfArgs, opts ...runtime.CallOption) (*EbpfObject, error) {
+func (c *Conn) RequestEbpf(ctx context.Context, args RequestEbpfArgs, opts ...runtime.CallOption) (*EbpfObject, error) {
 	r := new(EbpfObject)
-	if err := c.c.Call(ctx, "request-ebpf", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "request-ebpf", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil

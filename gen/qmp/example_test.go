@@ -160,7 +160,7 @@ func Example_commandNotFound() {
 }
 
 // A command with a union argument: add a qcow2 image over a file node.
-func ExampleClient_BlockdevAdd() {
+func ExampleConn_BlockdevAdd() {
 	ctx := context.Background()
 	var conn *qmp.Conn // from qmp.Dial
 	err := conn.BlockdevAdd(ctx, qmp.BlockdevOptions{

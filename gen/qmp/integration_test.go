@@ -702,7 +702,7 @@ func sizeOf(fi os.FileInfo) int64 {
 // false when the zero arguments cannot be encoded (a union without its
 // discriminator), so that the command was not sent.
 func callZero(ctx context.Context, conn *qmp.Conn, spec *qmp.CommandSpec) (err error, sent bool) {
-	m := reflect.ValueOf(conn.Client).MethodByName(spec.Method)
+	m := reflect.ValueOf(conn).MethodByName(spec.Method)
 	if !m.IsValid() {
 		return fmt.Errorf("no method %s", spec.Method), true
 	}

@@ -11,7 +11,7 @@ import (
 
 // QueryQMPSchema sends the "query-qmp-schema" command.
 //
-// Command [Client.QueryQMPSchema] exposes the QMP wire ABI as an array of
+// Command [Conn.QueryQMPSchema] exposes the QMP wire ABI as an array of
 // [SchemaInfo].  This lets QMP clients figure out what commands and
 // events are available in this QEMU, and their parameters and results.
 //
@@ -41,9 +41,9 @@ import (
 // QMP wire ABI, and therefore not returned by this command.
 //
 // Since: 2.5
-func (c *Client) QueryQMPSchema(ctx context.Context, opts ...runtime.CallOption) ([]SchemaInfo, error) {
+func (c *Conn) QueryQMPSchema(ctx context.Context, opts ...runtime.CallOption) ([]SchemaInfo, error) {
 	var r []SchemaInfo
-	err := c.c.Call(ctx, "query-qmp-schema", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-qmp-schema", nil, &r, opts...)
 	return r, err
 }
 

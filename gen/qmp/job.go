@@ -15,17 +15,17 @@ type JobType string
 
 // Values of JobType.
 const (
-	// JobTypeCommit: block commit job type, see [Client.BlockCommit]
+	// JobTypeCommit: block commit job type, see [Conn.BlockCommit]
 	JobTypeCommit JobType = "commit"
-	// JobTypeStream: block stream job type, see [Client.BlockStream]
+	// JobTypeStream: block stream job type, see [Conn.BlockStream]
 	JobTypeStream JobType = "stream"
-	// JobTypeMirror: drive mirror job type, see [Client.DriveMirror]
+	// JobTypeMirror: drive mirror job type, see [Conn.DriveMirror]
 	JobTypeMirror JobType = "mirror"
-	// JobTypeBackup: drive backup job type, see [Client.DriveBackup]
+	// JobTypeBackup: drive backup job type, see [Conn.DriveBackup]
 	JobTypeBackup JobType = "backup"
-	// JobTypeCreate: image creation job type, see [Client.BlockdevCreate] (since 3.0)
+	// JobTypeCreate: image creation job type, see [Conn.BlockdevCreate] (since 3.0)
 	JobTypeCreate JobType = "create"
-	// JobTypeAmend: image options amend job type, see [Client.XBlockdevAmend]
+	// JobTypeAmend: image options amend job type, see [Conn.XBlockdevAmend]
 	// (since 5.1)
 	JobTypeAmend JobType = "amend"
 	// JobTypeSnapshotLoad: snapshot load job type, see [JobTypeSnapshotLoad]
@@ -68,7 +68,7 @@ const (
 	JobStatusWaiting JobStatus = "waiting"
 	// JobStatusPending: The job has finished its work, but has finalization steps
 	// that it needs to make prior to completing.  These changes will
-	// require manual intervention via [Client.JobFinalize] if auto-finalize
+	// require manual intervention via [Conn.JobFinalize] if auto-finalize
 	// was set to false.  These pending changes may still fail.
 	JobStatusPending JobStatus = "pending"
 	// JobStatusAborting: The job is in the process of being aborted, and will
@@ -78,7 +78,7 @@ const (
 	JobStatusAborting JobStatus = "aborting"
 	// JobStatusConcluded: The job has finished all work.  If auto-dismiss was set
 	// to false, the job will remain in this state until it is
-	// dismissed via [Client.JobDismiss].
+	// dismissed via [Conn.JobDismiss].
 	JobStatusConcluded JobStatus = "concluded"
 	// JobStatusNull: The job is in the process of being dismantled.  This state
 	// should not ever be visible externally.
@@ -92,21 +92,21 @@ type JobVerb string
 
 // Values of JobVerb.
 const (
-	// JobVerbCancel: see [Client.JobCancel]
+	// JobVerbCancel: see [Conn.JobCancel]
 	JobVerbCancel JobVerb = "cancel"
-	// JobVerbPause: see [Client.JobPause]
+	// JobVerbPause: see [Conn.JobPause]
 	JobVerbPause JobVerb = "pause"
-	// JobVerbResume: see [Client.JobResume]
+	// JobVerbResume: see [Conn.JobResume]
 	JobVerbResume JobVerb = "resume"
-	// JobVerbSetSpeed: see [Client.BlockJobSetSpeed]
+	// JobVerbSetSpeed: see [Conn.BlockJobSetSpeed]
 	JobVerbSetSpeed JobVerb = "set-speed"
-	// JobVerbComplete: see [Client.JobComplete]
+	// JobVerbComplete: see [Conn.JobComplete]
 	JobVerbComplete JobVerb = "complete"
-	// JobVerbDismiss: see [Client.JobDismiss]
+	// JobVerbDismiss: see [Conn.JobDismiss]
 	JobVerbDismiss JobVerb = "dismiss"
-	// JobVerbFinalize: see [Client.JobFinalize]
+	// JobVerbFinalize: see [Conn.JobFinalize]
 	JobVerbFinalize JobVerb = "finalize"
-	// JobVerbChange: see [Client.BlockJobChange] (since 8.2)
+	// JobVerbChange: see [Conn.BlockJobChange] (since 8.2)
 	JobVerbChange JobVerb = "change"
 )
 
@@ -122,7 +122,12 @@ type JobStatusChangeEvent struct {
 	Status JobStatus `json:"status"`
 }
 
-// JobPauseArgs holds the arguments of [Client.JobPause] (command "job-pause").
+// EventName returns the event's wire name, "JOB_STATUS_CHANGE".
+func (JobStatusChangeEvent) EventName() string {
+	return "JOB_STATUS_CHANGE"
+}
+
+// JobPauseArgs holds the arguments of [Conn.JobPause] (command "job-pause").
 type JobPauseArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
@@ -142,11 +147,11 @@ type JobPauseArgs struct {
 // Cancelling a paused job automatically resumes it.
 //
 // Since: 3.0
-func (c *Client) JobPause(ctx context.Context, args JobPauseArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "job-pause", args, nil, opts...)
+func (c *Conn) JobPause(ctx context.Context, args JobPauseArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "job-pause", args, nil, opts...)
 }
 
-// JobResumeArgs holds the arguments of [Client.JobResume] (command "job-resume").
+// JobResumeArgs holds the arguments of [Conn.JobResume] (command "job-resume").
 type JobResumeArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
@@ -163,11 +168,11 @@ type JobResumeArgs struct {
 // commit, mirror, backup).
 //
 // Since: 3.0
-func (c *Client) JobResume(ctx context.Context, args JobResumeArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "job-resume", args, nil, opts...)
+func (c *Conn) JobResume(ctx context.Context, args JobResumeArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "job-resume", args, nil, opts...)
 }
 
-// JobCancelArgs holds the arguments of [Client.JobCancel] (command "job-cancel").
+// JobCancelArgs holds the arguments of [Conn.JobCancel] (command "job-cancel").
 type JobCancelArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
@@ -186,11 +191,11 @@ type JobCancelArgs struct {
 // earlier than completing the job) and transitions to PENDING instead.
 //
 // Since: 3.0
-func (c *Client) JobCancel(ctx context.Context, args JobCancelArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "job-cancel", args, nil, opts...)
+func (c *Conn) JobCancel(ctx context.Context, args JobCancelArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "job-cancel", args, nil, opts...)
 }
 
-// JobCompleteArgs holds the arguments of [Client.JobComplete] (command "job-complete").
+// JobCompleteArgs holds the arguments of [Conn.JobComplete] (command "job-complete").
 type JobCompleteArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
@@ -203,8 +208,8 @@ type JobCompleteArgs struct {
 //
 // This is supported only for drive mirroring, where it also switches
 // the device to write to the target path only.  Note that drive
-// mirroring includes [Client.DriveMirror], [Client.BlockdevMirror] and
-// [Client.BlockCommit] job (only in case of "active commit", when the node
+// mirroring includes [Conn.DriveMirror], [Conn.BlockdevMirror] and
+// [Conn.BlockCommit] job (only in case of "active commit", when the node
 // being commited is used by the guest).  The ability to complete is
 // signaled with a [BlockJobReadyEvent] event.
 //
@@ -217,11 +222,11 @@ type JobCompleteArgs struct {
 // operation.
 //
 // Since: 3.0
-func (c *Client) JobComplete(ctx context.Context, args JobCompleteArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "job-complete", args, nil, opts...)
+func (c *Conn) JobComplete(ctx context.Context, args JobCompleteArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "job-complete", args, nil, opts...)
 }
 
-// JobDismissArgs holds the arguments of [Client.JobDismiss] (command "job-dismiss").
+// JobDismissArgs holds the arguments of [Conn.JobDismiss] (command "job-dismiss").
 type JobDismissArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
@@ -232,22 +237,22 @@ type JobDismissArgs struct {
 // Deletes a job that is in the CONCLUDED state.  This command only
 // needs to be run explicitly for jobs that don't have automatic
 // dismiss enabled.  In turn, automatic dismiss may be enabled only for
-// jobs that have auto-dismiss option, which are [Client.DriveBackup],
-// [Client.BlockdevBackup], [Client.DriveMirror], [Client.BlockdevMirror], [Client.BlockCommit]
-// and [Client.BlockStream].  auto-dismiss is enabled by default for these
+// jobs that have auto-dismiss option, which are [Conn.DriveBackup],
+// [Conn.BlockdevBackup], [Conn.DriveMirror], [Conn.BlockdevMirror], [Conn.BlockCommit]
+// and [Conn.BlockStream].  auto-dismiss is enabled by default for these
 // jobs.
 //
 // This command will refuse to operate on any job that has not yet
 // reached its terminal state, CONCLUDED.  For jobs that make use of
-// the JOB_READY event, [Client.JobCancel] or [Client.JobComplete] will still need
+// the JOB_READY event, [Conn.JobCancel] or [Conn.JobComplete] will still need
 // to be used as appropriate.
 //
 // Since: 3.0
-func (c *Client) JobDismiss(ctx context.Context, args JobDismissArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "job-dismiss", args, nil, opts...)
+func (c *Conn) JobDismiss(ctx context.Context, args JobDismissArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "job-dismiss", args, nil, opts...)
 }
 
-// JobFinalizeArgs holds the arguments of [Client.JobFinalize] (command "job-finalize").
+// JobFinalizeArgs holds the arguments of [Conn.JobFinalize] (command "job-finalize").
 type JobFinalizeArgs struct {
 	// ID: The identifier of any job in the transaction, or of a job that
 	// is not part of any transaction.
@@ -269,8 +274,8 @@ type JobFinalizeArgs struct {
 // option and only when this option is set to false.
 //
 // Since: 3.0
-func (c *Client) JobFinalize(ctx context.Context, args JobFinalizeArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "job-finalize", args, nil, opts...)
+func (c *Conn) JobFinalize(ctx context.Context, args JobFinalizeArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "job-finalize", args, nil, opts...)
 }
 
 // Information about a job.
@@ -309,8 +314,8 @@ type JobInfo struct {
 // Returns: a list with info for each active job
 //
 // Since: 3.0
-func (c *Client) QueryJobs(ctx context.Context, opts ...runtime.CallOption) ([]JobInfo, error) {
+func (c *Conn) QueryJobs(ctx context.Context, opts ...runtime.CallOption) ([]JobInfo, error) {
 	var r []JobInfo
-	err := c.c.Call(ctx, "query-jobs", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-jobs", nil, &r, opts...)
 	return r, err
 }

@@ -205,9 +205,9 @@ func (u *CpuInfoFast) UnmarshalJSON(b []byte) error {
 //	        }
 //	    ]
 //	}
-func (c *Client) QueryCpusFast(ctx context.Context, opts ...runtime.CallOption) ([]CpuInfoFast, error) {
+func (c *Conn) QueryCpusFast(ctx context.Context, opts ...runtime.CallOption) ([]CpuInfoFast, error) {
 	var r []CpuInfoFast
-	err := c.c.Call(ctx, "query-cpus-fast", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-cpus-fast", nil, &r, opts...)
 	return r, err
 }
 
@@ -256,14 +256,14 @@ type MachineInfo struct {
 	// ACPI: machine type supports ACPI (since 8.0)
 	ACPI bool `json:"acpi"`
 	// CompatProps: The machine type's compatibility properties.  Only
-	// present when [Client.QueryMachines] argument [MachineInfo.CompatProps] is true.
+	// present when [Conn.QueryMachines] argument [MachineInfo.CompatProps] is true.
 	// (since 9.1)
 	//
 	// Unstable: this is an unstable interface (feature "unstable"): Member [MachineInfo.CompatProps] is experimental.
 	CompatProps []CompatProperty `json:"compat-props,omitzero"`
 }
 
-// QueryMachinesArgs holds the arguments of [Client.QueryMachines] (command "query-machines").
+// QueryMachinesArgs holds the arguments of [Conn.QueryMachines] (command "query-machines").
 type QueryMachinesArgs struct {
 	// CompatProps: if true, also return compatibility properties.
 	// (default: false) (since 9.1)
@@ -304,9 +304,9 @@ type QueryMachinesArgs struct {
 //	          },
 //	          ...
 //	   }
-func (c *Client) QueryMachines(ctx context.Context, args *QueryMachinesArgs, opts ...runtime.CallOption) ([]MachineInfo, error) {
+func (c *Conn) QueryMachines(ctx context.Context, args *QueryMachinesArgs, opts ...runtime.CallOption) ([]MachineInfo, error) {
 	var r []MachineInfo
-	err := c.c.Call(ctx, "query-machines", argsOrNil(args == nil, args), &r, opts...)
+	err := c.caller.Call(ctx, "query-machines", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }
 
@@ -326,9 +326,9 @@ type CurrentMachineParams struct {
 // Returns: the [CurrentMachineParams].
 //
 // Since: 4.0
-func (c *Client) QueryCurrentMachine(ctx context.Context, opts ...runtime.CallOption) (*CurrentMachineParams, error) {
+func (c *Conn) QueryCurrentMachine(ctx context.Context, opts ...runtime.CallOption) (*CurrentMachineParams, error) {
 	r := new(CurrentMachineParams)
-	if err := c.c.Call(ctx, "query-current-machine", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-current-machine", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -349,9 +349,9 @@ type QemuTargetInfo struct {
 // Returns: the [QemuTargetInfo].
 //
 // Since: 1.2
-func (c *Client) QueryTarget(ctx context.Context, opts ...runtime.CallOption) (*QemuTargetInfo, error) {
+func (c *Conn) QueryTarget(ctx context.Context, opts ...runtime.CallOption) (*QemuTargetInfo, error) {
 	r := new(QemuTargetInfo)
-	if err := c.c.Call(ctx, "query-target", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-target", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -380,9 +380,9 @@ type UuidInfo struct {
 //
 //	-> { "execute": "query-uuid" }
 //	<- { "return": { "UUID": "550e8400-e29b-41d4-a716-446655440000" } }
-func (c *Client) QueryUUID(ctx context.Context, opts ...runtime.CallOption) (*UuidInfo, error) {
+func (c *Conn) QueryUUID(ctx context.Context, opts ...runtime.CallOption) (*UuidInfo, error) {
 	r := new(UuidInfo)
-	if err := c.c.Call(ctx, "query-uuid", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-uuid", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -403,9 +403,9 @@ type GuidInfo struct {
 // Returns: the [GuidInfo].
 //
 // Since: 2.9
-func (c *Client) QueryVMGenerationID(ctx context.Context, opts ...runtime.CallOption) (*GuidInfo, error) {
+func (c *Conn) QueryVMGenerationID(ctx context.Context, opts ...runtime.CallOption) (*GuidInfo, error) {
 	r := new(GuidInfo)
-	if err := c.c.Call(ctx, "query-vm-generation-id", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-vm-generation-id", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -421,8 +421,8 @@ func (c *Client) QueryVMGenerationID(ctx context.Context, opts ...runtime.CallOp
 //
 //	-> { "execute": "system_reset" }
 //	<- { "return": {} }
-func (c *Client) SystemReset(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "system_reset", nil, nil, opts...)
+func (c *Conn) SystemReset(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "system_reset", nil, nil, opts...)
 }
 
 // SystemPowerdown sends the "system_powerdown" command.
@@ -440,15 +440,15 @@ func (c *Client) SystemReset(ctx context.Context, opts ...runtime.CallOption) er
 //
 //	-> { "execute": "system_powerdown" }
 //	<- { "return": {} }
-func (c *Client) SystemPowerdown(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "system_powerdown", nil, nil, opts...)
+func (c *Conn) SystemPowerdown(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "system_powerdown", nil, nil, opts...)
 }
 
 // SystemWakeup sends the "system_wakeup" command.
 //
 // Wake up guest from suspend.  If the guest has wake-up from suspend
 // support enabled (wakeup-suspend-support flag from
-// [Client.QueryCurrentMachine]), wake-up guest from suspend if the guest is
+// [Conn.QueryCurrentMachine]), wake-up guest from suspend if the guest is
 // in SUSPENDED state.  Return an error otherwise.
 //
 // Since: 1.1
@@ -460,8 +460,8 @@ func (c *Client) SystemPowerdown(ctx context.Context, opts ...runtime.CallOption
 //
 //	-> { "execute": "system_wakeup" }
 //	<- { "return": {} }
-func (c *Client) SystemWakeup(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "system_wakeup", nil, nil, opts...)
+func (c *Conn) SystemWakeup(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "system_wakeup", nil, nil, opts...)
 }
 
 // Policy for handling lost ticks in timer devices.  Ticks end up
@@ -510,8 +510,8 @@ const (
 //
 //	-> { "execute": "inject-nmi" }
 //	<- { "return": {} }
-func (c *Client) InjectNmi(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "inject-nmi", nil, nil, opts...)
+func (c *Conn) InjectNmi(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "inject-nmi", nil, nil, opts...)
 }
 
 // NumaOptionsType is the QAPI enum NumaOptionsType.
@@ -886,7 +886,7 @@ type NumaHmatCacheOptions struct {
 	Line uint16 `json:"line"`
 }
 
-// MemsaveArgs holds the arguments of [Client.Memsave] (command "memsave").
+// MemsaveArgs holds the arguments of [Conn.Memsave] (command "memsave").
 type MemsaveArgs struct {
 	// Val: the virtual address of the guest to start from
 	Val uint64 `json:"val"`
@@ -914,11 +914,11 @@ type MemsaveArgs struct {
 //	                    "size": 100,
 //	                    "filename": "/tmp/virtual-mem-dump" } }
 //	<- { "return": {} }
-func (c *Client) Memsave(ctx context.Context, args MemsaveArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "memsave", args, nil, opts...)
+func (c *Conn) Memsave(ctx context.Context, args MemsaveArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "memsave", args, nil, opts...)
 }
 
-// PmemsaveArgs holds the arguments of [Client.Pmemsave] (command "pmemsave").
+// PmemsaveArgs holds the arguments of [Conn.Pmemsave] (command "pmemsave").
 type PmemsaveArgs struct {
 	// Val: the physical address of the guest to start from
 	Val uint64 `json:"val"`
@@ -943,8 +943,8 @@ type PmemsaveArgs struct {
 //	                    "size": 100,
 //	                    "filename": "/tmp/physical-mem-dump" } }
 //	<- { "return": {} }
-func (c *Client) Pmemsave(ctx context.Context, args PmemsaveArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "pmemsave", args, nil, opts...)
+func (c *Conn) Pmemsave(ctx context.Context, args PmemsaveArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "pmemsave", args, nil, opts...)
 }
 
 // Information about memory backend.
@@ -1018,9 +1018,9 @@ func (v Memdev) MarshalJSON() ([]byte, error) {
 //	       }
 //	     ]
 //	   }
-func (c *Client) QueryMemdev(ctx context.Context, opts ...runtime.CallOption) ([]Memdev, error) {
+func (c *Conn) QueryMemdev(ctx context.Context, opts ...runtime.CallOption) ([]Memdev, error) {
 	var r []Memdev
-	err := c.c.Call(ctx, "query-memdev", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-memdev", nil, &r, opts...)
 	return r, err
 }
 
@@ -1065,17 +1065,17 @@ type CpuInstanceProperties struct {
 // HotpluggableCPU is the QAPI struct HotpluggableCPU.
 //
 // Note: Management should be prepared to pass through additional
-// properties with [Client.DeviceAdd].
+// properties with [Conn.DeviceAdd].
 //
 // Since: 2.7
 type HotpluggableCPU struct {
-	// Type: CPU object type for usage with [Client.DeviceAdd] command
+	// Type: CPU object type for usage with [Conn.DeviceAdd] command
 	Type string `json:"type"`
 	// VcpusCount: number of logical VCPU threads [HotpluggableCPU]
 	// provides
 	VcpusCount int64 `json:"vcpus-count"`
 	// Props: list of properties to pass for hotplugging a CPU with
-	// [Client.DeviceAdd]
+	// [Conn.DeviceAdd]
 	Props CpuInstanceProperties `json:"props"`
 	// QOMPath: link to existing CPU object if CPU is present or omitted
 	// if CPU is not present.
@@ -1137,9 +1137,9 @@ type HotpluggableCPU struct {
 //	        "props": { "core-id": 0 }
 //	     }
 //	   ]}
-func (c *Client) QueryHotpluggableCpus(ctx context.Context, opts ...runtime.CallOption) ([]HotpluggableCPU, error) {
+func (c *Conn) QueryHotpluggableCpus(ctx context.Context, opts ...runtime.CallOption) ([]HotpluggableCPU, error) {
 	var r []HotpluggableCPU
-	err := c.c.Call(ctx, "query-hotpluggable-cpus", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-hotpluggable-cpus", nil, &r, opts...)
 	return r, err
 }
 
@@ -1149,11 +1149,11 @@ func (c *Client) QueryHotpluggableCpus(ctx context.Context, opts ...runtime.Call
 // stage to configure numa mapping before initializing machine.
 //
 // Since: 3.0
-func (c *Client) SetNUMANode(ctx context.Context, args NumaOptions, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "set-numa-node", args, nil, opts...)
+func (c *Conn) SetNUMANode(ctx context.Context, args NumaOptions, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "set-numa-node", args, nil, opts...)
 }
 
-// BalloonArgs holds the arguments of [Client.Balloon] (command "balloon").
+// BalloonArgs holds the arguments of [Conn.Balloon] (command "balloon").
 type BalloonArgs struct {
 	// Value: the target logical size of the VM in bytes.  We can deduce
 	// the size of the balloon using this formula:
@@ -1186,8 +1186,8 @@ type BalloonArgs struct {
 //	<- { "return": {} }
 //
 // With a 2.5GiB guest this command inflated the ballon to 3GiB.
-func (c *Client) Balloon(ctx context.Context, args BalloonArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "balloon", args, nil, opts...)
+func (c *Conn) Balloon(ctx context.Context, args BalloonArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "balloon", args, nil, opts...)
 }
 
 // Information about the guest balloon device.
@@ -1220,9 +1220,9 @@ type BalloonInfo struct {
 //	         "actual": 1073741824
 //	      }
 //	   }
-func (c *Client) QueryBalloon(ctx context.Context, opts ...runtime.CallOption) (*BalloonInfo, error) {
+func (c *Conn) QueryBalloon(ctx context.Context, opts ...runtime.CallOption) (*BalloonInfo, error) {
 	r := new(BalloonInfo)
-	if err := c.c.Call(ctx, "query-balloon", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-balloon", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1231,7 +1231,7 @@ func (c *Client) QueryBalloon(ctx context.Context, opts ...runtime.CallOption) (
 // BalloonChangeEvent is the "BALLOON_CHANGE" event.
 //
 // Emitted when the guest changes the actual BALLOON level.  This value
-// is equivalent to the [BalloonChangeEvent.Actual] field return by the [Client.QueryBalloon]
+// is equivalent to the [BalloonChangeEvent.Actual] field return by the [Conn.QueryBalloon]
 // command
 //
 // Note: This event is rate-limited.
@@ -1247,6 +1247,11 @@ type BalloonChangeEvent struct {
 	// Actual: the logical size of the VM in bytes.  Formula used:
 	// logical_vm_size = vm_ram_size - balloon_size
 	Actual int64 `json:"actual"`
+}
+
+// EventName returns the event's wire name, "BALLOON_CHANGE".
+func (BalloonChangeEvent) EventName() string {
+	return "BALLOON_CHANGE"
 }
 
 // hv-balloon guest-provided memory status information.
@@ -1285,9 +1290,9 @@ type HvBalloonInfo struct {
 //	         "available": 3333054464
 //	      }
 //	   }
-func (c *Client) QueryHvBalloonStatusReport(ctx context.Context, opts ...runtime.CallOption) (*HvBalloonInfo, error) {
+func (c *Conn) QueryHvBalloonStatusReport(ctx context.Context, opts ...runtime.CallOption) (*HvBalloonInfo, error) {
 	r := new(HvBalloonInfo)
-	if err := c.c.Call(ctx, "query-hv-balloon-status-report", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-hv-balloon-status-report", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1309,6 +1314,11 @@ func (c *Client) QueryHvBalloonStatusReport(ctx context.Context, opts ...runtime
 //	     "timestamp": { "seconds": 1600295492, "microseconds": 661044 } }
 type HvBalloonStatusReportEvent struct {
 	HvBalloonInfo
+}
+
+// EventName returns the event's wire name, "HV_BALLOON_STATUS_REPORT".
+func (HvBalloonStatusReportEvent) EventName() string {
+	return "HV_BALLOON_STATUS_REPORT"
 }
 
 // Actual memory information in bytes.
@@ -1339,9 +1349,9 @@ type MemoryInfo struct {
 //	<- { "return": { "base-memory": 4294967296, "plugged-memory": 0 } }
 //
 // Since: 2.11
-func (c *Client) QueryMemorySizeSummary(ctx context.Context, opts ...runtime.CallOption) (*MemoryInfo, error) {
+func (c *Conn) QueryMemorySizeSummary(ctx context.Context, opts ...runtime.CallOption) (*MemoryInfo, error) {
 	r := new(MemoryInfo)
-	if err := c.c.Call(ctx, "query-memory-size-summary", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-memory-size-summary", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1619,9 +1629,9 @@ func (v SgxEPCProperties) MarshalJSON() ([]byte, error) {
 //	                        "slot": 0},
 //	                   "type": "dimm"
 //	                 } ] }
-func (c *Client) QueryMemoryDevices(ctx context.Context, opts ...runtime.CallOption) ([]MemoryDeviceInfo, error) {
+func (c *Conn) QueryMemoryDevices(ctx context.Context, opts ...runtime.CallOption) ([]MemoryDeviceInfo, error) {
 	var r []MemoryDeviceInfo
-	err := c.c.Call(ctx, "query-memory-devices", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-memory-devices", nil, &r, opts...)
 	return r, err
 }
 
@@ -1648,6 +1658,11 @@ type MemoryDeviceSizeChangeEvent struct {
 	Size uint64 `json:"size"`
 	// QOMPath: path to the device object in the QOM tree (since 6.2)
 	QOMPath string `json:"qom-path"`
+}
+
+// EventName returns the event's wire name, "MEMORY_DEVICE_SIZE_CHANGE".
+func (MemoryDeviceSizeChangeEvent) EventName() string {
+	return "MEMORY_DEVICE_SIZE_CHANGE"
 }
 
 // Schema for virtual machine boot configuration.
@@ -1721,9 +1736,9 @@ type SMPConfiguration struct {
 // Since: 6.2
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
-func (c *Client) XQueryIrq(ctx context.Context, opts ...runtime.CallOption) (*HumanReadableText, error) {
+func (c *Conn) XQueryIrq(ctx context.Context, opts ...runtime.CallOption) (*HumanReadableText, error) {
 	r := new(HumanReadableText)
-	if err := c.c.Call(ctx, "x-query-irq", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "x-query-irq", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1740,9 +1755,9 @@ func (c *Client) XQueryIrq(ctx context.Context, opts ...runtime.CallOption) (*Hu
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
 //
 // Only available when QEMU is built with CONFIG_TCG.
-func (c *Client) XQueryJit(ctx context.Context, opts ...runtime.CallOption) (*HumanReadableText, error) {
+func (c *Conn) XQueryJit(ctx context.Context, opts ...runtime.CallOption) (*HumanReadableText, error) {
 	r := new(HumanReadableText)
-	if err := c.c.Call(ctx, "x-query-jit", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "x-query-jit", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1757,9 +1772,9 @@ func (c *Client) XQueryJit(ctx context.Context, opts ...runtime.CallOption) (*Hu
 // Since: 6.2
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
-func (c *Client) XQueryNUMA(ctx context.Context, opts ...runtime.CallOption) (*HumanReadableText, error) {
+func (c *Conn) XQueryNUMA(ctx context.Context, opts ...runtime.CallOption) (*HumanReadableText, error) {
 	r := new(HumanReadableText)
-	if err := c.c.Call(ctx, "x-query-numa", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "x-query-numa", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1774,9 +1789,9 @@ func (c *Client) XQueryNUMA(ctx context.Context, opts ...runtime.CallOption) (*H
 // Since: 6.2
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
-func (c *Client) XQueryRamblock(ctx context.Context, opts ...runtime.CallOption) (*HumanReadableText, error) {
+func (c *Conn) XQueryRamblock(ctx context.Context, opts ...runtime.CallOption) (*HumanReadableText, error) {
 	r := new(HumanReadableText)
-	if err := c.c.Call(ctx, "x-query-ramblock", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "x-query-ramblock", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1791,9 +1806,9 @@ func (c *Client) XQueryRamblock(ctx context.Context, opts ...runtime.CallOption)
 // Since: 6.2
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
-func (c *Client) XQueryRoms(ctx context.Context, opts ...runtime.CallOption) (*HumanReadableText, error) {
+func (c *Conn) XQueryRoms(ctx context.Context, opts ...runtime.CallOption) (*HumanReadableText, error) {
 	r := new(HumanReadableText)
-	if err := c.c.Call(ctx, "x-query-roms", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "x-query-roms", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1808,9 +1823,9 @@ func (c *Client) XQueryRoms(ctx context.Context, opts ...runtime.CallOption) (*H
 // Since: 6.2
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
-func (c *Client) XQueryUSB(ctx context.Context, opts ...runtime.CallOption) (*HumanReadableText, error) {
+func (c *Conn) XQueryUSB(ctx context.Context, opts ...runtime.CallOption) (*HumanReadableText, error) {
 	r := new(HumanReadableText)
-	if err := c.c.Call(ctx, "x-query-usb", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "x-query-usb", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1844,7 +1859,7 @@ type MemorySizeConfiguration struct {
 	Slots *uint64 `json:"slots,omitempty"`
 }
 
-// DumpdtbArgs holds the arguments of [Client.Dumpdtb] (command "dumpdtb").
+// DumpdtbArgs holds the arguments of [Conn.Dumpdtb] (command "dumpdtb").
 type DumpdtbArgs struct {
 	// Filename: name of the dtb file to be created
 	Filename string `json:"filename"`
@@ -1863,8 +1878,8 @@ type DumpdtbArgs struct {
 //	<- { "return": {} }
 //
 // Only available when QEMU is built with CONFIG_FDT.
-func (c *Client) Dumpdtb(ctx context.Context, args DumpdtbArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "dumpdtb", args, nil, opts...)
+func (c *Conn) Dumpdtb(ctx context.Context, args DumpdtbArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "dumpdtb", args, nil, opts...)
 }
 
 // XQueryInterruptControllers sends the "x-query-interrupt-controllers" command.
@@ -1876,9 +1891,9 @@ func (c *Client) Dumpdtb(ctx context.Context, args DumpdtbArgs, opts ...runtime.
 // Since: 9.1
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
-func (c *Client) XQueryInterruptControllers(ctx context.Context, opts ...runtime.CallOption) (*HumanReadableText, error) {
+func (c *Conn) XQueryInterruptControllers(ctx context.Context, opts ...runtime.CallOption) (*HumanReadableText, error) {
 	r := new(HumanReadableText)
-	if err := c.c.Call(ctx, "x-query-interrupt-controllers", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "x-query-interrupt-controllers", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1895,7 +1910,7 @@ type FirmwareLog struct {
 	Log string `json:"log"`
 }
 
-// QueryFirmwareLogArgs holds the arguments of [Client.QueryFirmwareLog] (command "query-firmware-log").
+// QueryFirmwareLogArgs holds the arguments of [Conn.QueryFirmwareLog] (command "query-firmware-log").
 type QueryFirmwareLogArgs struct {
 	// MaxSize: limit the amount of log data returned.  Up to 1 MiB of
 	// log data is allowed.  In case the amount of log data is larger
@@ -1912,15 +1927,15 @@ type QueryFirmwareLogArgs struct {
 // Returns: the [FirmwareLog].
 //
 // Since: 10.2
-func (c *Client) QueryFirmwareLog(ctx context.Context, args *QueryFirmwareLogArgs, opts ...runtime.CallOption) (*FirmwareLog, error) {
+func (c *Conn) QueryFirmwareLog(ctx context.Context, args *QueryFirmwareLogArgs, opts ...runtime.CallOption) (*FirmwareLog, error) {
 	r := new(FirmwareLog)
-	if err := c.c.Call(ctx, "query-firmware-log", argsOrNil(args == nil, args), r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-firmware-log", argsOrNil(args == nil, args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// DumpSkeysArgs holds the arguments of [Client.DumpSkeys] (command "dump-skeys").
+// DumpSkeysArgs holds the arguments of [Conn.DumpSkeys] (command "dump-skeys").
 type DumpSkeysArgs struct {
 	// Filename: the path to the file to dump to
 	Filename string `json:"filename"`
@@ -1937,8 +1952,8 @@ type DumpSkeysArgs struct {
 //	-> { "execute": "dump-skeys",
 //	     "arguments": { "filename": "/tmp/skeys" } }
 //	<- { "return": {} }
-func (c *Client) DumpSkeys(ctx context.Context, args DumpSkeysArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "dump-skeys", args, nil, opts...)
+func (c *Conn) DumpSkeys(ctx context.Context, args DumpSkeysArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "dump-skeys", args, nil, opts...)
 }
 
 // Virtual CPU model.
@@ -2049,7 +2064,7 @@ func (v CpuModelCompareInfo) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p)
 }
 
-// QueryCPUModelComparisonArgs holds the arguments of [Client.QueryCPUModelComparison] (command "query-cpu-model-comparison").
+// QueryCPUModelComparisonArgs holds the arguments of [Conn.QueryCPUModelComparison] (command "query-cpu-model-comparison").
 type QueryCPUModelComparisonArgs struct {
 	// Modela: description of the first CPU model to compare, referred to
 	// as "model A" in [CpuModelCompareResult]
@@ -2077,17 +2092,17 @@ type QueryCPUModelComparisonArgs struct {
 //
 //   - QEMU version: CPU models may look different depending on the QEMU
 //     version.  (Except for CPU models reported as "static" in
-//     [Client.QueryCPUDefinitions].)
+//     [Conn.QueryCPUDefinitions].)
 //   - machine-type: CPU model may look different depending on the
 //     machine-type.  (Except for CPU models reported as "static" in
-//     [Client.QueryCPUDefinitions].)
+//     [Conn.QueryCPUDefinitions].)
 //   - machine options (including accelerator): in some architectures,
 //     CPU models may look different depending on machine and accelerator
 //     options.  (Except for CPU models reported as "static" in
-//     [Client.QueryCPUDefinitions].)
+//     [Conn.QueryCPUDefinitions].)
 //   - "-cpu" arguments and global properties: arguments to the -cpu
 //     option and global properties may affect expansion of CPU models.
-//     Using [Client.QueryCPUModelExpansion] while using these is not
+//     Using [Conn.QueryCPUModelExpansion] while using these is not
 //     advised.
 //
 // Some architectures may not support comparing CPU models.  s390x
@@ -2104,15 +2119,15 @@ type QueryCPUModelComparisonArgs struct {
 //     properties or properties with wrong types.
 //
 // Since: 2.8
-func (c *Client) QueryCPUModelComparison(ctx context.Context, args QueryCPUModelComparisonArgs, opts ...runtime.CallOption) (*CpuModelCompareInfo, error) {
+func (c *Conn) QueryCPUModelComparison(ctx context.Context, args QueryCPUModelComparisonArgs, opts ...runtime.CallOption) (*CpuModelCompareInfo, error) {
 	r := new(CpuModelCompareInfo)
-	if err := c.c.Call(ctx, "query-cpu-model-comparison", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-cpu-model-comparison", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// QueryCPUModelBaselineArgs holds the arguments of [Client.QueryCPUModelBaseline] (command "query-cpu-model-baseline").
+// QueryCPUModelBaselineArgs holds the arguments of [Conn.QueryCPUModelBaseline] (command "query-cpu-model-baseline").
 type QueryCPUModelBaselineArgs struct {
 	// Modela: description of the first CPU model to baseline
 	Modela CpuModelInfo `json:"modela"`
@@ -2137,17 +2152,17 @@ type QueryCPUModelBaselineArgs struct {
 //
 //   - QEMU version: CPU models may look different depending on the QEMU
 //     version.  (Except for CPU models reported as "static" in
-//     [Client.QueryCPUDefinitions].)
+//     [Conn.QueryCPUDefinitions].)
 //   - machine-type: CPU model may look different depending on the
 //     machine-type.  (Except for CPU models reported as "static" in
-//     [Client.QueryCPUDefinitions].)
+//     [Conn.QueryCPUDefinitions].)
 //   - machine options (including accelerator): in some architectures,
 //     CPU models may look different depending on machine and accelerator
 //     options.  (Except for CPU models reported as "static" in
-//     [Client.QueryCPUDefinitions].)
+//     [Conn.QueryCPUDefinitions].)
 //   - "-cpu" arguments and global properties: arguments to the -cpu
 //     option and global properties may affect expansion of CPU models.
-//     Using [Client.QueryCPUModelExpansion] while using these is not
+//     Using [Conn.QueryCPUModelExpansion] while using these is not
 //     advised.
 //
 // Some architectures may not support baselining CPU models.  s390x
@@ -2163,9 +2178,9 @@ type QueryCPUModelBaselineArgs struct {
 //     properties or properties with wrong types.
 //
 // Since: 2.8
-func (c *Client) QueryCPUModelBaseline(ctx context.Context, args QueryCPUModelBaselineArgs, opts ...runtime.CallOption) (*CpuModelBaselineInfo, error) {
+func (c *Conn) QueryCPUModelBaseline(ctx context.Context, args QueryCPUModelBaselineArgs, opts ...runtime.CallOption) (*CpuModelBaselineInfo, error) {
 	r := new(CpuModelBaselineInfo)
-	if err := c.c.Call(ctx, "query-cpu-model-baseline", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-cpu-model-baseline", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -2186,7 +2201,7 @@ type CpuModelExpansionInfo struct {
 	DeprecatedProps []string `json:"deprecated-props,omitzero"`
 }
 
-// QueryCPUModelExpansionArgs holds the arguments of [Client.QueryCPUModelExpansion] (command "query-cpu-model-expansion").
+// QueryCPUModelExpansionArgs holds the arguments of [Conn.QueryCPUModelExpansion] (command "query-cpu-model-expansion").
 type QueryCPUModelExpansionArgs struct {
 	// Type: expansion type, specifying how to expand the CPU model
 	Type CpuModelExpansionType `json:"type"`
@@ -2207,17 +2222,17 @@ type QueryCPUModelExpansionArgs struct {
 //
 //   - QEMU version: CPU models may look different depending on the QEMU
 //     version.  (Except for CPU models reported as "static" in
-//     [Client.QueryCPUDefinitions].)
+//     [Conn.QueryCPUDefinitions].)
 //   - machine-type: CPU model may look different depending on the
 //     machine-type.  (Except for CPU models reported as "static" in
-//     [Client.QueryCPUDefinitions].)
+//     [Conn.QueryCPUDefinitions].)
 //   - machine options (including accelerator): in some architectures,
 //     CPU models may look different depending on machine and accelerator
 //     options.  (Except for CPU models reported as "static" in
-//     [Client.QueryCPUDefinitions].)
+//     [Conn.QueryCPUDefinitions].)
 //   - "-cpu" arguments and global properties: arguments to the -cpu
 //     option and global properties may affect expansion of CPU models.
-//     Using [Client.QueryCPUModelExpansion] while using these is not
+//     Using [Conn.QueryCPUModelExpansion] while using these is not
 //     advised.
 //
 // Some architectures may not support all expansion types.  s390x
@@ -2234,9 +2249,9 @@ type QueryCPUModelExpansionArgs struct {
 //   - if an expansion type is not supported
 //
 // Since: 2.8
-func (c *Client) QueryCPUModelExpansion(ctx context.Context, args QueryCPUModelExpansionArgs, opts ...runtime.CallOption) (*CpuModelExpansionInfo, error) {
+func (c *Conn) QueryCPUModelExpansion(ctx context.Context, args QueryCPUModelExpansionArgs, opts ...runtime.CallOption) (*CpuModelExpansionInfo, error) {
 	r := new(CpuModelExpansionInfo)
-	if err := c.c.Call(ctx, "query-cpu-model-expansion", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-cpu-model-expansion", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -2279,7 +2294,7 @@ type CpuDefinitionInfo struct {
 	// from running in the current host.  (since 2.8)
 	UnavailableFeatures []string `json:"unavailable-features,omitzero"`
 	// Typename: Type name that can be used as argument to
-	// [Client.DeviceListProperties], to introspect properties configurable
+	// [Conn.DeviceListProperties], to introspect properties configurable
 	// using -cpu or -global.  (since 2.9)
 	Typename string `json:"typename"`
 	// AliasOf: Name of CPU model this model is an alias for.  The target
@@ -2301,8 +2316,8 @@ type CpuDefinitionInfo struct {
 // Returns: a list of [CpuDefinitionInfo].
 //
 // Since: 1.2
-func (c *Client) QueryCPUDefinitions(ctx context.Context, opts ...runtime.CallOption) ([]CpuDefinitionInfo, error) {
+func (c *Conn) QueryCPUDefinitions(ctx context.Context, opts ...runtime.CallOption) ([]CpuDefinitionInfo, error) {
 	var r []CpuDefinitionInfo
-	err := c.c.Call(ctx, "query-cpu-definitions", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-cpu-definitions", nil, &r, opts...)
 	return r, err
 }

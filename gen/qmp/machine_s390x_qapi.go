@@ -22,7 +22,7 @@ const (
 	S390CpuPolarizationVertical S390CpuPolarization = "vertical"
 )
 
-// SetCPUTopologyArgs holds the arguments of [Client.SetCPUTopology] (command "set-cpu-topology").
+// SetCPUTopologyArgs holds the arguments of [Conn.SetCPUTopology] (command "set-cpu-topology").
 type SetCPUTopologyArgs struct {
 	// CoreID: the vCPU ID to be moved
 	CoreID uint16 `json:"core-id"`
@@ -48,8 +48,8 @@ type SetCPUTopologyArgs struct {
 // Since: 8.2
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is experimental.
-func (c *Client) SetCPUTopology(ctx context.Context, args SetCPUTopologyArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "set-cpu-topology", args, nil, opts...)
+func (c *Conn) SetCPUTopology(ctx context.Context, args SetCPUTopologyArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "set-cpu-topology", args, nil, opts...)
 }
 
 // CPUPolarizationChangeEvent is the "CPU_POLARIZATION_CHANGE" event.
@@ -81,6 +81,11 @@ type CPUPolarizationChangeEvent struct {
 	Polarization S390CpuPolarization `json:"polarization"`
 }
 
+// EventName returns the event's wire name, "CPU_POLARIZATION_CHANGE".
+func (CPUPolarizationChangeEvent) EventName() string {
+	return "CPU_POLARIZATION_CHANGE"
+}
+
 // The result of a CPU polarization query.
 //
 // Since: 8.2
@@ -96,9 +101,9 @@ type CpuPolarizationInfo struct {
 // Since: 8.2
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is experimental.
-func (c *Client) QueryS390xCPUPolarization(ctx context.Context, opts ...runtime.CallOption) (*CpuPolarizationInfo, error) {
+func (c *Conn) QueryS390xCPUPolarization(ctx context.Context, opts ...runtime.CallOption) (*CpuPolarizationInfo, error) {
 	r := new(CpuPolarizationInfo)
-	if err := c.c.Call(ctx, "query-s390x-cpu-polarization", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-s390x-cpu-polarization", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -118,3 +123,8 @@ func (c *Client) QueryS390xCPUPolarization(ctx context.Context, opts ...runtime.
 //
 // Unstable: this is an unstable interface (feature "unstable"): This event is experimental.
 type SclpCpiInfoAvailableEvent struct{}
+
+// EventName returns the event's wire name, "SCLP_CPI_INFO_AVAILABLE".
+func (SclpCpiInfoAvailableEvent) EventName() string {
+	return "SCLP_CPI_INFO_AVAILABLE"
+}

@@ -368,9 +368,9 @@ type MigrationInfo struct {
 //	         }
 //	      }
 //	   }
-func (c *Client) QueryMigrate(ctx context.Context, opts ...runtime.CallOption) (*MigrationInfo, error) {
+func (c *Conn) QueryMigrate(ctx context.Context, opts ...runtime.CallOption) (*MigrationInfo, error) {
 	r := new(MigrationInfo)
-	if err := c.c.Call(ctx, "query-migrate", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-migrate", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -498,7 +498,7 @@ type MigrationCapabilityStatus struct {
 	State bool `json:"state"`
 }
 
-// MigrateSetCapabilitiesArgs holds the arguments of [Client.MigrateSetCapabilities] (command "migrate-set-capabilities").
+// MigrateSetCapabilitiesArgs holds the arguments of [Conn.MigrateSetCapabilities] (command "migrate-set-capabilities").
 type MigrateSetCapabilitiesArgs struct {
 	// Capabilities: json array of capability modifications to make
 	Capabilities []MigrationCapabilityStatus `json:"capabilities"`
@@ -525,8 +525,8 @@ func (v MigrateSetCapabilitiesArgs) MarshalJSON() ([]byte, error) {
 //	-> { "execute": "migrate-set-capabilities" , "arguments":
 //	     { "capabilities": [ { "capability": "xbzrle", "state": true } ] } }
 //	<- { "return": {} }
-func (c *Client) MigrateSetCapabilities(ctx context.Context, args MigrateSetCapabilitiesArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "migrate-set-capabilities", args, nil, opts...)
+func (c *Conn) MigrateSetCapabilities(ctx context.Context, args MigrateSetCapabilitiesArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "migrate-set-capabilities", args, nil, opts...)
 }
 
 // QueryMigrateCapabilities sends the "query-migrate-capabilities" command.
@@ -549,9 +549,9 @@ func (c *Client) MigrateSetCapabilities(ctx context.Context, args MigrateSetCapa
 //	      {"state": false, "capability": "postcopy-ram"},
 //	      {"state": false, "capability": "x-colo"}
 //	   ]}
-func (c *Client) QueryMigrateCapabilities(ctx context.Context, opts ...runtime.CallOption) ([]MigrationCapabilityStatus, error) {
+func (c *Conn) QueryMigrateCapabilities(ctx context.Context, opts ...runtime.CallOption) ([]MigrationCapabilityStatus, error) {
 	var r []MigrationCapabilityStatus
-	err := c.c.Call(ctx, "query-migrate-capabilities", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-migrate-capabilities", nil, &r, opts...)
 	return r, err
 }
 
@@ -594,7 +594,7 @@ type MigMode string
 const (
 	// MigModeNormal: the original form of migration.  (since 8.2)
 	MigModeNormal MigMode = "normal"
-	// MigModeCprReboot: The [Client.Migrate] command stops the VM and saves state to
+	// MigModeCprReboot: The [Conn.Migrate] command stops the VM and saves state to
 	// the URI.  After quitting QEMU, the user resumes by running QEMU
 	// -incoming.
 	//
@@ -644,7 +644,7 @@ const (
 	//
 	// New QEMU reads the CPR channel before opening a monitor, hence
 	// the CPR channel cannot be specified in the list of channels for
-	// a [Client.MigrateIncoming] command.  It may only be specified on the
+	// a [Conn.MigrateIncoming] command.  It may only be specified on the
 	// command line.
 	//
 	// The main channel address cannot be a file type, and for an
@@ -655,10 +655,10 @@ const (
 	// memory-backend-epc is not supported.  The VM must be started
 	// with the '-machine aux-ram-share=on' option.
 	//
-	// When using -incoming defer, you must issue the [Client.Migrate] command
+	// When using -incoming defer, you must issue the [Conn.Migrate] command
 	// to old QEMU before issuing any monitor commands to new QEMU.
 	// However, new QEMU does not open and read the migration stream
-	// until you issue the [Client.MigrateIncoming] command.
+	// until you issue the [Conn.MigrateIncoming] command.
 	//
 	// (since 10.0)
 	MigModeCprTransfer MigMode = "cpr-transfer"
@@ -1104,8 +1104,8 @@ type MigrateSetParameters struct {
 //	-> { "execute": "migrate-set-parameters" ,
 //	     "arguments": { "multifd-channels": 5 } }
 //	<- { "return": {} }
-func (c *Client) MigrateSetParameters(ctx context.Context, args *MigrateSetParameters, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "migrate-set-parameters", argsOrNil(args == nil, args), nil, opts...)
+func (c *Conn) MigrateSetParameters(ctx context.Context, args *MigrateSetParameters, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "migrate-set-parameters", argsOrNil(args == nil, args), nil, opts...)
 }
 
 // The optional members aren't actually optional.
@@ -1290,9 +1290,9 @@ type MigrationParameters struct {
 //	         "downtime-limit": 300
 //	      }
 //	   }
-func (c *Client) QueryMigrateParameters(ctx context.Context, opts ...runtime.CallOption) (*MigrationParameters, error) {
+func (c *Conn) QueryMigrateParameters(ctx context.Context, opts ...runtime.CallOption) (*MigrationParameters, error) {
 	r := new(MigrationParameters)
-	if err := c.c.Call(ctx, "query-migrate-parameters", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-migrate-parameters", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1310,8 +1310,8 @@ func (c *Client) QueryMigrateParameters(ctx context.Context, opts ...runtime.Cal
 //
 //	-> { "execute": "migrate-start-postcopy" }
 //	<- { "return": {} }
-func (c *Client) MigrateStartPostcopy(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "migrate-start-postcopy", nil, nil, opts...)
+func (c *Conn) MigrateStartPostcopy(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "migrate-start-postcopy", nil, nil, opts...)
 }
 
 // MigrationEvent is the "MIGRATION" event.
@@ -1330,6 +1330,11 @@ type MigrationEvent struct {
 	Status MigrationStatus `json:"status"`
 }
 
+// EventName returns the event's wire name, "MIGRATION".
+func (MigrationEvent) EventName() string {
+	return "MIGRATION"
+}
+
 // MigrationPassEvent is the "MIGRATION_PASS" event.
 //
 // Emitted from the source side of a migration at the start of each
@@ -1344,6 +1349,11 @@ type MigrationEvent struct {
 type MigrationPassEvent struct {
 	// Pass: An incrementing count (starting at 1 on the first pass)
 	Pass int64 `json:"pass"`
+}
+
+// EventName returns the event's wire name, "MIGRATION_PASS".
+func (MigrationPassEvent) EventName() string {
+	return "MIGRATION_PASS"
 }
 
 // The message transmission between Primary side and Secondary side.
@@ -1423,6 +1433,11 @@ type ColoExitEvent struct {
 	Reason COLOExitReason `json:"reason"`
 }
 
+// EventName returns the event's wire name, "COLO_EXIT".
+func (ColoExitEvent) EventName() string {
+	return "COLO_EXIT"
+}
+
 // The reason for a COLO exit.
 //
 // Since: 3.1
@@ -1432,7 +1447,7 @@ type COLOExitReason string
 const (
 	// COLOExitReasonNone: failover has never happened.  This state does not occur in
 	// the [ColoExitEvent] event, and is only visible in the result of
-	// [Client.QueryColoStatus].
+	// [Conn.QueryColoStatus].
 	COLOExitReasonNone COLOExitReason = "none"
 	// COLOExitReasonRequest: COLO exit is due to an external request.
 	COLOExitReasonRequest COLOExitReason = "request"
@@ -1460,8 +1475,8 @@ const (
 // Unstable: this is an unstable interface (feature "unstable"): This command is experimental.
 //
 // Only available when QEMU is built with CONFIG_REPLICATION.
-func (c *Client) XColoLostHeartbeat(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "x-colo-lost-heartbeat", nil, nil, opts...)
+func (c *Conn) XColoLostHeartbeat(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "x-colo-lost-heartbeat", nil, nil, opts...)
 }
 
 // MigrateCancel sends the "migrate_cancel" command.
@@ -1479,11 +1494,11 @@ func (c *Client) XColoLostHeartbeat(ctx context.Context, opts ...runtime.CallOpt
 //
 //	-> { "execute": "migrate_cancel" }
 //	<- { "return": {} }
-func (c *Client) MigrateCancel(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "migrate_cancel", nil, nil, opts...)
+func (c *Conn) MigrateCancel(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "migrate_cancel", nil, nil, opts...)
 }
 
-// MigrateContinueArgs holds the arguments of [Client.MigrateContinue] (command "migrate-continue").
+// MigrateContinueArgs holds the arguments of [Conn.MigrateContinue] (command "migrate-continue").
 type MigrateContinueArgs struct {
 	// State: The state the migration is currently expected to be in
 	State MigrationStatus `json:"state"`
@@ -1500,8 +1515,8 @@ type MigrateContinueArgs struct {
 //	-> { "execute": "migrate-continue" , "arguments":
 //	     { "state": "pre-switchover" } }
 //	<- { "return": {} }
-func (c *Client) MigrateContinue(ctx context.Context, args MigrateContinueArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "migrate-continue", args, nil, opts...)
+func (c *Conn) MigrateContinue(ctx context.Context, args MigrateContinueArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "migrate-continue", args, nil, opts...)
 }
 
 // The migration stream transport mechanisms.
@@ -1632,7 +1647,7 @@ type MigrationChannel struct {
 	Addr MigrationAddress `json:"addr"`
 }
 
-// MigrateArgs holds the arguments of [Client.Migrate] (command "migrate").
+// MigrateArgs holds the arguments of [Conn.Migrate] (command "migrate").
 type MigrateArgs struct {
 	// URI: the Uniform Resource Identifier of the destination VM
 	URI *string `json:"uri,omitempty"`
@@ -1662,7 +1677,7 @@ type MigrateArgs struct {
 //
 // Notes:
 //
-//  1. The [Client.QueryMigrate] command should be used to check
+//  1. The [Conn.QueryMigrate] command should be used to check
 //     migration's progress and final result (this information is
 //     provided by the 'status' member).
 //
@@ -1713,11 +1728,11 @@ type MigrateArgs struct {
 //	                                   "filename": "/tmp/migfile",
 //	                                   "offset": "0x1000" } } ] } }
 //	<- { "return": {} }
-func (c *Client) Migrate(ctx context.Context, args *MigrateArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "migrate", argsOrNil(args == nil, args), nil, opts...)
+func (c *Conn) Migrate(ctx context.Context, args *MigrateArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "migrate", argsOrNil(args == nil, args), nil, opts...)
 }
 
-// MigrateIncomingArgs holds the arguments of [Client.MigrateIncoming] (command "migrate-incoming").
+// MigrateIncomingArgs holds the arguments of [Conn.MigrateIncoming] (command "migrate-incoming").
 type MigrateIncomingArgs struct {
 	// URI: The Uniform Resource Identifier identifying the source or
 	// address to listen on
@@ -1728,7 +1743,7 @@ type MigrateIncomingArgs struct {
 	// ExitOnError: Exit on incoming migration failure.  Default true.
 	// When set to false, the failure triggers a
 	// MIGRATION event, and error details could be
-	// retrieved with [Client.QueryMigrate].  (since 9.1)
+	// retrieved with [Conn.QueryMigrate].  (since 9.1)
 	ExitOnError *bool `json:"exit-on-error,omitempty"`
 }
 
@@ -1748,7 +1763,7 @@ type MigrateIncomingArgs struct {
 //     already exposed above libvirt.
 //
 //  2. QEMU must be started with -incoming defer to allow
-//     [Client.MigrateIncoming] to be used.
+//     [Conn.MigrateIncoming] to be used.
 //
 //  3. The uri format is the same as for -incoming
 //
@@ -1788,14 +1803,14 @@ type MigrateIncomingArgs struct {
 //	                                   "host": "10.12.34.9",
 //	                                   "port": "1050" } } ] } }
 //	<- { "return": {} }
-func (c *Client) MigrateIncoming(ctx context.Context, args *MigrateIncomingArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "migrate-incoming", argsOrNil(args == nil, args), nil, opts...)
+func (c *Conn) MigrateIncoming(ctx context.Context, args *MigrateIncomingArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "migrate-incoming", argsOrNil(args == nil, args), nil, opts...)
 }
 
-// XenSaveDevicesStateArgs holds the arguments of [Client.XenSaveDevicesState] (command "xen-save-devices-state").
+// XenSaveDevicesStateArgs holds the arguments of [Conn.XenSaveDevicesState] (command "xen-save-devices-state").
 type XenSaveDevicesStateArgs struct {
 	// Filename: the file to save the state of the devices to as binary
-	// data.  See [Client.XenSaveDevicesState].txt for a description of the
+	// data.  See [Conn.XenSaveDevicesState].txt for a description of the
 	// binary format.
 	Filename string `json:"filename"`
 	// Live: Optional argument to ask QEMU to treat this command as part
@@ -1815,11 +1830,11 @@ type XenSaveDevicesStateArgs struct {
 //	-> { "execute": "xen-save-devices-state",
 //	     "arguments": { "filename": "/tmp/save" } }
 //	<- { "return": {} }
-func (c *Client) XenSaveDevicesState(ctx context.Context, args XenSaveDevicesStateArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "xen-save-devices-state", args, nil, opts...)
+func (c *Conn) XenSaveDevicesState(ctx context.Context, args XenSaveDevicesStateArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "xen-save-devices-state", args, nil, opts...)
 }
 
-// XenSetGlobalDirtyLogArgs holds the arguments of [Client.XenSetGlobalDirtyLog] (command "xen-set-global-dirty-log").
+// XenSetGlobalDirtyLogArgs holds the arguments of [Conn.XenSetGlobalDirtyLog] (command "xen-set-global-dirty-log").
 type XenSetGlobalDirtyLogArgs struct {
 	// Enable: true to enable, false to disable.
 	Enable bool `json:"enable"`
@@ -1836,14 +1851,14 @@ type XenSetGlobalDirtyLogArgs struct {
 //	-> { "execute": "xen-set-global-dirty-log",
 //	     "arguments": { "enable": true } }
 //	<- { "return": {} }
-func (c *Client) XenSetGlobalDirtyLog(ctx context.Context, args XenSetGlobalDirtyLogArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "xen-set-global-dirty-log", args, nil, opts...)
+func (c *Conn) XenSetGlobalDirtyLog(ctx context.Context, args XenSetGlobalDirtyLogArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "xen-set-global-dirty-log", args, nil, opts...)
 }
 
-// XenLoadDevicesStateArgs holds the arguments of [Client.XenLoadDevicesState] (command "xen-load-devices-state").
+// XenLoadDevicesStateArgs holds the arguments of [Conn.XenLoadDevicesState] (command "xen-load-devices-state").
 type XenLoadDevicesStateArgs struct {
 	// Filename: the file to load the state of the devices from as binary
-	// data.  See [Client.XenSaveDevicesState].txt for a description of the
+	// data.  See [Conn.XenSaveDevicesState].txt for a description of the
 	// binary format.
 	Filename string `json:"filename"`
 }
@@ -1860,11 +1875,11 @@ type XenLoadDevicesStateArgs struct {
 //	-> { "execute": "xen-load-devices-state",
 //	     "arguments": { "filename": "/tmp/resume" } }
 //	<- { "return": {} }
-func (c *Client) XenLoadDevicesState(ctx context.Context, args XenLoadDevicesStateArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "xen-load-devices-state", args, nil, opts...)
+func (c *Conn) XenLoadDevicesState(ctx context.Context, args XenLoadDevicesStateArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "xen-load-devices-state", args, nil, opts...)
 }
 
-// XenSetReplicationArgs holds the arguments of [Client.XenSetReplication] (command "xen-set-replication").
+// XenSetReplicationArgs holds the arguments of [Conn.XenSetReplication] (command "xen-set-replication").
 type XenSetReplicationArgs struct {
 	// Enable: true to enable, false to disable.
 	Enable bool `json:"enable"`
@@ -1888,11 +1903,11 @@ type XenSetReplicationArgs struct {
 // Since: 2.9
 //
 // Only available when QEMU is built with CONFIG_REPLICATION.
-func (c *Client) XenSetReplication(ctx context.Context, args XenSetReplicationArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "xen-set-replication", args, nil, opts...)
+func (c *Conn) XenSetReplication(ctx context.Context, args XenSetReplicationArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "xen-set-replication", args, nil, opts...)
 }
 
-// The result format for [Client.QueryXenReplicationStatus].
+// The result format for [Conn.QueryXenReplicationStatus].
 //
 // Since: 2.9
 //
@@ -1921,9 +1936,9 @@ type ReplicationStatus struct {
 // Since: 2.9
 //
 // Only available when QEMU is built with CONFIG_REPLICATION.
-func (c *Client) QueryXenReplicationStatus(ctx context.Context, opts ...runtime.CallOption) (*ReplicationStatus, error) {
+func (c *Conn) QueryXenReplicationStatus(ctx context.Context, opts ...runtime.CallOption) (*ReplicationStatus, error) {
 	r := new(ReplicationStatus)
-	if err := c.c.Call(ctx, "query-xen-replication-status", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-xen-replication-status", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1941,11 +1956,11 @@ func (c *Client) QueryXenReplicationStatus(ctx context.Context, opts ...runtime.
 // Since: 2.9
 //
 // Only available when QEMU is built with CONFIG_REPLICATION.
-func (c *Client) XenColoDoCheckpoint(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "xen-colo-do-checkpoint", nil, nil, opts...)
+func (c *Conn) XenColoDoCheckpoint(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "xen-colo-do-checkpoint", nil, nil, opts...)
 }
 
-// The result format for [Client.QueryColoStatus].
+// The result format for [Conn.QueryColoStatus].
 //
 // Since: 3.1
 //
@@ -1978,15 +1993,15 @@ type COLOStatus struct {
 // Since: 3.1
 //
 // Only available when QEMU is built with CONFIG_REPLICATION.
-func (c *Client) QueryColoStatus(ctx context.Context, opts ...runtime.CallOption) (*COLOStatus, error) {
+func (c *Conn) QueryColoStatus(ctx context.Context, opts ...runtime.CallOption) (*COLOStatus, error) {
 	r := new(COLOStatus)
-	if err := c.c.Call(ctx, "query-colo-status", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-colo-status", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// MigrateRecoverArgs holds the arguments of [Client.MigrateRecover] (command "migrate-recover").
+// MigrateRecoverArgs holds the arguments of [Conn.MigrateRecover] (command "migrate-recover").
 type MigrateRecoverArgs struct {
 	// URI: the URI to be used for the recovery of migration stream.
 	URI string `json:"uri"`
@@ -2005,8 +2020,8 @@ type MigrateRecoverArgs struct {
 //	<- { "return": {} }
 //
 // Since: 3.0
-func (c *Client) MigrateRecover(ctx context.Context, args MigrateRecoverArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "migrate-recover", args, nil, opts...)
+func (c *Conn) MigrateRecover(ctx context.Context, args MigrateRecoverArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "migrate-recover", args, nil, opts...)
 }
 
 // MigratePause sends the "migrate-pause" command.
@@ -2021,8 +2036,8 @@ func (c *Client) MigrateRecover(ctx context.Context, args MigrateRecoverArgs, op
 //	<- { "return": {} }
 //
 // Since: 3.0
-func (c *Client) MigratePause(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "migrate-pause", nil, nil, opts...)
+func (c *Conn) MigratePause(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "migrate-pause", nil, nil, opts...)
 }
 
 // UnplugPrimaryEvent is the "UNPLUG_PRIMARY" event.
@@ -2042,6 +2057,11 @@ func (c *Client) MigratePause(ctx context.Context, opts ...runtime.CallOption) e
 type UnplugPrimaryEvent struct {
 	// DeviceID: QEMU device id of the unplugged device
 	DeviceID string `json:"device-id"`
+}
+
+// EventName returns the event's wire name, "UNPLUG_PRIMARY".
+func (UnplugPrimaryEvent) EventName() string {
+	return "UNPLUG_PRIMARY"
 }
 
 // Dirty rate of vcpu.
@@ -2070,7 +2090,7 @@ const (
 )
 
 // Method used to measure dirty page rate.  Differences between
-// available methods are explained in [Client.CalcDirtyRate].
+// available methods are explained in [Conn.CalcDirtyRate].
 //
 // Since: 6.2
 type DirtyRateMeasureMode string
@@ -2124,7 +2144,7 @@ type DirtyRateInfo struct {
 	VCPUDirtyRate []DirtyRateVcpu `json:"vcpu-dirty-rate,omitzero"`
 }
 
-// CalcDirtyRateArgs holds the arguments of [Client.CalcDirtyRate] (command "calc-dirty-rate").
+// CalcDirtyRateArgs holds the arguments of [Conn.CalcDirtyRate] (command "calc-dirty-rate").
 type CalcDirtyRateArgs struct {
 	// CalcTime: time period for which dirty page rate is calculated.  By
 	// default it is specified in seconds, but the unit can be set
@@ -2151,7 +2171,7 @@ type CalcDirtyRateArgs struct {
 // CalcDirtyRate sends the "calc-dirty-rate" command.
 //
 // Start measuring dirty page rate of the VM.  Results can be retrieved
-// with [Client.QueryDirtyRate] after measurements are completed.
+// with [Conn.QueryDirtyRate] after measurements are completed.
 //
 // Dirty page rate is the number of pages changed in a given time
 // period expressed in MiB/s.  The following methods of calculation are
@@ -2194,11 +2214,11 @@ type CalcDirtyRateArgs struct {
 //	    "calc-time-unit": "millisecond", "mode": "dirty-bitmap"} }
 //
 //	<- { "return": {} }
-func (c *Client) CalcDirtyRate(ctx context.Context, args CalcDirtyRateArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "calc-dirty-rate", args, nil, opts...)
+func (c *Conn) CalcDirtyRate(ctx context.Context, args CalcDirtyRateArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "calc-dirty-rate", args, nil, opts...)
 }
 
-// QueryDirtyRateArgs holds the arguments of [Client.QueryDirtyRate] (command "query-dirty-rate").
+// QueryDirtyRateArgs holds the arguments of [Conn.QueryDirtyRate] (command "query-dirty-rate").
 type QueryDirtyRateArgs struct {
 	// CalcTimeUnit: time unit in which to report calculation time.
 	// By default it is reported in seconds.  (Since 8.2)
@@ -2209,7 +2229,7 @@ type QueryDirtyRateArgs struct {
 //
 // Every argument is optional: args may be nil, which sends none.
 //
-// Query results of the most recent invocation of [Client.CalcDirtyRate].
+// Query results of the most recent invocation of [Conn.CalcDirtyRate].
 //
 // Returns: the [DirtyRateInfo].
 //
@@ -2226,9 +2246,9 @@ type QueryDirtyRateArgs struct {
 //	<- {"status": "measured", "sample-pages": 512, "dirty-rate": 108,
 //	    "mode": "page-sampling", "start-time": 1693900454, "calc-time": 10,
 //	    "calc-time-unit": "second"}
-func (c *Client) QueryDirtyRate(ctx context.Context, args *QueryDirtyRateArgs, opts ...runtime.CallOption) (*DirtyRateInfo, error) {
+func (c *Conn) QueryDirtyRate(ctx context.Context, args *QueryDirtyRateArgs, opts ...runtime.CallOption) (*DirtyRateInfo, error) {
 	r := new(DirtyRateInfo)
-	if err := c.c.Call(ctx, "query-dirty-rate", argsOrNil(args == nil, args), r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-dirty-rate", argsOrNil(args == nil, args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -2247,7 +2267,7 @@ type DirtyLimitInfo struct {
 	CurrentRate uint64 `json:"current-rate"`
 }
 
-// SetVCPUDirtyLimitArgs holds the arguments of [Client.SetVCPUDirtyLimit] (command "set-vcpu-dirty-limit").
+// SetVCPUDirtyLimitArgs holds the arguments of [Conn.SetVCPUDirtyLimit] (command "set-vcpu-dirty-limit").
 type SetVCPUDirtyLimitArgs struct {
 	// CPUIndex: index of a virtual CPU, default is all.
 	CPUIndex *int64 `json:"cpu-index,omitempty"`
@@ -2261,7 +2281,7 @@ type SetVCPUDirtyLimitArgs struct {
 //
 // Requires KVM with accelerator property "dirty-ring-size" set.  A
 // virtual CPU's dirty page rate is a measure of its memory load.  To
-// observe dirty page rates, use [Client.CalcDirtyRate].
+// observe dirty page rates, use [Conn.CalcDirtyRate].
 //
 // Since: 7.1
 //
@@ -2271,11 +2291,11 @@ type SetVCPUDirtyLimitArgs struct {
 //	    "arguments": { "dirty-rate": 200,
 //	                   "cpu-index": 1 } }
 //	<- { "return": {} }
-func (c *Client) SetVCPUDirtyLimit(ctx context.Context, args SetVCPUDirtyLimitArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "set-vcpu-dirty-limit", args, nil, opts...)
+func (c *Conn) SetVCPUDirtyLimit(ctx context.Context, args SetVCPUDirtyLimitArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "set-vcpu-dirty-limit", args, nil, opts...)
 }
 
-// CancelVCPUDirtyLimitArgs holds the arguments of [Client.CancelVCPUDirtyLimit] (command "cancel-vcpu-dirty-limit").
+// CancelVCPUDirtyLimitArgs holds the arguments of [Conn.CancelVCPUDirtyLimit] (command "cancel-vcpu-dirty-limit").
 type CancelVCPUDirtyLimitArgs struct {
 	// CPUIndex: index of a virtual CPU, default is all.
 	CPUIndex *int64 `json:"cpu-index,omitempty"`
@@ -2288,8 +2308,8 @@ type CancelVCPUDirtyLimitArgs struct {
 // Cancel the upper limit of dirty page rate for virtual CPUs.
 //
 // Cancel the dirty page limit for the vCPU which has been set with
-// [Client.SetVCPUDirtyLimit] command.  Note that this command requires
-// support from dirty ring, same as the [Client.SetVCPUDirtyLimit].
+// [Conn.SetVCPUDirtyLimit] command.  Note that this command requires
+// support from dirty ring, same as the [Conn.SetVCPUDirtyLimit].
 //
 // Since: 7.1
 //
@@ -2298,8 +2318,8 @@ type CancelVCPUDirtyLimitArgs struct {
 //	-> {"execute": "cancel-vcpu-dirty-limit"},
 //	    "arguments": { "cpu-index": 1 } }
 //	<- { "return": {} }
-func (c *Client) CancelVCPUDirtyLimit(ctx context.Context, args *CancelVCPUDirtyLimitArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "cancel-vcpu-dirty-limit", argsOrNil(args == nil, args), nil, opts...)
+func (c *Conn) CancelVCPUDirtyLimit(ctx context.Context, args *CancelVCPUDirtyLimitArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "cancel-vcpu-dirty-limit", argsOrNil(args == nil, args), nil, opts...)
 }
 
 // QueryVCPUDirtyLimit sends the "query-vcpu-dirty-limit" command.
@@ -2316,9 +2336,9 @@ func (c *Client) CancelVCPUDirtyLimit(ctx context.Context, args *CancelVCPUDirty
 //	<- {"return": [
 //	       { "limit-rate": 60, "current-rate": 3, "cpu-index": 0},
 //	       { "limit-rate": 60, "current-rate": 3, "cpu-index": 1}]}
-func (c *Client) QueryVCPUDirtyLimit(ctx context.Context, opts ...runtime.CallOption) ([]DirtyLimitInfo, error) {
+func (c *Conn) QueryVCPUDirtyLimit(ctx context.Context, opts ...runtime.CallOption) ([]DirtyLimitInfo, error) {
 	var r []DirtyLimitInfo
-	err := c.c.Call(ctx, "query-vcpu-dirty-limit", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-vcpu-dirty-limit", nil, &r, opts...)
 	return r, err
 }
 
@@ -2341,13 +2361,13 @@ type MigrationThreadInfo struct {
 // Since: 7.2
 //
 // Deprecated: This command is deprecated with no replacement yet.
-func (c *Client) QueryMigrationthreads(ctx context.Context, opts ...runtime.CallOption) ([]MigrationThreadInfo, error) {
+func (c *Conn) QueryMigrationthreads(ctx context.Context, opts ...runtime.CallOption) ([]MigrationThreadInfo, error) {
 	var r []MigrationThreadInfo
-	err := c.c.Call(ctx, "query-migrationthreads", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-migrationthreads", nil, &r, opts...)
 	return r, err
 }
 
-// SnapshotSaveArgs holds the arguments of [Client.SnapshotSave] (command "snapshot-save").
+// SnapshotSaveArgs holds the arguments of [Conn.SnapshotSave] (command "snapshot-save").
 type SnapshotSaveArgs struct {
 	// JobID: identifier for the newly created job
 	JobID string `json:"job-id"`
@@ -2425,11 +2445,11 @@ func (v SnapshotSaveArgs) MarshalJSON() ([]byte, error) {
 //	                "id": "snapsave0"}]}
 //
 // Since: 6.0
-func (c *Client) SnapshotSave(ctx context.Context, args SnapshotSaveArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "snapshot-save", args, nil, opts...)
+func (c *Conn) SnapshotSave(ctx context.Context, args SnapshotSaveArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "snapshot-save", args, nil, opts...)
 }
 
-// SnapshotLoadArgs holds the arguments of [Client.SnapshotLoad] (command "snapshot-load").
+// SnapshotLoadArgs holds the arguments of [Conn.SnapshotLoad] (command "snapshot-load").
 type SnapshotLoadArgs struct {
 	// JobID: identifier for the newly created job
 	JobID string `json:"job-id"`
@@ -2465,7 +2485,7 @@ func (v SnapshotLoadArgs) MarshalJSON() ([]byte, error) {
 //
 // It is strongly recommended that [SnapshotLoadArgs.Devices] contain all writable block
 // device nodes that can have changed since the original
-// [Client.SnapshotSave] command execution.
+// [Conn.SnapshotSave] command execution.
 //
 // Example:
 //
@@ -2505,11 +2525,11 @@ func (v SnapshotLoadArgs) MarshalJSON() ([]byte, error) {
 //	                "id": "snapload0"}]}
 //
 // Since: 6.0
-func (c *Client) SnapshotLoad(ctx context.Context, args SnapshotLoadArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "snapshot-load", args, nil, opts...)
+func (c *Conn) SnapshotLoad(ctx context.Context, args SnapshotLoadArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "snapshot-load", args, nil, opts...)
 }
 
-// SnapshotDeleteArgs holds the arguments of [Client.SnapshotDelete] (command "snapshot-delete").
+// SnapshotDeleteArgs holds the arguments of [Conn.SnapshotDelete] (command "snapshot-delete").
 type SnapshotDeleteArgs struct {
 	// JobID: identifier for the newly created job
 	JobID string `json:"job-id"`
@@ -2571,6 +2591,6 @@ func (v SnapshotDeleteArgs) MarshalJSON() ([]byte, error) {
 //	                "id": "snapdelete0"}]}
 //
 // Since: 6.0
-func (c *Client) SnapshotDelete(ctx context.Context, args SnapshotDeleteArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "snapshot-delete", args, nil, opts...)
+func (c *Conn) SnapshotDelete(ctx context.Context, args SnapshotDeleteArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "snapshot-delete", args, nil, opts...)
 }

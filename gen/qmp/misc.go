@@ -9,13 +9,13 @@ import (
 	"github.com/qapi-go/qapi/runtime"
 )
 
-// AddClientArgs holds the arguments of [Client.AddClient] (command "add_client").
+// AddClientArgs holds the arguments of [Conn.AddClient] (command "add_client").
 type AddClientArgs struct {
 	// Protocol: protocol name.  Valid names are "vnc", "spice",
 	// "dbus-display" or the name of a character device (e.g. from
 	// -chardev id=XXXX)
 	Protocol string `json:"protocol"`
-	// Fdname: file descriptor name previously passed via [Client.Getfd] command
+	// Fdname: file descriptor name previously passed via [Conn.Getfd] command
 	Fdname string `json:"fdname"`
 	// Skipauth: whether to skip authentication.  Only applies to "vnc"
 	// and "spice" protocols
@@ -39,8 +39,8 @@ type AddClientArgs struct {
 //	-> { "execute": "add_client", "arguments": { "protocol": "vnc",
 //	                                             "fdname": "myclient" } }
 //	<- { "return": {} }
-func (c *Client) AddClient(ctx context.Context, args AddClientArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "add_client", args, nil, opts...)
+func (c *Conn) AddClient(ctx context.Context, args AddClientArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "add_client", args, nil, opts...)
 }
 
 // Guest name information.
@@ -63,9 +63,9 @@ type NameInfo struct {
 //
 //	-> { "execute": "query-name" }
 //	<- { "return": { "name": "qemu-name" } }
-func (c *Client) QueryName(ctx context.Context, opts ...runtime.CallOption) (*NameInfo, error) {
+func (c *Conn) QueryName(ctx context.Context, opts ...runtime.CallOption) (*NameInfo, error) {
 	r := new(NameInfo)
-	if err := c.c.Call(ctx, "query-name", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-name", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -119,9 +119,9 @@ type IOThreadInfo struct {
 //	         }
 //	      ]
 //	   }
-func (c *Client) QueryIothreads(ctx context.Context, opts ...runtime.CallOption) ([]IOThreadInfo, error) {
+func (c *Conn) QueryIothreads(ctx context.Context, opts ...runtime.CallOption) ([]IOThreadInfo, error) {
 	var r []IOThreadInfo
-	err := c.c.Call(ctx, "query-iothreads", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-iothreads", nil, &r, opts...)
 	return r, err
 }
 
@@ -143,8 +143,8 @@ func (c *Client) QueryIothreads(ctx context.Context, opts ...runtime.CallOption)
 //
 //	-> { "execute": "stop" }
 //	<- { "return": {} }
-func (c *Client) Stop(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "stop", nil, nil, opts...)
+func (c *Conn) Stop(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "stop", nil, nil, opts...)
 }
 
 // Cont sends the "cont" command.
@@ -167,8 +167,8 @@ func (c *Client) Stop(ctx context.Context, opts ...runtime.CallOption) error {
 //
 //	-> { "execute": "cont" }
 //	<- { "return": {} }
-func (c *Client) Cont(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "cont", nil, nil, opts...)
+func (c *Conn) Cont(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "cont", nil, nil, opts...)
 }
 
 // XExitPreconfig sends the "x-exit-preconfig" command.
@@ -189,11 +189,11 @@ func (c *Client) Cont(ctx context.Context, opts ...runtime.CallOption) error {
 //	<- { "return": {} }
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is experimental.
-func (c *Client) XExitPreconfig(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "x-exit-preconfig", nil, nil, opts...)
+func (c *Conn) XExitPreconfig(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "x-exit-preconfig", nil, nil, opts...)
 }
 
-// HumanMonitorCommandArgs holds the arguments of [Client.HumanMonitorCommand] (command "human-monitor-command").
+// HumanMonitorCommandArgs holds the arguments of [Conn.HumanMonitorCommand] (command "human-monitor-command").
 type HumanMonitorCommandArgs struct {
 	// CommandLine: the command to execute in the human monitor
 	CommandLine string `json:"command-line"`
@@ -218,7 +218,7 @@ type HumanMonitorCommandArgs struct {
 // Known limitations:
 //
 //   - This command is stateless, this means that commands that depend
-//     on state information (such as [Client.Getfd]) might not work.
+//     on state information (such as [Conn.Getfd]) might not work.
 //
 //   - Commands that prompt the user for data don't currently work.
 //
@@ -233,13 +233,13 @@ type HumanMonitorCommandArgs struct {
 //   - savevm-monitor-nodes: If present, HMP command savevm only snapshots
 //     monitor-owned nodes if they have no parents.  This allows the
 //     use of 'savevm' with -blockdev.  (since 4.2)
-func (c *Client) HumanMonitorCommand(ctx context.Context, args HumanMonitorCommandArgs, opts ...runtime.CallOption) (string, error) {
+func (c *Conn) HumanMonitorCommand(ctx context.Context, args HumanMonitorCommandArgs, opts ...runtime.CallOption) (string, error) {
 	var r string
-	err := c.c.Call(ctx, "human-monitor-command", args, &r, opts...)
+	err := c.caller.Call(ctx, "human-monitor-command", args, &r, opts...)
 	return r, err
 }
 
-// GetfdArgs holds the arguments of [Client.Getfd] (command "getfd").
+// GetfdArgs holds the arguments of [Conn.Getfd] (command "getfd").
 type GetfdArgs struct {
 	// Fdname: file descriptor name
 	Fdname string `json:"fdname"`
@@ -254,7 +254,7 @@ type GetfdArgs struct {
 // Note: If [GetfdArgs.Fdname] already exists, the file descriptor assigned to
 // it will be closed and replaced by the received file descriptor.
 //
-// The [Client.Closefd] command can be used to explicitly close the file
+// The [Conn.Closefd] command can be used to explicitly close the file
 // descriptor when it is no longer needed.
 //
 // Example:
@@ -263,11 +263,11 @@ type GetfdArgs struct {
 //	<- { "return": {} }
 //
 // Only available when QEMU is built with CONFIG_POSIX.
-func (c *Client) Getfd(ctx context.Context, args GetfdArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "getfd", args, nil, opts...)
+func (c *Conn) Getfd(ctx context.Context, args GetfdArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "getfd", args, nil, opts...)
 }
 
-// GetWin32SocketArgs holds the arguments of [Client.GetWin32Socket] (command "get-win32-socket").
+// GetWin32SocketArgs holds the arguments of [Conn.GetWin32Socket] (command "get-win32-socket").
 type GetWin32SocketArgs struct {
 	// Info: the WSAPROTOCOL_INFOW structure (encoded in base64)
 	Info string `json:"info"`
@@ -287,7 +287,7 @@ type GetWin32SocketArgs struct {
 // Note: If [GetWin32SocketArgs.Fdname] already exists, the file descriptor assigned to
 // it will be closed and replaced by the received file descriptor.
 //
-// The [Client.Closefd] command can be used to explicitly close the file
+// The [Conn.Closefd] command can be used to explicitly close the file
 // descriptor when it is no longer needed.
 //
 // Example:
@@ -297,11 +297,11 @@ type GetWin32SocketArgs struct {
 //	<- { "return": {} }
 //
 // Only available when QEMU is built with CONFIG_WIN32.
-func (c *Client) GetWin32Socket(ctx context.Context, args GetWin32SocketArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "get-win32-socket", args, nil, opts...)
+func (c *Conn) GetWin32Socket(ctx context.Context, args GetWin32SocketArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "get-win32-socket", args, nil, opts...)
 }
 
-// ClosefdArgs holds the arguments of [Client.Closefd] (command "closefd").
+// ClosefdArgs holds the arguments of [Conn.Closefd] (command "closefd").
 type ClosefdArgs struct {
 	// Fdname: file descriptor name
 	Fdname string `json:"fdname"`
@@ -317,8 +317,8 @@ type ClosefdArgs struct {
 //
 //	-> { "execute": "closefd", "arguments": { "fdname": "fd1" } }
 //	<- { "return": {} }
-func (c *Client) Closefd(ctx context.Context, args ClosefdArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "closefd", args, nil, opts...)
+func (c *Conn) Closefd(ctx context.Context, args ClosefdArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "closefd", args, nil, opts...)
 }
 
 // Information about a file descriptor that was added to an fd set.
@@ -332,7 +332,7 @@ type AddfdInfo struct {
 	FD int64 `json:"fd"`
 }
 
-// AddFDArgs holds the arguments of [Client.AddFD] (command "add-fd").
+// AddFDArgs holds the arguments of [Conn.AddFD] (command "add-fd").
 type AddFDArgs struct {
 	// FdsetID: The ID of the fd set to add the file descriptor to.
 	FdsetID *int64 `json:"fdset-id,omitempty"`
@@ -364,15 +364,15 @@ type AddFDArgs struct {
 //
 //	-> { "execute": "add-fd", "arguments": { "fdset-id": 1 } }
 //	<- { "return": { "fdset-id": 1, "fd": 3 } }
-func (c *Client) AddFD(ctx context.Context, args *AddFDArgs, opts ...runtime.CallOption) (*AddfdInfo, error) {
+func (c *Conn) AddFD(ctx context.Context, args *AddFDArgs, opts ...runtime.CallOption) (*AddfdInfo, error) {
 	r := new(AddfdInfo)
-	if err := c.c.Call(ctx, "add-fd", argsOrNil(args == nil, args), r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "add-fd", argsOrNil(args == nil, args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// RemoveFDArgs holds the arguments of [Client.RemoveFD] (command "remove-fd").
+// RemoveFDArgs holds the arguments of [Conn.RemoveFD] (command "remove-fd").
 type RemoveFDArgs struct {
 	// FdsetID: The ID of the fd set that the file descriptor belongs to.
 	FdsetID int64 `json:"fdset-id"`
@@ -399,8 +399,8 @@ type RemoveFDArgs struct {
 //
 //	-> { "execute": "remove-fd", "arguments": { "fdset-id": 1, "fd": 3 } }
 //	<- { "return": {} }
-func (c *Client) RemoveFD(ctx context.Context, args RemoveFDArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "remove-fd", args, nil, opts...)
+func (c *Conn) RemoveFD(ctx context.Context, args RemoveFDArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "remove-fd", args, nil, opts...)
 }
 
 // Information about a file descriptor that belongs to an fd set.
@@ -473,9 +473,9 @@ func (v FdsetInfo) MarshalJSON() ([]byte, error) {
 //	       }
 //	     ]
 //	   }
-func (c *Client) QueryFdsets(ctx context.Context, opts ...runtime.CallOption) ([]FdsetInfo, error) {
+func (c *Conn) QueryFdsets(ctx context.Context, opts ...runtime.CallOption) ([]FdsetInfo, error) {
 	var r []FdsetInfo
-	err := c.c.Call(ctx, "query-fdsets", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-fdsets", nil, &r, opts...)
 	return r, err
 }
 
@@ -532,7 +532,7 @@ func (v CommandLineOptionInfo) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p)
 }
 
-// QueryCommandLineOptionsArgs holds the arguments of [Client.QueryCommandLineOptions] (command "query-command-line-options").
+// QueryCommandLineOptionsArgs holds the arguments of [Conn.QueryCommandLineOptions] (command "query-command-line-options").
 type QueryCommandLineOptionsArgs struct {
 	// Option: option name
 	Option *string `json:"option,omitempty"`
@@ -572,9 +572,9 @@ type QueryCommandLineOptionsArgs struct {
 //	        }
 //	     ]
 //	   }
-func (c *Client) QueryCommandLineOptions(ctx context.Context, args *QueryCommandLineOptionsArgs, opts ...runtime.CallOption) ([]CommandLineOptionInfo, error) {
+func (c *Conn) QueryCommandLineOptions(ctx context.Context, args *QueryCommandLineOptionsArgs, opts ...runtime.CallOption) ([]CommandLineOptionInfo, error) {
 	var r []CommandLineOptionInfo
-	err := c.c.Call(ctx, "query-command-line-options", argsOrNil(args == nil, args), &r, opts...)
+	err := c.caller.Call(ctx, "query-command-line-options", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }
 
@@ -599,6 +599,11 @@ type RtcChangeEvent struct {
 	Offset int64 `json:"offset"`
 	// QOMPath: path to the RTC object in the QOM tree
 	QOMPath string `json:"qom-path"`
+}
+
+// EventName returns the event's wire name, "RTC_CHANGE".
+func (RtcChangeEvent) EventName() string {
+	return "RTC_CHANGE"
 }
 
 // VfuClientHangupEvent is the "VFU_CLIENT_HANGUP" event.
@@ -627,4 +632,9 @@ type VfuClientHangupEvent struct {
 	DevID string `json:"dev-id"`
 	// DevQOMPath: path to attached PCI device in the QOM tree
 	DevQOMPath string `json:"dev-qom-path"`
+}
+
+// EventName returns the event's wire name, "VFU_CLIENT_HANGUP".
+func (VfuClientHangupEvent) EventName() string {
+	return "VFU_CLIENT_HANGUP"
 }

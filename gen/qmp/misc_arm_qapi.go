@@ -43,8 +43,8 @@ type GICCapability struct {
 //	-> { "execute": "query-gic-capabilities" }
 //	<- { "return": [{ "version": 2, "emulated": true, "kernel": false },
 //	                { "version": 3, "emulated": false, "kernel": true } ] }
-func (c *Client) QueryGicCapabilities(ctx context.Context, opts ...runtime.CallOption) ([]GICCapability, error) {
+func (c *Conn) QueryGicCapabilities(ctx context.Context, opts ...runtime.CallOption) ([]GICCapability, error) {
 	var r []GICCapability
-	err := c.c.Call(ctx, "query-gic-capabilities", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-gic-capabilities", nil, &r, opts...)
 	return r, err
 }

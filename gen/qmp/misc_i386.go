@@ -25,11 +25,11 @@ import (
 //
 //	-> { "execute": "rtc-reset-reinjection" }
 //	<- { "return": {} }
-func (c *Client) RtcResetReinjection(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "rtc-reset-reinjection", nil, nil, opts...)
+func (c *Conn) RtcResetReinjection(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "rtc-reset-reinjection", nil, nil, opts...)
 }
 
-// An enumeration of SEV state information used during [Client.QuerySEV].
+// An enumeration of SEV state information used during [Conn.QuerySEV].
 //
 // Since: 2.12
 type SevState string
@@ -161,9 +161,9 @@ func (u *SevInfo) UnmarshalJSON(b []byte) error {
 //	<- { "return": { "enabled": true, "api-major" : 0, "api-minor" : 0,
 //	                 "build-id" : 0, "policy" : 0, "state" : "running",
 //	                 "handle" : 1 } }
-func (c *Client) QuerySEV(ctx context.Context, opts ...runtime.CallOption) (*SevInfo, error) {
+func (c *Conn) QuerySEV(ctx context.Context, opts ...runtime.CallOption) (*SevInfo, error) {
 	r := new(SevInfo)
-	if err := c.c.Call(ctx, "query-sev", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-sev", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -199,9 +199,9 @@ type SevLaunchMeasureInfo struct {
 //
 //	-> { "execute": "query-sev-launch-measure" }
 //	<- { "return": { "data": "4l8LXeNlSPUDlXPJG5966/8%YZ" } }
-func (c *Client) QuerySEVLaunchMeasure(ctx context.Context, opts ...runtime.CallOption) (*SevLaunchMeasureInfo, error) {
+func (c *Conn) QuerySEVLaunchMeasure(ctx context.Context, opts ...runtime.CallOption) (*SevLaunchMeasureInfo, error) {
 	r := new(SevLaunchMeasureInfo)
-	if err := c.c.Call(ctx, "query-sev-launch-measure", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-sev-launch-measure", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -245,15 +245,15 @@ type SevCapability struct {
 //	<- { "return": { "pdh": "8CCDD8DDD", "cert-chain": "888CCCDDDEE",
 //	                 "cpu0-id": "2lvmGwo+...61iEinw==",
 //	                 "cbitpos": 47, "reduced-phys-bits": 1}}
-func (c *Client) QuerySEVCapabilities(ctx context.Context, opts ...runtime.CallOption) (*SevCapability, error) {
+func (c *Conn) QuerySEVCapabilities(ctx context.Context, opts ...runtime.CallOption) (*SevCapability, error) {
 	r := new(SevCapability)
-	if err := c.c.Call(ctx, "query-sev-capabilities", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-sev-capabilities", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// SEVInjectLaunchSecretArgs holds the arguments of [Client.SEVInjectLaunchSecret] (command "sev-inject-launch-secret").
+// SEVInjectLaunchSecretArgs holds the arguments of [Conn.SEVInjectLaunchSecret] (command "sev-inject-launch-secret").
 type SEVInjectLaunchSecretArgs struct {
 	// PacketHeader: the launch secret packet header encoded in base64
 	PacketHeader string `json:"packet-header"`
@@ -278,8 +278,8 @@ type SEVInjectLaunchSecretArgs struct {
 //     reached the required SEV state, GenericError
 //
 // Since: 6.0
-func (c *Client) SEVInjectLaunchSecret(ctx context.Context, args SEVInjectLaunchSecretArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "sev-inject-launch-secret", args, nil, opts...)
+func (c *Conn) SEVInjectLaunchSecret(ctx context.Context, args SEVInjectLaunchSecretArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "sev-inject-launch-secret", args, nil, opts...)
 }
 
 // The struct describes attestation report for a Secure Encrypted
@@ -291,7 +291,7 @@ type SevAttestationReport struct {
 	Data string `json:"data"`
 }
 
-// QuerySEVAttestationReportArgs holds the arguments of [Client.QuerySEVAttestationReport] (command "query-sev-attestation-report").
+// QuerySEVAttestationReportArgs holds the arguments of [Conn.QuerySEVAttestationReport] (command "query-sev-attestation-report").
 type QuerySEVAttestationReportArgs struct {
 	// Mnonce: a random 16 bytes value encoded in base64 (it will be
 	// included in report)
@@ -321,9 +321,9 @@ type QuerySEVAttestationReportArgs struct {
 //	-> { "execute" : "query-sev-attestation-report",
 //	                 "arguments": { "mnonce": "aaaaaaa" } }
 //	<- { "return" : { "data": "aaaaaaaabbbddddd"} }
-func (c *Client) QuerySEVAttestationReport(ctx context.Context, args QuerySEVAttestationReportArgs, opts ...runtime.CallOption) (*SevAttestationReport, error) {
+func (c *Conn) QuerySEVAttestationReport(ctx context.Context, args QuerySEVAttestationReportArgs, opts ...runtime.CallOption) (*SevAttestationReport, error) {
 	r := new(SevAttestationReport)
-	if err := c.c.Call(ctx, "query-sev-attestation-report", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-sev-attestation-report", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -380,9 +380,9 @@ func (v SgxInfo) MarshalJSON() ([]byte, error) {
 //	                 "flc": true,
 //	                 "sections": [{"node": 0, "size": 67108864},
 //	                 {"node": 1, "size": 29360128}]} }
-func (c *Client) QuerySgx(ctx context.Context, opts ...runtime.CallOption) (*SgxInfo, error) {
+func (c *Conn) QuerySgx(ctx context.Context, opts ...runtime.CallOption) (*SgxInfo, error) {
 	r := new(SgxInfo)
-	if err := c.c.Call(ctx, "query-sgx", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-sgx", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -403,9 +403,9 @@ func (c *Client) QuerySgx(ctx context.Context, opts ...runtime.CallOption) (*Sgx
 //	                 "flc": true,
 //	                 "section" : [{"node": 0, "size": 67108864},
 //	                 {"node": 1, "size": 29360128}]} }
-func (c *Client) QuerySgxCapabilities(ctx context.Context, opts ...runtime.CallOption) (*SgxInfo, error) {
+func (c *Conn) QuerySgxCapabilities(ctx context.Context, opts ...runtime.CallOption) (*SgxInfo, error) {
 	r := new(SgxInfo)
-	if err := c.c.Call(ctx, "query-sgx-capabilities", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-sgx-capabilities", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -484,13 +484,13 @@ type EvtchnInfo struct {
 //	        }
 //	     ]
 //	   }
-func (c *Client) XenEventList(ctx context.Context, opts ...runtime.CallOption) ([]EvtchnInfo, error) {
+func (c *Conn) XenEventList(ctx context.Context, opts ...runtime.CallOption) ([]EvtchnInfo, error) {
 	var r []EvtchnInfo
-	err := c.c.Call(ctx, "xen-event-list", nil, &r, opts...)
+	err := c.caller.Call(ctx, "xen-event-list", nil, &r, opts...)
 	return r, err
 }
 
-// XenEventInjectArgs holds the arguments of [Client.XenEventInject] (command "xen-event-inject").
+// XenEventInjectArgs holds the arguments of [Conn.XenEventInject] (command "xen-event-inject").
 type XenEventInjectArgs struct {
 	// Port: The port number
 	Port uint32 `json:"port"`
@@ -506,6 +506,6 @@ type XenEventInjectArgs struct {
 //
 //	-> { "execute": "xen-event-inject", "arguments": { "port": 1 } }
 //	<- { "return": { } }
-func (c *Client) XenEventInject(ctx context.Context, args XenEventInjectArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "xen-event-inject", args, nil, opts...)
+func (c *Conn) XenEventInject(ctx context.Context, args XenEventInjectArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "xen-event-inject", args, nil, opts...)
 }

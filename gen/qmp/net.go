@@ -9,7 +9,7 @@ import (
 	"github.com/qapi-go/qapi/runtime"
 )
 
-// SetLinkArgs holds the arguments of [Client.SetLink] (command "set_link").
+// SetLinkArgs holds the arguments of [Conn.SetLink] (command "set_link").
 type SetLinkArgs struct {
 	// Name: the device name of the virtual network adapter
 	Name string `json:"name"`
@@ -36,8 +36,8 @@ type SetLinkArgs struct {
 //	-> { "execute": "set_link",
 //	     "arguments": { "name": "e1000.0", "up": false } }
 //	<- { "return": {} }
-func (c *Client) SetLink(ctx context.Context, args SetLinkArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "set_link", args, nil, opts...)
+func (c *Conn) SetLink(ctx context.Context, args SetLinkArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "set_link", args, nil, opts...)
 }
 
 // NetdevAdd sends the "netdev_add" command.
@@ -58,11 +58,11 @@ func (c *Client) SetLink(ctx context.Context, args SetLinkArgs, opts ...runtime.
 //	     "arguments": { "type": "user", "id": "netdev1",
 //	                    "dnssearch": [ { "str": "example.org" } ] } }
 //	<- { "return": {} }
-func (c *Client) NetdevAdd(ctx context.Context, args Netdev, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "netdev_add", args, nil, opts...)
+func (c *Conn) NetdevAdd(ctx context.Context, args Netdev, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "netdev_add", args, nil, opts...)
 }
 
-// NetdevDelArgs holds the arguments of [Client.NetdevDel] (command "netdev_del").
+// NetdevDelArgs holds the arguments of [Conn.NetdevDel] (command "netdev_del").
 type NetdevDelArgs struct {
 	// ID: the name of the network backend to remove
 	ID string `json:"id"`
@@ -82,8 +82,8 @@ type NetdevDelArgs struct {
 //
 //	-> { "execute": "netdev_del", "arguments": { "id": "netdev1" } }
 //	<- { "return": {} }
-func (c *Client) NetdevDel(ctx context.Context, args NetdevDelArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "netdev_del", args, nil, opts...)
+func (c *Conn) NetdevDel(ctx context.Context, args NetdevDelArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "netdev_del", args, nil, opts...)
 }
 
 // Create a new Network Interface Card.
@@ -886,7 +886,7 @@ func (v RxFilterInfo) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p)
 }
 
-// QueryRxFilterArgs holds the arguments of [Client.QueryRxFilter] (command "query-rx-filter").
+// QueryRxFilterArgs holds the arguments of [Conn.QueryRxFilter] (command "query-rx-filter").
 type QueryRxFilterArgs struct {
 	// Name: net client name
 	Name *string `json:"name,omitempty"`
@@ -936,15 +936,15 @@ type QueryRxFilterArgs struct {
 //	        }
 //	      ]
 //	   }
-func (c *Client) QueryRxFilter(ctx context.Context, args *QueryRxFilterArgs, opts ...runtime.CallOption) ([]RxFilterInfo, error) {
+func (c *Conn) QueryRxFilter(ctx context.Context, args *QueryRxFilterArgs, opts ...runtime.CallOption) ([]RxFilterInfo, error) {
 	var r []RxFilterInfo
-	err := c.c.Call(ctx, "query-rx-filter", argsOrNil(args == nil, args), &r, opts...)
+	err := c.caller.Call(ctx, "query-rx-filter", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }
 
 // NicRxFilterChangedEvent is the "NIC_RX_FILTER_CHANGED" event.
 //
-// Emitted once until the [Client.QueryRxFilter] command is executed, the
+// Emitted once until the [Conn.QueryRxFilter] command is executed, the
 // first event will always be emitted
 //
 // Since: 1.6
@@ -960,6 +960,11 @@ type NicRxFilterChangedEvent struct {
 	Name *string `json:"name,omitempty"`
 	// Path: device path
 	Path string `json:"path"`
+}
+
+// EventName returns the event's wire name, "NIC_RX_FILTER_CHANGED".
+func (NicRxFilterChangedEvent) EventName() string {
+	return "NIC_RX_FILTER_CHANGED"
 }
 
 // Parameters for self-announce timers.
@@ -1001,8 +1006,8 @@ type AnnounceParameters struct {
 //	<- { "return": {} }
 //
 // Since: 4.0
-func (c *Client) AnnounceSelf(ctx context.Context, args AnnounceParameters, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "announce-self", args, nil, opts...)
+func (c *Conn) AnnounceSelf(ctx context.Context, args AnnounceParameters, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "announce-self", args, nil, opts...)
 }
 
 // FailoverNegotiatedEvent is the "FAILOVER_NEGOTIATED" event.
@@ -1022,6 +1027,11 @@ func (c *Client) AnnounceSelf(ctx context.Context, args AnnounceParameters, opts
 type FailoverNegotiatedEvent struct {
 	// DeviceID: QEMU device id of the unplugged device
 	DeviceID string `json:"device-id"`
+}
+
+// EventName returns the event's wire name, "FAILOVER_NEGOTIATED".
+func (FailoverNegotiatedEvent) EventName() string {
+	return "FAILOVER_NEGOTIATED"
 }
 
 // NetdevStreamConnectedEvent is the "NETDEV_STREAM_CONNECTED" event.
@@ -1051,6 +1061,11 @@ type NetdevStreamConnectedEvent struct {
 	Addr SocketAddress `json:"addr"`
 }
 
+// EventName returns the event's wire name, "NETDEV_STREAM_CONNECTED".
+func (NetdevStreamConnectedEvent) EventName() string {
+	return "NETDEV_STREAM_CONNECTED"
+}
+
 // NetdevStreamDisconnectedEvent is the "NETDEV_STREAM_DISCONNECTED" event.
 //
 // Emitted when the netdev stream backend is disconnected.
@@ -1065,6 +1080,11 @@ type NetdevStreamConnectedEvent struct {
 type NetdevStreamDisconnectedEvent struct {
 	// NetdevID: QEMU netdev id that is disconnected
 	NetdevID string `json:"netdev-id"`
+}
+
+// EventName returns the event's wire name, "NETDEV_STREAM_DISCONNECTED".
+func (NetdevStreamDisconnectedEvent) EventName() string {
+	return "NETDEV_STREAM_DISCONNECTED"
 }
 
 // NetdevVhostUserConnectedEvent is the "NETDEV_VHOST_USER_CONNECTED" event.
@@ -1085,6 +1105,11 @@ type NetdevVhostUserConnectedEvent struct {
 	ChardevID string `json:"chardev-id"`
 }
 
+// EventName returns the event's wire name, "NETDEV_VHOST_USER_CONNECTED".
+func (NetdevVhostUserConnectedEvent) EventName() string {
+	return "NETDEV_VHOST_USER_CONNECTED"
+}
+
 // NetdevVhostUserDisconnectedEvent is the "NETDEV_VHOST_USER_DISCONNECTED" event.
 //
 // Emitted when the vhost-user chardev is disconnected.
@@ -1099,4 +1124,9 @@ type NetdevVhostUserConnectedEvent struct {
 type NetdevVhostUserDisconnectedEvent struct {
 	// NetdevID: QEMU netdev id that is disconnected
 	NetdevID string `json:"netdev-id"`
+}
+
+// EventName returns the event's wire name, "NETDEV_VHOST_USER_DISCONNECTED".
+func (NetdevVhostUserDisconnectedEvent) EventName() string {
+	return "NETDEV_VHOST_USER_DISCONNECTED"
 }

@@ -293,8 +293,8 @@ func (v PciInfo) MarshalJSON() ([]byte, error) {
 //	   }
 //
 // This example has been shortened as the real response is too long.
-func (c *Client) QueryPCI(ctx context.Context, opts ...runtime.CallOption) ([]PciInfo, error) {
+func (c *Conn) QueryPCI(ctx context.Context, opts ...runtime.CallOption) ([]PciInfo, error) {
 	var r []PciInfo
-	err := c.c.Call(ctx, "query-pci", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-pci", nil, &r, opts...)
 	return r, err
 }

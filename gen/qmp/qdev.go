@@ -8,7 +8,7 @@ import (
 	"github.com/qapi-go/qapi/runtime"
 )
 
-// DeviceListPropertiesArgs holds the arguments of [Client.DeviceListProperties] (command "device-list-properties").
+// DeviceListPropertiesArgs holds the arguments of [Conn.DeviceListProperties] (command "device-list-properties").
 type DeviceListPropertiesArgs struct {
 	// Typename: the type name of a device
 	Typename string `json:"typename"`
@@ -25,9 +25,9 @@ type DeviceListPropertiesArgs struct {
 // properties are not included in the output of this command.
 //
 // Since: 1.2
-func (c *Client) DeviceListProperties(ctx context.Context, args DeviceListPropertiesArgs, opts ...runtime.CallOption) ([]ObjectPropertyInfo, error) {
+func (c *Conn) DeviceListProperties(ctx context.Context, args DeviceListPropertiesArgs, opts ...runtime.CallOption) ([]ObjectPropertyInfo, error) {
 	var r []ObjectPropertyInfo
-	err := c.c.Call(ctx, "device-list-properties", args, &r, opts...)
+	err := c.caller.Call(ctx, "device-list-properties", args, &r, opts...)
 	return r, err
 }
 
@@ -71,11 +71,11 @@ func (c *Client) DeviceListProperties(ctx context.Context, args DeviceListProper
 //   - json-cli-hotplug: If present, the "-device" command line option
 //     supports JSON syntax without the reference counting leak that
 //     broke hot-unplug
-func (c *Client) DeviceAdd(ctx context.Context, args any, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "device_add", args, nil, opts...)
+func (c *Conn) DeviceAdd(ctx context.Context, args any, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "device_add", args, nil, opts...)
 }
 
-// DeviceDelArgs holds the arguments of [Client.DeviceDel] (command "device_del").
+// DeviceDelArgs holds the arguments of [Conn.DeviceDel] (command "device_del").
 type DeviceDelArgs struct {
 	// ID: the device's ID or QOM path
 	ID string `json:"id"`
@@ -112,8 +112,8 @@ type DeviceDelArgs struct {
 //	-> { "execute": "device_del",
 //	     "arguments": { "id": "/machine/peripheral-anon/device[0]" } }
 //	<- { "return": {} }
-func (c *Client) DeviceDel(ctx context.Context, args DeviceDelArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "device_del", args, nil, opts...)
+func (c *Conn) DeviceDel(ctx context.Context, args DeviceDelArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "device_del", args, nil, opts...)
 }
 
 // DeviceDeletedEvent is the "DEVICE_DELETED" event.
@@ -138,6 +138,11 @@ type DeviceDeletedEvent struct {
 	Path string `json:"path"`
 }
 
+// EventName returns the event's wire name, "DEVICE_DELETED".
+func (DeviceDeletedEvent) EventName() string {
+	return "DEVICE_DELETED"
+}
+
 // DeviceUnplugGuestErrorEvent is the "DEVICE_UNPLUG_GUEST_ERROR" event.
 //
 // Emitted when a device hot unplug fails due to a guest reported
@@ -158,7 +163,12 @@ type DeviceUnplugGuestErrorEvent struct {
 	Path string `json:"path"`
 }
 
-// DeviceSyncConfigArgs holds the arguments of [Client.DeviceSyncConfig] (command "device-sync-config").
+// EventName returns the event's wire name, "DEVICE_UNPLUG_GUEST_ERROR".
+func (DeviceUnplugGuestErrorEvent) EventName() string {
+	return "DEVICE_UNPLUG_GUEST_ERROR"
+}
+
+// DeviceSyncConfigArgs holds the arguments of [Conn.DeviceSyncConfig] (command "device-sync-config").
 type DeviceSyncConfigArgs struct {
 	// ID: the device's ID or QOM path
 	ID string `json:"id"`
@@ -178,6 +188,6 @@ type DeviceSyncConfigArgs struct {
 // Since: 9.2
 //
 // Unstable: this is an unstable interface (feature "unstable"): The command is experimental.
-func (c *Client) DeviceSyncConfig(ctx context.Context, args DeviceSyncConfigArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "device-sync-config", args, nil, opts...)
+func (c *Conn) DeviceSyncConfig(ctx context.Context, args DeviceSyncConfigArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "device-sync-config", args, nil, opts...)
 }

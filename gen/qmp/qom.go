@@ -68,9 +68,9 @@ func (v ObjectPropertiesValues) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p)
 }
 
-// QOMListArgs holds the arguments of [Client.QOMList] (command "qom-list").
+// QOMListArgs holds the arguments of [Conn.QOMList] (command "qom-list").
 type QOMListArgs struct {
-	// Path: the path within the object model.  See [Client.QOMGet] for a
+	// Path: the path within the object model.  See [Conn.QOMGet] for a
 	// description of this parameter.
 	Path string `json:"path"`
 }
@@ -91,13 +91,13 @@ type QOMListArgs struct {
 //	                 { "name": "parallel0", "type": "child<chardev-vc>" },
 //	                 { "name": "serial0", "type": "child<chardev-vc>" },
 //	                 { "name": "mon0", "type": "child<chardev-stdio>" } ] }
-func (c *Client) QOMList(ctx context.Context, args QOMListArgs, opts ...runtime.CallOption) ([]ObjectPropertyInfo, error) {
+func (c *Conn) QOMList(ctx context.Context, args QOMListArgs, opts ...runtime.CallOption) ([]ObjectPropertyInfo, error) {
 	var r []ObjectPropertyInfo
-	err := c.c.Call(ctx, "qom-list", args, &r, opts...)
+	err := c.caller.Call(ctx, "qom-list", args, &r, opts...)
 	return r, err
 }
 
-// QOMGetArgs holds the arguments of [Client.QOMGet] (command "qom-get").
+// QOMGetArgs holds the arguments of [Conn.QOMGet] (command "qom-get").
 type QOMGetArgs struct {
 	// Path: The path within the object model.  There are two forms of
 	// supported paths--absolute and partial paths.
@@ -143,16 +143,16 @@ type QOMGetArgs struct {
 //	     "arguments": { "path": "unattached/sysbus",
 //	                    "property": "type" } }
 //	<- { "return": "System" }
-func (c *Client) QOMGet(ctx context.Context, args QOMGetArgs, opts ...runtime.CallOption) (json.RawMessage, error) {
+func (c *Conn) QOMGet(ctx context.Context, args QOMGetArgs, opts ...runtime.CallOption) (json.RawMessage, error) {
 	var r json.RawMessage
-	err := c.c.Call(ctx, "qom-get", args, &r, opts...)
+	err := c.caller.Call(ctx, "qom-get", args, &r, opts...)
 	return r, err
 }
 
-// QOMListGetArgs holds the arguments of [Client.QOMListGet] (command "qom-list-get").
+// QOMListGetArgs holds the arguments of [Conn.QOMListGet] (command "qom-list-get").
 type QOMListGetArgs struct {
 	// Paths: The absolute or partial path for each object, as described
-	// in [Client.QOMGet].
+	// in [Conn.QOMGet].
 	Paths []string `json:"paths"`
 }
 
@@ -179,20 +179,20 @@ func (v QOMListGetArgs) MarshalJSON() ([]byte, error) {
 // corresponding element of [QOMListGetArgs.Paths].
 //
 // Since 10.1.
-func (c *Client) QOMListGet(ctx context.Context, args QOMListGetArgs, opts ...runtime.CallOption) ([]ObjectPropertiesValues, error) {
+func (c *Conn) QOMListGet(ctx context.Context, args QOMListGetArgs, opts ...runtime.CallOption) ([]ObjectPropertiesValues, error) {
 	var r []ObjectPropertiesValues
-	err := c.c.Call(ctx, "qom-list-get", args, &r, opts...)
+	err := c.caller.Call(ctx, "qom-list-get", args, &r, opts...)
 	return r, err
 }
 
-// QOMSetArgs holds the arguments of [Client.QOMSet] (command "qom-set").
+// QOMSetArgs holds the arguments of [Conn.QOMSet] (command "qom-set").
 type QOMSetArgs struct {
-	// Path: see [Client.QOMGet] for a description of this parameter
+	// Path: see [Conn.QOMGet] for a description of this parameter
 	Path string `json:"path"`
 	// Property: the property name to set
 	Property string `json:"property"`
 	// Value: a value who's type is appropriate for the property type.
-	// See [Client.QOMGet] for a description of type mapping.
+	// See [Conn.QOMGet] for a description of type mapping.
 	Value json.RawMessage `json:"value"`
 }
 
@@ -209,11 +209,11 @@ type QOMSetArgs struct {
 //	                    "property": "graphics",
 //	                    "value": false } }
 //	<- { "return": {} }
-func (c *Client) QOMSet(ctx context.Context, args QOMSetArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "qom-set", args, nil, opts...)
+func (c *Conn) QOMSet(ctx context.Context, args QOMSetArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "qom-set", args, nil, opts...)
 }
 
-// This structure describes a search result from [Client.QOMListTypes]
+// This structure describes a search result from [Conn.QOMListTypes]
 //
 // Since: 1.1
 type ObjectTypeInfo struct {
@@ -226,7 +226,7 @@ type ObjectTypeInfo struct {
 	Parent *string `json:"parent,omitempty"`
 }
 
-// QOMListTypesArgs holds the arguments of [Client.QOMListTypes] (command "qom-list-types").
+// QOMListTypesArgs holds the arguments of [Conn.QOMListTypes] (command "qom-list-types").
 type QOMListTypesArgs struct {
 	// Implements: if specified, only return types that implement this
 	// type name
@@ -244,13 +244,13 @@ type QOMListTypesArgs struct {
 // Returns: a list of types, or an empty list if no results are found
 //
 // Since: 1.1
-func (c *Client) QOMListTypes(ctx context.Context, args *QOMListTypesArgs, opts ...runtime.CallOption) ([]ObjectTypeInfo, error) {
+func (c *Conn) QOMListTypes(ctx context.Context, args *QOMListTypesArgs, opts ...runtime.CallOption) ([]ObjectTypeInfo, error) {
 	var r []ObjectTypeInfo
-	err := c.c.Call(ctx, "qom-list-types", argsOrNil(args == nil, args), &r, opts...)
+	err := c.caller.Call(ctx, "qom-list-types", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }
 
-// QOMListPropertiesArgs holds the arguments of [Client.QOMListProperties] (command "qom-list-properties").
+// QOMListPropertiesArgs holds the arguments of [Conn.QOMListProperties] (command "qom-list-properties").
 type QOMListPropertiesArgs struct {
 	// Typename: the type name of an object
 	Typename string `json:"typename"`
@@ -267,9 +267,9 @@ type QOMListPropertiesArgs struct {
 // Returns: a list describing object properties
 //
 // Since: 2.12
-func (c *Client) QOMListProperties(ctx context.Context, args QOMListPropertiesArgs, opts ...runtime.CallOption) ([]ObjectPropertyInfo, error) {
+func (c *Conn) QOMListProperties(ctx context.Context, args QOMListPropertiesArgs, opts ...runtime.CallOption) ([]ObjectPropertyInfo, error) {
 	var r []ObjectPropertyInfo
-	err := c.c.Call(ctx, "qom-list-properties", args, &r, opts...)
+	err := c.caller.Call(ctx, "qom-list-properties", args, &r, opts...)
 	return r, err
 }
 
@@ -729,7 +729,7 @@ type QtestProperties struct {
 //
 // Since: 6.0
 type RemoteObjectProperties struct {
-	// FD: file descriptor name previously passed via [Client.Getfd] command
+	// FD: file descriptor name previously passed via [Conn.Getfd] command
 	FD string `json:"fd"`
 	// Devid: the id of the device to be associated with the file
 	// descriptor
@@ -750,7 +750,7 @@ type VfioUserServerProperties struct {
 //
 // Since: 9.0
 type IOMMUFDProperties struct {
-	// FD: file descriptor name previously passed via [Client.Getfd] command,
+	// FD: file descriptor name previously passed via [Conn.Getfd] command,
 	// which represents a pre-opened /dev/iommu.  This allows the
 	// iommufd object to be shared across several subsystems (VFIO,
 	// VDPA, ...), and the file descriptor to be shared with other
@@ -1465,11 +1465,11 @@ func (u *ObjectOptions) UnmarshalJSON(b []byte) error {
 //	     "arguments": { "qom-type": "rng-random", "id": "rng1",
 //	                    "filename": "/dev/hwrng" } }
 //	<- { "return": {} }
-func (c *Client) ObjectAdd(ctx context.Context, args ObjectOptions, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "object-add", args, nil, opts...)
+func (c *Conn) ObjectAdd(ctx context.Context, args ObjectOptions, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "object-add", args, nil, opts...)
 }
 
-// ObjectDelArgs holds the arguments of [Client.ObjectDel] (command "object-del").
+// ObjectDelArgs holds the arguments of [Conn.ObjectDel] (command "object-del").
 type ObjectDelArgs struct {
 	// ID: the name of the QOM object to remove
 	ID string `json:"id"`
@@ -1489,6 +1489,6 @@ type ObjectDelArgs struct {
 //
 //	-> { "execute": "object-del", "arguments": { "id": "rng1" } }
 //	<- { "return": {} }
-func (c *Client) ObjectDel(ctx context.Context, args ObjectDelArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "object-del", args, nil, opts...)
+func (c *Conn) ObjectDel(ctx context.Context, args ObjectDelArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "object-del", args, nil, opts...)
 }

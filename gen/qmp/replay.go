@@ -41,8 +41,8 @@ type ReplayInfo struct {
 // QueryReplay sends the "query-replay" command.
 //
 // Retrieve the record/replay information.  It includes current
-// instruction count which may be used for [Client.ReplayBreak] and
-// [Client.ReplaySeek] commands.
+// instruction count which may be used for [Conn.ReplayBreak] and
+// [Conn.ReplaySeek] commands.
 //
 // Returns: record/replay information.
 //
@@ -52,15 +52,15 @@ type ReplayInfo struct {
 //
 //	-> { "execute": "query-replay" }
 //	<- { "return": { "mode": "play", "filename": "log.rr", "icount": 220414 } }
-func (c *Client) QueryReplay(ctx context.Context, opts ...runtime.CallOption) (*ReplayInfo, error) {
+func (c *Conn) QueryReplay(ctx context.Context, opts ...runtime.CallOption) (*ReplayInfo, error) {
 	r := new(ReplayInfo)
-	if err := c.c.Call(ctx, "query-replay", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-replay", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// ReplayBreakArgs holds the arguments of [Client.ReplayBreak] (command "replay-break").
+// ReplayBreakArgs holds the arguments of [Conn.ReplayBreak] (command "replay-break").
 type ReplayBreakArgs struct {
 	// Icount: instruction count to stop at
 	Icount int64 `json:"icount"`
@@ -73,7 +73,7 @@ type ReplayBreakArgs struct {
 // breakpoint.  When breakpoint is set, any prior one is removed.  The
 // breakpoint may be set only in replay mode and only "in the future",
 // i.e. at instruction counts greater than the current one.  The
-// current instruction count can be observed with [Client.QueryReplay].
+// current instruction count can be observed with [Conn.QueryReplay].
 //
 // Since: 5.2
 //
@@ -81,13 +81,13 @@ type ReplayBreakArgs struct {
 //
 //	-> { "execute": "replay-break", "arguments": { "icount": 220414 } }
 //	<- { "return": {} }
-func (c *Client) ReplayBreak(ctx context.Context, args ReplayBreakArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "replay-break", args, nil, opts...)
+func (c *Conn) ReplayBreak(ctx context.Context, args ReplayBreakArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "replay-break", args, nil, opts...)
 }
 
 // ReplayDeleteBreak sends the "replay-delete-break" command.
 //
-// Remove replay breakpoint which was set with [Client.ReplayBreak].  The
+// Remove replay breakpoint which was set with [Conn.ReplayBreak].  The
 // command is ignored when there are no replay breakpoints.
 //
 // Since: 5.2
@@ -96,11 +96,11 @@ func (c *Client) ReplayBreak(ctx context.Context, args ReplayBreakArgs, opts ...
 //
 //	-> { "execute": "replay-delete-break" }
 //	<- { "return": {} }
-func (c *Client) ReplayDeleteBreak(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "replay-delete-break", nil, nil, opts...)
+func (c *Conn) ReplayDeleteBreak(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "replay-delete-break", nil, nil, opts...)
 }
 
-// ReplaySeekArgs holds the arguments of [Client.ReplaySeek] (command "replay-seek").
+// ReplaySeekArgs holds the arguments of [Conn.ReplaySeek] (command "replay-seek").
 type ReplaySeekArgs struct {
 	// Icount: target instruction count
 	Icount int64 `json:"icount"`
@@ -113,7 +113,7 @@ type ReplaySeekArgs struct {
 // snapshot and replays the execution to find the desired instruction.
 // When there is no preceding snapshot or the execution is not
 // replayed, then the command fails.  Instruction count can be obtained
-// with the [Client.QueryReplay] command.
+// with the [Conn.QueryReplay] command.
 //
 // Since: 5.2
 //
@@ -121,6 +121,6 @@ type ReplaySeekArgs struct {
 //
 //	-> { "execute": "replay-seek", "arguments": { "icount": 220414 } }
 //	<- { "return": {} }
-func (c *Client) ReplaySeek(ctx context.Context, args ReplaySeekArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "replay-seek", args, nil, opts...)
+func (c *Conn) ReplaySeek(ctx context.Context, args ReplaySeekArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "replay-seek", args, nil, opts...)
 }

@@ -20,7 +20,7 @@ type RockerSwitch struct {
 	Ports uint32 `json:"ports"`
 }
 
-// QueryRockerArgs holds the arguments of [Client.QueryRocker] (command "query-rocker").
+// QueryRockerArgs holds the arguments of [Conn.QueryRocker] (command "query-rocker").
 type QueryRockerArgs struct {
 	// Name: switch name
 	Name string `json:"name"`
@@ -38,9 +38,9 @@ type QueryRockerArgs struct {
 //
 //	-> { "execute": "query-rocker", "arguments": { "name": "sw1" } }
 //	<- { "return": {"name": "sw1", "ports": 2, "id": 1327446905938}}
-func (c *Client) QueryRocker(ctx context.Context, args QueryRockerArgs, opts ...runtime.CallOption) (*RockerSwitch, error) {
+func (c *Conn) QueryRocker(ctx context.Context, args QueryRockerArgs, opts ...runtime.CallOption) (*RockerSwitch, error) {
 	r := new(RockerSwitch)
-	if err := c.c.Call(ctx, "query-rocker", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-rocker", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -90,7 +90,7 @@ type RockerPort struct {
 	Autoneg RockerPortAutoneg `json:"autoneg"`
 }
 
-// QueryRockerPortsArgs holds the arguments of [Client.QueryRockerPorts] (command "query-rocker-ports").
+// QueryRockerPortsArgs holds the arguments of [Conn.QueryRockerPorts] (command "query-rocker-ports").
 type QueryRockerPortsArgs struct {
 	// Name: port name
 	Name string `json:"name"`
@@ -112,9 +112,9 @@ type QueryRockerPortsArgs struct {
 //	                 {"duplex": "full", "enabled": true, "name": "sw1.2",
 //	                  "autoneg": "off", "link-up": true, "speed": 10000}
 //	   ]}
-func (c *Client) QueryRockerPorts(ctx context.Context, args QueryRockerPortsArgs, opts ...runtime.CallOption) ([]RockerPort, error) {
+func (c *Conn) QueryRockerPorts(ctx context.Context, args QueryRockerPortsArgs, opts ...runtime.CallOption) ([]RockerPort, error) {
 	var r []RockerPort
-	err := c.c.Call(ctx, "query-rocker-ports", args, &r, opts...)
+	err := c.caller.Call(ctx, "query-rocker-ports", args, &r, opts...)
 	return r, err
 }
 
@@ -209,7 +209,7 @@ type RockerOfDpaFlow struct {
 	Action RockerOfDpaFlowAction `json:"action"`
 }
 
-// QueryRockerOfDpaFlowsArgs holds the arguments of [Client.QueryRockerOfDpaFlows] (command "query-rocker-of-dpa-flows").
+// QueryRockerOfDpaFlowsArgs holds the arguments of [Conn.QueryRockerOfDpaFlows] (command "query-rocker-of-dpa-flows").
 type QueryRockerOfDpaFlowsArgs struct {
 	// Name: switch name
 	Name string `json:"name"`
@@ -238,9 +238,9 @@ type QueryRockerOfDpaFlowsArgs struct {
 //	                 },
 //	                 ...
 //	   ]}
-func (c *Client) QueryRockerOfDpaFlows(ctx context.Context, args QueryRockerOfDpaFlowsArgs, opts ...runtime.CallOption) ([]RockerOfDpaFlow, error) {
+func (c *Conn) QueryRockerOfDpaFlows(ctx context.Context, args QueryRockerOfDpaFlowsArgs, opts ...runtime.CallOption) ([]RockerOfDpaFlow, error) {
 	var r []RockerOfDpaFlow
-	err := c.c.Call(ctx, "query-rocker-of-dpa-flows", args, &r, opts...)
+	err := c.caller.Call(ctx, "query-rocker-of-dpa-flows", args, &r, opts...)
 	return r, err
 }
 
@@ -279,7 +279,7 @@ type RockerOfDpaGroup struct {
 	TTLCheck *uint8 `json:"ttl-check,omitempty"`
 }
 
-// QueryRockerOfDpaGroupsArgs holds the arguments of [Client.QueryRockerOfDpaGroups] (command "query-rocker-of-dpa-groups").
+// QueryRockerOfDpaGroupsArgs holds the arguments of [Conn.QueryRockerOfDpaGroups] (command "query-rocker-of-dpa-groups").
 type QueryRockerOfDpaGroupsArgs struct {
 	// Name: switch name
 	Name string `json:"name"`
@@ -313,8 +313,8 @@ type QueryRockerOfDpaGroupsArgs struct {
 //	                  "pport": 0, "vlan-id": 3840,
 //	                  "pop-vlan": 1, "id": 251658240}
 //	   ]}
-func (c *Client) QueryRockerOfDpaGroups(ctx context.Context, args QueryRockerOfDpaGroupsArgs, opts ...runtime.CallOption) ([]RockerOfDpaGroup, error) {
+func (c *Conn) QueryRockerOfDpaGroups(ctx context.Context, args QueryRockerOfDpaGroupsArgs, opts ...runtime.CallOption) ([]RockerOfDpaGroup, error) {
 	var r []RockerOfDpaGroup
-	err := c.c.Call(ctx, "query-rocker-of-dpa-groups", args, &r, opts...)
+	err := c.caller.Call(ctx, "query-rocker-of-dpa-groups", args, &r, opts...)
 	return r, err
 }

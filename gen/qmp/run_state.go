@@ -19,7 +19,7 @@ const (
 	// RunStateInmigrate: guest is paused waiting for an incoming migration.  Note
 	// that this state does not tell whether the machine will start at
 	// the end of the migration.  This depends on the command-line -S
-	// option and any invocation of [Client.Stop] or [Client.Cont] that has happened
+	// option and any invocation of [Conn.Stop] or [Conn.Cont] that has happened
 	// since QEMU was started.
 	RunStateInmigrate RunState = "inmigrate"
 	// RunStateInternalError: An internal error that prevents further guest
@@ -67,9 +67,9 @@ const (
 	ShutdownCauseNone ShutdownCause = "none"
 	// ShutdownCauseHostError: An error prevents further use of guest
 	ShutdownCauseHostError ShutdownCause = "host-error"
-	// ShutdownCauseHostQMPQuit: Reaction to the QMP command [Client.Quit]
+	// ShutdownCauseHostQMPQuit: Reaction to the QMP command [Conn.Quit]
 	ShutdownCauseHostQMPQuit ShutdownCause = "host-qmp-quit"
-	// ShutdownCauseHostQMPSystemReset: Reaction to the QMP command [Client.SystemReset]
+	// ShutdownCauseHostQMPSystemReset: Reaction to the QMP command [Conn.SystemReset]
 	ShutdownCauseHostQMPSystemReset ShutdownCause = "host-qmp-system-reset"
 	// ShutdownCauseHostSignal: Reaction to a signal, such as SIGINT
 	ShutdownCauseHostSignal ShutdownCause = "host-signal"
@@ -117,9 +117,9 @@ type StatusInfo struct {
 //	-> { "execute": "query-status" }
 //	<- { "return": { "running": true,
 //	                 "status": "running" } }
-func (c *Client) QueryStatus(ctx context.Context, opts ...runtime.CallOption) (*StatusInfo, error) {
+func (c *Conn) QueryStatus(ctx context.Context, opts ...runtime.CallOption) (*StatusInfo, error) {
 	r := new(StatusInfo)
-	if err := c.c.Call(ctx, "query-status", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-status", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -152,6 +152,11 @@ type ShutdownEvent struct {
 	Reason ShutdownCause `json:"reason"`
 }
 
+// EventName returns the event's wire name, "SHUTDOWN".
+func (ShutdownEvent) EventName() string {
+	return "SHUTDOWN"
+}
+
 // PowerdownEvent is the "POWERDOWN" event.
 //
 // Emitted when the virtual machine is powered down through the power
@@ -164,6 +169,11 @@ type ShutdownEvent struct {
 //	<- { "event": "POWERDOWN",
 //	     "timestamp": { "seconds": 1267040730, "microseconds": 682951 } }
 type PowerdownEvent struct{}
+
+// EventName returns the event's wire name, "POWERDOWN".
+func (PowerdownEvent) EventName() string {
+	return "POWERDOWN"
+}
 
 // ResetEvent is the "RESET" event.
 //
@@ -180,10 +190,15 @@ type ResetEvent struct {
 	// Guest: If true, the reset was triggered by a guest request (such as
 	// a guest-initiated ACPI reboot request or other hardware-specific
 	// action) rather than a host request (such as the QMP command
-	// [Client.SystemReset]).  (since 2.10)
+	// [Conn.SystemReset]).  (since 2.10)
 	Guest bool `json:"guest"`
 	// Reason: The [ShutdownCause] of the [ResetEvent].  (since 4.0)
 	Reason ShutdownCause `json:"reason"`
+}
+
+// EventName returns the event's wire name, "RESET".
+func (ResetEvent) EventName() string {
+	return "RESET"
 }
 
 // StopEvent is the "STOP" event.
@@ -198,6 +213,11 @@ type ResetEvent struct {
 //	     "timestamp": { "seconds": 1267041730, "microseconds": 281295 } }
 type StopEvent struct{}
 
+// EventName returns the event's wire name, "STOP".
+func (StopEvent) EventName() string {
+	return "STOP"
+}
+
 // ResumeEvent is the "RESUME" event.
 //
 // Emitted when the virtual machine resumes execution.
@@ -209,6 +229,11 @@ type StopEvent struct{}
 //	<- { "event": "RESUME",
 //	     "timestamp": { "seconds": 1271770767, "microseconds": 582542 } }
 type ResumeEvent struct{}
+
+// EventName returns the event's wire name, "RESUME".
+func (ResumeEvent) EventName() string {
+	return "RESUME"
+}
 
 // SuspendEvent is the "SUSPEND" event.
 //
@@ -222,6 +247,11 @@ type ResumeEvent struct{}
 //	<- { "event": "SUSPEND",
 //	     "timestamp": { "seconds": 1344456160, "microseconds": 309119 } }
 type SuspendEvent struct{}
+
+// EventName returns the event's wire name, "SUSPEND".
+func (SuspendEvent) EventName() string {
+	return "SUSPEND"
+}
 
 // SuspendDiskEvent is the "SUSPEND_DISK" event.
 //
@@ -240,6 +270,11 @@ type SuspendEvent struct{}
 //	     "timestamp": { "seconds": 1344456160, "microseconds": 309119 } }
 type SuspendDiskEvent struct{}
 
+// EventName returns the event's wire name, "SUSPEND_DISK".
+func (SuspendDiskEvent) EventName() string {
+	return "SUSPEND_DISK"
+}
+
 // WakeupEvent is the "WAKEUP" event.
 //
 // Emitted when the guest has woken up from suspend state and is
@@ -252,6 +287,11 @@ type SuspendDiskEvent struct{}
 //	<- { "event": "WAKEUP",
 //	     "timestamp": { "seconds": 1344522075, "microseconds": 745528 } }
 type WakeupEvent struct{}
+
+// EventName returns the event's wire name, "WAKEUP".
+func (WakeupEvent) EventName() string {
+	return "WAKEUP"
+}
 
 // WatchdogEvent is the "WATCHDOG" event.
 //
@@ -275,6 +315,11 @@ type WatchdogEvent struct {
 	Action WatchdogAction `json:"action"`
 }
 
+// EventName returns the event's wire name, "WATCHDOG".
+func (WatchdogEvent) EventName() string {
+	return "WATCHDOG"
+}
+
 // An enumeration of the actions taken when the watchdog device's timer
 // is expired
 //
@@ -290,7 +335,7 @@ const (
 	WatchdogActionShutdown WatchdogAction = "shutdown"
 	// WatchdogActionPoweroff: system poweroff, the emulator program exits
 	WatchdogActionPoweroff WatchdogAction = "poweroff"
-	// WatchdogActionPause: system pauses, similar to [Client.Stop]
+	// WatchdogActionPause: system pauses, similar to [Conn.Stop]
 	WatchdogActionPause WatchdogAction = "pause"
 	// WatchdogActionDebug: system enters debug state
 	WatchdogActionDebug WatchdogAction = "debug"
@@ -347,7 +392,7 @@ const (
 	PanicActionNone PanicAction = "none"
 )
 
-// WatchdogSetActionArgs holds the arguments of [Client.WatchdogSetAction] (command "watchdog-set-action").
+// WatchdogSetActionArgs holds the arguments of [Conn.WatchdogSetAction] (command "watchdog-set-action").
 type WatchdogSetActionArgs struct {
 	// Action: [WatchdogAction] action taken when watchdog timer expires.
 	Action WatchdogAction `json:"action"`
@@ -364,11 +409,11 @@ type WatchdogSetActionArgs struct {
 //	-> { "execute": "watchdog-set-action",
 //	     "arguments": { "action": "inject-nmi" } }
 //	<- { "return": {} }
-func (c *Client) WatchdogSetAction(ctx context.Context, args WatchdogSetActionArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "watchdog-set-action", args, nil, opts...)
+func (c *Conn) WatchdogSetAction(ctx context.Context, args WatchdogSetActionArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "watchdog-set-action", args, nil, opts...)
 }
 
-// SetActionArgs holds the arguments of [Client.SetAction] (command "set-action").
+// SetActionArgs holds the arguments of [Conn.SetAction] (command "set-action").
 type SetActionArgs struct {
 	// Reboot: [RebootAction] action taken on guest reboot.
 	Reboot *RebootAction `json:"reboot,omitempty"`
@@ -398,8 +443,8 @@ type SetActionArgs struct {
 //	                    "panic": "pause",
 //	                    "watchdog": "inject-nmi" } }
 //	<- { "return": {} }
-func (c *Client) SetAction(ctx context.Context, args *SetActionArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "set-action", argsOrNil(args == nil, args), nil, opts...)
+func (c *Conn) SetAction(ctx context.Context, args *SetActionArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "set-action", argsOrNil(args == nil, args), nil, opts...)
 }
 
 // GuestPanickedEvent is the "GUEST_PANICKED" event.
@@ -420,6 +465,11 @@ type GuestPanickedEvent struct {
 	Info *GuestPanicInformation `json:"info,omitempty"`
 }
 
+// EventName returns the event's wire name, "GUEST_PANICKED".
+func (GuestPanickedEvent) EventName() string {
+	return "GUEST_PANICKED"
+}
+
 // GuestCrashloadedEvent is the "GUEST_CRASHLOADED" event.
 //
 // Emitted when guest OS crash loaded is detected.
@@ -438,6 +488,11 @@ type GuestCrashloadedEvent struct {
 	Info *GuestPanicInformation `json:"info,omitempty"`
 }
 
+// EventName returns the event's wire name, "GUEST_CRASHLOADED".
+func (GuestCrashloadedEvent) EventName() string {
+	return "GUEST_CRASHLOADED"
+}
+
 // GuestPvshutdownEvent is the "GUEST_PVSHUTDOWN" event.
 //
 // Emitted when guest submits a shutdown request via pvpanic interface.
@@ -449,6 +504,11 @@ type GuestCrashloadedEvent struct {
 //	<- { "event": "GUEST_PVSHUTDOWN",
 //	     "timestamp": { "seconds": 1648245259, "microseconds": 893771 } }
 type GuestPvshutdownEvent struct{}
+
+// EventName returns the event's wire name, "GUEST_PVSHUTDOWN".
+func (GuestPvshutdownEvent) EventName() string {
+	return "GUEST_PVSHUTDOWN"
+}
 
 // An enumeration of the actions taken when guest OS panic is detected.
 //
@@ -629,6 +689,11 @@ type MemoryFailureEvent struct {
 	Action MemoryFailureAction `json:"action"`
 	// Flags: flags for [MemoryFailureAction].
 	Flags MemoryFailureFlags `json:"flags"`
+}
+
+// EventName returns the event's wire name, "MEMORY_FAILURE".
+func (MemoryFailureEvent) EventName() string {
+	return "MEMORY_FAILURE"
 }
 
 // Hardware memory failure occurs, handled by recipient.

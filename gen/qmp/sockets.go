@@ -124,7 +124,7 @@ type VsockSocketAddress struct {
 type FdSocketAddress struct {
 	// Str: decimal is for file descriptor number, otherwise it's a file
 	// descriptor name.  Named file descriptors are permitted in
-	// monitor commands, in combination with the [Client.Getfd] command.
+	// monitor commands, in combination with the [Conn.Getfd] command.
 	// Decimal file descriptors are permitted at startup or other
 	// contexts where no monitor context is active.
 	Str string `json:"str"`

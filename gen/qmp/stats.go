@@ -76,7 +76,7 @@ const (
 )
 
 // Indicates a set of statistics that should be returned by
-// [Client.QueryStats].
+// [Conn.QueryStats].
 //
 // Since: 7.1
 type StatsRequest struct {
@@ -94,7 +94,7 @@ type StatsVCPUFilter struct {
 	Vcpus []string `json:"vcpus,omitzero"`
 }
 
-// The arguments to the [Client.QueryStats] command; specifies a target for
+// The arguments to the [Conn.QueryStats] command; specifies a target for
 // which to request statistics and optionally the required subset of
 // information for that target.
 //
@@ -224,9 +224,9 @@ func (v StatsResult) MarshalJSON() ([]byte, error) {
 // (e.g., for each vCPU).
 //
 // Since: 7.1
-func (c *Client) QueryStats(ctx context.Context, args StatsFilter, opts ...runtime.CallOption) ([]StatsResult, error) {
+func (c *Conn) QueryStats(ctx context.Context, args StatsFilter, opts ...runtime.CallOption) ([]StatsResult, error) {
 	var r []StatsResult
-	err := c.c.Call(ctx, "query-stats", args, &r, opts...)
+	err := c.caller.Call(ctx, "query-stats", args, &r, opts...)
 	return r, err
 }
 
@@ -280,7 +280,7 @@ func (v StatsSchema) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p)
 }
 
-// QueryStatsSchemasArgs holds the arguments of [Client.QueryStatsSchemas] (command "query-stats-schemas").
+// QueryStatsSchemasArgs holds the arguments of [Conn.QueryStatsSchemas] (command "query-stats-schemas").
 type QueryStatsSchemasArgs struct {
 	// Provider: a provider to restrict the query to.
 	Provider *StatsProvider `json:"provider,omitempty"`
@@ -307,8 +307,8 @@ type QueryStatsSchemasArgs struct {
 // however, are expected to be rare.
 //
 // Since: 7.1
-func (c *Client) QueryStatsSchemas(ctx context.Context, args *QueryStatsSchemasArgs, opts ...runtime.CallOption) ([]StatsSchema, error) {
+func (c *Conn) QueryStatsSchemas(ctx context.Context, args *QueryStatsSchemasArgs, opts ...runtime.CallOption) ([]StatsSchema, error) {
 	var r []StatsSchema
-	err := c.c.Call(ctx, "query-stats-schemas", argsOrNil(args == nil, args), &r, opts...)
+	err := c.caller.Call(ctx, "query-stats-schemas", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }

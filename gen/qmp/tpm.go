@@ -40,9 +40,9 @@ const (
 //	<- { "return": [ "tpm-tis", "tpm-crb", "tpm-spapr" ] }
 //
 // Only available when QEMU is built with CONFIG_TPM.
-func (c *Client) QueryTPMModels(ctx context.Context, opts ...runtime.CallOption) ([]TpmModel, error) {
+func (c *Conn) QueryTPMModels(ctx context.Context, opts ...runtime.CallOption) ([]TpmModel, error) {
 	var r []TpmModel
-	err := c.c.Call(ctx, "query-tpm-models", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-tpm-models", nil, &r, opts...)
 	return r, err
 }
 
@@ -75,9 +75,9 @@ const (
 //	<- { "return": [ "passthrough", "emulator" ] }
 //
 // Only available when QEMU is built with CONFIG_TPM.
-func (c *Client) QueryTPMTypes(ctx context.Context, opts ...runtime.CallOption) ([]TpmType, error) {
+func (c *Conn) QueryTPMTypes(ctx context.Context, opts ...runtime.CallOption) ([]TpmType, error) {
 	var r []TpmType
-	err := c.c.Call(ctx, "query-tpm-types", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-tpm-types", nil, &r, opts...)
 	return r, err
 }
 
@@ -220,8 +220,8 @@ type TPMInfo struct {
 //	   }
 //
 // Only available when QEMU is built with CONFIG_TPM.
-func (c *Client) QueryTPM(ctx context.Context, opts ...runtime.CallOption) ([]TPMInfo, error) {
+func (c *Conn) QueryTPM(ctx context.Context, opts ...runtime.CallOption) ([]TPMInfo, error) {
 	var r []TPMInfo
-	err := c.c.Call(ctx, "query-tpm", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-tpm", nil, &r, opts...)
 	return r, err
 }

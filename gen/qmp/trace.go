@@ -33,7 +33,7 @@ type TraceEventInfo struct {
 	State TraceEventState `json:"state"`
 }
 
-// TraceEventGetStateArgs holds the arguments of [Client.TraceEventGetState] (command "trace-event-get-state").
+// TraceEventGetStateArgs holds the arguments of [Conn.TraceEventGetState] (command "trace-event-get-state").
 type TraceEventGetStateArgs struct {
 	// Name: Event name pattern (case-sensitive glob).
 	Name string `json:"name"`
@@ -52,13 +52,13 @@ type TraceEventGetStateArgs struct {
 //	-> { "execute": "trace-event-get-state",
 //	     "arguments": { "name": "qemu_memalign" } }
 //	<- { "return": [ { "name": "qemu_memalign", "state": "disabled", "vcpu": false } ] }
-func (c *Client) TraceEventGetState(ctx context.Context, args TraceEventGetStateArgs, opts ...runtime.CallOption) ([]TraceEventInfo, error) {
+func (c *Conn) TraceEventGetState(ctx context.Context, args TraceEventGetStateArgs, opts ...runtime.CallOption) ([]TraceEventInfo, error) {
 	var r []TraceEventInfo
-	err := c.c.Call(ctx, "trace-event-get-state", args, &r, opts...)
+	err := c.caller.Call(ctx, "trace-event-get-state", args, &r, opts...)
 	return r, err
 }
 
-// TraceEventSetStateArgs holds the arguments of [Client.TraceEventSetState] (command "trace-event-set-state").
+// TraceEventSetStateArgs holds the arguments of [Conn.TraceEventSetState] (command "trace-event-set-state").
 type TraceEventSetStateArgs struct {
 	// Name: Event name pattern (case-sensitive glob).
 	Name string `json:"name"`
@@ -79,6 +79,6 @@ type TraceEventSetStateArgs struct {
 //	-> { "execute": "trace-event-set-state",
 //	     "arguments": { "name": "qemu_memalign", "enable": true } }
 //	<- { "return": {} }
-func (c *Client) TraceEventSetState(ctx context.Context, args TraceEventSetStateArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "trace-event-set-state", args, nil, opts...)
+func (c *Conn) TraceEventSetState(ctx context.Context, args TraceEventSetStateArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "trace-event-set-state", args, nil, opts...)
 }

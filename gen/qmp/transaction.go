@@ -142,7 +142,7 @@ type DriveBackupWrapper struct {
 }
 
 // A discriminated record of operations that can be performed with
-// [Client.Transaction].
+// [Conn.Transaction].
 //
 // Since: 1.1
 type TransactionAction struct {
@@ -260,7 +260,7 @@ type TransactionProperties struct {
 	CompletionMode *ActionCompletionMode `json:"completion-mode,omitempty"`
 }
 
-// TransactionArgs holds the arguments of [Client.Transaction] (command "transaction").
+// TransactionArgs holds the arguments of [Conn.Transaction] (command "transaction").
 type TransactionArgs struct {
 	// Actions: List of [TransactionAction]; information needed for the
 	// respective operations.
@@ -341,6 +341,6 @@ func (v TransactionArgs) MarshalJSON() ([]byte, error) {
 //	                                     "device": "ide-hd2",
 //	                                     "name": "snapshot0" } } ] } }
 //	<- { "return": {} }
-func (c *Client) Transaction(ctx context.Context, args TransactionArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "transaction", args, nil, opts...)
+func (c *Conn) Transaction(ctx context.Context, args TransactionArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "transaction", args, nil, opts...)
 }

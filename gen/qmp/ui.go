@@ -38,7 +38,7 @@ const (
 	SetPasswordActionDisconnect SetPasswordAction = "disconnect"
 )
 
-// Options for [Client.SetPassword].
+// Options for [Conn.SetPassword].
 //
 // Since: 7.0
 type SetPasswordOptions struct {
@@ -88,7 +88,7 @@ func (u *SetPasswordOptions) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// Options for [Client.SetPassword] specific to the VNC protocol.
+// Options for [Conn.SetPassword] specific to the VNC protocol.
 //
 // Since: 7.0
 type SetPasswordOptionsVnc struct {
@@ -112,11 +112,11 @@ type SetPasswordOptionsVnc struct {
 //	-> { "execute": "set_password", "arguments": { "protocol": "vnc",
 //	                                               "password": "secret" } }
 //	<- { "return": {} }
-func (c *Client) SetPassword(ctx context.Context, args SetPasswordOptions, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "set_password", args, nil, opts...)
+func (c *Conn) SetPassword(ctx context.Context, args SetPasswordOptions, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "set_password", args, nil, opts...)
 }
 
-// General options for [Client.ExpirePassword].
+// General options for [Conn.ExpirePassword].
 //
 // Note: Time is relative to the server and currently there is no
 // way to coordinate server time with client time.  It is not
@@ -173,7 +173,7 @@ func (u *ExpirePasswordOptions) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// Options for [Client.ExpirePassword] specific to the VNC protocol.
+// Options for [Conn.ExpirePassword] specific to the VNC protocol.
 //
 // Since: 7.0
 type ExpirePasswordOptionsVnc struct {
@@ -198,8 +198,8 @@ type ExpirePasswordOptionsVnc struct {
 //	-> { "execute": "expire_password", "arguments": { "protocol": "vnc",
 //	                                                  "time": "+60" } }
 //	<- { "return": {} }
-func (c *Client) ExpirePassword(ctx context.Context, args ExpirePasswordOptions, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "expire_password", args, nil, opts...)
+func (c *Conn) ExpirePassword(ctx context.Context, args ExpirePasswordOptions, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "expire_password", args, nil, opts...)
 }
 
 // Supported image format types.
@@ -215,7 +215,7 @@ const (
 	ImageFormatPng ImageFormat = "png"
 )
 
-// ScreendumpArgs holds the arguments of [Client.Screendump] (command "screendump").
+// ScreendumpArgs holds the arguments of [Conn.Screendump] (command "screendump").
 type ScreendumpArgs struct {
 	// Filename: the path of a new file to store the image
 	Filename string `json:"filename"`
@@ -228,7 +228,7 @@ type ScreendumpArgs struct {
 	// the head can only be specified in conjunction with the device
 	// ID.  (Since 2.12)
 	Head *int64 `json:"head,omitempty"`
-	// Format: image format for [Client.Screendump].  (default: ppm) (Since 7.1)
+	// Format: image format for [Conn.Screendump].  (default: ppm) (Since 7.1)
 	Format *ImageFormat `json:"format,omitempty"`
 }
 
@@ -245,8 +245,8 @@ type ScreendumpArgs struct {
 //	<- { "return": {} }
 //
 // Only available when QEMU is built with CONFIG_PIXMAN.
-func (c *Client) Screendump(ctx context.Context, args ScreendumpArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "screendump", args, nil, opts...)
+func (c *Conn) Screendump(ctx context.Context, args ScreendumpArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "screendump", args, nil, opts...)
 }
 
 // The basic information for SPICE network connection.
@@ -395,9 +395,9 @@ type SpiceInfo struct {
 //	   }
 //
 // Only available when QEMU is built with CONFIG_SPICE.
-func (c *Client) QuerySpice(ctx context.Context, opts ...runtime.CallOption) (*SpiceInfo, error) {
+func (c *Conn) QuerySpice(ctx context.Context, opts ...runtime.CallOption) (*SpiceInfo, error) {
 	r := new(SpiceInfo)
-	if err := c.c.Call(ctx, "query-spice", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-spice", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -426,6 +426,11 @@ type SpiceConnectedEvent struct {
 	Client SpiceBasicInfo `json:"client"`
 }
 
+// EventName returns the event's wire name, "SPICE_CONNECTED".
+func (SpiceConnectedEvent) EventName() string {
+	return "SPICE_CONNECTED"
+}
+
 // SpiceInitializedEvent is the "SPICE_INITIALIZED" event.
 //
 // Emitted after initial handshake and authentication takes place (if
@@ -452,6 +457,11 @@ type SpiceInitializedEvent struct {
 	Client SpiceChannel `json:"client"`
 }
 
+// EventName returns the event's wire name, "SPICE_INITIALIZED".
+func (SpiceInitializedEvent) EventName() string {
+	return "SPICE_INITIALIZED"
+}
+
 // SpiceDisconnectedEvent is the "SPICE_DISCONNECTED" event.
 //
 // Emitted when the SPICE connection is closed.
@@ -475,6 +485,11 @@ type SpiceDisconnectedEvent struct {
 	Client SpiceBasicInfo `json:"client"`
 }
 
+// EventName returns the event's wire name, "SPICE_DISCONNECTED".
+func (SpiceDisconnectedEvent) EventName() string {
+	return "SPICE_DISCONNECTED"
+}
+
 // SpiceMigrateCompletedEvent is the "SPICE_MIGRATE_COMPLETED" event.
 //
 // Emitted when SPICE migration has completed.
@@ -488,6 +503,11 @@ type SpiceDisconnectedEvent struct {
 //
 // Only available when QEMU is built with CONFIG_SPICE.
 type SpiceMigrateCompletedEvent struct{}
+
+// EventName returns the event's wire name, "SPICE_MIGRATE_COMPLETED".
+func (SpiceMigrateCompletedEvent) EventName() string {
+	return "SPICE_MIGRATE_COMPLETED"
+}
 
 // The basic information for vnc network connection.
 //
@@ -723,9 +743,9 @@ func (v VncInfo2) MarshalJSON() ([]byte, error) {
 //	   }
 //
 // Only available when QEMU is built with CONFIG_VNC.
-func (c *Client) QueryVNC(ctx context.Context, opts ...runtime.CallOption) (*VncInfo, error) {
+func (c *Conn) QueryVNC(ctx context.Context, opts ...runtime.CallOption) (*VncInfo, error) {
 	r := new(VncInfo)
-	if err := c.c.Call(ctx, "query-vnc", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-vnc", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -740,13 +760,13 @@ func (c *Client) QueryVNC(ctx context.Context, opts ...runtime.CallOption) (*Vnc
 // Since: 2.3
 //
 // Only available when QEMU is built with CONFIG_VNC.
-func (c *Client) QueryVNCServers(ctx context.Context, opts ...runtime.CallOption) ([]VncInfo2, error) {
+func (c *Conn) QueryVNCServers(ctx context.Context, opts ...runtime.CallOption) ([]VncInfo2, error) {
 	var r []VncInfo2
-	err := c.c.Call(ctx, "query-vnc-servers", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-vnc-servers", nil, &r, opts...)
 	return r, err
 }
 
-// ChangeVNCPasswordArgs holds the arguments of [Client.ChangeVNCPassword] (command "change-vnc-password").
+// ChangeVNCPasswordArgs holds the arguments of [Conn.ChangeVNCPassword] (command "change-vnc-password").
 type ChangeVNCPasswordArgs struct {
 	// Password: the new password to use with VNC authentication
 	Password string `json:"password"`
@@ -763,8 +783,8 @@ type ChangeVNCPasswordArgs struct {
 // this command.
 //
 // Only available when QEMU is built with CONFIG_VNC.
-func (c *Client) ChangeVNCPassword(ctx context.Context, args ChangeVNCPasswordArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "change-vnc-password", args, nil, opts...)
+func (c *Conn) ChangeVNCPassword(ctx context.Context, args ChangeVNCPasswordArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "change-vnc-password", args, nil, opts...)
 }
 
 // VNCConnectedEvent is the "VNC_CONNECTED" event.
@@ -794,6 +814,11 @@ type VNCConnectedEvent struct {
 	Client VncBasicInfo `json:"client"`
 }
 
+// EventName returns the event's wire name, "VNC_CONNECTED".
+func (VNCConnectedEvent) EventName() string {
+	return "VNC_CONNECTED"
+}
+
 // VNCInitializedEvent is the "VNC_INITIALIZED" event.
 //
 // Emitted after authentication takes place (if any) and the VNC
@@ -819,6 +844,11 @@ type VNCInitializedEvent struct {
 	Client VncClientInfo `json:"client"`
 }
 
+// EventName returns the event's wire name, "VNC_INITIALIZED".
+func (VNCInitializedEvent) EventName() string {
+	return "VNC_INITIALIZED"
+}
+
 // VNCDisconnectedEvent is the "VNC_DISCONNECTED" event.
 //
 // Emitted when the connection is closed.
@@ -841,6 +871,11 @@ type VNCDisconnectedEvent struct {
 	Server VncServerInfo `json:"server"`
 	// Client: client information
 	Client VncClientInfo `json:"client"`
+}
+
+// EventName returns the event's wire name, "VNC_DISCONNECTED".
+func (VNCDisconnectedEvent) EventName() string {
+	return "VNC_DISCONNECTED"
 }
 
 // Information about a mouse device.
@@ -884,15 +919,15 @@ type MouseInfo struct {
 //	         }
 //	      ]
 //	   }
-func (c *Client) QueryMice(ctx context.Context, opts ...runtime.CallOption) ([]MouseInfo, error) {
+func (c *Conn) QueryMice(ctx context.Context, opts ...runtime.CallOption) ([]MouseInfo, error) {
 	var r []MouseInfo
-	err := c.c.Call(ctx, "query-mice", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-mice", nil, &r, opts...)
 	return r, err
 }
 
 // An enumeration of key name.
 //
-// This is used by the [Client.SendKey] command.
+// This is used by the [Conn.SendKey] command.
 //
 // 'sysrq' was mistakenly added to hack around the fact that the ps2
 // driver was not generating correct scancodes sequences when
@@ -1308,7 +1343,7 @@ func (u *KeyValue) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// SendKeyArgs holds the arguments of [Client.SendKey] (command "send-key").
+// SendKeyArgs holds the arguments of [Conn.SendKey] (command "send-key").
 type SendKeyArgs struct {
 	// Keys: An array of [KeyValue] elements.  All KeyValues in this
 	// array are simultaneously sent to the guest.  A [KeyValue].number
@@ -1347,8 +1382,8 @@ func (v SendKeyArgs) MarshalJSON() ([]byte, error) {
 //	                              { "type": "qcode", "data": "alt" },
 //	                              { "type": "qcode", "data": "delete" } ] } }
 //	<- { "return": {} }
-func (c *Client) SendKey(ctx context.Context, args SendKeyArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "send-key", args, nil, opts...)
+func (c *Conn) SendKey(ctx context.Context, args SendKeyArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "send-key", args, nil, opts...)
 }
 
 // Button of a pointer input device (mouse, tablet).
@@ -1577,7 +1612,7 @@ func (u *InputEvent) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// InputSendEventArgs holds the arguments of [Client.InputSendEvent] (command "input-send-event").
+// InputSendEventArgs holds the arguments of [Conn.InputSendEvent] (command "input-send-event").
 type InputSendEventArgs struct {
 	// Device: display device to send event(s) to.
 	Device *string `json:"device,omitempty"`
@@ -1653,8 +1688,8 @@ func (v InputSendEventArgs) MarshalJSON() ([]byte, error) {
 //	               { "type": "abs", "data" : { "axis": "x", "value" : 20000 } },
 //	               { "type": "abs", "data" : { "axis": "y", "value" : 400 } } ] } }
 //	<- { "return": {} }
-func (c *Client) InputSendEvent(ctx context.Context, args InputSendEventArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "input-send-event", args, nil, opts...)
+func (c *Conn) InputSendEvent(ctx context.Context, args InputSendEventArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "input-send-event", args, nil, opts...)
 }
 
 // GTK display options.
@@ -1704,7 +1739,7 @@ type DisplayDBus struct {
 	// Addr: The D-Bus bus address (default to the session bus).
 	Addr *string `json:"addr,omitempty"`
 	// P2p: Whether to use peer-to-peer connections (accepted through
-	// [Client.AddClient]).
+	// [Conn.AddClient]).
 	P2p *bool `json:"p2p,omitempty"`
 	// Audiodev: Use the specified DBus audiodev to export audio.
 	Audiodev *string `json:"audiodev,omitempty"`
@@ -1930,9 +1965,9 @@ func (u *DisplayOptions) UnmarshalJSON(b []byte) error {
 // Returns: the [DisplayOptions].
 //
 // Since: 3.1
-func (c *Client) QueryDisplayOptions(ctx context.Context, opts ...runtime.CallOption) (*DisplayOptions, error) {
+func (c *Conn) QueryDisplayOptions(ctx context.Context, opts ...runtime.CallOption) (*DisplayOptions, error) {
 	r := new(DisplayOptions)
-	if err := c.c.Call(ctx, "query-display-options", nil, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "query-display-options", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -2010,8 +2045,8 @@ func (u *DisplayReloadOptions) UnmarshalJSON(b []byte) error {
 //	-> { "execute": "display-reload",
 //	     "arguments": { "type": "vnc", "tls-certs": true  } }
 //	<- { "return": {} }
-func (c *Client) DisplayReload(ctx context.Context, args DisplayReloadOptions, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "display-reload", args, nil, opts...)
+func (c *Conn) DisplayReload(ctx context.Context, args DisplayReloadOptions, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "display-reload", args, nil, opts...)
 }
 
 // Available DisplayUpdate types.
@@ -2090,11 +2125,11 @@ func (u *DisplayUpdateOptions) UnmarshalJSON(b []byte) error {
 //	                    [ { "type": "inet", "host": "0.0.0.0",
 //	                        "port": "5901" } ] } }
 //	<- { "return": {} }
-func (c *Client) DisplayUpdate(ctx context.Context, args DisplayUpdateOptions, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "display-update", args, nil, opts...)
+func (c *Conn) DisplayUpdate(ctx context.Context, args DisplayUpdateOptions, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "display-update", args, nil, opts...)
 }
 
-// ClientMigrateInfoArgs holds the arguments of [Client.ClientMigrateInfo] (command "client_migrate_info").
+// ClientMigrateInfoArgs holds the arguments of [Conn.ClientMigrateInfo] (command "client_migrate_info").
 type ClientMigrateInfoArgs struct {
 	// Protocol: must be "spice"
 	Protocol string `json:"protocol"`
@@ -2123,6 +2158,6 @@ type ClientMigrateInfoArgs struct {
 //	                    "hostname": "virt42.lab.kraxel.org",
 //	                    "port": 1234 } }
 //	<- { "return": {} }
-func (c *Client) ClientMigrateInfo(ctx context.Context, args ClientMigrateInfoArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "client_migrate_info", args, nil, opts...)
+func (c *Conn) ClientMigrateInfo(ctx context.Context, args ClientMigrateInfoArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "client_migrate_info", args, nil, opts...)
 }

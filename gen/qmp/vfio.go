@@ -53,3 +53,8 @@ type VFIOMigrationEvent struct {
 	// DeviceState: The new changed device migration state.
 	DeviceState QapiVfioMigrationState `json:"device-state"`
 }
+
+// EventName returns the event's wire name, "VFIO_MIGRATION".
+func (VFIOMigrationEvent) EventName() string {
+	return "VFIO_MIGRATION"
+}

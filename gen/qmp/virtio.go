@@ -55,9 +55,9 @@ type VirtioInfo struct {
 //	   }
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
-func (c *Client) XQueryVirtio(ctx context.Context, opts ...runtime.CallOption) ([]VirtioInfo, error) {
+func (c *Conn) XQueryVirtio(ctx context.Context, opts ...runtime.CallOption) ([]VirtioInfo, error) {
 	var r []VirtioInfo
-	err := c.c.Call(ctx, "x-query-virtio", nil, &r, opts...)
+	err := c.caller.Call(ctx, "x-query-virtio", nil, &r, opts...)
 	return r, err
 }
 
@@ -145,7 +145,7 @@ type VirtioStatus struct {
 	VhostDev *VhostStatus `json:"vhost-dev,omitempty"`
 }
 
-// XQueryVirtioStatusArgs holds the arguments of [Client.XQueryVirtioStatus] (command "x-query-virtio-status").
+// XQueryVirtioStatusArgs holds the arguments of [Conn.XQueryVirtioStatus] (command "x-query-virtio-status").
 type XQueryVirtioStatusArgs struct {
 	// Path: Canonical QOM path of the VirtIODevice
 	Path string `json:"path"`
@@ -389,9 +389,9 @@ type XQueryVirtioStatusArgs struct {
 //	   }
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
-func (c *Client) XQueryVirtioStatus(ctx context.Context, args XQueryVirtioStatusArgs, opts ...runtime.CallOption) (*VirtioStatus, error) {
+func (c *Conn) XQueryVirtioStatus(ctx context.Context, args XQueryVirtioStatusArgs, opts ...runtime.CallOption) (*VirtioStatus, error) {
 	r := new(VirtioStatus)
-	if err := c.c.Call(ctx, "x-query-virtio-status", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "x-query-virtio-status", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -507,7 +507,7 @@ type VirtQueueStatus struct {
 	SignalledUsedValid bool `json:"signalled-used-valid"`
 }
 
-// XQueryVirtioQueueStatusArgs holds the arguments of [Client.XQueryVirtioQueueStatus] (command "x-query-virtio-queue-status").
+// XQueryVirtioQueueStatusArgs holds the arguments of [Conn.XQueryVirtioQueueStatus] (command "x-query-virtio-queue-status").
 type XQueryVirtioQueueStatusArgs struct {
 	// Path: VirtIODevice canonical QOM path
 	Path string `json:"path"`
@@ -582,9 +582,9 @@ type XQueryVirtioQueueStatusArgs struct {
 //	   }
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
-func (c *Client) XQueryVirtioQueueStatus(ctx context.Context, args XQueryVirtioQueueStatusArgs, opts ...runtime.CallOption) (*VirtQueueStatus, error) {
+func (c *Conn) XQueryVirtioQueueStatus(ctx context.Context, args XQueryVirtioQueueStatusArgs, opts ...runtime.CallOption) (*VirtQueueStatus, error) {
 	r := new(VirtQueueStatus)
-	if err := c.c.Call(ctx, "x-query-virtio-queue-status", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "x-query-virtio-queue-status", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -625,7 +625,7 @@ type VirtVhostQueueStatus struct {
 	UsedSize uint32 `json:"used-size"`
 }
 
-// XQueryVirtioVhostQueueStatusArgs holds the arguments of [Client.XQueryVirtioVhostQueueStatus] (command "x-query-virtio-vhost-queue-status").
+// XQueryVirtioVhostQueueStatusArgs holds the arguments of [Conn.XQueryVirtioVhostQueueStatus] (command "x-query-virtio-vhost-queue-status").
 type XQueryVirtioVhostQueueStatusArgs struct {
 	// Path: VirtIODevice canonical QOM path
 	Path string `json:"path"`
@@ -688,9 +688,9 @@ type XQueryVirtioVhostQueueStatusArgs struct {
 //	   }
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
-func (c *Client) XQueryVirtioVhostQueueStatus(ctx context.Context, args XQueryVirtioVhostQueueStatusArgs, opts ...runtime.CallOption) (*VirtVhostQueueStatus, error) {
+func (c *Conn) XQueryVirtioVhostQueueStatus(ctx context.Context, args XQueryVirtioVhostQueueStatusArgs, opts ...runtime.CallOption) (*VirtVhostQueueStatus, error) {
 	r := new(VirtVhostQueueStatus)
-	if err := c.c.Call(ctx, "x-query-virtio-vhost-queue-status", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "x-query-virtio-vhost-queue-status", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -767,7 +767,7 @@ func (v VirtioQueueElement) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p)
 }
 
-// XQueryVirtioQueueElementArgs holds the arguments of [Client.XQueryVirtioQueueElement] (command "x-query-virtio-queue-element").
+// XQueryVirtioQueueElementArgs holds the arguments of [Conn.XQueryVirtioQueueElement] (command "x-query-virtio-queue-element").
 type XQueryVirtioQueueElementArgs struct {
 	// Path: VirtIODevice canonical QOM path
 	Path string `json:"path"`
@@ -872,9 +872,9 @@ type XQueryVirtioQueueElementArgs struct {
 //	   }
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
-func (c *Client) XQueryVirtioQueueElement(ctx context.Context, args XQueryVirtioQueueElementArgs, opts ...runtime.CallOption) (*VirtioQueueElement, error) {
+func (c *Conn) XQueryVirtioQueueElement(ctx context.Context, args XQueryVirtioQueueElementArgs, opts ...runtime.CallOption) (*VirtioQueueElement, error) {
 	r := new(VirtioQueueElement)
-	if err := c.c.Call(ctx, "x-query-virtio-queue-element", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "x-query-virtio-queue-element", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -43,7 +43,7 @@ type YankInstanceChardev struct {
 	ID string `json:"id"`
 }
 
-// A yank instance can be yanked with the [Client.Yank] qmp command to recover
+// A yank instance can be yanked with the [Conn.Yank] qmp command to recover
 // from a hanging QEMU.
 //
 // Currently implemented yank instances:
@@ -52,9 +52,9 @@ type YankInstanceChardev struct {
 //     nbd server without attempting to reconnect.
 //   - socket chardev: Yanking it will shut down the connected socket.
 //   - migration: Yanking it will shut down all migration connections.
-//     Unlike [Client.MigrateCancel], it will not notify the migration process,
+//     Unlike [Conn.MigrateCancel], it will not notify the migration process,
 //     so migration will go into failed state, instead of cancelled
-//     state.  [Client.Yank] should be used to recover from hangs.
+//     state.  [Conn.Yank] should be used to recover from hangs.
 //
 // Since: 6.0
 type YankInstance struct {
@@ -102,7 +102,7 @@ func (u *YankInstance) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// YankArgs holds the arguments of [Client.Yank] (command "yank").
+// YankArgs holds the arguments of [Conn.Yank] (command "yank").
 type YankArgs struct {
 	// Instances: the instances to be yanked
 	Instances []YankInstance `json:"instances"`
@@ -140,8 +140,8 @@ func (v YankArgs) MarshalJSON() ([]byte, error) {
 //	<- { "return": {} }
 //
 // Since: 6.0
-func (c *Client) Yank(ctx context.Context, args YankArgs, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "yank", args, nil, opts...)
+func (c *Conn) Yank(ctx context.Context, args YankArgs, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "yank", args, nil, opts...)
 }
 
 // QueryYank sends the "query-yank" command.
@@ -163,8 +163,8 @@ func (c *Client) Yank(ctx context.Context, args YankArgs, opts ...runtime.CallOp
 //	     ] }
 //
 // Since: 6.0
-func (c *Client) QueryYank(ctx context.Context, opts ...runtime.CallOption) ([]YankInstance, error) {
+func (c *Conn) QueryYank(ctx context.Context, opts ...runtime.CallOption) ([]YankInstance, error) {
 	var r []YankInstance
-	err := c.c.Call(ctx, "query-yank", nil, &r, opts...)
+	err := c.caller.Call(ctx, "query-yank", nil, &r, opts...)
 	return r, err
 }

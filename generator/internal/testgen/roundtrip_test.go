@@ -90,7 +90,7 @@ func TestRequiredListNil(t *testing.T) {
 	sameJSON(t, encode(t, Listed{Mode: GroupKindSingle, Single: &Circle{}}), `{"mode":"single","items":[],"radius":0}`)
 	roundTrip[Listed](t, `{"mode":"single","items":[1],"radius":2}`)
 	f := &fakeCaller{}
-	if _, err := NewClient(f).Draw(context.Background(), DrawArgs{}); err != nil {
+	if _, err := (*Conn)(nil).WithCaller(f).Draw(context.Background(), DrawArgs{}); err != nil {
 		t.Fatal(err)
 	}
 	sameJSON(t, f.args, `{"shapes":[]}`)
@@ -356,7 +356,7 @@ func (f *fakeCaller) Call(ctx context.Context, command string, args, result any,
 func TestClient(t *testing.T) {
 	ctx := context.Background()
 	f := &fakeCaller{}
-	c := NewClient(f)
+	c := (*Conn)(nil).WithCaller(f)
 
 	f.reply = `2`
 	n, err := c.Draw(ctx, DrawArgs{Shapes: []Shape{{ShapeBase: ShapeBase{Base: Base{Name: "p"}, Kind: ShapeKindPoint}}}})
@@ -398,8 +398,9 @@ func TestClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameJSON(t, f.args, `{"driver":"virtio-net","x-extra":1}`)
-	if c.Caller() != f {
-		t.Error("Caller")
+	var raw json.RawMessage
+	if err := c.Call(ctx, "x-untyped", map[string]int{"a": 1}, &raw); err != nil || f.command != "x-untyped" {
+		t.Errorf("Call went to %q: %v", f.command, err)
 	}
 }
 

@@ -454,7 +454,7 @@ func (a *ColorOrCircle) UnmarshalJSON(b []byte) error {
 	return alternateError("ColorOrCircle", b)
 }
 
-// DrawArgs holds the arguments of [Client.Draw] (command "draw").
+// DrawArgs holds the arguments of [Conn.Draw] (command "draw").
 type DrawArgs struct {
 	// Shapes: the shapes to draw
 	Shapes []Shape `json:"shapes"`
@@ -488,17 +488,17 @@ func (v DrawArgs) MarshalJSON() ([]byte, error) {
 //	<- { "return": 0 }
 //
 // Since: 1.0
-func (c *Client) Draw(ctx context.Context, args DrawArgs, opts ...runtime.CallOption) (int64, error) {
+func (c *Conn) Draw(ctx context.Context, args DrawArgs, opts ...runtime.CallOption) (int64, error) {
 	var r int64
-	err := c.c.Call(ctx, "draw", args, &r, opts...)
+	err := c.caller.Call(ctx, "draw", args, &r, opts...)
 	return r, err
 }
 
 // AddShape sends the "add-shape" command.
 //
 // Add a shape (boxed).
-func (c *Client) AddShape(ctx context.Context, args Shape, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "add-shape", args, nil, opts...)
+func (c *Conn) AddShape(ctx context.Context, args Shape, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "add-shape", args, nil, opts...)
 }
 
 // ListShapes sends the "list-shapes" command.
@@ -506,13 +506,13 @@ func (c *Client) AddShape(ctx context.Context, args Shape, opts ...runtime.CallO
 // List shapes.
 //
 // Returns: the shapes
-func (c *Client) ListShapes(ctx context.Context, opts ...runtime.CallOption) ([]Shape, error) {
+func (c *Conn) ListShapes(ctx context.Context, opts ...runtime.CallOption) ([]Shape, error) {
 	var r []Shape
-	err := c.c.Call(ctx, "list-shapes", nil, &r, opts...)
+	err := c.caller.Call(ctx, "list-shapes", nil, &r, opts...)
 	return r, err
 }
 
-// FindShapesArgs holds the arguments of [Client.FindShapes] (command "find-shapes").
+// FindShapesArgs holds the arguments of [Conn.FindShapes] (command "find-shapes").
 type FindShapesArgs struct {
 	// Kind: only shapes of this kind
 	Kind *ShapeKind `json:"kind,omitempty"`
@@ -527,13 +527,13 @@ type FindShapesArgs struct {
 // Find shapes; every argument is optional.
 //
 // Returns: the shapes
-func (c *Client) FindShapes(ctx context.Context, args *FindShapesArgs, opts ...runtime.CallOption) ([]Shape, error) {
+func (c *Conn) FindShapes(ctx context.Context, args *FindShapesArgs, opts ...runtime.CallOption) ([]Shape, error) {
 	var r []Shape
-	err := c.c.Call(ctx, "find-shapes", argsOrNil(args == nil, args), &r, opts...)
+	err := c.caller.Call(ctx, "find-shapes", argsOrNil(args == nil, args), &r, opts...)
 	return r, err
 }
 
-// GetShapeArgs holds the arguments of [Client.GetShape] (command "get-shape").
+// GetShapeArgs holds the arguments of [Conn.GetShape] (command "get-shape").
 type GetShapeArgs struct {
 	// Name: its name
 	Name string `json:"name"`
@@ -544,15 +544,15 @@ type GetShapeArgs struct {
 // Get a shape.
 //
 // Returns: the shape
-func (c *Client) GetShape(ctx context.Context, args GetShapeArgs, opts ...runtime.CallOption) (*Shape, error) {
+func (c *Conn) GetShape(ctx context.Context, args GetShapeArgs, opts ...runtime.CallOption) (*Shape, error) {
 	r := new(Shape)
-	if err := c.c.Call(ctx, "get-shape", args, r, opts...); err != nil {
+	if err := c.caller.Call(ctx, "get-shape", args, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// EchoAnyArgs holds the arguments of [Client.EchoAny] (command "echo-any").
+// EchoAnyArgs holds the arguments of [Conn.EchoAny] (command "echo-any").
 type EchoAnyArgs struct {
 	// V: the value
 	V json.RawMessage `json:"v"`
@@ -563,13 +563,13 @@ type EchoAnyArgs struct {
 // Echo any value.
 //
 // Returns: [EchoAnyArgs.V]
-func (c *Client) EchoAny(ctx context.Context, args EchoAnyArgs, opts ...runtime.CallOption) (json.RawMessage, error) {
+func (c *Conn) EchoAny(ctx context.Context, args EchoAnyArgs, opts ...runtime.CallOption) (json.RawMessage, error) {
 	var r json.RawMessage
-	err := c.c.Call(ctx, "echo-any", args, &r, opts...)
+	err := c.caller.Call(ctx, "echo-any", args, &r, opts...)
 	return r, err
 }
 
-// EchoStrArgs holds the arguments of [Client.EchoStr] (command "echo-str").
+// EchoStrArgs holds the arguments of [Conn.EchoStr] (command "echo-str").
 type EchoStrArgs struct {
 	// S: the string
 	S string `json:"s"`
@@ -580,9 +580,9 @@ type EchoStrArgs struct {
 // Echo a string.
 //
 // Returns: [EchoStrArgs.S]
-func (c *Client) EchoStr(ctx context.Context, args EchoStrArgs, opts ...runtime.CallOption) (string, error) {
+func (c *Conn) EchoStr(ctx context.Context, args EchoStrArgs, opts ...runtime.CallOption) (string, error) {
 	var r string
-	err := c.c.Call(ctx, "echo-str", args, &r, opts...)
+	err := c.caller.Call(ctx, "echo-str", args, &r, opts...)
 	return r, err
 }
 
@@ -591,9 +591,9 @@ func (c *Client) EchoStr(ctx context.Context, args EchoStrArgs, opts ...runtime.
 // Get a count.
 //
 // Returns: a count
-func (c *Client) GetCount(ctx context.Context, opts ...runtime.CallOption) (int64, error) {
+func (c *Conn) GetCount(ctx context.Context, opts ...runtime.CallOption) (int64, error) {
 	var r int64
-	err := c.c.Call(ctx, "get-count", nil, &r, opts...)
+	err := c.caller.Call(ctx, "get-count", nil, &r, opts...)
 	return r, err
 }
 
@@ -602,8 +602,8 @@ func (c *Client) GetCount(ctx context.Context, opts ...runtime.CallOption) (int6
 // The command sends no reply on success: the call returns once the request is written.
 //
 // Stop without a reply.
-func (c *Client) Stop(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "stop", nil, nil, noReply(opts)...)
+func (c *Conn) Stop(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "stop", nil, nil, noReply(opts)...)
 }
 
 // PingOOB sends the "ping-oob" command.
@@ -611,8 +611,8 @@ func (c *Client) Stop(ctx context.Context, opts ...runtime.CallOption) error {
 // The command may run out of band: pass [runtime.OutOfBand] to send it with exec-oob.
 //
 // Ping, out of band if wanted.
-func (c *Client) PingOOB(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "ping-oob", nil, nil, opts...)
+func (c *Conn) PingOOB(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "ping-oob", nil, nil, opts...)
 }
 
 // DeviceAdd sends the "device_add" command.
@@ -622,17 +622,17 @@ func (c *Client) PingOOB(ctx context.Context, opts ...runtime.CallOption) error 
 // Free-form arguments.
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is experimental.
-func (c *Client) DeviceAdd(ctx context.Context, args any, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "device_add", args, nil, opts...)
+func (c *Conn) DeviceAdd(ctx context.Context, args any, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "device_add", args, nil, opts...)
 }
 
 // OldCommand sends the "old-command" command.
 //
 // An old command.
 //
-// Deprecated: Use [Client.Draw].
-func (c *Client) OldCommand(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "old-command", nil, nil, opts...)
+// Deprecated: Use [Conn.Draw].
+func (c *Conn) OldCommand(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "old-command", nil, nil, opts...)
 }
 
 // Conditional sends the "conditional" command.
@@ -640,8 +640,8 @@ func (c *Client) OldCommand(ctx context.Context, opts ...runtime.CallOption) err
 // A conditional command.
 //
 // Only available when QEMU's build configuration satisfies CONFIG_A && !CONFIG_B.
-func (c *Client) Conditional(ctx context.Context, opts ...runtime.CallOption) error {
-	return c.c.Call(ctx, "conditional", nil, nil, opts...)
+func (c *Conn) Conditional(ctx context.Context, opts ...runtime.CallOption) error {
+	return c.caller.Call(ctx, "conditional", nil, nil, opts...)
 }
 
 // ShapeAddedEvent is the "SHAPE_ADDED" event.
@@ -656,14 +656,29 @@ type ShapeAddedEvent struct {
 	Kind ShapeKind `json:"kind"`
 }
 
+// EventName returns the event's wire name, "SHAPE_ADDED".
+func (ShapeAddedEvent) EventName() string {
+	return "SHAPE_ADDED"
+}
+
 // StopEvent is the "STOP" event.
 //
 // Emitted when stopped (a name shared with command stop).
 type StopEvent struct{}
+
+// EventName returns the event's wire name, "STOP".
+func (StopEvent) EventName() string {
+	return "STOP"
+}
 
 // ShapeChangedEvent is the "SHAPE_CHANGED" event.
 //
 // Boxed event.
 type ShapeChangedEvent struct {
 	Shape
+}
+
+// EventName returns the event's wire name, "SHAPE_CHANGED".
+func (ShapeChangedEvent) EventName() string {
+	return "SHAPE_CHANGED"
 }

@@ -39,7 +39,7 @@ func TestOverQMPSession(t *testing.T) {
 	defer q.Close()
 	sub := q.Subscribe("SHAPE_ADDED")
 	defer sub.Close()
-	c := NewClient(q)
+	c := NewConn(q)
 
 	n, err := c.Draw(ctx, DrawArgs{Shapes: []Shape{{ShapeBase: ShapeBase{Base: Base{Name: "a"}, Kind: ShapeKindPoint}}}})
 	if err != nil || n != 1 {
@@ -88,7 +88,7 @@ func (r *recorder) Call(ctx context.Context, command string, args, result any, o
 // a real session too.
 func TestOptionalArgs(t *testing.T) {
 	rec := &recorder{}
-	c := NewClient(rec)
+	c := (*Conn)(nil).WithCaller(rec)
 	if _, err := c.FindShapes(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestOptionalArgs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer q.Close()
-	c = NewClient(q)
+	c = NewConn(q)
 	for _, a := range []*FindShapesArgs{nil, {}, {Kind: Ptr(ShapeKindCircle)}} {
 		if _, err := c.FindShapes(ctx, a); err != nil {
 			t.Fatal(err)
