@@ -1,4 +1,11 @@
-// Package qemutest starts real QEMU peers for the module's tests:
+// Package qemutest starts real QEMU peers for the module's tests, and
+// holds the checks those tests share: whether a typed value re-encodes
+// to what a peer (or QEMU's docs) sent (DiffJSON, RoundTrip), the check
+// of the schema docs' examples through a generated package's typed API
+// (CheckExamples), and reviewed lists of cases known to fail for a
+// reason outside the module (KnownBad).
+//
+// Peers:
 //
 //   - qemu-system-x86_64 with no guest ("-machine none -nodefaults
 //     -display none -accel tcg"), either with a QMP server socket

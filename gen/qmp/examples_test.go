@@ -1,0 +1,48 @@
+package qmp_test
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/qapi-go/qapi/gen/qmp"
+	"github.com/qapi-go/qapi/internal/qemutest"
+	"github.com/qapi-go/qapi/runtime"
+	"github.com/qapi-go/qapi/schema"
+)
+
+// bindings is this package's typed API as the shared checks see it.
+var bindings = qemutest.Bindings{
+	Command: func(name string) (qemutest.CommandCodec, bool) {
+		c := qmp.Commands[name]
+		if c == nil {
+			return qemutest.CommandCodec{}, false
+		}
+		return qemutest.CommandCodec{NewArgs: c.NewArgs, NewResult: c.NewResult, FreeForm: c.FreeForm}, true
+	},
+	DecodeEvent: func(name string, data json.RawMessage) (any, bool, error) {
+		v, err := qmp.DecodeEvent(runtime.Event{Name: name, Data: data})
+		_, raw := v.(runtime.Event)
+		return v, !raw, err
+	},
+}
+
+// TestSchemaExamples checks every message of every example in the QMP
+// docs of each release the bindings span through the typed API: the
+// examples are a corpus of real-looking traffic. Where QEMU's docs are
+// wrong the case is in testdata/examples-known-bad.txt with its reason.
+func TestSchemaExamples(t *testing.T) {
+	kb := qemutest.ReadKnownBad(t, "../../testdata/examples-known-bad.txt", qemutest.ExampleCategories...)
+	kb.Add(t, "../../testdata/examples-pending.txt", qemutest.PendingCategories...)
+	for _, s := range []qemutest.ExampleSchema{
+		{Name: "qmp-" + schema.Version(), FS: schema.Files, Root: schema.QMPRoot},
+		{Name: "qmp-10.0.13", FS: os.DirFS("../../testdata/schemas/qemu-10.0.13"), Root: "qapi/qapi-schema.json"},
+		{Name: "qmp-7.2.0", FS: os.DirFS("../../testdata/schemas/qemu-7.2.0"), Root: "qapi/qapi-schema.json"},
+	} {
+		t.Run(s.Name, func(t *testing.T) {
+			st := qemutest.CheckExamples(t, s, bindings, kb)
+			t.Logf("%s: %d examples, %d messages checked, %d fail, all listed: %v",
+				s.Name, st.Examples, st.Messages, st.Failed, st.Listed)
+		})
+	}
+}
