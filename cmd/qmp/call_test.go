@@ -54,8 +54,10 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	for _, c := range sortedSubcommands() {
-		if !strings.Contains(out, c.synopsis) {
-			t.Errorf("qmp help lacks the synopsis of %s", c.name)
+		for _, line := range strings.Split(c.synopsis, "\n") {
+			if !strings.Contains(out, "    "+line+"\n") {
+				t.Errorf("qmp help lacks %s's synopsis line %q", c.name, line)
+			}
 		}
 		code, page, _ := runInProcess(t, "", "help", c.name)
 		if code != 0 || !strings.Contains(page, "DESCRIPTION") || !strings.Contains(page, "qmp "+c.name) {
