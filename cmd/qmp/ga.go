@@ -214,5 +214,3 @@ func runGAExec(e *env, args []string) int {
 	}
 	return res.ExitCode
 }
-
-

@@ -317,4 +317,3 @@ func upstreamError(err error, id json.RawMessage) []byte {
 	}
 	return errReply("GenericError", "qmp mux: "+err.Error(), id)
 }
-
