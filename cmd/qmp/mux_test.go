@@ -204,13 +204,37 @@ func socatClient(ctx context.Context, t *testing.T, sock string, n, k int, ready
 	}
 	defer cmd.Wait()
 	defer stdin.Close()
-	r := bufio.NewReader(stdout)
 	s := clientSummary{Calls: n, Events: map[string]int{}}
-	readMsg := func() (map[string]json.RawMessage, []byte, error) {
+	// One goroutine reads lines; this one counts events and takes replies.
+	lines := make(chan []byte, 64)
+	go func() {
+		defer close(lines)
+		r := bufio.NewReader(stdout)
 		for {
 			line, err := r.ReadBytes('\n')
 			if err != nil {
-				return nil, nil, err
+				return
+			}
+			lines <- line
+		}
+	}()
+	deadline := time.After(60 * time.Second)
+	// readMsg returns the next message that is not an event; with
+	// wantEvents it returns once k STOP and k RESUME were counted.
+	readMsg := func(wantEvents bool) (map[string]json.RawMessage, []byte, error) {
+		for {
+			if wantEvents && s.Events["STOP"] >= k && s.Events["RESUME"] >= k {
+				return nil, nil, nil
+			}
+			var line []byte
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					return nil, nil, io.EOF
+				}
+				line = l
+			case <-deadline:
+				return nil, nil, errors.New("socat client: timed out")
 			}
 			var m map[string]json.RawMessage
 			if err := json.Unmarshal(line, &m); err != nil {
@@ -222,14 +246,17 @@ func socatClient(ctx context.Context, t *testing.T, sock string, n, k int, ready
 				s.Events[name]++
 				continue
 			}
+			if wantEvents {
+				return nil, nil, fmt.Errorf("socat client: a reply nobody asked for: %s", line)
+			}
 			return m, line, nil
 		}
 	}
-	if _, _, err := readMsg(); err != nil { // the greeting
+	if _, _, err := readMsg(false); err != nil { // the greeting
 		return s, err
 	}
 	io.WriteString(stdin, `{"execute":"qmp_capabilities"}`)
-	if m, line, err := readMsg(); err != nil || string(m["return"]) != "{}" {
+	if m, line, err := readMsg(false); err != nil || string(m["return"]) != "{}" {
 		return s, fmt.Errorf("negotiation: %s %v", line, err)
 	}
 	ready <- struct{}{}
@@ -261,7 +288,7 @@ func socatClient(ctx context.Context, t *testing.T, sock string, n, k int, ready
 	}
 	go io.WriteString(stdin, reqs.String())
 	for i := 0; i < n; i++ {
-		m, line, err := readMsg()
+		m, line, err := readMsg(false)
 		if err != nil {
 			return s, err
 		}
@@ -275,21 +302,8 @@ func socatClient(ctx context.Context, t *testing.T, sock string, n, k int, ready
 			t.Logf("socat reply %d: %s (want id %s)", i, line, ids[i])
 		}
 	}
-	deadline := time.After(30 * time.Second)
-	for s.Events["STOP"] < k || s.Events["RESUME"] < k {
-		done := make(chan error, 1)
-		go func() { _, _, err := readMsg(); done <- err }()
-		select {
-		case err := <-done:
-			if err == nil {
-				return s, errors.New("socat client: a reply nobody asked for")
-			}
-			return s, err
-		case <-deadline:
-			return s, nil
-		}
-	}
-	return s, nil
+	_, _, err := readMsg(true)
+	return s, err
 }
 
 // TestMuxThreeClients runs QEMU's Python QMPClient, socat and our Go
@@ -297,6 +311,7 @@ func socatClient(ctx context.Context, t *testing.T, sock string, n, k int, ready
 // triggered and a fourth client (socat) is killed with commands in flight;
 // then the read-only listener refuses stop, and QEMU's exit ends them all.
 func TestMuxThreeClients(t *testing.T) {
+	t0 := time.Now()
 	py := qemuPython(t)
 	python := qemutest.Find(t, "python3", "QMPTEST_PYTHON")
 	p, m, sock, roSock, logPath := startMux(t)
@@ -372,20 +387,22 @@ func TestMuxThreeClients(t *testing.T) {
 	if err := victim.Start(); err != nil {
 		t.Fatal(err)
 	}
-	io.WriteString(vin, `{"execute":"qmp_capabilities"}`+strings.Repeat(`{"execute":"query-status","id":"victim"}`, 200))
+	io.WriteString(vin, `{"execute":"qmp_capabilities"}`+strings.Repeat(`{"execute":"query-status","id":"victim"}`, 2000))
 	for i := 0; i < k; i++ {
 		for _, c := range []string{"stop", "cont"} {
 			if _, err := trigger.Execute(ctx, c, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if i == k/2 {
+		if i == 0 {
 			victim.Process.Kill()
 			victim.Wait()
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	t.Logf("triggers done %v", time.Since(t0))
 	wg.Wait()
+	t.Logf("clients done %v", time.Since(t0))
 	for _, name := range []string{"python", "socat", "go"} {
 		s := results[name]
 		if errs[name] != nil {
@@ -415,8 +432,10 @@ func TestMuxThreeClients(t *testing.T) {
 		t.Errorf("after the refused stop QEMU is %q (%v), want running", st.Status, err)
 	}
 
-	// The traffic log holds every message as a JSON line.
+	// The traffic log holds every message as a JSON line, and shows that
+	// the victim died with requests unanswered.
 	logData, _ := os.ReadFile(logPath)
+	victimIn, victimOut := 0, 0
 	for i, line := range strings.Split(strings.TrimSpace(string(logData)), "\n") {
 		var l struct {
 			Client uint64
@@ -426,8 +445,21 @@ func TestMuxThreeClients(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &l); err != nil || l.Dir == "" || l.Msg == nil {
 			t.Fatalf("log line %d %q: %v", i+1, line, err)
 		}
+		if strings.Contains(string(l.Msg), `"id":"victim"`) {
+			switch l.Dir {
+			case "in":
+				victimIn++
+			case "out":
+				victimOut++
+			}
+		}
+	}
+	t.Logf("the victim sent %d requests and was sent %d replies before it was killed", victimIn, victimOut)
+	if victimIn == 0 || victimOut >= victimIn {
+		t.Errorf("the victim was not killed with commands in flight: %d requests, %d replies", victimIn, victimOut)
 	}
 
+	t.Logf("checks done %v", time.Since(t0))
 	// When QEMU goes away, every client sees the end.
 	p.Kill()
 	for name, s := range map[string]interface{ Done() <-chan struct{} }{"trigger": trigger, "read-only": ro} {

@@ -267,7 +267,9 @@ func (c *muxClient) work() {
 		c.pending[0] = nil
 		c.pending = c.pending[1:]
 		c.mu.Unlock()
-		c.forward(req)
+		if !c.out.failed() {
+			c.forward(req)
+		}
 		<-c.slots
 		c.inflight.Done()
 	}

@@ -56,6 +56,14 @@ func (o *outbox) signal() {
 	}
 }
 
+// failed reports whether the outbox ended with an error: the client is
+// gone (a write failed) or was cut off, so requests it queued need not run.
+func (o *outbox) failed() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.closed && o.err != nil
+}
+
 // close ends the outbox; the writer sends what is queued when err is nil.
 func (o *outbox) close(err error) {
 	o.mu.Lock()
