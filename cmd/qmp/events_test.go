@@ -8,8 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/qapi-go/qapi/runtime"
 )
 
 // lockedBuffer is a bytes.Buffer safe for a writer and a reader at once.
@@ -40,10 +38,7 @@ func TestEventsQEMU(t *testing.T) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	q, err := runtime.DialQMP(ctx, "unix", second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := dialSecond(t, ctx, second)
 	defer q.Close()
 	// The tool subscribes after connecting: toggle until it has seen two
 	// STOPs (RESUMEs are filtered out).

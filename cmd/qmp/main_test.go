@@ -2,15 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/qapi-go/qapi/internal/leakcheck"
 	"github.com/qapi-go/qapi/internal/qemutest"
+	"github.com/qapi-go/qapi/runtime"
 )
 
 func TestMain(m *testing.M) { os.Exit(leakcheck.Main(m)) }
@@ -59,4 +62,21 @@ func startQEMU(t *testing.T) (p *qemutest.Process, second string) {
 	second = filepath.Join(dir, "second.sock")
 	p = qemutest.Start(t, "-qmp", "unix:"+second+",server=on,wait=off")
 	return p, second
+}
+
+// dialSecond connects to QEMU's second monitor. Start waits for the first
+// socket only; the second may be bound a moment before QEMU listens on it.
+func dialSecond(t *testing.T, ctx context.Context, socket string) *runtime.QMP {
+	t.Helper()
+	for {
+		q, err := runtime.DialQMP(ctx, "unix", socket)
+		if err == nil {
+			return q
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("second monitor: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

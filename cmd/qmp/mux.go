@@ -157,6 +157,16 @@ func listenSocket(addr string) (net.Listener, error) {
 type muxConfig struct {
 	allow allowList
 	log   *trafficLog
+	// outbox bounds each client's unread replies and events in bytes;
+	// 0 means muxOutboxLimit.
+	outbox int
+}
+
+func (c muxConfig) outboxLimit() int {
+	if c.outbox > 0 {
+		return c.outbox
+	}
+	return muxOutboxLimit
 }
 
 // mux serves many clients over one upstream QMP session.

@@ -24,6 +24,11 @@ import (
 // listener and a read-only listener, logging traffic to a file.
 func startMux(t *testing.T) (p *qemutest.Process, m *mux, sock, roSock, logPath string) {
 	t.Helper()
+	return startMuxConfig(t, muxConfig{allow: defaultReadOnlyAllow})
+}
+
+func startMuxConfig(t *testing.T, cfg muxConfig) (p *qemutest.Process, m *mux, sock, roSock, logPath string) {
+	t.Helper()
 	p = qemutest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -38,7 +43,8 @@ func startMux(t *testing.T) (p *qemutest.Process, m *mux, sock, roSock, logPath 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	m = newMux(up, muxConfig{allow: defaultReadOnlyAllow, log: newTrafficLog(f)})
+	cfg.log = newTrafficLog(f)
+	m = newMux(up, cfg)
 	sock, roSock = filepath.Join(dir, "mux.sock"), filepath.Join(dir, "ro.sock")
 	for _, l := range []struct {
 		path string

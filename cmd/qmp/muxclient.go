@@ -51,7 +51,7 @@ type muxRequest struct {
 func newMuxClient(m *mux, conn net.Conn, readonly bool) *muxClient {
 	return &muxClient{
 		m: m, id: m.nextID.Add(1), conn: conn, readonly: readonly,
-		out:   newOutbox(muxOutboxLimit),
+		out:   newOutbox(m.cfg.outboxLimit()),
 		slots: make(chan struct{}, muxMaxInFlight),
 	}
 }
@@ -63,8 +63,10 @@ func (c *muxClient) start() {
 	}
 	c.m.cfg.log.note(c.id, fmt.Sprintf("%s connected from %q", kind, c.conn.RemoteAddr().String()))
 	c.done.Add(2)
+	writerDone := make(chan struct{})
 	go func() {
 		defer c.done.Done()
+		defer close(writerDone)
 		var log func([]byte)
 		if c.m.cfg.log != nil {
 			log = func(b []byte) { c.m.cfg.log.message(c.id, "out", b) }
@@ -84,15 +86,27 @@ func (c *muxClient) start() {
 		c.m.remove(c)
 		c.dropPending()
 		c.out.close(nil)
+		if errors.Is(err, errBadInput) {
+			// Read what the client is still sending until the writer has
+			// sent the error reply and shut down its side (it sets a
+			// deadline): closing with unread input would reset the
+			// connection and lose the reply.
+			io.CopyN(io.Discard, c.conn, 64<<20)
+		}
+		<-writerDone
+		c.conn.Close()
+		if cause := c.out.cause(); errors.Is(cause, errOutboxFull) {
+			err = cause
+		}
 		c.m.cfg.log.note(c.id, fmt.Sprintf("disconnected: %v", err))
 	}()
 	c.send(c.m.greeting)
 }
 
 func (c *muxClient) send(msg []byte) {
-	if !c.out.push(msg) {
-		// The outbox overflowed or closed: end the connection so that
-		// the reader stops too.
+	if !c.out.push(msg) && c.out.failed() {
+		// Overflow: close at once, also when the writer is stuck in a
+		// write to a client that stopped reading.
 		c.conn.Close()
 	}
 }
@@ -113,6 +127,10 @@ type budgetReader struct {
 	left  int
 	total int64 // bytes read so far
 }
+
+// errBadInput ends a client whose input cannot be read on: malformed
+// JSON (a JSON stream cannot be resynchronised) or an oversize request.
+var errBadInput = errors.New("bad input")
 
 var errRequestTooLarge = fmt.Errorf("request larger than %d bytes", muxMaxRequest)
 
@@ -142,8 +160,10 @@ func (c *muxClient) readLoop() error {
 			switch {
 			case errors.As(err, &se):
 				c.send(errReply("GenericError", "JSON parse error, "+se.Error(), nil))
+				return fmt.Errorf("%w: %v", errBadInput, err)
 			case errors.Is(err, errRequestTooLarge):
 				c.send(errReply("GenericError", "JSON parse error, "+err.Error(), nil))
+				return fmt.Errorf("%w: %v", errBadInput, err)
 			}
 			return err
 		}

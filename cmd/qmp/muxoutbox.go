@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"time"
 )
 
 // errOutboxFull ends a client that does not read what the mux sends it
@@ -64,6 +65,13 @@ func (o *outbox) failed() bool {
 	return o.closed && o.err != nil
 }
 
+// cause is why the outbox closed with an error, nil otherwise.
+func (o *outbox) cause() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.err
+}
+
 // close ends the outbox; the writer sends what is queued when err is nil.
 func (o *outbox) close(err error) {
 	o.mu.Lock()
@@ -78,9 +86,11 @@ func (o *outbox) close(err error) {
 }
 
 // writeLoop is the client's writer goroutine: it writes queued messages,
-// each ended by "\r\n" as QEMU ends them, and closes conn at the end.
+// each ended by "\r\n" as QEMU ends them. When the outbox closes with an
+// error it closes conn; when it closes gracefully it shuts down conn's
+// sending side once everything is written (so that a last error reply is
+// read, not lost to a reset) and gives the reader a second to finish.
 func (o *outbox) writeLoop(conn net.Conn, log func([]byte)) error {
-	defer conn.Close()
 	crlf := []byte("\r\n")
 	var bufs net.Buffers
 	for range o.wake {
@@ -98,11 +108,20 @@ func (o *outbox) writeLoop(conn net.Conn, log func([]byte)) error {
 		if len(bufs) > 0 {
 			if _, werr := bufs.WriteTo(conn); werr != nil {
 				o.close(werr)
+				conn.Close()
 				return werr
 			}
 		}
 		if closed {
-			return err
+			if err != nil {
+				conn.Close()
+				return err
+			}
+			if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+				cw.CloseWrite()
+			}
+			conn.SetReadDeadline(time.Now().Add(time.Second))
+			return nil
 		}
 	}
 	return nil

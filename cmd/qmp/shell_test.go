@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/qapi-go/qapi/internal/qemutest"
-	"github.com/qapi-go/qapi/runtime"
 )
 
 // tmuxTerminal is a real terminal (a tmux pane, on a tmux server of the
@@ -119,10 +118,7 @@ func TestShellInTerminal(t *testing.T) {
 	tm.waitScreen("the partial line", func(s string) bool { return strings.HasSuffix(s, "(QEMU) query-ver") })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	q, err := runtime.DialQMP(ctx, "unix", second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := dialSecond(t, ctx, second)
 	defer q.Close()
 	if _, err := q.Execute(ctx, "stop", nil); err != nil {
 		t.Fatal(err)
