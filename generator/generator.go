@@ -120,6 +120,10 @@ func Generate(s *parser.Schema, cfg Config) ([]File, error) {
 		units = append(units, u)
 	}
 	units = append(units, common)
+	if _, ok := byFile[ServerFile]; ok {
+		return nil, fmt.Errorf("generator: a schema module maps to file %s, which the server side needs", ServerFile)
+	}
+	units = append(units, &unit{name: ServerFile})
 
 	// Build and render the files in parallel; the output does not
 	// depend on scheduling.
@@ -138,8 +142,11 @@ func Generate(s *parser.Schema, cfg Config) ([]File, error) {
 			for _, d := range u.defs {
 				fg.def(d)
 			}
-			if u.name == CommonFile {
+			switch u.name {
+			case CommonFile:
 				fg.common()
+			case ServerFile:
+				fg.server()
 			}
 			if len(fg.errs) > 0 {
 				errs[i] = fmt.Errorf("%s", strings.Join(fg.errs, "\n"))
@@ -203,6 +210,7 @@ func (g *gen) newFile() *jen.File {
 		f.HeaderComment(strings.TrimPrefix(l, "// "))
 	}
 	f.ImportName(g.cfg.RuntimeImport, "runtime")
+	f.ImportName(g.serverImport(), "server")
 	f.ImportName("encoding/json", "json")
 	f.ImportName("context", "context")
 	f.ImportName("fmt", "fmt")

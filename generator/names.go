@@ -140,6 +140,8 @@ const unknownBranchField = "UnknownBranch"
 // templates (conn.go).
 var generatorNames = []string{
 	"CommandSpec", "EventSpec", "Commands", "Events", "DecodeEvent", "Ptr",
+	// server.go
+	"Server", "UnimplementedServer", "RegisterServer", "ServerEvent", "EmitEvent",
 }
 
 // eventNameMethod is the method of every event struct that returns the
