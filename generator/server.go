@@ -28,7 +28,7 @@ import (
 // server package; this file only types it.
 
 // ServerFile is the name of the generated file holding the server side.
-const ServerFile = "server.go"
+const ServerFile = "qapi_server.go"
 
 // DefaultServerImport is the import path of the runtime's server package.
 const DefaultServerImport = DefaultRuntimeImport + "/server"

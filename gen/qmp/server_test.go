@@ -117,7 +117,7 @@ func TestServerWithOurClient(t *testing.T) {
 	if got, want := conn.Version(), server.DefaultVersion; got != want {
 		t.Errorf("Version() = %v, want %v", got, want)
 	}
-	if !conn.Session.OOB() {
+	if !conn.Session().OOB() {
 		t.Errorf("oob not negotiated")
 	}
 

@@ -6,6 +6,11 @@
 //
 // The limits and byte classes are those of QEMU's qobject/json-lexer.c,
 // json-streamer.c and json-parser.c, unchanged from 7.2 through 10.2.
+//
+// A Streamer is a port of that lexer, streamer and parser: it splits a
+// byte stream into messages exactly as QEMU does, with its errors, and
+// translates each into standard JSON; AppendQEMUStyle and AppendString
+// print JSON as QEMU's json-writer.c does. Server sessions use both.
 package qemujson
 
 // The streamer's limits on one message (json-streamer.c). When a token

@@ -292,18 +292,18 @@ func (p *parser) parseString(tok []byte, _ bool) bool {
 			case 't':
 				p.out = append(p.out, '\\', 't')
 			case 'u':
-				cp := hex4(body, i)
+				cp := qhex4(body, i)
 				i += 4
 				if cp >= 0xD800 && cp <= 0xDBFF && i+1 < len(body) && body[i] == '\\' && body[i+1] == 'u' {
 					cp = 0x10000 + (cp&0x3FF)<<10
-					if tr := hex4(body, i+2); tr >= 0xDC00 && tr <= 0xDFFF {
+					if tr := qhex4(body, i+2); tr >= 0xDC00 && tr <= 0xDFFF {
 						cp |= tr & 0x3FF
 						i += 6
 					} else {
 						cp = -1
 					}
 				}
-				if !validCodepoint(cp) {
+				if !ValidCodePoint(rune(cp)) {
 					// QEMU prints the escape as far as it read it, up to
 					// the end of the token's text.
 					end := min(i, len(body)+1)
@@ -338,8 +338,8 @@ func (p *parser) parseString(tok []byte, _ bool) bool {
 	return true
 }
 
-// hex4 is QEMU's cvt4hex on body[i:]; bytes past the end read as NUL.
-func hex4(body []byte, i int) int {
+// qhex4 is QEMU's cvt4hex on body[i:]; bytes past the end read as NUL.
+func qhex4(body []byte, i int) int {
 	cp := 0
 	for k := 0; k < 4; k++ {
 		var c byte
@@ -358,20 +358,6 @@ func hex4(body []byte, i int) int {
 		}
 	}
 	return cp
-}
-
-// validCodepoint is QEMU's is_valid_codepoint: in range, not a surrogate,
-// not a noncharacter.
-func validCodepoint(cp int) bool {
-	switch {
-	case cp < 0 || cp > 0x10FFFF:
-		return false
-	case cp >= 0xFDD0 && cp <= 0xFDEF, cp&0xFFFE == 0xFFFE:
-		return false
-	case cp >= 0xD800 && cp <= 0xDFFF:
-		return false
-	}
-	return true
 }
 
 // appendRune writes a valid code point into a standard JSON string.
@@ -416,7 +402,7 @@ func modUTF8Codepoint(s []byte) (int, int) {
 		cp = cp<<6 | int(s[i]&0x3F)
 	}
 	minCP := [...]int{0x80, 0x800, 0x10000, 0x200000, 0x4000000}
-	if !validCodepoint(cp) || cp < minCP[n-2] && !(cp == 0 && n == 2) {
+	if !ValidCodePoint(rune(cp)) || cp < minCP[n-2] && !(cp == 0 && n == 2) {
 		return -1, i
 	}
 	return cp, i
@@ -444,7 +430,7 @@ func appendDecoded(dst, enc []byte) []byte {
 		case 't':
 			dst = append(dst, '\t')
 		case 'u':
-			dst = append(dst, byte(hex4(body, i+1)))
+			dst = append(dst, byte(qhex4(body, i+1)))
 			i += 4
 		default: // '"', '\\'
 			dst = append(dst, body[i])

@@ -1,22 +1,9 @@
-// Package qemujson reads and writes JSON the way QEMU's monitor and guest
-// agent do: a streamer that splits a byte stream into JSON texts exactly
-// as QEMU's json-streamer (qobject/json-streamer.c, json-lexer.c,
-// json-parser.c) does, with its limits and its error messages, and a
-// writer that formats values as QEMU's json-writer prints them.
-//
-// It is internal: the runtime's server sessions and the fake peer use it.
-package qemujson
+// The streamer: QEMU's json-streamer.c over the lexer (lexer.go) and
+// the parser (parse.go). It splits a byte stream into JSON texts exactly
+// as QEMU does, with its limits (limits.go) and its error messages, for
+// servers that speak the wire as QEMU does.
 
-// QEMU's limits on one JSON text (json-streamer.c).
-const (
-	// MaxTokenSize bounds the bytes of all tokens of one text together
-	// (whitespace between tokens does not count) and of any one token.
-	MaxTokenSize = 64 << 20
-	// MaxTokenCount bounds the tokens of one text.
-	MaxTokenCount = 2 << 20
-	// MaxNesting bounds the depth of objects and arrays.
-	MaxNesting = 1 << 10
-)
+package qemujson
 
 // Limits bounds what a Streamer holds for one JSON text. A zero field
 // means QEMU's limit. Lower limits bound memory per connection more

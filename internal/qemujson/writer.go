@@ -124,10 +124,10 @@ func appendStringFrom(dst *[]byte, src []byte, i int) int {
 			case 't':
 				d = appendEscaped(d, '\t')
 			case 'u':
-				cp := hex4(src, i)
+				cp := qhex4(src, i)
 				i += 4
 				if cp >= 0xD800 && cp <= 0xDBFF && i+1 < len(src) && src[i] == '\\' && src[i+1] == 'u' {
-					if tr := hex4(src, i+2); tr >= 0xDC00 && tr <= 0xDFFF {
+					if tr := qhex4(src, i+2); tr >= 0xDC00 && tr <= 0xDFFF {
 						cp = 0x10000 + (cp&0x3FF)<<10 | tr&0x3FF
 						i += 6
 					}
