@@ -3,6 +3,7 @@ package qmp_test
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -50,6 +51,9 @@ func (s *standIn) Cont(ctx context.Context) error {
 	return qmp.EmitEvent(server.RequestFrom(ctx).Conn, &qmp.ResumeEvent{})
 }
 
+// MigratePause may run out of band.
+func (s *standIn) MigratePause(ctx context.Context) error { return nil }
+
 func (s *standIn) Getfd(ctx context.Context, args qmp.GetfdArgs) error {
 	files := server.RequestFrom(ctx).TakeFiles()
 	if len(files) == 0 {
@@ -85,7 +89,11 @@ func serveStandIn(t *testing.T) (*standIn, string) {
 	sock := filepath.Join(t.TempDir(), "qmp.sock")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.ListenAndServe(ctx, "unix", sock) }()
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- srv.Serve(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -95,12 +103,6 @@ func serveStandIn(t *testing.T) (*standIn, string) {
 			f.Close()
 		}
 	})
-	for i := 0; i < 100; i++ {
-		if _, err := os.Stat(sock); err == nil {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 	return impl, sock
 }
 

@@ -48,6 +48,7 @@ type Conn struct {
 	queue   chan *Request
 
 	negotiated atomic.Bool // QMP: qmp_capabilities succeeded
+	closeAfter atomic.Bool // see CloseAfterReply
 	oob        atomic.Bool // QMP: "oob" enabled
 
 	worker   sync.WaitGroup
@@ -99,6 +100,13 @@ func (c *Conn) Close() error {
 	c.fail(nil)
 	return nil
 }
+
+// Server returns the server the connection belongs to.
+func (c *Conn) Server() *Server { return c.srv }
+
+// CloseAfterReply has the session close the connection once the reply to
+// the command running now has been written, as QEMU does after quit.
+func (c *Conn) CloseAfterReply() { c.closeAfter.Store(true) }
 
 // Negotiated reports whether a QMP client completed qmp_capabilities
 // (always true for QGA, which has no negotiation).
@@ -330,6 +338,10 @@ func (c *Conn) dispatch(req *Request, desc string, rb *replyBuffer) {
 	c.out.send(line, true)
 	if cap(rb.line) > maxKeptOutput {
 		rb.line = nil
+	}
+	if c.closeAfter.Load() {
+		c.out.drain()
+		c.fail(nil)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"time"
 )
 
 // errSlowClient ends a connection whose client stopped reading while
@@ -95,3 +96,16 @@ func (o *outbox) writeLocked() error {
 
 // maxKeptOutput is the largest output buffer kept for reuse.
 const maxKeptOutput = 64 << 10
+
+// drain waits until what is queued has been written (or writing failed).
+func (o *outbox) drain() {
+	for {
+		o.mu.Lock()
+		idle := !o.writing && len(o.buf) == 0 || o.err != nil
+		o.mu.Unlock()
+		if idle {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
