@@ -60,29 +60,6 @@ func startMuxConfig(t *testing.T, cfg muxConfig) (p *qemutest.Process, m *mux, s
 	return p, m, sock, roSock, logPath
 }
 
-// qemuPython returns the directory holding QEMU 10.2's python/qemu/qmp.
-func qemuPython(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("QMPTEST_QEMU_PYTHON"); d != "" {
-		return d
-	}
-	tool := "/work/shared/tools/qemu-source"
-	if _, err := os.Stat(tool); err != nil {
-		qemutest.Unavailable(t, "no QEMU source tool (%v): set QMPTEST_QEMU_PYTHON to a QEMU tree's python/ directory", err)
-	}
-	dest := filepath.Join(os.TempDir(), "qapi-go-qemu-src")
-	out, err := exec.Command(tool, "10.2", dest).CombinedOutput()
-	if err != nil {
-		qemutest.Unavailable(t, "qemu-source 10.2: %v\n%s", err, out)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	py := filepath.Join(strings.TrimSpace(lines[len(lines)-1]), "python")
-	if _, err := os.Stat(filepath.Join(py, "qemu", "qmp", "qmp_client.py")); err != nil {
-		t.Fatalf("qemu-source printed %q, which has no python/qemu/qmp: %v", lines[len(lines)-1], err)
-	}
-	return py
-}
-
 // pythonClient is QEMU's own QMPClient: n mixed calls, each reply checked
 // against what its request must return, then it waits for k STOP and k
 // RESUME events and prints a summary.
@@ -318,8 +295,7 @@ func socatClient(ctx context.Context, t *testing.T, sock string, n, k int, ready
 // then the read-only listener refuses stop, and QEMU's exit ends them all.
 func TestMuxThreeClients(t *testing.T) {
 	t0 := time.Now()
-	py := qemuPython(t)
-	python := qemutest.Find(t, "python3", "QMPTEST_PYTHON")
+	python, py := qemutest.QEMUPython(t)
 	p, m, sock, roSock, logPath := startMux(t)
 	const n, k = 1000, 10
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)

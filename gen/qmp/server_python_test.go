@@ -6,48 +6,20 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-// pythonQMP returns the PYTHONPATH under which python3 imports QEMU's
-// own QMP client (qemu.qmp): $QEMU_PYTHON, a QEMU 10.2 source tree
-// unpacked in /tmp by the project's qemu-source tool, or an installed
-// package (pip's qemu.qmp, which .ci/run installs). It skips the test
-// when there is none, and fails it under CI=true.
-func pythonQMP(t *testing.T) (python, path string) {
-	t.Helper()
-	python, err := exec.LookPath("python3")
-	if err == nil {
-		candidates := []string{os.Getenv("QEMU_PYTHON")}
-		trees, _ := filepath.Glob("/tmp/qemu-10.2/qemu-10.2*/python")
-		candidates = append(candidates, trees...)
-		for _, dir := range candidates {
-			if dir != "" && exec.Command(python, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import qemu.qmp", dir).Run() == nil {
-				return python, dir
-			}
-		}
-		if exec.Command(python, "-c", "import qemu.qmp").Run() == nil {
-			return python, ""
-		}
-	}
-	msg := "QEMU's Python QMP client (qemu.qmp) not found: set QEMU_PYTHON to a QEMU source tree's python/ directory"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return "", ""
-}
+	"github.com/qapi-go/qapi/internal/qemutest"
+)
 
 // TestServerPythonClient has QEMU's own asyncio client (QMPClient: greeting,
 // negotiation with oob, events, exec-oob, errors) talk to a server built
 // on the generated Server.
 func TestServerPythonClient(t *testing.T) {
-	python, path := pythonQMP(t)
+	python, path := qemutest.QEMUPython(t)
 	_, sock := serveStandIn(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -86,7 +58,7 @@ func TestServerPythonClient(t *testing.T) {
 
 // TestServerQMPShell drives the server with QEMU's qmp-shell.
 func TestServerQMPShell(t *testing.T) {
-	python, path := pythonQMP(t)
+	python, path := qemutest.QEMUPython(t)
 	_, sock := serveStandIn(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
