@@ -36,52 +36,47 @@ type catalog struct {
 	events   []string // sorted event names
 }
 
+// loadQMPCatalog and loadQGACatalog parse the vendored schemas once
+// (about 40 ms for QMP).
 var (
-	qmpCatalogOnce, qgaCatalogOnce sync.Once
-	qmpCatalog, qgaCatalog         *catalog
-	qmpCatalogErr, qgaCatalogErr   error
+	loadQMPCatalog = sync.OnceValues(func() (*catalog, error) {
+		return buildCatalog("QMP", schema.QMPRoot, func(add func(*command)) {
+			for name, spec := range qmp.Commands {
+				add(&command{Name: name, Since: spec.Since, Deprecated: spec.Deprecated, Unstable: spec.Unstable,
+					NoReply: spec.NoReply, AllowOOB: spec.AllowOOB, FreeForm: spec.FreeForm, NewArgs: spec.NewArgs})
+			}
+		}, mapKeys(qmp.Events))
+	})
+	loadQGACatalog = sync.OnceValues(func() (*catalog, error) {
+		return buildCatalog("QGA", schema.QGARoot, func(add func(*command)) {
+			for name, spec := range qga.Commands {
+				add(&command{Name: name, Since: spec.Since, Deprecated: spec.Deprecated, Unstable: spec.Unstable,
+					NoReply: spec.NoReply, AllowOOB: spec.AllowOOB, FreeForm: spec.FreeForm, NewArgs: spec.NewArgs})
+			}
+		}, mapKeys(qga.Events))
+	})
 )
 
-// loadQMPCatalog parses the vendored QMP schema once (about 40 ms).
-func loadQMPCatalog() (*catalog, error) {
-	qmpCatalogOnce.Do(func() {
-		s, err := parseEmbedded(schema.QMPRoot)
-		if err != nil {
-			qmpCatalogErr = err
-			return
-		}
-		c := newCatalog("QMP", s)
-		for name, spec := range qmp.Commands {
-			c.add(&command{Name: name, Since: spec.Since, Deprecated: spec.Deprecated, Unstable: spec.Unstable,
-				NoReply: spec.NoReply, AllowOOB: spec.AllowOOB, FreeForm: spec.FreeForm, NewArgs: spec.NewArgs})
-		}
-		for name := range qmp.Events {
-			c.events = append(c.events, name)
-		}
-		qmpCatalog = c.finish()
-	})
-	return qmpCatalog, qmpCatalogErr
+// buildCatalog joins a generated command table (which each adds) with the
+// parsed schema it was generated from.
+func buildCatalog(protocol, root string, each func(add func(*command)), events []string) (*catalog, error) {
+	s, err := parseEmbedded(root)
+	if err != nil {
+		return nil, err
+	}
+	c := &catalog{protocol: protocol, schema: s, commands: map[string]*command{}, events: events}
+	each(c.add)
+	sort.Strings(c.names)
+	sort.Strings(c.events)
+	return c, nil
 }
 
-// loadQGACatalog parses the vendored QGA schema once.
-func loadQGACatalog() (*catalog, error) {
-	qgaCatalogOnce.Do(func() {
-		s, err := parseEmbedded(schema.QGARoot)
-		if err != nil {
-			qgaCatalogErr = err
-			return
-		}
-		c := newCatalog("QGA", s)
-		for name, spec := range qga.Commands {
-			c.add(&command{Name: name, Since: spec.Since, Deprecated: spec.Deprecated, Unstable: spec.Unstable,
-				NoReply: spec.NoReply, AllowOOB: spec.AllowOOB, FreeForm: spec.FreeForm, NewArgs: spec.NewArgs})
-		}
-		for name := range qga.Events {
-			c.events = append(c.events, name)
-		}
-		qgaCatalog = c.finish()
-	})
-	return qgaCatalog, qgaCatalogErr
+func mapKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return keys
 }
 
 func parseEmbedded(root string) (*parser.Schema, error) {
@@ -92,22 +87,12 @@ func parseEmbedded(root string) (*parser.Schema, error) {
 	return s, nil
 }
 
-func newCatalog(protocol string, s *parser.Schema) *catalog {
-	return &catalog{protocol: protocol, schema: s, commands: map[string]*command{}}
-}
-
 func (c *catalog) add(cmd *command) {
 	if d, ok := c.schema.Lookup(cmd.Name).(*parser.Command); ok {
 		cmd.Def = d
 	}
 	c.commands[cmd.Name] = cmd
 	c.names = append(c.names, cmd.Name)
-}
-
-func (c *catalog) finish() *catalog {
-	sort.Strings(c.names)
-	sort.Strings(c.events)
-	return c
 }
 
 // lookup returns the command named name, nil when the bindings lack it.

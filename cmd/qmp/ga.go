@@ -99,26 +99,64 @@ func gaContext(timeout time.Duration) (context.Context, context.CancelFunc) {
 	return tctx, func() { cancel(); stop() }
 }
 
-func runGACat(e *env, args []string) int {
-	fs := flag.NewFlagSet("ga cat", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	timeout := fs.Duration("timeout", 0, "bound on the whole copy (0: none)")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+// gaVerb is the part that cat, put and exec share: flags, the argument
+// count, a context, a synchronised agent session.
+type gaVerb struct {
+	name           string
+	fs             *flag.FlagSet
+	timeout        *time.Duration
+	minArgs        int
+	exact          bool
+	want           string // the arguments, for the usage message
+	usage, failure int    // exit statuses
+	ctx            context.Context
+	cancel         context.CancelFunc
+	conn           *qga.Conn
+}
+
+func newGAVerb(e *env, name, want string, minArgs int, exact bool) *gaVerb {
+	v := &gaVerb{name: name, fs: flag.NewFlagSet(name, flag.ContinueOnError), want: want, minArgs: minArgs, exact: exact,
+		usage: exitUsage, failure: exitFailure}
+	v.fs.SetOutput(e.stderr)
+	v.timeout = v.fs.Duration("timeout", 0, "bound on the whole operation (0: none)")
+	return v
+}
+
+// start parses args and connects; it returns false with the exit status
+// when that failed (the reason is on stderr).
+func (v *gaVerb) start(e *env, args []string) (int, bool) {
+	if err := v.fs.Parse(args); err != nil {
+		return v.usage, false
 	}
-	if fs.NArg() != 2 {
-		fmt.Fprintln(e.stderr, "qmp ga cat: want SOCKET PATH")
-		return exitUsage
+	if n := v.fs.NArg(); n < v.minArgs || (v.exact && n != v.minArgs) {
+		fmt.Fprintf(e.stderr, "qmp %s: want %s\n", v.name, v.want)
+		return v.usage, false
 	}
-	ctx, cancel := gaContext(*timeout)
-	defer cancel()
-	ga, err := dialQGA(ctx, fs.Arg(0))
+	v.ctx, v.cancel = gaContext(*v.timeout)
+	ga, err := dialQGA(v.ctx, v.fs.Arg(0))
 	if err != nil {
-		fmt.Fprintf(e.stderr, "qmp ga cat: %v\n", err)
-		return exitFailure
+		v.cancel()
+		fmt.Fprintf(e.stderr, "qmp %s: %v\n", v.name, err)
+		return v.failure, false
 	}
-	defer ga.Close()
-	if _, err := qga.NewConn(ga).CopyFromGuest(ctx, e.stdout, fs.Arg(1)); err != nil {
+	v.conn = qga.NewConn(ga)
+	return 0, true
+}
+
+func (v *gaVerb) close() {
+	if v.conn != nil {
+		v.conn.Close()
+		v.cancel()
+	}
+}
+
+func runGACat(e *env, args []string) int {
+	v := newGAVerb(e, "ga cat", "SOCKET PATH", 2, true)
+	if code, ok := v.start(e, args); !ok {
+		return code
+	}
+	defer v.close()
+	if _, err := v.conn.CopyFromGuest(v.ctx, e.stdout, v.fs.Arg(1)); err != nil {
 		reportCallError(e.stderr, "ga cat", err)
 		return exitFailure
 	}
@@ -126,27 +164,13 @@ func runGACat(e *env, args []string) int {
 }
 
 func runGAPut(e *env, args []string) int {
-	fs := flag.NewFlagSet("ga put", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	timeout := fs.Duration("timeout", 0, "bound on the whole copy (0: none)")
-	mode := fs.String("mode", "w", `guest-file-open mode ("w", "a", ...)`)
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	v := newGAVerb(e, "ga put", "SOCKET PATH (the data on standard input)", 2, true)
+	mode := v.fs.String("mode", "w", `guest-file-open mode ("w", "a", ...)`)
+	if code, ok := v.start(e, args); !ok {
+		return code
 	}
-	if fs.NArg() != 2 {
-		fmt.Fprintln(e.stderr, "qmp ga put: want SOCKET PATH (the data on standard input)")
-		return exitUsage
-	}
-	ctx, cancel := gaContext(*timeout)
-	defer cancel()
-	ga, err := dialQGA(ctx, fs.Arg(0))
-	if err != nil {
-		fmt.Fprintf(e.stderr, "qmp ga put: %v\n", err)
-		return exitFailure
-	}
-	defer ga.Close()
-	c := qga.NewConn(ga)
-	w, err := c.OpenWriter(ctx, fs.Arg(1), *mode)
+	defer v.close()
+	w, err := v.conn.OpenWriter(v.ctx, v.fs.Arg(1), *mode)
 	if err != nil {
 		reportCallError(e.stderr, "ga put", err)
 		return exitFailure
@@ -163,18 +187,14 @@ func runGAPut(e *env, args []string) int {
 }
 
 func runGAExec(e *env, args []string) int {
-	fs := flag.NewFlagSet("ga exec", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	timeout := fs.Duration("timeout", 0, "bound on the program's run (0: none)")
-	withStdin := fs.Bool("stdin", false, "send standard input as the program's input")
-	if err := fs.Parse(args); err != nil {
-		return exitExecFailure
+	v := newGAVerb(e, "ga exec", "SOCKET PROGRAM [ARG ...]", 2, false)
+	v.usage, v.failure = exitExecFailure, exitExecFailure
+	withStdin := v.fs.Bool("stdin", false, "send standard input as the program's input")
+	if code, ok := v.start(e, args); !ok {
+		return code
 	}
-	if fs.NArg() < 2 {
-		fmt.Fprintln(e.stderr, "qmp ga exec: want SOCKET PROGRAM [ARG ...]")
-		return exitExecFailure
-	}
-	cmd := qga.Command{Path: fs.Arg(1), Args: fs.Args()[2:]}
+	defer v.close()
+	cmd := qga.Command{Path: v.fs.Arg(1), Args: v.fs.Args()[2:]}
 	if *withStdin {
 		in, err := io.ReadAll(e.stdin)
 		if err != nil {
@@ -183,15 +203,7 @@ func runGAExec(e *env, args []string) int {
 		}
 		cmd.Stdin = in
 	}
-	ctx, cancel := gaContext(*timeout)
-	defer cancel()
-	ga, err := dialQGA(ctx, fs.Arg(0))
-	if err != nil {
-		fmt.Fprintf(e.stderr, "qmp ga exec: %v\n", err)
-		return exitExecFailure
-	}
-	defer ga.Close()
-	res, err := qga.NewConn(ga).Run(ctx, cmd)
+	res, err := v.conn.Run(v.ctx, cmd)
 	if err != nil {
 		reportCallError(e.stderr, "ga exec", err)
 		return exitExecFailure

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,5 +57,40 @@ func TestGAAgent(t *testing.T) {
 	got, err := os.ReadFile(file)
 	if err != nil || string(got) != data {
 		t.Errorf("the file put holds %d bytes (%v), want %d", len(got), err, len(data))
+	}
+}
+
+// TestGAShellPiped runs the guest agent shell with its input from a pipe
+// (no terminal): commands, a checked argument error, help from the schema.
+// It runs the binary: the line editor keeps goroutines of its own after a
+// shell ends, which a process's exit ends and an in-process test would
+// report as leaked.
+func TestGAShellPiped(t *testing.T) {
+	bin := qmpBinary(t)
+	ag := qemutest.StartAgent(t)
+	state := t.TempDir()
+	cmd := exec.Command(bin, "ga", "shell", ag.Socket)
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+state)
+	cmd.Stdin = strings.NewReader("guest-ping\nguest-file-open\nhelp guest-file-open\n{\"execute\":\"guest-info\"}\nquit\n")
+	outb, err := cmd.Output()
+	out := string(outb)
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, want := range []string{
+		"Connected to the guest agent",
+		"{}\n", // guest-ping
+		"error: guest-file-open: argument 'path': missing (required, a string)",
+		"guest-file-open path=… [mode=…]",
+		"Since: 0.15.0",
+		`"supported_commands": [`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	hist, err := os.ReadFile(filepath.Join(state, "qmp", "ga-history"))
+	if err != nil || !strings.Contains(string(hist), "guest-ping") {
+		t.Errorf("ga history: %q, %v", hist, err)
 	}
 }
