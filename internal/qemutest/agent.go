@@ -48,7 +48,13 @@ func RequireAgent(tb testing.TB) string {
 // that changes it, and keep every file it touches in Dir.
 func StartAgent(tb testing.TB, blockMore ...string) *Process {
 	tb.Helper()
-	bin := RequireAgent(tb)
+	return StartAgentBinary(tb, RequireAgent(tb), blockMore...)
+}
+
+// StartAgentBinary is StartAgent with the agent at bin (such as sid's
+// wrapper, see RequireSid).
+func StartAgentBinary(tb testing.TB, bin string, blockMore ...string) *Process {
+	tb.Helper()
 	dir := SocketDir(tb)
 	state := filepath.Join(dir, "state")
 	if err := os.Mkdir(state, 0o700); err != nil {

@@ -183,7 +183,13 @@ func (p *Process) kill() {
 // at once: QEMU serves one monitor client at a time.
 func Start(tb testing.TB, extra ...string) *Process {
 	tb.Helper()
-	bin := Require(tb)
+	return StartBinary(tb, Require(tb), extra...)
+}
+
+// StartBinary is Start with the QEMU at bin (such as sid's wrapper, see
+// RequireSid).
+func StartBinary(tb testing.TB, bin string, extra ...string) *Process {
+	tb.Helper()
 	dir := SocketDir(tb)
 	sock := filepath.Join(dir, "qmp.sock")
 	args := append(qemuArgs("unix:"+sock+",server=on,wait=off"), extra...)
