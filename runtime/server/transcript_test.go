@@ -158,3 +158,41 @@ func TestTranscriptQEMU111(t *testing.T) {
 		t.Errorf("(-QEMU 11.1 +ours):\n%s", diff)
 	}
 }
+
+// TestTranscriptQGA72 is the same against qemu-ga 7.2 (-m unix-listen,
+// guest-exec blocked with --block-rpcs).
+func TestTranscriptQGA72(t *testing.T) {
+	leakcheck.Check(t)
+	in := "\xff{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":123}}\n" +
+		"{\"execute\":\"guest-ping\"}\n" +
+		"{\"execute\":\"nope\"}\n" +
+		"{\"exec-oob\":\"guest-ping\"}\n" +
+		"{\"execute\":\"guest-sync\",\"arguments\":{\"id\":\"x\"}}\n" +
+		"{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/bin/true\"}}\n" +
+		"{\"execute\":\"guest-ping\",\"arguments\":{\"a\":1}}\n" +
+		"{\"execute\":\"guest-sync\"}\n"
+	want := []string{
+		`{"error": {"class": "GenericError", "desc": "JSON parse error, stray '\uFFFD'"}}`,
+		"\xff" + `{"return": 123}`,
+		`{"return": {}}`,
+		`{"error": {"class": "CommandNotFound", "desc": "The command nope has not been found"}}`,
+		`{"error": {"class": "GenericError", "desc": "QMP input member 'exec-oob' is unexpected"}}`,
+		`{"error": {"class": "GenericError", "desc": "Invalid parameter type for 'id', expected: integer"}}`,
+		`{"error": {"class": "CommandNotFound", "desc": "Command guest-exec has been disabled"}}`,
+		`{"error": {"class": "GenericError", "desc": "Parameter 'a' is unexpected"}}`,
+		`{"error": {"class": "GenericError", "desc": "Parameter 'id' is missing"}}`,
+	}
+	for i := range want {
+		want[i] += "\n"
+	}
+	m := server.NewMux()
+	m.Handle(server.Command{Name: "guest-ping", CheckParams: true, Run: func(context.Context, *server.Request) (any, error) { return nil, nil }})
+	m.Handle(server.Command{Name: "guest-exec", Run: func(context.Context, *server.Request) (any, error) {
+		return nil, server.Error(runtime.CommandNotFound, "Command guest-exec has been disabled")
+	}})
+	srv := &server.Server{Protocol: server.QGA, Handler: m}
+	got := converse(t, srv, in, len(want))
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-qemu-ga 7.2 +ours):\n%s", diff)
+	}
+}
