@@ -373,6 +373,12 @@ func argsOrEmpty(a []byte) []byte {
 }
 
 func (c *Conn) replyError(req *Request, class runtime.ErrorClass, desc string, rb *replyBuffer) {
+	c.out.send(c.errorLine(req, class, desc, rb), true)
+}
+
+// errorLine formats an error reply as QEMU prints it (the id first: the
+// order of QEMU's QDict).
+func (c *Conn) errorLine(req *Request, class runtime.ErrorClass, desc string, rb *replyBuffer) []byte {
 	line := rb.line[:0]
 	line = append(line, '{')
 	if req.ID != nil {
@@ -387,7 +393,7 @@ func (c *Conn) replyError(req *Request, class runtime.ErrorClass, desc string, r
 	line = append(line, "}}"...)
 	line = append(line, c.term...)
 	rb.line = line
-	c.out.send(line, true)
+	return line
 }
 
 // capabilities is qmp_capabilities, which the session answers itself.
