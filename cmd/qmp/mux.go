@@ -33,7 +33,10 @@ if it were QEMU's only client:
     exactly as the client wrote it (any JSON value, byte for byte);
   - its in-band commands run in the order it sent them; exec-oob
     commands (once it enabled "oob") run out of band at once;
-  - every event QEMU sends goes to every negotiated client;
+  - every event QEMU sends goes to every negotiated client, in QEMU's
+    order; an event QEMU sends before a reply (STOP before stop's) is
+    normally sent before that reply too, but clients must not rely on
+    it (as with QEMU itself for DEVICE_DELETED);
   - a client that disconnects with commands in flight disturbs no one:
     what it sent before closing still runs in order (a client may
     close its sending side and read the replies), and replies that find
@@ -70,7 +73,7 @@ qmp mux runs until interrupted (exit 0) or until QEMU goes away (exit 1).
 const (
 	muxMaxRequest  = 1 << 20 // bytes of one request
 	muxOutboxLimit = 8 << 20 // bytes of unread replies and events
-	muxMaxInFlight = 64      // in-band requests queued per client
+	muxMaxInFlight = 64      // requests in flight per client (queued or running)
 )
 
 func runMux(e *env, args []string) int {
@@ -184,6 +187,7 @@ type mux struct {
 	wg        sync.WaitGroup
 
 	events *runtime.Subscription
+	fanMu  sync.Mutex // orders event fan-out against replies (flushEvents)
 }
 
 func newMux(up *runtime.QMP, cfg muxConfig) *mux {
@@ -216,19 +220,45 @@ func (m *mux) fanOutEvents() {
 	defer m.wg.Done()
 	var reported uint64
 	for ev := range m.events.Events() {
-		msg := eventJSON(ev)
-		m.mu.Lock()
-		for c := range m.clients {
-			if c.negotiated.Load() {
-				c.send(msg)
-			}
-		}
-		m.mu.Unlock()
+		m.fanMu.Lock()
+		m.fanOut(ev)
+		m.fanMu.Unlock()
 		if d := m.events.Dropped(); d != reported {
 			m.cfg.log.note(0, fmt.Sprintf("%d events from QEMU dropped: the mux fell behind", d-reported))
 			reported = d
 		}
 	}
+}
+
+// flushEvents fans out the events already received. A reply is sent
+// after it, so that an event QEMU sent before the reply (STOP before
+// stop's) reaches clients before it, as it would from QEMU. (An event
+// fanOutEvents has taken but not yet sent can still come after.)
+func (m *mux) flushEvents() {
+	m.fanMu.Lock()
+	defer m.fanMu.Unlock()
+	for {
+		select {
+		case ev, ok := <-m.events.Events():
+			if !ok {
+				return
+			}
+			m.fanOut(ev)
+		default:
+			return
+		}
+	}
+}
+
+func (m *mux) fanOut(ev runtime.Event) {
+	msg := eventJSON(ev)
+	m.mu.Lock()
+	for c := range m.clients {
+		if c.negotiated.Load() {
+			c.send(msg)
+		}
+	}
+	m.mu.Unlock()
 }
 
 // Serve accepts clients on ln until the mux closes.

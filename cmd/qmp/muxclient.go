@@ -33,7 +33,7 @@ type muxClient struct {
 	mu      sync.Mutex
 	pending []*muxRequest // in-band requests not yet sent
 	working bool          // a worker goroutine runs
-	slots   chan struct{} // bounds pending+running in-band requests
+	slots   chan struct{} // bounds the requests in flight (queued or running)
 
 	inflight sync.WaitGroup // requests accepted and not yet answered
 
@@ -229,15 +229,16 @@ func (c *muxClient) handle(raw json.RawMessage) {
 		c.send(errReply("GenericError", fmt.Sprintf("qmp mux: command '%s' is not allowed on the read-only socket", req.command), req.id))
 		return
 	}
+	c.slots <- struct{}{} // waits (stops reading) while the client has too many in flight
 	c.inflight.Add(1)
 	if req.oob {
 		go func() {
 			defer c.inflight.Done()
 			c.forward(req)
+			<-c.slots
 		}()
 		return
 	}
-	c.slots <- struct{}{} // waits (stops reading) while the client has too many queued
 	c.mu.Lock()
 	c.pending = append(c.pending, req)
 	if !c.working {
@@ -322,6 +323,7 @@ func (c *muxClient) forward(req *muxRequest) {
 		args = req.args
 	}
 	res, err := c.m.up.Execute(context.Background(), req.command, args, opts...)
+	c.m.flushEvents()
 	if c.gone.Load() {
 		return
 	}
