@@ -19,6 +19,11 @@ type Bindings struct {
 	// Command returns the constructors of a command's typed values, ok
 	// false when the bindings lack the command.
 	Command func(name string) (c CommandCodec, ok bool)
+	// Unmarshal and Marshal are how the package decodes the values of
+	// its types from the wire and how they are encoded back without
+	// loss (nil: encoding/json's).
+	Unmarshal func(data []byte, v any) error
+	Marshal   func(v any) ([]byte, error)
 	// DecodeEvent decodes an event's data (nil when absent) into a
 	// pointer to its typed value, as the package's DecodeEvent does; ok
 	// false when the bindings lack the event.
@@ -151,7 +156,7 @@ func checkMessage(b Bindings, m parser.ExampleMessage, sent *string, command str
 			Class string `json:"class"`
 			Desc  string `json:"desc"`
 		}
-		return roundTripProblem("error", &e, msg["error"])
+		return roundTripProblem(Bindings{}, "error", &e, msg["error"])
 	case has(msg, "event"):
 		if p := onlyKeys(msg, "event", "data", "timestamp"); p != "" {
 			return p
@@ -174,7 +179,7 @@ func checkMessage(b Bindings, m parser.ExampleMessage, sent *string, command str
 				Capabilities []string `json:"capabilities"`
 			} `json:"QMP"`
 		}
-		return roundTripProblem("greeting", &g, []byte(m.Text))
+		return roundTripProblem(Bindings{}, "greeting", &g, []byte(m.Text))
 	}
 	return "a server message that is no reply, error, event or greeting"
 }
@@ -215,7 +220,7 @@ func checkRequest(b Bindings, msg map[string]json.RawMessage, sent *string) stri
 	if !hasArgs {
 		args = []byte("{}")
 	}
-	return roundTripProblem(name+" arguments", c.NewArgs(), args)
+	return roundTripProblem(b, name+" arguments", c.NewArgs(), args)
 }
 
 func checkReturn(b Bindings, cmd string, ret json.RawMessage) string {
@@ -229,7 +234,7 @@ func checkReturn(b Bindings, cmd string, ret json.RawMessage) string {
 		}
 		return ""
 	}
-	return roundTripProblem(cmd+" result", c.NewResult(), ret)
+	return roundTripProblem(b, cmd+" result", c.NewResult(), ret)
 }
 
 func checkEvent(b Bindings, msg map[string]json.RawMessage) string {
@@ -241,7 +246,7 @@ func checkEvent(b Bindings, msg map[string]json.RawMessage) string {
 		Seconds      int64 `json:"seconds"`
 		Microseconds int64 `json:"microseconds"`
 	}
-	if p := roundTripProblem("timestamp", &ts, msg["timestamp"]); p != "" {
+	if p := roundTripProblem(Bindings{}, "timestamp", &ts, msg["timestamp"]); p != "" {
 		return p
 	}
 	data := msg["data"]
@@ -255,7 +260,11 @@ func checkEvent(b Bindings, msg map[string]json.RawMessage) string {
 	if data == nil {
 		data = []byte("{}")
 	}
-	got, err := json.Marshal(v)
+	marshal := b.Marshal
+	if marshal == nil {
+		marshal = json.Marshal
+	}
+	got, err := marshal(v)
 	if err != nil {
 		return fmt.Sprintf("re-encoding %T: %v", v, err)
 	}
@@ -269,9 +278,10 @@ func checkEvent(b Bindings, msg map[string]json.RawMessage) string {
 	return ""
 }
 
-// roundTripProblem is RoundTrip as a problem text ("" when none).
-func roundTripProblem(what string, v any, raw []byte) string {
-	diff, err := RoundTrip(v, raw)
+// roundTripProblem is RoundTrip with b's codec as a problem text (""
+// when none).
+func roundTripProblem(b Bindings, what string, v any, raw []byte) string {
+	diff, err := RoundTrip(v, raw, b.Unmarshal, b.Marshal)
 	switch {
 	case err != nil:
 		return fmt.Sprintf("%s: %v", what, err)

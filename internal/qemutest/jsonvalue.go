@@ -76,16 +76,23 @@ func normalizeNumbers(v any) (any, error) {
 	return v, nil
 }
 
-// RoundTrip decodes raw into v (a pointer to a typed value, as the
-// bindings decode a peer's message) and encodes v again. It returns ""
-// when the encoding is the same JSON value as raw, else the difference
-// (-sent +re-encoded); an error when raw does not decode or v does not
-// encode.
-func RoundTrip(v any, raw []byte) (string, error) {
-	if err := json.Unmarshal(raw, v); err != nil {
+// RoundTrip decodes raw into v (a pointer to a typed value) with
+// unmarshal and encodes v again with marshal, as the bindings decode a
+// peer's message and a user re-encodes it (nil: encoding/json's). It
+// returns "" when the encoding is the same JSON value as raw, else the
+// difference (-sent +re-encoded); an error when raw does not decode or v
+// does not encode.
+func RoundTrip(v any, raw []byte, unmarshal func([]byte, any) error, marshal func(any) ([]byte, error)) (string, error) {
+	if unmarshal == nil {
+		unmarshal = json.Unmarshal
+	}
+	if marshal == nil {
+		marshal = json.Marshal
+	}
+	if err := unmarshal(raw, v); err != nil {
 		return "", fmt.Errorf("decoding into %T: %w", v, err)
 	}
-	b, err := json.Marshal(v)
+	b, err := marshal(v)
 	if err != nil {
 		return "", fmt.Errorf("re-encoding %T: %w", v, err)
 	}

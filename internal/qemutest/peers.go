@@ -144,7 +144,7 @@ func CheckReply(b Bindings, command string, ret json.RawMessage) string {
 		}
 		return ""
 	}
-	diff, err := RoundTrip(c.NewResult(), ret)
+	diff, err := RoundTrip(c.NewResult(), ret, b.Unmarshal, b.Marshal)
 	switch {
 	case err != nil:
 		return err.Error()
