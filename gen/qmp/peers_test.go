@@ -69,8 +69,10 @@ func checkPeerQueries(t *testing.T, bin string) {
 	defer conn.Close()
 	v := conn.Version()
 	peer := fmt.Sprintf("qemu-%d.%d", v.Major, v.Minor)
-	cmds, err := conn.QueryCommands(ctx)
-	if err != nil {
+	var cmds []struct {
+		Name string `json:"name"`
+	}
+	if err := conn.Call(ctx, "query-commands", nil, &cmds); err != nil {
 		t.Fatal(err)
 	}
 	var checked, refused []string

@@ -1,9 +1,10 @@
 // Package qemutest starts real QEMU peers for the module's tests, and
 // holds the checks those tests share: whether a typed value re-encodes
-// to what a peer (or QEMU's docs) sent (DiffJSON, RoundTrip), the check
-// of the schema docs' examples through a generated package's typed API
-// (CheckExamples), and reviewed lists of cases known to fail for a
-// reason outside the module (KnownBad).
+// to what a peer (or QEMU's docs) sent (DiffJSON, RoundTrip,
+// CheckReply), the check of the schema docs' examples through a
+// generated package's typed API (CheckExamples), replies recorded from
+// real peers (WriteReply, ReadReplies), and reviewed lists of cases that
+// fail for a stated reason (KnownBad).
 //
 // Peers:
 //
@@ -27,7 +28,8 @@
 // "true": then it fails, so that a CI image without QEMU cannot pass
 // silently. Binaries are looked up in PATH, then in /usr/sbin, /usr/bin
 // and /usr/local/bin; QEMUTEST_QEMU and QEMUTEST_QGA override the
-// lookup with a path.
+// lookup with a path. StartBinary and StartAgentBinary run other builds,
+// such as Debian sid's QEMU, newer than the bindings (RequireSid).
 package qemutest
 
 import (
