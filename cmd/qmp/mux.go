@@ -30,7 +30,8 @@ if it were QEMU's only client:
     negotiates with qmp_capabilities on its own;
   - its requests are forwarded to QEMU under the mux's own correlation:
     a client's "id" never reaches QEMU and comes back in the reply
-    exactly as the client wrote it (any JSON value, byte for byte);
+    exactly as the client wrote it (any JSON value, byte for byte; one
+    written over several lines is compacted, as messages are lines);
   - its in-band commands run in the order it sent them; exec-oob
     commands (once it enabled "oob") run out of band at once;
   - every event QEMU sends goes to every negotiated client, in QEMU's

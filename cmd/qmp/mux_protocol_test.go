@@ -73,6 +73,7 @@ func TestMuxProtocol(t *testing.T) {
 			negotiate,
 			{`{"execute":"query-name","id": {"b" :[1, 2.50e0, "\u00e9"], "n": null}}`, `{"return":{},"id":{"b" :[1, 2.50e0, "\u00e9"], "n": null}}`},
 			{`{"id":-0.0,"execute":"query-name"}`, `{"return":{},"id":-0.0}`},
+			{"{\"execute\":\"query-name\",\"id\":[1,\n 2]}", `{"return":{},"id":[1,2]}`}, // messages are lines
 			{`{"execute":"query-name"}`, `{"return":{}}`},
 		}},
 		{name: "pipelined in order", steps: []step{

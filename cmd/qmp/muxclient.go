@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -183,7 +184,7 @@ func (c *muxClient) handle(raw json.RawMessage) {
 		c.send(errReply("GenericError", "QMP input must be a JSON object", nil))
 		return
 	}
-	req := &muxRequest{id: members["id"]}
+	req := &muxRequest{id: oneLine(members["id"])}
 	for k, v := range members {
 		switch k {
 		case "execute", "exec-oob":
@@ -338,8 +339,24 @@ func (c *muxClient) forward(req *muxRequest) {
 	if res == nil {
 		res = json.RawMessage(`{}`)
 	}
+	res = oneLine(res)
 	b := make([]byte, 0, len(res)+len(req.id)+20)
 	b = append(b, `{"return":`...)
 	b = append(b, res...)
 	c.send(appendID(b, req.id))
+}
+
+// oneLine keeps a JSON value on one line, as messages are lines: a value
+// with line breaks (white space between tokens: a client's id written
+// over lines, a reply from a monitor with pretty=on) is compacted, which
+// keeps it the same JSON value. Anything else goes out byte for byte.
+func oneLine(v json.RawMessage) json.RawMessage {
+	if !bytes.ContainsAny(v, "\r\n") {
+		return v
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, v) != nil {
+		return v
+	}
+	return b.Bytes()
 }

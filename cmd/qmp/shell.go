@@ -151,7 +151,7 @@ func runShell(e *env, verb string, args []string, tg *target) int {
 		return exitFailure
 	}
 	defer rl.Close()
-	sh.rl, sh.out = rl, rl.Stdout()
+	sh.rl, sh.out = rl, &lockedWriter{w: rl.Stdout()}
 	if sh.qmp != nil {
 		v := sh.qmp.Greeting().Version
 		fmt.Fprintf(sh.out, "Connected to QEMU %d.%d.%d; bindings from QEMU %s. 'help' for help, Tab completes.\n",
@@ -268,3 +268,16 @@ const shellHelp = `COMMAND KEY=VALUE ...   run a command (Tab completes names an
 help COMMAND            the command's documentation and availability
 quit, exit, ^D          leave
 `
+
+// lockedWriter serialises whole writes: events arrive on their own
+// goroutine and must not cut into a reply being printed.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
