@@ -65,7 +65,11 @@ func (fg *fileGen) command(c *parser.Command) {
 		notes = append(notes, "Every argument is optional: args may be nil, which sends none.")
 	}
 	if c.AllowOOB {
-		notes = append(notes, "The command may run out of band: pass [runtime.OutOfBand] to send it with exec-oob.")
+		oob := "[runtime.OutOfBand]"
+		if fg.protocol == QMP {
+			oob = "[OutOfBand]"
+		}
+		notes = append(notes, "The command may run out of band: pass "+oob+" to send it with exec-oob.")
 	}
 	intro := paragraphs(notes[0], strings.Join(notes[1:], " "))
 
@@ -78,7 +82,9 @@ func (fg *fileGen) command(c *parser.Command) {
 			argExpr = jen.Id("argsOrNil").Call(jen.Id("args").Op("==").Nil(), jen.Id("args"))
 		}
 	}
-	params = append(params, jen.Id("opts").Op("...").Qual(fg.cfg.RuntimeImport, "CallOption"))
+	// CallOption is the connection layer's alias of runtime.CallOption,
+	// so that the method reads without the runtime package.
+	params = append(params, jen.Id("opts").Op("...").Id("CallOption"))
 	optsExpr := jen.Id("opts").Op("...")
 	if !c.SuccessResponse {
 		optsExpr = jen.Id("noReply").Call(jen.Id("opts")).Op("...")

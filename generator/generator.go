@@ -220,9 +220,10 @@ func (g *gen) newFile() *jen.File {
 }
 
 // header is the comment that starts every generated file: the
-// generated-file line and the schema it was generated from.
+// generated-file line, the schema it was generated from and the
+// generator's version.
 func (g *gen) header() string {
-	return HeaderPrefix + "\n// Source: " + g.cfg.Source + "\n"
+	return HeaderPrefix + "\n// Source: " + g.cfg.Source + "\n// Generator: qapi-gen " + Version + "\n"
 }
 
 // emits reports whether d produces Go declarations.

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"errors"
+	"io/fs"
 	"strconv"
 )
 
@@ -45,8 +46,15 @@ func (e *CommandError) Error() string {
 }
 
 // Is reports whether target is e's class, or a *CommandError with the
-// same class (and, when target's Desc is set, the same description).
+// same class (and, when target's Desc is set, the same description), or
+// the io/fs error (fs.ErrNotExist, fs.ErrExist, fs.ErrPermission) of
+// the system error the description ends with ("...: No such file or
+// directory").
 func (e *CommandError) Is(target error) bool {
+	switch target {
+	case fs.ErrNotExist, fs.ErrExist, fs.ErrPermission:
+		return errnoIs(e.Desc, target)
+	}
 	switch t := target.(type) {
 	case ErrorClass:
 		return e.Class == t

@@ -49,21 +49,11 @@ func init() {
 
 func runCompat(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("compat", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	fl.Usage = func() { fmt.Fprint(stderr, compatUsage) }
 	schemaArg := fl.String("schema", "qmp", "")
 	asJSON := fl.Bool("json", false, "")
 	timeout := fl.Duration("timeout", 30*time.Second, "")
-	if err := fl.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
-	}
-	if fl.NArg() != 1 {
-		fmt.Fprintln(stderr, "qapi-gen compat: want exactly one SOCKET")
-		fmt.Fprintln(stderr, "usage: qapi-gen compat [-schema qmp|PATH] [-json] [-timeout D] SOCKET")
-		return 2
+	if code, stop := parseArgs("compat", fl, args, "SOCKET", stdout, stderr); stop {
+		return code
 	}
 	if *schemaArg == "qga" {
 		fmt.Fprintln(stderr, "qapi-gen compat: the guest agent has no query-qmp-schema; compat works on QMP schemas only")
@@ -86,7 +76,7 @@ func runCompat(args []string, stdout, stderr io.Writer) int {
 	} else {
 		if st, serr := os.Stat(*schemaArg); serr != nil || st.IsDir() {
 			fmt.Fprintf(stderr, "qapi-gen compat: -schema %s: want \"qmp\" or a schema's root .json file\n", *schemaArg)
-			return 2
+			return 1
 		}
 		bindings, err = parser.Parse(*schemaArg, parser.Options{Mode: parser.Lenient})
 		desc = *schemaArg

@@ -21,7 +21,7 @@ func TestCompatUsage(t *testing.T) {
 		{"two sockets", []string{"compat", "a", "b"}, 2, "want exactly one SOCKET"},
 		{"bad flag", []string{"compat", "-nope", "x"}, 2, "flag provided but not defined"},
 		{"qga", []string{"compat", "-schema", "qga", "x"}, 2, "no query-qmp-schema"},
-		{"missing schema", []string{"compat", "-schema", "/nonexistent.json", "x"}, 2, `want "qmp" or a schema's root .json file`},
+		{"missing schema", []string{"compat", "-schema", "/nonexistent.json", "x"}, 1, `want "qmp" or a schema's root .json file`},
 		{"bad timeout", []string{"compat", "-timeout", "0s", "x"}, 2, "-timeout must be positive"},
 		{"nobody listening", []string{"compat", "-schema", craftedSchema, filepath.Join(t.TempDir(), "none.sock")}, 1, "connecting to QMP"},
 	}

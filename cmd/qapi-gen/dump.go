@@ -36,12 +36,8 @@ func runDump(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("dump", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	lenient := fs.Bool("lenient", false, "")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
-		if err != nil && err != flag.ErrHelp {
-			fmt.Fprintf(stderr, "qapi-gen dump: %v\n", err)
-		}
-		fmt.Fprintln(stderr, "usage: qapi-gen dump [-lenient] FILE.json")
-		return 2
+	if code, stop := parseArgs("dump", fs, args, "FILE.json", stdout, stderr); stop {
+		return code
 	}
 	if os.Getenv("GOGC") == "" {
 		// A dump is a short-lived process that allocates a few tens of

@@ -80,24 +80,24 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	selFlags.register(fset)
 	usageErr := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "qapi-gen generate: "+format+"\n", a...)
-		fmt.Fprintln(stderr, "usage: qapi-gen generate [-package NAME] [-out DIR] [-strict] [-commands LIST] [-events LIST] [-omit-deprecated] [-omit-unstable] SCHEMA")
+		fmt.Fprint(stderr, synopsis(generateUsage))
 		return 2
 	}
-	if err := fset.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			fmt.Fprint(stdout, generateUsage)
-			return 0
-		}
-		return usageErr("%v", err)
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "qapi-gen generate: "+err.Error())
+		return 1
 	}
-	if fset.NArg() != 1 {
-		return usageErr("want exactly one SCHEMA argument, got %d", fset.NArg())
+	if code, stop := parseArgs("generate", fset, args, "SCHEMA", stdout, stderr); stop {
+		return code
 	}
 	if *out == "" {
 		return usageErr("-out is empty")
 	}
 	sel, err := selFlags.selection()
 	if err != nil {
+		if errors.Is(err, errListFile) {
+			return fail(err)
+		}
 		return usageErr("%v", err)
 	}
 	opts := parser.Options{Mode: parser.Lenient}
@@ -118,10 +118,10 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	default:
 		st, err := os.Stat(file)
 		if err != nil {
-			return usageErr("schema: %v", err)
+			return fail(fmt.Errorf("schema: %w", err))
 		}
 		if st.IsDir() {
-			return usageErr("schema %s is a directory, want a .json file", file)
+			return fail(fmt.Errorf("schema %s is a directory, want a .json file", file))
 		}
 		source = filepath.ToSlash(file)
 	}

@@ -16,8 +16,10 @@ type subcommand struct {
 	name    string
 	summary string // one line for "qapi-gen help"
 	usage   string // full usage text for "qapi-gen help NAME"
-	// run executes the verb with its arguments and returns the exit code:
-	// 0 success, 1 failure (e.g. a schema error), 2 usage error.
+	// run executes the verb with its arguments and returns the exit code,
+	// the same in every verb: 0 success, 1 failure (a schema error, a
+	// file that cannot be read or written, a peer that fails), 2 usage
+	// error (unknown flag, wrong number of arguments, invalid value).
 	run func(args []string, stdout, stderr io.Writer) int
 }
 
@@ -62,8 +64,12 @@ func usage(w io.Writer) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	width := 0
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, subcommands[n].summary)
+		width = max(width, len(n))
+	}
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, n, subcommands[n].summary)
 	}
 	fmt.Fprintln(w, `run "qapi-gen help COMMAND" for a command's usage`)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -8,6 +9,10 @@ import (
 
 	"github.com/qapi-go/qapi/generator"
 )
+
+// errListFile marks a list file that cannot be read: a file error
+// (exit 1), not a usage error.
+var errListFile = errors.New("cannot read the list")
 
 // selectionFlags are generate's subset and policy flags.
 type selectionFlags struct {
@@ -55,7 +60,7 @@ func nameList(flagName, v string, set bool) ([]string, error) {
 	if file, ok := strings.CutPrefix(v, "@"); ok {
 		data, err := os.ReadFile(file)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", flagName, err)
+			return nil, fmt.Errorf("%s: %w: %v", flagName, errListFile, err)
 		}
 		var lines []string
 		for _, l := range strings.Split(string(data), "\n") {

@@ -84,7 +84,7 @@ func TestGenerateSubset(t *testing.T) {
 		t.Errorf("unknown command: exit %d, stderr %q", code, stderr)
 	}
 	code, _, stderr = runGen("generate", "-out", out, "-events", "@"+list+".missing", "qmp")
-	if code != 2 || !strings.Contains(stderr, "-events: ") {
+	if code != 1 || !strings.Contains(stderr, "-events: ") {
 		t.Errorf("missing list file: exit %d, stderr %q", code, stderr)
 	}
 	code, stdout, _ := runGen("help", "generate")

@@ -34,16 +34,9 @@ Other files in DIR (README.md, schema.go) are kept. Then run
 
 func runUpdateSchema(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("update-schema", flag.ContinueOnError)
-	fl.SetOutput(stderr)
 	dir := fl.String("schema-dir", "schema", "vendored schema `directory` to update")
-	fl.Usage = func() { fmt.Fprint(stderr, subcommands["update-schema"].usage) }
-	if err := fl.Parse(args); err != nil {
-		return 2
-	}
-	if fl.NArg() != 1 {
-		fmt.Fprintln(stderr, "qapi-gen update-schema: want exactly one PATH (a QEMU source tree or release tarball)")
-		fl.Usage()
-		return 2
+	if code, stop := parseArgs("update-schema", fl, args, "PATH", stdout, stderr); stop {
+		return code
 	}
 	rel, err := qemutree.Read(fl.Arg(0))
 	if err != nil {

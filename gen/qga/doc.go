@@ -52,11 +52,13 @@
 //
 // # Errors
 //
-// An error reply is a *[runtime.CommandError]; match its class with
-// errors.Is. A command disabled in the agent (qemu-ga --block-rpcs)
+// An error reply is a *[CommandError]; match its class with errors.Is.
+// A guest's "No such file or directory" is also [io/fs.ErrNotExist]
+// (errors.Is(err, fs.ErrNotExist)), and likewise for fs.ErrExist and
+// fs.ErrPermission. A command disabled in the agent (qemu-ga --block-rpcs)
 // fails with CommandNotFound, "Command guest-set-time has been disabled";
 // one the agent does not have with CommandNotFound too. A connection that
-// is gone fails every call with a *[runtime.ConnError].
+// is gone fails every call with a *[ConnError].
 //
 // # Other agent releases
 //

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"strings"
 	"testing"
 	"time"
@@ -96,7 +97,7 @@ func TestExecResults(t *testing.T) {
 	}
 	_, err = ga.Exec(ctx, "/missing")
 	var ce *runtime.CommandError
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "/missing") {
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "/missing") || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing program: %v", err)
 	}
 }

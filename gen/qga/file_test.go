@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"io/fs"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -335,10 +336,13 @@ func TestOpenErrors(t *testing.T) {
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "/missing") {
 		t.Fatalf("OpenReader of a missing file: %v", err)
 	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("OpenReader of a missing file: %v is not fs.ErrNotExist", err)
+	}
 	if _, err := ga.OpenWriter(context.Background(), "/x", "bogus"); !errors.As(err, &ce) {
 		t.Fatalf("OpenWriter with a bad mode: %v", err)
 	}
-	if _, err := ga.CopyFromGuest(context.Background(), io.Discard, "/missing"); !errors.As(err, &ce) {
+	if _, err := ga.CopyFromGuest(context.Background(), io.Discard, "/missing"); !errors.As(err, &ce) || !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("CopyFromGuest of a missing file: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/qapi-go/qapi/gen/qmp"
+	"github.com/qapi-go/qapi/introspect"
 	"github.com/qapi-go/qapi/runtime"
 	"github.com/qapi-go/qapi/runtime/fakepeer"
 )
@@ -197,4 +198,84 @@ func TestCallAndWaitCommandError(t *testing.T) {
 	if !errors.Is(err, runtime.DeviceNotFound) {
 		t.Errorf("CallAndWait = %v, want DeviceNotFound", err)
 	}
+}
+
+// CallAndWait infers the event type from match and takes a command
+// method value as the call: waiting for any RESUME after cont needs no
+// type argument and no closure. The event's timestamp is kept
+// (WaitTimed).
+func TestCallAndWaitInfers(t *testing.T) {
+	stamp := time.Date(2026, 12, 4, 10, 0, 0, 123456000, time.UTC)
+	conn, _ := fakeConn(t,
+		fakepeer.Expect("cont", fakepeer.NoArgs()),
+		fakepeer.EmitEvent(fakepeer.Event{Name: "RESUME", Time: stamp}),
+		fakepeer.Reply(map[string]any{}),
+		fakepeer.Expect("stop"),
+		fakepeer.Reply(map[string]any{}),
+		fakepeer.EmitEvent(fakepeer.Event{Name: "STOP", Time: stamp.Add(time.Second)}),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ev, err := qmp.CallAndWait(ctx, conn, conn.Cont, qmp.Any[qmp.ResumeEvent])
+	if err != nil || ev == nil {
+		t.Fatalf("CallAndWait(cont) = %v, %v", ev, err)
+	}
+	w := qmp.Watch(conn, qmp.Any[qmp.StopEvent])
+	defer w.Close()
+	if err := conn.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop, at, err := w.WaitTimed(ctx)
+	if err != nil || stop == nil || !at.Equal(stamp.Add(time.Second)) {
+		t.Errorf("WaitTimed = %v, %v, %v; want the STOP stamped %v", stop, at, err, stamp.Add(time.Second))
+	}
+	var nilCall func(context.Context) error
+	if _, err := qmp.CallAndWait(ctx, conn, nilCall, qmp.Any[qmp.StopEvent]); err == nil {
+		t.Error("CallAndWait with a nil call did not fail")
+	}
+}
+
+// Conn is a runtime.Caller: code built on that interface takes it.
+func TestConnIsCaller(t *testing.T) {
+	conn, _ := fakeConn(t,
+		fakepeer.Expect("query-commands"),
+		fakepeer.Reply([]map[string]any{{"name": "query-status"}, {"name": "stop"}}),
+	)
+	var _ runtime.Caller = conn
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p := introspect.NewProber(conn)
+	_ = p
+	var cmds []qmp.CommandInfo
+	if err := conn.Call(ctx, "query-commands", nil, &cmds); err != nil || len(cmds) != 2 {
+		t.Errorf("Call = %v, %v", cmds, err)
+	}
+}
+
+// A Conn without a session (WithCaller on nil) sends its commands
+// through the caller; what needs a session fails instead of panicking.
+func TestConnWithoutSession(t *testing.T) {
+	rec := &recordingCaller{}
+	conn := (*qmp.Conn)(nil).WithCaller(rec)
+	ctx := context.Background()
+	if err := conn.Stop(ctx); err != nil || rec.last != "stop" {
+		t.Errorf("Stop through the caller: %v, last %q", err, rec.last)
+	}
+	if conn.Session() != nil || conn.Err() == nil || conn.Close() != nil {
+		t.Errorf("Session %v, Err %v", conn.Session(), conn.Err())
+	}
+	<-conn.Done()
+	if _, err := conn.Subscribe().Next(ctx); err == nil {
+		t.Error("Subscription.Next without a session did not fail")
+	}
+	if _, err := qmp.Watch(conn, qmp.Any[qmp.StopEvent]).Wait(ctx); err == nil {
+		t.Error("Watcher.Wait without a session did not fail")
+	}
+}
+
+type recordingCaller struct{ last string }
+
+func (r *recordingCaller) Call(ctx context.Context, command string, args, result any, opts ...runtime.CallOption) error {
+	r.last = command
+	return nil
 }

@@ -32,10 +32,11 @@
 //
 // # Errors
 //
-// An error reply is a *[runtime.CommandError]; match its class with
-// errors.Is (errors.Is(err, runtime.CommandNotFound) for a command the
-// QEMU at the other end does not have). A connection that is gone fails
-// every call with a *[runtime.ConnError].
+// An error reply is a *[CommandError]; match its class with errors.Is
+// (errors.Is(err, CommandNotFound) for a command the QEMU at the other
+// end does not have). A connection that is gone fails every call with a
+// *[ConnError]. These and the session's options are the runtime's,
+// re-exported so that everyday code needs no other import.
 //
 // # Other QEMU releases
 //

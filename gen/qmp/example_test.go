@@ -87,8 +87,7 @@ func ExampleCallAndWait() {
 	defer done()
 	ctx := context.Background()
 
-	_, err := qmp.CallAndWait[qmp.StopEvent](ctx, conn,
-		func(ctx context.Context) error { return conn.Stop(ctx) }, nil)
+	_, err := qmp.CallAndWait(ctx, conn, conn.Stop, qmp.Any[qmp.StopEvent])
 	if err != nil {
 		log.Fatal(err)
 	}
