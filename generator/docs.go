@@ -132,7 +132,16 @@ func (g *gen) defDoc(id string, d parser.Definition, intro string, extra ...stri
 	c := d.Common()
 	r := g.renderer(d)
 	parts := []string{intro}
-	if c.Doc != nil {
+	if g.cfg.OmitProse {
+		// Facts only: the sentence the generator writes, the
+		// result type, Since, features, the condition.
+		if t := g.returnsType(d); t != "" {
+			parts = append(parts, "Returns: "+t)
+		}
+		if v := since(d); v != "" {
+			parts = append(parts, "Since: "+v)
+		}
+	} else if c.Doc != nil {
 		for _, s := range c.Doc.AllSections {
 			switch s.Kind {
 			case "Member", "Feature":
@@ -198,7 +207,7 @@ func (g *gen) featureDoc(owner parser.Definition, fs []*parser.Feature, member s
 	}
 	doc := owner.Common().Doc
 	text := func(name string) string {
-		if doc == nil {
+		if doc == nil || g.cfg.OmitProse {
 			return ""
 		}
 		for _, s := range doc.Features {
@@ -259,7 +268,7 @@ func (g *gen) memberDoc(owner parser.Definition, name, goName string, ifc *parse
 	r := g.renderer(owner)
 	var text string
 	list := false
-	if doc := owner.Common().Doc; doc != nil {
+	if doc := owner.Common().Doc; doc != nil && !g.cfg.OmitProse {
 		for _, s := range doc.Args {
 			if s.Name == name {
 				text = strings.Trim(r.text(s, true), "\n")
@@ -658,7 +667,7 @@ func (g *gen) typeIntro(d parser.Definition, id string) string {
 		}
 		return id + " is the implicit QAPI type " + c.Name + "."
 	}
-	if c.Doc == nil || c.Doc.Body == nil || strings.TrimSpace(c.Doc.Body.Text) == "" {
+	if g.cfg.OmitProse || c.Doc == nil || c.Doc.Body == nil || strings.TrimSpace(c.Doc.Body.Text) == "" {
 		return id + " is the QAPI " + d.Meta() + " " + c.Name + "."
 	}
 	return ""

@@ -31,6 +31,13 @@ type Config struct {
 	// RuntimeImport is the import path of the runtime package;
 	// DefaultRuntimeImport when empty.
 	RuntimeImport string
+	// OmitProse leaves QEMU's documentation text out of the output: doc
+	// comments keep only what the generator writes (what a declaration
+	// is, its command or event, its result type), Since, features
+	// (Deprecated:, Unstable:) and build conditions. QEMU's doc text is
+	// GPL-2.0-or-later; names, types and those facts are what an
+	// interface needs.
+	OmitProse bool
 	// Protocol decides the connection layer (Conn, Dial, events); the
 	// zero value DetectProtocol tells it from the schema with [Detect],
 	// which cannot tell a subset reliably: set it for subsets.

@@ -10,8 +10,10 @@ import (
 	"github.com/qapi-go/qapi/internal/gomodtest"
 )
 
-// downstreamMain is a program of the downstream module: it drives the
-// bindings go generate wrote against the runtime's fake peer.
+// downstreamMain is a program of the downstream module: it dials a fake
+// QEMU, calls typed commands and waits for typed events through the
+// subset bindings go generate wrote. It imports nothing of the runtime
+// but its test helper: the generated package is all it needs.
 const downstreamMain = `package main
 
 import (
@@ -20,9 +22,9 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"time"
 
-	"example.com/vmm/qmp"
-	"github.com/qapi-go/qapi/runtime"
+	"example.com/vmm/qmpmin"
 	"github.com/qapi-go/qapi/runtime/fakepeer"
 )
 
@@ -30,51 +32,77 @@ func main() {
 	peer := fakepeer.New(nil, fakepeer.Config{Handler: func(cmd string, args json.RawMessage) fakepeer.Response {
 		switch cmd {
 		case "query-status":
-			return fakepeer.Response{Return: map[string]any{"status": "paused", "running": false}}
+			return fakepeer.Response{Return: map[string]any{"status": "running", "running": true}}
+		case "stop":
+			// QEMU sends STOP before stop's reply.
+			return fakepeer.Response{Events: []fakepeer.Event{{Name: "STOP", Time: time.Unix(1700000000, 0)}}}
 		case "device_del":
-			return fakepeer.Response{Return: map[string]any{}}
+			// and DEVICE_DELETED after device_del's.
+			return fakepeer.Response{EventsAfter: []fakepeer.Event{
+				{Name: "DEVICE_DELETED", Data: map[string]any{"device": "net1", "path": "/machine/peripheral/net1"}},
+				{Name: "DEVICE_DELETED", Data: map[string]any{"device": "net0", "path": "/machine/peripheral/net0"}},
+			}}
 		}
 		return fakepeer.Response{Error: &fakepeer.Error{Class: "CommandNotFound", Desc: "The command " + cmd + " has not been found"}}
 	}})
 	defer peer.Close()
-	ctx := context.Background()
-	sess, err := runtime.NewQMP(ctx, peer.Pipe())
+	sock, err := peer.Listen()
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer sess.Close()
-	c := qmp.NewConn(sess)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 
-	st, err := c.QueryStatus(ctx)
+	conn, err := qmpmin.Dial(ctx, "unix", sock)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("status=%s running=%v paused=%v\n", st.Status, st.Running, st.Status == qmp.RunStatePaused)
-	if err := c.DeviceDel(ctx, qmp.DeviceDelArgs{ID: "net0"}); err != nil {
+	defer conn.Close()
+	fmt.Println("QEMU", conn.Version())
+
+	st, err := conn.QueryStatus(ctx)
+	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("device_del: ok")
-	var ce *runtime.CommandError
-	if err := c.Cont(ctx); errors.As(err, &ce) {
-		fmt.Printf("cont: %s\n", ce.Class)
+	fmt.Printf("status=%s running=%v\n", st.Status, st.Status == qmpmin.RunStateRunning)
+
+	stop, err := qmpmin.CallAndWait(ctx, conn, conn.Stop, qmpmin.Any[qmpmin.StopEvent])
+	if err != nil || stop == nil {
+		log.Fatalf("stop: %v", err)
+	}
+	fmt.Println("stopped:", stop.EventName())
+
+	del, err := qmpmin.CallAndWait(ctx, conn,
+		func(ctx context.Context) error { return conn.DeviceDel(ctx, qmpmin.DeviceDelArgs{ID: "net0"}) },
+		func(e *qmpmin.DeviceDeletedEvent) bool { return e.Device != nil && *e.Device == "net0" })
+	if err != nil {
+		log.Fatalf("device_del: %v", err)
+	}
+	fmt.Println("deleted:", del.Path)
+
+	if err := conn.Cont(ctx); errors.Is(err, qmpmin.CommandNotFound) {
+		fmt.Println("cont: CommandNotFound")
 	} else {
 		log.Fatalf("cont: %v", err)
 	}
-	fmt.Println("commands:", len(qmp.Commands) > 200)
+	fmt.Println("commands:", len(qmpmin.Commands))
 }
 `
 
-// TestDownstreamGoGenerate is what a user of the generator does: a
-// module of their own with a go:generate directive, the schema of a QEMU
-// tree next to it, "go generate", "go build", "go vet" and a program
-// against the fake peer. The replace directive points at this checkout;
-// everything resolves from the module cache (GOPROXY=off).
+// TestDownstreamGoGenerate is what the README tells a user to do, in a
+// module of their own that starts empty: "go get -tool" the generator
+// (through a replace directive to this checkout), a go:generate
+// directive that runs "go tool qapi-gen" on the schema of a QEMU tree
+// next to the package, then "go generate", "go build" and "go vet" with
+// the go command's defaults, for the full QMP bindings and for a
+// -commands subset; then a program on the subset dials a fake QEMU,
+// calls typed commands and waits for typed events with CallAndWait.
 func TestDownstreamGoGenerate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module with go generate in -short mode")
 	}
 	root := gomodtest.RepoRoot(t)
-	m := gomodtest.New(t, "example.com/vmm")
+	m := gomodtest.NewBare(t, "example.com/vmm")
 	mod := m.Dir
 	write := func(name, content string) { t.Helper(); m.WriteFile(name, []byte(content)) }
 	// A QEMU tree's schema next to the module's packages.
@@ -89,18 +117,24 @@ func TestDownstreamGoGenerate(t *testing.T) {
 		}
 		write("qemu/qapi/"+filepath.Base(j), string(b))
 	}
-	// The full bindings, with the directive README.md shows, and a
-	// subset with its command list in a file.
+
+	m.Go("get", "-tool", "github.com/qapi-go/qapi/cmd/qapi-gen")
+	gomod, err := os.ReadFile(filepath.Join(mod, "go.mod"))
+	if err != nil || !strings.Contains(string(gomod), "tool github.com/qapi-go/qapi/cmd/qapi-gen") {
+		t.Fatalf("go get -tool did not add the tool directive:\n%s", gomod)
+	}
+
+	// The directives README.md and "qapi-gen help generate" show.
 	write("qmp/qmp.go", "// Package qmp holds QMP bindings generated from ../qemu.\npackage qmp\n\n"+
-		"//go:generate go run github.com/qapi-go/qapi/cmd/qapi-gen generate -package qmp -out . ../qemu/qapi/qapi-schema.json\n")
+		"//go:generate go tool qapi-gen generate -package qmp -out . ../qemu/qapi/qapi-schema.json\n")
 	write("qmpmin/qmpmin.go", "// Package qmpmin holds the few QMP commands the VM manager sends.\npackage qmpmin\n\n"+
-		"//go:generate go run github.com/qapi-go/qapi/cmd/qapi-gen generate -package qmpmin -out . -commands @commands.txt -events SHUTDOWN,STOP -omit-deprecated -omit-unstable ../qemu/qapi/qapi-schema.json\n")
-	write("qmpmin/commands.txt", "# commands we send\nqmp_capabilities\nquery-status\nstop\ncont\nquit\n")
+		"//go:generate go tool qapi-gen generate -package qmpmin -out . -commands @commands.txt -events STOP,RESUME,DEVICE_DELETED -omit-deprecated -omit-unstable ../qemu/qapi/qapi-schema.json\n")
+	write("qmpmin/commands.txt", "# commands we send\nquery-status\nstop\ncont\ndevice_del\n")
 	write("cmd/vmm/main.go", downstreamMain)
 
-	goCmd := m.Go
-	goCmd("generate", "./...")
-	for _, f := range []string{"qmp/qapi.go", "qmp/block_core.go", "qmpmin/qapi.go", "qmpmin/run_state.go"} {
+	m.Go("generate", "./...")
+	for _, f := range []string{"qmp/qapi.go", "qmp/qapi_conn.go", "qmp/qapi_events.go", "qmp/block_core.go",
+		"qmpmin/qapi.go", "qmpmin/qapi_conn.go", "qmpmin/qapi_events.go", "qmpmin/run_state.go"} {
 		if _, err := os.Stat(filepath.Join(mod, f)); err != nil {
 			t.Errorf("go generate did not write %s: %v", f, err)
 		}
@@ -108,13 +142,13 @@ func TestDownstreamGoGenerate(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(mod, "qmpmin", "block_core.go")); err == nil {
 		t.Errorf("the subset has block_core.go")
 	}
-	goCmd("build", "./...")
-	goCmd("vet", "./...")
+	m.Go("build", "./...")
+	m.Go("vet", "./...")
 
 	// The generated packages import only the runtime (its server side,
 	// runtime/server, included) and the standard library (and so does
 	// the runtime, apart from its own and the module's internal packages).
-	listing := goCmd("list", "-deps", "-json=ImportPath,Standard,Imports", "./qmp", "./qmpmin")
+	listing := m.Go("list", "-deps", "-json=ImportPath,Standard,Imports", "./qmp", "./qmpmin")
 	dec := json.NewDecoder(strings.NewReader(listing))
 	for dec.More() {
 		var p struct {
@@ -140,8 +174,8 @@ func TestDownstreamGoGenerate(t *testing.T) {
 		}
 	}
 
-	got := goCmd("run", "./cmd/vmm")
-	want := "status=paused running=false paused=true\ndevice_del: ok\ncont: CommandNotFound\ncommands: true\n"
+	got := m.Go("run", "./cmd/vmm")
+	want := "QEMU 10.2.2 (v10.2.2)\nstatus=running running=true\nstopped: STOP\ndeleted: /machine/peripheral/net0\ncont: CommandNotFound\ncommands: 4\n"
 	if got != want {
 		t.Errorf("program printed\n%s\nwant\n%s", got, want)
 	}

@@ -16,8 +16,8 @@ import (
 	"github.com/qapi-go/qapi/schema"
 )
 
-const generateUsage = `usage: qapi-gen generate [-package NAME] [-out DIR] [-strict]
-                        [-commands LIST] [-events LIST]
+const generateUsage = `usage: qapi-gen generate [-package NAME] [-out DIR] [-protocol qmp|qga]
+                        [-omit-prose] [-strict] [-commands LIST] [-events LIST]
                         [-omit-deprecated] [-omit-unstable] SCHEMA
 
 Generate reads a QAPI schema and writes Go bindings for it into DIR: one
@@ -26,10 +26,18 @@ the path of a schema's root file (such as qapi/qapi-schema.json of a QEMU
 tree), or "qmp" or "qga" for the schema vendored in package schema.
 
 Files in DIR that start with the generated-file header and that this run
-does not produce are removed; other files (hand-written ones) are kept.
+does not produce are removed; other files (hand-written ones) are kept,
+and what they declare in the package is reserved: a generated name that
+takes one is an error naming both.
 
   -out DIR       output directory (default ".")
   -package NAME  Go package name (default: the base name of DIR)
+  -protocol P    qmp or qga: the connection layer to generate (default:
+                 told from the whole schema; qga when it has
+                 guest-sync-delimited)
+  -omit-prose    leave QEMU's documentation text out: doc comments keep
+                 only names, types, Since, deprecated/unstable and build
+                 conditions (see "Licensing" in README.md)
   -strict        check the schema as QEMU 10.2.2 does: doc-comment and
                  naming problems are errors (by default they are warnings,
                  printed on standard error, so that every release reads)
@@ -51,13 +59,19 @@ Subsets and policy (all off by default: the whole schema is generated):
 An unknown name is an error that lists close matches. See the "Subsets
 and policy" section of package generator for the exact rules.
 
-Use from go generate in another module (which requires
-github.com/qapi-go/qapi): put one directive in a Go file of the package,
+Use from go generate in another module: add the generator as a tool,
 
-  //go:generate go run github.com/qapi-go/qapi/cmd/qapi-gen generate -package qmp -out . ../qemu/qapi/qapi-schema.json
+  go get -tool github.com/qapi-go/qapi/cmd/qapi-gen
+
+then put one directive in a Go file of the package,
+
+  //go:generate go tool qapi-gen generate -package qmp -out . ../qemu/qapi/qapi-schema.json
 
 and run "go generate ./...". The output imports only
-github.com/qapi-go/qapi/runtime and the standard library.
+github.com/qapi-go/qapi/runtime and the standard library; the package
+it makes, full or subset, has the connection layer (Conn, Dial, New,
+Accept; for QMP Subscribe, Watch and CallAndWait) and re-exports the
+runtime's errors and options.
 `
 
 func init() {
@@ -76,6 +90,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	out := fset.String("out", ".", "")
 	strict := fset.Bool("strict", false, "")
 	protocol := fset.String("protocol", "", "")
+	omitProse := fset.Bool("omit-prose", false, "")
 	var selFlags selectionFlags
 	selFlags.register(fset)
 	usageErr := func(format string, a ...any) int {
@@ -169,7 +184,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	files, err := generator.Generate(s, generator.Config{Package: *pkg, Source: source, Protocol: proto, HandWritten: beside})
+	files, err := generator.Generate(s, generator.Config{Package: *pkg, Source: source, Protocol: proto, HandWritten: beside, OmitProse: *omitProse})
 	if err != nil {
 		fmt.Fprintln(stderr, "qapi-gen generate: "+err.Error())
 		return 1

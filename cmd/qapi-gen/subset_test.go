@@ -88,7 +88,7 @@ func TestGenerateSubset(t *testing.T) {
 		t.Errorf("missing list file: exit %d, stderr %q", code, stderr)
 	}
 	code, stdout, _ := runGen("help", "generate")
-	if code != 0 || !strings.Contains(stdout, "-omit-unstable") || !strings.Contains(stdout, "//go:generate go run github.com/qapi-go/qapi/cmd/qapi-gen generate") {
+	if code != 0 || !strings.Contains(stdout, "-omit-unstable") || !strings.Contains(stdout, "go get -tool github.com/qapi-go/qapi/cmd/qapi-gen") || !strings.Contains(stdout, "//go:generate go tool qapi-gen generate") {
 		t.Errorf("help generate: exit %d, missing the new flags or the go:generate line:\n%s", code, stdout)
 	}
 }

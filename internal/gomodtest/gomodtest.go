@@ -1,7 +1,8 @@
 // Package gomodtest makes throwaway Go modules that use this checkout
 // through a replace directive, for tests that must compile generated code
 // the way a user's module would. The module gets this repository's go.sum
-// and every go command runs with GOPROXY=off, so nothing needs a network.
+// and every go command runs with GOPROXY=off, so nothing needs a network
+// (NewBare starts from an empty module instead, as a user does).
 package gomodtest
 
 import (
@@ -29,6 +30,9 @@ func RepoRoot(tb testing.TB) string {
 // Module is a temporary module requiring github.com/qapi-go/qapi.
 type Module struct {
 	Dir string
+	// Env is added to the go command's environment after the defaults
+	// (GOFLAGS=-mod=mod GOWORK=off GOPROXY=off), so it can override them.
+	Env []string
 	tb  testing.TB
 }
 
@@ -45,6 +49,22 @@ func New(tb testing.TB, path string) *Module {
 		tb.Fatalf("go.sum: %v", err)
 	}
 	m.WriteFile("go.sum", sum)
+	return m
+}
+
+// NewBare makes a module as a user starts one: a go.mod with only the
+// module path, the go version and a replace directive pointing
+// github.com/qapi-go/qapi at this checkout, no require and no go.sum.
+// Its go commands run with the user's defaults (no -mod=mod) and
+// without the checksum database (GOSUMDB=off: this machine cannot reach
+// it; the sums come from the module cache), so a go.sum entry that the
+// documented workflow fails to add is a failure here too.
+func NewBare(tb testing.TB, path string) *Module {
+	tb.Helper()
+	root := RepoRoot(tb)
+	m := &Module{Dir: tb.TempDir(), tb: tb, Env: []string{"GOFLAGS=", "GOSUMDB=off"}}
+	m.WriteFile("go.mod", []byte("module "+path+"\n\ngo 1.24\n\n"+
+		"replace github.com/qapi-go/qapi => "+root+"\n"))
 	return m
 }
 
@@ -67,7 +87,7 @@ func (m *Module) Go(args ...string) string {
 	m.tb.Helper()
 	cmd := exec.Command("go", args...)
 	cmd.Dir = m.Dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOPROXY=off")
+	cmd.Env = append(append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOPROXY=off"), m.Env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		m.tb.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), m.Dir, err, out)
