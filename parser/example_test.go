@@ -130,3 +130,30 @@ Since: 1.0`,
 		})
 	}
 }
+
+// FuzzExamples feeds arbitrary section text to Examples: it must not
+// panic, and every message must start on an arrow line of the text.
+func FuzzExamples(f *testing.F) {
+	f.Add(".. qmp-example::\n   :title: t\n\n    -> { \"execute\": \"x\" }\n    <- { \"return\": [\n\n    1 ] }", "")
+	f.Add("-> {\n<- }\n\n  -> [", "Example")
+	f.Add(".. qmp-example::\n.. qmp-example::\n   :annotated:\n\n   x::\n\n    <- \"\\\"", "")
+	f.Fuzz(func(t *testing.T, text, tag string) {
+		s := &DocSection{Kind: SectionPlain, Text: text, Tag: tag}
+		doc := &Doc{AllSections: []*DocSection{s}}
+		lines := strings.Split(text, "\n")
+		for _, ex := range doc.Examples() {
+			if ex.Section != s {
+				t.Fatalf("example of another section")
+			}
+			for _, m := range ex.Messages {
+				if m.Line < 0 || m.Line >= len(lines) {
+					t.Fatalf("message line %d of %d", m.Line, len(lines))
+				}
+				fromClient, first, ok := arrow(lines[m.Line])
+				if !ok || fromClient != m.FromClient || !strings.HasPrefix(m.Text, first) {
+					t.Fatalf("message %+v does not start on line %q", m, lines[m.Line])
+				}
+			}
+		}
+	})
+}
