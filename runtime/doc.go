@@ -25,8 +25,8 @@
 // negotiation's reply are fine. NewQGA synchronises the channel (below).
 //
 // Sessions are configured with Options: WithLogger (log/slog, silent by
-// default, every message at debug level), WithMaxMessageSize,
-// WithoutOOB, WithEventBuffer.
+// default), WithSecretsInLog, WithMaxMessageSize, WithoutOOB,
+// WithEventBuffer, WithEventBufferBytes.
 //
 // # Calls
 //
@@ -55,17 +55,33 @@
 //
 // QEMU reads a request one byte per main-loop iteration (~2.8 µs of QEMU
 // time per byte on the reference machine), so every byte of a request
-// costs throughput, and an "id" member costs the most of all. But QEMU
+// costs throughput, and an "id" member costs the most of all. QEMU
 // answers in-band commands strictly in the order it reads them; only
-// out-of-band replies can overtake. So in-band requests carry no id at
-// all and wait in a FIFO: the n-th in-band reply belongs to the n-th
-// in-band request written, and the write order is the FIFO order because
-// both happen under one writer lock. Out-of-band requests carry the
-// shortest id there is, a decimal integer ("id":1, "id":2, ...), and their
+// out-of-band replies can overtake. So in-band requests carry no id and
+// wait in a FIFO: the n-th in-band reply belongs to the n-th in-band
+// request written, and the write order is the FIFO order because both
+// are decided under one mutex. Out-of-band requests carry the shortest
+// id there is, a decimal integer ("id":1, "id":2, ...), and their
 // replies, which QEMU echoes the id into, are matched by id. Events carry
-// neither and go to subscribers. Requests are encoded compactly into a
-// reused buffer: {"execute":"query-status"} with no spaces and no
-// "arguments" member when the arguments are absent, null or {}.
+// neither and go to subscribers.
+//
+// The FIFO holds only if QEMU answers every request exactly once, and
+// QEMU answers a request its JSON parser cannot read as one message with
+// several id-less error replies: one nested deeper than its limit of
+// 1024, one with more than 2^21 tokens or 64 MiB of them, one with a
+// 0xFF byte in a string (a 1,100-deep argument value drew 1,032 replies
+// from QEMU 7.2). So every request is checked before it is written
+// against QEMU's own limits and lexer (the package internal/qemujson,
+// taken from QEMU's qobject/json-*.c, unchanged from 7.2 to 10.2):
+// nesting, token count and size, strings of valid UTF-8 without the
+// code points QEMU refuses, arguments that are a JSON object. A request
+// that fails the check fails its own call with a *RequestError and is
+// never written. Checking costs a pass over the request (a few
+// nanoseconds for query-status); an id on every in-band request would
+// cost QEMU 20-35 % more CPU per call (below). And a reply the session
+// cannot attribute (a reply while no call waits, an id no call has)
+// fails the session with a *ProtocolError: every pending call gets it,
+// no caller gets another's reply.
 //
 // Measured here against QEMU 7.2 (-machine none; a raw sequential loop of
 // query-status, BenchmarkRealQMPRequestShape, which reports QEMU's own CPU
@@ -73,48 +89,22 @@
 // {"execute":"query-status"} costs QEMU ~125 µs per call,
 // {"execute":"query-status","id":1} ~150-170 µs (+20-35 %), and
 // {"execute":"query-status","id":"__qmp#00001"} ~215-235 µs (+70-85 %).
-// So in-band calls go without ids, the FIFO costing nothing on the wire,
-// and the shortest ids are reserved for exec-oob, whose replies can
-// overtake.
 //
 // # Reading
 //
-// There is no reader goroutine in the way of a reply. Whoever holds the
-// connection's read token reads and dispatches messages: a caller
-// waiting for its reply takes the token when it is free and reads until
-// its own reply has come, handing the replies of other callers to them on
-// the way; then it gives the token to the next waiting caller. A
-// sequential caller thus reads its reply straight from the socket, as a
-// hand-written loop would, without a goroutine switch (which, on a
-// multi-core machine, costs a cross-thread wakeup per call). A caller
-// whose context ends while it reads is interrupted with a read deadline;
-// the partial message stays buffered for the next reader.
-//
-// Each session has one background goroutine. It reads the greeting (or
-// the first sync reply); afterwards, when the token has been left free
-// with no call for a while, it takes it and reads, blocked in Read, until
-// the next reply, so that events and the end of the connection are
-// noticed between calls. It looks 10 ms after the last reply it read,
-// then at doubling intervals while callers are busy, up to every 40 ms
-// when the session is watched (it has subscriptions, or Done, Err or
-// CallAndWait was called) and every second otherwise. An idle session
-// thus has no timer and never wakes up, and a busy one has no per-call
-// timer or goroutine. (Periodic wakeups are measured to make a whole
-// process's socket round trips dearer: by ~40 % at 1 ms, ~10 % at 10 ms.)
-// The price is latency between calls: an EOF arriving just after a burst
-// of calls is seen when the background goroutine looks (≤ 40 ms on a
-// watched session) or at the next call. Events must not wait so: while a
-// session has event subscriptions, a caller that read its reply hands the
-// token to the background goroutine at once, and that goroutine keeps
-// it, blocked in Read, so events reach subscribers as they arrive. The
-// replies of a subscribed session then come through the background
-// goroutine, a goroutine switch per call (BenchmarkFakePeerVariants/
-// subscribed: ~18 µs of client CPU per sequential call against ~14 µs
-// unsubscribed); a session without subscriptions pays an atomic load per
-// call. In-band replies carry no id,
-// so a reply nobody asked for that arrives between two calls cannot be
-// told from the next call's reply if the next call reads it first; QEMU
-// never sends one.
+// Each session has one goroutine of its own, the reader. It reads every
+// message from the connection and dispatches it: a reply completes the
+// oldest in-band call (or the out-of-band one with its id), an event
+// goes to the subscriptions that want it. A caller writes its request
+// and waits for its call to complete or its context to end, whichever
+// comes first; it never reads. A caller whose context ends abandons its
+// call and returns ctx.Err() at once, without touching the connection:
+// the reader drops the reply when it comes. The reader is always blocked
+// in Read when there is nothing to do, so events reach subscribers as
+// they arrive and the end of the connection is noticed at once: every
+// pending call fails within microseconds of an EOF. There are no timers
+// and no read deadlines. Each reply costs a goroutine switch from the
+// reader to the caller (see Performance).
 //
 // # Guest agent
 //
@@ -134,18 +124,27 @@
 //
 // Messages are newline-delimited JSON objects (QEMU ends lines with
 // "\r\n"). The maximum message size (DefaultMaxMessageSize, 16 MiB) is
-// enforced while reading: a longer line is never buffered past the limit.
+// enforced while reading: a longer line is never buffered past the limit,
+// and the call waiting for it fails as soon as the limit is passed.
 // An idle connection holds a 4 KiB read buffer and one goroutine (about
-// 20 KiB in all, TestIdleCost); longer messages are
-// assembled in a buffer released afterwards, sized after the previous
-// long message, and a reply over 64 KiB is handed to its caller (a
-// json.RawMessage result, Execute) in that buffer, without a copy.
-// Every message is checked to be one JSON object in the pass that finds
-// its top-level members. A
+// 20 KiB in all, TestIdleCost); longer messages are assembled in a
+// buffer released afterwards, sized after the previous long message, and
+// a reply over 64 KiB is handed to its caller (a json.RawMessage result,
+// Execute) in that buffer, without a copy. Every message is checked to
+// be one JSON object in the pass that finds its top-level members. A
 // message that is too long, is not a JSON object, or is malformed fails a
 // QMP connection with a *ProtocolError; on a QGA session it fails the
-// call in progress and the session resynchronises. Nothing the peer sends
-// makes the client panic.
+// call in progress and the session resynchronises before the next call
+// (the rest of a line over the limit is skipped, up to the budget of a
+// synchronisation: a longer line closes the session, so a hostile
+// agent's endless line costs bounded CPU). Nothing the peer sends makes
+// the client panic.
+//
+// A request whose arguments cannot be encoded, that QEMU would not read
+// as one request (see Correlation), or whose files cannot be passed (a
+// closed file, a connection that is not a unix socket) fails its own
+// call with a *RequestError; nothing is written and the session goes
+// on.
 //
 // # Failure and close
 //
@@ -159,9 +158,11 @@
 // # Events
 //
 // Subscribe returns a Subscription for some event names, or all. Each
-// subscription has a bounded buffer; the reader goroutine never waits for
-// a subscriber: an event that finds the buffer full is dropped and
-// counted (Subscription.Dropped), and logged. Events carry their raw data
+// subscription has a buffer bounded in events (WithEventBuffer, 64 by
+// default) and in bytes (WithEventBufferBytes, 1 MiB by default); the
+// reader goroutine never waits for a subscriber: an event that does not
+// fit is dropped and counted (Subscription.Dropped), and logged at warn
+// level. Events carry their raw data
 // and their parsed timestamp. CallAndWait runs a command and waits for the
 // event it causes without a race: it subscribes before sending, because
 // QEMU sends STOP before stop's reply and DEVICE_DELETED either before or
@@ -169,27 +170,17 @@
 //
 // # Performance
 //
-// Measured on a 2-core machine shared with other work (load 8-20; medians
-// of 5-10 interleaved runs of go test -bench, see bench_test.go), per
-// sequential query-status call decoded into a struct, against a minimal
+// Measured in BenchmarkRealQMP (bench_test.go) against QEMU 7.2 on a
+// 2-core machine shared with other work, per sequential query-status
+// call decoded into a struct, compared in the same run with a minimal
 // hand-written loop (write the request, bufio.ReadSlice the reply,
-// json.Unmarshal) on the same socket and peer:
-//
-//	peer                      client CPU/call   raw CPU/call   allocs (client/raw)
-//	minimal peer process      13.8-14.4 µs      13.6-13.7 µs   6 / 8
-//	QEMU 7.2                  25-43 µs          26-42 µs       6 / 8
-//	qemu-ga 7.2 (guest-ping)  16.6-21.2 µs      14.5-21.1 µs   0 / 7
-//
-// Wall time per call is the raw loop's within the machine's noise (best
-// of runs: 22.1 vs 23.3 µs with the minimal peer, 144 vs 142 µs with
-// QEMU, 38.3 vs 37.9 µs with qemu-ga). Of the 6 allocations of a Call into
-// a struct, the runtime makes none: they are encoding/json's and the
-// result's. A context that can be cancelled adds context.AfterFunc's
-// allocations while the caller reads. 64 goroutines calling at once get
-// 5.7× the sequential throughput from the minimal peer (4.2 vs 24 µs per
-// call); from QEMU on this loaded machine neither they nor a raw
-// pipelined loop gain, as QEMU itself is CPU-bound (~125 µs of its CPU per
-// call). An idle session holds about 20 KiB and one goroutine.
+// json.Unmarshal) on the same QEMU; see the figures in the benchmark's
+// comment. A Call into a struct allocates twice (the result escaping to
+// an interface, and the string it decodes): the runtime allocates
+// nothing, and a decoder kept with each pooled call spares
+// encoding/json's four allocations per Unmarshal. A per-call
+// context.WithTimeout adds the context's own five. An idle session
+// holds about 20 KiB and one goroutine (TestIdleCost).
 //
 // # Errors
 //

@@ -145,3 +145,21 @@ func (e *ConnError) Error() string {
 }
 
 func (e *ConnError) Unwrap() error { return e.Err }
+
+// RequestError reports a call whose request was never sent: its
+// arguments could not be encoded as a JSON object, QEMU would not read it
+// as exactly one request (deeper than QEMU's nesting limit, a string
+// that is not valid UTF-8, ...), or its files could not be passed.
+// Nothing was written and the session goes on; only this call failed.
+type RequestError struct {
+	// Command is the command of the refused request.
+	Command string
+	// Err says why.
+	Err error
+}
+
+func (e *RequestError) Error() string {
+	return "runtime: " + e.Command + ": request not sent: " + e.Err.Error()
+}
+
+func (e *RequestError) Unwrap() error { return e.Err }

@@ -10,9 +10,9 @@ import (
 )
 
 // Subscription receives the events of a QMP session that pass its
-// filter. Its buffer is bounded: when it is full the reader goroutine
-// drops the event rather than wait, and counts it (Dropped). The channel
-// closes when the subscription or the session is closed.
+// filter. Its buffer is bounded in events and in bytes: an event that
+// does not fit is dropped rather than waited for, and counted (Dropped).
+// The channel closes when the subscription or the session is closed.
 type Subscription struct {
 	hub     *eventHub
 	names   []string         // nil: every event
@@ -20,6 +20,17 @@ type Subscription struct {
 	ch      chan Event
 	dropped atomic.Uint64
 	closed  bool // guarded by hub.mu
+
+	// The bound in bytes, kept by the reader goroutine alone (dispatch):
+	// sizes holds the sizes of the last queued events sent, oldest at
+	// first, held their sum. The events still in ch are always the
+	// newest len(ch) sent, so the sizes of older ones are dropped from
+	// the count before each send: held never counts less than ch holds.
+	maxBytes int
+	sizes    []int
+	first    int
+	queued   int
+	held     int
 }
 
 // Events returns the channel the events arrive on. Event.Data is shared
@@ -46,19 +57,51 @@ func (s *Subscription) wants(name string) bool {
 	return false
 }
 
+// eventSize is what an event counts against a buffer's bound in bytes.
+func eventSize(ev Event) int { return len(ev.Name) + len(ev.Data) + 64 }
+
+// offer sends ev without blocking if it fits the buffer's bounds.
+func (s *Subscription) offer(ev Event) bool {
+	for s.queued > len(s.ch) { // received since: no longer held
+		s.held -= s.sizes[s.first]
+		s.first = (s.first + 1) % len(s.sizes)
+		s.queued--
+	}
+	n := eventSize(ev)
+	if s.held+n > s.maxBytes {
+		return false
+	}
+	select {
+	case s.ch <- ev:
+	default:
+		return false
+	}
+	s.sizes[(s.first+s.queued)%len(s.sizes)] = n
+	s.queued++
+	s.held += n
+	return true
+}
+
 type eventHub struct {
 	mu     sync.RWMutex
 	subs   []*Subscription
 	closed bool
 	log    *slog.Logger
-	count  *atomic.Int32 // the session's count of subscriptions
+	proto  string
 }
 
-func (h *eventHub) add(size int, names []string, match func(Event) bool) *Subscription {
+func (h *eventHub) init(log *slog.Logger, proto string) {
+	h.log, h.proto = log, proto
+}
+
+func (h *eventHub) add(size, maxBytes int, names []string, match func(Event) bool) *Subscription {
 	if size < 1 {
 		size = 1
 	}
-	s := &Subscription{hub: h, match: match, ch: make(chan Event, size)}
+	if maxBytes < 1 {
+		maxBytes = DefaultEventBufferBytes
+	}
+	s := &Subscription{hub: h, match: match, ch: make(chan Event, size), maxBytes: maxBytes, sizes: make([]int, size)}
 	if len(names) > 0 {
 		s.names = append([]string(nil), names...)
 	}
@@ -70,7 +113,6 @@ func (h *eventHub) add(size int, names []string, match func(Event) bool) *Subscr
 		return s
 	}
 	h.subs = append(h.subs, s)
-	h.count.Add(1)
 	return s
 }
 
@@ -86,7 +128,6 @@ func (h *eventHub) remove(s *Subscription) {
 		if x == s {
 			h.subs = append(h.subs[:i], h.subs[i+1:]...)
 			h.subs = h.subs[:len(h.subs):len(h.subs)] // never alias a dropped slot
-			h.count.Add(-1)
 			break
 		}
 	}
@@ -102,7 +143,6 @@ func (h *eventHub) closeAll() {
 		close(s.ch)
 	}
 	h.subs = nil
-	h.count.Store(0)
 }
 
 // wanted reports whether any subscription might take an event named name.
@@ -117,7 +157,8 @@ func (h *eventHub) wanted(name string) bool {
 	return false
 }
 
-// dispatch offers ev to every matching subscription without blocking.
+// dispatch offers ev to every matching subscription without blocking
+// (the reader goroutine calls it).
 func (h *eventHub) dispatch(ev Event) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -125,22 +166,17 @@ func (h *eventHub) dispatch(ev Event) {
 		if !s.wants(ev.Name) || (s.match != nil && !s.match(ev)) {
 			continue
 		}
-		select {
-		case s.ch <- ev:
-		default:
+		if !s.offer(ev) {
 			n := s.dropped.Add(1)
-			h.log.Debug("qmp: subscriber buffer full, event dropped", "event", ev.Name, "dropped", n)
+			h.log.Warn(h.proto+": subscriber buffer full, event dropped", "event", ev.Name,
+				"bytes", eventSize(ev), "dropped", n)
 		}
 	}
 }
 
 // parseEvent builds an Event from a message's members, copying what it
 // keeps.
-func parseEvent(f fields) (Event, bool) {
-	name, ok := unquote(f.event)
-	if !ok {
-		return Event{}, false
-	}
+func parseEvent(name string, f fields) Event {
 	ev := Event{Name: name}
 	if f.data != nil {
 		ev.Data = append(json.RawMessage(nil), f.data...)
@@ -150,7 +186,7 @@ func parseEvent(f fields) (Event, bool) {
 			ev.Timestamp = time.Unix(sec, usec*1000)
 		}
 	}
-	return ev, true
+	return ev
 }
 
 // parseTimestamp reads QEMU's {"seconds": S, "microseconds": U} (a valid

@@ -445,86 +445,88 @@ func TestFaultEOF(t *testing.T) {
 	}
 }
 
-// TestFaultUnknownID: replies carrying an id nobody used, and replies
-// nobody waits for, are dropped; every caller still gets its own reply.
+// TestFaultUnknownID: a reply carrying an id no call used (or used and
+// already answered) cannot be attributed: the session fails loudly, every
+// pending call gets a *ProtocolError, and no caller gets a reply that is
+// not its own.
 func TestFaultUnknownID(t *testing.T) {
-	leakcheck.Check(t)
-	gotInband := make(chan struct{})
-	q, _ := qmpSession(t, script(
-		fakepeer.Expect("inband"),
-		fakepeer.Do(func() { close(gotInband) }),
-		fakepeer.Expect("oob", fakepeer.OOB(), fakepeer.WithID()),
-		fakepeer.ReplyWithID(987654, "bogus-number"),
-		fakepeer.ReplyWithID("__qmp#00001", "bogus-string"),
-		fakepeer.ReplyWithID(map[string]any{"x": []int{1}}, "bogus-object"),
-		fakepeer.ReplyTo("oob", "oob-reply"),
-		fakepeer.ReplyWithID(1, "bogus-stale-oob-id"), // the oob id again, already answered
-		fakepeer.Reply("inband-reply"),
-		fakepeer.Expect("after"),
-		fakepeer.Reply("after-reply"),
-	))
-	if !q.OOB() {
-		t.Fatal("oob not negotiated")
+	bogus := []struct {
+		name string
+		id   any
+	}{
+		{"number", 987654},
+		{"string", "__qmp#00001"},
+		{"object", map[string]any{"x": []int{1}}},
+		{"stale oob id", 1},
 	}
-	var wg sync.WaitGroup
-	var inband, oob string
-	var err1, err2 error
-	wg.Add(2)
-	go func() { defer wg.Done(); err1 = q.Call(testCtx(t), "inband", nil, &inband) }()
-	waitCh(t, gotInband)
-	go func() { defer wg.Done(); err2 = q.Call(testCtx(t), "oob", nil, &oob, runtime.OutOfBand()) }()
-	wg.Wait()
-	if err1 != nil || err2 != nil {
-		t.Fatalf("errors: %v, %v", err1, err2)
-	}
-	if inband != "inband-reply" || oob != "oob-reply" {
-		t.Errorf("inband=%q oob=%q", inband, oob)
-	}
-	var after string
-	if err := q.Call(testCtx(t), "after", nil, &after); err != nil || after != "after-reply" {
-		t.Errorf("after: %q, %v", after, err)
-	}
-	if q.Err() != nil {
-		t.Errorf("session failed: %v", q.Err())
+	for _, tt := range bogus {
+		t.Run(tt.name, func(t *testing.T) {
+			leakcheck.Check(t)
+			gotInband := make(chan struct{})
+			steps := []fakepeer.Step{
+				fakepeer.Expect("inband"),
+				fakepeer.Do(func() { close(gotInband) }),
+				fakepeer.Expect("oob", fakepeer.OOB(), fakepeer.WithID()),
+			}
+			if tt.name == "stale oob id" {
+				steps = append(steps, fakepeer.ReplyTo("oob", "oob-reply"))
+			}
+			steps = append(steps, fakepeer.ReplyWithID(tt.id, "bogus"), fakepeer.Reply("inband-reply"))
+			q, _ := qmpSession(t, script(steps...))
+			if !q.OOB() {
+				t.Fatal("oob not negotiated")
+			}
+			var wg sync.WaitGroup
+			var inband, oob string
+			var err1, err2 error
+			wg.Add(2)
+			go func() { defer wg.Done(); err1 = q.Call(testCtx(t), "inband", nil, &inband) }()
+			waitCh(t, gotInband)
+			go func() { defer wg.Done(); err2 = q.Call(testCtx(t), "oob", nil, &oob, runtime.OutOfBand()) }()
+			wg.Wait()
+			wantConnError(t, err1, nil, true)
+			if tt.name == "stale oob id" {
+				if err2 != nil || oob != "oob-reply" {
+					t.Errorf("oob: %q, %v", oob, err2)
+				}
+			} else {
+				wantConnError(t, err2, nil, true)
+			}
+			if inband != "" || (tt.name != "stale oob id" && oob != "") {
+				t.Errorf("a caller got a reply: inband=%q oob=%q", inband, oob)
+			}
+			waitDone(t, q.Done())
+			wantConnError(t, q.Err(), nil, true)
+		})
 	}
 }
 
-// TestFaultUnsolicitedReply: a reply with no id while no call is
-// pending is dropped and does not become the next caller's reply ("a
-// reply nobody waits for is logged and dropped").
+// TestFaultUnsolicitedReply: a reply with no id while no call is pending
+// cannot be attributed: the session fails loudly rather than hand it to
+// the next caller ("any reply the session cannot attribute fails it").
 func TestFaultUnsolicitedReply(t *testing.T) {
 	for _, watched := range []bool{true, false} {
 		t.Run(fmt.Sprintf("subscribed=%v", watched), func(t *testing.T) {
 			leakcheck.Check(t)
-			reached := make(chan struct{})
 			q, _ := qmpSession(t, script(
+				fakepeer.Emit("BEFORE_STRAY", nil),
 				fakepeer.Reply("nobody asked"),
-				fakepeer.Emit("AFTER_STRAY", nil),
-				fakepeer.Do(func() { close(reached) }),
-				fakepeer.Expect("x"),
-				fakepeer.Reply("x-reply"),
 			))
+			var sub *runtime.Subscription
 			if watched {
-				sub := q.Subscribe("AFTER_STRAY")
-				defer sub.Close()
-				select {
-				case <-sub.Events(): // the stray reply was read before it
-				case <-time.After(5 * time.Second):
-					t.Fatal("no event")
-				}
+				sub = q.Subscribe()
 			}
-			waitCh(t, reached)
-			// In-band replies carry no id: a stray one arriving while a
-			// call waits is indistinguishable from its reply. One that
-			// arrives while the session is idle must be read and dropped
-			// (the client reads in the background when idle).
-			time.Sleep(200 * time.Millisecond)
+			waitDone(t, q.Done())
+			wantConnError(t, q.Err(), nil, true)
 			var got string
-			if err := q.Call(testCtx(t), "x", nil, &got); err != nil {
-				t.Fatal(err)
-			}
-			if got != "x-reply" {
+			err := q.Call(testCtx(t), "x", nil, &got)
+			wantConnError(t, err, nil, true)
+			if got != "" {
 				t.Errorf("got %q: the stray reply was handed to the next caller", got)
+			}
+			if sub != nil {
+				for range sub.Events() { // closed with the session
+				}
 			}
 		})
 	}
@@ -543,7 +545,8 @@ func TestFaultEventStorm(t *testing.T) {
 		after := []fakepeer.Event{{Name: "AFTER"}}
 		return fakepeer.Response{Return: args, Events: evs, EventsAfter: after}
 	}
-	q, _ := qmpSession(t, fakepeer.Config{Handler: handler})
+	// Room for every event, in bytes too.
+	q, _ := qmpSession(t, fakepeer.Config{Handler: handler}, runtime.WithEventBufferBytes(64<<20))
 	all := q.SubscribeBuffer(callers*calls*perCall, "STORM")
 	defer all.Close()
 	tiny := q.SubscribeBuffer(1) // never read: must not stall anything

@@ -9,5 +9,5 @@ import (
 )
 
 func writeWithFiles(c net.Conn, b []byte, files []*os.File) (int, error) {
-	return 0, errors.New("runtime: passing files is supported on unix systems only")
+	return 0, &filesError{errors.New("passing files is supported on unix systems only")}
 }

@@ -12,7 +12,9 @@ import (
 // Framing. QMP and QGA messages are JSON objects, one per line; QEMU ends
 // its lines with "\r\n", the agent with "\n". frameReader returns one
 // line at a time without its terminator, never holding more than the
-// maximum message size (plus one bufio chunk) of a line.
+// maximum message size (plus one bufio chunk) of a line. Only the
+// session's reader goroutine uses it, and nothing interrupts its reads
+// but the end of the connection.
 
 // readBufferSize is the bufio buffer of a connection. Replies to common
 // commands fit; longer lines are assembled in a separate buffer that is
@@ -22,18 +24,22 @@ const readBufferSize = 4096
 // keepLineBuffer is the largest assembly buffer kept between messages.
 const keepLineBuffer = 64 << 10
 
+// hintFrom is the line length from which the assembly buffer jumps to
+// the size of the previous long line (hint) instead of doubling.
+const hintFrom = 16 << 10
+
 type frameReader struct {
 	r   *bufio.Reader
 	max int
 	buf []byte
-	// hint is the length of the last line assembled beyond
-	// keepLineBuffer: a long line is usually followed by others of its
-	// size (file reads), so its buffer starts there.
+	// hint is the length of the last line longer than hintFrom, with
+	// some room: a long line is usually followed by others of its size
+	// (schema queries, file reads), so its buffer is allocated once at
+	// that size instead of doubling (4+8+...+256 KiB for a 207 KB line).
 	hint int
-	// A read interrupted by a deadline (a caller's context) leaves its
-	// partial line in buf: partial says so, and tooLong that the line is
-	// being skipped.
-	partial, tooLong bool
+	// consumed counts the bytes read from the connection (nextAgent and
+	// skipLine keep it: it bounds a resynchronisation).
+	consumed int64
 }
 
 func newFrameReader(r io.Reader, max int) *frameReader {
@@ -41,13 +47,13 @@ func newFrameReader(r io.Reader, max int) *frameReader {
 }
 
 // appendLine appends p to the line being assembled (len(f.buf)+len(p)
-// is within the limit). The buffer doubles as it grows, up to the limit:
-// append's growth of 1.25× for large slices allocated five times the
-// size of a long line while it was assembled.
+// is within the limit). The buffer doubles as it grows, up to the limit
+// (append's growth of 1.25× for large slices allocated five times the
+// size of a long line), or jumps to hint once past hintFrom.
 func (f *frameReader) appendLine(p []byte) []byte {
 	if cap(f.buf)-len(f.buf) < len(p) {
 		n := max(len(p), min(len(f.buf), f.max+2-len(f.buf)), readBufferSize)
-		if len(f.buf)+len(p) > keepLineBuffer && f.hint > len(f.buf)+n {
+		if len(f.buf)+len(p) > hintFrom && f.hint > len(f.buf)+n {
 			n = min(f.hint, f.max+2) - len(f.buf)
 		}
 		f.buf = slices.Grow(f.buf, n)
@@ -73,7 +79,7 @@ func (f *frameReader) take(msg []byte) []byte {
 // setHint records the length of the line in the assembly buffer, which
 // is about to be dropped or handed over, with some room to spare.
 func (f *frameReader) setHint() {
-	if !f.tooLong && len(f.buf) > keepLineBuffer {
+	if len(f.buf) > hintFrom {
 		f.hint = len(f.buf) + len(f.buf)/16
 	}
 }
@@ -82,29 +88,24 @@ func (f *frameReader) setHint() {
 var errTooLong = ErrMessageTooLarge
 
 func (f *frameReader) start() {
-	if !f.partial {
-		if cap(f.buf) > keepLineBuffer {
-			f.setHint()
-			f.buf = nil
-		}
-		f.buf = f.buf[:0]
-		f.tooLong = false
+	if cap(f.buf) > keepLineBuffer {
+		f.setHint()
+		f.buf = nil
 	}
+	f.buf = f.buf[:0]
 }
 
 // next returns the next line without its "\n" or "\r\n". The slice is
 // valid until the next call. A line over the maximum returns errTooLong
-// (with the line's start) once the reader has reached the part over the
-// limit; the rest of the line is not read. EOF in the middle of a line
-// returns io.ErrUnexpectedEOF. Any other read error (a deadline) leaves
-// the partial line for the next call.
+// (with the line's start) as soon as the reader has reached the part
+// over the limit; the rest of the line is not read. EOF in the middle of
+// a line returns io.ErrUnexpectedEOF.
 func (f *frameReader) next() ([]byte, error) {
 	f.start()
 	for {
 		line, err := f.r.ReadSlice('\n')
 		if err == nil && len(f.buf) == 0 {
 			// the common case: the whole line was in the buffer
-			f.partial = false
 			line = trimEOL(line)
 			if len(line) > f.max {
 				return line, errTooLong
@@ -112,7 +113,6 @@ func (f *frameReader) next() ([]byte, error) {
 			return line, nil
 		}
 		if len(f.buf)+len(line) > f.max+2 {
-			f.partial = false
 			head := f.buf
 			if len(head) == 0 {
 				head = line
@@ -122,17 +122,14 @@ func (f *frameReader) next() ([]byte, error) {
 		f.buf = f.appendLine(line)
 		switch err {
 		case nil:
-			f.partial = false
 			b := trimEOL(f.buf)
 			if len(b) > f.max {
 				return b, errTooLong
 			}
 			return b, nil
 		case bufio.ErrBufferFull:
-			f.partial = true
 		default:
-			f.partial = len(f.buf) > 0
-			if err == io.EOF && f.partial {
+			if err == io.EOF && len(f.buf) > 0 {
 				err = io.ErrUnexpectedEOF
 			}
 			return nil, err
@@ -143,15 +140,14 @@ func (f *frameReader) next() ([]byte, error) {
 // nextAgent is next for the guest agent channel, where a 0xFF byte (the
 // agent's synchronisation sentinel, never part of a JSON text) ends a
 // line too: it returns the bytes before the next "\n" or 0xFF and that
-// terminator. A line over the maximum is skipped, never buffered: the
-// reader discards it up to its terminator and returns errTooLong with the
-// line's start (term tells what ended it).
+// terminator. A line over the maximum returns errTooLong with the line's
+// start as soon as the reader has reached the part over the limit: the
+// rest of it is left unread (skipLine discards it).
 func (f *frameReader) nextAgent() (line []byte, term byte, err error) {
 	f.start()
 	for {
 		if _, err := f.r.Peek(1); err != nil {
-			f.partial = len(f.buf) > 0 || f.tooLong
-			if err == io.EOF && f.partial {
+			if err == io.EOF && len(f.buf) > 0 {
 				err = io.ErrUnexpectedEOF
 			}
 			return nil, 0, err
@@ -165,40 +161,67 @@ func (f *frameReader) nextAgent() (line []byte, term byte, err error) {
 		if j := bytes.IndexByte(seg, 0xFF); j >= 0 {
 			i, seg = j, seg[:j]
 		}
-		if !f.tooLong {
-			if len(f.buf)+len(seg) > f.max+1 {
-				f.tooLong = true
-				if len(f.buf) == 0 {
-					f.buf = append(f.buf, seg[:min(len(seg), 128)]...)
-				}
-			} else if i >= 0 && len(f.buf) == 0 {
-				// the common case: the whole line is in the buffer
-				f.r.Discard(i + 1)
-				f.partial = false
-				line = trimEOL(seg)
-				if len(line) > f.max {
-					return line, b[i], errTooLong
-				}
-				return line, b[i], nil
-			} else {
-				f.buf = f.appendLine(seg)
+		if len(f.buf)+len(seg) > f.max+1 {
+			if len(f.buf) == 0 {
+				f.buf = append(f.buf, seg[:min(len(seg), 128)]...)
 			}
+			return f.buf, 0, errTooLong
 		}
+		if i >= 0 && len(f.buf) == 0 {
+			// the common case: the whole line is in the buffer
+			f.discard(i + 1)
+			line = trimEOL(seg)
+			if len(line) > f.max {
+				return line, b[i], errTooLong
+			}
+			return line, b[i], nil
+		}
+		f.buf = f.appendLine(seg)
 		if i >= 0 {
 			term = b[i]
-			f.r.Discard(i + 1)
-			f.partial = false
-			if f.tooLong {
-				return f.buf, term, errTooLong
-			}
+			f.discard(i + 1)
 			line = trimEOL(f.buf)
 			if len(line) > f.max {
 				return line, term, errTooLong
 			}
 			return line, term, nil
 		}
-		f.r.Discard(len(b))
+		f.discard(len(b))
 	}
+}
+
+func (f *frameReader) discard(n int) {
+	f.r.Discard(n)
+	f.consumed += int64(n)
+}
+
+// skipLine discards input up to and including the next "\n" or 0xFF,
+// reading at most limit bytes; it returns that terminator, or 0 when it
+// found none within limit.
+func (f *frameReader) skipLine(limit int64) (byte, error) {
+	f.buf = f.buf[:0]
+	for n := int64(0); n < limit; {
+		if _, err := f.r.Peek(1); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, err
+		}
+		b, _ := f.r.Peek(f.r.Buffered())
+		b = b[:min(int64(len(b)), limit-n)]
+		i := bytes.IndexByte(b, '\n')
+		if j := bytes.IndexByte(b, 0xFF); j >= 0 && (i < 0 || j < i) {
+			i = j
+		}
+		if i >= 0 {
+			term := b[i]
+			f.discard(i + 1)
+			return term, nil
+		}
+		f.discard(len(b))
+		n += int64(len(b))
+	}
+	return 0, nil
 }
 
 func trimEOL(b []byte) []byte {

@@ -56,7 +56,9 @@ func FuzzDecodeMessage(f *testing.F) {
 			checkReply(msg, fl)
 		}
 		if fl.event != nil {
-			parseEvent(fl)
+			if name, ok := unquote(fl.event); ok {
+				parseEvent(name, fl)
+			}
 		}
 	})
 }
@@ -102,6 +104,10 @@ func FuzzFrameReader(f *testing.F) {
 		for n := 0; ; n++ {
 			line, _, err := fa.nextAgent()
 			if err == errTooLong {
+				// The QGA session skips the rest of the line.
+				if term, err := fa.skipLine(int64(4*max) + 64); err != nil || term == 0 {
+					break
+				}
 				continue
 			}
 			if err != nil {

@@ -14,7 +14,7 @@ import (
 // (and a moment later): the reader handles a greeting after the session
 // has failed.
 type lateGreetingConn struct {
-	net.Conn // nil: only Read, Write, Close and deadlines are used
+	net.Conn // nil: only Read, Write, Close, RemoteAddr and deadlines are used
 	closed   chan struct{}
 	sent     bool
 }
@@ -31,6 +31,7 @@ func (c *lateGreetingConn) Read(b []byte) (int, error) {
 
 func (c *lateGreetingConn) Write(b []byte) (int, error)      { return len(b), nil }
 func (c *lateGreetingConn) Close() error                     { close(c.closed); return nil }
+func (c *lateGreetingConn) RemoteAddr() net.Addr             { return nil }
 func (c *lateGreetingConn) SetReadDeadline(time.Time) error  { return errors.ErrUnsupported }
 func (c *lateGreetingConn) SetWriteDeadline(time.Time) error { return errors.ErrUnsupported }
 func (c *lateGreetingConn) SetDeadline(t time.Time) error    { return errors.ErrUnsupported }

@@ -18,8 +18,17 @@ import (
 // limit for large QGA reads.
 const DefaultMaxMessageSize = 16 << 20
 
-// DefaultEventBuffer is the buffer of a subscription made with Subscribe.
+// DefaultEventBuffer is the buffer of a subscription made with Subscribe,
+// in events.
 const DefaultEventBuffer = 64
+
+// DefaultEventBufferBytes bounds what one subscription holds, in bytes
+// (an event counts its name and data plus 64), unless
+// WithEventBufferBytes says otherwise: 1 MiB. QEMU's events are a few
+// hundred bytes, so the bound in events is the one that usually applies;
+// this one keeps a peer's large events (up to the maximum message size
+// each) from piling up in an unread subscription.
+const DefaultEventBufferBytes = 1 << 20
 
 // Option configures a session (DialQMP, NewQMP, DialQGA, NewQGA, ...).
 type Option func(*options)
@@ -29,10 +38,12 @@ type options struct {
 	maxMsg      int
 	noOOB       bool
 	eventBuffer int
+	eventBytes  int
+	logSecrets  bool
 }
 
 func buildOptions(opts []Option) options {
-	o := options{maxMsg: DefaultMaxMessageSize, eventBuffer: DefaultEventBuffer}
+	o := options{maxMsg: DefaultMaxMessageSize, eventBuffer: DefaultEventBuffer, eventBytes: DefaultEventBufferBytes}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -45,14 +56,26 @@ func buildOptions(opts []Option) options {
 	if o.eventBuffer <= 0 {
 		o.eventBuffer = DefaultEventBuffer
 	}
+	if o.eventBytes <= 0 {
+		o.eventBytes = DefaultEventBufferBytes
+	}
 	return o
 }
 
-// WithLogger logs the session's unusual events (dropped replies, dropped
-// events, protocol errors, resynchronisations, connection loss) and, when
-// its handler enables slog.LevelDebug, every message sent and received.
-// Every message is at debug level. Sessions are silent by default.
+// WithLogger logs the session's unusual events (dropped replies,
+// protocol errors, resynchronisations, connection loss) at debug level,
+// events dropped because a subscription's buffer was full at warn level,
+// and, when its handler enables slog.LevelDebug, every message sent and
+// received ("qmp: send", "qga: recv", ...) with the message's JSON text
+// under the key "json". Values that may carry secrets or bulk data
+// (passwords, the data of secret objects, base64 file contents and
+// command output) are replaced by their length unless WithSecretsInLog
+// is given. Sessions are silent by default.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithSecretsInLog logs messages whole, secrets and bulk data included
+// (see WithLogger): for debugging, never in production.
+func WithSecretsInLog() Option { return func(o *options) { o.logSecrets = true } }
 
 // WithMaxMessageSize sets the largest message accepted from the peer, in
 // bytes, line terminator excluded (default DefaultMaxMessageSize). A
@@ -65,5 +88,11 @@ func WithMaxMessageSize(n int) Option { return func(o *options) { o.maxMsg = n }
 func WithoutOOB() Option { return func(o *options) { o.noOOB = true } }
 
 // WithEventBuffer sets the buffer size of subscriptions made with
-// Subscribe (default DefaultEventBuffer).
+// Subscribe, in events (default DefaultEventBuffer).
 func WithEventBuffer(n int) Option { return func(o *options) { o.eventBuffer = n } }
+
+// WithEventBufferBytes bounds what each subscription holds, in bytes
+// (default DefaultEventBufferBytes): an event that would take a
+// subscription past it is dropped and counted like one that finds the
+// buffer full. An event larger than the bound is always dropped.
+func WithEventBufferBytes(n int) Option { return func(o *options) { o.eventBytes = n } }

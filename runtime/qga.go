@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 )
@@ -14,15 +15,15 @@ import (
 // still honours its context.
 type QGA struct {
 	session
-	sem chan struct{} // the call in progress holds it
+	sem      chan struct{} // the call in progress holds it
+	wb       reqBuf        // guarded by sem
+	needSync bool          // guarded by sem: resynchronise before the next call
 
 	mu       sync.Mutex // guards cur and the sync state
-	cur      *call
+	cur      *call      // the call waiting for a reply; whoever takes it out completes it
 	syncing  bool
 	syncID   uint64
 	sentinel bool // 0xFF seen since the sync started
-
-	needSync bool // guarded by sem: resynchronise before the next call
 }
 
 var _ Caller = (*QGA)(nil)
@@ -55,8 +56,8 @@ func NewQGA(ctx context.Context, conn net.Conn, opts ...Option) (*QGA, error) {
 	q := &QGA{sem: make(chan struct{}, 1), needSync: true}
 	q.init(conn, buildOptions(opts))
 	q.proto = "qga"
-	q.step = q.readStep
-	go q.background()
+	q.wb.init()
+	go q.readLoop()
 	if err := q.Sync(ctx); err != nil {
 		q.Close()
 		return nil, err
@@ -83,8 +84,7 @@ func (q *QGA) fail(cause error) {
 	q.cur = nil
 	q.mu.Unlock()
 	if c != nil {
-		c.err = e
-		c.complete()
+		c.failWith(e)
 	}
 }
 
@@ -120,12 +120,8 @@ func (q *QGA) Sync(ctx context.Context) error {
 
 func (q *QGA) sync(ctx context.Context) error {
 	id := rand.Uint64() >> 12 // fits a JSON number QEMU parses exactly
-	if err := q.lockWrite(ctx); err != nil {
-		return err
-	}
-	b, err := q.encodeRequest("\xff", "guest-sync-delimited", json.RawMessage(`{"id":`+strconv.FormatUint(id, 10)+`}`), false, 0)
-	if err != nil {
-		q.unlockWrite()
+	q.wb.b.Reset()
+	if err := q.wb.appendRequest("\xff", "guest-sync-delimited", json.RawMessage(`{"id":`+strconv.FormatUint(id, 10)+`}`), false, 0); err != nil {
 		return err
 	}
 	c := getCall()
@@ -133,23 +129,16 @@ func (q *QGA) sync(ctx context.Context) error {
 	q.cur, q.syncing, q.syncID, q.sentinel = c, true, id, false
 	q.mu.Unlock()
 	if q.err.Load() != nil { // failed before cur was visible to fail
-		q.unlockWrite()
 		return q.connErr()
 	}
 	q.log.Debug("qga: resynchronising", "id", id)
-	_, err = q.writeCtx(ctx, b, nil)
-	q.unlockWrite()
-	if err == errWriteInterrupted {
-		q.abandon(c)
-		return ctxErr(ctx)
-	}
-	if err != nil {
-		q.fail(err)
+	if err := q.write(ctx, c, nil); err != nil {
+		return err
 	}
 	if err := q.wait(ctx, c); err != nil {
 		return err
 	}
-	err = qgaErr(c.result("guest-sync-delimited", nil))
+	err := qgaErr(c.result("guest-sync-delimited", nil))
 	putCall(c)
 	if err != nil {
 		return err
@@ -158,32 +147,54 @@ func (q *QGA) sync(ctx context.Context) error {
 	return nil
 }
 
-// abandon gives up c (nil for a NoReply call), whose request could not be
-// written whole: the session must resynchronise.
-func (q *QGA) abandon(c *call) {
-	if c != nil {
-		c.state.CompareAndSwap(callWaiting, callAbandoned)
-		q.mu.Lock()
-		if q.cur == c {
-			q.cur = nil
-		}
-		q.mu.Unlock()
+// write writes the request in q.wb for c (nil for a NoReply call). On
+// error c is given up: it returns ctx's error when ctx cut the write
+// short (the session must resynchronise), a *RequestError when the
+// request's files could not be passed (nothing was written), and the
+// session's error when the connection failed.
+func (q *QGA) write(ctx context.Context, c *call, files []*os.File) error {
+	n, err := q.writeCtx(ctx, q.wb.b.Bytes(), files)
+	if err == nil {
+		return nil
 	}
-	q.needSync = true
-}
-
-// wait waits for c; on cancellation the session must resynchronise.
-func (q *QGA) wait(ctx context.Context, c *call) error {
-	if err := q.await(ctx, c); err != nil {
-		q.mu.Lock()
-		if q.cur == c {
-			q.cur = nil
-		}
-		q.mu.Unlock()
+	q.mu.Lock()
+	if q.cur == c {
+		q.cur = nil
+	}
+	q.mu.Unlock()
+	if c != nil {
+		c.abandoned.Store(true)
+	}
+	_, local := err.(*filesError)
+	switch {
+	case err == errWriteInterrupted:
+		// Part of the request may have gone out: the next call's 0xFF
+		// makes the agent discard it.
 		q.needSync = true
+		return ctxErr(ctx)
+	case local && n == 0:
 		return err
 	}
-	return nil
+	q.fail(err)
+	return q.connErr()
+}
+
+// wait waits for c; on cancellation c is abandoned (its reply will be
+// dropped) and the session must resynchronise.
+func (q *QGA) wait(ctx context.Context, c *call) error {
+	select {
+	case <-c.ch:
+		return nil
+	case <-ctx.Done():
+	}
+	q.mu.Lock()
+	if q.cur == c {
+		q.cur = nil
+	}
+	q.mu.Unlock()
+	c.abandoned.Store(true)
+	q.needSync = true
+	return ctx.Err()
 }
 
 // Call implements Caller. With NoReply (guest-shutdown, guest-suspend-*)
@@ -224,12 +235,8 @@ func (q *QGA) roundTrip(ctx context.Context, command string, args any, o CallOpt
 			return nil, err
 		}
 	}
-	if err := q.lockWrite(ctx); err != nil {
-		return nil, err
-	}
-	b, err := q.encodeRequest("", command, args, false, 0)
-	if err != nil {
-		q.unlockWrite()
+	q.wb.b.Reset()
+	if err := q.wb.appendRequest("", command, args, false, 0); err != nil {
 		return nil, err
 	}
 	var c *call
@@ -239,23 +246,14 @@ func (q *QGA) roundTrip(ctx context.Context, command string, args any, o CallOpt
 		q.cur = c
 		q.mu.Unlock()
 		if e := q.err.Load(); e != nil {
-			q.unlockWrite()
 			return nil, e
 		}
 	}
-	_, err = q.writeCtx(ctx, b, o.Files)
-	q.unlockWrite()
-	if err == errWriteInterrupted {
-		// Part of the request may have gone out: the next call's 0xFF
-		// makes the agent discard it.
-		q.abandon(c)
-		return nil, ctxErr(ctx)
-	}
-	if err != nil {
-		q.fail(err)
-		if c == nil {
-			return nil, q.connErr()
+	if err := q.write(ctx, c, o.Files); err != nil {
+		if fe, ok := err.(*filesError); ok {
+			return nil, &RequestError{Command: command, Err: fe}
 		}
+		return nil, err
 	}
 	if c == nil {
 		// A command without a success response may still answer with an
@@ -267,10 +265,8 @@ func (q *QGA) roundTrip(ctx context.Context, command string, args any, o CallOpt
 	if err := q.wait(ctx, c); err != nil {
 		return nil, err
 	}
-	if c.err != nil {
-		if _, ok := c.err.(*ProtocolError); ok {
-			q.needSync = true
-		}
+	if _, ok := c.err.(*ProtocolError); ok {
+		q.needSync = true
 	}
 	return c, nil
 }
@@ -279,71 +275,142 @@ type errorString string
 
 func (e errorString) Error() string { return string(e) }
 
-// readStep reads one message and handles it (whoever holds the read
-// token calls it). It reports whether a call completed; an error other
-// than errInterrupted means the session has failed.
-func (q *QGA) readStep() (completed bool, err error) {
-	msg, term, err := q.fr.nextAgent()
-	if err != nil && err != errTooLong && isDeadline(err) && q.err.Load() == nil {
-		return false, errInterrupted
+// resyncBudget bounds what the reader discards of an oversize line, and
+// what it reads while a synchronisation waits for the agent's answer:
+// the rest of a reply somewhat over the limit and stale replies fit, an
+// endless stream from a hostile agent does not, and closes the session.
+func (q *QGA) resyncBudget() int64 { return 4*int64(q.opts.maxMsg) + 4<<20 }
+
+// readLoop is the session's reader goroutine: it reads every message
+// until the connection fails, and fails the session then.
+func (q *QGA) readLoop() {
+	defer close(q.readerDone)
+	var syncID uint64 // the synchronisation the budget is counted for
+	var syncStart int64
+	for {
+		start := q.fr.consumed
+		msg, term, err := q.fr.nextAgent()
+		switch {
+		case err == errTooLong:
+			if !q.skipOversize(msg) {
+				return
+			}
+		case err != nil:
+			q.fail(err)
+			return
+		case term == 0xFF:
+			q.mu.Lock()
+			q.sentinel = true
+			q.mu.Unlock()
+			if len(trimSpace(msg)) > 0 {
+				q.logDrop("discarded before the sentinel", msg)
+			}
+		default:
+			q.handle(msg)
+		}
+		q.mu.Lock()
+		syncing, id := q.syncing, q.syncID
+		q.mu.Unlock()
+		if !syncing {
+			continue
+		}
+		if id != syncID {
+			syncID, syncStart = id, start
+		}
+		if n := q.fr.consumed - syncStart; n > q.resyncBudget() {
+			q.fail(&ProtocolError{Msg: "the agent sent " + strconv.FormatInt(n, 10) +
+				" bytes without answering the synchronisation", proto: "qga"})
+			return
+		}
 	}
-	if term == 0xFF {
+}
+
+// skipOversize handles a line over the maximum size, of which the
+// reader has read the start (head). The call waiting for a reply fails at
+// once with a *ProtocolError wrapping ErrMessageTooLarge (the next call
+// resynchronises); while synchronising, the line is stale and discarded.
+// The reader then discards the rest of the line, up to its "\n" or 0xFF,
+// but at most resyncBudget bytes: a line longer than that (a hostile
+// agent's endless line) closes the session, so that it costs bounded CPU.
+// It reports false when the session has ended.
+func (q *QGA) skipOversize(head []byte) bool {
+	e := protoErr("message over the maximum size", head, ErrMessageTooLarge)
+	e.proto = "qga"
+	q.mu.Lock()
+	syncing, c := q.syncing, q.cur
+	if !syncing {
+		q.cur = nil
+	}
+	q.mu.Unlock()
+	switch {
+	case syncing:
+		q.log.Debug("qga: oversize message discarded while resynchronising")
+	case c != nil:
+		c.failWith(e)
+	default:
+		q.log.Debug("qga: oversize message while no call waits", "err", e)
+	}
+	term, err := q.fr.skipLine(q.resyncBudget())
+	if err != nil {
+		q.fail(err)
+		return false
+	}
+	switch term {
+	case 0:
+		q.fail(&ProtocolError{Msg: "the agent sent a line of more than " +
+			strconv.FormatInt(q.resyncBudget(), 10) + " bytes", Err: ErrMessageTooLarge, proto: "qga"})
+		return false
+	case 0xFF:
 		q.mu.Lock()
 		q.sentinel = true
 		q.mu.Unlock()
-		if len(trimSpace(msg)) > 0 {
-			q.log.Debug("qga: discarded before sentinel", "msg", string(msg))
-		}
-		return false, nil
 	}
+	return true
+}
+
+// handle dispatches one line from the agent.
+func (q *QGA) handle(msg []byte) {
+	msg = trimSpace(msg)
+	if len(msg) == 0 {
+		return
+	}
+	q.logRecv(msg)
 	q.mu.Lock()
 	syncing, syncID, seen, c := q.syncing, q.syncID, q.sentinel, q.cur
 	q.mu.Unlock()
-	if err == errTooLong {
-		if syncing {
-			q.log.Debug("qga: oversize message discarded while resynchronising")
-		} else {
-			return q.protocolError(protoErr("message over the maximum size", msg, ErrMessageTooLarge)), nil
-		}
-		return false, nil
-	}
-	if err != nil {
-		q.fail(err)
-		return false, err
-	}
-	msg = trimSpace(msg)
-	if len(msg) == 0 {
-		return false, nil
-	}
-	if q.debug() {
-		q.log.Debug("qga: recv", "msg", string(msg))
-	}
 	f, err := decodeMessage(msg)
 	if syncing {
-		if err == nil && seen && f.ret != nil && string(f.ret) == strconv.FormatUint(syncID, 10) {
+		switch {
+		case err == nil && f.qmp != nil:
+			// A QMP monitor greets; an agent never does.
+			q.protocolError(protoErr("found a QMP greeting: this is a QMP monitor, not a guest agent", msg, nil))
+		case err == nil && seen && f.ret != nil && string(f.ret) == strconv.FormatUint(syncID, 10):
 			q.mu.Lock()
-			mine := q.cur == c
+			mine := q.cur == c && c != nil
 			if mine {
 				q.cur, q.syncing = nil, false
 			}
 			q.mu.Unlock()
-			if !mine { // failed meanwhile (fail took it) or abandoned
-				c = nil
+			if mine {
+				q.complete(c, msg, f, "", "")
 			}
-			return q.complete(c, msg, f, "", ""), nil
+		default:
+			q.logDrop("discarded while resynchronising", msg)
 		}
-		q.log.Debug("qga: discarded while resynchronising", "msg", string(msg))
-		return false, nil
+		return
 	}
 	if err != nil {
-		return q.protocolError(err.(*ProtocolError)), nil
+		q.protocolError(err.(*ProtocolError))
+		return
 	}
 	if f.ret == nil && f.err == nil {
-		return q.protocolError(protoErr("message is not a reply", msg, nil)), nil
+		q.protocolError(protoErr("message is not a reply", msg, nil))
+		return
 	}
 	class, desc, err := checkReply(msg, f)
 	if err != nil {
-		return q.protocolError(err.(*ProtocolError)), nil
+		q.protocolError(err.(*ProtocolError))
+		return
 	}
 	// Only the one who takes c out of q.cur completes it: fail may have
 	// taken it (and completed it) since the snapshot above.
@@ -355,27 +422,23 @@ func (q *QGA) readStep() (completed bool, err error) {
 	}
 	q.mu.Unlock()
 	if c == nil {
-		q.log.Debug("qga: reply nobody waits for dropped", "msg", string(msg))
-		return false, nil
+		q.logDrop("reply nobody waits for dropped", msg)
+		return
 	}
-	return q.complete(c, msg, f, class, desc), nil
+	q.complete(c, msg, f, class, desc)
 }
 
-func (q *QGA) complete(c *call, msg []byte, f fields, class, desc string) bool {
-	if c == nil || c.state.Load() == callAbandoned {
-		q.log.Debug("qga: reply to a cancelled call dropped", "msg", string(msg))
-		return false
+func (q *QGA) complete(c *call, msg []byte, f fields, class, desc string) {
+	if c.abandoned.Load() {
+		q.logDrop("reply to a cancelled call dropped", msg)
+		return
 	}
 	c.setReply(msg, f, class, desc, q.fr.take(msg))
-	if !c.complete() {
-		q.log.Debug("qga: reply to a cancelled call dropped", "msg", string(msg))
-		return false
-	}
-	return true
+	c.complete()
 }
 
 // protocolError fails the call in progress; the next call resynchronises.
-func (q *QGA) protocolError(e *ProtocolError) bool {
+func (q *QGA) protocolError(e *ProtocolError) {
 	e.proto = "qga"
 	q.log.Debug("qga: protocol error", "err", e)
 	q.mu.Lock()
@@ -383,18 +446,13 @@ func (q *QGA) protocolError(e *ProtocolError) bool {
 	q.cur = nil
 	q.mu.Unlock()
 	if c != nil {
-		c.err = e
-		return c.complete()
+		c.failWith(e)
 	}
-	return false
 }
 
 // Done is closed when the connection is gone: closed by either side, or
 // failed.
-func (q *QGA) Done() <-chan struct{} {
-	q.watch()
-	return q.done
-}
+func (q *QGA) Done() <-chan struct{} { return q.done }
 
 // Err is nil while the connection is up, then the *ConnError that ended
 // it (wrapping the cause: ErrClosed after Close, io.EOF, a reset, a

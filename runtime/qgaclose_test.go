@@ -19,7 +19,6 @@ func TestQGACloseDuringReply(t *testing.T) {
 	for i := range 10 {
 		p, conn := newRTPeer(t)
 		q := p.qga(conn, WithMaxMessageSize(8<<20))
-		time.Sleep(2 * idleDelay) // the background goroutine reads
 		type res struct {
 			c   *call
 			err error

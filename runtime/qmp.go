@@ -1,12 +1,10 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net"
-	"os"
 	"strconv"
 	"sync"
 )
@@ -42,27 +40,27 @@ type QMP struct {
 	session
 	greeting   Greeting
 	greetingCh chan error
-	greeted    bool // guarded by the read token
+	greeted    bool // the reader's
 	oob        bool
 
-	// Correlation (see the package doc): in-band calls wait in FIFO
-	// order, out-of-band ones by id.
-	pmu    sync.Mutex
+	// mu guards the calls waiting for replies and the request buffers.
+	// In-band calls wait in a FIFO in the order their requests were
+	// written, out-of-band ones by id (see the package doc).
+	mu     sync.Mutex
 	fifo   ring
 	oobMap map[uint64]*call
+	nextID uint64
 
-	// Writing is group commit: a caller appends its request to the
-	// current buffer and, if nobody is writing, becomes the writer and
-	// writes buffers until none is left; concurrent callers' requests go
-	// out together in one write. The byte order of requests is the FIFO
-	// order since both are decided under wmu.
-	wmu      sync.Mutex
-	wcond    sync.Cond // signalled when flushing ends
-	wbufs    [2]reqBuf
-	wcur     int
-	flushing bool
-	nextID   uint64         // guarded by wmu
-	writers  sync.WaitGroup // writers that took over from a caller (flush)
+	// Writing (write.go): wbufs[wcur] collects requests; writing says a
+	// writer is flushing, alone that a request is written alone; wcond
+	// is signalled when either ends.
+	wcond   sync.Cond
+	wbufs   [2]reqBuf
+	wcur    int
+	writing bool
+	alone   bool
+	closed  bool           // Close has begun: no writer may take over
+	writers sync.WaitGroup // writers that took over from a caller
 
 	events eventHub
 }
@@ -95,13 +93,11 @@ func AcceptQMP(ctx context.Context, ln net.Listener, opts ...Option) (*QMP, erro
 func NewQMP(ctx context.Context, conn net.Conn, opts ...Option) (*QMP, error) {
 	q := &QMP{greetingCh: make(chan error, 1)}
 	q.init(conn, buildOptions(opts))
-	q.wcond.L = &q.wmu
+	q.wcond.L = &q.mu
 	q.wbufs[0].init()
 	q.wbufs[1].init()
-	q.events.log = q.log
-	q.events.count = &q.subscribers
-	q.step = q.readStep
-	go q.background()
+	q.events.init(q.log, "qmp")
+	go q.readLoop()
 	fail := func(err error) (*QMP, error) {
 		q.Close()
 		return nil, err
@@ -112,7 +108,7 @@ func NewQMP(ctx context.Context, conn net.Conn, opts ...Option) (*QMP, error) {
 			return fail(err)
 		}
 	case <-ctx.Done():
-		return fail(ctx.Err())
+		return fail(&greetingError{addr: remoteAddr(conn), err: ctx.Err()})
 	case <-q.done:
 		return fail(q.connErr())
 	}
@@ -132,6 +128,27 @@ func NewQMP(ctx context.Context, conn net.Conn, opts ...Option) (*QMP, error) {
 	return q, nil
 }
 
+// greetingError says that no QMP greeting arrived before the handshake's
+// context ended: the socket is silent (a guest agent's, or a QEMU that
+// is not up), or slower than the context allows.
+type greetingError struct {
+	addr string
+	err  error
+}
+
+func (e *greetingError) Error() string {
+	return "qmp: no greeting arrived from " + e.addr + " within the context (is this a QMP socket?): " + e.err.Error()
+}
+
+func (e *greetingError) Unwrap() error { return e.err }
+
+func remoteAddr(c net.Conn) string {
+	if a := c.RemoteAddr(); a != nil && a.String() != "" {
+		return a.Network() + " " + a.String()
+	}
+	return "the peer"
+}
+
 // Greeting returns the server's greeting.
 func (q *QMP) Greeting() Greeting { return q.greeting }
 
@@ -144,11 +161,9 @@ func (q *QMP) OOB() bool { return q.oob }
 func (q *QMP) Close() error {
 	q.fail(ErrClosed)
 	<-q.readerDone
-	// A writer that took over from a caller (see flush) registers under
-	// wmu while the session is up: once Close has held wmu after the
-	// session failed, none can register any more.
-	q.wmu.Lock()
-	q.wmu.Unlock()
+	q.mu.Lock()
+	q.closed = true // no writer registers after this (flushBuf)
+	q.mu.Unlock()
 	q.writers.Wait()
 	return nil
 }
@@ -179,7 +194,7 @@ func (q *QMP) Execute(ctx context.Context, command string, args any, opts ...Cal
 }
 
 // roundTrip sends the request and waits for its reply; it returns the
-// completed call, or nil and an error.
+// completed call, or nil and an error (nil, nil for NoReply).
 func (q *QMP) roundTrip(ctx context.Context, command string, args any, o CallOptions) (*call, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -187,134 +202,25 @@ func (q *QMP) roundTrip(ctx context.Context, command string, args any, o CallOpt
 	if o.OOB && !q.oob {
 		return nil, errors.New("runtime: " + command + ": out-of-band execution was not negotiated")
 	}
-	// Files must travel with this request's own write, and NoReply calls
-	// return once their request is written: both write alone.
-	alone := len(o.Files) > 0 || o.NoReply
-	q.wmu.Lock()
-	if alone && q.flushing && q.err.Load() == nil {
-		stop := context.AfterFunc(ctx, func() {
-			q.wmu.Lock()
-			q.wcond.Broadcast()
-			q.wmu.Unlock()
-		})
-		for q.flushing && q.err.Load() == nil && ctx.Err() == nil {
-			q.wcond.Wait()
-		}
-		stop()
-	}
-	if e := q.err.Load(); e != nil {
-		q.wmu.Unlock()
-		return nil, e
-	}
-	if alone && q.flushing { // ctx ended while waiting
-		q.wmu.Unlock()
-		return nil, ctx.Err()
-	}
-	var id uint64
-	if o.OOB {
-		q.nextID++
-		id = q.nextID
-	}
-	w := &q.wbufs[q.wcur]
-	if err := appendRequest(&w.b, w.enc, "", command, args, o.OOB, id); err != nil {
-		q.wmu.Unlock()
-		return nil, err
-	}
 	var c *call
 	if !o.NoReply {
 		c = getCall()
-		q.pmu.Lock()
-		if o.OOB {
-			if q.oobMap == nil {
-				q.oobMap = make(map[uint64]*call)
-			}
-			q.oobMap[id] = c
-		} else {
-			q.fifo.push(c)
-		}
-		q.pmu.Unlock()
 	}
-	writer := !q.flushing
-	q.flushing = true
-	q.wmu.Unlock()
-	if writer {
-		if err := q.flush(ctx, o.Files); err != nil && c == nil {
-			if err == errHandedOff {
-				return nil, ctxErr(ctx)
-			}
-			return nil, q.connErr()
-		}
+	if err := q.send(ctx, command, args, o, c); err != nil {
+		return nil, err // c, if registered, is left to the garbage collector
 	}
 	if c == nil {
 		return nil, nil
 	}
-	if err := q.await(ctx, c); err != nil {
-		return nil, err
+	select {
+	case <-c.ch:
+		return c, nil
+	case <-ctx.Done():
+		// Abandoned: the reader drops its reply when it comes, and the
+		// call is not reused.
+		c.abandoned.Store(true)
+		return nil, ctx.Err()
 	}
-	return c, nil
-}
-
-// flush writes request buffers until none is pending (the caller set
-// q.flushing); files go with the first write. A write error fails the
-// session. When ctx ends mid-write (a peer that has stopped reading), a
-// goroutine of its own takes the writing over and flush returns
-// errHandedOff: a QMP request cut short cannot be taken back, so the rest
-// must still go out, but the caller need not wait for it.
-func (q *QMP) flush(ctx context.Context, files []*os.File) error {
-	for {
-		q.wmu.Lock()
-		w := &q.wbufs[q.wcur]
-		if w.b.Len() == 0 {
-			q.flushing = false
-			q.wcond.Broadcast()
-			q.wmu.Unlock()
-			return nil
-		}
-		q.wcur ^= 1
-		q.wmu.Unlock()
-		if err := q.flushBuf(ctx, w, files); err != nil {
-			return err
-		}
-		files = nil
-	}
-}
-
-var errHandedOff = errors.New("write handed over")
-
-// flushBuf writes w's buffer (see flush).
-func (q *QMP) flushBuf(ctx context.Context, w *reqBuf, files []*os.File) error {
-	n, err := q.writeCtx(ctx, w.b.Bytes(), files)
-	if err == errWriteInterrupted {
-		w.b.Next(n)
-		q.wmu.Lock()
-		if q.err.Load() == nil { // see Close
-			q.writers.Add(1)
-			go func() {
-				defer q.writers.Done()
-				if q.flushBuf(context.Background(), w, nil) == nil {
-					q.flush(context.Background(), nil)
-				}
-			}()
-			q.wmu.Unlock()
-			return errHandedOff
-		}
-		q.wmu.Unlock()
-		err = q.connErr()
-	}
-	if w.b.Cap() > keepLineBuffer {
-		w.b = bytes.Buffer{}
-	} else {
-		w.b.Reset()
-	}
-	if err != nil {
-		q.fail(err)
-		q.wmu.Lock()
-		q.flushing = false
-		q.wcond.Broadcast()
-		q.wmu.Unlock()
-		return err
-	}
-	return nil
 }
 
 // fail ends the session with cause and fails every pending call.
@@ -323,20 +229,20 @@ func (q *QMP) fail(cause error) {
 		return
 	}
 	e := q.err.Load()
-	q.wmu.Lock()
-	q.wcond.Broadcast() // writers waiting to write alone
-	q.wmu.Unlock()
-	q.pmu.Lock()
+	q.mu.Lock()
+	q.wcond.Broadcast() // callers waiting for their turn to write
+	var pending []*call
 	for c := q.fifo.pop(); c != nil; c = q.fifo.pop() {
-		c.err = e
-		c.complete()
+		pending = append(pending, c)
 	}
 	for id, c := range q.oobMap {
-		c.err = e
-		c.complete()
+		pending = append(pending, c)
 		delete(q.oobMap, id)
 	}
-	q.pmu.Unlock()
+	q.mu.Unlock()
+	for _, c := range pending {
+		c.failWith(e)
+	}
 	q.events.closeAll()
 	select {
 	case q.greetingCh <- e:
@@ -344,96 +250,95 @@ func (q *QMP) fail(cause error) {
 	}
 }
 
-// readStep reads one message and handles it (whoever holds the read
-// token calls it). It reports whether a call completed; an error other
-// than errInterrupted means the session has failed.
-func (q *QMP) readStep() (completed bool, err error) {
-	msg, err := q.fr.next()
-	if err != nil {
-		if isDeadline(err) && q.err.Load() == nil {
-			return false, errInterrupted
-		}
-		if err == errTooLong {
+// readLoop is the session's reader goroutine: it reads every message
+// until the connection fails, and fails the session then.
+func (q *QMP) readLoop() {
+	defer close(q.readerDone)
+	for {
+		msg, err := q.fr.next()
+		if err == nil {
+			err = q.handle(msg)
+		} else if err == errTooLong {
 			err = protoErr("message over the maximum size", msg, ErrMessageTooLarge)
 		}
-		q.fail(err)
-		return false, err
+		if err != nil {
+			q.fail(err)
+			return
+		}
 	}
+}
+
+// handle dispatches one message; an error fails the session.
+func (q *QMP) handle(msg []byte) error {
 	if len(trimSpace(msg)) == 0 {
-		return false, nil
+		return nil
 	}
-	if q.debug() {
-		q.log.Debug("qmp: recv", "msg", string(msg))
-	}
+	q.logRecv(msg)
 	f, err := decodeMessage(msg)
 	if err != nil {
-		q.fail(err)
-		return false, err
+		return err
 	}
 	switch {
 	case !q.greeted:
-		if f.qmp == nil {
-			err := protoErr("expected the QMP greeting", msg, nil)
-			q.fail(err)
-			return false, err
-		}
-		q.greeted = true
-		var g struct {
-			Version struct {
-				QEMU struct {
-					Major int `json:"major"`
-					Minor int `json:"minor"`
-					Micro int `json:"micro"`
-				} `json:"qemu"`
-				Package string `json:"package"`
-			} `json:"version"`
-			Capabilities []string `json:"capabilities"`
-		}
-		if err := json.Unmarshal(f.qmp, &g); err != nil {
-			err := protoErr("malformed greeting", msg, err)
-			q.fail(err)
-			return false, err
-		}
-		q.greeting = Greeting{
-			Version:      Version{g.Version.QEMU.Major, g.Version.QEMU.Minor, g.Version.QEMU.Micro, g.Version.Package},
-			Capabilities: g.Capabilities,
-			Raw:          append(json.RawMessage(nil), f.qmp...),
-		}
-		select {
-		case q.greetingCh <- nil:
-		default: // the session failed first: fail sent its error
-		}
+		return q.handleGreeting(msg, f)
 	case f.ret != nil || f.err != nil:
 		class, desc, err := checkReply(msg, f)
 		if err != nil {
-			q.fail(err)
-			return false, err
+			return err
 		}
-		return q.deliver(msg, f, class, desc), nil
+		return q.deliver(msg, f, class, desc)
 	case f.event != nil:
 		name, ok := unquote(f.event)
 		if !ok {
-			err := protoErr("event name is not a string", msg, nil)
-			q.fail(err)
-			return false, err
+			return protoErr("event name is not a string", msg, nil)
 		}
 		if q.events.wanted(name) {
-			ev, _ := parseEvent(f)
-			q.events.dispatch(ev)
+			q.events.dispatch(parseEvent(name, f))
 		}
-	default:
-		err := protoErr("message is neither a reply nor an event", msg, nil)
-		q.fail(err)
-		return false, err
+		return nil
 	}
-	return false, nil
+	return protoErr("message is neither a reply nor an event", msg, nil)
+}
+
+func (q *QMP) handleGreeting(msg []byte, f fields) error {
+	if f.qmp == nil {
+		return protoErr("expected the QMP greeting", msg, nil)
+	}
+	q.greeted = true
+	var g struct {
+		Version struct {
+			QEMU struct {
+				Major int `json:"major"`
+				Minor int `json:"minor"`
+				Micro int `json:"micro"`
+			} `json:"qemu"`
+			Package string `json:"package"`
+		} `json:"version"`
+		Capabilities []string `json:"capabilities"`
+	}
+	if err := json.Unmarshal(f.qmp, &g); err != nil {
+		return protoErr("malformed greeting", msg, err)
+	}
+	q.greeting = Greeting{
+		Version:      Version{g.Version.QEMU.Major, g.Version.QEMU.Minor, g.Version.QEMU.Micro, g.Version.Package},
+		Capabilities: g.Capabilities,
+		Raw:          append(json.RawMessage(nil), f.qmp...),
+	}
+	select {
+	case q.greetingCh <- nil:
+	default: // the session failed first: fail sent its error
+	}
+	return nil
 }
 
 // deliver hands a reply to its caller: by id for out-of-band calls, else
-// to the oldest in-band call.
-func (q *QMP) deliver(msg []byte, f fields, class, desc string) bool {
+// to the oldest in-band call. A reply it cannot attribute (no call
+// waits, or an id no call has) fails the session: it means the peer and
+// the session disagree about which reply answers what, and handing it
+// to anyone could give a caller another's reply.
+func (q *QMP) deliver(msg []byte, f fields, class, desc string) error {
 	var c *call
-	q.pmu.Lock()
+	q.mu.Lock()
 	if f.id != nil {
 		if id, ok := parseID(f.id); ok {
 			c = q.oobMap[id]
@@ -442,38 +347,33 @@ func (q *QMP) deliver(msg []byte, f fields, class, desc string) bool {
 	} else {
 		c = q.fifo.pop()
 	}
-	q.pmu.Unlock()
+	q.mu.Unlock()
 	if c == nil {
-		q.log.Debug("qmp: reply nobody waits for dropped", "msg", string(msg))
-		return false
+		if f.id != nil {
+			return protoErr("reply with an id no call is waiting for", msg, nil)
+		}
+		return protoErr("reply while no call is waiting", msg, nil)
 	}
-	if c.state.Load() == callAbandoned {
-		q.log.Debug("qmp: reply to a cancelled call dropped", "msg", string(msg))
-		return false
+	if c.abandoned.Load() {
+		q.logDrop("reply to a cancelled call dropped", msg)
+		return nil
 	}
 	c.setReply(msg, f, class, desc, q.fr.take(msg))
-	if !c.complete() {
-		q.log.Debug("qmp: reply to a cancelled call dropped", "msg", string(msg))
-		return false
-	}
-	return true
+	c.complete()
+	return nil
 }
 
 // Subscribe returns a subscription to the events named (all events when
-// none is), with the session's event buffer size (WithEventBuffer).
+// none is), with the session's event buffer (WithEventBuffer,
+// WithEventBufferBytes).
 func (q *QMP) Subscribe(names ...string) *Subscription {
-	q.watch()
-	sub := q.events.add(q.opts.eventBuffer, names, nil)
-	q.promptEvents()
-	return sub
+	return q.events.add(q.opts.eventBuffer, q.opts.eventBytes, names, nil)
 }
 
-// SubscribeBuffer is Subscribe with a buffer of size events.
+// SubscribeBuffer is Subscribe with a buffer of size events (and the
+// session's bound in bytes).
 func (q *QMP) SubscribeBuffer(size int, names ...string) *Subscription {
-	q.watch()
-	sub := q.events.add(size, names, nil)
-	q.promptEvents()
-	return sub
+	return q.events.add(size, q.opts.eventBytes, names, nil)
 }
 
 // CallAndWait runs command like Call and waits for both its reply and the
@@ -484,83 +384,25 @@ func (q *QMP) SubscribeBuffer(size int, names ...string) *Subscription {
 // match runs on the session's reader goroutine: keep it quick and do not
 // call the session from it. A command error returns at once.
 func (q *QMP) CallAndWait(ctx context.Context, command string, args, result any, event string, match func(Event) bool, opts ...CallOption) (Event, error) {
-	q.watch()
-	sub := q.events.add(1, []string{event}, match)
+	sub := q.events.add(1, q.opts.eventBytes, []string{event}, match)
 	defer sub.Close()
 	if err := q.Call(ctx, command, args, result, opts...); err != nil {
 		return Event{}, err
 	}
-	// Read for the event ourselves when nobody else does.
-	tok := q.rtok
-	if ctx.Done() != nil && !q.deadlines {
-		tok = nil
-	}
-	ready := func() bool { return len(sub.ch) > 0 }
-	for {
-		select {
-		case ev, ok := <-sub.ch:
-			if !ok {
-				return Event{}, q.connErr()
-			}
-			return ev, nil
-		case <-tok:
-			q.readUntil(ctx, ready)
-		case <-ctx.Done():
-			return Event{}, ctx.Err()
+	select {
+	case ev, ok := <-sub.ch:
+		if !ok {
+			return Event{}, q.connErr()
 		}
+		return ev, nil
+	case <-ctx.Done():
+		return Event{}, ctx.Err()
 	}
-}
-
-// ring is a FIFO of calls that reuses its storage.
-type ring struct {
-	buf        []*call
-	head, size int
-}
-
-func (r *ring) push(c *call) {
-	if r.size == len(r.buf) {
-		n := make([]*call, max(8, 2*len(r.buf)))
-		for i := 0; i < r.size; i++ {
-			n[i] = r.buf[(r.head+i)%len(r.buf)]
-		}
-		r.buf, r.head = n, 0
-	}
-	r.buf[(r.head+r.size)%len(r.buf)] = c
-	r.size++
-}
-
-func (r *ring) pop() *call {
-	if r.size == 0 {
-		return nil
-	}
-	c := r.buf[r.head]
-	r.buf[r.head] = nil
-	r.head = (r.head + 1) % len(r.buf)
-	r.size--
-	return c
-}
-
-// parseID reads the decimal id the session put in an exec-oob request.
-func parseID(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 19 {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	return n, true
 }
 
 // Done is closed when the connection is gone: closed by either side, or
 // failed.
-func (q *QMP) Done() <-chan struct{} {
-	q.watch()
-	return q.done
-}
+func (q *QMP) Done() <-chan struct{} { return q.done }
 
 // Err is nil while the connection is up, then the *ConnError that ended
 // it (wrapping the cause: ErrClosed after Close, io.EOF, a reset, a

@@ -101,12 +101,20 @@ func TestQMPHandshake(t *testing.T) {
 
 func TestQMPWithoutOOB(t *testing.T) {
 	p, c := newRTPeer(t)
-	go p.send(rtGreeting)
+	type res struct {
+		q   *QMP
+		err error
+	}
+	ch := make(chan res, 1)
 	go func() {
-		p.expect(`{"execute":"qmp_capabilities"}`)
-		p.send(`{"return": {}}` + "\r\n")
+		q, err := NewQMP(context.Background(), c, WithoutOOB())
+		ch <- res{q, err}
 	}()
-	q, err := NewQMP(context.Background(), c, WithoutOOB())
+	p.send(rtGreeting)
+	p.expect(`{"execute":"qmp_capabilities"}`)
+	p.send(`{"return": {}}` + "\r\n")
+	r := <-ch
+	q, err := r.q, r.err
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +129,13 @@ func TestQMPWithoutOOB(t *testing.T) {
 
 func TestQMPBadGreeting(t *testing.T) {
 	p, c := newRTPeer(t)
-	go p.send(`{"return": {}}` + "\n")
-	_, err := NewQMP(context.Background(), c)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := NewQMP(context.Background(), c)
+		errc <- err
+	}()
+	p.send(`{"return": {}}` + "\n")
+	err := <-errc
 	var pe *ProtocolError
 	if !errors.As(err, &pe) {
 		t.Fatalf("err %v, want protocol error", err)
@@ -140,8 +153,13 @@ func TestQMPHandshakeContext(t *testing.T) {
 }
 
 func TestRequestEncoding(t *testing.T) {
-	var s session
-	s.init(nil, buildOptions(nil))
+	var r reqBuf
+	r.init()
+	encode := func(prefix, command string, args any, oob bool, id uint64) ([]byte, error) {
+		r.b.Reset()
+		err := r.appendRequest(prefix, command, args, oob, id)
+		return r.b.Bytes(), err
+	}
 	type A struct {
 		Device string `json:"device"`
 		Opt    *int   `json:"opt,omitempty"`
@@ -160,13 +178,13 @@ func TestRequestEncoding(t *testing.T) {
 		{A{Device: "<v>"}, false, `{"execute":"query-status","arguments":{"device":"<v>"}}`},
 		{&A{}, true, `{"exec-oob":"query-status","arguments":{"device":""},"id":7}`},
 	} {
-		b, err := s.encodeRequest("", "query-status", tc.args, tc.oob, 7)
+		b, err := encode("", "query-status", tc.args, tc.oob, 7)
 		if err != nil || string(b) != tc.want+"\n" {
 			t.Errorf("%#v: %q %v, want %q", tc.args, b, err, tc.want)
 		}
 	}
 	for _, bad := range []any{json.RawMessage(`[1]`), json.RawMessage(`{`), 3, "s", func() {}} {
-		if b, err := s.encodeRequest("", "c", bad, false, 0); err == nil {
+		if b, err := encode("", "c", bad, false, 0); err == nil {
 			t.Errorf("%#v: encoded %q", bad, b)
 		}
 	}
@@ -193,8 +211,7 @@ func TestQMPPipelinedAndOOB(t *testing.T) {
 	p.expect(`{"execute":"b"}`)
 	go call(3, "c", OutOfBand())
 	p.expect(`{"exec-oob":"c","id":1}`)
-	// oob reply overtakes; an unknown id is dropped.
-	p.send(`{"return": "x", "id": 99}` + "\r\n")
+	// oob reply overtakes.
 	p.send(`{"return": "C", "id": 1}` + "\r\n")
 	if r := <-out; r.n != 3 || r.v != "C" || r.err != nil {
 		t.Fatalf("%+v", r)
@@ -213,17 +230,12 @@ func TestQMPPipelinedAndOOB(t *testing.T) {
 	if !errors.Is(err, DeviceNotFound) || errors.Is(err, GenericError) || !errors.As(err, &ce) || ce.Desc != "no b" || ce.Command != "b" {
 		t.Fatalf("%v", err)
 	}
-	// A reply nobody waits for is dropped, the session goes on.
-	mark := q.Subscribe("MARK")
-	p.send(`{"return": "stray"}` + "\r\n" + `{"event": "MARK"}` + "\r\n")
-	<-mark.Events()
-	go call(4, "d")
-	p.expect(`{"execute":"d"}`)
-	p.send(`{"return": "D"}` + "\r\n")
-	if r := <-out; r.n != 4 || r.v != "D" {
-		// the stray reply was consumed by nobody; if it had been queued
-		// it would have gone to d.
-		t.Fatalf("%+v", r)
+	// A reply nobody waits for fails the session (TestFaultUnsolicitedReply).
+	p.send(`{"return": "stray"}` + "\r\n")
+	<-q.Done()
+	var pe *ProtocolError
+	if !errors.As(q.Err(), &pe) {
+		t.Fatalf("after a stray reply: %v, want a *ProtocolError", q.Err())
 	}
 }
 

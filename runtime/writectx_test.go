@@ -31,7 +31,7 @@ func TestQGAWriteHonoursContext(t *testing.T) {
 	}
 	syncReply := func(l string) {
 		t.Helper()
-		m := rtSyncRE.FindStringSubmatch(strings.TrimLeft(l, "\xff"))
+		m := rtSyncRE.FindStringSubmatch(strings.TrimPrefix(l, "\xff"))
 		if m == nil {
 			t.Fatalf("request %q, want guest-sync-delimited", l)
 		}
