@@ -1,6 +1,7 @@
 package qemujson
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unicode/utf8"
 )
@@ -255,7 +256,18 @@ func (v *validator) str() error {
 	b := v.b
 	i := v.i + 1
 	for {
-		// ASCII runs are the common case (names, base64 data).
+		// ASCII runs are the common case (names, base64 data): eight
+		// bytes at a time while none is a control character, '"', '\\'
+		// or a byte from 0x80 (exact SWAR tests: the high bit of a byte
+		// of t is set when that byte is one of them).
+		for len(b)-i >= 8 {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q, e := x^(lo8*'"'), x^(lo8*'\\')
+			if (x|(x-lo8*0x20)&^x|(q-lo8)&^q|(e-lo8)&^e)&hi8 != 0 {
+				break
+			}
+			i += 8
+		}
 		for i < len(b) && b[i] >= 0x20 && b[i] < 0x80 && b[i] != '"' && b[i] != '\\' {
 			i++
 		}
@@ -320,6 +332,11 @@ func (v *validator) escape(i int) (int, error) {
 	}
 	return n, nil
 }
+
+const (
+	lo8 = 0x0101010101010101
+	hi8 = 0x8080808080808080
+)
 
 func hex4(b []byte, i int) (rune, bool) {
 	if i < 0 || len(b)-i < 4 {
