@@ -226,7 +226,7 @@ func (fg *fileGen) common() {
 			d[jen.Id("Since")] = jen.Lit(s)
 		}
 		if c.If != nil {
-			d[jen.Id("If")] = jen.Lit(ifExpr(c.If, true))
+			d[jen.Id("If")] = jen.Lit(c.If.Expr())
 		}
 		if fs := featureNames(c.Features); fs != nil {
 			d[jen.Id("Features")] = fs

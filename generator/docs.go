@@ -144,9 +144,9 @@ func (g *gen) defDoc(id string, d parser.Definition, intro string, extra ...stri
 	} else if c.Doc != nil {
 		for _, s := range c.Doc.AllSections {
 			switch s.Kind {
-			case "Member", "Feature":
+			case parser.SectionMember, parser.SectionFeature:
 				continue
-			case "Returns":
+			case parser.SectionReturns:
 				t := r.text(s, true)
 				if strings.TrimSpace(t) == "" {
 					// The parser's stub for a command whose doc
@@ -159,11 +159,11 @@ func (g *gen) defDoc(id string, d parser.Definition, intro string, extra ...stri
 					}
 				}
 				parts = append(parts, "Returns: "+t)
-			case "Errors":
+			case parser.SectionErrors:
 				parts = append(parts, "Errors:\n\n"+indentList(r.text(s, true)))
-			case "Since":
+			case parser.SectionSince:
 				parts = append(parts, "Since: "+strings.TrimSpace(r.text(s, true)))
-			case "Todo":
+			case parser.SectionTodo:
 				parts = append(parts, "TODO: "+r.text(s, true))
 			default:
 				parts = append(parts, r.tagged(s))
@@ -269,16 +269,13 @@ func (g *gen) memberDoc(owner parser.Definition, name, goName string, ifc *parse
 	var text string
 	list := false
 	if doc := owner.Common().Doc; doc != nil && !g.cfg.OmitProse {
-		for _, s := range doc.Args {
-			if s.Name == name {
-				text = strings.Trim(r.text(s, true), "\n")
-				// A text that is a list starts on its own line,
-				// so that its first item reads as one.
-				list = listItem.MatchString(strings.TrimLeft(text, " "))
-				if !list {
-					text = strings.TrimSpace(text)
-				}
-				break
+		if s := doc.Arg(name); s != nil {
+			text = strings.Trim(r.text(s, true), "\n")
+			// A text that is a list starts on its own line, so that
+			// its first item reads as one.
+			list = listItem.MatchString(strings.TrimLeft(text, " "))
+			if !list {
+				text = strings.TrimSpace(text)
 			}
 		}
 	}
@@ -320,48 +317,13 @@ func (g *gen) ifSentence(c *parser.IfCond) string {
 	if c.Name != "" {
 		return " Only available when QEMU is built with " + c.Name + "."
 	}
-	return " Only available when QEMU's build configuration satisfies " + ifExpr(c, true) + "."
-}
-
-// ifExpr renders a condition as a C-like expression ("CONFIG_A &&
-// !CONFIG_B"), as QEMU's generated C code tests it.
-func ifExpr(c *parser.IfCond, top bool) string {
-	if c == nil {
-		return ""
-	}
-	var s string
-	switch {
-	case c.Name != "":
-		return c.Name
-	case c.Not != nil:
-		return "!" + ifExpr(c.Not, false)
-	case len(c.All) > 0:
-		s = joinIf(c.All, " && ")
-	default:
-		s = joinIf(c.Any, " || ")
-	}
-	if !top {
-		s = "(" + s + ")"
-	}
-	return s
-}
-
-func joinIf(cs []*parser.IfCond, sep string) string {
-	var parts []string
-	for _, c := range cs {
-		parts = append(parts, ifExpr(c, false))
-	}
-	return strings.Join(parts, sep)
+	return " Only available when QEMU's build configuration satisfies " + c.Expr() + "."
 }
 
 // since returns the text of d's Since section.
 func since(d parser.Definition) string {
-	if doc := d.Common().Doc; doc != nil {
-		for _, s := range doc.Sections {
-			if s.Kind == "Since" {
-				return strings.TrimSpace(s.Text)
-			}
-		}
+	if doc := d.Common().Doc; doc != nil && doc.Since != nil {
+		return strings.TrimSpace(doc.Since.Text)
 	}
 	return ""
 }

@@ -50,6 +50,12 @@ func (c *IfCond) Text() string {
 	return c.render("%", "not ", " and ", " or ", false)
 }
 
+// Expr renders the condition as a C-like expression over the config
+// names, the way Go code and tables state it: CONFIG_A && !CONFIG_B.
+func (c *IfCond) Expr() string {
+	return c.render("%", "!", " && ", " || ", false)
+}
+
 func (c *IfCond) render(name, not, and, or string, parens bool) string {
 	switch {
 	case c.Not != nil:
