@@ -63,7 +63,10 @@ and a few KiB.
 lines: {"time":…,"client":N,"dir":"in"|"out","msg":…}; connects and
 disconnects are logged with "dir":"note".
 
-File descriptors (getfd, add-fd) cannot be passed through the mux.
+Requests are read as standard JSON (RFC 8259), one object after
+another, with or without line breaks; QEMU's own extensions (single-quoted
+strings) are not accepted. File descriptors (getfd, add-fd) cannot be
+passed through the mux.
 qmp mux runs until interrupted (exit 0) or until QEMU goes away (exit 1).
 `,
 		run: runMux,

@@ -14,8 +14,12 @@ import (
 	"github.com/qapi-go/qapi/runtime"
 )
 
-// muxClient is one client of the mux. Two goroutines serve it while it is
-// idle: its reader (which parses and checks requests, answers what the mux
+// muxClient is one client of the mux. It frames the client's side itself
+// rather than on runtime/server's sessions, which re-encode what they send
+// as QEMU would: the mux must hand back a client's id byte for byte, pass
+// QEMU's events with QEMU's own timestamps, and log the raw traffic.
+//
+// Two goroutines serve it while it is idle: its reader (which parses and checks requests, answers what the mux
 // answers itself and queues the rest) and its outbox's writer. In-band
 // requests run one after another on a worker goroutine that exists only
 // while some are queued, so the reader keeps reading (an exec-oob request
