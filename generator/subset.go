@@ -72,7 +72,7 @@ func Subset(s *parser.Schema, sel Selection) (*parser.Schema, error) {
 				continue
 			}
 			if f := p.omittedBy(d.Common().Features); f != "" {
-				errs = append(errs, fmt.Sprintf("%s %q is %s, and %s omits it", kind, n, f, policyFlag(f)))
+				errs = append(errs, fmt.Sprintf("%s %q is %s, and the selection omits what is %s", kind, n, f, f))
 				continue
 			}
 			p.visit(d)
@@ -102,14 +102,6 @@ func Subset(s *parser.Schema, sel Selection) (*parser.Schema, error) {
 		}
 	}
 	return p.build(s)
-}
-
-// policyFlag names the CLI flag and Selection field of a policy.
-func policyFlag(feature string) string {
-	if feature == "deprecated" {
-		return "OmitDeprecated (-omit-deprecated)"
-	}
-	return "OmitUnstable (-omit-unstable)"
 }
 
 // unknownName is the error text for a name not among all (of kind),

@@ -293,7 +293,7 @@ func TestSubsetErrors(t *testing.T) {
 		{generator.Selection{Events: []string{"shutdown"}},
 			[]string{`unknown event "shutdown"; did you mean SHUTDOWN`}},
 		{generator.Selection{Commands: []string{"drive-backup"}, OmitDeprecated: true},
-			[]string{`command "drive-backup" is deprecated, and OmitDeprecated (-omit-deprecated) omits it`}},
+			[]string{`command "drive-backup" is deprecated, and the selection omits what is deprecated`}},
 		{generator.Selection{Events: []string{"CPU_POLARIZATION_CHANGE"}, OmitUnstable: true},
 			[]string{`event "CPU_POLARIZATION_CHANGE" is unstable`}},
 		{generator.Selection{Commands: []string{"no-such-thing-at-all"}},
