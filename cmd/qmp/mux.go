@@ -57,7 +57,7 @@ line ('#' comments).
 Memory per client is bounded: a request is at most 1 MiB (a longer one
 ends that client), and a client that leaves more than 8 MiB of replies
 and events unread is disconnected. An idle client costs two goroutines
-and a few KiB.
+and about 14 KiB.
 
 -log FILE appends every message exchanged with every client as JSON
 lines: {"time":…,"client":N,"dir":"in"|"out","msg":…}; connects and
