@@ -136,13 +136,14 @@ type Declared struct {
 	Pos string
 }
 
-// Declarations lists the package-level names and the methods of a
-// parsed Go file, and the fields of its struct types, positioned by f's
-// file set only as far as Declarations can without one (use
-// DeclarationsAt for positions).
+// Declarations lists what a parsed Go file declares: package-level
+// names (init excepted), methods (Recv their receiver's type) and the
+// fields of its struct types (Recv the struct's name). Pos is left
+// empty; DeclarationsAt fills it.
 func Declarations(f *ast.File) []Declared { return DeclarationsAt(nil, f) }
 
-// DeclarationsAt is Declarations with positions taken from fset.
+// DeclarationsAt is Declarations with positions taken from fset, the
+// file set f was parsed with.
 func DeclarationsAt(fset *token.FileSet, f *ast.File) []Declared {
 	var out []Declared
 	pos := func(p token.Pos) string {

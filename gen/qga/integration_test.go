@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -261,6 +262,9 @@ func TestIntegrationAgent(t *testing.T) {
 		var ce *runtime.CommandError
 		if !errors.As(err, &ce) {
 			t.Fatalf("opening a missing file: %v, want a *runtime.CommandError", err)
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("opening a missing file: %v is not fs.ErrNotExist", err)
 		}
 		t.Logf("missing file: %v", err)
 		// A read over the agent's 48 MiB cap is refused by the agent
