@@ -78,8 +78,10 @@ func (fg *fileGen) command(c *parser.Command) {
 	if argType != nil {
 		params = append(params, jen.Id("args").Add(argType))
 		argExpr = jen.Id("args")
-		if optional {
-			argExpr = jen.Id("argsOrNil").Call(jen.Id("args").Op("==").Nil(), jen.Id("args"))
+		if c.Gen {
+			// Typed arguments go through the codec (unknown members,
+			// unions, [] for nil lists); a nil pointer sends none.
+			argExpr = jen.Qual(fg.codecImport(), "Args").Call(jen.Id("args"))
 		}
 	}
 	// CallOption is the connection layer's alias of runtime.CallOption,
@@ -94,6 +96,12 @@ func (fg *fileGen) command(c *parser.Command) {
 	var body []jen.Code
 	call := func(res jen.Code) *jen.Statement {
 		return jen.Id("c").Dot("caller").Dot("Call").Call(jen.Id("ctx"), jen.Lit(c.Name), argExpr, res, optsExpr)
+	}
+	if c.Ret != nil && c.SuccessResponse && !isAny(c.Ret) {
+		// Typed results are decoded by the codec (see Conn.call).
+		call = func(res jen.Code) *jen.Statement {
+			return jen.Id("c").Dot("call").Call(jen.Id("ctx"), jen.Lit(c.Name), argExpr, res, optsExpr)
+		}
 	}
 	switch {
 	case c.Ret == nil || !c.SuccessResponse:
@@ -119,6 +127,12 @@ func (fg *fileGen) command(c *parser.Command) {
 	fg.f.Line()
 }
 
+// isAny reports whether t is the built-in any.
+func isAny(t parser.Type) bool {
+	b, ok := t.(*parser.BuiltinType)
+	return ok && b.Name == "any"
+}
+
 // optionalArgs reports whether command c takes its typed arguments as a
 // pointer that may be nil: when they are a struct (inline or boxed) with
 // members, none of them required.
@@ -136,10 +150,15 @@ func (fg *fileGen) event(e *parser.Event) {
 	var fields []jen.Code
 	switch a := e.Arg.(type) {
 	case nil:
+		fields = fg.unknownMembers(fg.newFieldScope(id, eventNameMethod), e.Info, "")
 	case *parser.ObjectType:
 		if a.IsImplicit() {
-			fields = fg.memberFields(a, e, id, fg.newFieldScope(id, eventNameMethod))
+			scope := fg.newFieldScope(id, eventNameMethod)
+			fields = fg.memberFields(a, e, id, scope)
+			fields = append(fields, fg.unknownMembers(scope, e.Info, "")...)
 		} else {
+			// The embedded type's UnknownMembers (and, for a union, its
+			// methods) are promoted.
 			fields = []jen.Code{jen.Id(fg.n.types[a])}
 		}
 	default:
@@ -275,12 +294,24 @@ func (fg *fileGen) common() {
 		jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Id("ev"), jen.Nil())),
 		jen.Id("v").Op(":=").Id("info").Dot("New").Call(),
 		jen.If(jen.Len(jen.Id("ev").Dot("Data")).Op(">").Lit(0).Op("&&").String().Call(jen.Id("ev").Dot("Data")).Op("!=").Lit("null")).Block(
-			jen.If(jen.Err().Op(":=").Qual(jsonPkg, "Unmarshal").Call(jen.Id("ev").Dot("Data"), jen.Id("v")), jen.Err().Op("!=").Nil()).Block(
+			jen.If(jen.Err().Op(":=").Qual(fg.codecImport(), "Unmarshal").Call(jen.Id("ev").Dot("Data"), jen.Id("v")), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("event %s: %w"), jen.Id("ev").Dot("Name"), jen.Err())))),
 		jen.Return(jen.Id("v"), jen.Nil()),
 	)
 	f.Line()
-	f.Add(rawCode(helpers, rt))
+	f.Add(comment("call sends command through c's Caller and decodes the reply's return value\ninto result, a pointer, with package codec. It asks the Caller for the raw\nvalue (which a session hands over without decoding it) so that the bytes\nare parsed once, by the codec, which keeps the members these bindings do\nnot know."))
+	f.Func().Params(jen.Id("c").Op("*").Id("Conn")).Id("call").Params(
+		jen.Id("ctx").Qual(ctxPkg, "Context"), jen.Id("command").String(), jen.List(jen.Id("args"), jen.Id("result")).Any(), jen.Id("opts").Op("...").Qual(rt, "CallOption"),
+	).Error().Block(
+		jen.Var().Id("raw").Qual(jsonPkg, "RawMessage"),
+		jen.If(jen.Err().Op(":=").Id("c").Dot("caller").Dot("Call").Call(jen.Id("ctx"), jen.Id("command"), jen.Id("args"), jen.Op("&").Id("raw"), jen.Id("opts").Op("...")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.If(jen.Id("raw").Op("==").Nil()).Block(jen.Return(jen.Nil())), // a Caller that filled in nothing: the result stays zero, as with encoding/json
+		jen.Return(jen.Qual(fg.codecImport(), "Unmarshal").Call(jen.Id("raw"), jen.Id("result"))),
+	)
+	f.Line()
+	f.Comment("noReply adds runtime.NoReply to opts.")
+	f.Func().Id("noReply").Params(jen.Id("opts").Index().Qual(rt, "CallOption")).Index().Qual(rt, "CallOption").Block(
+		jen.Return(jen.Append(jen.Index().Qual(rt, "CallOption").Values(jen.Qual(rt, "NoReply").Call()), jen.Id("opts").Op("..."))))
 }
 
 func lines(cs []jen.Code) []jen.Code {

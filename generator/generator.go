@@ -218,6 +218,7 @@ func (g *gen) newFile() *jen.File {
 	}
 	f.ImportName(g.cfg.RuntimeImport, "runtime")
 	f.ImportName(g.serverImport(), "server")
+	f.ImportName(g.codecImport(), "codec")
 	f.ImportName("encoding/json", "json")
 	f.ImportName("context", "context")
 	f.ImportName("fmt", "fmt")
@@ -232,6 +233,10 @@ func (g *gen) newFile() *jen.File {
 func (g *gen) header() string {
 	return HeaderPrefix + "\n// Source: " + g.cfg.Source + "\n// Generator: qapi-gen " + Version + "\n"
 }
+
+// codecImport is the import path of package codec, which the generated
+// types call to encode and decode: the runtime's subpackage codec.
+func (g *gen) codecImport() string { return g.cfg.RuntimeImport + "/codec" }
 
 // emits reports whether d produces Go declarations.
 func (g *gen) emits(d parser.Definition) bool {

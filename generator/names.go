@@ -131,9 +131,9 @@ func typeIdent(name string) string {
 	return camel(name)
 }
 
-// Name of the field that holds the members of a union branch the
-// binding does not know.
-const unknownBranchField = "UnknownBranch"
+// Name of the field of every struct, union and event that holds the
+// members the binding does not know (a codec.Members).
+const unknownMembersField = "UnknownMembers"
 
 // generatorNames are the package-level names the generator itself
 // defines in CommonFile; the connection layer's are read from its

@@ -111,6 +111,37 @@ func (fg *fileGen) memberFields(o *parser.ObjectType, docOwner parser.Definition
 	return fields
 }
 
+// unknownMembers is the UnknownMembers field of a struct, union or event
+// (see package codec); tag is its codec tag, "" for none.
+func (fg *fileGen) unknownMembers(scope *fieldScope, info *parser.SourceInfo, ctag string) []jen.Code {
+	scope.add(unknownMembersField, origin{"field for unknown members", info})
+	tags := map[string]string{"json": "-"}
+	if ctag != "" {
+		tags["codec"] = ctag
+	}
+	return []jen.Code{
+		fg.plainComment(unknownMembersField + " holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it."),
+		jen.Id(unknownMembersField).Qual(fg.codecImport(), "Members").Tag(tags),
+	}
+}
+
+// codecMethod emits a one-line method of type id that hands the value
+// to package codec: MarshalJSON or UnmarshalJSON.
+func (fg *fileGen) codecMethod(id, method string) {
+	codec := fg.codecImport()
+	switch method {
+	case "MarshalJSON":
+		fg.f.Comment("MarshalJSON encodes the value with [codec.Marshal].")
+		fg.f.Func().Params(jen.Id("v").Id(id)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+			jen.Return(jen.Qual(codec, "Marshal").Call(jen.Id("v"))))
+	case "UnmarshalJSON":
+		fg.f.Comment("UnmarshalJSON decodes the value with [codec.Unmarshal].")
+		fg.f.Func().Params(jen.Id("v").Op("*").Id(id)).Id("UnmarshalJSON").Params(jen.Id("b").Index().Byte()).Error().Block(
+			jen.Return(jen.Qual(codec, "Unmarshal").Call(jen.Id("b"), jen.Id("v"))))
+	}
+	fg.f.Line()
+}
+
 func (fg *fileGen) object(o *parser.ObjectType) {
 	id := fg.n.types[o]
 	docOwner := parser.Definition(o)
@@ -120,6 +151,10 @@ func (fg *fileGen) object(o *parser.ObjectType) {
 			docOwner = c
 		}
 	}
+	// A nil required slice must go out as [], which QEMU requires and
+	// encoding/json does not do: such a struct's MarshalJSON uses the
+	// codec. Bases have none (it would be promoted to the types that
+	// embed them and encode them as the base).
 	lists := fg.requiredLists(o)
 	var scope *fieldScope
 	if len(lists) > 0 {
@@ -128,6 +163,7 @@ func (fg *fileGen) object(o *parser.ObjectType) {
 		scope = fg.newFieldScope(id)
 	}
 	fields := fg.memberFields(o, docOwner, id, scope)
+	fields = append(fields, fg.unknownMembers(scope, o.Info, "")...)
 	if o.IsImplicit() {
 		fg.f.Add(fg.plainComment(intro))
 	} else {
@@ -135,19 +171,9 @@ func (fg *fileGen) object(o *parser.ObjectType) {
 	}
 	fg.f.Type().Id(id).Struct(fields...)
 	fg.f.Line()
-	if len(lists) == 0 {
-		return
+	if len(lists) > 0 {
+		fg.codecMethod(id, "MarshalJSON")
 	}
-	// MarshalJSON: nil required slices go out as [].
-	body := []jen.Code{jen.Type().Id("plain").Id(id), jen.Id("p").Op(":=").Id("plain").Call(jen.Id("v"))}
-	for _, m := range lists {
-		f := jen.Id("p").Dot(memberField(m))
-		body = append(body, jen.If(f.Clone().Op("==").Nil()).Block(f.Clone().Op("=").Add(fg.goType(m.Type)).Values()))
-	}
-	body = append(body, jen.Return(jen.Qual(jsonPkg, "Marshal").Call(jen.Id("p"))))
-	fg.f.Comment("MarshalJSON encodes " + id + " with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.")
-	fg.f.Func().Params(jen.Id("v").Id(id)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(body...)
-	fg.f.Line()
 }
 
 // requiredLists returns the required array members of struct or union o
@@ -178,94 +204,30 @@ func (fg *fileGen) union(o *parser.ObjectType) {
 		fg.errorf(o.Info, "union %s: discriminator %s is not an enum", o.Name, tag.Name)
 		return
 	}
-	type br struct {
-		v     *parser.Variant
-		field string
-		union bool
-		req   bool
-	}
-	var brs []br
 	for _, v := range o.Branches.Variants {
 		vt, _ := v.Type.(*parser.ObjectType)
 		if vt == nil || vt.IsEmpty() {
 			continue
 		}
 		f := scope.add(branchField(v), origin{"branch '" + v.Name + "'", v.Info})
-		brs = append(brs, br{v, f, vt.IsUnion(), hasRequired(vt)})
 		fields = append(fields,
 			fg.plainComment(f+" holds the members of the branch for "+tagField+" "+fg.quoteEnum(enum, v.Name)+
 				"; it must be set exactly when "+tagField+" selects it."+fg.ifSentence(v.If)),
-			jen.Id(f).Op("*").Add(fg.goType(v.Type)).Tag(map[string]string{"json": "-"}))
+			jen.Id(f).Op("*").Add(fg.goType(v.Type)).Tag(map[string]string{"json": "-", "codec": "branch," + v.Name}))
 	}
-	scope.add(unknownBranchField, origin{"field for unknown branches", o.Info})
+	scope.add(unknownMembersField, origin{"field for unknown members", o.Info})
 	fields = append(fields,
-		fg.plainComment(unknownBranchField+" holds the branch members that have no field here: when "+tagField+
-			" has a value this binding lacks (a newer QEMU's), or when "+tagField+" is missing (an older QEMU's reply, from before the type became a union; "+
-			unknownBranchField+" is then non-nil, even if empty, and MarshalJSON omits "+tagField+"), so that decoding and re-encoding is lossless."),
-		jen.Id(unknownBranchField).Map(jen.String()).Qual(jsonPkg, "RawMessage").Tag(map[string]string{"json": "-"}))
+		fg.plainComment(unknownMembersField+" holds the members this binding does not know: a newer QEMU's (a vendor build's) members, "+
+			"and all of the branch's members when "+tagField+" has a value without a branch field here. "+
+			"When "+tagField+" is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; "+
+			"MarshalJSON then omits "+tagField+". So decoding and re-encoding is lossless."),
+		jen.Id(unknownMembersField).Qual(fg.codecImport(), "Members").Tag(map[string]string{"json": "-", "codec": "union," + tag.Name}))
 
 	fg.f.Add(fg.docComment(id, o, fg.typeIntro(o, id)))
 	fg.f.Type().Id(id).Struct(fields...)
 	fg.f.Line()
-
-	// MarshalJSON
-	base := jen.Id("plain").Call(jen.Id("u"))
-	mbody := []jen.Code{jen.Type().Id("plain").Id(id)}
-	if lists := fg.requiredLists(o); len(lists) > 0 {
-		// Nil required slices of the base go out as [].
-		mbody = append(mbody, jen.Id("p").Op(":=").Id("plain").Call(jen.Id("u")))
-		for _, m := range lists {
-			f := jen.Id("p").Dot(memberField(m))
-			mbody = append(mbody, jen.If(f.Clone().Op("==").Nil()).Block(f.Clone().Op("=").Add(fg.goType(m.Type)).Values()))
-		}
-		base = jen.Id("p")
-	}
-	var args []jen.Code
-	args = append(args, jen.Lit(o.Name), jen.Lit(tag.Name), jen.String().Call(jen.Id("u").Dot(tagField)),
-		base, jen.Id("u").Dot(unknownBranchField))
-	for _, b := range brs {
-		args = append(args, jen.Id("unionBranch").Values(
-			jen.Lit(b.v.Name), jen.Lit(b.field), jen.Id("u").Dot(b.field).Op("!=").Nil(), jen.Lit(b.req), jen.Id("u").Dot(b.field)))
-	}
-	fg.f.Comment("MarshalJSON encodes the union flat: base members and the selected branch's members.")
-	mbody = append(mbody, jen.Return(jen.Id("marshalUnion").CallFunc(func(gr *jen.Group) {
-		for _, a := range args {
-			gr.Line().Add(a)
-		}
-		gr.Line()
-	})))
-	fg.f.Func().Params(jen.Id("u").Id(id)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(mbody...)
-	fg.f.Line()
-
-	// UnmarshalJSON
-	var cases []jen.Code
-	for _, b := range brs {
-		var dec jen.Code
-		if b.union {
-			dec = jen.Return(jen.Id("unmarshalNested").Call(jen.Id("b"), jen.Id("plain").Call(jen.Op("*").Id("u")), jen.Id("u").Dot(b.field)))
-		} else {
-			dec = jen.Return(jen.Qual(jsonPkg, "Unmarshal").Call(jen.Id("b"), jen.Id("u").Dot(b.field)))
-		}
-		cases = append(cases, jen.Case(jen.Id(fg.n.enumVal[enumMember(enum, b.v.Name)])).Block(
-			jen.Id("u").Dot(b.field).Op("=").New(fg.goType(b.v.Type)),
-			dec,
-		))
-	}
-	body := []jen.Code{
-		jen.Type().Id("plain").Id(id),
-		jen.Op("*").Id("u").Op("=").Id(id).Values(),
-		jen.If(jen.Err().Op(":=").Qual(jsonPkg, "Unmarshal").Call(jen.Id("b"), jen.Parens(jen.Op("*").Id("plain")).Call(jen.Id("u"))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
-	}
-	if len(cases) > 0 {
-		body = append(body, jen.Switch(jen.Id("u").Dot(tagField)).Block(cases...))
-	}
-	body = append(body,
-		jen.Var().Id("err").Error(),
-		jen.List(jen.Id("u").Dot(unknownBranchField), jen.Err()).Op("=").Id("branchMembers").Call(jen.Id("b"), jen.Id("plain").Call(jen.Op("*").Id("u")), jen.Id("u").Dot(tagField).Op("==").Lit("")),
-		jen.Return(jen.Err()))
-	fg.f.Comment("UnmarshalJSON decodes the flat wire form; see " + id + "." + unknownBranchField + " for discriminator values without a branch field and for a missing discriminator.")
-	fg.f.Func().Params(jen.Id("u").Op("*").Id(id)).Id("UnmarshalJSON").Params(jen.Id("b").Index().Byte()).Error().Block(body...)
-	fg.f.Line()
+	fg.codecMethod(id, "MarshalJSON")
+	fg.codecMethod(id, "UnmarshalJSON")
 }
 
 func enumMember(e *parser.EnumType, name string) *parser.EnumMember {
@@ -289,70 +251,46 @@ func hasRequired(o *parser.ObjectType) bool {
 	return false
 }
 
-// jsonKind is the name of the generated constant for the JSON kind that
-// selects an alternative of type t.
-func jsonKindConst(t parser.Type) string {
+// jsonKindNote says which JSON values select an alternative of type t.
+func jsonKindNote(t parser.Type) string {
 	switch t.JSONType() {
 	case "null":
-		return "kindNull"
+		return "for a JSON null: set to true to select it"
 	case "string":
-		return "kindString"
+		return "for a JSON string"
 	case "number", "int":
-		return "kindNumber"
+		return "for a JSON number"
 	case "boolean":
-		return "kindBool"
+		return "for a JSON true or false"
 	case "object":
-		return "kindObject"
+		return "for a JSON object"
 	case "array":
-		return "kindArray"
+		return "for a JSON array"
 	}
-	return "kindInvalid"
+	return ""
 }
 
 func (fg *fileGen) alternate(a *parser.AlternateType) {
 	id := fg.n.types[a]
 	scope := fg.newFieldScope(id, "MarshalJSON", "UnmarshalJSON")
-	var fields, alts, cases []jen.Code
+	var fields []jen.Code
 	for _, v := range a.Alternatives.Variants {
 		f := scope.add(branchField(v), origin{"alternative '" + v.Name + "'", v.Info})
-		kind := jsonKindConst(v.Type)
 		var t *jen.Statement
-		var set, val jen.Code
-		var dec []jen.Code
 		switch {
-		case kind == "kindNull":
+		case v.Type.JSONType() == "null":
 			t = jen.Bool()
-			set, val = jen.Id("a").Dot(f), jen.Nil()
-			dec = []jen.Code{jen.Id("a").Dot(f).Op("=").True(), jen.Return(jen.Nil())}
 		case isNilable(v.Type):
 			t = fg.goType(v.Type)
-			set, val = jen.Id("a").Dot(f).Op("!=").Nil(), jen.Id("a").Dot(f)
-			dec = []jen.Code{jen.Return(jen.Qual(jsonPkg, "Unmarshal").Call(jen.Id("b"), jen.Op("&").Id("a").Dot(f)))}
 		default:
 			t = jen.Op("*").Add(fg.goType(v.Type))
-			set, val = jen.Id("a").Dot(f).Op("!=").Nil(), jen.Id("a").Dot(f)
-			dec = []jen.Code{jen.Id("a").Dot(f).Op("=").New(fg.goType(v.Type)),
-				jen.Return(jen.Qual(jsonPkg, "Unmarshal").Call(jen.Id("b"), jen.Id("a").Dot(f)))}
 		}
-		note := "for a JSON " + map[string]string{"kindNull": "null: set to true to select it", "kindString": "string", "kindNumber": "number",
-			"kindBool": "true or false", "kindObject": "object", "kindArray": "array"}[kind]
-		fields = append(fields, fg.memberComment(a, id, v.Name, f, v.If, nil, note), jen.Id(f).Add(t))
-		alts = append(alts, jen.Line().Id("alternative").Values(jen.Lit(f), set, val))
-		cases = append(cases, jen.Case(jen.Id(kind)).Block(dec...))
+		fields = append(fields, fg.memberComment(a, id, v.Name, f, v.If, nil, jsonKindNote(v.Type)),
+			jen.Id(f).Add(t).Tag(map[string]string{"codec": "alternative"}))
 	}
 	fg.f.Add(fg.docComment(id, a, fg.typeIntro(a, id)))
 	fg.f.Type().Id(id).Struct(fields...)
 	fg.f.Line()
-	alts = append(alts, jen.Line())
-	fg.f.Comment("MarshalJSON encodes the one alternative that is set; it fails unless exactly one is.")
-	fg.f.Func().Params(jen.Id("a").Id(id)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
-		jen.Return(jen.Id("marshalAlternate").Call(append([]jen.Code{jen.Lit(a.Name)}, alts...)...)))
-	fg.f.Line()
-	fg.f.Comment("UnmarshalJSON selects the alternative by the kind of JSON value.")
-	fg.f.Func().Params(jen.Id("a").Op("*").Id(id)).Id("UnmarshalJSON").Params(jen.Id("b").Index().Byte()).Error().Block(
-		jen.Op("*").Id("a").Op("=").Id(id).Values(),
-		jen.Switch(jen.Id("jsonKind").Call(jen.Id("b"))).Block(cases...),
-		jen.Return(jen.Id("alternateError").Call(jen.Lit(a.Name), jen.Id("b"))),
-	)
-	fg.f.Line()
+	fg.codecMethod(id, "MarshalJSON")
+	fg.codecMethod(id, "UnmarshalJSON")
 }

@@ -59,7 +59,7 @@ func TestDecodeNewerAndOlderAgents(t *testing.T) {
 	if stats[0].Type != qga.GuestCpuStatsTypeLinux || stats[0].Linux == nil || stats[0].Linux.Idle != 4 || stats[0].Linux.Iowait != nil {
 		t.Errorf("linux branch decoded as %+v / %+v", stats[0], stats[0].Linux)
 	}
-	if stats[1].Type != "freebsd" || stats[1].Linux != nil || len(stats[1].UnknownBranch) != 2 {
+	if stats[1].Type != "freebsd" || stats[1].Linux != nil || len(stats[1].UnknownMembers) != 2 {
 		t.Errorf("unknown branch decoded as %+v", stats[1])
 	}
 	b, err := json.Marshal(stats[1])

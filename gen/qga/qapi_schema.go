@@ -6,13 +6,15 @@ package qga
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // GuestSyncDelimitedArgs holds the arguments of [Conn.GuestSyncDelimited] (command "guest-sync-delimited").
 type GuestSyncDelimitedArgs struct {
 	// ID: randomly generated 64-bit integer
 	ID int64 `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestSyncDelimited sends the "guest-sync-delimited" command.
@@ -44,7 +46,7 @@ type GuestSyncDelimitedArgs struct {
 // Since: 1.1
 func (c *Conn) GuestSyncDelimited(ctx context.Context, args GuestSyncDelimitedArgs, opts ...CallOption) (int64, error) {
 	var r int64
-	err := c.caller.Call(ctx, "guest-sync-delimited", args, &r, opts...)
+	err := c.call(ctx, "guest-sync-delimited", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -52,6 +54,8 @@ func (c *Conn) GuestSyncDelimited(ctx context.Context, args GuestSyncDelimitedAr
 type GuestSyncArgs struct {
 	// ID: randomly generated 64-bit integer
 	ID int64 `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestSync sends the "guest-sync" command.
@@ -85,7 +89,7 @@ type GuestSyncArgs struct {
 // Since: 0.15.0
 func (c *Conn) GuestSync(ctx context.Context, args GuestSyncArgs, opts ...CallOption) (int64, error) {
 	var r int64
-	err := c.caller.Call(ctx, "guest-sync", args, &r, opts...)
+	err := c.call(ctx, "guest-sync", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -108,7 +112,7 @@ func (c *Conn) GuestPing(ctx context.Context, opts ...CallOption) error {
 // Since: 1.5
 func (c *Conn) GuestGetTime(ctx context.Context, opts ...CallOption) (int64, error) {
 	var r int64
-	err := c.caller.Call(ctx, "guest-get-time", nil, &r, opts...)
+	err := c.call(ctx, "guest-get-time", nil, &r, opts...)
 	return r, err
 }
 
@@ -117,6 +121,8 @@ type GuestSetTimeArgs struct {
 	// Time: time of nanoseconds, relative to the Epoch of 1970-01-01 in
 	// UTC.
 	Time *int64 `json:"time,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestSetTime sends the "guest-set-time" command.
@@ -140,7 +146,7 @@ type GuestSetTimeArgs struct {
 //
 // Since: 1.5
 func (c *Conn) GuestSetTime(ctx context.Context, args *GuestSetTimeArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "guest-set-time", argsOrNil(args == nil, args), nil, opts...)
+	return c.caller.Call(ctx, "guest-set-time", codec.Args(args), nil, opts...)
 }
 
 // Information about guest agent commands.
@@ -154,6 +160,8 @@ type GuestAgentCommandInfo struct {
 	// SuccessResponse: whether command returns a response on success
 	// (since 1.7)
 	SuccessResponse bool `json:"success-response"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about guest agent.
@@ -164,16 +172,13 @@ type GuestAgentInfo struct {
 	Version string `json:"version"`
 	// SupportedCommands: Information about guest agent commands
 	SupportedCommands []GuestAgentCommandInfo `json:"supported_commands"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes GuestAgentInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v GuestAgentInfo) MarshalJSON() ([]byte, error) {
-	type plain GuestAgentInfo
-	p := plain(v)
-	if p.SupportedCommands == nil {
-		p.SupportedCommands = []GuestAgentCommandInfo{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // GuestInfo sends the "guest-info" command.
@@ -185,7 +190,7 @@ func (v GuestAgentInfo) MarshalJSON() ([]byte, error) {
 // Since: 0.15.0
 func (c *Conn) GuestInfo(ctx context.Context, opts ...CallOption) (*GuestAgentInfo, error) {
 	r := new(GuestAgentInfo)
-	if err := c.caller.Call(ctx, "guest-info", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "guest-info", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -195,6 +200,8 @@ func (c *Conn) GuestInfo(ctx context.Context, opts ...CallOption) (*GuestAgentIn
 type GuestShutdownArgs struct {
 	// Mode: "halt", "powerdown" (default), or "reboot"
 	Mode *string `json:"mode,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestShutdown sends the "guest-shutdown" command.
@@ -211,7 +218,7 @@ type GuestShutdownArgs struct {
 //
 // Since: 0.15.0
 func (c *Conn) GuestShutdown(ctx context.Context, args *GuestShutdownArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "guest-shutdown", argsOrNil(args == nil, args), nil, noReply(opts)...)
+	return c.caller.Call(ctx, "guest-shutdown", codec.Args(args), nil, noReply(opts)...)
 }
 
 // GuestFileOpenArgs holds the arguments of [Conn.GuestFileOpen] (command "guest-file-open").
@@ -220,6 +227,8 @@ type GuestFileOpenArgs struct {
 	Path string `json:"path"`
 	// Mode: open mode, as per fopen(), "r" is the default.
 	Mode *string `json:"mode,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestFileOpen sends the "guest-file-open" command.
@@ -231,7 +240,7 @@ type GuestFileOpenArgs struct {
 // Since: 0.15.0
 func (c *Conn) GuestFileOpen(ctx context.Context, args GuestFileOpenArgs, opts ...CallOption) (int64, error) {
 	var r int64
-	err := c.caller.Call(ctx, "guest-file-open", args, &r, opts...)
+	err := c.call(ctx, "guest-file-open", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -239,6 +248,8 @@ func (c *Conn) GuestFileOpen(ctx context.Context, args GuestFileOpenArgs, opts .
 type GuestFileCloseArgs struct {
 	// Handle: filehandle returned by [Conn.GuestFileOpen]
 	Handle int64 `json:"handle"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestFileClose sends the "guest-file-close" command.
@@ -247,7 +258,7 @@ type GuestFileCloseArgs struct {
 //
 // Since: 0.15.0
 func (c *Conn) GuestFileClose(ctx context.Context, args GuestFileCloseArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "guest-file-close", args, nil, opts...)
+	return c.caller.Call(ctx, "guest-file-close", codec.Args(args), nil, opts...)
 }
 
 // Result of guest agent file-read operation.
@@ -261,6 +272,8 @@ type GuestFileRead struct {
 	BufB64 string `json:"buf-b64"`
 	// EOF: whether EOF was encountered during read operation.
 	EOF bool `json:"eof"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestFileReadArgs holds the arguments of [Conn.GuestFileRead] (command "guest-file-read").
@@ -270,6 +283,8 @@ type GuestFileReadArgs struct {
 	// Count: maximum number of bytes to read (default is 4KB, maximum is
 	// 48MB)
 	Count *int64 `json:"count,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestFileRead sends the "guest-file-read" command.
@@ -283,7 +298,7 @@ type GuestFileReadArgs struct {
 // Since: 0.15.0
 func (c *Conn) GuestFileRead(ctx context.Context, args GuestFileReadArgs, opts ...CallOption) (*GuestFileRead, error) {
 	r := new(GuestFileRead)
-	if err := c.caller.Call(ctx, "guest-file-read", args, r, opts...); err != nil {
+	if err := c.call(ctx, "guest-file-read", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -298,6 +313,8 @@ type GuestFileWrite struct {
 	Count int64 `json:"count"`
 	// EOF: whether EOF was encountered during write operation.
 	EOF bool `json:"eof"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestFileWriteArgs holds the arguments of [Conn.GuestFileWrite] (command "guest-file-write").
@@ -309,6 +326,8 @@ type GuestFileWriteArgs struct {
 	// Count: bytes to write (actual bytes, after base64-decode), default
 	// is all content in buf-b64 buffer after base64 decoding
 	Count *int64 `json:"count,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestFileWrite sends the "guest-file-write" command.
@@ -320,7 +339,7 @@ type GuestFileWriteArgs struct {
 // Since: 0.15.0
 func (c *Conn) GuestFileWrite(ctx context.Context, args GuestFileWriteArgs, opts ...CallOption) (*GuestFileWrite, error) {
 	r := new(GuestFileWrite)
-	if err := c.caller.Call(ctx, "guest-file-write", args, r, opts...); err != nil {
+	if err := c.call(ctx, "guest-file-write", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -334,6 +353,8 @@ type GuestFileSeek struct {
 	Position int64 `json:"position"`
 	// EOF: whether EOF was encountered during file seek
 	EOF bool `json:"eof"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Symbolic names for use in [Conn.GuestFileSeek]
@@ -358,31 +379,19 @@ type GuestFileWhence struct {
 	// Value: Integral value (0 for set, 1 for cur, 2 for end), available
 	// for historical reasons, and might differ from the host's or
 	// guest's SEEK_* values (since: 0.15) (for a JSON number)
-	Value *int64
+	Value *int64 `codec:"alternative"`
 	// Name: Symbolic name, and preferred interface (for a JSON string)
-	Name *QGASeek
+	Name *QGASeek `codec:"alternative"`
 }
 
-// MarshalJSON encodes the one alternative that is set; it fails unless exactly one is.
-func (a GuestFileWhence) MarshalJSON() ([]byte, error) {
-	return marshalAlternate("GuestFileWhence",
-		alternative{"Value", a.Value != nil, a.Value},
-		alternative{"Name", a.Name != nil, a.Name},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v GuestFileWhence) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON selects the alternative by the kind of JSON value.
-func (a *GuestFileWhence) UnmarshalJSON(b []byte) error {
-	*a = GuestFileWhence{}
-	switch jsonKind(b) {
-	case kindNumber:
-		a.Value = new(int64)
-		return json.Unmarshal(b, a.Value)
-	case kindString:
-		a.Name = new(QGASeek)
-		return json.Unmarshal(b, a.Name)
-	}
-	return alternateError("GuestFileWhence", b)
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *GuestFileWhence) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // GuestFileSeekArgs holds the arguments of [Conn.GuestFileSeek] (command "guest-file-seek").
@@ -393,6 +402,8 @@ type GuestFileSeekArgs struct {
 	Offset int64 `json:"offset"`
 	// Whence: Symbolic or numeric code for interpreting offset
 	Whence GuestFileWhence `json:"whence"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestFileSeek sends the "guest-file-seek" command.
@@ -406,7 +417,7 @@ type GuestFileSeekArgs struct {
 // Since: 0.15.0
 func (c *Conn) GuestFileSeek(ctx context.Context, args GuestFileSeekArgs, opts ...CallOption) (*GuestFileSeek, error) {
 	r := new(GuestFileSeek)
-	if err := c.caller.Call(ctx, "guest-file-seek", args, r, opts...); err != nil {
+	if err := c.call(ctx, "guest-file-seek", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -416,6 +427,8 @@ func (c *Conn) GuestFileSeek(ctx context.Context, args GuestFileSeekArgs, opts .
 type GuestFileFlushArgs struct {
 	// Handle: filehandle returned by [Conn.GuestFileOpen]
 	Handle int64 `json:"handle"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestFileFlush sends the "guest-file-flush" command.
@@ -424,7 +437,7 @@ type GuestFileFlushArgs struct {
 //
 // Since: 0.15.0
 func (c *Conn) GuestFileFlush(ctx context.Context, args GuestFileFlushArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "guest-file-flush", args, nil, opts...)
+	return c.caller.Call(ctx, "guest-file-flush", codec.Args(args), nil, opts...)
 }
 
 // An enumeration of filesystem freeze states.
@@ -457,7 +470,7 @@ const (
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_FSFREEZE.
 func (c *Conn) GuestFsfreezeStatus(ctx context.Context, opts ...CallOption) (GuestFsfreezeStatus, error) {
 	var r GuestFsfreezeStatus
-	err := c.caller.Call(ctx, "guest-fsfreeze-status", nil, &r, opts...)
+	err := c.call(ctx, "guest-fsfreeze-status", nil, &r, opts...)
 	return r, err
 }
 
@@ -482,7 +495,7 @@ func (c *Conn) GuestFsfreezeStatus(ctx context.Context, opts ...CallOption) (Gue
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_FSFREEZE.
 func (c *Conn) GuestFsfreezeFreeze(ctx context.Context, opts ...CallOption) (int64, error) {
 	var r int64
-	err := c.caller.Call(ctx, "guest-fsfreeze-freeze", nil, &r, opts...)
+	err := c.call(ctx, "guest-fsfreeze-freeze", nil, &r, opts...)
 	return r, err
 }
 
@@ -492,6 +505,8 @@ type GuestFsfreezeFreezeListArgs struct {
 	// If omitted, every mounted filesystem is frozen.  Invalid mount
 	// points are ignored.
 	Mountpoints []string `json:"mountpoints,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestFsfreezeFreezeList sends the "guest-fsfreeze-freeze-list" command.
@@ -510,7 +525,7 @@ type GuestFsfreezeFreezeListArgs struct {
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_FSFREEZE.
 func (c *Conn) GuestFsfreezeFreezeList(ctx context.Context, args *GuestFsfreezeFreezeListArgs, opts ...CallOption) (int64, error) {
 	var r int64
-	err := c.caller.Call(ctx, "guest-fsfreeze-freeze-list", argsOrNil(args == nil, args), &r, opts...)
+	err := c.call(ctx, "guest-fsfreeze-freeze-list", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -530,7 +545,7 @@ func (c *Conn) GuestFsfreezeFreezeList(ctx context.Context, args *GuestFsfreezeF
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_FSFREEZE.
 func (c *Conn) GuestFsfreezeThaw(ctx context.Context, opts ...CallOption) (int64, error) {
 	var r int64
-	err := c.caller.Call(ctx, "guest-fsfreeze-thaw", nil, &r, opts...)
+	err := c.call(ctx, "guest-fsfreeze-thaw", nil, &r, opts...)
 	return r, err
 }
 
@@ -548,6 +563,8 @@ type GuestFilesystemTrimResult struct {
 	Minimum *int64 `json:"minimum,omitempty"`
 	// Error: an error message when trim failed
 	Error *string `json:"error,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestFilesystemTrimResponse is the QAPI struct GuestFilesystemTrimResponse.
@@ -559,16 +576,13 @@ type GuestFilesystemTrimResponse struct {
 	// Paths: list of [GuestFilesystemTrimResult] per path that was
 	// trimmed
 	Paths []GuestFilesystemTrimResult `json:"paths"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes GuestFilesystemTrimResponse with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v GuestFilesystemTrimResponse) MarshalJSON() ([]byte, error) {
-	type plain GuestFilesystemTrimResponse
-	p := plain(v)
-	if p.Paths == nil {
-		p.Paths = []GuestFilesystemTrimResult{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // GuestFstrimArgs holds the arguments of [Conn.GuestFstrim] (command "guest-fstrim").
@@ -581,6 +595,8 @@ type GuestFstrimArgs struct {
 	// discarded.  The default value is zero, meaning "discard every
 	// free block".
 	Minimum *int64 `json:"minimum,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestFstrim sends the "guest-fstrim" command.
@@ -596,7 +612,7 @@ type GuestFstrimArgs struct {
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_FSTRIM.
 func (c *Conn) GuestFstrim(ctx context.Context, args *GuestFstrimArgs, opts ...CallOption) (*GuestFilesystemTrimResponse, error) {
 	r := new(GuestFilesystemTrimResponse)
-	if err := c.caller.Call(ctx, "guest-fstrim", argsOrNil(args == nil, args), r, opts...); err != nil {
+	if err := c.call(ctx, "guest-fstrim", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -744,6 +760,8 @@ type GuestIpAddress struct {
 	IPAddressType GuestIpAddressType `json:"ip-address-type"`
 	// Prefix: Network prefix length of [GuestIpAddress.IPAddress]
 	Prefix int64 `json:"prefix"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestNetworkInterfaceStat is the QAPI struct GuestNetworkInterfaceStat.
@@ -768,6 +786,8 @@ type GuestNetworkInterfaceStat struct {
 	TxErrs uint64 `json:"tx-errs"`
 	// TxDropped: dropped packets transmitted
 	TxDropped uint64 `json:"tx-dropped"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestNetworkInterface is the QAPI struct GuestNetworkInterface.
@@ -785,6 +805,8 @@ type GuestNetworkInterface struct {
 	// Statistics: various statistic counters related to [GuestNetworkInterface.Name] (since
 	// 2.11)
 	Statistics *GuestNetworkInterfaceStat `json:"statistics,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestNetworkGetInterfaces sends the "guest-network-get-interfaces" command.
@@ -798,7 +820,7 @@ type GuestNetworkInterface struct {
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || HAVE_GETIFADDRS.
 func (c *Conn) GuestNetworkGetInterfaces(ctx context.Context, opts ...CallOption) ([]GuestNetworkInterface, error) {
 	var r []GuestNetworkInterface
-	err := c.caller.Call(ctx, "guest-network-get-interfaces", nil, &r, opts...)
+	err := c.call(ctx, "guest-network-get-interfaces", nil, &r, opts...)
 	return r, err
 }
 
@@ -817,6 +839,8 @@ type GuestLogicalProcessor struct {
 	// returned, and always ignored on input (hence it can be omitted
 	// then).
 	CanOffline *bool `json:"can-offline,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestGetVcpus sends the "guest-get-vcpus" command.
@@ -833,7 +857,7 @@ type GuestLogicalProcessor struct {
 // Only available when QEMU's build configuration satisfies CONFIG_LINUX || CONFIG_WIN32.
 func (c *Conn) GuestGetVcpus(ctx context.Context, opts ...CallOption) ([]GuestLogicalProcessor, error) {
 	var r []GuestLogicalProcessor
-	err := c.caller.Call(ctx, "guest-get-vcpus", nil, &r, opts...)
+	err := c.call(ctx, "guest-get-vcpus", nil, &r, opts...)
 	return r, err
 }
 
@@ -849,16 +873,13 @@ type GuestSetVcpusArgs struct {
 	// the input list should describe a modified subset of
 	// [Conn.GuestGetVcpus]' return value.
 	Vcpus []GuestLogicalProcessor `json:"vcpus"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes GuestSetVcpusArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v GuestSetVcpusArgs) MarshalJSON() ([]byte, error) {
-	type plain GuestSetVcpusArgs
-	p := plain(v)
-	if p.Vcpus == nil {
-		p.Vcpus = []GuestLogicalProcessor{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // GuestSetVcpus sends the "guest-set-vcpus" command.
@@ -892,7 +913,7 @@ func (v GuestSetVcpusArgs) MarshalJSON() ([]byte, error) {
 // Only available when QEMU is built with CONFIG_LINUX.
 func (c *Conn) GuestSetVcpus(ctx context.Context, args GuestSetVcpusArgs, opts ...CallOption) (int64, error) {
 	var r int64
-	err := c.caller.Call(ctx, "guest-set-vcpus", args, &r, opts...)
+	err := c.call(ctx, "guest-set-vcpus", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -961,6 +982,8 @@ type GuestPCIAddress struct {
 	Slot int64 `json:"slot"`
 	// Function: function id
 	Function int64 `json:"function"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestCCWAddress is the QAPI struct GuestCCWAddress.
@@ -977,6 +1000,8 @@ type GuestCCWAddress struct {
 	Subchno int64 `json:"subchno"`
 	// Devno: device number
 	Devno int64 `json:"devno"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestDiskAddress is the QAPI struct GuestDiskAddress.
@@ -1002,6 +1027,8 @@ type GuestDiskAddress struct {
 	Dev *string `json:"dev,omitempty"`
 	// CCWAddress: CCW address on s390x (since: 6.0)
 	CCWAddress *GuestCCWAddress `json:"ccw-address,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // NVMe smart information, based on NVMe specification, section
@@ -1063,6 +1090,8 @@ type GuestNVMeSmart struct {
 	NumberOfErrorLogEntriesLo uint64 `json:"number-of-error-log-entries-lo"`
 	// NumberOfErrorLogEntriesHi is the member "number-of-error-log-entries-hi".
 	NumberOfErrorLogEntriesHi uint64 `json:"number-of-error-log-entries-hi"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Disk type related smart information.
@@ -1074,39 +1103,19 @@ type GuestDiskSmart struct {
 	// Type: disk bus type
 	Type GuestDiskBusType `json:"type"`
 	// Nvme holds the members of the branch for Type [GuestDiskBusTypeNvme]; it must be set exactly when Type selects it.
-	Nvme *GuestNVMeSmart `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Nvme *GuestNVMeSmart `codec:"branch,nvme" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u GuestDiskSmart) MarshalJSON() ([]byte, error) {
-	type plain GuestDiskSmart
-	return marshalUnion(
-		"GuestDiskSmart",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"nvme", "Nvme", u.Nvme != nil, true, u.Nvme},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v GuestDiskSmart) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see GuestDiskSmart.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *GuestDiskSmart) UnmarshalJSON(b []byte) error {
-	type plain GuestDiskSmart
-	*u = GuestDiskSmart{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case GuestDiskBusTypeNvme:
-		u.Nvme = new(GuestNVMeSmart)
-		return json.Unmarshal(b, u.Nvme)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *GuestDiskSmart) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // GuestDiskInfo is the QAPI struct GuestDiskInfo.
@@ -1130,6 +1139,8 @@ type GuestDiskInfo struct {
 	Alias *string `json:"alias,omitempty"`
 	// Smart: disk smart information (Since 7.1)
 	Smart *GuestDiskSmart `json:"smart,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestGetDisks sends the "guest-get-disks" command.
@@ -1144,7 +1155,7 @@ type GuestDiskInfo struct {
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_LIBUDEV.
 func (c *Conn) GuestGetDisks(ctx context.Context, opts ...CallOption) ([]GuestDiskInfo, error) {
 	var r []GuestDiskInfo
-	err := c.caller.Call(ctx, "guest-get-disks", nil, &r, opts...)
+	err := c.call(ctx, "guest-get-disks", nil, &r, opts...)
 	return r, err
 }
 
@@ -1171,16 +1182,13 @@ type GuestFilesystemInfo struct {
 	// Disk: an array of disk hardware information that the volume lies
 	// on, which may be empty if the disk type is not supported
 	Disk []GuestDiskAddress `json:"disk"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes GuestFilesystemInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v GuestFilesystemInfo) MarshalJSON() ([]byte, error) {
-	type plain GuestFilesystemInfo
-	p := plain(v)
-	if p.Disk == nil {
-		p.Disk = []GuestDiskAddress{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // GuestGetFsinfo sends the "guest-get-fsinfo" command.
@@ -1195,7 +1203,7 @@ func (v GuestFilesystemInfo) MarshalJSON() ([]byte, error) {
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_LINUX.
 func (c *Conn) GuestGetFsinfo(ctx context.Context, opts ...CallOption) ([]GuestFilesystemInfo, error) {
 	var r []GuestFilesystemInfo
-	err := c.caller.Call(ctx, "guest-get-fsinfo", nil, &r, opts...)
+	err := c.call(ctx, "guest-get-fsinfo", nil, &r, opts...)
 	return r, err
 }
 
@@ -1207,6 +1215,8 @@ type GuestSetUserPasswordArgs struct {
 	Password string `json:"password"`
 	// Crypted: true if password is already crypt()d, false if raw
 	Crypted bool `json:"crypted"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestSetUserPassword sends the "guest-set-user-password" command.
@@ -1228,7 +1238,7 @@ type GuestSetUserPasswordArgs struct {
 //
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_LINUX || CONFIG_FREEBSD.
 func (c *Conn) GuestSetUserPassword(ctx context.Context, args GuestSetUserPasswordArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "guest-set-user-password", args, nil, opts...)
+	return c.caller.Call(ctx, "guest-set-user-password", codec.Args(args), nil, opts...)
 }
 
 // GuestMemoryBlock is the QAPI struct GuestMemoryBlock.
@@ -1247,6 +1257,8 @@ type GuestMemoryBlock struct {
 	// is returned, and always ignored on input (hence it can be
 	// omitted then).
 	CanOffline *bool `json:"can-offline,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestGetMemoryBlocks sends the "guest-get-memory-blocks" command.
@@ -1264,7 +1276,7 @@ type GuestMemoryBlock struct {
 // Only available when QEMU is built with CONFIG_LINUX.
 func (c *Conn) GuestGetMemoryBlocks(ctx context.Context, opts ...CallOption) ([]GuestMemoryBlock, error) {
 	var r []GuestMemoryBlock
-	err := c.caller.Call(ctx, "guest-get-memory-blocks", nil, &r, opts...)
+	err := c.call(ctx, "guest-get-memory-blocks", nil, &r, opts...)
 	return r, err
 }
 
@@ -1306,6 +1318,8 @@ type GuestMemoryBlockResponse struct {
 	// we assign the value of 'errno' to this member, it indicates what
 	// goes wrong.  When the operation succeeds, it will be omitted.
 	ErrorCode *int64 `json:"error-code,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestSetMemoryBlocksArgs holds the arguments of [Conn.GuestSetMemoryBlocks] (command "guest-set-memory-blocks").
@@ -1321,16 +1335,13 @@ type GuestSetMemoryBlocksArgs struct {
 	// describe a modified subset of [Conn.GuestGetMemoryBlocks]' return
 	// value.
 	MemBlks []GuestMemoryBlock `json:"mem-blks"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes GuestSetMemoryBlocksArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v GuestSetMemoryBlocksArgs) MarshalJSON() ([]byte, error) {
-	type plain GuestSetMemoryBlocksArgs
-	p := plain(v)
-	if p.MemBlks == nil {
-		p.MemBlks = []GuestMemoryBlock{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // GuestSetMemoryBlocks sends the "guest-set-memory-blocks" command.
@@ -1351,7 +1362,7 @@ func (v GuestSetMemoryBlocksArgs) MarshalJSON() ([]byte, error) {
 // Only available when QEMU is built with CONFIG_LINUX.
 func (c *Conn) GuestSetMemoryBlocks(ctx context.Context, args GuestSetMemoryBlocksArgs, opts ...CallOption) ([]GuestMemoryBlockResponse, error) {
 	var r []GuestMemoryBlockResponse
-	err := c.caller.Call(ctx, "guest-set-memory-blocks", args, &r, opts...)
+	err := c.call(ctx, "guest-set-memory-blocks", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -1365,6 +1376,8 @@ type GuestMemoryBlockInfo struct {
 	// minimal units of memory block online/offline operations (also
 	// called Logical Memory Hotplug).
 	Size uint64 `json:"size"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestGetMemoryBlockInfo sends the "guest-get-memory-block-info" command.
@@ -1378,7 +1391,7 @@ type GuestMemoryBlockInfo struct {
 // Only available when QEMU is built with CONFIG_LINUX.
 func (c *Conn) GuestGetMemoryBlockInfo(ctx context.Context, opts ...CallOption) (*GuestMemoryBlockInfo, error) {
 	r := new(GuestMemoryBlockInfo)
-	if err := c.caller.Call(ctx, "guest-get-memory-block-info", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "guest-get-memory-block-info", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1409,12 +1422,16 @@ type GuestExecStatus struct {
 	// ErrTruncated: true if stderr was not fully captured due to size
 	// limitation.
 	ErrTruncated *bool `json:"err-truncated,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestExecStatusArgs holds the arguments of [Conn.GuestExecStatus] (command "guest-exec-status").
 type GuestExecStatusArgs struct {
 	// Pid: pid returned from [Conn.GuestExec]
 	Pid int64 `json:"pid"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestExecStatus sends the "guest-exec-status" command.
@@ -1428,7 +1445,7 @@ type GuestExecStatusArgs struct {
 // Since: 2.5
 func (c *Conn) GuestExecStatus(ctx context.Context, args GuestExecStatusArgs, opts ...CallOption) (*GuestExecStatus, error) {
 	r := new(GuestExecStatus)
-	if err := c.caller.Call(ctx, "guest-exec-status", args, r, opts...); err != nil {
+	if err := c.call(ctx, "guest-exec-status", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1440,6 +1457,8 @@ func (c *Conn) GuestExecStatus(ctx context.Context, args GuestExecStatusArgs, op
 type GuestExec struct {
 	// Pid: pid of child process in guest OS
 	Pid int64 `json:"pid"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // An enumeration of [Conn.GuestExec] capture modes.
@@ -1471,31 +1490,19 @@ const (
 type GuestExecCaptureOutput struct {
 	// Flag: captures both stdout and stderr if true.  Equivalent to
 	// [GuestExecCaptureOutputMode]::all.  (since 2.5) (for a JSON true or false)
-	Flag *bool
+	Flag *bool `codec:"alternative"`
 	// Mode: capture mode; preferred interface (for a JSON string)
-	Mode *GuestExecCaptureOutputMode
+	Mode *GuestExecCaptureOutputMode `codec:"alternative"`
 }
 
-// MarshalJSON encodes the one alternative that is set; it fails unless exactly one is.
-func (a GuestExecCaptureOutput) MarshalJSON() ([]byte, error) {
-	return marshalAlternate("GuestExecCaptureOutput",
-		alternative{"Flag", a.Flag != nil, a.Flag},
-		alternative{"Mode", a.Mode != nil, a.Mode},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v GuestExecCaptureOutput) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON selects the alternative by the kind of JSON value.
-func (a *GuestExecCaptureOutput) UnmarshalJSON(b []byte) error {
-	*a = GuestExecCaptureOutput{}
-	switch jsonKind(b) {
-	case kindBool:
-		a.Flag = new(bool)
-		return json.Unmarshal(b, a.Flag)
-	case kindString:
-		a.Mode = new(GuestExecCaptureOutputMode)
-		return json.Unmarshal(b, a.Mode)
-	}
-	return alternateError("GuestExecCaptureOutput", b)
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *GuestExecCaptureOutput) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // GuestExecArgs holds the arguments of [Conn.GuestExec] (command "guest-exec").
@@ -1511,6 +1518,8 @@ type GuestExecArgs struct {
 	// CaptureOutput: bool flag to enable capture of stdout/stderr of
 	// running process.  Defaults to false.
 	CaptureOutput GuestExecCaptureOutput `json:"capture-output,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestExec sends the "guest-exec" command.
@@ -1522,7 +1531,7 @@ type GuestExecArgs struct {
 // Since: 2.5
 func (c *Conn) GuestExec(ctx context.Context, args GuestExecArgs, opts ...CallOption) (*GuestExec, error) {
 	r := new(GuestExec)
-	if err := c.caller.Call(ctx, "guest-exec", args, r, opts...); err != nil {
+	if err := c.call(ctx, "guest-exec", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1534,6 +1543,8 @@ func (c *Conn) GuestExec(ctx context.Context, args GuestExecArgs, opts ...CallOp
 type GuestHostName struct {
 	// HostName: Fully qualified domain name of the guest OS
 	HostName string `json:"host-name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestGetHostName sends the "guest-get-host-name" command.
@@ -1549,7 +1560,7 @@ type GuestHostName struct {
 // Since: 2.10
 func (c *Conn) GuestGetHostName(ctx context.Context, opts ...CallOption) (*GuestHostName, error) {
 	r := new(GuestHostName)
-	if err := c.caller.Call(ctx, "guest-get-host-name", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "guest-get-host-name", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1570,6 +1581,8 @@ type GuestUser struct {
 	LoginTime float64 `json:"login-time"`
 	// Domain: Logon domain (windows only)
 	Domain *string `json:"domain,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestGetUsers sends the "guest-get-users" command.
@@ -1583,7 +1596,7 @@ type GuestUser struct {
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || HAVE_UTMPX.
 func (c *Conn) GuestGetUsers(ctx context.Context, opts ...CallOption) ([]GuestUser, error) {
 	var r []GuestUser
-	err := c.caller.Call(ctx, "guest-get-users", nil, &r, opts...)
+	err := c.call(ctx, "guest-get-users", nil, &r, opts...)
 	return r, err
 }
 
@@ -1597,6 +1610,8 @@ type GuestTimezone struct {
 	// Offset: Offset to UTC in seconds, negative numbers for time zones
 	// west of GMT, positive numbers for east
 	Offset int64 `json:"offset"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestGetTimezone sends the "guest-get-timezone" command.
@@ -1608,7 +1623,7 @@ type GuestTimezone struct {
 // Since: 2.10
 func (c *Conn) GuestGetTimezone(ctx context.Context, opts ...CallOption) (*GuestTimezone, error) {
 	r := new(GuestTimezone)
-	if err := c.caller.Call(ctx, "guest-get-timezone", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "guest-get-timezone", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1670,6 +1685,8 @@ type GuestOSInfo struct {
 	//   - POSIX: as defined by os-release(5)
 	//   - Windows: contains string "server" or "client"
 	VariantID *string `json:"variant-id,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestGetOsinfo sends the "guest-get-osinfo" command.
@@ -1681,7 +1698,7 @@ type GuestOSInfo struct {
 // Since: 2.10
 func (c *Conn) GuestGetOsinfo(ctx context.Context, opts ...CallOption) (*GuestOSInfo, error) {
 	r := new(GuestOSInfo)
-	if err := c.caller.Call(ctx, "guest-get-osinfo", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "guest-get-osinfo", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1708,6 +1725,8 @@ type GuestDeviceIdPCI struct {
 	VendorID uint16 `json:"vendor-id"`
 	// DeviceID: device ID
 	DeviceID uint16 `json:"device-id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Id of the device.
@@ -1719,39 +1738,19 @@ type GuestDeviceId struct {
 	// Type: device type
 	Type GuestDeviceType `json:"type"`
 	// PCI holds the members of the branch for Type [GuestDeviceTypePCI]; it must be set exactly when Type selects it.
-	PCI *GuestDeviceIdPCI `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	PCI *GuestDeviceIdPCI `codec:"branch,pci" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u GuestDeviceId) MarshalJSON() ([]byte, error) {
-	type plain GuestDeviceId
-	return marshalUnion(
-		"GuestDeviceId",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"pci", "PCI", u.PCI != nil, true, u.PCI},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v GuestDeviceId) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see GuestDeviceId.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *GuestDeviceId) UnmarshalJSON(b []byte) error {
-	type plain GuestDeviceId
-	*u = GuestDeviceId{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case GuestDeviceTypePCI:
-		u.PCI = new(GuestDeviceIdPCI)
-		return json.Unmarshal(b, u.PCI)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *GuestDeviceId) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // GuestDeviceInfo is the QAPI struct GuestDeviceInfo.
@@ -1768,6 +1767,8 @@ type GuestDeviceInfo struct {
 	DriverVersion *string `json:"driver-version,omitempty"`
 	// ID: device ID
 	ID *GuestDeviceId `json:"id,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestGetDevices sends the "guest-get-devices" command.
@@ -1781,7 +1782,7 @@ type GuestDeviceInfo struct {
 // Only available when QEMU is built with CONFIG_WIN32.
 func (c *Conn) GuestGetDevices(ctx context.Context, opts ...CallOption) ([]GuestDeviceInfo, error) {
 	var r []GuestDeviceInfo
-	err := c.caller.Call(ctx, "guest-get-devices", nil, &r, opts...)
+	err := c.call(ctx, "guest-get-devices", nil, &r, opts...)
 	return r, err
 }
 
@@ -1791,22 +1792,21 @@ func (c *Conn) GuestGetDevices(ctx context.Context, opts ...CallOption) ([]Guest
 type GuestAuthorizedKeys struct {
 	// Keys: public keys (in OpenSSH/sshd(8) authorized_keys format)
 	Keys []string `json:"keys"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes GuestAuthorizedKeys with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v GuestAuthorizedKeys) MarshalJSON() ([]byte, error) {
-	type plain GuestAuthorizedKeys
-	p := plain(v)
-	if p.Keys == nil {
-		p.Keys = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // GuestSSHGetAuthorizedKeysArgs holds the arguments of [Conn.GuestSSHGetAuthorizedKeys] (command "guest-ssh-get-authorized-keys").
 type GuestSSHGetAuthorizedKeysArgs struct {
 	// Username: the user account to add the authorized keys
 	Username string `json:"username"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestSSHGetAuthorizedKeys sends the "guest-ssh-get-authorized-keys" command.
@@ -1819,7 +1819,7 @@ type GuestSSHGetAuthorizedKeysArgs struct {
 // Since: 5.2
 func (c *Conn) GuestSSHGetAuthorizedKeys(ctx context.Context, args GuestSSHGetAuthorizedKeysArgs, opts ...CallOption) (*GuestAuthorizedKeys, error) {
 	r := new(GuestAuthorizedKeys)
-	if err := c.caller.Call(ctx, "guest-ssh-get-authorized-keys", args, r, opts...); err != nil {
+	if err := c.call(ctx, "guest-ssh-get-authorized-keys", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1834,16 +1834,13 @@ type GuestSSHAddAuthorizedKeysArgs struct {
 	Keys []string `json:"keys"`
 	// Reset: ignore the existing content, set it with the given keys only
 	Reset *bool `json:"reset,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes GuestSSHAddAuthorizedKeysArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v GuestSSHAddAuthorizedKeysArgs) MarshalJSON() ([]byte, error) {
-	type plain GuestSSHAddAuthorizedKeysArgs
-	p := plain(v)
-	if p.Keys == nil {
-		p.Keys = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // GuestSSHAddAuthorizedKeys sends the "guest-ssh-add-authorized-keys" command.
@@ -1853,7 +1850,7 @@ func (v GuestSSHAddAuthorizedKeysArgs) MarshalJSON() ([]byte, error) {
 //
 // Since: 5.2
 func (c *Conn) GuestSSHAddAuthorizedKeys(ctx context.Context, args GuestSSHAddAuthorizedKeysArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "guest-ssh-add-authorized-keys", args, nil, opts...)
+	return c.caller.Call(ctx, "guest-ssh-add-authorized-keys", codec.Args(args), nil, opts...)
 }
 
 // GuestSSHRemoveAuthorizedKeysArgs holds the arguments of [Conn.GuestSSHRemoveAuthorizedKeys] (command "guest-ssh-remove-authorized-keys").
@@ -1863,16 +1860,13 @@ type GuestSSHRemoveAuthorizedKeysArgs struct {
 	// Keys: the public keys to remove (in OpenSSH/sshd(8) authorized_keys
 	// format)
 	Keys []string `json:"keys"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes GuestSSHRemoveAuthorizedKeysArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v GuestSSHRemoveAuthorizedKeysArgs) MarshalJSON() ([]byte, error) {
-	type plain GuestSSHRemoveAuthorizedKeysArgs
-	p := plain(v)
-	if p.Keys == nil {
-		p.Keys = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // GuestSSHRemoveAuthorizedKeys sends the "guest-ssh-remove-authorized-keys" command.
@@ -1883,7 +1877,7 @@ func (v GuestSSHRemoveAuthorizedKeysArgs) MarshalJSON() ([]byte, error) {
 //
 // Since: 5.2
 func (c *Conn) GuestSSHRemoveAuthorizedKeys(ctx context.Context, args GuestSSHRemoveAuthorizedKeysArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "guest-ssh-remove-authorized-keys", args, nil, opts...)
+	return c.caller.Call(ctx, "guest-ssh-remove-authorized-keys", codec.Args(args), nil, opts...)
 }
 
 // GuestDiskStats is the QAPI struct GuestDiskStats.
@@ -1927,6 +1921,8 @@ type GuestDiskStats struct {
 	// WeightTicks: weighted time spent doing I/Os since the last update
 	// of this field(ms)
 	WeightTicks *uint64 `json:"weight-ticks,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestDiskStatsInfo is the QAPI struct GuestDiskStatsInfo.
@@ -1941,6 +1937,8 @@ type GuestDiskStatsInfo struct {
 	Minor uint64 `json:"minor"`
 	// Stats: I/O statistics
 	Stats GuestDiskStats `json:"stats"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestGetDiskstats sends the "guest-get-diskstats" command.
@@ -1954,7 +1952,7 @@ type GuestDiskStatsInfo struct {
 // Only available when QEMU is built with CONFIG_LINUX.
 func (c *Conn) GuestGetDiskstats(ctx context.Context, opts ...CallOption) ([]GuestDiskStatsInfo, error) {
 	var r []GuestDiskStatsInfo
-	err := c.caller.Call(ctx, "guest-get-diskstats", nil, &r, opts...)
+	err := c.call(ctx, "guest-get-diskstats", nil, &r, opts...)
 	return r, err
 }
 
@@ -2000,6 +1998,8 @@ type GuestLinuxCpuStats struct {
 	Guest *uint64 `json:"guest,omitempty"`
 	// Guestnice: Time spent running a niced guest (since Linux 2.6.33)
 	Guestnice *uint64 `json:"guestnice,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Get statistics of each CPU in millisecond.
@@ -2011,39 +2011,19 @@ type GuestCpuStats struct {
 	// Type: guest operating system
 	Type GuestCpuStatsType `json:"type"`
 	// Linux holds the members of the branch for Type [GuestCpuStatsTypeLinux]; it must be set exactly when Type selects it.
-	Linux *GuestLinuxCpuStats `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Linux *GuestLinuxCpuStats `codec:"branch,linux" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u GuestCpuStats) MarshalJSON() ([]byte, error) {
-	type plain GuestCpuStats
-	return marshalUnion(
-		"GuestCpuStats",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"linux", "Linux", u.Linux != nil, true, u.Linux},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v GuestCpuStats) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see GuestCpuStats.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *GuestCpuStats) UnmarshalJSON(b []byte) error {
-	type plain GuestCpuStats
-	*u = GuestCpuStats{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case GuestCpuStatsTypeLinux:
-		u.Linux = new(GuestLinuxCpuStats)
-		return json.Unmarshal(b, u.Linux)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *GuestCpuStats) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // GuestGetCpustats sends the "guest-get-cpustats" command.
@@ -2057,7 +2037,7 @@ func (u *GuestCpuStats) UnmarshalJSON(b []byte) error {
 // Only available when QEMU is built with CONFIG_LINUX.
 func (c *Conn) GuestGetCpustats(ctx context.Context, opts ...CallOption) ([]GuestCpuStats, error) {
 	var r []GuestCpuStats
-	err := c.caller.Call(ctx, "guest-get-cpustats", nil, &r, opts...)
+	err := c.call(ctx, "guest-get-cpustats", nil, &r, opts...)
 	return r, err
 }
 
@@ -2073,6 +2053,8 @@ type GuestLoadAverage struct {
 	Load5m float64 `json:"load5m"`
 	// Load15m: 15-minute load avage
 	Load15m float64 `json:"load15m"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestGetLoad sends the "guest-get-load" command.
@@ -2091,7 +2073,7 @@ type GuestLoadAverage struct {
 // Only available when QEMU's build configuration satisfies CONFIG_WIN32 || CONFIG_GETLOADAVG.
 func (c *Conn) GuestGetLoad(ctx context.Context, opts ...CallOption) (*GuestLoadAverage, error) {
 	r := new(GuestLoadAverage)
-	if err := c.caller.Call(ctx, "guest-get-load", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "guest-get-load", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -2138,6 +2120,8 @@ type GuestNetworkRoute struct {
 	Nexthop *string `json:"nexthop,omitempty"`
 	// Version: IP version (4 or 6)
 	Version int64 `json:"version"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GuestNetworkGetRoute sends the "guest-network-get-route" command.
@@ -2151,6 +2135,6 @@ type GuestNetworkRoute struct {
 // Only available when QEMU is built with CONFIG_LINUX.
 func (c *Conn) GuestNetworkGetRoute(ctx context.Context, opts ...CallOption) ([]GuestNetworkRoute, error) {
 	var r []GuestNetworkRoute
-	err := c.caller.Call(ctx, "guest-network-get-route", nil, &r, opts...)
+	err := c.call(ctx, "guest-network-get-route", nil, &r, opts...)
 	return r, err
 }

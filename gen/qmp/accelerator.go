@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // Information about support for KVM acceleration.
@@ -17,6 +17,8 @@ type KvmInfo struct {
 	Enabled bool `json:"enabled"`
 	// Present: true if KVM acceleration is built into this executable
 	Present bool `json:"present"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryKVM sends the "query-kvm" command.
@@ -33,7 +35,7 @@ type KvmInfo struct {
 //	<- { "return": { "enabled": true, "present": true } }
 func (c *Conn) QueryKVM(ctx context.Context, opts ...CallOption) (*KvmInfo, error) {
 	r := new(KvmInfo)
-	if err := c.caller.Call(ctx, "query-kvm", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-kvm", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -50,7 +52,7 @@ func (c *Conn) QueryKVM(ctx context.Context, opts ...CallOption) (*KvmInfo, erro
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
 func (c *Conn) XAccelStats(ctx context.Context, opts ...CallOption) (*HumanReadableText, error) {
 	r := new(HumanReadableText)
-	if err := c.caller.Call(ctx, "x-accel-stats", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "x-accel-stats", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -90,16 +92,13 @@ type AcceleratorInfo struct {
 	// Present: the list of accelerators that are built into this
 	// executable
 	Present []Accelerator `json:"present"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes AcceleratorInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v AcceleratorInfo) MarshalJSON() ([]byte, error) {
-	type plain AcceleratorInfo
-	p := plain(v)
-	if p.Present == nil {
-		p.Present = []Accelerator{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // QueryAccelerators sends the "query-accelerators" command.
@@ -116,7 +115,7 @@ func (v AcceleratorInfo) MarshalJSON() ([]byte, error) {
 //	<- { "return": { "enabled": "mshv", "present": ["kvm", "mshv", "qtest", "tcg"] } }
 func (c *Conn) QueryAccelerators(ctx context.Context, opts ...CallOption) (*AcceleratorInfo, error) {
 	r := new(AcceleratorInfo)
-	if err := c.caller.Call(ctx, "query-accelerators", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-accelerators", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -4,7 +4,10 @@
 
 package qmp
 
-import "context"
+import (
+	"context"
+	"github.com/qapi-go/qapi/runtime/codec"
+)
 
 // Specify an ACPI table on the command line to load.
 //
@@ -50,6 +53,8 @@ type AcpiTableOptions struct {
 	// table header.  At least one file is required.  This field
 	// excludes [AcpiTableOptions.File].
 	Data *string `json:"data,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ACPISlotType is the QAPI enum ACPISlotType.
@@ -79,6 +84,8 @@ type ACPIOSTInfo struct {
 	Source int64 `json:"source"`
 	// Status: an integer containing the status code
 	Status int64 `json:"status"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryACPIOspmStatus sends the "query-acpi-ospm-status" command.
@@ -100,7 +107,7 @@ type ACPIOSTInfo struct {
 //	   ]}
 func (c *Conn) QueryACPIOspmStatus(ctx context.Context, opts ...CallOption) ([]ACPIOSTInfo, error) {
 	var r []ACPIOSTInfo
-	err := c.caller.Call(ctx, "query-acpi-ospm-status", nil, &r, opts...)
+	err := c.call(ctx, "query-acpi-ospm-status", nil, &r, opts...)
 	return r, err
 }
 
@@ -119,6 +126,8 @@ func (c *Conn) QueryACPIOspmStatus(ctx context.Context, opts ...CallOption) ([]A
 type ACPIDeviceOstEvent struct {
 	// Info: OSPM Status Indication
 	Info ACPIOSTInfo `json:"info"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "ACPI_DEVICE_OST".

@@ -4,7 +4,10 @@
 
 package qmp
 
-import "context"
+import (
+	"context"
+	"github.com/qapi-go/qapi/runtime/codec"
+)
 
 // InjectGhesV2ErrorArgs holds the arguments of [Conn.InjectGhesV2Error] (command "inject-ghes-v2-error").
 type InjectGhesV2ErrorArgs struct {
@@ -13,6 +16,8 @@ type InjectGhesV2ErrorArgs struct {
 	// Entry and generic error data payload, as described at
 	// https://uefi.org/specs/UEFI/2.10/Apx_N_Common_Platform_Error_Record.html#format
 	Cper string `json:"cper"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // InjectGhesV2Error sends the "inject-ghes-v2-error" command.
@@ -23,5 +28,5 @@ type InjectGhesV2ErrorArgs struct {
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is experimental.
 func (c *Conn) InjectGhesV2Error(ctx context.Context, args InjectGhesV2ErrorArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "inject-ghes-v2-error", args, nil, opts...)
+	return c.caller.Call(ctx, "inject-ghes-v2-error", codec.Args(args), nil, opts...)
 }

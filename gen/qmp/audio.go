@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // General audio backend options that are used for both playback and
@@ -35,6 +35,8 @@ type AudiodevPerDirectionOptions struct {
 	Format *AudioFormat `json:"format,omitempty"`
 	// BufferLength: the buffer length in microseconds
 	BufferLength *uint32 `json:"buffer-length,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Generic driver-specific options.
@@ -45,6 +47,8 @@ type AudiodevGenericOptions struct {
 	In *AudiodevPerDirectionOptions `json:"in,omitempty"`
 	// Out: options of the playback stream
 	Out *AudiodevPerDirectionOptions `json:"out,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the D-Bus audio backend.
@@ -58,6 +62,8 @@ type AudiodevDBusOptions struct {
 	// Nsamples: set the number of samples per read/write calls
 	// (default to 480, 10ms at 48kHz).
 	Nsamples *uint32 `json:"nsamples,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the ALSA backend that are used for both playback and
@@ -74,6 +80,8 @@ type AudiodevAlsaPerDirectionOptions struct {
 	// TryPoll: attempt to use poll mode, falling back to non-polling
 	// access on failure (default false)
 	TryPoll *bool `json:"try-poll,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the ALSA audio backend.
@@ -86,6 +94,8 @@ type AudiodevAlsaOptions struct {
 	Out *AudiodevAlsaPerDirectionOptions `json:"out,omitempty"`
 	// Threshold: set the threshold (in microseconds) when playback starts
 	Threshold *uint32 `json:"threshold,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the sndio audio backend.
@@ -100,6 +110,8 @@ type AudiodevSndioOptions struct {
 	Dev *string `json:"dev,omitempty"`
 	// Latency: play buffer size (in microseconds)
 	Latency *uint32 `json:"latency,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the Core Audio backend that are used for both playback
@@ -111,6 +123,8 @@ type AudiodevCoreaudioPerDirectionOptions struct {
 	AudiodevPerDirectionOptions
 	// BufferCount: number of buffers
 	BufferCount *uint32 `json:"buffer-count,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the coreaudio audio backend.
@@ -121,6 +135,8 @@ type AudiodevCoreaudioOptions struct {
 	In *AudiodevCoreaudioPerDirectionOptions `json:"in,omitempty"`
 	// Out: options of the playback stream
 	Out *AudiodevCoreaudioPerDirectionOptions `json:"out,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the DirectSound audio backend.
@@ -134,6 +150,8 @@ type AudiodevDsoundOptions struct {
 	// Latency: add extra latency to playback in microseconds (default
 	// 10000)
 	Latency *uint32 `json:"latency,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the JACK backend that are used for both playback and
@@ -160,6 +178,8 @@ type AudiodevJackPerDirectionOptions struct {
 	// ExactName: use the exact name requested otherwise JACK
 	// automatically generates a unique one, if needed (default: false)
 	ExactName *bool `json:"exact-name,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the JACK audio backend.
@@ -170,6 +190,8 @@ type AudiodevJackOptions struct {
 	In *AudiodevJackPerDirectionOptions `json:"in,omitempty"`
 	// Out: options of the playback stream
 	Out *AudiodevJackPerDirectionOptions `json:"out,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the OSS backend that are used for both playback and
@@ -186,6 +208,8 @@ type AudiodevOssPerDirectionOptions struct {
 	// TryPoll: attempt to use poll mode, falling back to non-polling
 	// access on failure (default true)
 	TryPoll *bool `json:"try-poll,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the OSS audio backend.
@@ -207,6 +231,8 @@ type AudiodevOssOptions struct {
 	// or -1 to use fragment mode (option ignored on some platforms)
 	// (default 5)
 	DspPolicy *uint32 `json:"dsp-policy,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the Pulseaudio backend that are used for both playback
@@ -226,6 +252,8 @@ type AudiodevPaPerDirectionOptions struct {
 	// Latency: latency you want PulseAudio to achieve in microseconds
 	// (default 15000)
 	Latency *uint32 `json:"latency,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the PulseAudio audio backend.
@@ -238,6 +266,8 @@ type AudiodevPaOptions struct {
 	Out *AudiodevPaPerDirectionOptions `json:"out,omitempty"`
 	// Server: PulseAudio server address (default: let PulseAudio choose)
 	Server *string `json:"server,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the PipeWire backend that are used for both playback and
@@ -257,6 +287,8 @@ type AudiodevPipewirePerDirectionOptions struct {
 	// Latency: latency you want PipeWire to achieve in microseconds
 	// (default 46000)
 	Latency *uint32 `json:"latency,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the PipeWire audio backend.
@@ -267,6 +299,8 @@ type AudiodevPipewireOptions struct {
 	In *AudiodevPipewirePerDirectionOptions `json:"in,omitempty"`
 	// Out: options of the playback stream
 	Out *AudiodevPipewirePerDirectionOptions `json:"out,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the SDL audio backend that are used for both playback and
@@ -278,6 +312,8 @@ type AudiodevSdlPerDirectionOptions struct {
 	AudiodevPerDirectionOptions
 	// BufferCount: number of buffers (default 4)
 	BufferCount *uint32 `json:"buffer-count,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the SDL audio backend.
@@ -288,6 +324,8 @@ type AudiodevSdlOptions struct {
 	In *AudiodevSdlPerDirectionOptions `json:"in,omitempty"`
 	// Out: options of the playback stream
 	Out *AudiodevSdlPerDirectionOptions `json:"out,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the wav audio backend.
@@ -300,6 +338,8 @@ type AudiodevWavOptions struct {
 	Out *AudiodevPerDirectionOptions `json:"out,omitempty"`
 	// Path: name of the wav file to record (default 'qemu.wav')
 	Path *string `json:"path,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // An enumeration of possible audio formats.
@@ -394,111 +434,43 @@ type Audiodev struct {
 	// possible)
 	TimerPeriod *uint32 `json:"timer-period,omitempty"`
 	// None holds the members of the branch for Driver [AudiodevDriverNone]; it must be set exactly when Driver selects it.
-	None *AudiodevGenericOptions `json:"-"`
+	None *AudiodevGenericOptions `codec:"branch,none" json:"-"`
 	// Alsa holds the members of the branch for Driver [AudiodevDriverAlsa]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_AUDIO_ALSA.
-	Alsa *AudiodevAlsaOptions `json:"-"`
+	Alsa *AudiodevAlsaOptions `codec:"branch,alsa" json:"-"`
 	// Coreaudio holds the members of the branch for Driver [AudiodevDriverCoreaudio]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_AUDIO_COREAUDIO.
-	Coreaudio *AudiodevCoreaudioOptions `json:"-"`
+	Coreaudio *AudiodevCoreaudioOptions `codec:"branch,coreaudio" json:"-"`
 	// Dbus holds the members of the branch for Driver [AudiodevDriverDbus]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_DBUS_DISPLAY.
-	Dbus *AudiodevDBusOptions `json:"-"`
+	Dbus *AudiodevDBusOptions `codec:"branch,dbus" json:"-"`
 	// Dsound holds the members of the branch for Driver [AudiodevDriverDsound]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_AUDIO_DSOUND.
-	Dsound *AudiodevDsoundOptions `json:"-"`
+	Dsound *AudiodevDsoundOptions `codec:"branch,dsound" json:"-"`
 	// Jack holds the members of the branch for Driver [AudiodevDriverJack]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_AUDIO_JACK.
-	Jack *AudiodevJackOptions `json:"-"`
+	Jack *AudiodevJackOptions `codec:"branch,jack" json:"-"`
 	// Oss holds the members of the branch for Driver [AudiodevDriverOss]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_AUDIO_OSS.
-	Oss *AudiodevOssOptions `json:"-"`
+	Oss *AudiodevOssOptions `codec:"branch,oss" json:"-"`
 	// Pa holds the members of the branch for Driver [AudiodevDriverPa]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_AUDIO_PA.
-	Pa *AudiodevPaOptions `json:"-"`
+	Pa *AudiodevPaOptions `codec:"branch,pa" json:"-"`
 	// Pipewire holds the members of the branch for Driver [AudiodevDriverPipewire]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_AUDIO_PIPEWIRE.
-	Pipewire *AudiodevPipewireOptions `json:"-"`
+	Pipewire *AudiodevPipewireOptions `codec:"branch,pipewire" json:"-"`
 	// Sdl holds the members of the branch for Driver [AudiodevDriverSdl]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_AUDIO_SDL.
-	Sdl *AudiodevSdlOptions `json:"-"`
+	Sdl *AudiodevSdlOptions `codec:"branch,sdl" json:"-"`
 	// Sndio holds the members of the branch for Driver [AudiodevDriverSndio]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_AUDIO_SNDIO.
-	Sndio *AudiodevSndioOptions `json:"-"`
+	Sndio *AudiodevSndioOptions `codec:"branch,sndio" json:"-"`
 	// Spice holds the members of the branch for Driver [AudiodevDriverSpice]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_SPICE.
-	Spice *AudiodevGenericOptions `json:"-"`
+	Spice *AudiodevGenericOptions `codec:"branch,spice" json:"-"`
 	// Wav holds the members of the branch for Driver [AudiodevDriverWav]; it must be set exactly when Driver selects it.
-	Wav *AudiodevWavOptions `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Driver has a value this binding lacks (a newer QEMU's), or when Driver is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Driver), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Wav *AudiodevWavOptions `codec:"branch,wav" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Driver has a value without a branch field here. When Driver is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Driver. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,driver" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u Audiodev) MarshalJSON() ([]byte, error) {
-	type plain Audiodev
-	return marshalUnion(
-		"Audiodev",
-		"driver",
-		string(u.Driver),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"none", "None", u.None != nil, false, u.None},
-		unionBranch{"alsa", "Alsa", u.Alsa != nil, false, u.Alsa},
-		unionBranch{"coreaudio", "Coreaudio", u.Coreaudio != nil, false, u.Coreaudio},
-		unionBranch{"dbus", "Dbus", u.Dbus != nil, false, u.Dbus},
-		unionBranch{"dsound", "Dsound", u.Dsound != nil, false, u.Dsound},
-		unionBranch{"jack", "Jack", u.Jack != nil, false, u.Jack},
-		unionBranch{"oss", "Oss", u.Oss != nil, false, u.Oss},
-		unionBranch{"pa", "Pa", u.Pa != nil, false, u.Pa},
-		unionBranch{"pipewire", "Pipewire", u.Pipewire != nil, false, u.Pipewire},
-		unionBranch{"sdl", "Sdl", u.Sdl != nil, false, u.Sdl},
-		unionBranch{"sndio", "Sndio", u.Sndio != nil, false, u.Sndio},
-		unionBranch{"spice", "Spice", u.Spice != nil, false, u.Spice},
-		unionBranch{"wav", "Wav", u.Wav != nil, false, u.Wav},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v Audiodev) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see Audiodev.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *Audiodev) UnmarshalJSON(b []byte) error {
-	type plain Audiodev
-	*u = Audiodev{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Driver {
-	case AudiodevDriverNone:
-		u.None = new(AudiodevGenericOptions)
-		return json.Unmarshal(b, u.None)
-	case AudiodevDriverAlsa:
-		u.Alsa = new(AudiodevAlsaOptions)
-		return json.Unmarshal(b, u.Alsa)
-	case AudiodevDriverCoreaudio:
-		u.Coreaudio = new(AudiodevCoreaudioOptions)
-		return json.Unmarshal(b, u.Coreaudio)
-	case AudiodevDriverDbus:
-		u.Dbus = new(AudiodevDBusOptions)
-		return json.Unmarshal(b, u.Dbus)
-	case AudiodevDriverDsound:
-		u.Dsound = new(AudiodevDsoundOptions)
-		return json.Unmarshal(b, u.Dsound)
-	case AudiodevDriverJack:
-		u.Jack = new(AudiodevJackOptions)
-		return json.Unmarshal(b, u.Jack)
-	case AudiodevDriverOss:
-		u.Oss = new(AudiodevOssOptions)
-		return json.Unmarshal(b, u.Oss)
-	case AudiodevDriverPa:
-		u.Pa = new(AudiodevPaOptions)
-		return json.Unmarshal(b, u.Pa)
-	case AudiodevDriverPipewire:
-		u.Pipewire = new(AudiodevPipewireOptions)
-		return json.Unmarshal(b, u.Pipewire)
-	case AudiodevDriverSdl:
-		u.Sdl = new(AudiodevSdlOptions)
-		return json.Unmarshal(b, u.Sdl)
-	case AudiodevDriverSndio:
-		u.Sndio = new(AudiodevSndioOptions)
-		return json.Unmarshal(b, u.Sndio)
-	case AudiodevDriverSpice:
-		u.Spice = new(AudiodevGenericOptions)
-		return json.Unmarshal(b, u.Spice)
-	case AudiodevDriverWav:
-		u.Wav = new(AudiodevWavOptions)
-		return json.Unmarshal(b, u.Wav)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Driver == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *Audiodev) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // QueryAudiodevs sends the "query-audiodevs" command.
@@ -510,6 +482,6 @@ func (u *Audiodev) UnmarshalJSON(b []byte) error {
 // Since: 8.0
 func (c *Conn) QueryAudiodevs(ctx context.Context, opts ...CallOption) ([]Audiodev, error) {
 	var r []Audiodev
-	err := c.caller.Call(ctx, "query-audiodevs", nil, &r, opts...)
+	err := c.call(ctx, "query-audiodevs", nil, &r, opts...)
 	return r, err
 }

@@ -4,7 +4,10 @@
 
 package qmp
 
-import "context"
+import (
+	"context"
+	"github.com/qapi-go/qapi/runtime/codec"
+)
 
 // Policy that BIOS should use to interpret cylinder/head/sector
 // addresses.  Note that Bochs BIOS and SeaBIOS will not actually
@@ -67,6 +70,8 @@ type PRManagerInfo struct {
 	// Connected: true if the persistent reservation manager is connected
 	// to the underlying storage or helper
 	Connected bool `json:"connected"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryPrManagers sends the "query-pr-managers" command.
@@ -80,7 +85,7 @@ type PRManagerInfo struct {
 // Since: 3.0
 func (c *Conn) QueryPrManagers(ctx context.Context, opts ...CallOption) ([]PRManagerInfo, error) {
 	var r []PRManagerInfo
-	err := c.caller.Call(ctx, "query-pr-managers", nil, &r, opts...)
+	err := c.call(ctx, "query-pr-managers", nil, &r, opts...)
 	return r, err
 }
 
@@ -95,6 +100,8 @@ type EjectArgs struct {
 	// Force: If true, eject regardless of whether the drive is locked.
 	// If not specified, the default value is false.
 	Force *bool `json:"force,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Eject sends the "eject" command.
@@ -116,7 +123,7 @@ type EjectArgs struct {
 //	-> { "execute": "eject", "arguments": { "id": "ide1-0-1" } }
 //	<- { "return": {} }
 func (c *Conn) Eject(ctx context.Context, args *EjectArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "eject", argsOrNil(args == nil, args), nil, opts...)
+	return c.caller.Call(ctx, "eject", codec.Args(args), nil, opts...)
 }
 
 // BlockdevOpenTrayArgs holds the arguments of [Conn.BlockdevOpenTray] (command "blockdev-open-tray").
@@ -132,6 +139,8 @@ type BlockdevOpenTrayArgs struct {
 	// immediately); if true, the tray will be opened regardless of
 	// whether it is locked
 	Force *bool `json:"force,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevOpenTray sends the "blockdev-open-tray" command.
@@ -170,7 +179,7 @@ type BlockdevOpenTrayArgs struct {
 //
 //	<- { "return": {} }
 func (c *Conn) BlockdevOpenTray(ctx context.Context, args *BlockdevOpenTrayArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "blockdev-open-tray", argsOrNil(args == nil, args), nil, opts...)
+	return c.caller.Call(ctx, "blockdev-open-tray", codec.Args(args), nil, opts...)
 }
 
 // BlockdevCloseTrayArgs holds the arguments of [Conn.BlockdevCloseTray] (command "blockdev-close-tray").
@@ -181,6 +190,8 @@ type BlockdevCloseTrayArgs struct {
 	Device *string `json:"device,omitempty"`
 	// ID: The name or QOM path of the guest device (since: 2.8)
 	ID *string `json:"id,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevCloseTray sends the "blockdev-close-tray" command.
@@ -209,13 +220,15 @@ type BlockdevCloseTrayArgs struct {
 //
 //	<- { "return": {} }
 func (c *Conn) BlockdevCloseTray(ctx context.Context, args *BlockdevCloseTrayArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "blockdev-close-tray", argsOrNil(args == nil, args), nil, opts...)
+	return c.caller.Call(ctx, "blockdev-close-tray", codec.Args(args), nil, opts...)
 }
 
 // BlockdevRemoveMediumArgs holds the arguments of [Conn.BlockdevRemoveMedium] (command "blockdev-remove-medium").
 type BlockdevRemoveMediumArgs struct {
 	// ID: The name or QOM path of the guest device
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevRemoveMedium sends the "blockdev-remove-medium" command.
@@ -254,7 +267,7 @@ type BlockdevRemoveMediumArgs struct {
 //
 //	<- { "return": {} }
 func (c *Conn) BlockdevRemoveMedium(ctx context.Context, args BlockdevRemoveMediumArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "blockdev-remove-medium", args, nil, opts...)
+	return c.caller.Call(ctx, "blockdev-remove-medium", codec.Args(args), nil, opts...)
 }
 
 // BlockdevInsertMediumArgs holds the arguments of [Conn.BlockdevInsertMedium] (command "blockdev-insert-medium").
@@ -263,6 +276,8 @@ type BlockdevInsertMediumArgs struct {
 	ID string `json:"id"`
 	// NodeName: name of a node in the block driver state graph
 	NodeName string `json:"node-name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevInsertMedium sends the "blockdev-insert-medium" command.
@@ -289,7 +304,7 @@ type BlockdevInsertMediumArgs struct {
 //
 //	<- { "return": {} }
 func (c *Conn) BlockdevInsertMedium(ctx context.Context, args BlockdevInsertMediumArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "blockdev-insert-medium", args, nil, opts...)
+	return c.caller.Call(ctx, "blockdev-insert-medium", codec.Args(args), nil, opts...)
 }
 
 // Specifies the new read-only mode of a block device subject to the
@@ -330,6 +345,8 @@ type BlockdevChangeMediumArgs struct {
 	// ReadOnlyMode: change the read-only mode of the device; defaults
 	// to 'retain'
 	ReadOnlyMode *BlockdevChangeReadOnlyMode `json:"read-only-mode,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevChangeMedium sends the "blockdev-change-medium" command.
@@ -370,7 +387,7 @@ type BlockdevChangeMediumArgs struct {
 //
 //	<- { "return": {} }
 func (c *Conn) BlockdevChangeMedium(ctx context.Context, args BlockdevChangeMediumArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "blockdev-change-medium", args, nil, opts...)
+	return c.caller.Call(ctx, "blockdev-change-medium", codec.Args(args), nil, opts...)
 }
 
 // DeviceTrayMovedEvent is the "DEVICE_TRAY_MOVED" event.
@@ -398,6 +415,8 @@ type DeviceTrayMovedEvent struct {
 	// TrayOpen: true if the tray has been opened or false if it has been
 	// closed
 	TrayOpen bool `json:"tray-open"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "DEVICE_TRAY_MOVED".
@@ -424,6 +443,8 @@ type PrManagerStatusChangedEvent struct {
 	ID string `json:"id"`
 	// Connected: true if the PR manager is connected to a backend
 	Connected bool `json:"connected"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "PR_MANAGER_STATUS_CHANGED".
@@ -502,7 +523,7 @@ func (PrManagerStatusChangedEvent) EventName() string {
 //	                    "iops_size": 0 } }
 //	<- { "return": {} }
 func (c *Conn) BlockSetIOThrottle(ctx context.Context, args BlockIOThrottle, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block_set_io_throttle", args, nil, opts...)
+	return c.caller.Call(ctx, "block_set_io_throttle", codec.Args(args), nil, opts...)
 }
 
 // BlockLatencyHistogramSetArgs holds the arguments of [Conn.BlockLatencyHistogramSet] (command "block-latency-histogram-set").
@@ -531,6 +552,8 @@ type BlockLatencyHistogramSetArgs struct {
 	// BoundariesFlush: list of interval boundary values for flush
 	// latency histogram.
 	BoundariesFlush []uint64 `json:"boundaries-flush,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockLatencyHistogramSet sends the "block-latency-histogram-set" command.
@@ -590,5 +613,5 @@ type BlockLatencyHistogramSetArgs struct {
 //	     "arguments": { "id": "drive0" } }
 //	<- { "return": {} }
 func (c *Conn) BlockLatencyHistogramSet(ctx context.Context, args BlockLatencyHistogramSetArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-latency-histogram-set", args, nil, opts...)
+	return c.caller.Call(ctx, "block-latency-histogram-set", codec.Args(args), nil, opts...)
 }

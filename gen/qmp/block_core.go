@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // SnapshotInfo is the QAPI struct SnapshotInfo.
@@ -34,6 +34,8 @@ type SnapshotInfo struct {
 	// counter may be obtained through [Conn.QueryReplay] command
 	// (since 5.2)
 	Icount *int64 `json:"icount,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ImageInfoSpecificQCow2EncryptionBase is the QAPI struct ImageInfoSpecificQCow2EncryptionBase.
@@ -42,6 +44,8 @@ type SnapshotInfo struct {
 type ImageInfoSpecificQCow2EncryptionBase struct {
 	// Format: The encryption format
 	Format BlockdevQcow2EncryptionFormat `json:"format"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ImageInfoSpecificQCow2Encryption is the QAPI union ImageInfoSpecificQCow2Encryption.
@@ -51,39 +55,19 @@ type ImageInfoSpecificQCow2Encryption struct {
 	// ImageInfoSpecificQCow2EncryptionBase holds the members of the base type.
 	ImageInfoSpecificQCow2EncryptionBase
 	// Luks holds the members of the branch for Format [BlockdevQcow2EncryptionFormatLuks]; it must be set exactly when Format selects it.
-	Luks *QCryptoBlockInfoLUKS `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Luks *QCryptoBlockInfoLUKS `codec:"branch,luks" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Format has a value without a branch field here. When Format is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Format. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,format" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u ImageInfoSpecificQCow2Encryption) MarshalJSON() ([]byte, error) {
-	type plain ImageInfoSpecificQCow2Encryption
-	return marshalUnion(
-		"ImageInfoSpecificQCow2Encryption",
-		"format",
-		string(u.Format),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"luks", "Luks", u.Luks != nil, true, u.Luks},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v ImageInfoSpecificQCow2Encryption) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see ImageInfoSpecificQCow2Encryption.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *ImageInfoSpecificQCow2Encryption) UnmarshalJSON(b []byte) error {
-	type plain ImageInfoSpecificQCow2Encryption
-	*u = ImageInfoSpecificQCow2Encryption{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Format {
-	case BlockdevQcow2EncryptionFormatLuks:
-		u.Luks = new(QCryptoBlockInfoLUKS)
-		return json.Unmarshal(b, u.Luks)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *ImageInfoSpecificQCow2Encryption) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // ImageInfoSpecificQCow2 is the QAPI struct ImageInfoSpecificQCow2.
@@ -117,6 +101,8 @@ type ImageInfoSpecificQCow2 struct {
 	Bitmaps []Qcow2BitmapInfo `json:"bitmaps,omitzero"`
 	// CompressionType: the image cluster compression method (since 5.1)
 	CompressionType Qcow2CompressionType `json:"compression-type"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ImageInfoSpecificVmdk is the QAPI struct ImageInfoSpecificVmdk.
@@ -131,16 +117,13 @@ type ImageInfoSpecificVmdk struct {
 	ParentCid int64 `json:"parent-cid"`
 	// Extents: List of extent files
 	Extents []VmdkExtentInfo `json:"extents"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes ImageInfoSpecificVmdk with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v ImageInfoSpecificVmdk) MarshalJSON() ([]byte, error) {
-	type plain ImageInfoSpecificVmdk
-	p := plain(v)
-	if p.Extents == nil {
-		p.Extents = []VmdkExtentInfo{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Information about a VMDK extent file.
@@ -157,6 +140,8 @@ type VmdkExtentInfo struct {
 	ClusterSize *int64 `json:"cluster-size,omitempty"`
 	// Compressed: Whether this extent contains compressed data
 	Compressed *bool `json:"compressed,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ImageInfoSpecificRbd is the QAPI struct ImageInfoSpecificRbd.
@@ -173,6 +158,8 @@ type ImageInfoSpecificRbd struct {
 	// image, so don't treat this information as trusted if the guest
 	// is not trusted.
 	EncryptionFormat *RbdImageEncryptionFormat `json:"encryption-format,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ImageInfoSpecificFile is the QAPI struct ImageInfoSpecificFile.
@@ -181,6 +168,8 @@ type ImageInfoSpecificRbd struct {
 type ImageInfoSpecificFile struct {
 	// ExtentSizeHint: Extent size hint (if available)
 	ExtentSizeHint *uint64 `json:"extent-size-hint,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ImageInfoSpecificKind is the QAPI enum ImageInfoSpecificKind.
@@ -208,6 +197,8 @@ const (
 type ImageInfoSpecificQCow2Wrapper struct {
 	// Data: image information specific to QCOW2
 	Data ImageInfoSpecificQCow2 `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ImageInfoSpecificVmdkWrapper is the QAPI struct ImageInfoSpecificVmdkWrapper.
@@ -216,6 +207,8 @@ type ImageInfoSpecificQCow2Wrapper struct {
 type ImageInfoSpecificVmdkWrapper struct {
 	// Data: image information specific to VMDK
 	Data ImageInfoSpecificVmdk `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ImageInfoSpecificLUKSWrapper is the QAPI struct ImageInfoSpecificLUKSWrapper.
@@ -224,6 +217,8 @@ type ImageInfoSpecificVmdkWrapper struct {
 type ImageInfoSpecificLUKSWrapper struct {
 	// Data: image information specific to LUKS
 	Data QCryptoBlockInfoLUKS `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ImageInfoSpecificRbdWrapper is the QAPI struct ImageInfoSpecificRbdWrapper.
@@ -232,6 +227,8 @@ type ImageInfoSpecificLUKSWrapper struct {
 type ImageInfoSpecificRbdWrapper struct {
 	// Data: image information specific to RBD
 	Data ImageInfoSpecificRbd `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ImageInfoSpecificFileWrapper is the QAPI struct ImageInfoSpecificFileWrapper.
@@ -240,6 +237,8 @@ type ImageInfoSpecificRbdWrapper struct {
 type ImageInfoSpecificFileWrapper struct {
 	// Data: image information specific to files
 	Data ImageInfoSpecificFile `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // A discriminated record of image format specific information
@@ -250,63 +249,27 @@ type ImageInfoSpecific struct {
 	// Type: block driver name
 	Type ImageInfoSpecificKind `json:"type"`
 	// Qcow2 holds the members of the branch for Type [ImageInfoSpecificKindQcow2]; it must be set exactly when Type selects it.
-	Qcow2 *ImageInfoSpecificQCow2Wrapper `json:"-"`
+	Qcow2 *ImageInfoSpecificQCow2Wrapper `codec:"branch,qcow2" json:"-"`
 	// Vmdk holds the members of the branch for Type [ImageInfoSpecificKindVmdk]; it must be set exactly when Type selects it.
-	Vmdk *ImageInfoSpecificVmdkWrapper `json:"-"`
+	Vmdk *ImageInfoSpecificVmdkWrapper `codec:"branch,vmdk" json:"-"`
 	// Luks holds the members of the branch for Type [ImageInfoSpecificKindLuks]; it must be set exactly when Type selects it.
-	Luks *ImageInfoSpecificLUKSWrapper `json:"-"`
+	Luks *ImageInfoSpecificLUKSWrapper `codec:"branch,luks" json:"-"`
 	// Rbd holds the members of the branch for Type [ImageInfoSpecificKindRbd]; it must be set exactly when Type selects it.
-	Rbd *ImageInfoSpecificRbdWrapper `json:"-"`
+	Rbd *ImageInfoSpecificRbdWrapper `codec:"branch,rbd" json:"-"`
 	// File holds the members of the branch for Type [ImageInfoSpecificKindFile]; it must be set exactly when Type selects it.
-	File *ImageInfoSpecificFileWrapper `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	File *ImageInfoSpecificFileWrapper `codec:"branch,file" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u ImageInfoSpecific) MarshalJSON() ([]byte, error) {
-	type plain ImageInfoSpecific
-	return marshalUnion(
-		"ImageInfoSpecific",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"qcow2", "Qcow2", u.Qcow2 != nil, true, u.Qcow2},
-		unionBranch{"vmdk", "Vmdk", u.Vmdk != nil, true, u.Vmdk},
-		unionBranch{"luks", "Luks", u.Luks != nil, true, u.Luks},
-		unionBranch{"rbd", "Rbd", u.Rbd != nil, true, u.Rbd},
-		unionBranch{"file", "File", u.File != nil, true, u.File},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v ImageInfoSpecific) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see ImageInfoSpecific.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *ImageInfoSpecific) UnmarshalJSON(b []byte) error {
-	type plain ImageInfoSpecific
-	*u = ImageInfoSpecific{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case ImageInfoSpecificKindQcow2:
-		u.Qcow2 = new(ImageInfoSpecificQCow2Wrapper)
-		return json.Unmarshal(b, u.Qcow2)
-	case ImageInfoSpecificKindVmdk:
-		u.Vmdk = new(ImageInfoSpecificVmdkWrapper)
-		return json.Unmarshal(b, u.Vmdk)
-	case ImageInfoSpecificKindLuks:
-		u.Luks = new(ImageInfoSpecificLUKSWrapper)
-		return json.Unmarshal(b, u.Luks)
-	case ImageInfoSpecificKindRbd:
-		u.Rbd = new(ImageInfoSpecificRbdWrapper)
-		return json.Unmarshal(b, u.Rbd)
-	case ImageInfoSpecificKindFile:
-		u.File = new(ImageInfoSpecificFileWrapper)
-		return json.Unmarshal(b, u.File)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *ImageInfoSpecific) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // BlockLimitsInfo is the QAPI struct BlockLimitsInfo.
@@ -357,6 +320,8 @@ type BlockLimitsInfo struct {
 	// alignment used for any buffer allocations QEMU performs
 	// internally.
 	OptMemAlignment uint64 `json:"opt-mem-alignment"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about a QEMU image file.
@@ -392,6 +357,8 @@ type BlockNodeInfo struct {
 	// FormatSpecific: structure supplying additional format-specific
 	// information (since 1.7)
 	FormatSpecific *ImageInfoSpecific `json:"format-specific,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about a QEMU image file, and potentially its backing
@@ -403,6 +370,8 @@ type ImageInfo struct {
 	BlockNodeInfo
 	// BackingImage: info of the backing image
 	BackingImage *ImageInfo `json:"backing-image,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about all nodes in the block graph starting at some
@@ -416,6 +385,8 @@ type BlockChildInfo struct {
 	Name string `json:"name"`
 	// Info: Block graph information starting at this node
 	Info BlockGraphInfo `json:"info"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about all nodes in a block (sub)graph in the form of
@@ -428,16 +399,13 @@ type BlockGraphInfo struct {
 	BlockNodeInfo
 	// Children: Array of links to this node's child nodes' information
 	Children []BlockChildInfo `json:"children"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes BlockGraphInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v BlockGraphInfo) MarshalJSON() ([]byte, error) {
-	type plain BlockGraphInfo
-	p := plain(v)
-	if p.Children == nil {
-		p.Children = []BlockChildInfo{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Information about a QEMU image file check.
@@ -474,6 +442,8 @@ type ImageCheck struct {
 	// CompressedClusters: total number of compressed clusters, this
 	// field is present if the driver for the image format supports it
 	CompressedClusters *int64 `json:"compressed-clusters,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Mapping information from a virtual block range to a host file range.
@@ -507,6 +477,8 @@ type MapEntry struct {
 	Offset *int64 `json:"offset,omitempty"`
 	// Filename: filename that is referred to by [MapEntry.Offset]
 	Filename *string `json:"filename,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Cache mode information for a block device.
@@ -519,6 +491,8 @@ type BlockdevCacheInfo struct {
 	Direct bool `json:"direct"`
 	// NoFlush: true if flush requests are ignored for the device
 	NoFlush bool `json:"no-flush"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevChild is the QAPI struct BlockdevChild.
@@ -529,6 +503,8 @@ type BlockdevChild struct {
 	Child string `json:"child"`
 	// NodeName: The name of the child's block driver node.
 	NodeName string `json:"node-name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about the backing device for a block device.
@@ -627,16 +603,13 @@ type BlockDeviceInfo struct {
 	// DirtyBitmaps: dirty bitmaps information (only present if node has
 	// one or more dirty bitmaps) (Since 4.2)
 	DirtyBitmaps []BlockDirtyInfo `json:"dirty-bitmaps,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes BlockDeviceInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v BlockDeviceInfo) MarshalJSON() ([]byte, error) {
-	type plain BlockDeviceInfo
-	p := plain(v)
-	if p.Children == nil {
-		p.Children = []BlockdevChild{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // An enumeration of block device I/O status.
@@ -680,6 +653,8 @@ type BlockDirtyInfo struct {
 	// and [BlockDirtyInfo.Busy] to be false.  This bitmap cannot be used.  To remove
 	// it, use [Conn.BlockDirtyBitmapRemove].  (Since 4.0)
 	Inconsistent *bool `json:"inconsistent,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // An enumeration of flags that a bitmap can report to the user.
@@ -710,16 +685,13 @@ type Qcow2BitmapInfo struct {
 	Granularity uint32 `json:"granularity"`
 	// Flags: flags of the bitmap
 	Flags []Qcow2BitmapInfoFlags `json:"flags"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes Qcow2BitmapInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v Qcow2BitmapInfo) MarshalJSON() ([]byte, error) {
-	type plain Qcow2BitmapInfo
-	p := plain(v)
-	if p.Flags == nil {
-		p.Flags = []Qcow2BitmapInfoFlags{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Block latency histogram.
@@ -744,19 +716,13 @@ type BlockLatencyHistogramInfo struct {
 	//	 +------------------
 	//	     10   50   100
 	Bins []uint64 `json:"bins"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes BlockLatencyHistogramInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v BlockLatencyHistogramInfo) MarshalJSON() ([]byte, error) {
-	type plain BlockLatencyHistogramInfo
-	p := plain(v)
-	if p.Boundaries == nil {
-		p.Boundaries = []uint64{}
-	}
-	if p.Bins == nil {
-		p.Bins = []uint64{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Block device information.  This structure describes a virtual device
@@ -788,6 +754,8 @@ type BlockInfo struct {
 	// (supported device models: virtio-blk, IDE, SCSI except
 	// scsi-generic)
 	IOStatus *BlockDeviceIoStatus `json:"io-status,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Image file size calculation information.  This structure describes
@@ -818,6 +786,8 @@ type BlockMeasureInfo struct {
 	// destination, present only when source and destination both
 	// support persistent bitmaps.  (since 5.1)
 	Bitmaps *int64 `json:"bitmaps,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryBlock sends the "query-block" command.
@@ -914,7 +884,7 @@ type BlockMeasureInfo struct {
 //	   }
 func (c *Conn) QueryBlock(ctx context.Context, opts ...CallOption) ([]BlockInfo, error) {
 	var r []BlockInfo
-	err := c.caller.Call(ctx, "query-block", nil, &r, opts...)
+	err := c.call(ctx, "query-block", nil, &r, opts...)
 	return r, err
 }
 
@@ -970,6 +940,8 @@ type BlockDeviceTimedStats struct {
 	// AvgZoneAppendQueueDepth: Average number of pending zone append
 	// operations in the defined interval (since 8.1).
 	AvgZoneAppendQueueDepth float64 `json:"avg_zone_append_queue_depth"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Statistics of a virtual block device or a block backing device.
@@ -1084,16 +1056,13 @@ type BlockDeviceStats struct {
 	ZoneAppendLatencyHistogram *BlockLatencyHistogramInfo `json:"zone_append_latency_histogram,omitempty"`
 	// FlushLatencyHistogram: [BlockLatencyHistogramInfo].  (Since 4.0)
 	FlushLatencyHistogram *BlockLatencyHistogramInfo `json:"flush_latency_histogram,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes BlockDeviceStats with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v BlockDeviceStats) MarshalJSON() ([]byte, error) {
-	type plain BlockDeviceStats
-	p := plain(v)
-	if p.TimedStats == nil {
-		p.TimedStats = []BlockDeviceTimedStats{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // File driver statistics.
@@ -1108,6 +1077,8 @@ type BlockStatsSpecificFile struct {
 	DiscardNbFailed uint64 `json:"discard-nb-failed"`
 	// DiscardBytesOk: The number of bytes discarded by the driver.
 	DiscardBytesOk uint64 `json:"discard-bytes-ok"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // NVMe driver statistics.
@@ -1122,6 +1093,8 @@ type BlockStatsSpecificNvme struct {
 	// UnalignedAccesses: The number of unaligned accesses performed by
 	// the driver.
 	UnalignedAccesses uint64 `json:"unaligned-accesses"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Block driver specific statistics.
@@ -1131,51 +1104,23 @@ type BlockStatsSpecific struct {
 	// Driver: block driver name
 	Driver BlockdevDriver `json:"driver"`
 	// File holds the members of the branch for Driver [BlockdevDriverFile]; it must be set exactly when Driver selects it.
-	File *BlockStatsSpecificFile `json:"-"`
+	File *BlockStatsSpecificFile `codec:"branch,file" json:"-"`
 	// HostDevice holds the members of the branch for Driver [BlockdevDriverHostDevice]; it must be set exactly when Driver selects it. Only available when QEMU is built with HAVE_HOST_BLOCK_DEVICE.
-	HostDevice *BlockStatsSpecificFile `json:"-"`
+	HostDevice *BlockStatsSpecificFile `codec:"branch,host_device" json:"-"`
 	// Nvme holds the members of the branch for Driver [BlockdevDriverNvme]; it must be set exactly when Driver selects it.
-	Nvme *BlockStatsSpecificNvme `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Driver has a value this binding lacks (a newer QEMU's), or when Driver is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Driver), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Nvme *BlockStatsSpecificNvme `codec:"branch,nvme" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Driver has a value without a branch field here. When Driver is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Driver. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,driver" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u BlockStatsSpecific) MarshalJSON() ([]byte, error) {
-	type plain BlockStatsSpecific
-	return marshalUnion(
-		"BlockStatsSpecific",
-		"driver",
-		string(u.Driver),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"file", "File", u.File != nil, true, u.File},
-		unionBranch{"host_device", "HostDevice", u.HostDevice != nil, true, u.HostDevice},
-		unionBranch{"nvme", "Nvme", u.Nvme != nil, true, u.Nvme},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v BlockStatsSpecific) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockStatsSpecific.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *BlockStatsSpecific) UnmarshalJSON(b []byte) error {
-	type plain BlockStatsSpecific
-	*u = BlockStatsSpecific{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Driver {
-	case BlockdevDriverFile:
-		u.File = new(BlockStatsSpecificFile)
-		return json.Unmarshal(b, u.File)
-	case BlockdevDriverHostDevice:
-		u.HostDevice = new(BlockStatsSpecificFile)
-		return json.Unmarshal(b, u.HostDevice)
-	case BlockdevDriverNvme:
-		u.Nvme = new(BlockStatsSpecificNvme)
-		return json.Unmarshal(b, u.Nvme)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Driver == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *BlockStatsSpecific) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Statistics of a virtual block device or a block backing device.
@@ -1202,6 +1147,8 @@ type BlockStats struct {
 	// Backing: This describes the backing block device if it has one.
 	// (Since 2.0)
 	Backing *BlockStats `json:"backing,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryBlockstatsArgs holds the arguments of [Conn.QueryBlockstats] (command "query-blockstats").
@@ -1214,6 +1161,8 @@ type QueryBlockstatsArgs struct {
 	// nodes that were created implicitly are skipped over in this
 	// mode.  (Since 2.3)
 	QueryNodes *bool `json:"query-nodes,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryBlockstats sends the "query-blockstats" command.
@@ -1329,7 +1278,7 @@ type QueryBlockstatsArgs struct {
 //	   }
 func (c *Conn) QueryBlockstats(ctx context.Context, args *QueryBlockstatsArgs, opts ...CallOption) ([]BlockStats, error) {
 	var r []BlockStats
-	err := c.caller.Call(ctx, "query-blockstats", argsOrNil(args == nil, args), &r, opts...)
+	err := c.call(ctx, "query-blockstats", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -1426,6 +1375,8 @@ type BlockJobInfoMirror struct {
 	// target, i.e. same data and new writes are done synchronously to
 	// both.
 	ActivelySynced bool `json:"actively-synced"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about a long-running block device operation.
@@ -1469,39 +1420,19 @@ type BlockJobInfo struct {
 	// Not set if the job completed successfully.  (since 2.12.1)
 	Error *string `json:"error,omitempty"`
 	// Mirror holds the members of the branch for Type [JobTypeMirror]; it must be set exactly when Type selects it.
-	Mirror *BlockJobInfoMirror `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Mirror *BlockJobInfoMirror `codec:"branch,mirror" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u BlockJobInfo) MarshalJSON() ([]byte, error) {
-	type plain BlockJobInfo
-	return marshalUnion(
-		"BlockJobInfo",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"mirror", "Mirror", u.Mirror != nil, true, u.Mirror},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v BlockJobInfo) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockJobInfo.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *BlockJobInfo) UnmarshalJSON(b []byte) error {
-	type plain BlockJobInfo
-	*u = BlockJobInfo{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case JobTypeMirror:
-		u.Mirror = new(BlockJobInfoMirror)
-		return json.Unmarshal(b, u.Mirror)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *BlockJobInfo) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // QueryBlockJobs sends the "query-block-jobs" command.
@@ -1513,7 +1444,7 @@ func (u *BlockJobInfo) UnmarshalJSON(b []byte) error {
 // Since: 1.1
 func (c *Conn) QueryBlockJobs(ctx context.Context, opts ...CallOption) ([]BlockJobInfo, error) {
 	var r []BlockJobInfo
-	err := c.caller.Call(ctx, "query-block-jobs", nil, &r, opts...)
+	err := c.call(ctx, "query-block-jobs", nil, &r, opts...)
 	return r, err
 }
 
@@ -1525,6 +1456,8 @@ type BlockResizeArgs struct {
 	NodeName *string `json:"node-name,omitempty"`
 	// Size: new image size in bytes
 	Size int64 `json:"size"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockResize sends the "block_resize" command.
@@ -1545,7 +1478,7 @@ type BlockResizeArgs struct {
 //	     "arguments": { "device": "scratch", "size": 1073741824 } }
 //	<- { "return": {} }
 func (c *Conn) BlockResize(ctx context.Context, args BlockResizeArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block_resize", args, nil, opts...)
+	return c.caller.Call(ctx, "block_resize", codec.Args(args), nil, opts...)
 }
 
 // An enumeration that tells QEMU how to set the backing file path in a
@@ -1583,6 +1516,8 @@ type BlockdevSnapshotSync struct {
 	// Mode: whether and how QEMU should create a new image, default is
 	// 'absolute-paths'.
 	Mode *NewImageMode `json:"mode,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevSnapshot is the QAPI struct BlockdevSnapshot.
@@ -1596,6 +1531,8 @@ type BlockdevSnapshot struct {
 	// not have a current backing file (this can be achieved by passing
 	// "backing": null to [Conn.BlockdevAdd]).
 	Overlay string `json:"overlay"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Optional parameters for backup.  These parameters don't affect
@@ -1620,6 +1557,8 @@ type BackupPerf struct {
 	// effect if smaller than the maximum of the target's cluster size
 	// and 64 KiB.  Default 0.  (Since 9.2)
 	MinClusterSize *uint64 `json:"min-cluster-size,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BackupCommon is the QAPI struct BackupCommon.
@@ -1690,6 +1629,8 @@ type BackupCommon struct {
 	//
 	// Unstable: this is an unstable interface (feature "unstable"): Member [BackupCommon.XPerf] is experimental.
 	XPerf *BackupPerf `json:"x-perf,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // DriveBackup is the QAPI struct DriveBackup.
@@ -1708,6 +1649,8 @@ type DriveBackup struct {
 	// Mode: whether and how QEMU should create a new image, default is
 	// 'absolute-paths'.
 	Mode *NewImageMode `json:"mode,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevBackup is the QAPI struct BlockdevBackup.
@@ -1718,6 +1661,8 @@ type BlockdevBackup struct {
 	BackupCommon
 	// Target: the device name or node-name of the backup target node.
 	Target string `json:"target"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevSnapshotSync sends the "blockdev-snapshot-sync" command.
@@ -1739,7 +1684,7 @@ type BlockdevBackup struct {
 //	                    "format": "qcow2" } }
 //	<- { "return": {} }
 func (c *Conn) BlockdevSnapshotSync(ctx context.Context, args BlockdevSnapshotSync, opts ...CallOption) error {
-	return c.caller.Call(ctx, "blockdev-snapshot-sync", args, nil, opts...)
+	return c.caller.Call(ctx, "blockdev-snapshot-sync", codec.Args(args), nil, opts...)
 }
 
 // BlockdevSnapshot sends the "blockdev-snapshot" command.
@@ -1776,7 +1721,7 @@ func (c *Conn) BlockdevSnapshotSync(ctx context.Context, args BlockdevSnapshotSy
 //     backing file of a destination of a [Conn.BlockdevMirror].
 //     (since 5.0)
 func (c *Conn) BlockdevSnapshot(ctx context.Context, args BlockdevSnapshot, opts ...CallOption) error {
-	return c.caller.Call(ctx, "blockdev-snapshot", args, nil, opts...)
+	return c.caller.Call(ctx, "blockdev-snapshot", codec.Args(args), nil, opts...)
 }
 
 // ChangeBackingFileArgs holds the arguments of [Conn.ChangeBackingFile] (command "change-backing-file").
@@ -1792,6 +1737,8 @@ type ChangeBackingFileArgs struct {
 	// is not validated, so care should be taken when specifying the
 	// string or the image chain may not be able to be reopened again.
 	BackingFile string `json:"backing-file"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChangeBackingFile sends the "change-backing-file" command.
@@ -1809,7 +1756,7 @@ type ChangeBackingFileArgs struct {
 //
 // Since: 2.1
 func (c *Conn) ChangeBackingFile(ctx context.Context, args ChangeBackingFileArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "change-backing-file", args, nil, opts...)
+	return c.caller.Call(ctx, "change-backing-file", codec.Args(args), nil, opts...)
 }
 
 // BlockCommitArgs holds the arguments of [Conn.BlockCommit] (command "block-commit").
@@ -1884,6 +1831,8 @@ type BlockCommitArgs struct {
 	// [Conn.JobDismiss].  When true, this job will automatically disappear
 	// without user intervention.  Defaults to true.  (Since 3.1)
 	AutoDismiss *bool `json:"auto-dismiss,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockCommit sends the "block-commit" command.
@@ -1915,7 +1864,7 @@ type BlockCommitArgs struct {
 //	                    "top": "/tmp/snap1.qcow2" } }
 //	<- { "return": {} }
 func (c *Conn) BlockCommit(ctx context.Context, args BlockCommitArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-commit", args, nil, opts...)
+	return c.caller.Call(ctx, "block-commit", codec.Args(args), nil, opts...)
 }
 
 // DriveBackup sends the "drive-backup" command.
@@ -1943,7 +1892,7 @@ func (c *Conn) BlockCommit(ctx context.Context, args BlockCommitArgs, opts ...Ca
 // Deprecated: This command is deprecated.  Use [Conn.BlockdevBackup]
 // instead.
 func (c *Conn) DriveBackup(ctx context.Context, args DriveBackup, opts ...CallOption) error {
-	return c.caller.Call(ctx, "drive-backup", args, nil, opts...)
+	return c.caller.Call(ctx, "drive-backup", codec.Args(args), nil, opts...)
 }
 
 // BlockdevBackup sends the "blockdev-backup" command.
@@ -1968,7 +1917,7 @@ func (c *Conn) DriveBackup(ctx context.Context, args DriveBackup, opts ...CallOp
 //	                    "target": "tgt-id" } }
 //	<- { "return": {} }
 func (c *Conn) BlockdevBackup(ctx context.Context, args BlockdevBackup, opts ...CallOption) error {
-	return c.caller.Call(ctx, "blockdev-backup", args, nil, opts...)
+	return c.caller.Call(ctx, "blockdev-backup", codec.Args(args), nil, opts...)
 }
 
 // QueryNamedBlockNodesArgs holds the arguments of [Conn.QueryNamedBlockNodes] (command "query-named-block-nodes").
@@ -1976,6 +1925,8 @@ type QueryNamedBlockNodesArgs struct {
 	// Flat: Omit the nested data about backing image ("backing-image"
 	// key) if true.  Default is false (Since 5.0)
 	Flat *bool `json:"flat,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryNamedBlockNodes sends the "query-named-block-nodes" command.
@@ -2038,7 +1989,7 @@ type QueryNamedBlockNodesArgs struct {
 //	                   } } ] }
 func (c *Conn) QueryNamedBlockNodes(ctx context.Context, args *QueryNamedBlockNodesArgs, opts ...CallOption) ([]BlockDeviceInfo, error) {
 	var r []BlockDeviceInfo
-	err := c.caller.Call(ctx, "query-named-block-nodes", argsOrNil(args == nil, args), &r, opts...)
+	err := c.call(ctx, "query-named-block-nodes", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -2072,6 +2023,8 @@ type XDbgBlockGraphNode struct {
 	// for block-driver-state nodes; is not guaranteed to be unique in
 	// the whole graph (with block-jobs and block-backends).
 	Name string `json:"name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Enum of base block permissions.
@@ -2119,19 +2072,13 @@ type XDbgBlockGraphEdge struct {
 	// SharedPerm: permissions that can still be granted to other users
 	// of the child while it is still attached to this parent
 	SharedPerm []BlockPermission `json:"shared-perm"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes XDbgBlockGraphEdge with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v XDbgBlockGraphEdge) MarshalJSON() ([]byte, error) {
-	type plain XDbgBlockGraphEdge
-	p := plain(v)
-	if p.Perm == nil {
-		p.Perm = []BlockPermission{}
-	}
-	if p.SharedPerm == nil {
-		p.SharedPerm = []BlockPermission{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Block Graph - list of nodes and list of edges.
@@ -2142,19 +2089,13 @@ type XDbgBlockGraph struct {
 	Nodes []XDbgBlockGraphNode `json:"nodes"`
 	// Edges is the member "edges".
 	Edges []XDbgBlockGraphEdge `json:"edges"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes XDbgBlockGraph with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v XDbgBlockGraph) MarshalJSON() ([]byte, error) {
-	type plain XDbgBlockGraph
-	p := plain(v)
-	if p.Nodes == nil {
-		p.Nodes = []XDbgBlockGraphNode{}
-	}
-	if p.Edges == nil {
-		p.Edges = []XDbgBlockGraphEdge{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // XDebugQueryBlockGraph sends the "x-debug-query-block-graph" command.
@@ -2168,7 +2109,7 @@ func (v XDbgBlockGraph) MarshalJSON() ([]byte, error) {
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
 func (c *Conn) XDebugQueryBlockGraph(ctx context.Context, opts ...CallOption) (*XDbgBlockGraph, error) {
 	r := new(XDbgBlockGraph)
-	if err := c.caller.Call(ctx, "x-debug-query-block-graph", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "x-debug-query-block-graph", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -2198,7 +2139,7 @@ func (c *Conn) XDebugQueryBlockGraph(ctx context.Context, opts ...CallOption) (*
 //	                    "format": "qcow2" } }
 //	<- { "return": {} }
 func (c *Conn) DriveMirror(ctx context.Context, args DriveMirror, opts ...CallOption) error {
-	return c.caller.Call(ctx, "drive-mirror", args, nil, opts...)
+	return c.caller.Call(ctx, "drive-mirror", codec.Args(args), nil, opts...)
 }
 
 // A set of parameters describing drive mirror setup.
@@ -2271,6 +2212,8 @@ type DriveMirror struct {
 	// [Conn.JobDismiss].  When true, this job will automatically disappear
 	// without user intervention.  Defaults to true.  (Since 3.1)
 	AutoDismiss *bool `json:"auto-dismiss,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockDirtyBitmap is the QAPI struct BlockDirtyBitmap.
@@ -2281,6 +2224,8 @@ type BlockDirtyBitmap struct {
 	Node string `json:"node"`
 	// Name: name of the dirty bitmap
 	Name string `json:"name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockDirtyBitmapAdd is the QAPI struct BlockDirtyBitmapAdd.
@@ -2304,6 +2249,8 @@ type BlockDirtyBitmapAdd struct {
 	// with [Conn.BlockDirtyBitmapEnable].  Default is false.
 	// (Since: 4.0)
 	Disabled *bool `json:"disabled,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockDirtyBitmapOrStr is the QAPI alternate BlockDirtyBitmapOrStr.
@@ -2312,31 +2259,19 @@ type BlockDirtyBitmapAdd struct {
 type BlockDirtyBitmapOrStr struct {
 	// Local: name of the bitmap, attached to the same node as target
 	// bitmap. (for a JSON string)
-	Local *string
+	Local *string `codec:"alternative"`
 	// External: bitmap with specified node (for a JSON object)
-	External *BlockDirtyBitmap
+	External *BlockDirtyBitmap `codec:"alternative"`
 }
 
-// MarshalJSON encodes the one alternative that is set; it fails unless exactly one is.
-func (a BlockDirtyBitmapOrStr) MarshalJSON() ([]byte, error) {
-	return marshalAlternate("BlockDirtyBitmapOrStr",
-		alternative{"Local", a.Local != nil, a.Local},
-		alternative{"External", a.External != nil, a.External},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v BlockDirtyBitmapOrStr) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON selects the alternative by the kind of JSON value.
-func (a *BlockDirtyBitmapOrStr) UnmarshalJSON(b []byte) error {
-	*a = BlockDirtyBitmapOrStr{}
-	switch jsonKind(b) {
-	case kindString:
-		a.Local = new(string)
-		return json.Unmarshal(b, a.Local)
-	case kindObject:
-		a.External = new(BlockDirtyBitmap)
-		return json.Unmarshal(b, a.External)
-	}
-	return alternateError("BlockDirtyBitmapOrStr", b)
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *BlockDirtyBitmapOrStr) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // BlockDirtyBitmapMerge is the QAPI struct BlockDirtyBitmapMerge.
@@ -2351,16 +2286,13 @@ type BlockDirtyBitmapMerge struct {
 	// fully specified [BlockDirtyBitmap] elements.  The latter are
 	// supported since 4.1.
 	Bitmaps []BlockDirtyBitmapOrStr `json:"bitmaps"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes BlockDirtyBitmapMerge with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v BlockDirtyBitmapMerge) MarshalJSON() ([]byte, error) {
-	type plain BlockDirtyBitmapMerge
-	p := plain(v)
-	if p.Bitmaps == nil {
-		p.Bitmaps = []BlockDirtyBitmapOrStr{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // BlockDirtyBitmapAdd sends the "block-dirty-bitmap-add" command.
@@ -2381,7 +2313,7 @@ func (v BlockDirtyBitmapMerge) MarshalJSON() ([]byte, error) {
 //	     "arguments": { "node": "drive0", "name": "bitmap0" } }
 //	<- { "return": {} }
 func (c *Conn) BlockDirtyBitmapAdd(ctx context.Context, args BlockDirtyBitmapAdd, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-dirty-bitmap-add", args, nil, opts...)
+	return c.caller.Call(ctx, "block-dirty-bitmap-add", codec.Args(args), nil, opts...)
 }
 
 // BlockDirtyBitmapRemove sends the "block-dirty-bitmap-remove" command.
@@ -2404,7 +2336,7 @@ func (c *Conn) BlockDirtyBitmapAdd(ctx context.Context, args BlockDirtyBitmapAdd
 //	     "arguments": { "node": "drive0", "name": "bitmap0" } }
 //	<- { "return": {} }
 func (c *Conn) BlockDirtyBitmapRemove(ctx context.Context, args BlockDirtyBitmap, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-dirty-bitmap-remove", args, nil, opts...)
+	return c.caller.Call(ctx, "block-dirty-bitmap-remove", codec.Args(args), nil, opts...)
 }
 
 // BlockDirtyBitmapClear sends the "block-dirty-bitmap-clear" command.
@@ -2426,7 +2358,7 @@ func (c *Conn) BlockDirtyBitmapRemove(ctx context.Context, args BlockDirtyBitmap
 //	     "arguments": { "node": "drive0", "name": "bitmap0" } }
 //	<- { "return": {} }
 func (c *Conn) BlockDirtyBitmapClear(ctx context.Context, args BlockDirtyBitmap, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-dirty-bitmap-clear", args, nil, opts...)
+	return c.caller.Call(ctx, "block-dirty-bitmap-clear", codec.Args(args), nil, opts...)
 }
 
 // BlockDirtyBitmapEnable sends the "block-dirty-bitmap-enable" command.
@@ -2446,7 +2378,7 @@ func (c *Conn) BlockDirtyBitmapClear(ctx context.Context, args BlockDirtyBitmap,
 //	     "arguments": { "node": "drive0", "name": "bitmap0" } }
 //	<- { "return": {} }
 func (c *Conn) BlockDirtyBitmapEnable(ctx context.Context, args BlockDirtyBitmap, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-dirty-bitmap-enable", args, nil, opts...)
+	return c.caller.Call(ctx, "block-dirty-bitmap-enable", codec.Args(args), nil, opts...)
 }
 
 // BlockDirtyBitmapDisable sends the "block-dirty-bitmap-disable" command.
@@ -2466,7 +2398,7 @@ func (c *Conn) BlockDirtyBitmapEnable(ctx context.Context, args BlockDirtyBitmap
 //	     "arguments": { "node": "drive0", "name": "bitmap0" } }
 //	<- { "return": {} }
 func (c *Conn) BlockDirtyBitmapDisable(ctx context.Context, args BlockDirtyBitmap, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-dirty-bitmap-disable", args, nil, opts...)
+	return c.caller.Call(ctx, "block-dirty-bitmap-disable", codec.Args(args), nil, opts...)
 }
 
 // BlockDirtyBitmapMerge sends the "block-dirty-bitmap-merge" command.
@@ -2498,7 +2430,7 @@ func (c *Conn) BlockDirtyBitmapDisable(ctx context.Context, args BlockDirtyBitma
 //	                    "bitmaps": ["bitmap1"] } }
 //	<- { "return": {} }
 func (c *Conn) BlockDirtyBitmapMerge(ctx context.Context, args BlockDirtyBitmapMerge, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-dirty-bitmap-merge", args, nil, opts...)
+	return c.caller.Call(ctx, "block-dirty-bitmap-merge", codec.Args(args), nil, opts...)
 }
 
 // SHA256 hash of dirty bitmap data.
@@ -2507,6 +2439,8 @@ func (c *Conn) BlockDirtyBitmapMerge(ctx context.Context, args BlockDirtyBitmapM
 type BlockDirtyBitmapSha256 struct {
 	// Sha256: ASCII representation of SHA256 bitmap hash
 	Sha256 string `json:"sha256"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XDebugBlockDirtyBitmapSha256 sends the "x-debug-block-dirty-bitmap-sha256" command.
@@ -2525,7 +2459,7 @@ type BlockDirtyBitmapSha256 struct {
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
 func (c *Conn) XDebugBlockDirtyBitmapSha256(ctx context.Context, args BlockDirtyBitmap, opts ...CallOption) (*BlockDirtyBitmapSha256, error) {
 	r := new(BlockDirtyBitmapSha256)
-	if err := c.caller.Call(ctx, "x-debug-block-dirty-bitmap-sha256", args, r, opts...); err != nil {
+	if err := c.call(ctx, "x-debug-block-dirty-bitmap-sha256", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -2592,6 +2526,8 @@ type BlockdevMirrorArgs struct {
 	// mirror.  Setting this to true when the destination is not
 	// actually all zero can corrupt the destination.  (Since 10.1)
 	TargetIsZero *bool `json:"target-is-zero,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevMirror sends the "blockdev-mirror" command.
@@ -2608,7 +2544,7 @@ type BlockdevMirrorArgs struct {
 //	                    "sync": "full" } }
 //	<- { "return": {} }
 func (c *Conn) BlockdevMirror(ctx context.Context, args BlockdevMirrorArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "blockdev-mirror", args, nil, opts...)
+	return c.caller.Call(ctx, "blockdev-mirror", codec.Args(args), nil, opts...)
 }
 
 // A set of parameters describing block throttling.
@@ -2678,6 +2614,8 @@ type BlockIOThrottle struct {
 	IOPSSize *int64 `json:"iops_size,omitempty"`
 	// Group: throttle group name (Since 2.4)
 	Group *string `json:"group,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Limit parameters for throttling.  Since some limit combinations are
@@ -2733,6 +2671,8 @@ type ThrottleLimits struct {
 	BpsWriteMaxLength *int64 `json:"bps-write-max-length,omitempty"`
 	// IOPSSize: when limiting by iops max size of an I/O in bytes
 	IOPSSize *int64 `json:"iops-size,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for throttle-group objects.
@@ -2874,6 +2814,8 @@ type ThrottleGroupProperties struct {
 	// interface and may be removed or changed incompatibly in the
 	// future.  Use [ThrottleGroupProperties.Limits] for a supported stable interface.
 	XIOPSSize *int64 `json:"x-iops-size,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockStreamArgs holds the arguments of [Conn.BlockStream] (command "block-stream").
@@ -2933,6 +2875,8 @@ type BlockStreamArgs struct {
 	// [Conn.JobDismiss].  When true, this job will automatically disappear
 	// without user intervention.  Defaults to true.  (Since 3.1)
 	AutoDismiss *bool `json:"auto-dismiss,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockStream sends the "block-stream" command.
@@ -2982,7 +2926,7 @@ type BlockStreamArgs struct {
 //	                    "base": "/tmp/master.qcow2" } }
 //	<- { "return": {} }
 func (c *Conn) BlockStream(ctx context.Context, args BlockStreamArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-stream", args, nil, opts...)
+	return c.caller.Call(ctx, "block-stream", codec.Args(args), nil, opts...)
 }
 
 // BlockJobSetSpeedArgs holds the arguments of [Conn.BlockJobSetSpeed] (command "block-job-set-speed").
@@ -2994,6 +2938,8 @@ type BlockJobSetSpeedArgs struct {
 	// Speed: the maximum speed, in bytes per second, or 0 for unlimited.
 	// Defaults to 0.
 	Speed int64 `json:"speed"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockJobSetSpeed sends the "block-job-set-speed" command.
@@ -3011,7 +2957,7 @@ type BlockJobSetSpeedArgs struct {
 //
 // Since: 1.1
 func (c *Conn) BlockJobSetSpeed(ctx context.Context, args BlockJobSetSpeedArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-job-set-speed", args, nil, opts...)
+	return c.caller.Call(ctx, "block-job-set-speed", codec.Args(args), nil, opts...)
 }
 
 // BlockJobCancelArgs holds the arguments of [Conn.BlockJobCancel] (command "block-job-cancel").
@@ -3025,6 +2971,8 @@ type BlockJobCancelArgs struct {
 	// paused) instead of waiting for the destination to complete its
 	// final synchronization (since 1.3)
 	Force *bool `json:"force,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockJobCancel sends the "block-job-cancel" command.
@@ -3058,7 +3006,7 @@ type BlockJobCancelArgs struct {
 //
 // Since: 1.1
 func (c *Conn) BlockJobCancel(ctx context.Context, args BlockJobCancelArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-job-cancel", args, nil, opts...)
+	return c.caller.Call(ctx, "block-job-cancel", codec.Args(args), nil, opts...)
 }
 
 // BlockJobPauseArgs holds the arguments of [Conn.BlockJobPause] (command "block-job-pause").
@@ -3067,6 +3015,8 @@ type BlockJobPauseArgs struct {
 	// the name of the parameter), but since QEMU 2.7 it can have other
 	// values.
 	Device string `json:"device"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockJobPause sends the "block-job-pause" command.
@@ -3092,7 +3042,7 @@ type BlockJobPauseArgs struct {
 // Deprecated: This command is deprecated.  Use [Conn.JobPause]
 // instead.
 func (c *Conn) BlockJobPause(ctx context.Context, args BlockJobPauseArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-job-pause", args, nil, opts...)
+	return c.caller.Call(ctx, "block-job-pause", codec.Args(args), nil, opts...)
 }
 
 // BlockJobResumeArgs holds the arguments of [Conn.BlockJobResume] (command "block-job-resume").
@@ -3101,6 +3051,8 @@ type BlockJobResumeArgs struct {
 	// the name of the parameter), but since QEMU 2.7 it can have other
 	// values.
 	Device string `json:"device"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockJobResume sends the "block-job-resume" command.
@@ -3122,7 +3074,7 @@ type BlockJobResumeArgs struct {
 // Deprecated: This command is deprecated.  Use [Conn.JobResume]
 // instead.
 func (c *Conn) BlockJobResume(ctx context.Context, args BlockJobResumeArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-job-resume", args, nil, opts...)
+	return c.caller.Call(ctx, "block-job-resume", codec.Args(args), nil, opts...)
 }
 
 // BlockJobCompleteArgs holds the arguments of [Conn.BlockJobComplete] (command "block-job-complete").
@@ -3131,6 +3083,8 @@ type BlockJobCompleteArgs struct {
 	// the name of the parameter), but since QEMU 2.7 it can have other
 	// values.
 	Device string `json:"device"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockJobComplete sends the "block-job-complete" command.
@@ -3163,13 +3117,15 @@ type BlockJobCompleteArgs struct {
 // Deprecated: This command is deprecated.  Use [Conn.JobComplete]
 // instead.
 func (c *Conn) BlockJobComplete(ctx context.Context, args BlockJobCompleteArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-job-complete", args, nil, opts...)
+	return c.caller.Call(ctx, "block-job-complete", codec.Args(args), nil, opts...)
 }
 
 // BlockJobDismissArgs holds the arguments of [Conn.BlockJobDismiss] (command "block-job-dismiss").
 type BlockJobDismissArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockJobDismiss sends the "block-job-dismiss" command.
@@ -3192,13 +3148,15 @@ type BlockJobDismissArgs struct {
 // Deprecated: This command is deprecated.  Use [Conn.JobDismiss]
 // instead.
 func (c *Conn) BlockJobDismiss(ctx context.Context, args BlockJobDismissArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-job-dismiss", args, nil, opts...)
+	return c.caller.Call(ctx, "block-job-dismiss", codec.Args(args), nil, opts...)
 }
 
 // BlockJobFinalizeArgs holds the arguments of [Conn.BlockJobFinalize] (command "block-job-finalize").
 type BlockJobFinalizeArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockJobFinalize sends the "block-job-finalize" command.
@@ -3220,7 +3178,7 @@ type BlockJobFinalizeArgs struct {
 // Deprecated: This command is deprecated.  Use [Conn.JobFinalize]
 // instead.
 func (c *Conn) BlockJobFinalize(ctx context.Context, args BlockJobFinalizeArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-job-finalize", args, nil, opts...)
+	return c.caller.Call(ctx, "block-job-finalize", codec.Args(args), nil, opts...)
 }
 
 // BlockJobChangeOptionsMirror is the QAPI struct BlockJobChangeOptionsMirror.
@@ -3230,6 +3188,8 @@ type BlockJobChangeOptionsMirror struct {
 	// CopyMode: Switch to this copy mode.  Currently, only the switch
 	// from 'background' to 'write-blocking' is implemented.
 	CopyMode MirrorCopyMode `json:"copy-mode"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Block job options that can be changed after job creation.
@@ -3241,39 +3201,19 @@ type BlockJobChangeOptions struct {
 	// Type: The job type
 	Type JobType `json:"type"`
 	// Mirror holds the members of the branch for Type [JobTypeMirror]; it must be set exactly when Type selects it.
-	Mirror *BlockJobChangeOptionsMirror `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Mirror *BlockJobChangeOptionsMirror `codec:"branch,mirror" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u BlockJobChangeOptions) MarshalJSON() ([]byte, error) {
-	type plain BlockJobChangeOptions
-	return marshalUnion(
-		"BlockJobChangeOptions",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"mirror", "Mirror", u.Mirror != nil, true, u.Mirror},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v BlockJobChangeOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockJobChangeOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *BlockJobChangeOptions) UnmarshalJSON(b []byte) error {
-	type plain BlockJobChangeOptions
-	*u = BlockJobChangeOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case JobTypeMirror:
-		u.Mirror = new(BlockJobChangeOptionsMirror)
-		return json.Unmarshal(b, u.Mirror)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *BlockJobChangeOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // BlockJobChange sends the "block-job-change" command.
@@ -3282,7 +3222,7 @@ func (u *BlockJobChangeOptions) UnmarshalJSON(b []byte) error {
 //
 // Since: 8.2
 func (c *Conn) BlockJobChange(ctx context.Context, args BlockJobChangeOptions, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-job-change", args, nil, opts...)
+	return c.caller.Call(ctx, "block-job-change", codec.Args(args), nil, opts...)
 }
 
 // Determines how to handle discard requests.
@@ -3343,6 +3283,8 @@ type BlockdevCacheOptions struct {
 	Direct *bool `json:"direct,omitempty"`
 	// NoFlush: ignore any flush requests for the device (default: false)
 	NoFlush *bool `json:"no-flush,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Drivers that are supported in block device operations.
@@ -3513,6 +3455,8 @@ type BlockdevOptionsFile struct {
 	//
 	// Unstable: this is an unstable interface (feature "unstable"): Member x-check-cache-dropped is meant for debugging.
 	XCheckCacheDropped *bool `json:"x-check-cache-dropped,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for the null backend.
@@ -3529,6 +3473,8 @@ type BlockdevOptionsNull struct {
 	// false, the buffer is left unchanged.
 	// (default: false; since: 4.1)
 	ReadZeroes *bool `json:"read-zeroes,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for the NVMe backend.
@@ -3543,6 +3489,8 @@ type BlockdevOptionsNVMe struct {
 	Device string `json:"device"`
 	// Namespace: namespace number of the device, starting from 1.
 	Namespace int64 `json:"namespace"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for the vvfat protocol.
@@ -3563,6 +3511,8 @@ type BlockdevOptionsVVFAT struct {
 	Label *string `json:"label,omitempty"`
 	// Rw: whether to allow write operations (default: false)
 	Rw *bool `json:"rw,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for image format that have no
@@ -3572,6 +3522,8 @@ type BlockdevOptionsVVFAT struct {
 type BlockdevOptionsGenericFormat struct {
 	// File: reference to or definition of the data source block device
 	File BlockdevRef `json:"file"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for LUKS.
@@ -3586,6 +3538,8 @@ type BlockdevOptionsLUKS struct {
 	KeySecret *string `json:"key-secret,omitempty"`
 	// Header: block device holding a detached LUKS header.  (since 9.0)
 	Header BlockdevRef `json:"header,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for image format that have no
@@ -3599,6 +3553,8 @@ type BlockdevOptionsGenericCOWFormat struct {
 	// device, null disables the backing file entirely.  Defaults to
 	// the backing file stored the image file.
 	Backing BlockdevRefOrNull `json:"backing,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // General overlap check modes.
@@ -3649,6 +3605,8 @@ type Qcow2OverlapCheckFlags struct {
 	InactiveL2 *bool `json:"inactive-l2,omitempty"`
 	// BitmapDirectory: Qcow2 bitmap directory (since 3.0)
 	BitmapDirectory *bool `json:"bitmap-directory,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Specifies which metadata structures should be guarded against
@@ -3658,31 +3616,19 @@ type Qcow2OverlapCheckFlags struct {
 type Qcow2OverlapChecks struct {
 	// Flags: set of flags for separate specification of each metadata
 	// structure type (for a JSON object)
-	Flags *Qcow2OverlapCheckFlags
+	Flags *Qcow2OverlapCheckFlags `codec:"alternative"`
 	// Mode: named mode which chooses a specific set of flags (for a JSON string)
-	Mode *Qcow2OverlapCheckMode
+	Mode *Qcow2OverlapCheckMode `codec:"alternative"`
 }
 
-// MarshalJSON encodes the one alternative that is set; it fails unless exactly one is.
-func (a Qcow2OverlapChecks) MarshalJSON() ([]byte, error) {
-	return marshalAlternate("Qcow2OverlapChecks",
-		alternative{"Flags", a.Flags != nil, a.Flags},
-		alternative{"Mode", a.Mode != nil, a.Mode},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v Qcow2OverlapChecks) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON selects the alternative by the kind of JSON value.
-func (a *Qcow2OverlapChecks) UnmarshalJSON(b []byte) error {
-	*a = Qcow2OverlapChecks{}
-	switch jsonKind(b) {
-	case kindObject:
-		a.Flags = new(Qcow2OverlapCheckFlags)
-		return json.Unmarshal(b, a.Flags)
-	case kindString:
-		a.Mode = new(Qcow2OverlapCheckMode)
-		return json.Unmarshal(b, a.Mode)
-	}
-	return alternateError("Qcow2OverlapChecks", b)
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *Qcow2OverlapChecks) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // BlockdevQcowEncryptionFormat is the QAPI enum BlockdevQcowEncryptionFormat.
@@ -3703,39 +3649,19 @@ type BlockdevQcowEncryption struct {
 	// Format: encryption format
 	Format BlockdevQcowEncryptionFormat `json:"format"`
 	// Aes holds the members of the branch for Format [BlockdevQcowEncryptionFormatAes]; it must be set exactly when Format selects it.
-	Aes *QCryptoBlockOptionsQCow `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Aes *QCryptoBlockOptionsQCow `codec:"branch,aes" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Format has a value without a branch field here. When Format is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Format. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,format" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u BlockdevQcowEncryption) MarshalJSON() ([]byte, error) {
-	type plain BlockdevQcowEncryption
-	return marshalUnion(
-		"BlockdevQcowEncryption",
-		"format",
-		string(u.Format),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"aes", "Aes", u.Aes != nil, false, u.Aes},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v BlockdevQcowEncryption) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockdevQcowEncryption.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *BlockdevQcowEncryption) UnmarshalJSON(b []byte) error {
-	type plain BlockdevQcowEncryption
-	*u = BlockdevQcowEncryption{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Format {
-	case BlockdevQcowEncryptionFormatAes:
-		u.Aes = new(QCryptoBlockOptionsQCow)
-		return json.Unmarshal(b, u.Aes)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *BlockdevQcowEncryption) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Driver specific block device options for qcow.
@@ -3747,6 +3673,8 @@ type BlockdevOptionsQcow struct {
 	// Encrypt: Image decryption options.  Mandatory for encrypted images,
 	// except when doing a metadata-only probe of the image.
 	Encrypt *BlockdevQcowEncryption `json:"encrypt,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevQcow2EncryptionFormat is the QAPI enum BlockdevQcow2EncryptionFormat.
@@ -3769,45 +3697,21 @@ type BlockdevQcow2Encryption struct {
 	// Format: encryption format
 	Format BlockdevQcow2EncryptionFormat `json:"format"`
 	// Aes holds the members of the branch for Format [BlockdevQcow2EncryptionFormatAes]; it must be set exactly when Format selects it.
-	Aes *QCryptoBlockOptionsQCow `json:"-"`
+	Aes *QCryptoBlockOptionsQCow `codec:"branch,aes" json:"-"`
 	// Luks holds the members of the branch for Format [BlockdevQcow2EncryptionFormatLuks]; it must be set exactly when Format selects it.
-	Luks *QCryptoBlockOptionsLUKS `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Luks *QCryptoBlockOptionsLUKS `codec:"branch,luks" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Format has a value without a branch field here. When Format is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Format. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,format" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u BlockdevQcow2Encryption) MarshalJSON() ([]byte, error) {
-	type plain BlockdevQcow2Encryption
-	return marshalUnion(
-		"BlockdevQcow2Encryption",
-		"format",
-		string(u.Format),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"aes", "Aes", u.Aes != nil, false, u.Aes},
-		unionBranch{"luks", "Luks", u.Luks != nil, false, u.Luks},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v BlockdevQcow2Encryption) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockdevQcow2Encryption.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *BlockdevQcow2Encryption) UnmarshalJSON(b []byte) error {
-	type plain BlockdevQcow2Encryption
-	*u = BlockdevQcow2Encryption{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Format {
-	case BlockdevQcow2EncryptionFormatAes:
-		u.Aes = new(QCryptoBlockOptionsQCow)
-		return json.Unmarshal(b, u.Aes)
-	case BlockdevQcow2EncryptionFormatLuks:
-		u.Luks = new(QCryptoBlockOptionsLUKS)
-		return json.Unmarshal(b, u.Luks)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *BlockdevQcow2Encryption) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Filter driver intended to be inserted between format and protocol
@@ -3822,6 +3726,8 @@ type BlockdevOptionsPreallocate struct {
 	PreallocAlign *int64 `json:"prealloc-align,omitempty"`
 	// PreallocSize: how much to preallocate, default 134217728 (128M)
 	PreallocSize *int64 `json:"prealloc-size,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for qcow2.
@@ -3888,6 +3794,8 @@ type BlockdevOptionsQcow2 struct {
 	// data file.  If it is not specified for such an image, the data
 	// file name is loaded from the image file.  (since 4.0)
 	DataFile BlockdevRef `json:"data-file,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // SshHostKeyCheckMode is the QAPI enum SshHostKeyCheckMode.
@@ -3928,6 +3836,8 @@ type SshHostKeyHash struct {
 	Type SshHostKeyCheckHashType `json:"type"`
 	// Hash: The expected hash value
 	Hash string `json:"hash"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // SshHostKeyCheck is the QAPI union SshHostKeyCheck.
@@ -3937,39 +3847,19 @@ type SshHostKeyCheck struct {
 	// Mode: How to check the host key
 	Mode SshHostKeyCheckMode `json:"mode"`
 	// Hash holds the members of the branch for Mode [SshHostKeyCheckModeHash]; it must be set exactly when Mode selects it.
-	Hash *SshHostKeyHash `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Mode has a value this binding lacks (a newer QEMU's), or when Mode is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Mode), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Hash *SshHostKeyHash `codec:"branch,hash" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Mode has a value without a branch field here. When Mode is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Mode. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,mode" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u SshHostKeyCheck) MarshalJSON() ([]byte, error) {
-	type plain SshHostKeyCheck
-	return marshalUnion(
-		"SshHostKeyCheck",
-		"mode",
-		string(u.Mode),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"hash", "Hash", u.Hash != nil, true, u.Hash},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v SshHostKeyCheck) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see SshHostKeyCheck.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *SshHostKeyCheck) UnmarshalJSON(b []byte) error {
-	type plain SshHostKeyCheck
-	*u = SshHostKeyCheck{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Mode {
-	case SshHostKeyCheckModeHash:
-		u.Hash = new(SshHostKeyHash)
-		return json.Unmarshal(b, u.Hash)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Mode == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *SshHostKeyCheck) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // BlockdevOptionsSsh is the QAPI struct BlockdevOptionsSsh.
@@ -3985,6 +3875,8 @@ type BlockdevOptionsSsh struct {
 	// HostKeyCheck: Defines how and what to check the host key against
 	// (default: known_hosts)
 	HostKeyCheck *SshHostKeyCheck `json:"host-key-check,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Trigger events supported by blkdebug.
@@ -4138,6 +4030,8 @@ type BlkdebugInjectErrorOptions struct {
 	Once *bool `json:"once,omitempty"`
 	// Immediately: fail immediately; defaults to false
 	Immediately *bool `json:"immediately,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Describes a single state-change event for blkdebug.
@@ -4152,6 +4046,8 @@ type BlkdebugSetStateOptions struct {
 	// NewState: the state identifier blkdebug is supposed to assume if
 	// this event is triggered
 	NewState int64 `json:"new_state"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for blkdebug.
@@ -4202,6 +4098,8 @@ type BlockdevOptionsBlkdebug struct {
 	// to what cannot be shared anyway (which depends on how the
 	// blkdebug node is used).  Defaults to none.  (since 5.0)
 	UnshareChildPerms []BlockPermission `json:"unshare-child-perms,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for blklogwrites.
@@ -4221,6 +4119,8 @@ type BlockdevOptionsBlklogwrites struct {
 	// LogSuperUpdateInterval: interval of write requests after which
 	// the log super block is updated to disk (default: 4096)
 	LogSuperUpdateInterval *uint64 `json:"log-super-update-interval,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for blkverify.
@@ -4231,6 +4131,8 @@ type BlockdevOptionsBlkverify struct {
 	Test BlockdevRef `json:"test"`
 	// Raw: raw image used for verification
 	Raw BlockdevRef `json:"raw"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for blkreplay.
@@ -4239,6 +4141,8 @@ type BlockdevOptionsBlkverify struct {
 type BlockdevOptionsBlkreplay struct {
 	// Image: disk image which should be controlled with blkreplay
 	Image BlockdevRef `json:"image"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // An enumeration of quorum read patterns.
@@ -4271,16 +4175,13 @@ type BlockdevOptionsQuorum struct {
 	// ReadPattern: choose read pattern and set to quorum by default
 	// (Since 2.2)
 	ReadPattern *QuorumReadPattern `json:"read-pattern,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes BlockdevOptionsQuorum with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v BlockdevOptionsQuorum) MarshalJSON() ([]byte, error) {
-	type plain BlockdevOptionsQuorum
-	p := plain(v)
-	if p.Children == nil {
-		p.Children = []BlockdevRef{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Driver specific block device options for Gluster.
@@ -4297,16 +4198,13 @@ type BlockdevOptionsGluster struct {
 	Debug *int64 `json:"debug,omitempty"`
 	// Logfile: libgfapi log file (default /dev/stderr) (Since 2.8)
 	Logfile *string `json:"logfile,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes BlockdevOptionsGluster with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v BlockdevOptionsGluster) MarshalJSON() ([]byte, error) {
-	type plain BlockdevOptionsGluster
-	p := plain(v)
-	if p.Server == nil {
-		p.Server = []SocketAddress{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Driver specific block device options for the io_uring backend.
@@ -4317,6 +4215,8 @@ func (v BlockdevOptionsGluster) MarshalJSON() ([]byte, error) {
 type BlockdevOptionsIoUring struct {
 	// Filename: path to the image file
 	Filename string `json:"filename"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for the nvme-io_uring backend.
@@ -4328,6 +4228,8 @@ type BlockdevOptionsNvmeIoUring struct {
 	// Path: path to the NVMe namespace's character device (e.g.
 	// /dev/ng0n1).
 	Path string `json:"path"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for the virtio-blk-vfio-pci
@@ -4340,6 +4242,8 @@ type BlockdevOptionsVirtioBlkVfioPci struct {
 	// Path: path to the PCI device's sysfs directory (e.g.
 	// /sys/bus/pci/devices/0000:00:01.0).
 	Path string `json:"path"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for the virtio-blk-vhost-user
@@ -4351,6 +4255,8 @@ type BlockdevOptionsVirtioBlkVfioPci struct {
 type BlockdevOptionsVirtioBlkVhostUser struct {
 	// Path: path to the vhost-user UNIX domain socket.
 	Path string `json:"path"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for the virtio-blk-vhost-vdpa
@@ -4367,6 +4273,8 @@ type BlockdevOptionsVirtioBlkVhostUser struct {
 type BlockdevOptionsVirtioBlkVhostVdpa struct {
 	// Path: path to the vhost-vdpa character device.
 	Path string `json:"path"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // An enumeration of libiscsi transport types.
@@ -4427,6 +4335,8 @@ type BlockdevOptionsIscsi struct {
 	// Timeout: Timeout in seconds after which a request will timeout.  0
 	// means no timeout and is the default.
 	Timeout *int64 `json:"timeout,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // RbdAuthMode is the QAPI enum RbdAuthMode.
@@ -4464,6 +4374,8 @@ type RbdEncryptionOptionsLUKSBase struct {
 	// KeySecret: ID of a QCryptoSecret object providing a passphrase for
 	// unlocking the encryption
 	KeySecret string `json:"key-secret"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // RbdEncryptionCreateOptionsLUKSBase is the QAPI struct RbdEncryptionCreateOptionsLUKSBase.
@@ -4474,6 +4386,8 @@ type RbdEncryptionCreateOptionsLUKSBase struct {
 	RbdEncryptionOptionsLUKSBase
 	// CipherAlg: The encryption algorithm
 	CipherAlg *QCryptoCipherAlgo `json:"cipher-alg,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // RbdEncryptionOptionsLUKS is the QAPI struct RbdEncryptionOptionsLUKS.
@@ -4482,6 +4396,8 @@ type RbdEncryptionCreateOptionsLUKSBase struct {
 type RbdEncryptionOptionsLUKS struct {
 	// RbdEncryptionOptionsLUKSBase holds the members of the base type.
 	RbdEncryptionOptionsLUKSBase
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // RbdEncryptionOptionsLUKS2 is the QAPI struct RbdEncryptionOptionsLUKS2.
@@ -4490,6 +4406,8 @@ type RbdEncryptionOptionsLUKS struct {
 type RbdEncryptionOptionsLUKS2 struct {
 	// RbdEncryptionOptionsLUKSBase holds the members of the base type.
 	RbdEncryptionOptionsLUKSBase
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // RbdEncryptionOptionsLUKSAny is the QAPI struct RbdEncryptionOptionsLUKSAny.
@@ -4498,6 +4416,8 @@ type RbdEncryptionOptionsLUKS2 struct {
 type RbdEncryptionOptionsLUKSAny struct {
 	// RbdEncryptionOptionsLUKSBase holds the members of the base type.
 	RbdEncryptionOptionsLUKSBase
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // RbdEncryptionCreateOptionsLUKS is the QAPI struct RbdEncryptionCreateOptionsLUKS.
@@ -4506,6 +4426,8 @@ type RbdEncryptionOptionsLUKSAny struct {
 type RbdEncryptionCreateOptionsLUKS struct {
 	// RbdEncryptionCreateOptionsLUKSBase holds the members of the base type.
 	RbdEncryptionCreateOptionsLUKSBase
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // RbdEncryptionCreateOptionsLUKS2 is the QAPI struct RbdEncryptionCreateOptionsLUKS2.
@@ -4514,6 +4436,8 @@ type RbdEncryptionCreateOptionsLUKS struct {
 type RbdEncryptionCreateOptionsLUKS2 struct {
 	// RbdEncryptionCreateOptionsLUKSBase holds the members of the base type.
 	RbdEncryptionCreateOptionsLUKSBase
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // RbdEncryptionOptions is the QAPI union RbdEncryptionOptions.
@@ -4528,51 +4452,23 @@ type RbdEncryptionOptions struct {
 	// formatted) or if its parent image is not encrypted.  (Since 8.0)
 	Parent *RbdEncryptionOptions `json:"parent,omitempty"`
 	// Luks holds the members of the branch for Format [RbdImageEncryptionFormatLuks]; it must be set exactly when Format selects it.
-	Luks *RbdEncryptionOptionsLUKS `json:"-"`
+	Luks *RbdEncryptionOptionsLUKS `codec:"branch,luks" json:"-"`
 	// Luks2 holds the members of the branch for Format [RbdImageEncryptionFormatLuks2]; it must be set exactly when Format selects it.
-	Luks2 *RbdEncryptionOptionsLUKS2 `json:"-"`
+	Luks2 *RbdEncryptionOptionsLUKS2 `codec:"branch,luks2" json:"-"`
 	// LuksAny holds the members of the branch for Format [RbdImageEncryptionFormatLuksAny]; it must be set exactly when Format selects it.
-	LuksAny *RbdEncryptionOptionsLUKSAny `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	LuksAny *RbdEncryptionOptionsLUKSAny `codec:"branch,luks-any" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Format has a value without a branch field here. When Format is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Format. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,format" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u RbdEncryptionOptions) MarshalJSON() ([]byte, error) {
-	type plain RbdEncryptionOptions
-	return marshalUnion(
-		"RbdEncryptionOptions",
-		"format",
-		string(u.Format),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"luks", "Luks", u.Luks != nil, true, u.Luks},
-		unionBranch{"luks2", "Luks2", u.Luks2 != nil, true, u.Luks2},
-		unionBranch{"luks-any", "LuksAny", u.LuksAny != nil, true, u.LuksAny},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v RbdEncryptionOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see RbdEncryptionOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *RbdEncryptionOptions) UnmarshalJSON(b []byte) error {
-	type plain RbdEncryptionOptions
-	*u = RbdEncryptionOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Format {
-	case RbdImageEncryptionFormatLuks:
-		u.Luks = new(RbdEncryptionOptionsLUKS)
-		return json.Unmarshal(b, u.Luks)
-	case RbdImageEncryptionFormatLuks2:
-		u.Luks2 = new(RbdEncryptionOptionsLUKS2)
-		return json.Unmarshal(b, u.Luks2)
-	case RbdImageEncryptionFormatLuksAny:
-		u.LuksAny = new(RbdEncryptionOptionsLUKSAny)
-		return json.Unmarshal(b, u.LuksAny)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *RbdEncryptionOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // RbdEncryptionCreateOptions is the QAPI union RbdEncryptionCreateOptions.
@@ -4582,45 +4478,21 @@ type RbdEncryptionCreateOptions struct {
 	// Format: Encryption format.
 	Format RbdImageEncryptionFormat `json:"format"`
 	// Luks holds the members of the branch for Format [RbdImageEncryptionFormatLuks]; it must be set exactly when Format selects it.
-	Luks *RbdEncryptionCreateOptionsLUKS `json:"-"`
+	Luks *RbdEncryptionCreateOptionsLUKS `codec:"branch,luks" json:"-"`
 	// Luks2 holds the members of the branch for Format [RbdImageEncryptionFormatLuks2]; it must be set exactly when Format selects it.
-	Luks2 *RbdEncryptionCreateOptionsLUKS2 `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Luks2 *RbdEncryptionCreateOptionsLUKS2 `codec:"branch,luks2" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Format has a value without a branch field here. When Format is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Format. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,format" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u RbdEncryptionCreateOptions) MarshalJSON() ([]byte, error) {
-	type plain RbdEncryptionCreateOptions
-	return marshalUnion(
-		"RbdEncryptionCreateOptions",
-		"format",
-		string(u.Format),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"luks", "Luks", u.Luks != nil, true, u.Luks},
-		unionBranch{"luks2", "Luks2", u.Luks2 != nil, true, u.Luks2},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v RbdEncryptionCreateOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see RbdEncryptionCreateOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *RbdEncryptionCreateOptions) UnmarshalJSON(b []byte) error {
-	type plain RbdEncryptionCreateOptions
-	*u = RbdEncryptionCreateOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Format {
-	case RbdImageEncryptionFormatLuks:
-		u.Luks = new(RbdEncryptionCreateOptionsLUKS)
-		return json.Unmarshal(b, u.Luks)
-	case RbdImageEncryptionFormatLuks2:
-		u.Luks2 = new(RbdEncryptionCreateOptionsLUKS2)
-		return json.Unmarshal(b, u.Luks2)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *RbdEncryptionCreateOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // BlockdevOptionsRbd is the QAPI struct BlockdevOptionsRbd.
@@ -4653,6 +4525,8 @@ type BlockdevOptionsRbd struct {
 	// Server: Monitor host address and port.  This maps to the "mon_host"
 	// Ceph option.
 	Server []InetSocketAddressBase `json:"server,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // An enumeration of replication modes.
@@ -4686,6 +4560,8 @@ type BlockdevOptionsReplication struct {
 	// who owns the replication node chain.  Must not be given in
 	// primary mode.
 	TopID *string `json:"top-id,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // An enumeration of NFS transport types.
@@ -4707,6 +4583,8 @@ type NFSServer struct {
 	Type NFSTransport `json:"type"`
 	// Host: host address for NFS server
 	Host string `json:"host"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device option for NFS.
@@ -4734,6 +4612,8 @@ type BlockdevOptionsNfs struct {
 	PageCacheSize *int64 `json:"page-cache-size,omitempty"`
 	// Debug: set the NFS debug level (max 2) (defaults to libnfs default)
 	Debug *int64 `json:"debug,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options shared by all protocols
@@ -4759,6 +4639,8 @@ type BlockdevOptionsCurlBase struct {
 	// ProxyPasswordSecret: ID of a QCryptoSecret object providing a
 	// password for proxy authentication (defaults to no password)
 	ProxyPasswordSecret *string `json:"proxy-password-secret,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for HTTP connections over the
@@ -4775,6 +4657,8 @@ type BlockdevOptionsCurlHttp struct {
 	// CookieSecret: ID of a QCryptoSecret object providing the cookie
 	// data in a secure way.  See [BlockdevOptionsCurlHttp.Cookie] for the format.  (since 2.10)
 	CookieSecret *string `json:"cookie-secret,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for HTTPS connections over the
@@ -4794,6 +4678,8 @@ type BlockdevOptionsCurlHttps struct {
 	// CookieSecret: ID of a QCryptoSecret object providing the cookie
 	// data in a secure way.  See [BlockdevOptionsCurlHttps.Cookie] for the format.  (since 2.10)
 	CookieSecret *string `json:"cookie-secret,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for FTP connections over the
@@ -4803,6 +4689,8 @@ type BlockdevOptionsCurlHttps struct {
 type BlockdevOptionsCurlFtp struct {
 	// BlockdevOptionsCurlBase holds the members of the base type.
 	BlockdevOptionsCurlBase
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for FTPS connections over the
@@ -4815,6 +4703,8 @@ type BlockdevOptionsCurlFtps struct {
 	// Sslverify: Whether to verify the SSL certificate's validity
 	// (defaults to true)
 	Sslverify *bool `json:"sslverify,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for NBD.
@@ -4852,6 +4742,8 @@ type BlockdevOptionsNbd struct {
 	// until successful or until [BlockdevOptionsNbd.OpenTimeout] seconds have elapsed.
 	// Default 0 (Since 7.0)
 	OpenTimeout *uint32 `json:"open-timeout,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for the raw driver.
@@ -4864,6 +4756,8 @@ type BlockdevOptionsRaw struct {
 	Offset *int64 `json:"offset,omitempty"`
 	// Size: the assumed size of the device
 	Size *int64 `json:"size,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for the throttle driver.
@@ -4875,6 +4769,8 @@ type BlockdevOptionsThrottle struct {
 	ThrottleGroup string `json:"throttle-group"`
 	// File: reference to or definition of the data source block device
 	File BlockdevRef `json:"file"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific block device options for the copy-on-read driver.
@@ -4889,6 +4785,8 @@ type BlockdevOptionsCor struct {
 	// If option is absent, the limit is not applied, so that data from
 	// all backing layers may be copied.
 	Bottom *string `json:"bottom,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // An enumeration of possible behaviors for copy-before-write operation
@@ -4945,6 +4843,8 @@ type BlockdevOptionsCbw struct {
 	// the maximum of the target's cluster size and 64 KiB.  Default 0.
 	// (Since 9.2)
 	MinClusterSize *uint64 `json:"min-cluster-size,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options for creating a block device.  Many options are available for
@@ -4989,315 +4889,111 @@ type BlockdevOptions struct {
 	// (default: off)
 	DetectZeroes *BlockdevDetectZeroesOptions `json:"detect-zeroes,omitempty"`
 	// Blkdebug holds the members of the branch for Driver [BlockdevDriverBlkdebug]; it must be set exactly when Driver selects it.
-	Blkdebug *BlockdevOptionsBlkdebug `json:"-"`
+	Blkdebug *BlockdevOptionsBlkdebug `codec:"branch,blkdebug" json:"-"`
 	// Blklogwrites holds the members of the branch for Driver [BlockdevDriverBlklogwrites]; it must be set exactly when Driver selects it.
-	Blklogwrites *BlockdevOptionsBlklogwrites `json:"-"`
+	Blklogwrites *BlockdevOptionsBlklogwrites `codec:"branch,blklogwrites" json:"-"`
 	// Blkverify holds the members of the branch for Driver [BlockdevDriverBlkverify]; it must be set exactly when Driver selects it.
-	Blkverify *BlockdevOptionsBlkverify `json:"-"`
+	Blkverify *BlockdevOptionsBlkverify `codec:"branch,blkverify" json:"-"`
 	// Blkreplay holds the members of the branch for Driver [BlockdevDriverBlkreplay]; it must be set exactly when Driver selects it.
-	Blkreplay *BlockdevOptionsBlkreplay `json:"-"`
+	Blkreplay *BlockdevOptionsBlkreplay `codec:"branch,blkreplay" json:"-"`
 	// Bochs holds the members of the branch for Driver [BlockdevDriverBochs]; it must be set exactly when Driver selects it.
-	Bochs *BlockdevOptionsGenericFormat `json:"-"`
+	Bochs *BlockdevOptionsGenericFormat `codec:"branch,bochs" json:"-"`
 	// Cloop holds the members of the branch for Driver [BlockdevDriverCloop]; it must be set exactly when Driver selects it.
-	Cloop *BlockdevOptionsGenericFormat `json:"-"`
+	Cloop *BlockdevOptionsGenericFormat `codec:"branch,cloop" json:"-"`
 	// Compress holds the members of the branch for Driver [BlockdevDriverCompress]; it must be set exactly when Driver selects it.
-	Compress *BlockdevOptionsGenericFormat `json:"-"`
+	Compress *BlockdevOptionsGenericFormat `codec:"branch,compress" json:"-"`
 	// CopyBeforeWrite holds the members of the branch for Driver [BlockdevDriverCopyBeforeWrite]; it must be set exactly when Driver selects it.
-	CopyBeforeWrite *BlockdevOptionsCbw `json:"-"`
+	CopyBeforeWrite *BlockdevOptionsCbw `codec:"branch,copy-before-write" json:"-"`
 	// CopyOnRead holds the members of the branch for Driver [BlockdevDriverCopyOnRead]; it must be set exactly when Driver selects it.
-	CopyOnRead *BlockdevOptionsCor `json:"-"`
+	CopyOnRead *BlockdevOptionsCor `codec:"branch,copy-on-read" json:"-"`
 	// Dmg holds the members of the branch for Driver [BlockdevDriverDmg]; it must be set exactly when Driver selects it.
-	Dmg *BlockdevOptionsGenericFormat `json:"-"`
+	Dmg *BlockdevOptionsGenericFormat `codec:"branch,dmg" json:"-"`
 	// File holds the members of the branch for Driver [BlockdevDriverFile]; it must be set exactly when Driver selects it.
-	File *BlockdevOptionsFile `json:"-"`
+	File *BlockdevOptionsFile `codec:"branch,file" json:"-"`
 	// Ftp holds the members of the branch for Driver [BlockdevDriverFtp]; it must be set exactly when Driver selects it.
-	Ftp *BlockdevOptionsCurlFtp `json:"-"`
+	Ftp *BlockdevOptionsCurlFtp `codec:"branch,ftp" json:"-"`
 	// Ftps holds the members of the branch for Driver [BlockdevDriverFtps]; it must be set exactly when Driver selects it.
-	Ftps *BlockdevOptionsCurlFtps `json:"-"`
+	Ftps *BlockdevOptionsCurlFtps `codec:"branch,ftps" json:"-"`
 	// Gluster holds the members of the branch for Driver [BlockdevDriverGluster]; it must be set exactly when Driver selects it.
-	Gluster *BlockdevOptionsGluster `json:"-"`
+	Gluster *BlockdevOptionsGluster `codec:"branch,gluster" json:"-"`
 	// HostCdrom holds the members of the branch for Driver [BlockdevDriverHostCdrom]; it must be set exactly when Driver selects it. Only available when QEMU is built with HAVE_HOST_BLOCK_DEVICE.
-	HostCdrom *BlockdevOptionsFile `json:"-"`
+	HostCdrom *BlockdevOptionsFile `codec:"branch,host_cdrom" json:"-"`
 	// HostDevice holds the members of the branch for Driver [BlockdevDriverHostDevice]; it must be set exactly when Driver selects it. Only available when QEMU is built with HAVE_HOST_BLOCK_DEVICE.
-	HostDevice *BlockdevOptionsFile `json:"-"`
+	HostDevice *BlockdevOptionsFile `codec:"branch,host_device" json:"-"`
 	// HTTP holds the members of the branch for Driver [BlockdevDriverHTTP]; it must be set exactly when Driver selects it.
-	HTTP *BlockdevOptionsCurlHttp `json:"-"`
+	HTTP *BlockdevOptionsCurlHttp `codec:"branch,http" json:"-"`
 	// HTTPS holds the members of the branch for Driver [BlockdevDriverHTTPS]; it must be set exactly when Driver selects it.
-	HTTPS *BlockdevOptionsCurlHttps `json:"-"`
+	HTTPS *BlockdevOptionsCurlHttps `codec:"branch,https" json:"-"`
 	// IOUring holds the members of the branch for Driver [BlockdevDriverIOUring]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_BLKIO.
-	IOUring *BlockdevOptionsIoUring `json:"-"`
+	IOUring *BlockdevOptionsIoUring `codec:"branch,io_uring" json:"-"`
 	// Iscsi holds the members of the branch for Driver [BlockdevDriverIscsi]; it must be set exactly when Driver selects it.
-	Iscsi *BlockdevOptionsIscsi `json:"-"`
+	Iscsi *BlockdevOptionsIscsi `codec:"branch,iscsi" json:"-"`
 	// Luks holds the members of the branch for Driver [BlockdevDriverLuks]; it must be set exactly when Driver selects it.
-	Luks *BlockdevOptionsLUKS `json:"-"`
+	Luks *BlockdevOptionsLUKS `codec:"branch,luks" json:"-"`
 	// NBD holds the members of the branch for Driver [BlockdevDriverNBD]; it must be set exactly when Driver selects it.
-	NBD *BlockdevOptionsNbd `json:"-"`
+	NBD *BlockdevOptionsNbd `codec:"branch,nbd" json:"-"`
 	// Nfs holds the members of the branch for Driver [BlockdevDriverNfs]; it must be set exactly when Driver selects it.
-	Nfs *BlockdevOptionsNfs `json:"-"`
+	Nfs *BlockdevOptionsNfs `codec:"branch,nfs" json:"-"`
 	// NullAio holds the members of the branch for Driver [BlockdevDriverNullAio]; it must be set exactly when Driver selects it.
-	NullAio *BlockdevOptionsNull `json:"-"`
+	NullAio *BlockdevOptionsNull `codec:"branch,null-aio" json:"-"`
 	// NullCo holds the members of the branch for Driver [BlockdevDriverNullCo]; it must be set exactly when Driver selects it.
-	NullCo *BlockdevOptionsNull `json:"-"`
+	NullCo *BlockdevOptionsNull `codec:"branch,null-co" json:"-"`
 	// Nvme holds the members of the branch for Driver [BlockdevDriverNvme]; it must be set exactly when Driver selects it.
-	Nvme *BlockdevOptionsNVMe `json:"-"`
+	Nvme *BlockdevOptionsNVMe `codec:"branch,nvme" json:"-"`
 	// NvmeIOUring holds the members of the branch for Driver [BlockdevDriverNvmeIOUring]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_BLKIO.
-	NvmeIOUring *BlockdevOptionsNvmeIoUring `json:"-"`
+	NvmeIOUring *BlockdevOptionsNvmeIoUring `codec:"branch,nvme-io_uring" json:"-"`
 	// Parallels holds the members of the branch for Driver [BlockdevDriverParallels]; it must be set exactly when Driver selects it.
-	Parallels *BlockdevOptionsGenericFormat `json:"-"`
+	Parallels *BlockdevOptionsGenericFormat `codec:"branch,parallels" json:"-"`
 	// Preallocate holds the members of the branch for Driver [BlockdevDriverPreallocate]; it must be set exactly when Driver selects it.
-	Preallocate *BlockdevOptionsPreallocate `json:"-"`
+	Preallocate *BlockdevOptionsPreallocate `codec:"branch,preallocate" json:"-"`
 	// Qcow2 holds the members of the branch for Driver [BlockdevDriverQcow2]; it must be set exactly when Driver selects it.
-	Qcow2 *BlockdevOptionsQcow2 `json:"-"`
+	Qcow2 *BlockdevOptionsQcow2 `codec:"branch,qcow2" json:"-"`
 	// Qcow holds the members of the branch for Driver [BlockdevDriverQcow]; it must be set exactly when Driver selects it.
-	Qcow *BlockdevOptionsQcow `json:"-"`
+	Qcow *BlockdevOptionsQcow `codec:"branch,qcow" json:"-"`
 	// Qed holds the members of the branch for Driver [BlockdevDriverQed]; it must be set exactly when Driver selects it.
-	Qed *BlockdevOptionsGenericCOWFormat `json:"-"`
+	Qed *BlockdevOptionsGenericCOWFormat `codec:"branch,qed" json:"-"`
 	// Quorum holds the members of the branch for Driver [BlockdevDriverQuorum]; it must be set exactly when Driver selects it.
-	Quorum *BlockdevOptionsQuorum `json:"-"`
+	Quorum *BlockdevOptionsQuorum `codec:"branch,quorum" json:"-"`
 	// Raw holds the members of the branch for Driver [BlockdevDriverRaw]; it must be set exactly when Driver selects it.
-	Raw *BlockdevOptionsRaw `json:"-"`
+	Raw *BlockdevOptionsRaw `codec:"branch,raw" json:"-"`
 	// Rbd holds the members of the branch for Driver [BlockdevDriverRbd]; it must be set exactly when Driver selects it.
-	Rbd *BlockdevOptionsRbd `json:"-"`
+	Rbd *BlockdevOptionsRbd `codec:"branch,rbd" json:"-"`
 	// Replication holds the members of the branch for Driver [BlockdevDriverReplication]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_REPLICATION.
-	Replication *BlockdevOptionsReplication `json:"-"`
+	Replication *BlockdevOptionsReplication `codec:"branch,replication" json:"-"`
 	// SnapshotAccess holds the members of the branch for Driver [BlockdevDriverSnapshotAccess]; it must be set exactly when Driver selects it.
-	SnapshotAccess *BlockdevOptionsGenericFormat `json:"-"`
+	SnapshotAccess *BlockdevOptionsGenericFormat `codec:"branch,snapshot-access" json:"-"`
 	// SSH holds the members of the branch for Driver [BlockdevDriverSSH]; it must be set exactly when Driver selects it.
-	SSH *BlockdevOptionsSsh `json:"-"`
+	SSH *BlockdevOptionsSsh `codec:"branch,ssh" json:"-"`
 	// Throttle holds the members of the branch for Driver [BlockdevDriverThrottle]; it must be set exactly when Driver selects it.
-	Throttle *BlockdevOptionsThrottle `json:"-"`
+	Throttle *BlockdevOptionsThrottle `codec:"branch,throttle" json:"-"`
 	// Vdi holds the members of the branch for Driver [BlockdevDriverVdi]; it must be set exactly when Driver selects it.
-	Vdi *BlockdevOptionsGenericFormat `json:"-"`
+	Vdi *BlockdevOptionsGenericFormat `codec:"branch,vdi" json:"-"`
 	// Vhdx holds the members of the branch for Driver [BlockdevDriverVhdx]; it must be set exactly when Driver selects it.
-	Vhdx *BlockdevOptionsGenericFormat `json:"-"`
+	Vhdx *BlockdevOptionsGenericFormat `codec:"branch,vhdx" json:"-"`
 	// VirtioBlkVFIOPCI holds the members of the branch for Driver [BlockdevDriverVirtioBlkVFIOPCI]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_BLKIO.
-	VirtioBlkVFIOPCI *BlockdevOptionsVirtioBlkVfioPci `json:"-"`
+	VirtioBlkVFIOPCI *BlockdevOptionsVirtioBlkVfioPci `codec:"branch,virtio-blk-vfio-pci" json:"-"`
 	// VirtioBlkVhostUser holds the members of the branch for Driver [BlockdevDriverVirtioBlkVhostUser]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_BLKIO.
-	VirtioBlkVhostUser *BlockdevOptionsVirtioBlkVhostUser `json:"-"`
+	VirtioBlkVhostUser *BlockdevOptionsVirtioBlkVhostUser `codec:"branch,virtio-blk-vhost-user" json:"-"`
 	// VirtioBlkVhostVdpa holds the members of the branch for Driver [BlockdevDriverVirtioBlkVhostVdpa]; it must be set exactly when Driver selects it. Only available when QEMU is built with CONFIG_BLKIO.
-	VirtioBlkVhostVdpa *BlockdevOptionsVirtioBlkVhostVdpa `json:"-"`
+	VirtioBlkVhostVdpa *BlockdevOptionsVirtioBlkVhostVdpa `codec:"branch,virtio-blk-vhost-vdpa" json:"-"`
 	// Vmdk holds the members of the branch for Driver [BlockdevDriverVmdk]; it must be set exactly when Driver selects it.
-	Vmdk *BlockdevOptionsGenericCOWFormat `json:"-"`
+	Vmdk *BlockdevOptionsGenericCOWFormat `codec:"branch,vmdk" json:"-"`
 	// Vpc holds the members of the branch for Driver [BlockdevDriverVpc]; it must be set exactly when Driver selects it.
-	Vpc *BlockdevOptionsGenericFormat `json:"-"`
+	Vpc *BlockdevOptionsGenericFormat `codec:"branch,vpc" json:"-"`
 	// Vvfat holds the members of the branch for Driver [BlockdevDriverVvfat]; it must be set exactly when Driver selects it.
-	Vvfat *BlockdevOptionsVVFAT `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Driver has a value this binding lacks (a newer QEMU's), or when Driver is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Driver), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Vvfat *BlockdevOptionsVVFAT `codec:"branch,vvfat" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Driver has a value without a branch field here. When Driver is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Driver. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,driver" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u BlockdevOptions) MarshalJSON() ([]byte, error) {
-	type plain BlockdevOptions
-	return marshalUnion(
-		"BlockdevOptions",
-		"driver",
-		string(u.Driver),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"blkdebug", "Blkdebug", u.Blkdebug != nil, true, u.Blkdebug},
-		unionBranch{"blklogwrites", "Blklogwrites", u.Blklogwrites != nil, true, u.Blklogwrites},
-		unionBranch{"blkverify", "Blkverify", u.Blkverify != nil, true, u.Blkverify},
-		unionBranch{"blkreplay", "Blkreplay", u.Blkreplay != nil, true, u.Blkreplay},
-		unionBranch{"bochs", "Bochs", u.Bochs != nil, true, u.Bochs},
-		unionBranch{"cloop", "Cloop", u.Cloop != nil, true, u.Cloop},
-		unionBranch{"compress", "Compress", u.Compress != nil, true, u.Compress},
-		unionBranch{"copy-before-write", "CopyBeforeWrite", u.CopyBeforeWrite != nil, true, u.CopyBeforeWrite},
-		unionBranch{"copy-on-read", "CopyOnRead", u.CopyOnRead != nil, true, u.CopyOnRead},
-		unionBranch{"dmg", "Dmg", u.Dmg != nil, true, u.Dmg},
-		unionBranch{"file", "File", u.File != nil, true, u.File},
-		unionBranch{"ftp", "Ftp", u.Ftp != nil, true, u.Ftp},
-		unionBranch{"ftps", "Ftps", u.Ftps != nil, true, u.Ftps},
-		unionBranch{"gluster", "Gluster", u.Gluster != nil, true, u.Gluster},
-		unionBranch{"host_cdrom", "HostCdrom", u.HostCdrom != nil, true, u.HostCdrom},
-		unionBranch{"host_device", "HostDevice", u.HostDevice != nil, true, u.HostDevice},
-		unionBranch{"http", "HTTP", u.HTTP != nil, true, u.HTTP},
-		unionBranch{"https", "HTTPS", u.HTTPS != nil, true, u.HTTPS},
-		unionBranch{"io_uring", "IOUring", u.IOUring != nil, true, u.IOUring},
-		unionBranch{"iscsi", "Iscsi", u.Iscsi != nil, true, u.Iscsi},
-		unionBranch{"luks", "Luks", u.Luks != nil, true, u.Luks},
-		unionBranch{"nbd", "NBD", u.NBD != nil, true, u.NBD},
-		unionBranch{"nfs", "Nfs", u.Nfs != nil, true, u.Nfs},
-		unionBranch{"null-aio", "NullAio", u.NullAio != nil, false, u.NullAio},
-		unionBranch{"null-co", "NullCo", u.NullCo != nil, false, u.NullCo},
-		unionBranch{"nvme", "Nvme", u.Nvme != nil, true, u.Nvme},
-		unionBranch{"nvme-io_uring", "NvmeIOUring", u.NvmeIOUring != nil, true, u.NvmeIOUring},
-		unionBranch{"parallels", "Parallels", u.Parallels != nil, true, u.Parallels},
-		unionBranch{"preallocate", "Preallocate", u.Preallocate != nil, true, u.Preallocate},
-		unionBranch{"qcow2", "Qcow2", u.Qcow2 != nil, true, u.Qcow2},
-		unionBranch{"qcow", "Qcow", u.Qcow != nil, true, u.Qcow},
-		unionBranch{"qed", "Qed", u.Qed != nil, true, u.Qed},
-		unionBranch{"quorum", "Quorum", u.Quorum != nil, true, u.Quorum},
-		unionBranch{"raw", "Raw", u.Raw != nil, true, u.Raw},
-		unionBranch{"rbd", "Rbd", u.Rbd != nil, true, u.Rbd},
-		unionBranch{"replication", "Replication", u.Replication != nil, true, u.Replication},
-		unionBranch{"snapshot-access", "SnapshotAccess", u.SnapshotAccess != nil, true, u.SnapshotAccess},
-		unionBranch{"ssh", "SSH", u.SSH != nil, true, u.SSH},
-		unionBranch{"throttle", "Throttle", u.Throttle != nil, true, u.Throttle},
-		unionBranch{"vdi", "Vdi", u.Vdi != nil, true, u.Vdi},
-		unionBranch{"vhdx", "Vhdx", u.Vhdx != nil, true, u.Vhdx},
-		unionBranch{"virtio-blk-vfio-pci", "VirtioBlkVFIOPCI", u.VirtioBlkVFIOPCI != nil, true, u.VirtioBlkVFIOPCI},
-		unionBranch{"virtio-blk-vhost-user", "VirtioBlkVhostUser", u.VirtioBlkVhostUser != nil, true, u.VirtioBlkVhostUser},
-		unionBranch{"virtio-blk-vhost-vdpa", "VirtioBlkVhostVdpa", u.VirtioBlkVhostVdpa != nil, true, u.VirtioBlkVhostVdpa},
-		unionBranch{"vmdk", "Vmdk", u.Vmdk != nil, true, u.Vmdk},
-		unionBranch{"vpc", "Vpc", u.Vpc != nil, true, u.Vpc},
-		unionBranch{"vvfat", "Vvfat", u.Vvfat != nil, true, u.Vvfat},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v BlockdevOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockdevOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *BlockdevOptions) UnmarshalJSON(b []byte) error {
-	type plain BlockdevOptions
-	*u = BlockdevOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Driver {
-	case BlockdevDriverBlkdebug:
-		u.Blkdebug = new(BlockdevOptionsBlkdebug)
-		return json.Unmarshal(b, u.Blkdebug)
-	case BlockdevDriverBlklogwrites:
-		u.Blklogwrites = new(BlockdevOptionsBlklogwrites)
-		return json.Unmarshal(b, u.Blklogwrites)
-	case BlockdevDriverBlkverify:
-		u.Blkverify = new(BlockdevOptionsBlkverify)
-		return json.Unmarshal(b, u.Blkverify)
-	case BlockdevDriverBlkreplay:
-		u.Blkreplay = new(BlockdevOptionsBlkreplay)
-		return json.Unmarshal(b, u.Blkreplay)
-	case BlockdevDriverBochs:
-		u.Bochs = new(BlockdevOptionsGenericFormat)
-		return json.Unmarshal(b, u.Bochs)
-	case BlockdevDriverCloop:
-		u.Cloop = new(BlockdevOptionsGenericFormat)
-		return json.Unmarshal(b, u.Cloop)
-	case BlockdevDriverCompress:
-		u.Compress = new(BlockdevOptionsGenericFormat)
-		return json.Unmarshal(b, u.Compress)
-	case BlockdevDriverCopyBeforeWrite:
-		u.CopyBeforeWrite = new(BlockdevOptionsCbw)
-		return json.Unmarshal(b, u.CopyBeforeWrite)
-	case BlockdevDriverCopyOnRead:
-		u.CopyOnRead = new(BlockdevOptionsCor)
-		return json.Unmarshal(b, u.CopyOnRead)
-	case BlockdevDriverDmg:
-		u.Dmg = new(BlockdevOptionsGenericFormat)
-		return json.Unmarshal(b, u.Dmg)
-	case BlockdevDriverFile:
-		u.File = new(BlockdevOptionsFile)
-		return json.Unmarshal(b, u.File)
-	case BlockdevDriverFtp:
-		u.Ftp = new(BlockdevOptionsCurlFtp)
-		return json.Unmarshal(b, u.Ftp)
-	case BlockdevDriverFtps:
-		u.Ftps = new(BlockdevOptionsCurlFtps)
-		return json.Unmarshal(b, u.Ftps)
-	case BlockdevDriverGluster:
-		u.Gluster = new(BlockdevOptionsGluster)
-		return json.Unmarshal(b, u.Gluster)
-	case BlockdevDriverHostCdrom:
-		u.HostCdrom = new(BlockdevOptionsFile)
-		return json.Unmarshal(b, u.HostCdrom)
-	case BlockdevDriverHostDevice:
-		u.HostDevice = new(BlockdevOptionsFile)
-		return json.Unmarshal(b, u.HostDevice)
-	case BlockdevDriverHTTP:
-		u.HTTP = new(BlockdevOptionsCurlHttp)
-		return json.Unmarshal(b, u.HTTP)
-	case BlockdevDriverHTTPS:
-		u.HTTPS = new(BlockdevOptionsCurlHttps)
-		return json.Unmarshal(b, u.HTTPS)
-	case BlockdevDriverIOUring:
-		u.IOUring = new(BlockdevOptionsIoUring)
-		return json.Unmarshal(b, u.IOUring)
-	case BlockdevDriverIscsi:
-		u.Iscsi = new(BlockdevOptionsIscsi)
-		return json.Unmarshal(b, u.Iscsi)
-	case BlockdevDriverLuks:
-		u.Luks = new(BlockdevOptionsLUKS)
-		return json.Unmarshal(b, u.Luks)
-	case BlockdevDriverNBD:
-		u.NBD = new(BlockdevOptionsNbd)
-		return json.Unmarshal(b, u.NBD)
-	case BlockdevDriverNfs:
-		u.Nfs = new(BlockdevOptionsNfs)
-		return json.Unmarshal(b, u.Nfs)
-	case BlockdevDriverNullAio:
-		u.NullAio = new(BlockdevOptionsNull)
-		return json.Unmarshal(b, u.NullAio)
-	case BlockdevDriverNullCo:
-		u.NullCo = new(BlockdevOptionsNull)
-		return json.Unmarshal(b, u.NullCo)
-	case BlockdevDriverNvme:
-		u.Nvme = new(BlockdevOptionsNVMe)
-		return json.Unmarshal(b, u.Nvme)
-	case BlockdevDriverNvmeIOUring:
-		u.NvmeIOUring = new(BlockdevOptionsNvmeIoUring)
-		return json.Unmarshal(b, u.NvmeIOUring)
-	case BlockdevDriverParallels:
-		u.Parallels = new(BlockdevOptionsGenericFormat)
-		return json.Unmarshal(b, u.Parallels)
-	case BlockdevDriverPreallocate:
-		u.Preallocate = new(BlockdevOptionsPreallocate)
-		return json.Unmarshal(b, u.Preallocate)
-	case BlockdevDriverQcow2:
-		u.Qcow2 = new(BlockdevOptionsQcow2)
-		return json.Unmarshal(b, u.Qcow2)
-	case BlockdevDriverQcow:
-		u.Qcow = new(BlockdevOptionsQcow)
-		return json.Unmarshal(b, u.Qcow)
-	case BlockdevDriverQed:
-		u.Qed = new(BlockdevOptionsGenericCOWFormat)
-		return json.Unmarshal(b, u.Qed)
-	case BlockdevDriverQuorum:
-		u.Quorum = new(BlockdevOptionsQuorum)
-		return json.Unmarshal(b, u.Quorum)
-	case BlockdevDriverRaw:
-		u.Raw = new(BlockdevOptionsRaw)
-		return json.Unmarshal(b, u.Raw)
-	case BlockdevDriverRbd:
-		u.Rbd = new(BlockdevOptionsRbd)
-		return json.Unmarshal(b, u.Rbd)
-	case BlockdevDriverReplication:
-		u.Replication = new(BlockdevOptionsReplication)
-		return json.Unmarshal(b, u.Replication)
-	case BlockdevDriverSnapshotAccess:
-		u.SnapshotAccess = new(BlockdevOptionsGenericFormat)
-		return json.Unmarshal(b, u.SnapshotAccess)
-	case BlockdevDriverSSH:
-		u.SSH = new(BlockdevOptionsSsh)
-		return json.Unmarshal(b, u.SSH)
-	case BlockdevDriverThrottle:
-		u.Throttle = new(BlockdevOptionsThrottle)
-		return json.Unmarshal(b, u.Throttle)
-	case BlockdevDriverVdi:
-		u.Vdi = new(BlockdevOptionsGenericFormat)
-		return json.Unmarshal(b, u.Vdi)
-	case BlockdevDriverVhdx:
-		u.Vhdx = new(BlockdevOptionsGenericFormat)
-		return json.Unmarshal(b, u.Vhdx)
-	case BlockdevDriverVirtioBlkVFIOPCI:
-		u.VirtioBlkVFIOPCI = new(BlockdevOptionsVirtioBlkVfioPci)
-		return json.Unmarshal(b, u.VirtioBlkVFIOPCI)
-	case BlockdevDriverVirtioBlkVhostUser:
-		u.VirtioBlkVhostUser = new(BlockdevOptionsVirtioBlkVhostUser)
-		return json.Unmarshal(b, u.VirtioBlkVhostUser)
-	case BlockdevDriverVirtioBlkVhostVdpa:
-		u.VirtioBlkVhostVdpa = new(BlockdevOptionsVirtioBlkVhostVdpa)
-		return json.Unmarshal(b, u.VirtioBlkVhostVdpa)
-	case BlockdevDriverVmdk:
-		u.Vmdk = new(BlockdevOptionsGenericCOWFormat)
-		return json.Unmarshal(b, u.Vmdk)
-	case BlockdevDriverVpc:
-		u.Vpc = new(BlockdevOptionsGenericFormat)
-		return json.Unmarshal(b, u.Vpc)
-	case BlockdevDriverVvfat:
-		u.Vvfat = new(BlockdevOptionsVVFAT)
-		return json.Unmarshal(b, u.Vvfat)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Driver == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *BlockdevOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Reference to a block device.
@@ -5305,31 +5001,19 @@ func (u *BlockdevOptions) UnmarshalJSON(b []byte) error {
 // Since: 2.9
 type BlockdevRef struct {
 	// Definition: defines a new block device inline (for a JSON object)
-	Definition *BlockdevOptions
+	Definition *BlockdevOptions `codec:"alternative"`
 	// Reference: references the ID of an existing block device (for a JSON string)
-	Reference *string
+	Reference *string `codec:"alternative"`
 }
 
-// MarshalJSON encodes the one alternative that is set; it fails unless exactly one is.
-func (a BlockdevRef) MarshalJSON() ([]byte, error) {
-	return marshalAlternate("BlockdevRef",
-		alternative{"Definition", a.Definition != nil, a.Definition},
-		alternative{"Reference", a.Reference != nil, a.Reference},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v BlockdevRef) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON selects the alternative by the kind of JSON value.
-func (a *BlockdevRef) UnmarshalJSON(b []byte) error {
-	*a = BlockdevRef{}
-	switch jsonKind(b) {
-	case kindObject:
-		a.Definition = new(BlockdevOptions)
-		return json.Unmarshal(b, a.Definition)
-	case kindString:
-		a.Reference = new(string)
-		return json.Unmarshal(b, a.Reference)
-	}
-	return alternateError("BlockdevRef", b)
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *BlockdevRef) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Reference to a block device.
@@ -5337,39 +5021,23 @@ func (a *BlockdevRef) UnmarshalJSON(b []byte) error {
 // Since: 2.9
 type BlockdevRefOrNull struct {
 	// Definition: defines a new block device inline (for a JSON object)
-	Definition *BlockdevOptions
+	Definition *BlockdevOptions `codec:"alternative"`
 	// Reference: references the ID of an existing block device.  An empty
 	// string means that no block device should be referenced.
 	// Deprecated; use null instead. (for a JSON string)
-	Reference *string
+	Reference *string `codec:"alternative"`
 	// Null: No block device should be referenced (since 2.10) (for a JSON null: set to true to select it)
-	Null bool
+	Null bool `codec:"alternative"`
 }
 
-// MarshalJSON encodes the one alternative that is set; it fails unless exactly one is.
-func (a BlockdevRefOrNull) MarshalJSON() ([]byte, error) {
-	return marshalAlternate("BlockdevRefOrNull",
-		alternative{"Definition", a.Definition != nil, a.Definition},
-		alternative{"Reference", a.Reference != nil, a.Reference},
-		alternative{"Null", a.Null, nil},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v BlockdevRefOrNull) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON selects the alternative by the kind of JSON value.
-func (a *BlockdevRefOrNull) UnmarshalJSON(b []byte) error {
-	*a = BlockdevRefOrNull{}
-	switch jsonKind(b) {
-	case kindObject:
-		a.Definition = new(BlockdevOptions)
-		return json.Unmarshal(b, a.Definition)
-	case kindString:
-		a.Reference = new(string)
-		return json.Unmarshal(b, a.Reference)
-	case kindNull:
-		a.Null = true
-		return nil
-	}
-	return alternateError("BlockdevRefOrNull", b)
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *BlockdevRefOrNull) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // BlockdevAdd sends the "blockdev-add" command.
@@ -5418,23 +5086,20 @@ func (a *BlockdevRefOrNull) UnmarshalJSON(b []byte) error {
 //
 //	<- { "return": {} }
 func (c *Conn) BlockdevAdd(ctx context.Context, args BlockdevOptions, opts ...CallOption) error {
-	return c.caller.Call(ctx, "blockdev-add", args, nil, opts...)
+	return c.caller.Call(ctx, "blockdev-add", codec.Args(args), nil, opts...)
 }
 
 // BlockdevReopenArgs holds the arguments of [Conn.BlockdevReopen] (command "blockdev-reopen").
 type BlockdevReopenArgs struct {
 	// Options is the member "options".
 	Options []BlockdevOptions `json:"options"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes BlockdevReopenArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v BlockdevReopenArgs) MarshalJSON() ([]byte, error) {
-	type plain BlockdevReopenArgs
-	p := plain(v)
-	if p.Options == nil {
-		p.Options = []BlockdevOptions{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // BlockdevReopen sends the "blockdev-reopen" command.
@@ -5479,13 +5144,15 @@ func (v BlockdevReopenArgs) MarshalJSON() ([]byte, error) {
 //
 // Since: 6.1
 func (c *Conn) BlockdevReopen(ctx context.Context, args BlockdevReopenArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "blockdev-reopen", args, nil, opts...)
+	return c.caller.Call(ctx, "blockdev-reopen", codec.Args(args), nil, opts...)
 }
 
 // BlockdevDelArgs holds the arguments of [Conn.BlockdevDel] (command "blockdev-del").
 type BlockdevDelArgs struct {
 	// NodeName: Name of the graph node to delete.
 	NodeName string `json:"node-name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevDel sends the "blockdev-del" command.
@@ -5515,7 +5182,7 @@ type BlockdevDelArgs struct {
 //	   }
 //	<- { "return": {} }
 func (c *Conn) BlockdevDel(ctx context.Context, args BlockdevDelArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "blockdev-del", args, nil, opts...)
+	return c.caller.Call(ctx, "blockdev-del", codec.Args(args), nil, opts...)
 }
 
 // BlockdevSetActiveArgs holds the arguments of [Conn.BlockdevSetActive] (command "blockdev-set-active").
@@ -5526,6 +5193,8 @@ type BlockdevSetActiveArgs struct {
 	// Active: true if the nodes should be active when the command returns
 	// success, false if they should be inactive.
 	Active bool `json:"active"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevSetActive sends the "blockdev-set-active" command.
@@ -5549,7 +5218,7 @@ type BlockdevSetActiveArgs struct {
 //	   }
 //	<- { "return": {} }
 func (c *Conn) BlockdevSetActive(ctx context.Context, args BlockdevSetActiveArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "blockdev-set-active", args, nil, opts...)
+	return c.caller.Call(ctx, "blockdev-set-active", codec.Args(args), nil, opts...)
 }
 
 // Driver specific image creation options for file.
@@ -5569,6 +5238,8 @@ type BlockdevCreateOptionsFile struct {
 	// ExtentSizeHint: Extent size hint to add to the image file; 0 for
 	// not adding an extent size hint (default: 1 MB, since 5.1)
 	ExtentSizeHint *uint64 `json:"extent-size-hint,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific image creation options for gluster.
@@ -5583,6 +5254,8 @@ type BlockdevCreateOptionsGluster struct {
 	// allowed values: off, falloc (if CONFIG_GLUSTERFS_FALLOCATE),
 	// full (if CONFIG_GLUSTERFS_ZEROFILL))
 	Preallocation *PreallocMode `json:"preallocation,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific image creation options for LUKS.
@@ -5601,6 +5274,8 @@ type BlockdevCreateOptionsLUKS struct {
 	// Preallocation: Preallocation mode for the new image (since: 4.2)
 	// (default: off; allowed values: off, metadata, falloc, full)
 	Preallocation *PreallocMode `json:"preallocation,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific image creation options for NFS.
@@ -5611,6 +5286,8 @@ type BlockdevCreateOptionsNfs struct {
 	Location BlockdevOptionsNfs `json:"location"`
 	// Size: Size of the virtual disk in bytes
 	Size uint64 `json:"size"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific image creation options for parallels.
@@ -5623,6 +5300,8 @@ type BlockdevCreateOptionsParallels struct {
 	Size uint64 `json:"size"`
 	// ClusterSize: Cluster size in bytes (default: 1 MB)
 	ClusterSize *uint64 `json:"cluster-size,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific image creation options for qcow.
@@ -5638,6 +5317,8 @@ type BlockdevCreateOptionsQcow struct {
 	BackingFile *string `json:"backing-file,omitempty"`
 	// Encrypt: Encryption options if the image should be encrypted
 	Encrypt *QCryptoBlockCreateOptions `json:"encrypt,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevQcow2Version is the QAPI enum BlockdevQcow2Version.
@@ -5710,6 +5391,8 @@ type BlockdevCreateOptionsQcow2 struct {
 	// CompressionType: The image cluster compression method
 	// (default: zlib, since 5.1)
 	CompressionType *Qcow2CompressionType `json:"compression-type,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific image creation options for qed.
@@ -5729,6 +5412,8 @@ type BlockdevCreateOptionsQed struct {
 	ClusterSize *uint64 `json:"cluster-size,omitempty"`
 	// TableSize: L1/L2 table size (in clusters)
 	TableSize *int64 `json:"table-size,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific image creation options for rbd/Ceph.
@@ -5744,6 +5429,8 @@ type BlockdevCreateOptionsRbd struct {
 	ClusterSize *uint64 `json:"cluster-size,omitempty"`
 	// Encrypt: Image encryption options.  (Since 6.1)
 	Encrypt *RbdEncryptionCreateOptions `json:"encrypt,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Subformat options for VMDK images.
@@ -5820,6 +5507,8 @@ type BlockdevCreateOptionsVmdk struct {
 	// ZeroedGrain: Whether to enable zeroed-grain feature for sparse
 	// subformats.  Default: false.
 	ZeroedGrain *bool `json:"zeroed-grain,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific image creation options for SSH.
@@ -5830,6 +5519,8 @@ type BlockdevCreateOptionsSsh struct {
 	Location BlockdevOptionsSsh `json:"location"`
 	// Size: Size of the virtual disk in bytes
 	Size uint64 `json:"size"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific image creation options for VDI.
@@ -5843,6 +5534,8 @@ type BlockdevCreateOptionsVdi struct {
 	// Preallocation: Preallocation mode for the new image (default: off;
 	// allowed values: off, metadata)
 	Preallocation *PreallocMode `json:"preallocation,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevVhdxSubformat is the QAPI enum BlockdevVhdxSubformat.
@@ -5879,6 +5572,8 @@ type BlockdevCreateOptionsVhdx struct {
 	// Non-standard, but default.  Do not set to 'off' when using
 	// 'qemu-img convert' with subformat=dynamic.
 	BlockStateZero *bool `json:"block-state-zero,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevVpcSubformat is the QAPI enum BlockdevVpcSubformat.
@@ -5908,6 +5603,8 @@ type BlockdevCreateOptionsVpc struct {
 	// the next size that can be represented in CHS geometry
 	// (default: false)
 	ForceSize *bool `json:"force-size,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options for creating an image format on a given node.
@@ -5917,117 +5614,45 @@ type BlockdevCreateOptions struct {
 	// Driver: block driver to create the image format
 	Driver BlockdevDriver `json:"driver"`
 	// File holds the members of the branch for Driver [BlockdevDriverFile]; it must be set exactly when Driver selects it.
-	File *BlockdevCreateOptionsFile `json:"-"`
+	File *BlockdevCreateOptionsFile `codec:"branch,file" json:"-"`
 	// Gluster holds the members of the branch for Driver [BlockdevDriverGluster]; it must be set exactly when Driver selects it.
-	Gluster *BlockdevCreateOptionsGluster `json:"-"`
+	Gluster *BlockdevCreateOptionsGluster `codec:"branch,gluster" json:"-"`
 	// Luks holds the members of the branch for Driver [BlockdevDriverLuks]; it must be set exactly when Driver selects it.
-	Luks *BlockdevCreateOptionsLUKS `json:"-"`
+	Luks *BlockdevCreateOptionsLUKS `codec:"branch,luks" json:"-"`
 	// Nfs holds the members of the branch for Driver [BlockdevDriverNfs]; it must be set exactly when Driver selects it.
-	Nfs *BlockdevCreateOptionsNfs `json:"-"`
+	Nfs *BlockdevCreateOptionsNfs `codec:"branch,nfs" json:"-"`
 	// Parallels holds the members of the branch for Driver [BlockdevDriverParallels]; it must be set exactly when Driver selects it.
-	Parallels *BlockdevCreateOptionsParallels `json:"-"`
+	Parallels *BlockdevCreateOptionsParallels `codec:"branch,parallels" json:"-"`
 	// Qcow holds the members of the branch for Driver [BlockdevDriverQcow]; it must be set exactly when Driver selects it.
-	Qcow *BlockdevCreateOptionsQcow `json:"-"`
+	Qcow *BlockdevCreateOptionsQcow `codec:"branch,qcow" json:"-"`
 	// Qcow2 holds the members of the branch for Driver [BlockdevDriverQcow2]; it must be set exactly when Driver selects it.
-	Qcow2 *BlockdevCreateOptionsQcow2 `json:"-"`
+	Qcow2 *BlockdevCreateOptionsQcow2 `codec:"branch,qcow2" json:"-"`
 	// Qed holds the members of the branch for Driver [BlockdevDriverQed]; it must be set exactly when Driver selects it.
-	Qed *BlockdevCreateOptionsQed `json:"-"`
+	Qed *BlockdevCreateOptionsQed `codec:"branch,qed" json:"-"`
 	// Rbd holds the members of the branch for Driver [BlockdevDriverRbd]; it must be set exactly when Driver selects it.
-	Rbd *BlockdevCreateOptionsRbd `json:"-"`
+	Rbd *BlockdevCreateOptionsRbd `codec:"branch,rbd" json:"-"`
 	// SSH holds the members of the branch for Driver [BlockdevDriverSSH]; it must be set exactly when Driver selects it.
-	SSH *BlockdevCreateOptionsSsh `json:"-"`
+	SSH *BlockdevCreateOptionsSsh `codec:"branch,ssh" json:"-"`
 	// Vdi holds the members of the branch for Driver [BlockdevDriverVdi]; it must be set exactly when Driver selects it.
-	Vdi *BlockdevCreateOptionsVdi `json:"-"`
+	Vdi *BlockdevCreateOptionsVdi `codec:"branch,vdi" json:"-"`
 	// Vhdx holds the members of the branch for Driver [BlockdevDriverVhdx]; it must be set exactly when Driver selects it.
-	Vhdx *BlockdevCreateOptionsVhdx `json:"-"`
+	Vhdx *BlockdevCreateOptionsVhdx `codec:"branch,vhdx" json:"-"`
 	// Vmdk holds the members of the branch for Driver [BlockdevDriverVmdk]; it must be set exactly when Driver selects it.
-	Vmdk *BlockdevCreateOptionsVmdk `json:"-"`
+	Vmdk *BlockdevCreateOptionsVmdk `codec:"branch,vmdk" json:"-"`
 	// Vpc holds the members of the branch for Driver [BlockdevDriverVpc]; it must be set exactly when Driver selects it.
-	Vpc *BlockdevCreateOptionsVpc `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Driver has a value this binding lacks (a newer QEMU's), or when Driver is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Driver), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Vpc *BlockdevCreateOptionsVpc `codec:"branch,vpc" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Driver has a value without a branch field here. When Driver is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Driver. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,driver" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u BlockdevCreateOptions) MarshalJSON() ([]byte, error) {
-	type plain BlockdevCreateOptions
-	return marshalUnion(
-		"BlockdevCreateOptions",
-		"driver",
-		string(u.Driver),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"file", "File", u.File != nil, true, u.File},
-		unionBranch{"gluster", "Gluster", u.Gluster != nil, true, u.Gluster},
-		unionBranch{"luks", "Luks", u.Luks != nil, true, u.Luks},
-		unionBranch{"nfs", "Nfs", u.Nfs != nil, true, u.Nfs},
-		unionBranch{"parallels", "Parallels", u.Parallels != nil, true, u.Parallels},
-		unionBranch{"qcow", "Qcow", u.Qcow != nil, true, u.Qcow},
-		unionBranch{"qcow2", "Qcow2", u.Qcow2 != nil, true, u.Qcow2},
-		unionBranch{"qed", "Qed", u.Qed != nil, true, u.Qed},
-		unionBranch{"rbd", "Rbd", u.Rbd != nil, true, u.Rbd},
-		unionBranch{"ssh", "SSH", u.SSH != nil, true, u.SSH},
-		unionBranch{"vdi", "Vdi", u.Vdi != nil, true, u.Vdi},
-		unionBranch{"vhdx", "Vhdx", u.Vhdx != nil, true, u.Vhdx},
-		unionBranch{"vmdk", "Vmdk", u.Vmdk != nil, true, u.Vmdk},
-		unionBranch{"vpc", "Vpc", u.Vpc != nil, true, u.Vpc},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v BlockdevCreateOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockdevCreateOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *BlockdevCreateOptions) UnmarshalJSON(b []byte) error {
-	type plain BlockdevCreateOptions
-	*u = BlockdevCreateOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Driver {
-	case BlockdevDriverFile:
-		u.File = new(BlockdevCreateOptionsFile)
-		return json.Unmarshal(b, u.File)
-	case BlockdevDriverGluster:
-		u.Gluster = new(BlockdevCreateOptionsGluster)
-		return json.Unmarshal(b, u.Gluster)
-	case BlockdevDriverLuks:
-		u.Luks = new(BlockdevCreateOptionsLUKS)
-		return json.Unmarshal(b, u.Luks)
-	case BlockdevDriverNfs:
-		u.Nfs = new(BlockdevCreateOptionsNfs)
-		return json.Unmarshal(b, u.Nfs)
-	case BlockdevDriverParallels:
-		u.Parallels = new(BlockdevCreateOptionsParallels)
-		return json.Unmarshal(b, u.Parallels)
-	case BlockdevDriverQcow:
-		u.Qcow = new(BlockdevCreateOptionsQcow)
-		return json.Unmarshal(b, u.Qcow)
-	case BlockdevDriverQcow2:
-		u.Qcow2 = new(BlockdevCreateOptionsQcow2)
-		return json.Unmarshal(b, u.Qcow2)
-	case BlockdevDriverQed:
-		u.Qed = new(BlockdevCreateOptionsQed)
-		return json.Unmarshal(b, u.Qed)
-	case BlockdevDriverRbd:
-		u.Rbd = new(BlockdevCreateOptionsRbd)
-		return json.Unmarshal(b, u.Rbd)
-	case BlockdevDriverSSH:
-		u.SSH = new(BlockdevCreateOptionsSsh)
-		return json.Unmarshal(b, u.SSH)
-	case BlockdevDriverVdi:
-		u.Vdi = new(BlockdevCreateOptionsVdi)
-		return json.Unmarshal(b, u.Vdi)
-	case BlockdevDriverVhdx:
-		u.Vhdx = new(BlockdevCreateOptionsVhdx)
-		return json.Unmarshal(b, u.Vhdx)
-	case BlockdevDriverVmdk:
-		u.Vmdk = new(BlockdevCreateOptionsVmdk)
-		return json.Unmarshal(b, u.Vmdk)
-	case BlockdevDriverVpc:
-		u.Vpc = new(BlockdevCreateOptionsVpc)
-		return json.Unmarshal(b, u.Vpc)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Driver == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *BlockdevCreateOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // BlockdevCreateArgs holds the arguments of [Conn.BlockdevCreate] (command "blockdev-create").
@@ -6036,6 +5661,8 @@ type BlockdevCreateArgs struct {
 	JobID string `json:"job-id"`
 	// Options: Options for the image creation.
 	Options BlockdevCreateOptions `json:"options"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevCreate sends the "blockdev-create" command.
@@ -6045,7 +5672,7 @@ type BlockdevCreateArgs struct {
 //
 // Since: 3.0
 func (c *Conn) BlockdevCreate(ctx context.Context, args BlockdevCreateArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "blockdev-create", args, nil, opts...)
+	return c.caller.Call(ctx, "blockdev-create", codec.Args(args), nil, opts...)
 }
 
 // Driver specific image amend options for LUKS.
@@ -6054,6 +5681,8 @@ func (c *Conn) BlockdevCreate(ctx context.Context, args BlockdevCreateArgs, opts
 type BlockdevAmendOptionsLUKS struct {
 	// QCryptoBlockAmendOptionsLUKS holds the members of the base type.
 	QCryptoBlockAmendOptionsLUKS
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Driver specific image amend options for qcow2.  For now, only
@@ -6063,6 +5692,8 @@ type BlockdevAmendOptionsLUKS struct {
 type BlockdevAmendOptionsQcow2 struct {
 	// Encrypt: Encryption options to be amended
 	Encrypt *QCryptoBlockAmendOptions `json:"encrypt,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options for amending an image format.
@@ -6072,45 +5703,21 @@ type BlockdevAmendOptions struct {
 	// Driver: Block driver of the node to amend.
 	Driver BlockdevDriver `json:"driver"`
 	// Luks holds the members of the branch for Driver [BlockdevDriverLuks]; it must be set exactly when Driver selects it.
-	Luks *BlockdevAmendOptionsLUKS `json:"-"`
+	Luks *BlockdevAmendOptionsLUKS `codec:"branch,luks" json:"-"`
 	// Qcow2 holds the members of the branch for Driver [BlockdevDriverQcow2]; it must be set exactly when Driver selects it.
-	Qcow2 *BlockdevAmendOptionsQcow2 `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Driver has a value this binding lacks (a newer QEMU's), or when Driver is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Driver), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Qcow2 *BlockdevAmendOptionsQcow2 `codec:"branch,qcow2" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Driver has a value without a branch field here. When Driver is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Driver. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,driver" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u BlockdevAmendOptions) MarshalJSON() ([]byte, error) {
-	type plain BlockdevAmendOptions
-	return marshalUnion(
-		"BlockdevAmendOptions",
-		"driver",
-		string(u.Driver),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"luks", "Luks", u.Luks != nil, true, u.Luks},
-		unionBranch{"qcow2", "Qcow2", u.Qcow2 != nil, false, u.Qcow2},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v BlockdevAmendOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockdevAmendOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *BlockdevAmendOptions) UnmarshalJSON(b []byte) error {
-	type plain BlockdevAmendOptions
-	*u = BlockdevAmendOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Driver {
-	case BlockdevDriverLuks:
-		u.Luks = new(BlockdevAmendOptionsLUKS)
-		return json.Unmarshal(b, u.Luks)
-	case BlockdevDriverQcow2:
-		u.Qcow2 = new(BlockdevAmendOptionsQcow2)
-		return json.Unmarshal(b, u.Qcow2)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Driver == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *BlockdevAmendOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // XBlockdevAmendArgs holds the arguments of [Conn.XBlockdevAmend] (command "x-blockdev-amend").
@@ -6126,6 +5733,8 @@ type XBlockdevAmendArgs struct {
 	// data), and replacement of an active keyslot (possible loss of
 	// data if IO error happens)
 	Force *bool `json:"force,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XBlockdevAmend sends the "x-blockdev-amend" command.
@@ -6138,7 +5747,7 @@ type XBlockdevAmendArgs struct {
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is experimental.
 func (c *Conn) XBlockdevAmend(ctx context.Context, args XBlockdevAmendArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "x-blockdev-amend", args, nil, opts...)
+	return c.caller.Call(ctx, "x-blockdev-amend", codec.Args(args), nil, opts...)
 }
 
 // An enumeration of action that has been taken when a DISK I/O occurs
@@ -6195,6 +5804,8 @@ type BlockImageCorruptedEvent struct {
 	// after this event and must be repaired (Since 2.2; before, every
 	// [BlockImageCorruptedEvent] event was fatal)
 	Fatal bool `json:"fatal"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "BLOCK_IMAGE_CORRUPTED".
@@ -6248,6 +5859,8 @@ type BlockIOErrorEvent struct {
 	// field is a debugging aid for humans, it should not be parsed by
 	// applications) (since: 2.2)
 	Reason string `json:"reason"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "BLOCK_IO_ERROR".
@@ -6286,6 +5899,8 @@ type BlockJobCompletedEvent struct {
 	// other than that streaming has failed and clients should not try
 	// to interpret the error string
 	Error *string `json:"error,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "BLOCK_JOB_COMPLETED".
@@ -6319,6 +5934,8 @@ type BlockJobCancelledEvent struct {
 	Offset int64 `json:"offset"`
 	// Speed: rate limit, bytes per second
 	Speed int64 `json:"speed"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "BLOCK_JOB_CANCELLED".
@@ -6347,6 +5964,8 @@ type BlockJobErrorEvent struct {
 	Operation IoOperationType `json:"operation"`
 	// Action: action that has been taken
 	Action BlockErrorAction `json:"action"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "BLOCK_JOB_ERROR".
@@ -6382,6 +6001,8 @@ type BlockJobReadyEvent struct {
 	Offset int64 `json:"offset"`
 	// Speed: rate limit, bytes per second
 	Speed int64 `json:"speed"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "BLOCK_JOB_READY".
@@ -6408,6 +6029,8 @@ type BlockJobPendingEvent struct {
 	Type JobType `json:"type"`
 	// ID: The job identifier.
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "BLOCK_JOB_PENDING".
@@ -6453,6 +6076,8 @@ type BlockWriteThresholdEvent struct {
 	AmountExceeded uint64 `json:"amount-exceeded"`
 	// WriteThreshold: last configured threshold, in bytes.
 	WriteThreshold uint64 `json:"write-threshold"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "BLOCK_WRITE_THRESHOLD".
@@ -6467,6 +6092,8 @@ type BlockSetWriteThresholdArgs struct {
 	// WriteThreshold: configured threshold for the block device, bytes.
 	// Use 0 to disable the threshold.
 	WriteThreshold uint64 `json:"write-threshold"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockSetWriteThreshold sends the "block-set-write-threshold" command.
@@ -6489,7 +6116,7 @@ type BlockSetWriteThresholdArgs struct {
 //	                    "write-threshold": 17179869184 } }
 //	<- { "return": {} }
 func (c *Conn) BlockSetWriteThreshold(ctx context.Context, args BlockSetWriteThresholdArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-set-write-threshold", args, nil, opts...)
+	return c.caller.Call(ctx, "block-set-write-threshold", codec.Args(args), nil, opts...)
 }
 
 // XBlockdevChangeArgs holds the arguments of [Conn.XBlockdevChange] (command "x-blockdev-change").
@@ -6502,6 +6129,8 @@ type XBlockdevChangeArgs struct {
 	// Node: the name of the node to be added.  Mutually exclusive with
 	// [XBlockdevChangeArgs.Child].
 	Node *string `json:"node,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XBlockdevChange sends the "x-blockdev-change" command.
@@ -6544,7 +6173,7 @@ type XBlockdevChangeArgs struct {
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is experimental.
 func (c *Conn) XBlockdevChange(ctx context.Context, args XBlockdevChangeArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "x-blockdev-change", args, nil, opts...)
+	return c.caller.Call(ctx, "x-blockdev-change", codec.Args(args), nil, opts...)
 }
 
 // XBlockdevSetIothreadArgs holds the arguments of [Conn.XBlockdevSetIothread] (command "x-blockdev-set-iothread").
@@ -6556,6 +6185,8 @@ type XBlockdevSetIothreadArgs struct {
 	// Force: true if the node and its children should be moved when a
 	// BlockBackend is already attached
 	Force *bool `json:"force,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XBlockdevSetIothread sends the "x-blockdev-set-iothread" command.
@@ -6584,7 +6215,7 @@ type XBlockdevSetIothreadArgs struct {
 // Unstable: this is an unstable interface (feature "unstable"): This command is experimental and intended for test cases
 // that need control over IOThreads only.
 func (c *Conn) XBlockdevSetIothread(ctx context.Context, args XBlockdevSetIothreadArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "x-blockdev-set-iothread", args, nil, opts...)
+	return c.caller.Call(ctx, "x-blockdev-set-iothread", codec.Args(args), nil, opts...)
 }
 
 // An enumeration of the quorum operation types.
@@ -6622,6 +6253,8 @@ type QuorumFailureEvent struct {
 	SectorNum int64 `json:"sector-num"`
 	// SectorsCount: failed read operation sector count
 	SectorsCount int64 `json:"sectors-count"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "QUORUM_FAILURE".
@@ -6664,6 +6297,8 @@ type QuorumReportBadEvent struct {
 	SectorNum int64 `json:"sector-num"`
 	// SectorsCount: failed read operation sector count
 	SectorsCount int64 `json:"sectors-count"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "QUORUM_REPORT_BAD".
@@ -6680,6 +6315,8 @@ type BlockdevSnapshotInternal struct {
 	Device string `json:"device"`
 	// Name: the name of the internal snapshot to be created
 	Name string `json:"name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevSnapshotInternalSync sends the "blockdev-snapshot-internal-sync" command.
@@ -6710,7 +6347,7 @@ type BlockdevSnapshotInternal struct {
 //	   }
 //	<- { "return": {} }
 func (c *Conn) BlockdevSnapshotInternalSync(ctx context.Context, args BlockdevSnapshotInternal, opts ...CallOption) error {
-	return c.caller.Call(ctx, "blockdev-snapshot-internal-sync", args, nil, opts...)
+	return c.caller.Call(ctx, "blockdev-snapshot-internal-sync", codec.Args(args), nil, opts...)
 }
 
 // BlockdevSnapshotDeleteInternalSyncArgs holds the arguments of [Conn.BlockdevSnapshotDeleteInternalSync] (command "blockdev-snapshot-delete-internal-sync").
@@ -6722,6 +6359,8 @@ type BlockdevSnapshotDeleteInternalSyncArgs struct {
 	ID *string `json:"id,omitempty"`
 	// Name: optional the snapshot's name to be deleted
 	Name *string `json:"name,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevSnapshotDeleteInternalSync sends the "blockdev-snapshot-delete-internal-sync" command.
@@ -6762,7 +6401,7 @@ type BlockdevSnapshotDeleteInternalSyncArgs struct {
 //	   }
 func (c *Conn) BlockdevSnapshotDeleteInternalSync(ctx context.Context, args BlockdevSnapshotDeleteInternalSyncArgs, opts ...CallOption) (*SnapshotInfo, error) {
 	r := new(SnapshotInfo)
-	if err := c.caller.Call(ctx, "blockdev-snapshot-delete-internal-sync", args, r, opts...); err != nil {
+	if err := c.call(ctx, "blockdev-snapshot-delete-internal-sync", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -6774,14 +6413,11 @@ func (c *Conn) BlockdevSnapshotDeleteInternalSync(ctx context.Context, args Bloc
 type DummyBlockCoreForceArrays struct {
 	// UnusedBlockGraphInfo is the member "unused-block-graph-info".
 	UnusedBlockGraphInfo []BlockGraphInfo `json:"unused-block-graph-info"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes DummyBlockCoreForceArrays with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v DummyBlockCoreForceArrays) MarshalJSON() ([]byte, error) {
-	type plain DummyBlockCoreForceArrays
-	p := plain(v)
-	if p.UnusedBlockGraphInfo == nil {
-		p.UnusedBlockGraphInfo = []BlockGraphInfo{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }

@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // NbdServerOptionsBase is the QAPI struct NbdServerOptionsBase.
@@ -28,6 +28,8 @@ type NbdServerOptionsBase struct {
 	// server from advertising multiple client support (since 5.2;
 	// default: 100).
 	MaxConnections *uint32 `json:"max-connections,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Keep this type consistent with the [NbdServerOptionsLegacy] type.
@@ -38,6 +40,8 @@ type NbdServerOptions struct {
 	NbdServerOptionsBase
 	// Addr: Address on which to listen (since 4.2).
 	Addr SocketAddress `json:"addr"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Keep this type consistent with the [NbdServerOptions] type.  The
@@ -48,6 +52,8 @@ type NbdServerOptionsLegacy struct {
 	NbdServerOptionsBase
 	// Addr: Address on which to listen (since 1.3).
 	Addr SocketAddressLegacy `json:"addr"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // NBDServerStart sends the "nbd-server-start" command.
@@ -63,7 +69,7 @@ type NbdServerOptionsLegacy struct {
 //
 // Since: 1.3
 func (c *Conn) NBDServerStart(ctx context.Context, args NbdServerOptionsLegacy, opts ...CallOption) error {
-	return c.caller.Call(ctx, "nbd-server-start", args, nil, opts...)
+	return c.caller.Call(ctx, "nbd-server-start", codec.Args(args), nil, opts...)
 }
 
 // An NBD block export (common options shared between [Conn.NBDServerAdd]
@@ -77,6 +83,8 @@ type BlockExportOptionsNbdBase struct {
 	// Description: Free-form description of the export, up to 4096 bytes.
 	// (Since 5.0)
 	Description *string `json:"description,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // An NBD block export (distinct options used in the NBD branch of
@@ -97,6 +105,8 @@ type BlockExportOptionsNbd struct {
 	// metadata context name "qemu:allocation-depth" to inspect
 	// allocation details.  (since 5.2)
 	AllocationDepth *bool `json:"allocation-depth,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // A vhost-user-blk block export.
@@ -113,6 +123,8 @@ type BlockExportOptionsVhostUserBlk struct {
 	// NumQueues: Number of request virtqueues.  Must be greater than 0.
 	// Defaults to 1.
 	NumQueues *uint16 `json:"num-queues,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Possible allow_other modes for FUSE exports.
@@ -154,6 +166,8 @@ type BlockExportOptionsFuse struct {
 	// mount the export with allow_other, and if that fails, try again
 	// without.  (since 6.1; default: auto)
 	AllowOther *FuseExportAllowOther `json:"allow-other,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // A vduse-blk block export.
@@ -172,6 +186,8 @@ type BlockExportOptionsVduseBlk struct {
 	// Serial: the serial number of virtio block device.  Defaults to
 	// empty string.
 	Serial *string `json:"serial,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // An NBD block export, per legacy [Conn.NBDServerAdd] command.
@@ -190,6 +206,8 @@ type NbdServerAddOptions struct {
 	// metadata context name "qemu:dirty-bitmap:BITMAP" to inspect the
 	// bitmap (since 4.0).
 	Bitmap *string `json:"bitmap,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // NBDServerAdd sends the "nbd-server-add" command.
@@ -209,7 +227,7 @@ type NbdServerAddOptions struct {
 // Deprecated: This command is deprecated.  Use [Conn.BlockExportAdd]
 // instead.
 func (c *Conn) NBDServerAdd(ctx context.Context, args NbdServerAddOptions, opts ...CallOption) error {
-	return c.caller.Call(ctx, "nbd-server-add", args, nil, opts...)
+	return c.caller.Call(ctx, "nbd-server-add", codec.Args(args), nil, opts...)
 }
 
 // Mode for removing a block export.
@@ -242,6 +260,8 @@ type NBDServerRemoveArgs struct {
 	// Mode: Mode of command operation.  See [BlockExportRemoveMode]
 	// description.  Default is 'safe'.
 	Mode *BlockExportRemoveMode `json:"mode,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // NBDServerRemove sends the "nbd-server-remove" command.
@@ -259,7 +279,7 @@ type NBDServerRemoveArgs struct {
 // Deprecated: This command is deprecated.  Use [Conn.BlockExportDel]
 // instead.
 func (c *Conn) NBDServerRemove(ctx context.Context, args NBDServerRemoveArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "nbd-server-remove", args, nil, opts...)
+	return c.caller.Call(ctx, "nbd-server-remove", codec.Args(args), nil, opts...)
 }
 
 // NBDServerStop sends the "nbd-server-stop" command.
@@ -334,57 +354,25 @@ type BlockExportOptions struct {
 	// (since: 10.0; default: false)
 	AllowInactive *bool `json:"allow-inactive,omitempty"`
 	// NBD holds the members of the branch for Type [BlockExportTypeNBD]; it must be set exactly when Type selects it.
-	NBD *BlockExportOptionsNbd `json:"-"`
+	NBD *BlockExportOptionsNbd `codec:"branch,nbd" json:"-"`
 	// VhostUserBlk holds the members of the branch for Type [BlockExportTypeVhostUserBlk]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_VHOST_USER_BLK_SERVER.
-	VhostUserBlk *BlockExportOptionsVhostUserBlk `json:"-"`
+	VhostUserBlk *BlockExportOptionsVhostUserBlk `codec:"branch,vhost-user-blk" json:"-"`
 	// Fuse holds the members of the branch for Type [BlockExportTypeFuse]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_FUSE.
-	Fuse *BlockExportOptionsFuse `json:"-"`
+	Fuse *BlockExportOptionsFuse `codec:"branch,fuse" json:"-"`
 	// VduseBlk holds the members of the branch for Type [BlockExportTypeVduseBlk]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_VDUSE_BLK_EXPORT.
-	VduseBlk *BlockExportOptionsVduseBlk `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	VduseBlk *BlockExportOptionsVduseBlk `codec:"branch,vduse-blk" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u BlockExportOptions) MarshalJSON() ([]byte, error) {
-	type plain BlockExportOptions
-	return marshalUnion(
-		"BlockExportOptions",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"nbd", "NBD", u.NBD != nil, false, u.NBD},
-		unionBranch{"vhost-user-blk", "VhostUserBlk", u.VhostUserBlk != nil, true, u.VhostUserBlk},
-		unionBranch{"fuse", "Fuse", u.Fuse != nil, true, u.Fuse},
-		unionBranch{"vduse-blk", "VduseBlk", u.VduseBlk != nil, true, u.VduseBlk},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v BlockExportOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see BlockExportOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *BlockExportOptions) UnmarshalJSON(b []byte) error {
-	type plain BlockExportOptions
-	*u = BlockExportOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case BlockExportTypeNBD:
-		u.NBD = new(BlockExportOptionsNbd)
-		return json.Unmarshal(b, u.NBD)
-	case BlockExportTypeVhostUserBlk:
-		u.VhostUserBlk = new(BlockExportOptionsVhostUserBlk)
-		return json.Unmarshal(b, u.VhostUserBlk)
-	case BlockExportTypeFuse:
-		u.Fuse = new(BlockExportOptionsFuse)
-		return json.Unmarshal(b, u.Fuse)
-	case BlockExportTypeVduseBlk:
-		u.VduseBlk = new(BlockExportOptionsVduseBlk)
-		return json.Unmarshal(b, u.VduseBlk)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *BlockExportOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // BlockExportAdd sends the "block-export-add" command.
@@ -393,7 +381,7 @@ func (u *BlockExportOptions) UnmarshalJSON(b []byte) error {
 //
 // Since: 5.2
 func (c *Conn) BlockExportAdd(ctx context.Context, args BlockExportOptions, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-export-add", args, nil, opts...)
+	return c.caller.Call(ctx, "block-export-add", codec.Args(args), nil, opts...)
 }
 
 // BlockExportDelArgs holds the arguments of [Conn.BlockExportDel] (command "block-export-del").
@@ -403,6 +391,8 @@ type BlockExportDelArgs struct {
 	// Mode: Mode of command operation.  See [BlockExportRemoveMode]
 	// description.  Default is 'safe'.
 	Mode *BlockExportRemoveMode `json:"mode,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockExportDel sends the "block-export-del" command.
@@ -419,7 +409,7 @@ type BlockExportDelArgs struct {
 //
 // Since: 5.2
 func (c *Conn) BlockExportDel(ctx context.Context, args BlockExportDelArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "block-export-del", args, nil, opts...)
+	return c.caller.Call(ctx, "block-export-del", codec.Args(args), nil, opts...)
 }
 
 // BlockExportDeletedEvent is the "BLOCK_EXPORT_DELETED" event.
@@ -430,6 +420,8 @@ func (c *Conn) BlockExportDel(ctx context.Context, args BlockExportDelArgs, opts
 type BlockExportDeletedEvent struct {
 	// ID: Block export id.
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "BLOCK_EXPORT_DELETED".
@@ -451,6 +443,8 @@ type BlockExportInfo struct {
 	// [Conn.BlockExportDel] command, but before the shutdown has
 	// completed)
 	ShuttingDown bool `json:"shutting-down"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryBlockExports sends the "query-block-exports" command.
@@ -460,6 +454,6 @@ type BlockExportInfo struct {
 // Since: 5.2
 func (c *Conn) QueryBlockExports(ctx context.Context, opts ...CallOption) ([]BlockExportInfo, error) {
 	var r []BlockExportInfo
-	err := c.caller.Call(ctx, "query-block-exports", nil, &r, opts...)
+	err := c.call(ctx, "query-block-exports", nil, &r, opts...)
 	return r, err
 }

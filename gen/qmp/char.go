@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // Information about a character device.
@@ -24,6 +24,8 @@ type ChardevInfo struct {
 	// backend (e.g. with the chardev=... option) is in open or closed
 	// state (since 2.1)
 	FrontendOpen bool `json:"frontend-open"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryChardev sends the "query-chardev" command.
@@ -58,7 +60,7 @@ type ChardevInfo struct {
 //	   }
 func (c *Conn) QueryChardev(ctx context.Context, opts ...CallOption) ([]ChardevInfo, error) {
 	var r []ChardevInfo
-	err := c.caller.Call(ctx, "query-chardev", nil, &r, opts...)
+	err := c.call(ctx, "query-chardev", nil, &r, opts...)
 	return r, err
 }
 
@@ -68,6 +70,8 @@ func (c *Conn) QueryChardev(ctx context.Context, opts ...CallOption) ([]ChardevI
 type ChardevBackendInfo struct {
 	// Name: The backend name
 	Name string `json:"name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryChardevBackends sends the "query-chardev-backends" command.
@@ -99,7 +103,7 @@ type ChardevBackendInfo struct {
 //	   }
 func (c *Conn) QueryChardevBackends(ctx context.Context, opts ...CallOption) ([]ChardevBackendInfo, error) {
 	var r []ChardevBackendInfo
-	err := c.caller.Call(ctx, "query-chardev-backends", nil, &r, opts...)
+	err := c.call(ctx, "query-chardev-backends", nil, &r, opts...)
 	return r, err
 }
 
@@ -130,6 +134,8 @@ type RingbufWriteArgs struct {
 	//   - data itself is always Unicode regardless of format, like any
 	//     other string.
 	Format *DataFormat `json:"format,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // RingbufWrite sends the "ringbuf-write" command.
@@ -146,7 +152,7 @@ type RingbufWriteArgs struct {
 //	                    "format": "utf8" } }
 //	<- { "return": {} }
 func (c *Conn) RingbufWrite(ctx context.Context, args RingbufWriteArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "ringbuf-write", args, nil, opts...)
+	return c.caller.Call(ctx, "ringbuf-write", codec.Args(args), nil, opts...)
 }
 
 // RingbufReadArgs holds the arguments of [Conn.RingbufRead] (command "ringbuf-read").
@@ -165,6 +171,8 @@ type RingbufReadArgs struct {
 	//   - The return value is always Unicode regardless of format, like
 	//     any other string.
 	Format *DataFormat `json:"format,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // RingbufRead sends the "ringbuf-read" command.
@@ -184,7 +192,7 @@ type RingbufReadArgs struct {
 //	<- { "return": "abcdefgh" }
 func (c *Conn) RingbufRead(ctx context.Context, args RingbufReadArgs, opts ...CallOption) (string, error) {
 	var r string
-	err := c.caller.Call(ctx, "ringbuf-read", args, &r, opts...)
+	err := c.call(ctx, "ringbuf-read", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -197,6 +205,8 @@ type ChardevCommon struct {
 	// Logappend: true to append instead of truncate (default to false to
 	// truncate)
 	Logappend *bool `json:"logappend,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configuration info for file chardevs.
@@ -212,6 +222,8 @@ type ChardevFile struct {
 	// Append: Open the file in append mode (default false to truncate)
 	// (Since 2.6)
 	Append *bool `json:"append,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configuration info for device and pipe chardevs.
@@ -223,6 +235,8 @@ type ChardevHostdev struct {
 	// Device: The name of the special file for the device, i.e.
 	// /dev/ttyS0 on Unix or COM1: on Windows
 	Device string `json:"device"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configuration info for (stream) socket chardevs.
@@ -263,6 +277,8 @@ type ChardevSocket struct {
 	// Setting this to zero disables this function.
 	// (default: 0) (Since: 9.2)
 	ReconnectMs *int64 `json:"reconnect-ms,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configuration info for datagram socket chardevs.
@@ -275,6 +291,8 @@ type ChardevUdp struct {
 	Remote SocketAddressLegacy `json:"remote"`
 	// Local: local address
 	Local *SocketAddressLegacy `json:"local,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configuration info for mux chardevs.
@@ -285,6 +303,8 @@ type ChardevMux struct {
 	ChardevCommon
 	// Chardev: name of the base chardev.
 	Chardev string `json:"chardev"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configuration info for hub chardevs.
@@ -295,16 +315,13 @@ type ChardevHub struct {
 	ChardevCommon
 	// Chardevs: IDs to be added to this hub (maximum 4 devices).
 	Chardevs []string `json:"chardevs"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes ChardevHub with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v ChardevHub) MarshalJSON() ([]byte, error) {
-	type plain ChardevHub
-	p := plain(v)
-	if p.Chardevs == nil {
-		p.Chardevs = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Configuration info for stdio chardevs.
@@ -316,6 +333,8 @@ type ChardevStdio struct {
 	// Signal: Allow signals (such as SIGINT triggered by ^C) be delivered
 	// to QEMU.  Default: true.
 	Signal *bool `json:"signal,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configuration info for spice vm channel chardevs.
@@ -328,6 +347,8 @@ type ChardevSpiceChannel struct {
 	ChardevCommon
 	// Type: kind of channel (for example vdagent).
 	Type string `json:"type"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configuration info for spice port chardevs.
@@ -340,6 +361,8 @@ type ChardevSpicePort struct {
 	ChardevCommon
 	// Fqdn: name of the channel (see docs/spice-port-fqdn.txt)
 	Fqdn string `json:"fqdn"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configuration info for DBus chardevs.
@@ -352,6 +375,8 @@ type ChardevDBus struct {
 	ChardevCommon
 	// Name: name of the channel (following docs/spice-port-fqdn.txt)
 	Name string `json:"name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configuration info for virtual console chardevs.
@@ -372,6 +397,8 @@ type ChardevVC struct {
 	Cols *int64 `json:"cols,omitempty"`
 	// Rows: console height, in chars
 	Rows *int64 `json:"rows,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configuration info for ring buffer chardevs.
@@ -382,6 +409,8 @@ type ChardevRingbuf struct {
 	ChardevCommon
 	// Size: ring buffer size, must be power of two, default is 65536
 	Size *int64 `json:"size,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configuration info for QEMU vdagent implementation.
@@ -396,6 +425,8 @@ type ChardevQemuVDAgent struct {
 	Mouse *bool `json:"mouse,omitempty"`
 	// Clipboard: enable/disable clipboard, default is disabled.
 	Clipboard *bool `json:"clipboard,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configuration info for pty implementation.
@@ -407,6 +438,8 @@ type ChardevPty struct {
 	// Path: optional path to create a symbolic link that points to the
 	// allocated PTY
 	Path *string `json:"path,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevBackendKind is the QAPI enum ChardevBackendKind.
@@ -488,6 +521,8 @@ const (
 type ChardevFileWrapper struct {
 	// Data: Configuration info for file chardevs
 	Data ChardevFile `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevHostdevWrapper is the QAPI struct ChardevHostdevWrapper.
@@ -496,6 +531,8 @@ type ChardevFileWrapper struct {
 type ChardevHostdevWrapper struct {
 	// Data: Configuration info for device and pipe chardevs
 	Data ChardevHostdev `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevSocketWrapper is the QAPI struct ChardevSocketWrapper.
@@ -504,6 +541,8 @@ type ChardevHostdevWrapper struct {
 type ChardevSocketWrapper struct {
 	// Data: Configuration info for (stream) socket chardevs
 	Data ChardevSocket `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevUdpWrapper is the QAPI struct ChardevUdpWrapper.
@@ -512,6 +551,8 @@ type ChardevSocketWrapper struct {
 type ChardevUdpWrapper struct {
 	// Data: Configuration info for datagram socket chardevs
 	Data ChardevUdp `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevCommonWrapper is the QAPI struct ChardevCommonWrapper.
@@ -520,6 +561,8 @@ type ChardevUdpWrapper struct {
 type ChardevCommonWrapper struct {
 	// Data: Configuration shared across all chardev backends
 	Data ChardevCommon `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevMuxWrapper is the QAPI struct ChardevMuxWrapper.
@@ -528,6 +571,8 @@ type ChardevCommonWrapper struct {
 type ChardevMuxWrapper struct {
 	// Data: Configuration info for mux chardevs
 	Data ChardevMux `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevHubWrapper is the QAPI struct ChardevHubWrapper.
@@ -536,6 +581,8 @@ type ChardevMuxWrapper struct {
 type ChardevHubWrapper struct {
 	// Data: Configuration info for hub chardevs
 	Data ChardevHub `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevStdioWrapper is the QAPI struct ChardevStdioWrapper.
@@ -544,6 +591,8 @@ type ChardevHubWrapper struct {
 type ChardevStdioWrapper struct {
 	// Data: Configuration info for stdio chardevs
 	Data ChardevStdio `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevSpiceChannelWrapper is the QAPI struct ChardevSpiceChannelWrapper.
@@ -554,6 +603,8 @@ type ChardevStdioWrapper struct {
 type ChardevSpiceChannelWrapper struct {
 	// Data: Configuration info for spice vm channel chardevs
 	Data ChardevSpiceChannel `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevSpicePortWrapper is the QAPI struct ChardevSpicePortWrapper.
@@ -564,6 +615,8 @@ type ChardevSpiceChannelWrapper struct {
 type ChardevSpicePortWrapper struct {
 	// Data: Configuration info for spice port chardevs
 	Data ChardevSpicePort `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevQemuVDAgentWrapper is the QAPI struct ChardevQemuVDAgentWrapper.
@@ -574,6 +627,8 @@ type ChardevSpicePortWrapper struct {
 type ChardevQemuVDAgentWrapper struct {
 	// Data: Configuration info for QEMU vdagent implementation
 	Data ChardevQemuVDAgent `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevDBusWrapper is the QAPI struct ChardevDBusWrapper.
@@ -584,6 +639,8 @@ type ChardevQemuVDAgentWrapper struct {
 type ChardevDBusWrapper struct {
 	// Data: Configuration info for DBus chardevs
 	Data ChardevDBus `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevVCWrapper is the QAPI struct ChardevVCWrapper.
@@ -592,6 +649,8 @@ type ChardevDBusWrapper struct {
 type ChardevVCWrapper struct {
 	// Data: Configuration info for virtual console chardevs
 	Data ChardevVC `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevRingbufWrapper is the QAPI struct ChardevRingbufWrapper.
@@ -600,6 +659,8 @@ type ChardevVCWrapper struct {
 type ChardevRingbufWrapper struct {
 	// Data: Configuration info for ring buffer chardevs
 	Data ChardevRingbuf `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevPtyWrapper is the QAPI struct ChardevPtyWrapper.
@@ -608,6 +669,8 @@ type ChardevRingbufWrapper struct {
 type ChardevPtyWrapper struct {
 	// Data: Configuration info for pty chardevs
 	Data ChardevPty `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configuration info for the new chardev backend.
@@ -617,171 +680,63 @@ type ChardevBackend struct {
 	// Type: backend type
 	Type ChardevBackendKind `json:"type"`
 	// File holds the members of the branch for Type [ChardevBackendKindFile]; it must be set exactly when Type selects it.
-	File *ChardevFileWrapper `json:"-"`
+	File *ChardevFileWrapper `codec:"branch,file" json:"-"`
 	// Serial holds the members of the branch for Type [ChardevBackendKindSerial]; it must be set exactly when Type selects it. Only available when QEMU is built with HAVE_CHARDEV_SERIAL.
-	Serial *ChardevHostdevWrapper `json:"-"`
+	Serial *ChardevHostdevWrapper `codec:"branch,serial" json:"-"`
 	// Parallel holds the members of the branch for Type [ChardevBackendKindParallel]; it must be set exactly when Type selects it. Only available when QEMU is built with HAVE_CHARDEV_PARALLEL.
-	Parallel *ChardevHostdevWrapper `json:"-"`
+	Parallel *ChardevHostdevWrapper `codec:"branch,parallel" json:"-"`
 	// Pipe holds the members of the branch for Type [ChardevBackendKindPipe]; it must be set exactly when Type selects it.
-	Pipe *ChardevHostdevWrapper `json:"-"`
+	Pipe *ChardevHostdevWrapper `codec:"branch,pipe" json:"-"`
 	// Socket holds the members of the branch for Type [ChardevBackendKindSocket]; it must be set exactly when Type selects it.
-	Socket *ChardevSocketWrapper `json:"-"`
+	Socket *ChardevSocketWrapper `codec:"branch,socket" json:"-"`
 	// UDP holds the members of the branch for Type [ChardevBackendKindUDP]; it must be set exactly when Type selects it.
-	UDP *ChardevUdpWrapper `json:"-"`
+	UDP *ChardevUdpWrapper `codec:"branch,udp" json:"-"`
 	// Pty holds the members of the branch for Type [ChardevBackendKindPty]; it must be set exactly when Type selects it.
-	Pty *ChardevPtyWrapper `json:"-"`
+	Pty *ChardevPtyWrapper `codec:"branch,pty" json:"-"`
 	// Null holds the members of the branch for Type [ChardevBackendKindNull]; it must be set exactly when Type selects it.
-	Null *ChardevCommonWrapper `json:"-"`
+	Null *ChardevCommonWrapper `codec:"branch,null" json:"-"`
 	// Mux holds the members of the branch for Type [ChardevBackendKindMux]; it must be set exactly when Type selects it.
-	Mux *ChardevMuxWrapper `json:"-"`
+	Mux *ChardevMuxWrapper `codec:"branch,mux" json:"-"`
 	// Hub holds the members of the branch for Type [ChardevBackendKindHub]; it must be set exactly when Type selects it.
-	Hub *ChardevHubWrapper `json:"-"`
+	Hub *ChardevHubWrapper `codec:"branch,hub" json:"-"`
 	// Msmouse holds the members of the branch for Type [ChardevBackendKindMsmouse]; it must be set exactly when Type selects it.
-	Msmouse *ChardevCommonWrapper `json:"-"`
+	Msmouse *ChardevCommonWrapper `codec:"branch,msmouse" json:"-"`
 	// Wctablet holds the members of the branch for Type [ChardevBackendKindWctablet]; it must be set exactly when Type selects it.
-	Wctablet *ChardevCommonWrapper `json:"-"`
+	Wctablet *ChardevCommonWrapper `codec:"branch,wctablet" json:"-"`
 	// Braille holds the members of the branch for Type [ChardevBackendKindBraille]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_BRLAPI.
-	Braille *ChardevCommonWrapper `json:"-"`
+	Braille *ChardevCommonWrapper `codec:"branch,braille" json:"-"`
 	// Testdev holds the members of the branch for Type [ChardevBackendKindTestdev]; it must be set exactly when Type selects it.
-	Testdev *ChardevCommonWrapper `json:"-"`
+	Testdev *ChardevCommonWrapper `codec:"branch,testdev" json:"-"`
 	// Stdio holds the members of the branch for Type [ChardevBackendKindStdio]; it must be set exactly when Type selects it.
-	Stdio *ChardevStdioWrapper `json:"-"`
+	Stdio *ChardevStdioWrapper `codec:"branch,stdio" json:"-"`
 	// Console holds the members of the branch for Type [ChardevBackendKindConsole]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_WIN32.
-	Console *ChardevCommonWrapper `json:"-"`
+	Console *ChardevCommonWrapper `codec:"branch,console" json:"-"`
 	// Spicevmc holds the members of the branch for Type [ChardevBackendKindSpicevmc]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_SPICE.
-	Spicevmc *ChardevSpiceChannelWrapper `json:"-"`
+	Spicevmc *ChardevSpiceChannelWrapper `codec:"branch,spicevmc" json:"-"`
 	// Spiceport holds the members of the branch for Type [ChardevBackendKindSpiceport]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_SPICE.
-	Spiceport *ChardevSpicePortWrapper `json:"-"`
+	Spiceport *ChardevSpicePortWrapper `codec:"branch,spiceport" json:"-"`
 	// QemuVdagent holds the members of the branch for Type [ChardevBackendKindQemuVdagent]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_SPICE_PROTOCOL.
-	QemuVdagent *ChardevQemuVDAgentWrapper `json:"-"`
+	QemuVdagent *ChardevQemuVDAgentWrapper `codec:"branch,qemu-vdagent" json:"-"`
 	// Dbus holds the members of the branch for Type [ChardevBackendKindDbus]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_DBUS_DISPLAY.
-	Dbus *ChardevDBusWrapper `json:"-"`
+	Dbus *ChardevDBusWrapper `codec:"branch,dbus" json:"-"`
 	// Vc holds the members of the branch for Type [ChardevBackendKindVc]; it must be set exactly when Type selects it.
-	Vc *ChardevVCWrapper `json:"-"`
+	Vc *ChardevVCWrapper `codec:"branch,vc" json:"-"`
 	// Ringbuf holds the members of the branch for Type [ChardevBackendKindRingbuf]; it must be set exactly when Type selects it.
-	Ringbuf *ChardevRingbufWrapper `json:"-"`
+	Ringbuf *ChardevRingbufWrapper `codec:"branch,ringbuf" json:"-"`
 	// Memory holds the members of the branch for Type [ChardevBackendKindMemory]; it must be set exactly when Type selects it.
-	Memory *ChardevRingbufWrapper `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Memory *ChardevRingbufWrapper `codec:"branch,memory" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u ChardevBackend) MarshalJSON() ([]byte, error) {
-	type plain ChardevBackend
-	return marshalUnion(
-		"ChardevBackend",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"file", "File", u.File != nil, true, u.File},
-		unionBranch{"serial", "Serial", u.Serial != nil, true, u.Serial},
-		unionBranch{"parallel", "Parallel", u.Parallel != nil, true, u.Parallel},
-		unionBranch{"pipe", "Pipe", u.Pipe != nil, true, u.Pipe},
-		unionBranch{"socket", "Socket", u.Socket != nil, true, u.Socket},
-		unionBranch{"udp", "UDP", u.UDP != nil, true, u.UDP},
-		unionBranch{"pty", "Pty", u.Pty != nil, true, u.Pty},
-		unionBranch{"null", "Null", u.Null != nil, true, u.Null},
-		unionBranch{"mux", "Mux", u.Mux != nil, true, u.Mux},
-		unionBranch{"hub", "Hub", u.Hub != nil, true, u.Hub},
-		unionBranch{"msmouse", "Msmouse", u.Msmouse != nil, true, u.Msmouse},
-		unionBranch{"wctablet", "Wctablet", u.Wctablet != nil, true, u.Wctablet},
-		unionBranch{"braille", "Braille", u.Braille != nil, true, u.Braille},
-		unionBranch{"testdev", "Testdev", u.Testdev != nil, true, u.Testdev},
-		unionBranch{"stdio", "Stdio", u.Stdio != nil, true, u.Stdio},
-		unionBranch{"console", "Console", u.Console != nil, true, u.Console},
-		unionBranch{"spicevmc", "Spicevmc", u.Spicevmc != nil, true, u.Spicevmc},
-		unionBranch{"spiceport", "Spiceport", u.Spiceport != nil, true, u.Spiceport},
-		unionBranch{"qemu-vdagent", "QemuVdagent", u.QemuVdagent != nil, true, u.QemuVdagent},
-		unionBranch{"dbus", "Dbus", u.Dbus != nil, true, u.Dbus},
-		unionBranch{"vc", "Vc", u.Vc != nil, true, u.Vc},
-		unionBranch{"ringbuf", "Ringbuf", u.Ringbuf != nil, true, u.Ringbuf},
-		unionBranch{"memory", "Memory", u.Memory != nil, true, u.Memory},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v ChardevBackend) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see ChardevBackend.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *ChardevBackend) UnmarshalJSON(b []byte) error {
-	type plain ChardevBackend
-	*u = ChardevBackend{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case ChardevBackendKindFile:
-		u.File = new(ChardevFileWrapper)
-		return json.Unmarshal(b, u.File)
-	case ChardevBackendKindSerial:
-		u.Serial = new(ChardevHostdevWrapper)
-		return json.Unmarshal(b, u.Serial)
-	case ChardevBackendKindParallel:
-		u.Parallel = new(ChardevHostdevWrapper)
-		return json.Unmarshal(b, u.Parallel)
-	case ChardevBackendKindPipe:
-		u.Pipe = new(ChardevHostdevWrapper)
-		return json.Unmarshal(b, u.Pipe)
-	case ChardevBackendKindSocket:
-		u.Socket = new(ChardevSocketWrapper)
-		return json.Unmarshal(b, u.Socket)
-	case ChardevBackendKindUDP:
-		u.UDP = new(ChardevUdpWrapper)
-		return json.Unmarshal(b, u.UDP)
-	case ChardevBackendKindPty:
-		u.Pty = new(ChardevPtyWrapper)
-		return json.Unmarshal(b, u.Pty)
-	case ChardevBackendKindNull:
-		u.Null = new(ChardevCommonWrapper)
-		return json.Unmarshal(b, u.Null)
-	case ChardevBackendKindMux:
-		u.Mux = new(ChardevMuxWrapper)
-		return json.Unmarshal(b, u.Mux)
-	case ChardevBackendKindHub:
-		u.Hub = new(ChardevHubWrapper)
-		return json.Unmarshal(b, u.Hub)
-	case ChardevBackendKindMsmouse:
-		u.Msmouse = new(ChardevCommonWrapper)
-		return json.Unmarshal(b, u.Msmouse)
-	case ChardevBackendKindWctablet:
-		u.Wctablet = new(ChardevCommonWrapper)
-		return json.Unmarshal(b, u.Wctablet)
-	case ChardevBackendKindBraille:
-		u.Braille = new(ChardevCommonWrapper)
-		return json.Unmarshal(b, u.Braille)
-	case ChardevBackendKindTestdev:
-		u.Testdev = new(ChardevCommonWrapper)
-		return json.Unmarshal(b, u.Testdev)
-	case ChardevBackendKindStdio:
-		u.Stdio = new(ChardevStdioWrapper)
-		return json.Unmarshal(b, u.Stdio)
-	case ChardevBackendKindConsole:
-		u.Console = new(ChardevCommonWrapper)
-		return json.Unmarshal(b, u.Console)
-	case ChardevBackendKindSpicevmc:
-		u.Spicevmc = new(ChardevSpiceChannelWrapper)
-		return json.Unmarshal(b, u.Spicevmc)
-	case ChardevBackendKindSpiceport:
-		u.Spiceport = new(ChardevSpicePortWrapper)
-		return json.Unmarshal(b, u.Spiceport)
-	case ChardevBackendKindQemuVdagent:
-		u.QemuVdagent = new(ChardevQemuVDAgentWrapper)
-		return json.Unmarshal(b, u.QemuVdagent)
-	case ChardevBackendKindDbus:
-		u.Dbus = new(ChardevDBusWrapper)
-		return json.Unmarshal(b, u.Dbus)
-	case ChardevBackendKindVc:
-		u.Vc = new(ChardevVCWrapper)
-		return json.Unmarshal(b, u.Vc)
-	case ChardevBackendKindRingbuf:
-		u.Ringbuf = new(ChardevRingbufWrapper)
-		return json.Unmarshal(b, u.Ringbuf)
-	case ChardevBackendKindMemory:
-		u.Memory = new(ChardevRingbufWrapper)
-		return json.Unmarshal(b, u.Memory)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *ChardevBackend) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Return info about the chardev backend just created.
@@ -791,6 +746,8 @@ type ChardevReturn struct {
 	// Pty: name of the slave pseudoterminal device, present if and only
 	// if a chardev of type 'pty' was created
 	Pty *string `json:"pty,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevAddArgs holds the arguments of [Conn.ChardevAdd] (command "chardev-add").
@@ -799,6 +756,8 @@ type ChardevAddArgs struct {
 	ID string `json:"id"`
 	// Backend: backend type and parameters
 	Backend ChardevBackend `json:"backend"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevAdd sends the "chardev-add" command.
@@ -832,7 +791,7 @@ type ChardevAddArgs struct {
 //	<- { "return": { "pty" : "/dev/pty/42" } }
 func (c *Conn) ChardevAdd(ctx context.Context, args ChardevAddArgs, opts ...CallOption) (*ChardevReturn, error) {
 	r := new(ChardevReturn)
-	if err := c.caller.Call(ctx, "chardev-add", args, r, opts...); err != nil {
+	if err := c.call(ctx, "chardev-add", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -844,6 +803,8 @@ type ChardevChangeArgs struct {
 	ID string `json:"id"`
 	// Backend: new backend type and parameters
 	Backend ChardevBackend `json:"backend"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevChange sends the "chardev-change" command.
@@ -880,7 +841,7 @@ type ChardevChangeArgs struct {
 //	<- {"return": {}}
 func (c *Conn) ChardevChange(ctx context.Context, args ChardevChangeArgs, opts ...CallOption) (*ChardevReturn, error) {
 	r := new(ChardevReturn)
-	if err := c.caller.Call(ctx, "chardev-change", args, r, opts...); err != nil {
+	if err := c.call(ctx, "chardev-change", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -890,6 +851,8 @@ func (c *Conn) ChardevChange(ctx context.Context, args ChardevChangeArgs, opts .
 type ChardevRemoveArgs struct {
 	// ID: the chardev's ID, must exist and not be in use
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevRemove sends the "chardev-remove" command.
@@ -903,13 +866,15 @@ type ChardevRemoveArgs struct {
 //	-> { "execute": "chardev-remove", "arguments": { "id" : "foo" } }
 //	<- { "return": {} }
 func (c *Conn) ChardevRemove(ctx context.Context, args ChardevRemoveArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "chardev-remove", args, nil, opts...)
+	return c.caller.Call(ctx, "chardev-remove", codec.Args(args), nil, opts...)
 }
 
 // ChardevSendBreakArgs holds the arguments of [Conn.ChardevSendBreak] (command "chardev-send-break").
 type ChardevSendBreakArgs struct {
 	// ID: the chardev's ID, must exist
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChardevSendBreak sends the "chardev-send-break" command.
@@ -923,7 +888,7 @@ type ChardevSendBreakArgs struct {
 //	-> { "execute": "chardev-send-break", "arguments": { "id" : "foo" } }
 //	<- { "return": {} }
 func (c *Conn) ChardevSendBreak(ctx context.Context, args ChardevSendBreakArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "chardev-send-break", args, nil, opts...)
+	return c.caller.Call(ctx, "chardev-send-break", codec.Args(args), nil, opts...)
 }
 
 // VserportChangeEvent is the "VSERPORT_CHANGE" event.
@@ -944,6 +909,8 @@ type VserportChangeEvent struct {
 	ID string `json:"id"`
 	// Open: true if the guest has opened the virtio-serial port
 	Open bool `json:"open"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "VSERPORT_CHANGE".

@@ -4,7 +4,7 @@
 
 package qmp
 
-import "encoding/json"
+import "github.com/qapi-go/qapi/runtime/codec"
 
 // An enumeration of the I/O operation types
 //
@@ -56,31 +56,19 @@ const (
 // Since: 2.10
 type StrOrNull struct {
 	// S: the string value (for a JSON string)
-	S *string
+	S *string `codec:"alternative"`
 	// N: no string value (for a JSON null: set to true to select it)
-	N bool
+	N bool `codec:"alternative"`
 }
 
-// MarshalJSON encodes the one alternative that is set; it fails unless exactly one is.
-func (a StrOrNull) MarshalJSON() ([]byte, error) {
-	return marshalAlternate("StrOrNull",
-		alternative{"S", a.S != nil, a.S},
-		alternative{"N", a.N, nil},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v StrOrNull) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON selects the alternative by the kind of JSON value.
-func (a *StrOrNull) UnmarshalJSON(b []byte) error {
-	*a = StrOrNull{}
-	switch jsonKind(b) {
-	case kindString:
-		a.S = new(string)
-		return json.Unmarshal(b, a.S)
-	case kindNull:
-		a.N = true
-		return nil
-	}
-	return alternateError("StrOrNull", b)
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *StrOrNull) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // An enumeration of options for specifying a PCI BAR.
@@ -217,6 +205,8 @@ const (
 type HumanReadableText struct {
 	// HumanReadableText: Formatted output intended for humans.
 	HumanReadableText string `json:"human-readable-text"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EndianMode is the QAPI enum EndianMode.

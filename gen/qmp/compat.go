@@ -4,6 +4,8 @@
 
 package qmp
 
+import "github.com/qapi-go/qapi/runtime/codec"
+
 // Policy for handling "funny" input.
 //
 // Since: 6.0
@@ -56,4 +58,6 @@ type CompatPolicy struct {
 	// UnstableOutput: how to handle unstable output (default 'accept')
 	// (since 6.2)
 	UnstableOutput *CompatPolicyOutput `json:"unstable-output,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }

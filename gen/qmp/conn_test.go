@@ -99,7 +99,7 @@ func TestDecodeOtherReleases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(schema) != 2 || schema[0].MetaType != "x-new-meta" || compact(schema[0].UnknownBranch["x-member"]) != "[1,2]" ||
+	if len(schema) != 2 || schema[0].MetaType != "x-new-meta" || compact(schema[0].UnknownMembers["x-member"]) != "[1,2]" ||
 		schema[1].Builtin == nil || schema[1].Builtin.JSONType != qmp.JSONTypeInt {
 		t.Errorf("schema %+v", schema)
 	}

@@ -4,7 +4,10 @@
 
 package qmp
 
-import "context"
+import (
+	"context"
+	"github.com/qapi-go/qapi/runtime/codec"
+)
 
 // QMPCapabilitiesArgs holds the arguments of [Conn.QMPCapabilities] (command "qmp_capabilities").
 type QMPCapabilitiesArgs struct {
@@ -13,6 +16,8 @@ type QMPCapabilitiesArgs struct {
 	// the QMP greeting message.  If the field is not provided, it
 	// means no QMP capabilities will be enabled.  (since 2.12)
 	Enable []QMPCapability `json:"enable,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QMPCapabilities sends the "qmp_capabilities" command.
@@ -38,7 +43,7 @@ type QMPCapabilitiesArgs struct {
 //
 // Since: 0.13
 func (c *Conn) QMPCapabilities(ctx context.Context, args *QMPCapabilitiesArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "qmp_capabilities", argsOrNil(args == nil, args), nil, opts...)
+	return c.caller.Call(ctx, "qmp_capabilities", codec.Args(args), nil, opts...)
 }
 
 // Enumeration of capabilities to be advertised during initial client
@@ -64,6 +69,8 @@ type VersionTriple struct {
 	Minor int64 `json:"minor"`
 	// Micro: The micro version number.
 	Micro int64 `json:"micro"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // A description of QEMU's version.
@@ -81,6 +88,8 @@ type VersionInfo struct {
 	// string.  The exact format depends on the downstream however it
 	// highly recommended that a unique name is used.
 	Package string `json:"package"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryVersion sends the "query-version" command.
@@ -106,7 +115,7 @@ type VersionInfo struct {
 //	   }
 func (c *Conn) QueryVersion(ctx context.Context, opts ...CallOption) (*VersionInfo, error) {
 	r := new(VersionInfo)
-	if err := c.caller.Call(ctx, "query-version", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-version", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -118,6 +127,8 @@ func (c *Conn) QueryVersion(ctx context.Context, opts ...CallOption) (*VersionIn
 type CommandInfo struct {
 	// Name: The command name
 	Name string `json:"name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryCommands sends the "query-commands" command.
@@ -146,7 +157,7 @@ type CommandInfo struct {
 // This example has been shortened as the real response is too long.
 func (c *Conn) QueryCommands(ctx context.Context, opts ...CallOption) ([]CommandInfo, error) {
 	var r []CommandInfo
-	err := c.caller.Call(ctx, "query-commands", nil, &r, opts...)
+	err := c.call(ctx, "query-commands", nil, &r, opts...)
 	return r, err
 }
 
@@ -194,4 +205,6 @@ type MonitorOptions struct {
 	Pretty *bool `json:"pretty,omitempty"`
 	// Chardev: Name of a character device to expose the monitor on
 	Chardev string `json:"chardev"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }

@@ -4,7 +4,7 @@
 
 package qmp
 
-import "encoding/json"
+import "github.com/qapi-go/qapi/runtime/codec"
 
 // The type of network endpoint that will be using the credentials.
 // Most types of credential require different setup / structures
@@ -153,6 +153,8 @@ const (
 type QCryptoBlockOptionsBase struct {
 	// Format: the encryption format
 	Format QCryptoBlockFormat `json:"format"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // The options that apply to QCow/QCow2 AES-CBC encryption format
@@ -163,6 +165,8 @@ type QCryptoBlockOptionsQCow struct {
 	// decryption key.  Mandatory except when probing image for
 	// metadata only.
 	KeySecret *string `json:"key-secret,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // The options that apply to LUKS encryption format.
@@ -173,6 +177,8 @@ type QCryptoBlockOptionsLUKS struct {
 	// decryption key.  Mandatory except when probing image for
 	// metadata only.
 	KeySecret *string `json:"key-secret,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // The options that apply to LUKS encryption format initialization.
@@ -199,6 +205,8 @@ type QCryptoBlockCreateOptionsLUKS struct {
 	// IterTime: number of milliseconds to spend in PBKDF passphrase
 	// processing.  Currently defaults to 2000.  (since 2.8)
 	IterTime *int64 `json:"iter-time,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // The options that are available for all encryption formats when
@@ -209,45 +217,21 @@ type QCryptoBlockOpenOptions struct {
 	// QCryptoBlockOptionsBase holds the members of the base type.
 	QCryptoBlockOptionsBase
 	// Qcow holds the members of the branch for Format [QCryptoBlockFormatQcow]; it must be set exactly when Format selects it.
-	Qcow *QCryptoBlockOptionsQCow `json:"-"`
+	Qcow *QCryptoBlockOptionsQCow `codec:"branch,qcow" json:"-"`
 	// Luks holds the members of the branch for Format [QCryptoBlockFormatLuks]; it must be set exactly when Format selects it.
-	Luks *QCryptoBlockOptionsLUKS `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Luks *QCryptoBlockOptionsLUKS `codec:"branch,luks" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Format has a value without a branch field here. When Format is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Format. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,format" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u QCryptoBlockOpenOptions) MarshalJSON() ([]byte, error) {
-	type plain QCryptoBlockOpenOptions
-	return marshalUnion(
-		"QCryptoBlockOpenOptions",
-		"format",
-		string(u.Format),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"qcow", "Qcow", u.Qcow != nil, false, u.Qcow},
-		unionBranch{"luks", "Luks", u.Luks != nil, false, u.Luks},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v QCryptoBlockOpenOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see QCryptoBlockOpenOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *QCryptoBlockOpenOptions) UnmarshalJSON(b []byte) error {
-	type plain QCryptoBlockOpenOptions
-	*u = QCryptoBlockOpenOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Format {
-	case QCryptoBlockFormatQcow:
-		u.Qcow = new(QCryptoBlockOptionsQCow)
-		return json.Unmarshal(b, u.Qcow)
-	case QCryptoBlockFormatLuks:
-		u.Luks = new(QCryptoBlockOptionsLUKS)
-		return json.Unmarshal(b, u.Luks)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *QCryptoBlockOpenOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // The options that are available for all encryption formats when
@@ -258,45 +242,21 @@ type QCryptoBlockCreateOptions struct {
 	// QCryptoBlockOptionsBase holds the members of the base type.
 	QCryptoBlockOptionsBase
 	// Qcow holds the members of the branch for Format [QCryptoBlockFormatQcow]; it must be set exactly when Format selects it.
-	Qcow *QCryptoBlockOptionsQCow `json:"-"`
+	Qcow *QCryptoBlockOptionsQCow `codec:"branch,qcow" json:"-"`
 	// Luks holds the members of the branch for Format [QCryptoBlockFormatLuks]; it must be set exactly when Format selects it.
-	Luks *QCryptoBlockCreateOptionsLUKS `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Luks *QCryptoBlockCreateOptionsLUKS `codec:"branch,luks" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Format has a value without a branch field here. When Format is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Format. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,format" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u QCryptoBlockCreateOptions) MarshalJSON() ([]byte, error) {
-	type plain QCryptoBlockCreateOptions
-	return marshalUnion(
-		"QCryptoBlockCreateOptions",
-		"format",
-		string(u.Format),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"qcow", "Qcow", u.Qcow != nil, false, u.Qcow},
-		unionBranch{"luks", "Luks", u.Luks != nil, false, u.Luks},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v QCryptoBlockCreateOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see QCryptoBlockCreateOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *QCryptoBlockCreateOptions) UnmarshalJSON(b []byte) error {
-	type plain QCryptoBlockCreateOptions
-	*u = QCryptoBlockCreateOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Format {
-	case QCryptoBlockFormatQcow:
-		u.Qcow = new(QCryptoBlockOptionsQCow)
-		return json.Unmarshal(b, u.Qcow)
-	case QCryptoBlockFormatLuks:
-		u.Luks = new(QCryptoBlockCreateOptionsLUKS)
-		return json.Unmarshal(b, u.Luks)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *QCryptoBlockCreateOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // The common information that applies to all full disk encryption
@@ -306,6 +266,8 @@ func (u *QCryptoBlockCreateOptions) UnmarshalJSON(b []byte) error {
 type QCryptoBlockInfoBase struct {
 	// Format: the encryption format
 	Format QCryptoBlockFormat `json:"format"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about the LUKS block encryption key slot options.
@@ -320,6 +282,8 @@ type QCryptoBlockInfoLUKSSlot struct {
 	Stripes *int64 `json:"stripes,omitempty"`
 	// KeyOffset: offset to the key material in bytes
 	KeyOffset int64 `json:"key-offset"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about the LUKS block encryption options.
@@ -346,16 +310,13 @@ type QCryptoBlockInfoLUKS struct {
 	UUID string `json:"uuid"`
 	// Slots: information about each key slot
 	Slots []QCryptoBlockInfoLUKSSlot `json:"slots"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes QCryptoBlockInfoLUKS with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v QCryptoBlockInfoLUKS) MarshalJSON() ([]byte, error) {
-	type plain QCryptoBlockInfoLUKS
-	p := plain(v)
-	if p.Slots == nil {
-		p.Slots = []QCryptoBlockInfoLUKSSlot{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Information about the block encryption options.
@@ -365,39 +326,19 @@ type QCryptoBlockInfo struct {
 	// QCryptoBlockInfoBase holds the members of the base type.
 	QCryptoBlockInfoBase
 	// Luks holds the members of the branch for Format [QCryptoBlockFormatLuks]; it must be set exactly when Format selects it.
-	Luks *QCryptoBlockInfoLUKS `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Luks *QCryptoBlockInfoLUKS `codec:"branch,luks" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Format has a value without a branch field here. When Format is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Format. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,format" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u QCryptoBlockInfo) MarshalJSON() ([]byte, error) {
-	type plain QCryptoBlockInfo
-	return marshalUnion(
-		"QCryptoBlockInfo",
-		"format",
-		string(u.Format),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"luks", "Luks", u.Luks != nil, true, u.Luks},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v QCryptoBlockInfo) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see QCryptoBlockInfo.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *QCryptoBlockInfo) UnmarshalJSON(b []byte) error {
-	type plain QCryptoBlockInfo
-	*u = QCryptoBlockInfo{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Format {
-	case QCryptoBlockFormatLuks:
-		u.Luks = new(QCryptoBlockInfoLUKS)
-		return json.Unmarshal(b, u.Luks)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *QCryptoBlockInfo) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Defines state of keyslots that are affected by the update.
@@ -445,6 +386,8 @@ type QCryptoBlockAmendOptionsLUKS struct {
 	// password to use to retrieve current master key.  Defaults to the
 	// same secret that was used to open the image
 	Secret *string `json:"secret,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // The options that are available for all encryption formats when
@@ -455,39 +398,19 @@ type QCryptoBlockAmendOptions struct {
 	// QCryptoBlockOptionsBase holds the members of the base type.
 	QCryptoBlockOptionsBase
 	// Luks holds the members of the branch for Format [QCryptoBlockFormatLuks]; it must be set exactly when Format selects it.
-	Luks *QCryptoBlockAmendOptionsLUKS `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Format has a value this binding lacks (a newer QEMU's), or when Format is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Format), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Luks *QCryptoBlockAmendOptionsLUKS `codec:"branch,luks" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Format has a value without a branch field here. When Format is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Format. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,format" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u QCryptoBlockAmendOptions) MarshalJSON() ([]byte, error) {
-	type plain QCryptoBlockAmendOptions
-	return marshalUnion(
-		"QCryptoBlockAmendOptions",
-		"format",
-		string(u.Format),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"luks", "Luks", u.Luks != nil, true, u.Luks},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v QCryptoBlockAmendOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see QCryptoBlockAmendOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *QCryptoBlockAmendOptions) UnmarshalJSON(b []byte) error {
-	type plain QCryptoBlockAmendOptions
-	*u = QCryptoBlockAmendOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Format {
-	case QCryptoBlockFormatLuks:
-		u.Luks = new(QCryptoBlockAmendOptionsLUKS)
-		return json.Unmarshal(b, u.Luks)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Format == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *QCryptoBlockAmendOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Properties for objects of classes derived from secret-common.
@@ -506,6 +429,8 @@ type SecretCommonProperties struct {
 	// 16-byte IV.  Mandatory if [SecretCommonProperties.Keyid] is given.  Ignored if [SecretCommonProperties.Keyid] is
 	// absent.
 	Iv *string `json:"iv,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for secret objects.
@@ -520,6 +445,8 @@ type SecretProperties struct {
 	Data *string `json:"data,omitempty"`
 	// File: the filename to load the data associated with the secret from
 	File *string `json:"file,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for secret_keyring objects.
@@ -532,6 +459,8 @@ type SecretKeyringProperties struct {
 	SecretCommonProperties
 	// Serial: serial number that identifies a key to get from the kernel
 	Serial int32 `json:"serial"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for objects of classes derived from tls-creds.
@@ -551,6 +480,8 @@ type TlsCredsProperties struct {
 	// Priority: a gnutls priority string as described at
 	// https://gnutls.org/manual/html_node/Priority-Strings.html
 	Priority *string `json:"priority,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for tls-creds-anon objects.
@@ -559,6 +490,8 @@ type TlsCredsProperties struct {
 type TlsCredsAnonProperties struct {
 	// TlsCredsProperties holds the members of the base type.
 	TlsCredsProperties
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for tls-creds-psk objects.
@@ -571,6 +504,8 @@ type TlsCredsPskProperties struct {
 	// clients only.  If absent, "qemu" is sent and the property will
 	// read back as an empty string.
 	Username *string `json:"username,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for tls-creds-x509 objects.
@@ -588,6 +523,8 @@ type TlsCredsX509Properties struct {
 	// provides the ID of a previously created secret object containing
 	// the password for decryption.
 	Passwordid *string `json:"passwordid,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // The supported algorithms for asymmetric encryption ciphers.
@@ -635,6 +572,8 @@ type QCryptoAkCipherOptionsRSA struct {
 	HashAlg QCryptoHashAlgo `json:"hash-alg"`
 	// PaddingAlg: [QCryptoRSAPaddingAlgo]
 	PaddingAlg QCryptoRSAPaddingAlgo `json:"padding-alg"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // The options that are available for all asymmetric key algorithms
@@ -645,37 +584,17 @@ type QCryptoAkCipherOptions struct {
 	// Alg: encryption cipher algorithm
 	Alg QCryptoAkCipherAlgo `json:"alg"`
 	// Rsa holds the members of the branch for Alg [QCryptoAkCipherAlgoRsa]; it must be set exactly when Alg selects it.
-	Rsa *QCryptoAkCipherOptionsRSA `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Alg has a value this binding lacks (a newer QEMU's), or when Alg is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Alg), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Rsa *QCryptoAkCipherOptionsRSA `codec:"branch,rsa" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Alg has a value without a branch field here. When Alg is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Alg. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,alg" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u QCryptoAkCipherOptions) MarshalJSON() ([]byte, error) {
-	type plain QCryptoAkCipherOptions
-	return marshalUnion(
-		"QCryptoAkCipherOptions",
-		"alg",
-		string(u.Alg),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"rsa", "Rsa", u.Rsa != nil, true, u.Rsa},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v QCryptoAkCipherOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see QCryptoAkCipherOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *QCryptoAkCipherOptions) UnmarshalJSON(b []byte) error {
-	type plain QCryptoAkCipherOptions
-	*u = QCryptoAkCipherOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Alg {
-	case QCryptoAkCipherAlgoRsa:
-		u.Rsa = new(QCryptoAkCipherOptionsRSA)
-		return json.Unmarshal(b, u.Rsa)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Alg == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *QCryptoAkCipherOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }

@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // The supported algorithm types of a crypto device.
@@ -64,6 +64,8 @@ type QCryptodevBackendClient struct {
 	Queue uint32 `json:"queue"`
 	// Type: the type of the crypto device
 	Type QCryptodevBackendType `json:"type"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about a crypto device.
@@ -76,19 +78,13 @@ type QCryptodevInfo struct {
 	Service []QCryptodevBackendServiceType `json:"service"`
 	// Client: the additional information of the crypto device
 	Client []QCryptodevBackendClient `json:"client"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes QCryptodevInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v QCryptodevInfo) MarshalJSON() ([]byte, error) {
-	type plain QCryptodevInfo
-	p := plain(v)
-	if p.Service == nil {
-		p.Service = []QCryptodevBackendServiceType{}
-	}
-	if p.Client == nil {
-		p.Client = []QCryptodevBackendClient{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // QueryCryptodev sends the "query-cryptodev" command.
@@ -100,6 +96,6 @@ func (v QCryptodevInfo) MarshalJSON() ([]byte, error) {
 // Since: 8.0
 func (c *Conn) QueryCryptodev(ctx context.Context, opts ...CallOption) ([]QCryptodevInfo, error) {
 	var r []QCryptodevInfo
-	err := c.caller.Call(ctx, "query-cryptodev", nil, &r, opts...)
+	err := c.call(ctx, "query-cryptodev", nil, &r, opts...)
 	return r, err
 }

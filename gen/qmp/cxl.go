@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // CXL has a number of separate event logs for different types of
@@ -64,6 +64,8 @@ type CXLInjectGeneralMediaEventArgs struct {
 	// ComponentID: Device specific component identifier for the event.
 	// May describe a field replaceable sub-component of the device.
 	ComponentID *string `json:"component-id,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // CXLInjectGeneralMediaEvent sends the "cxl-inject-general-media-event" command.
@@ -74,7 +76,7 @@ type CXLInjectGeneralMediaEventArgs struct {
 //
 // Since: 8.1
 func (c *Conn) CXLInjectGeneralMediaEvent(ctx context.Context, args CXLInjectGeneralMediaEventArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "cxl-inject-general-media-event", args, nil, opts...)
+	return c.caller.Call(ctx, "cxl-inject-general-media-event", codec.Args(args), nil, opts...)
 }
 
 // CXLInjectDramEventArgs holds the arguments of [Conn.CXLInjectDramEvent] (command "cxl-inject-dram-event").
@@ -122,6 +124,8 @@ type CXLInjectDramEventArgs struct {
 	// CorrectionMask: Bits within each nibble.  Used in order of bits
 	// set in the nibble-mask.  Up to 4 nibbles may be covered.
 	CorrectionMask []uint64 `json:"correction-mask,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // CXLInjectDramEvent sends the "cxl-inject-dram-event" command.
@@ -132,7 +136,7 @@ type CXLInjectDramEventArgs struct {
 //
 // Since: 8.1
 func (c *Conn) CXLInjectDramEvent(ctx context.Context, args CXLInjectDramEventArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "cxl-inject-dram-event", args, nil, opts...)
+	return c.caller.Call(ctx, "cxl-inject-dram-event", codec.Args(args), nil, opts...)
 }
 
 // CXLInjectMemoryModuleEventArgs holds the arguments of [Conn.CXLInjectMemoryModuleEvent] (command "cxl-inject-memory-module-event").
@@ -171,6 +175,8 @@ type CXLInjectMemoryModuleEventArgs struct {
 	// CorrectedPersistentErrorCount: Total number of correctable
 	// errors in persistent memory
 	CorrectedPersistentErrorCount uint32 `json:"corrected-persistent-error-count"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // CXLInjectMemoryModuleEvent sends the "cxl-inject-memory-module-event" command.
@@ -181,7 +187,7 @@ type CXLInjectMemoryModuleEventArgs struct {
 //
 // Since: 8.1
 func (c *Conn) CXLInjectMemoryModuleEvent(ctx context.Context, args CXLInjectMemoryModuleEventArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "cxl-inject-memory-module-event", args, nil, opts...)
+	return c.caller.Call(ctx, "cxl-inject-memory-module-event", codec.Args(args), nil, opts...)
 }
 
 // CXLInjectPoisonArgs holds the arguments of [Conn.CXLInjectPoison] (command "cxl-inject-poison").
@@ -192,6 +198,8 @@ type CXLInjectPoisonArgs struct {
 	Start uint64 `json:"start"`
 	// Length: Length of poison to inject; must be a multiple of 64 bytes.
 	Length uint64 `json:"length"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // CXLInjectPoison sends the "cxl-inject-poison" command.
@@ -205,7 +213,7 @@ type CXLInjectPoisonArgs struct {
 //
 // Since: 8.1
 func (c *Conn) CXLInjectPoison(ctx context.Context, args CXLInjectPoisonArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "cxl-inject-poison", args, nil, opts...)
+	return c.caller.Call(ctx, "cxl-inject-poison", codec.Args(args), nil, opts...)
 }
 
 // Type of uncorrectable CXL error to inject.  These errors are
@@ -264,16 +272,13 @@ type CXLUncorErrorRecord struct {
 	Type CxlUncorErrorType `json:"type"`
 	// Header: 16 DWORD of header.
 	Header []uint32 `json:"header"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes CXLUncorErrorRecord with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v CXLUncorErrorRecord) MarshalJSON() ([]byte, error) {
-	type plain CXLUncorErrorRecord
-	p := plain(v)
-	if p.Header == nil {
-		p.Header = []uint32{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // CXLInjectUncorrectableErrorsArgs holds the arguments of [Conn.CXLInjectUncorrectableErrors] (command "cxl-inject-uncorrectable-errors").
@@ -282,16 +287,13 @@ type CXLInjectUncorrectableErrorsArgs struct {
 	Path string `json:"path"`
 	// Errors: Errors to inject
 	Errors []CXLUncorErrorRecord `json:"errors"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes CXLInjectUncorrectableErrorsArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v CXLInjectUncorrectableErrorsArgs) MarshalJSON() ([]byte, error) {
-	type plain CXLInjectUncorrectableErrorsArgs
-	p := plain(v)
-	if p.Errors == nil {
-		p.Errors = []CXLUncorErrorRecord{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // CXLInjectUncorrectableErrors sends the "cxl-inject-uncorrectable-errors" command.
@@ -301,7 +303,7 @@ func (v CXLInjectUncorrectableErrorsArgs) MarshalJSON() ([]byte, error) {
 //
 // Since: 8.0
 func (c *Conn) CXLInjectUncorrectableErrors(ctx context.Context, args CXLInjectUncorrectableErrorsArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "cxl-inject-uncorrectable-errors", args, nil, opts...)
+	return c.caller.Call(ctx, "cxl-inject-uncorrectable-errors", codec.Args(args), nil, opts...)
 }
 
 // Type of CXL correctable error to inject.
@@ -335,6 +337,8 @@ type CXLInjectCorrectableErrorArgs struct {
 	Path string `json:"path"`
 	// Type: Type of error.
 	Type CxlCorErrorType `json:"type"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // CXLInjectCorrectableError sends the "cxl-inject-correctable-error" command.
@@ -347,7 +351,7 @@ type CXLInjectCorrectableErrorArgs struct {
 //
 // Since: 8.0
 func (c *Conn) CXLInjectCorrectableError(ctx context.Context, args CXLInjectCorrectableErrorArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "cxl-inject-correctable-error", args, nil, opts...)
+	return c.caller.Call(ctx, "cxl-inject-correctable-error", codec.Args(args), nil, opts...)
 }
 
 // A single dynamic capacity extent.  This is a contiguous allocation
@@ -361,6 +365,8 @@ type CxlDynamicCapacityExtent struct {
 	Offset uint64 `json:"offset"`
 	// Len: The length of the extent in bytes.
 	Len uint64 `json:"len"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // The policy to use for selecting which extents comprise the added
@@ -421,16 +427,13 @@ type CXLAddDynamicCapacityArgs struct {
 	// Extents: The "Extent List" field as defined in Compute Express Link
 	// (CXL) Specification, Revision 3.1, Table 7-70.
 	Extents []CxlDynamicCapacityExtent `json:"extents"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes CXLAddDynamicCapacityArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v CXLAddDynamicCapacityArgs) MarshalJSON() ([]byte, error) {
-	type plain CXLAddDynamicCapacityArgs
-	p := plain(v)
-	if p.Extents == nil {
-		p.Extents = []CxlDynamicCapacityExtent{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // CXLAddDynamicCapacity sends the "cxl-add-dynamic-capacity" command.
@@ -445,7 +448,7 @@ func (v CXLAddDynamicCapacityArgs) MarshalJSON() ([]byte, error) {
 //
 // Unstable: this is an unstable interface (feature "unstable"): For now this command is subject to change.
 func (c *Conn) CXLAddDynamicCapacity(ctx context.Context, args CXLAddDynamicCapacityArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "cxl-add-dynamic-capacity", args, nil, opts...)
+	return c.caller.Call(ctx, "cxl-add-dynamic-capacity", codec.Args(args), nil, opts...)
 }
 
 // The policy to use for selecting which extents comprise the released
@@ -500,16 +503,13 @@ type CXLReleaseDynamicCapacityArgs struct {
 	// Extents: The "Extent List" field as defined in Compute Express
 	// Link (CXL) Specification, Revision 3.1, Table 7-71.
 	Extents []CxlDynamicCapacityExtent `json:"extents"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes CXLReleaseDynamicCapacityArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v CXLReleaseDynamicCapacityArgs) MarshalJSON() ([]byte, error) {
-	type plain CXLReleaseDynamicCapacityArgs
-	p := plain(v)
-	if p.Extents == nil {
-		p.Extents = []CxlDynamicCapacityExtent{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // CXLReleaseDynamicCapacity sends the "cxl-release-dynamic-capacity" command.
@@ -524,5 +524,5 @@ func (v CXLReleaseDynamicCapacityArgs) MarshalJSON() ([]byte, error) {
 //
 // Unstable: this is an unstable interface (feature "unstable"): For now this command is subject to change.
 func (c *Conn) CXLReleaseDynamicCapacity(ctx context.Context, args CXLReleaseDynamicCapacityArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "cxl-release-dynamic-capacity", args, nil, opts...)
+	return c.caller.Call(ctx, "cxl-release-dynamic-capacity", codec.Args(args), nil, opts...)
 }

@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // An enumeration of guest-memory-dump's format.
@@ -82,6 +82,8 @@ type DumpGuestMemoryArgs struct {
 	// and [DumpGuestMemoryArgs.Length] is not allowed to be specified with non-elf [DumpGuestMemoryArgs.Format]
 	// at the same time (since 2.0)
 	Format *DumpGuestMemoryFormat `json:"format,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // DumpGuestMemory sends the "dump-guest-memory" command.
@@ -99,7 +101,7 @@ type DumpGuestMemoryArgs struct {
 //	     "arguments": { "paging": false, "protocol": "fd:dump" } }
 //	<- { "return": {} }
 func (c *Conn) DumpGuestMemory(ctx context.Context, args DumpGuestMemoryArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "dump-guest-memory", args, nil, opts...)
+	return c.caller.Call(ctx, "dump-guest-memory", codec.Args(args), nil, opts...)
 }
 
 // Describe the status of a long-running background guest memory dump.
@@ -129,6 +131,8 @@ type DumpQueryResult struct {
 	Completed int64 `json:"completed"`
 	// Total: total bytes to be written in latest dump (uncompressed)
 	Total int64 `json:"total"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryDump sends the "query-dump" command.
@@ -146,7 +150,7 @@ type DumpQueryResult struct {
 //	                 "total": 2048000 } }
 func (c *Conn) QueryDump(ctx context.Context, opts ...CallOption) (*DumpQueryResult, error) {
 	r := new(DumpQueryResult)
-	if err := c.caller.Call(ctx, "query-dump", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-dump", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -171,6 +175,8 @@ type DumpCompletedEvent struct {
 	// failed.  Only presents on failure.  The user should not try to
 	// interpret the error string.
 	Error *string `json:"error,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "DUMP_COMPLETED".
@@ -184,16 +190,13 @@ func (DumpCompletedEvent) EventName() string {
 type DumpGuestMemoryCapability struct {
 	// Formats: the available formats for [Conn.DumpGuestMemory]
 	Formats []DumpGuestMemoryFormat `json:"formats"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes DumpGuestMemoryCapability with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v DumpGuestMemoryCapability) MarshalJSON() ([]byte, error) {
-	type plain DumpGuestMemoryCapability
-	p := plain(v)
-	if p.Formats == nil {
-		p.Formats = []DumpGuestMemoryFormat{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // QueryDumpGuestMemoryCapability sends the "query-dump-guest-memory-capability" command.
@@ -211,7 +214,7 @@ func (v DumpGuestMemoryCapability) MarshalJSON() ([]byte, error) {
 //	                 ["elf", "kdump-zlib", "kdump-lzo", "kdump-snappy"] } }
 func (c *Conn) QueryDumpGuestMemoryCapability(ctx context.Context, opts ...CallOption) (*DumpGuestMemoryCapability, error) {
 	r := new(DumpGuestMemoryCapability)
-	if err := c.caller.Call(ctx, "query-dump-guest-memory-capability", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-dump-guest-memory-capability", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -4,7 +4,10 @@
 
 package qmp
 
-import "context"
+import (
+	"context"
+	"github.com/qapi-go/qapi/runtime/codec"
+)
 
 // An eBPF ELF object.
 //
@@ -14,6 +17,8 @@ import "context"
 type EbpfObject struct {
 	// Object: the eBPF object encoded in base64
 	Object string `json:"object"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // The eBPF programs that can be gotten with [Conn.RequestEbpf].
@@ -36,6 +41,8 @@ const (
 type RequestEbpfArgs struct {
 	// ID: The ID of the program to return.
 	ID EbpfProgramID `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // RequestEbpf sends the "request-ebpf" command.
@@ -51,7 +58,7 @@ type RequestEbpfArgs struct {
 // Only available when QEMU is built with CONFIG_EBPF.
 func (c *Conn) RequestEbpf(ctx context.Context, args RequestEbpfArgs, opts ...CallOption) (*EbpfObject, error) {
 	r := new(EbpfObject)
-	if err := c.caller.Call(ctx, "request-ebpf", args, r, opts...); err != nil {
+	if err := c.call(ctx, "request-ebpf", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil

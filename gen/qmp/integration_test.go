@@ -750,8 +750,8 @@ func checkSchema(t *testing.T, infos []qmp.SchemaInfo) {
 	}
 	for _, in := range infos {
 		count[in.MetaType]++
-		if len(in.UnknownBranch) > 0 {
-			t.Errorf("%s: meta-type %q decoded into UnknownBranch %v", in.Name, in.MetaType, in.UnknownBranch)
+		if len(in.UnknownMembers) > 0 {
+			t.Errorf("%s: meta-type %q decoded into UnknownMembers %v", in.Name, in.MetaType, in.UnknownMembers)
 		}
 		switch in.MetaType {
 		case qmp.SchemaMetaTypeBuiltin:

@@ -7,6 +7,7 @@ package qmp
 import (
 	"context"
 	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // QueryQMPSchema sends the "query-qmp-schema" command.
@@ -43,7 +44,7 @@ import (
 // Since: 2.5
 func (c *Conn) QueryQMPSchema(ctx context.Context, opts ...CallOption) ([]SchemaInfo, error) {
 	var r []SchemaInfo
-	err := c.caller.Call(ctx, "query-qmp-schema", nil, &r, opts...)
+	err := c.call(ctx, "query-qmp-schema", nil, &r, opts...)
 	return r, err
 }
 
@@ -89,75 +90,31 @@ type SchemaInfo struct {
 	// commands, 5.0 for the rest)
 	Features []string `json:"features,omitzero"`
 	// Builtin holds the members of the branch for MetaType [SchemaMetaTypeBuiltin]; it must be set exactly when MetaType selects it.
-	Builtin *SchemaInfoBuiltin `json:"-"`
+	Builtin *SchemaInfoBuiltin `codec:"branch,builtin" json:"-"`
 	// Enum holds the members of the branch for MetaType [SchemaMetaTypeEnum]; it must be set exactly when MetaType selects it.
-	Enum *SchemaInfoEnum `json:"-"`
+	Enum *SchemaInfoEnum `codec:"branch,enum" json:"-"`
 	// Array holds the members of the branch for MetaType [SchemaMetaTypeArray]; it must be set exactly when MetaType selects it.
-	Array *SchemaInfoArray `json:"-"`
+	Array *SchemaInfoArray `codec:"branch,array" json:"-"`
 	// Object holds the members of the branch for MetaType [SchemaMetaTypeObject]; it must be set exactly when MetaType selects it.
-	Object *SchemaInfoObject `json:"-"`
+	Object *SchemaInfoObject `codec:"branch,object" json:"-"`
 	// Alternate holds the members of the branch for MetaType [SchemaMetaTypeAlternate]; it must be set exactly when MetaType selects it.
-	Alternate *SchemaInfoAlternate `json:"-"`
+	Alternate *SchemaInfoAlternate `codec:"branch,alternate" json:"-"`
 	// Command holds the members of the branch for MetaType [SchemaMetaTypeCommand]; it must be set exactly when MetaType selects it.
-	Command *SchemaInfoCommand `json:"-"`
+	Command *SchemaInfoCommand `codec:"branch,command" json:"-"`
 	// Event holds the members of the branch for MetaType [SchemaMetaTypeEvent]; it must be set exactly when MetaType selects it.
-	Event *SchemaInfoEvent `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when MetaType has a value this binding lacks (a newer QEMU's), or when MetaType is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits MetaType), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Event *SchemaInfoEvent `codec:"branch,event" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when MetaType has a value without a branch field here. When MetaType is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits MetaType. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,meta-type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u SchemaInfo) MarshalJSON() ([]byte, error) {
-	type plain SchemaInfo
-	return marshalUnion(
-		"SchemaInfo",
-		"meta-type",
-		string(u.MetaType),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"builtin", "Builtin", u.Builtin != nil, true, u.Builtin},
-		unionBranch{"enum", "Enum", u.Enum != nil, true, u.Enum},
-		unionBranch{"array", "Array", u.Array != nil, true, u.Array},
-		unionBranch{"object", "Object", u.Object != nil, true, u.Object},
-		unionBranch{"alternate", "Alternate", u.Alternate != nil, true, u.Alternate},
-		unionBranch{"command", "Command", u.Command != nil, true, u.Command},
-		unionBranch{"event", "Event", u.Event != nil, true, u.Event},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v SchemaInfo) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see SchemaInfo.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *SchemaInfo) UnmarshalJSON(b []byte) error {
-	type plain SchemaInfo
-	*u = SchemaInfo{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.MetaType {
-	case SchemaMetaTypeBuiltin:
-		u.Builtin = new(SchemaInfoBuiltin)
-		return json.Unmarshal(b, u.Builtin)
-	case SchemaMetaTypeEnum:
-		u.Enum = new(SchemaInfoEnum)
-		return json.Unmarshal(b, u.Enum)
-	case SchemaMetaTypeArray:
-		u.Array = new(SchemaInfoArray)
-		return json.Unmarshal(b, u.Array)
-	case SchemaMetaTypeObject:
-		u.Object = new(SchemaInfoObject)
-		return json.Unmarshal(b, u.Object)
-	case SchemaMetaTypeAlternate:
-		u.Alternate = new(SchemaInfoAlternate)
-		return json.Unmarshal(b, u.Alternate)
-	case SchemaMetaTypeCommand:
-		u.Command = new(SchemaInfoCommand)
-		return json.Unmarshal(b, u.Command)
-	case SchemaMetaTypeEvent:
-		u.Event = new(SchemaInfoEvent)
-		return json.Unmarshal(b, u.Event)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.MetaType == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *SchemaInfo) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Additional [SchemaInfo] members for meta-type 'builtin'.
@@ -166,6 +123,8 @@ func (u *SchemaInfo) UnmarshalJSON(b []byte) error {
 type SchemaInfoBuiltin struct {
 	// JSONType: the JSON type used for this type on the wire.
 	JSONType JSONType `json:"json-type"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // The four primitive and two structured types according to RFC 8259
@@ -210,19 +169,13 @@ type SchemaInfoEnum struct {
 	//
 	// Deprecated: Member [SchemaInfoEnum.Values] is deprecated.  Use [SchemaInfoEnum.Members] instead.
 	Values []string `json:"values"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes SchemaInfoEnum with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v SchemaInfoEnum) MarshalJSON() ([]byte, error) {
-	type plain SchemaInfoEnum
-	p := plain(v)
-	if p.Members == nil {
-		p.Members = []SchemaInfoEnumMember{}
-	}
-	if p.Values == nil {
-		p.Values = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // An object member.
@@ -234,6 +187,8 @@ type SchemaInfoEnumMember struct {
 	// Features: names of features associated with the member, in no
 	// particular order.
 	Features []string `json:"features,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Additional [SchemaInfo] members for meta-type 'array'.
@@ -244,6 +199,8 @@ type SchemaInfoEnumMember struct {
 type SchemaInfoArray struct {
 	// ElementType: the array type's element type.
 	ElementType string `json:"element-type"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Additional [SchemaInfo] members for meta-type 'object'.
@@ -263,16 +220,13 @@ type SchemaInfoObject struct {
 	// The variants are in no particular order, and may even differ
 	// from the order of the values of the enum type of the [SchemaInfoObject.Tag].
 	Variants []SchemaInfoObjectVariant `json:"variants,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes SchemaInfoObject with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v SchemaInfoObject) MarshalJSON() ([]byte, error) {
-	type plain SchemaInfoObject
-	p := plain(v)
-	if p.Members == nil {
-		p.Members = []SchemaInfoObjectMember{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // An object member.
@@ -292,6 +246,8 @@ type SchemaInfoObjectMember struct {
 	// Features: names of features associated with the member, in no
 	// particular order.  (since 5.0)
 	Features []string `json:"features,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // The variant members for a value of the type tag.
@@ -303,6 +259,8 @@ type SchemaInfoObjectVariant struct {
 	// Type: the name of the object type that provides the variant members
 	// when the type tag has value [SchemaInfoObjectVariant.Case].
 	Type string `json:"type"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Additional [SchemaInfo] members for meta-type 'alternate'.
@@ -315,16 +273,13 @@ type SchemaInfoAlternate struct {
 	// members' wire encoding is distinct, see
 	// /devel/qapi-code-gen section Alternate types.
 	Members []SchemaInfoAlternateMember `json:"members"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes SchemaInfoAlternate with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v SchemaInfoAlternate) MarshalJSON() ([]byte, error) {
-	type plain SchemaInfoAlternate
-	p := plain(v)
-	if p.Members == nil {
-		p.Members = []SchemaInfoAlternateMember{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // An alternate member.
@@ -333,6 +288,8 @@ func (v SchemaInfoAlternate) MarshalJSON() ([]byte, error) {
 type SchemaInfoAlternateMember struct {
 	// Type: the name of the member's type.
 	Type string `json:"type"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Additional [SchemaInfo] members for meta-type 'command'.
@@ -350,6 +307,8 @@ type SchemaInfoCommand struct {
 	// AllowOOB: whether the command allows out-of-band execution,
 	// defaults to false (Since: 2.12)
 	AllowOOB *bool `json:"allow-oob,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Additional [SchemaInfo] members for meta-type 'event'.
@@ -359,4 +318,6 @@ type SchemaInfoEvent struct {
 	// ArgType: the name of the object type that provides the event's
 	// parameters.
 	ArgType string `json:"arg-type"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }

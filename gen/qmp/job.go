@@ -4,7 +4,10 @@
 
 package qmp
 
-import "context"
+import (
+	"context"
+	"github.com/qapi-go/qapi/runtime/codec"
+)
 
 // Type of a background job.
 //
@@ -118,6 +121,8 @@ type JobStatusChangeEvent struct {
 	ID string `json:"id"`
 	// Status: The new job status
 	Status JobStatus `json:"status"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "JOB_STATUS_CHANGE".
@@ -129,6 +134,8 @@ func (JobStatusChangeEvent) EventName() string {
 type JobPauseArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // JobPause sends the "job-pause" command.
@@ -146,13 +153,15 @@ type JobPauseArgs struct {
 //
 // Since: 3.0
 func (c *Conn) JobPause(ctx context.Context, args JobPauseArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "job-pause", args, nil, opts...)
+	return c.caller.Call(ctx, "job-pause", codec.Args(args), nil, opts...)
 }
 
 // JobResumeArgs holds the arguments of [Conn.JobResume] (command "job-resume").
 type JobResumeArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // JobResume sends the "job-resume" command.
@@ -167,13 +176,15 @@ type JobResumeArgs struct {
 //
 // Since: 3.0
 func (c *Conn) JobResume(ctx context.Context, args JobResumeArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "job-resume", args, nil, opts...)
+	return c.caller.Call(ctx, "job-resume", codec.Args(args), nil, opts...)
 }
 
 // JobCancelArgs holds the arguments of [Conn.JobCancel] (command "job-cancel").
 type JobCancelArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // JobCancel sends the "job-cancel" command.
@@ -190,13 +201,15 @@ type JobCancelArgs struct {
 //
 // Since: 3.0
 func (c *Conn) JobCancel(ctx context.Context, args JobCancelArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "job-cancel", args, nil, opts...)
+	return c.caller.Call(ctx, "job-cancel", codec.Args(args), nil, opts...)
 }
 
 // JobCompleteArgs holds the arguments of [Conn.JobComplete] (command "job-complete").
 type JobCompleteArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // JobComplete sends the "job-complete" command.
@@ -221,13 +234,15 @@ type JobCompleteArgs struct {
 //
 // Since: 3.0
 func (c *Conn) JobComplete(ctx context.Context, args JobCompleteArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "job-complete", args, nil, opts...)
+	return c.caller.Call(ctx, "job-complete", codec.Args(args), nil, opts...)
 }
 
 // JobDismissArgs holds the arguments of [Conn.JobDismiss] (command "job-dismiss").
 type JobDismissArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // JobDismiss sends the "job-dismiss" command.
@@ -247,7 +262,7 @@ type JobDismissArgs struct {
 //
 // Since: 3.0
 func (c *Conn) JobDismiss(ctx context.Context, args JobDismissArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "job-dismiss", args, nil, opts...)
+	return c.caller.Call(ctx, "job-dismiss", codec.Args(args), nil, opts...)
 }
 
 // JobFinalizeArgs holds the arguments of [Conn.JobFinalize] (command "job-finalize").
@@ -255,6 +270,8 @@ type JobFinalizeArgs struct {
 	// ID: The identifier of any job in the transaction, or of a job that
 	// is not part of any transaction.
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // JobFinalize sends the "job-finalize" command.
@@ -273,7 +290,7 @@ type JobFinalizeArgs struct {
 //
 // Since: 3.0
 func (c *Conn) JobFinalize(ctx context.Context, args JobFinalizeArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "job-finalize", args, nil, opts...)
+	return c.caller.Call(ctx, "job-finalize", codec.Args(args), nil, opts...)
 }
 
 // Information about a job.
@@ -303,6 +320,8 @@ type JobInfo struct {
 	// reason for the job failure.  It should not be parsed by
 	// applications.
 	Error *string `json:"error,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryJobs sends the "query-jobs" command.
@@ -314,6 +333,6 @@ type JobInfo struct {
 // Since: 3.0
 func (c *Conn) QueryJobs(ctx context.Context, opts ...CallOption) ([]JobInfo, error) {
 	var r []JobInfo
-	err := c.caller.Call(ctx, "query-jobs", nil, &r, opts...)
+	err := c.call(ctx, "query-jobs", nil, &r, opts...)
 	return r, err
 }

@@ -7,6 +7,7 @@ package qmp
 import (
 	"context"
 	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // The comprehensive enumeration of QEMU system emulation ("softmmu")
@@ -114,6 +115,8 @@ type CpuInfoS390 struct {
 	Dedicated *bool `json:"dedicated,omitempty"`
 	// Entitlement: the virtual CPU's entitlement (since 8.2)
 	Entitlement *S390CpuEntitlement `json:"entitlement,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about a virtual CPU.
@@ -134,39 +137,19 @@ type CpuInfoFast struct {
 	// additional fields will be listed (since 3.0)
 	Target SysEmuTarget `json:"target"`
 	// S390x holds the members of the branch for Target [SysEmuTargetS390x]; it must be set exactly when Target selects it.
-	S390x *CpuInfoS390 `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Target has a value this binding lacks (a newer QEMU's), or when Target is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Target), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	S390x *CpuInfoS390 `codec:"branch,s390x" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Target has a value without a branch field here. When Target is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Target. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,target" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u CpuInfoFast) MarshalJSON() ([]byte, error) {
-	type plain CpuInfoFast
-	return marshalUnion(
-		"CpuInfoFast",
-		"target",
-		string(u.Target),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"s390x", "S390x", u.S390x != nil, true, u.S390x},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v CpuInfoFast) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see CpuInfoFast.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *CpuInfoFast) UnmarshalJSON(b []byte) error {
-	type plain CpuInfoFast
-	*u = CpuInfoFast{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Target {
-	case SysEmuTargetS390x:
-		u.S390x = new(CpuInfoS390)
-		return json.Unmarshal(b, u.S390x)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Target == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *CpuInfoFast) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // QueryCpusFast sends the "query-cpus-fast" command.
@@ -207,7 +190,7 @@ func (u *CpuInfoFast) UnmarshalJSON(b []byte) error {
 //	}
 func (c *Conn) QueryCpusFast(ctx context.Context, opts ...CallOption) ([]CpuInfoFast, error) {
 	var r []CpuInfoFast
-	err := c.caller.Call(ctx, "query-cpus-fast", nil, &r, opts...)
+	err := c.call(ctx, "query-cpus-fast", nil, &r, opts...)
 	return r, err
 }
 
@@ -223,6 +206,8 @@ type CompatProperty struct {
 	// Value: the default value (machine-specific default can overwrite
 	// the "default" default, to avoid this use -machine none)
 	Value string `json:"value"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information describing a machine.
@@ -261,6 +246,8 @@ type MachineInfo struct {
 	//
 	// Unstable: this is an unstable interface (feature "unstable"): Member [MachineInfo.CompatProps] is experimental.
 	CompatProps []CompatProperty `json:"compat-props,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryMachinesArgs holds the arguments of [Conn.QueryMachines] (command "query-machines").
@@ -270,6 +257,8 @@ type QueryMachinesArgs struct {
 	//
 	// Unstable: this is an unstable interface (feature "unstable"): Argument [QueryMachinesArgs.CompatProps] is experimental.
 	CompatProps *bool `json:"compat-props,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryMachines sends the "query-machines" command.
@@ -306,7 +295,7 @@ type QueryMachinesArgs struct {
 //	   }
 func (c *Conn) QueryMachines(ctx context.Context, args *QueryMachinesArgs, opts ...CallOption) ([]MachineInfo, error) {
 	var r []MachineInfo
-	err := c.caller.Call(ctx, "query-machines", argsOrNil(args == nil, args), &r, opts...)
+	err := c.call(ctx, "query-machines", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -317,6 +306,8 @@ type CurrentMachineParams struct {
 	// WakeupSuspendSupport: true if the machine supports wake up from
 	// suspend
 	WakeupSuspendSupport bool `json:"wakeup-suspend-support"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryCurrentMachine sends the "query-current-machine" command.
@@ -328,7 +319,7 @@ type CurrentMachineParams struct {
 // Since: 4.0
 func (c *Conn) QueryCurrentMachine(ctx context.Context, opts ...CallOption) (*CurrentMachineParams, error) {
 	r := new(CurrentMachineParams)
-	if err := c.caller.Call(ctx, "query-current-machine", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-current-machine", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -340,6 +331,8 @@ func (c *Conn) QueryCurrentMachine(ctx context.Context, opts ...CallOption) (*Cu
 type QemuTargetInfo struct {
 	// Arch: the target architecture
 	Arch SysEmuTarget `json:"arch"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryTarget sends the "query-target" command.
@@ -351,7 +344,7 @@ type QemuTargetInfo struct {
 // Since: 1.2
 func (c *Conn) QueryTarget(ctx context.Context, opts ...CallOption) (*QemuTargetInfo, error) {
 	r := new(QemuTargetInfo)
-	if err := c.caller.Call(ctx, "query-target", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-target", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -366,6 +359,8 @@ func (c *Conn) QueryTarget(ctx context.Context, opts ...CallOption) (*QemuTarget
 type UuidInfo struct {
 	// UUID: the UUID of the guest
 	UUID string `json:"UUID"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryUUID sends the "query-uuid" command.
@@ -382,7 +377,7 @@ type UuidInfo struct {
 //	<- { "return": { "UUID": "550e8400-e29b-41d4-a716-446655440000" } }
 func (c *Conn) QueryUUID(ctx context.Context, opts ...CallOption) (*UuidInfo, error) {
 	r := new(UuidInfo)
-	if err := c.caller.Call(ctx, "query-uuid", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-uuid", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -394,6 +389,8 @@ func (c *Conn) QueryUUID(ctx context.Context, opts ...CallOption) (*UuidInfo, er
 type GuidInfo struct {
 	// GUID: the globally unique identifier
 	GUID string `json:"guid"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryVMGenerationID sends the "query-vm-generation-id" command.
@@ -405,7 +402,7 @@ type GuidInfo struct {
 // Since: 2.9
 func (c *Conn) QueryVMGenerationID(ctx context.Context, opts ...CallOption) (*GuidInfo, error) {
 	r := new(GuidInfo)
-	if err := c.caller.Call(ctx, "query-vm-generation-id", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-vm-generation-id", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -540,63 +537,27 @@ type NumaOptions struct {
 	// Type: NUMA option type
 	Type NumaOptionsType `json:"type"`
 	// Node holds the members of the branch for Type [NumaOptionsTypeNode]; it must be set exactly when Type selects it.
-	Node *NumaNodeOptions `json:"-"`
+	Node *NumaNodeOptions `codec:"branch,node" json:"-"`
 	// Dist holds the members of the branch for Type [NumaOptionsTypeDist]; it must be set exactly when Type selects it.
-	Dist *NumaDistOptions `json:"-"`
+	Dist *NumaDistOptions `codec:"branch,dist" json:"-"`
 	// CPU holds the members of the branch for Type [NumaOptionsTypeCPU]; it must be set exactly when Type selects it.
-	CPU *NumaCpuOptions `json:"-"`
+	CPU *NumaCpuOptions `codec:"branch,cpu" json:"-"`
 	// HmatLb holds the members of the branch for Type [NumaOptionsTypeHmatLb]; it must be set exactly when Type selects it.
-	HmatLb *NumaHmatLBOptions `json:"-"`
+	HmatLb *NumaHmatLBOptions `codec:"branch,hmat-lb" json:"-"`
 	// HmatCache holds the members of the branch for Type [NumaOptionsTypeHmatCache]; it must be set exactly when Type selects it.
-	HmatCache *NumaHmatCacheOptions `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	HmatCache *NumaHmatCacheOptions `codec:"branch,hmat-cache" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u NumaOptions) MarshalJSON() ([]byte, error) {
-	type plain NumaOptions
-	return marshalUnion(
-		"NumaOptions",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"node", "Node", u.Node != nil, false, u.Node},
-		unionBranch{"dist", "Dist", u.Dist != nil, true, u.Dist},
-		unionBranch{"cpu", "CPU", u.CPU != nil, false, u.CPU},
-		unionBranch{"hmat-lb", "HmatLb", u.HmatLb != nil, true, u.HmatLb},
-		unionBranch{"hmat-cache", "HmatCache", u.HmatCache != nil, true, u.HmatCache},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v NumaOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see NumaOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *NumaOptions) UnmarshalJSON(b []byte) error {
-	type plain NumaOptions
-	*u = NumaOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case NumaOptionsTypeNode:
-		u.Node = new(NumaNodeOptions)
-		return json.Unmarshal(b, u.Node)
-	case NumaOptionsTypeDist:
-		u.Dist = new(NumaDistOptions)
-		return json.Unmarshal(b, u.Dist)
-	case NumaOptionsTypeCPU:
-		u.CPU = new(NumaCpuOptions)
-		return json.Unmarshal(b, u.CPU)
-	case NumaOptionsTypeHmatLb:
-		u.HmatLb = new(NumaHmatLBOptions)
-		return json.Unmarshal(b, u.HmatLb)
-	case NumaOptionsTypeHmatCache:
-		u.HmatCache = new(NumaHmatCacheOptions)
-		return json.Unmarshal(b, u.HmatCache)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *NumaOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Create a guest NUMA node.  (for OptsVisitor)
@@ -621,6 +582,8 @@ type NumaNodeOptions struct {
 	// to the initiator node that is closest (as in directly attached)
 	// to this node, and therefore has the best performance (since 5.0)
 	Initiator *uint16 `json:"initiator,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Set the distance between 2 NUMA nodes.
@@ -635,6 +598,8 @@ type NumaDistOptions struct {
 	// node is unreachable from another node, set the distance between
 	// them to 255.
 	Val uint8 `json:"val"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Create a CXL Fixed Memory Window.
@@ -651,16 +616,13 @@ type CXLFixedMemoryWindowOptions struct {
 	// Targets: Target root bridge IDs from -device ...,id=<ID> for each
 	// root bridge.
 	Targets []string `json:"targets"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes CXLFixedMemoryWindowOptions with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v CXLFixedMemoryWindowOptions) MarshalJSON() ([]byte, error) {
-	type plain CXLFixedMemoryWindowOptions
-	p := plain(v)
-	if p.Targets == nil {
-		p.Targets = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // List of CXL Fixed Memory Windows.
@@ -669,16 +631,13 @@ func (v CXLFixedMemoryWindowOptions) MarshalJSON() ([]byte, error) {
 type CXLFMWProperties struct {
 	// CXLFmw: List of [CXLFixedMemoryWindowOptions]
 	CXLFmw []CXLFixedMemoryWindowOptions `json:"cxl-fmw"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes CXLFMWProperties with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v CXLFMWProperties) MarshalJSON() ([]byte, error) {
-	type plain CXLFMWProperties
-	p := plain(v)
-	if p.CXLFmw == nil {
-		p.CXLFmw = []CXLFixedMemoryWindowOptions{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // A X86 32-bit register.
@@ -720,6 +679,8 @@ type X86CPUFeatureWordInfo struct {
 	CpuidRegister X86CPURegister32 `json:"cpuid-register"`
 	// Features: value of output register, containing the feature bits
 	Features int64 `json:"features"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Not used by QMP; hack to let us use X86CPUFeatureWordInfoList
@@ -729,16 +690,13 @@ type X86CPUFeatureWordInfo struct {
 type DummyForceArrays struct {
 	// Unused is the member "unused".
 	Unused []X86CPUFeatureWordInfo `json:"unused"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes DummyForceArrays with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v DummyForceArrays) MarshalJSON() ([]byte, error) {
-	type plain DummyForceArrays
-	p := plain(v)
-	if p.Unused == nil {
-		p.Unused = []X86CPUFeatureWordInfo{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Option "-numa cpu" overrides default cpu to node mapping.  It
@@ -750,6 +708,8 @@ func (v DummyForceArrays) MarshalJSON() ([]byte, error) {
 type NumaCpuOptions struct {
 	// CpuInstanceProperties holds the members of the base type.
 	CpuInstanceProperties
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // The memory hierarchy in the System Locality Latency and Bandwidth
@@ -822,6 +782,8 @@ type NumaHmatLBOptions struct {
 	// Bandwidth: the value of bandwidth between [NumaHmatLBOptions.Initiator] and [NumaHmatLBOptions.Target]
 	// proximity domain, the bandwidth unit is "Bytes per second".
 	Bandwidth *uint64 `json:"bandwidth,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Cache associativity in the Memory Side Cache Information Structure
@@ -884,6 +846,8 @@ type NumaHmatCacheOptions struct {
 	Policy HmatCacheWritePolicy `json:"policy"`
 	// Line: the cache line size in bytes.
 	Line uint16 `json:"line"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // MemsaveArgs holds the arguments of [Conn.Memsave] (command "memsave").
@@ -897,6 +861,8 @@ type MemsaveArgs struct {
 	// CPUIndex: the index of the virtual CPU to use for translating the
 	// virtual address (defaults to CPU 0)
 	CPUIndex *int64 `json:"cpu-index,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Memsave sends the "memsave" command.
@@ -915,7 +881,7 @@ type MemsaveArgs struct {
 //	                    "filename": "/tmp/virtual-mem-dump" } }
 //	<- { "return": {} }
 func (c *Conn) Memsave(ctx context.Context, args MemsaveArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "memsave", args, nil, opts...)
+	return c.caller.Call(ctx, "memsave", codec.Args(args), nil, opts...)
 }
 
 // PmemsaveArgs holds the arguments of [Conn.Pmemsave] (command "pmemsave").
@@ -926,6 +892,8 @@ type PmemsaveArgs struct {
 	Size uint64 `json:"size"`
 	// Filename: the file to save the memory to as binary data
 	Filename string `json:"filename"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Pmemsave sends the "pmemsave" command.
@@ -944,7 +912,7 @@ type PmemsaveArgs struct {
 //	                    "filename": "/tmp/physical-mem-dump" } }
 //	<- { "return": {} }
 func (c *Conn) Pmemsave(ctx context.Context, args PmemsaveArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "pmemsave", args, nil, opts...)
+	return c.caller.Call(ctx, "pmemsave", codec.Args(args), nil, opts...)
 }
 
 // Information about memory backend.
@@ -973,16 +941,13 @@ type Memdev struct {
 	HostNodes []uint16 `json:"host-nodes"`
 	// Policy: memory policy of memory backend
 	Policy HostMemPolicy `json:"policy"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes Memdev with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v Memdev) MarshalJSON() ([]byte, error) {
-	type plain Memdev
-	p := plain(v)
-	if p.HostNodes == nil {
-		p.HostNodes = []uint16{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // QueryMemdev sends the "query-memdev" command.
@@ -1020,7 +985,7 @@ func (v Memdev) MarshalJSON() ([]byte, error) {
 //	   }
 func (c *Conn) QueryMemdev(ctx context.Context, opts ...CallOption) ([]Memdev, error) {
 	var r []Memdev
-	err := c.caller.Call(ctx, "query-memdev", nil, &r, opts...)
+	err := c.call(ctx, "query-memdev", nil, &r, opts...)
 	return r, err
 }
 
@@ -1060,6 +1025,8 @@ type CpuInstanceProperties struct {
 	CoreID *int64 `json:"core-id,omitempty"`
 	// ThreadID: thread number within the core the CPU  belongs to
 	ThreadID *int64 `json:"thread-id,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // HotpluggableCPU is the QAPI struct HotpluggableCPU.
@@ -1080,6 +1047,8 @@ type HotpluggableCPU struct {
 	// QOMPath: link to existing CPU object if CPU is present or omitted
 	// if CPU is not present.
 	QOMPath *string `json:"qom-path,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryHotpluggableCpus sends the "query-hotpluggable-cpus" command.
@@ -1139,7 +1108,7 @@ type HotpluggableCPU struct {
 //	   ]}
 func (c *Conn) QueryHotpluggableCpus(ctx context.Context, opts ...CallOption) ([]HotpluggableCPU, error) {
 	var r []HotpluggableCPU
-	err := c.caller.Call(ctx, "query-hotpluggable-cpus", nil, &r, opts...)
+	err := c.call(ctx, "query-hotpluggable-cpus", nil, &r, opts...)
 	return r, err
 }
 
@@ -1150,7 +1119,7 @@ func (c *Conn) QueryHotpluggableCpus(ctx context.Context, opts ...CallOption) ([
 //
 // Since: 3.0
 func (c *Conn) SetNUMANode(ctx context.Context, args NumaOptions, opts ...CallOption) error {
-	return c.caller.Call(ctx, "set-numa-node", args, nil, opts...)
+	return c.caller.Call(ctx, "set-numa-node", codec.Args(args), nil, opts...)
 }
 
 // BalloonArgs holds the arguments of [Conn.Balloon] (command "balloon").
@@ -1162,6 +1131,8 @@ type BalloonArgs struct {
 	//
 	// From it we have: balloon_size = vm_ram_size - [BalloonArgs.Value]
 	Value int64 `json:"value"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Balloon sends the "balloon" command.
@@ -1187,7 +1158,7 @@ type BalloonArgs struct {
 //
 // With a 2.5GiB guest this command inflated the ballon to 3GiB.
 func (c *Conn) Balloon(ctx context.Context, args BalloonArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "balloon", args, nil, opts...)
+	return c.caller.Call(ctx, "balloon", codec.Args(args), nil, opts...)
 }
 
 // Information about the guest balloon device.
@@ -1197,6 +1168,8 @@ type BalloonInfo struct {
 	// Actual: the logical size of the VM in bytes.  Formula used:
 	// logical_vm_size = vm_ram_size - balloon_size
 	Actual int64 `json:"actual"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryBalloon sends the "query-balloon" command.
@@ -1222,7 +1195,7 @@ type BalloonInfo struct {
 //	   }
 func (c *Conn) QueryBalloon(ctx context.Context, opts ...CallOption) (*BalloonInfo, error) {
 	r := new(BalloonInfo)
-	if err := c.caller.Call(ctx, "query-balloon", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-balloon", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1247,6 +1220,8 @@ type BalloonChangeEvent struct {
 	// Actual: the logical size of the VM in bytes.  Formula used:
 	// logical_vm_size = vm_ram_size - balloon_size
 	Actual int64 `json:"actual"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "BALLOON_CHANGE".
@@ -1265,6 +1240,8 @@ type HvBalloonInfo struct {
 	// Available: the amount of the memory inside the guest available for
 	// new allocations ("free")
 	Available uint64 `json:"available"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryHvBalloonStatusReport sends the "query-hv-balloon-status-report" command.
@@ -1292,7 +1269,7 @@ type HvBalloonInfo struct {
 //	   }
 func (c *Conn) QueryHvBalloonStatusReport(ctx context.Context, opts ...CallOption) (*HvBalloonInfo, error) {
 	r := new(HvBalloonInfo)
-	if err := c.caller.Call(ctx, "query-hv-balloon-status-report", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-hv-balloon-status-report", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1332,6 +1309,8 @@ type MemoryInfo struct {
 	// field is omitted if target doesn't support memory hotplug (i.e.
 	// CONFIG_MEM_DEVICE not defined at build time).
 	PluggedMemory *uint64 `json:"plugged-memory,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryMemorySizeSummary sends the "query-memory-size-summary" command.
@@ -1351,7 +1330,7 @@ type MemoryInfo struct {
 // Since: 2.11
 func (c *Conn) QueryMemorySizeSummary(ctx context.Context, opts ...CallOption) (*MemoryInfo, error) {
 	r := new(MemoryInfo)
-	if err := c.caller.Call(ctx, "query-memory-size-summary", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-memory-size-summary", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1378,6 +1357,8 @@ type PCDIMMDeviceInfo struct {
 	// Hotpluggable: true if device if could be added/removed while
 	// machine is running
 	Hotpluggable bool `json:"hotpluggable"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // VirtioPMEM state information.
@@ -1392,6 +1373,8 @@ type VirtioPMEMDeviceInfo struct {
 	Size uint64 `json:"size"`
 	// Memdev: memory backend linked with device
 	Memdev string `json:"memdev"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // VirtioMEMDevice state information.
@@ -1414,6 +1397,8 @@ type VirtioMEMDeviceInfo struct {
 	Node int64 `json:"node"`
 	// Memdev: memory backend linked with the region
 	Memdev string `json:"memdev"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Sgx EPC state information.
@@ -1430,6 +1415,8 @@ type SgxEPCDeviceInfo struct {
 	Node int64 `json:"node"`
 	// Memdev: memory backend linked with device
 	Memdev string `json:"memdev"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // hv-balloon provided memory state information
@@ -1444,6 +1431,8 @@ type HvBalloonDeviceInfo struct {
 	MaxSize uint64 `json:"max-size"`
 	// Memdev: memory backend linked with device
 	Memdev *string `json:"memdev,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // MemoryDeviceInfoKind is the QAPI enum MemoryDeviceInfoKind.
@@ -1473,6 +1462,8 @@ const (
 type PCDIMMDeviceInfoWrapper struct {
 	// Data: PCDIMMDevice state information
 	Data PCDIMMDeviceInfo `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // VirtioPMEMDeviceInfoWrapper is the QAPI struct VirtioPMEMDeviceInfoWrapper.
@@ -1481,6 +1472,8 @@ type PCDIMMDeviceInfoWrapper struct {
 type VirtioPMEMDeviceInfoWrapper struct {
 	// Data: VirtioPMEM state information
 	Data VirtioPMEMDeviceInfo `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // VirtioMEMDeviceInfoWrapper is the QAPI struct VirtioMEMDeviceInfoWrapper.
@@ -1489,6 +1482,8 @@ type VirtioPMEMDeviceInfoWrapper struct {
 type VirtioMEMDeviceInfoWrapper struct {
 	// Data: VirtioMEMDevice state information
 	Data VirtioMEMDeviceInfo `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // SgxEPCDeviceInfoWrapper is the QAPI struct SgxEPCDeviceInfoWrapper.
@@ -1497,6 +1492,8 @@ type VirtioMEMDeviceInfoWrapper struct {
 type SgxEPCDeviceInfoWrapper struct {
 	// Data: Sgx EPC state information
 	Data SgxEPCDeviceInfo `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // HvBalloonDeviceInfoWrapper is the QAPI struct HvBalloonDeviceInfoWrapper.
@@ -1505,6 +1502,8 @@ type SgxEPCDeviceInfoWrapper struct {
 type HvBalloonDeviceInfoWrapper struct {
 	// Data: hv-balloon provided memory state information
 	Data HvBalloonDeviceInfo `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Union containing information about a memory device.
@@ -1514,69 +1513,29 @@ type MemoryDeviceInfo struct {
 	// Type: memory device type
 	Type MemoryDeviceInfoKind `json:"type"`
 	// Dimm holds the members of the branch for Type [MemoryDeviceInfoKindDimm]; it must be set exactly when Type selects it.
-	Dimm *PCDIMMDeviceInfoWrapper `json:"-"`
+	Dimm *PCDIMMDeviceInfoWrapper `codec:"branch,dimm" json:"-"`
 	// Nvdimm holds the members of the branch for Type [MemoryDeviceInfoKindNvdimm]; it must be set exactly when Type selects it.
-	Nvdimm *PCDIMMDeviceInfoWrapper `json:"-"`
+	Nvdimm *PCDIMMDeviceInfoWrapper `codec:"branch,nvdimm" json:"-"`
 	// VirtioPmem holds the members of the branch for Type [MemoryDeviceInfoKindVirtioPmem]; it must be set exactly when Type selects it.
-	VirtioPmem *VirtioPMEMDeviceInfoWrapper `json:"-"`
+	VirtioPmem *VirtioPMEMDeviceInfoWrapper `codec:"branch,virtio-pmem" json:"-"`
 	// VirtioMem holds the members of the branch for Type [MemoryDeviceInfoKindVirtioMem]; it must be set exactly when Type selects it.
-	VirtioMem *VirtioMEMDeviceInfoWrapper `json:"-"`
+	VirtioMem *VirtioMEMDeviceInfoWrapper `codec:"branch,virtio-mem" json:"-"`
 	// SgxEpc holds the members of the branch for Type [MemoryDeviceInfoKindSgxEpc]; it must be set exactly when Type selects it.
-	SgxEpc *SgxEPCDeviceInfoWrapper `json:"-"`
+	SgxEpc *SgxEPCDeviceInfoWrapper `codec:"branch,sgx-epc" json:"-"`
 	// HvBalloon holds the members of the branch for Type [MemoryDeviceInfoKindHvBalloon]; it must be set exactly when Type selects it.
-	HvBalloon *HvBalloonDeviceInfoWrapper `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	HvBalloon *HvBalloonDeviceInfoWrapper `codec:"branch,hv-balloon" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u MemoryDeviceInfo) MarshalJSON() ([]byte, error) {
-	type plain MemoryDeviceInfo
-	return marshalUnion(
-		"MemoryDeviceInfo",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"dimm", "Dimm", u.Dimm != nil, true, u.Dimm},
-		unionBranch{"nvdimm", "Nvdimm", u.Nvdimm != nil, true, u.Nvdimm},
-		unionBranch{"virtio-pmem", "VirtioPmem", u.VirtioPmem != nil, true, u.VirtioPmem},
-		unionBranch{"virtio-mem", "VirtioMem", u.VirtioMem != nil, true, u.VirtioMem},
-		unionBranch{"sgx-epc", "SgxEpc", u.SgxEpc != nil, true, u.SgxEpc},
-		unionBranch{"hv-balloon", "HvBalloon", u.HvBalloon != nil, true, u.HvBalloon},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v MemoryDeviceInfo) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see MemoryDeviceInfo.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *MemoryDeviceInfo) UnmarshalJSON(b []byte) error {
-	type plain MemoryDeviceInfo
-	*u = MemoryDeviceInfo{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case MemoryDeviceInfoKindDimm:
-		u.Dimm = new(PCDIMMDeviceInfoWrapper)
-		return json.Unmarshal(b, u.Dimm)
-	case MemoryDeviceInfoKindNvdimm:
-		u.Nvdimm = new(PCDIMMDeviceInfoWrapper)
-		return json.Unmarshal(b, u.Nvdimm)
-	case MemoryDeviceInfoKindVirtioPmem:
-		u.VirtioPmem = new(VirtioPMEMDeviceInfoWrapper)
-		return json.Unmarshal(b, u.VirtioPmem)
-	case MemoryDeviceInfoKindVirtioMem:
-		u.VirtioMem = new(VirtioMEMDeviceInfoWrapper)
-		return json.Unmarshal(b, u.VirtioMem)
-	case MemoryDeviceInfoKindSgxEpc:
-		u.SgxEpc = new(SgxEPCDeviceInfoWrapper)
-		return json.Unmarshal(b, u.SgxEpc)
-	case MemoryDeviceInfoKindHvBalloon:
-		u.HvBalloon = new(HvBalloonDeviceInfoWrapper)
-		return json.Unmarshal(b, u.HvBalloon)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *MemoryDeviceInfo) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Sgx EPC cmdline information.
@@ -1587,6 +1546,8 @@ type SgxEPC struct {
 	Memdev string `json:"memdev"`
 	// Node: the numa node (Since: 7.0)
 	Node int64 `json:"node"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // SGX properties of machine types.
@@ -1595,16 +1556,13 @@ type SgxEPC struct {
 type SgxEPCProperties struct {
 	// SgxEpc: list of ids of memory-backend-epc objects.
 	SgxEpc []SgxEPC `json:"sgx-epc"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes SgxEPCProperties with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v SgxEPCProperties) MarshalJSON() ([]byte, error) {
-	type plain SgxEPCProperties
-	p := plain(v)
-	if p.SgxEpc == nil {
-		p.SgxEpc = []SgxEPC{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // QueryMemoryDevices sends the "query-memory-devices" command.
@@ -1631,7 +1589,7 @@ func (v SgxEPCProperties) MarshalJSON() ([]byte, error) {
 //	                 } ] }
 func (c *Conn) QueryMemoryDevices(ctx context.Context, opts ...CallOption) ([]MemoryDeviceInfo, error) {
 	var r []MemoryDeviceInfo
-	err := c.caller.Call(ctx, "query-memory-devices", nil, &r, opts...)
+	err := c.call(ctx, "query-memory-devices", nil, &r, opts...)
 	return r, err
 }
 
@@ -1658,6 +1616,8 @@ type MemoryDeviceSizeChangeEvent struct {
 	Size uint64 `json:"size"`
 	// QOMPath: path to the device object in the QOM tree (since 6.2)
 	QOMPath string `json:"qom-path"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "MEMORY_DEVICE_SIZE_CHANGE".
@@ -1685,6 +1645,8 @@ type BootConfiguration struct {
 	// Strict: Whether to attempt booting from devices not included in the
 	// boot order
 	Strict *bool `json:"strict,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Schema for CPU topology configuration.  A missing value lets QEMU
@@ -1725,6 +1687,8 @@ type SMPConfiguration struct {
 	// Maxcpus: maximum number of hotpluggable virtual CPUs in the virtual
 	// machine
 	Maxcpus *int64 `json:"maxcpus,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XQueryIrq sends the "x-query-irq" command.
@@ -1738,7 +1702,7 @@ type SMPConfiguration struct {
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
 func (c *Conn) XQueryIrq(ctx context.Context, opts ...CallOption) (*HumanReadableText, error) {
 	r := new(HumanReadableText)
-	if err := c.caller.Call(ctx, "x-query-irq", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "x-query-irq", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1757,7 +1721,7 @@ func (c *Conn) XQueryIrq(ctx context.Context, opts ...CallOption) (*HumanReadabl
 // Only available when QEMU is built with CONFIG_TCG.
 func (c *Conn) XQueryJit(ctx context.Context, opts ...CallOption) (*HumanReadableText, error) {
 	r := new(HumanReadableText)
-	if err := c.caller.Call(ctx, "x-query-jit", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "x-query-jit", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1774,7 +1738,7 @@ func (c *Conn) XQueryJit(ctx context.Context, opts ...CallOption) (*HumanReadabl
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
 func (c *Conn) XQueryNUMA(ctx context.Context, opts ...CallOption) (*HumanReadableText, error) {
 	r := new(HumanReadableText)
-	if err := c.caller.Call(ctx, "x-query-numa", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "x-query-numa", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1791,7 +1755,7 @@ func (c *Conn) XQueryNUMA(ctx context.Context, opts ...CallOption) (*HumanReadab
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
 func (c *Conn) XQueryRamblock(ctx context.Context, opts ...CallOption) (*HumanReadableText, error) {
 	r := new(HumanReadableText)
-	if err := c.caller.Call(ctx, "x-query-ramblock", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "x-query-ramblock", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1808,7 +1772,7 @@ func (c *Conn) XQueryRamblock(ctx context.Context, opts ...CallOption) (*HumanRe
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
 func (c *Conn) XQueryRoms(ctx context.Context, opts ...CallOption) (*HumanReadableText, error) {
 	r := new(HumanReadableText)
-	if err := c.caller.Call(ctx, "x-query-roms", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "x-query-roms", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1825,7 +1789,7 @@ func (c *Conn) XQueryRoms(ctx context.Context, opts ...CallOption) (*HumanReadab
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
 func (c *Conn) XQueryUSB(ctx context.Context, opts ...CallOption) (*HumanReadableText, error) {
 	r := new(HumanReadableText)
-	if err := c.caller.Call(ctx, "x-query-usb", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "x-query-usb", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1857,12 +1821,16 @@ type MemorySizeConfiguration struct {
 	MaxSize *uint64 `json:"max-size,omitempty"`
 	// Slots: number of available memory slots for hotplug
 	Slots *uint64 `json:"slots,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // DumpdtbArgs holds the arguments of [Conn.Dumpdtb] (command "dumpdtb").
 type DumpdtbArgs struct {
 	// Filename: name of the dtb file to be created
 	Filename string `json:"filename"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Dumpdtb sends the "dumpdtb" command.
@@ -1879,7 +1847,7 @@ type DumpdtbArgs struct {
 //
 // Only available when QEMU is built with CONFIG_FDT.
 func (c *Conn) Dumpdtb(ctx context.Context, args DumpdtbArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "dumpdtb", args, nil, opts...)
+	return c.caller.Call(ctx, "dumpdtb", codec.Args(args), nil, opts...)
 }
 
 // XQueryInterruptControllers sends the "x-query-interrupt-controllers" command.
@@ -1893,7 +1861,7 @@ func (c *Conn) Dumpdtb(ctx context.Context, args DumpdtbArgs, opts ...CallOption
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
 func (c *Conn) XQueryInterruptControllers(ctx context.Context, opts ...CallOption) (*HumanReadableText, error) {
 	r := new(HumanReadableText)
-	if err := c.caller.Call(ctx, "x-query-interrupt-controllers", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "x-query-interrupt-controllers", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1908,6 +1876,8 @@ type FirmwareLog struct {
 	// Log: Firmware debug log, in base64 encoding.  First and last log
 	// line might be incomplete.
 	Log string `json:"log"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryFirmwareLogArgs holds the arguments of [Conn.QueryFirmwareLog] (command "query-firmware-log").
@@ -1916,6 +1886,8 @@ type QueryFirmwareLogArgs struct {
 	// log data is allowed.  In case the amount of log data is larger
 	// than [QueryFirmwareLogArgs.MaxSize] the tail of the log is returned.
 	MaxSize *uint64 `json:"max-size,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryFirmwareLog sends the "query-firmware-log" command.
@@ -1929,7 +1901,7 @@ type QueryFirmwareLogArgs struct {
 // Since: 10.2
 func (c *Conn) QueryFirmwareLog(ctx context.Context, args *QueryFirmwareLogArgs, opts ...CallOption) (*FirmwareLog, error) {
 	r := new(FirmwareLog)
-	if err := c.caller.Call(ctx, "query-firmware-log", argsOrNil(args == nil, args), r, opts...); err != nil {
+	if err := c.call(ctx, "query-firmware-log", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1939,6 +1911,8 @@ func (c *Conn) QueryFirmwareLog(ctx context.Context, args *QueryFirmwareLogArgs,
 type DumpSkeysArgs struct {
 	// Filename: the path to the file to dump to
 	Filename string `json:"filename"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // DumpSkeys sends the "dump-skeys" command.
@@ -1953,7 +1927,7 @@ type DumpSkeysArgs struct {
 //	     "arguments": { "filename": "/tmp/skeys" } }
 //	<- { "return": {} }
 func (c *Conn) DumpSkeys(ctx context.Context, args DumpSkeysArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "dump-skeys", args, nil, opts...)
+	return c.caller.Call(ctx, "dump-skeys", codec.Args(args), nil, opts...)
 }
 
 // Virtual CPU model.
@@ -1970,6 +1944,8 @@ type CpuModelInfo struct {
 	Name string `json:"name"`
 	// Props: a dictionary of QOM properties to be applied
 	Props json.RawMessage `json:"props,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // An enumeration of CPU model expansion types.
@@ -2034,6 +2010,8 @@ const (
 type CpuModelBaselineInfo struct {
 	// Model: the baselined [CpuModelInfo].
 	Model CpuModelInfo `json:"model"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // The result of a CPU model comparison.
@@ -2052,16 +2030,13 @@ type CpuModelCompareInfo struct {
 	// ResponsibleProperties: List of properties that led to the
 	// comparison result not being identical.
 	ResponsibleProperties []string `json:"responsible-properties"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes CpuModelCompareInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v CpuModelCompareInfo) MarshalJSON() ([]byte, error) {
-	type plain CpuModelCompareInfo
-	p := plain(v)
-	if p.ResponsibleProperties == nil {
-		p.ResponsibleProperties = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // QueryCPUModelComparisonArgs holds the arguments of [Conn.QueryCPUModelComparison] (command "query-cpu-model-comparison").
@@ -2072,6 +2047,8 @@ type QueryCPUModelComparisonArgs struct {
 	// Modelb: description of the second CPU model to compare, referred to
 	// as "model B" in [CpuModelCompareResult]
 	Modelb CpuModelInfo `json:"modelb"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryCPUModelComparison sends the "query-cpu-model-comparison" command.
@@ -2121,7 +2098,7 @@ type QueryCPUModelComparisonArgs struct {
 // Since: 2.8
 func (c *Conn) QueryCPUModelComparison(ctx context.Context, args QueryCPUModelComparisonArgs, opts ...CallOption) (*CpuModelCompareInfo, error) {
 	r := new(CpuModelCompareInfo)
-	if err := c.caller.Call(ctx, "query-cpu-model-comparison", args, r, opts...); err != nil {
+	if err := c.call(ctx, "query-cpu-model-comparison", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -2133,6 +2110,8 @@ type QueryCPUModelBaselineArgs struct {
 	Modela CpuModelInfo `json:"modela"`
 	// Modelb: description of the second CPU model to baseline
 	Modelb CpuModelInfo `json:"modelb"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryCPUModelBaseline sends the "query-cpu-model-baseline" command.
@@ -2180,7 +2159,7 @@ type QueryCPUModelBaselineArgs struct {
 // Since: 2.8
 func (c *Conn) QueryCPUModelBaseline(ctx context.Context, args QueryCPUModelBaselineArgs, opts ...CallOption) (*CpuModelBaselineInfo, error) {
 	r := new(CpuModelBaselineInfo)
-	if err := c.caller.Call(ctx, "query-cpu-model-baseline", args, r, opts...); err != nil {
+	if err := c.call(ctx, "query-cpu-model-baseline", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -2199,6 +2178,8 @@ type CpuModelExpansionInfo struct {
 	// a set of properties that are deprecated across all models for
 	// the architecture.  (since: 10.1 -- since 9.1 on s390x --).
 	DeprecatedProps []string `json:"deprecated-props,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryCPUModelExpansionArgs holds the arguments of [Conn.QueryCPUModelExpansion] (command "query-cpu-model-expansion").
@@ -2207,6 +2188,8 @@ type QueryCPUModelExpansionArgs struct {
 	Type CpuModelExpansionType `json:"type"`
 	// Model: description of the CPU model to expand
 	Model CpuModelInfo `json:"model"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryCPUModelExpansion sends the "query-cpu-model-expansion" command.
@@ -2251,7 +2234,7 @@ type QueryCPUModelExpansionArgs struct {
 // Since: 2.8
 func (c *Conn) QueryCPUModelExpansion(ctx context.Context, args QueryCPUModelExpansionArgs, opts ...CallOption) (*CpuModelExpansionInfo, error) {
 	r := new(CpuModelExpansionInfo)
-	if err := c.caller.Call(ctx, "query-cpu-model-expansion", args, r, opts...); err != nil {
+	if err := c.call(ctx, "query-cpu-model-expansion", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -2307,6 +2290,8 @@ type CpuDefinitionInfo struct {
 	// removed in some future version of QEMU according to the QEMU
 	// deprecation policy.  (since 5.2)
 	Deprecated bool `json:"deprecated"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryCPUDefinitions sends the "query-cpu-definitions" command.
@@ -2318,6 +2303,6 @@ type CpuDefinitionInfo struct {
 // Since: 1.2
 func (c *Conn) QueryCPUDefinitions(ctx context.Context, opts ...CallOption) ([]CpuDefinitionInfo, error) {
 	var r []CpuDefinitionInfo
-	err := c.caller.Call(ctx, "query-cpu-definitions", nil, &r, opts...)
+	err := c.call(ctx, "query-cpu-definitions", nil, &r, opts...)
 	return r, err
 }

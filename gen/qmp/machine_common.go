@@ -4,7 +4,7 @@
 
 package qmp
 
-import "encoding/json"
+import "github.com/qapi-go/qapi/runtime/codec"
 
 // An enumeration of CPU entitlements that can be assumed by a virtual
 // S390 CPU
@@ -93,6 +93,8 @@ type SmpCacheProperties struct {
 	// enumeration as the parameter, i.e., CPUs in the same
 	// topology container share the same cache.
 	Topology CpuTopologyLevel `json:"topology"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // List wrapper of [SmpCacheProperties].
@@ -101,14 +103,11 @@ type SmpCacheProperties struct {
 type SmpCachePropertiesWrapper struct {
 	// Caches: the list of [SmpCacheProperties].
 	Caches []SmpCacheProperties `json:"caches"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes SmpCachePropertiesWrapper with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v SmpCachePropertiesWrapper) MarshalJSON() ([]byte, error) {
-	type plain SmpCachePropertiesWrapper
-	p := plain(v)
-	if p.Caches == nil {
-		p.Caches = []SmpCacheProperties{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }

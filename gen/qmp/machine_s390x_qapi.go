@@ -4,7 +4,10 @@
 
 package qmp
 
-import "context"
+import (
+	"context"
+	"github.com/qapi-go/qapi/runtime/codec"
+)
 
 // An enumeration of CPU polarization that can be assumed by a virtual
 // S390 CPU
@@ -35,6 +38,8 @@ type SetCPUTopologyArgs struct {
 	// Dedicated: whether the provisioning of real to virtual CPU is
 	// dedicated
 	Dedicated *bool `json:"dedicated,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // SetCPUTopology sends the "set-cpu-topology" command.
@@ -47,7 +52,7 @@ type SetCPUTopologyArgs struct {
 //
 // Unstable: this is an unstable interface (feature "unstable"): This command is experimental.
 func (c *Conn) SetCPUTopology(ctx context.Context, args SetCPUTopologyArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "set-cpu-topology", args, nil, opts...)
+	return c.caller.Call(ctx, "set-cpu-topology", codec.Args(args), nil, opts...)
 }
 
 // CPUPolarizationChangeEvent is the "CPU_POLARIZATION_CHANGE" event.
@@ -77,6 +82,8 @@ func (c *Conn) SetCPUTopology(ctx context.Context, args SetCPUTopologyArgs, opts
 type CPUPolarizationChangeEvent struct {
 	// Polarization: polarization specified by the guest
 	Polarization S390CpuPolarization `json:"polarization"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "CPU_POLARIZATION_CHANGE".
@@ -90,6 +97,8 @@ func (CPUPolarizationChangeEvent) EventName() string {
 type CpuPolarizationInfo struct {
 	// Polarization: the CPU polarization
 	Polarization S390CpuPolarization `json:"polarization"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryS390xCPUPolarization sends the "query-s390x-cpu-polarization" command.
@@ -101,7 +110,7 @@ type CpuPolarizationInfo struct {
 // Unstable: this is an unstable interface (feature "unstable"): This command is experimental.
 func (c *Conn) QueryS390xCPUPolarization(ctx context.Context, opts ...CallOption) (*CpuPolarizationInfo, error) {
 	r := new(CpuPolarizationInfo)
-	if err := c.caller.Call(ctx, "query-s390x-cpu-polarization", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-s390x-cpu-polarization", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -120,7 +129,10 @@ func (c *Conn) QueryS390xCPUPolarization(ctx context.Context, opts ...CallOption
 //	     "timestamp": { "seconds": 1401385907, "microseconds": 422329 } }
 //
 // Unstable: this is an unstable interface (feature "unstable"): This event is experimental.
-type SclpCpiInfoAvailableEvent struct{}
+type SclpCpiInfoAvailableEvent struct {
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
+}
 
 // EventName returns the event's wire name, "SCLP_CPI_INFO_AVAILABLE".
 func (SclpCpiInfoAvailableEvent) EventName() string {

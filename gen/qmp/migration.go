@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // Detailed migration status.
@@ -59,6 +59,8 @@ type MigrationStats struct {
 	// between 0 and [MigrationStats.DirtySyncCount] * multifd-channels.
 	// (since 7.1)
 	DirtySyncMissedZeroCopy uint64 `json:"dirty-sync-missed-zero-copy"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Detailed XBZRLE migration cache statistics.
@@ -79,6 +81,8 @@ type XBZRLECacheStats struct {
 	EncodingRate float64 `json:"encoding-rate"`
 	// Overflow: number of overflows
 	Overflow int64 `json:"overflow"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Detailed migration compression statistics.
@@ -96,6 +100,8 @@ type CompressionStats struct {
 	CompressedSize int64 `json:"compressed-size"`
 	// CompressionRate: rate of compressed size
 	CompressionRate float64 `json:"compression-rate"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // An enumeration of migration status.
@@ -160,6 +166,8 @@ type VfioStats struct {
 	// Transferred: amount of bytes transferred to the target VM by VFIO
 	// devices
 	Transferred int64 `json:"transferred"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about current migration process.
@@ -277,6 +285,8 @@ type MigrationInfo struct {
 	// average memory load of the virtual CPU indirectly.  Note that
 	// zero means guest doesn't dirty memory.  (Since 8.1)
 	DirtyLimitRingFullTime *uint64 `json:"dirty-limit-ring-full-time,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryMigrate sends the "query-migrate" command.
@@ -370,7 +380,7 @@ type MigrationInfo struct {
 //	   }
 func (c *Conn) QueryMigrate(ctx context.Context, opts ...CallOption) (*MigrationInfo, error) {
 	r := new(MigrationInfo)
-	if err := c.caller.Call(ctx, "query-migrate", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-migrate", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -496,22 +506,21 @@ type MigrationCapabilityStatus struct {
 	Capability MigrationCapability `json:"capability"`
 	// State: capability state bool
 	State bool `json:"state"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // MigrateSetCapabilitiesArgs holds the arguments of [Conn.MigrateSetCapabilities] (command "migrate-set-capabilities").
 type MigrateSetCapabilitiesArgs struct {
 	// Capabilities: json array of capability modifications to make
 	Capabilities []MigrationCapabilityStatus `json:"capabilities"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes MigrateSetCapabilitiesArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v MigrateSetCapabilitiesArgs) MarshalJSON() ([]byte, error) {
-	type plain MigrateSetCapabilitiesArgs
-	p := plain(v)
-	if p.Capabilities == nil {
-		p.Capabilities = []MigrationCapabilityStatus{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // MigrateSetCapabilities sends the "migrate-set-capabilities" command.
@@ -526,7 +535,7 @@ func (v MigrateSetCapabilitiesArgs) MarshalJSON() ([]byte, error) {
 //	     { "capabilities": [ { "capability": "xbzrle", "state": true } ] } }
 //	<- { "return": {} }
 func (c *Conn) MigrateSetCapabilities(ctx context.Context, args MigrateSetCapabilitiesArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "migrate-set-capabilities", args, nil, opts...)
+	return c.caller.Call(ctx, "migrate-set-capabilities", codec.Args(args), nil, opts...)
 }
 
 // QueryMigrateCapabilities sends the "query-migrate-capabilities" command.
@@ -551,7 +560,7 @@ func (c *Conn) MigrateSetCapabilities(ctx context.Context, args MigrateSetCapabi
 //	   ]}
 func (c *Conn) QueryMigrateCapabilities(ctx context.Context, opts ...CallOption) ([]MigrationCapabilityStatus, error) {
 	var r []MigrationCapabilityStatus
-	err := c.caller.Call(ctx, "query-migrate-capabilities", nil, &r, opts...)
+	err := c.call(ctx, "query-migrate-capabilities", nil, &r, opts...)
 	return r, err
 }
 
@@ -711,6 +720,8 @@ type BitmapMigrationBitmapAliasTransform struct {
 	// Persistent: If present, the bitmap will be made persistent or
 	// transient depending on this parameter.
 	Persistent *bool `json:"persistent,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BitmapMigrationBitmapAlias is the QAPI struct BitmapMigrationBitmapAlias.
@@ -725,6 +736,8 @@ type BitmapMigrationBitmapAlias struct {
 	// Transform: Allows the modification of the migrated bitmap.
 	// (since 6.0)
 	Transform *BitmapMigrationBitmapAliasTransform `json:"transform,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Maps a block node name and the bitmaps it has to aliases for dirty
@@ -739,16 +752,13 @@ type BitmapMigrationNodeAlias struct {
 	Alias string `json:"alias"`
 	// Bitmaps: Mappings for the bitmaps on this node.
 	Bitmaps []BitmapMigrationBitmapAlias `json:"bitmaps"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes BitmapMigrationNodeAlias with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v BitmapMigrationNodeAlias) MarshalJSON() ([]byte, error) {
-	type plain BitmapMigrationNodeAlias
-	p := plain(v)
-	if p.Bitmaps == nil {
-		p.Bitmaps = []BitmapMigrationBitmapAlias{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Migration parameters enumeration.
@@ -1089,6 +1099,8 @@ type MigrateSetParameters struct {
 	// is cpr-exec.  The first list element is the program's filename,
 	// the remainder its arguments.  (Since 10.2)
 	CprExecCommand []string `json:"cpr-exec-command,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // MigrateSetParameters sends the "migrate-set-parameters" command.
@@ -1105,7 +1117,7 @@ type MigrateSetParameters struct {
 //	     "arguments": { "multifd-channels": 5 } }
 //	<- { "return": {} }
 func (c *Conn) MigrateSetParameters(ctx context.Context, args *MigrateSetParameters, opts ...CallOption) error {
-	return c.caller.Call(ctx, "migrate-set-parameters", argsOrNil(args == nil, args), nil, opts...)
+	return c.caller.Call(ctx, "migrate-set-parameters", codec.Args(args), nil, opts...)
 }
 
 // The optional members aren't actually optional.
@@ -1269,6 +1281,8 @@ type MigrationParameters struct {
 	// is cpr-exec.  The first list element is the program's filename,
 	// the remainder its arguments.  (Since 10.2)
 	CprExecCommand []string `json:"cpr-exec-command,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryMigrateParameters sends the "query-migrate-parameters" command.
@@ -1292,7 +1306,7 @@ type MigrationParameters struct {
 //	   }
 func (c *Conn) QueryMigrateParameters(ctx context.Context, opts ...CallOption) (*MigrationParameters, error) {
 	r := new(MigrationParameters)
-	if err := c.caller.Call(ctx, "query-migrate-parameters", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-migrate-parameters", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1328,6 +1342,8 @@ func (c *Conn) MigrateStartPostcopy(ctx context.Context, opts ...CallOption) err
 type MigrationEvent struct {
 	// Status: [MigrationStatus] describing the current migration status.
 	Status MigrationStatus `json:"status"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "MIGRATION".
@@ -1349,6 +1365,8 @@ func (MigrationEvent) EventName() string {
 type MigrationPassEvent struct {
 	// Pass: An incrementing count (starting at 1 on the first pass)
 	Pass int64 `json:"pass"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "MIGRATION_PASS".
@@ -1431,6 +1449,8 @@ type ColoExitEvent struct {
 	Mode COLOMode `json:"mode"`
 	// Reason: describes the reason for the COLO exit.
 	Reason COLOExitReason `json:"reason"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "COLO_EXIT".
@@ -1502,6 +1522,8 @@ func (c *Conn) MigrateCancel(ctx context.Context, opts ...CallOption) error {
 type MigrateContinueArgs struct {
 	// State: The state the migration is currently expected to be in
 	State MigrationStatus `json:"state"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // MigrateContinue sends the "migrate-continue" command.
@@ -1516,7 +1538,7 @@ type MigrateContinueArgs struct {
 //	     { "state": "pre-switchover" } }
 //	<- { "return": {} }
 func (c *Conn) MigrateContinue(ctx context.Context, args MigrateContinueArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "migrate-continue", args, nil, opts...)
+	return c.caller.Call(ctx, "migrate-continue", codec.Args(args), nil, opts...)
 }
 
 // The migration stream transport mechanisms.
@@ -1544,6 +1566,8 @@ type FileMigrationArgs struct {
 	Filename string `json:"filename"`
 	// Offset: The file offset where the migration stream will start
 	Offset uint64 `json:"offset"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // MigrationExecCommand is the QAPI struct MigrationExecCommand.
@@ -1552,16 +1576,13 @@ type FileMigrationArgs struct {
 type MigrationExecCommand struct {
 	// Args: command (list head) and arguments to execute.
 	Args []string `json:"args"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes MigrationExecCommand with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v MigrationExecCommand) MarshalJSON() ([]byte, error) {
-	type plain MigrationExecCommand
-	p := plain(v)
-	if p.Args == nil {
-		p.Args = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Migration endpoint configuration.
@@ -1571,57 +1592,25 @@ type MigrationAddress struct {
 	// Transport: The migration stream transport mechanism
 	Transport MigrationAddressType `json:"transport"`
 	// Socket holds the members of the branch for Transport [MigrationAddressTypeSocket]; it must be set exactly when Transport selects it.
-	Socket *SocketAddress `json:"-"`
+	Socket *SocketAddress `codec:"branch,socket" json:"-"`
 	// Exec holds the members of the branch for Transport [MigrationAddressTypeExec]; it must be set exactly when Transport selects it.
-	Exec *MigrationExecCommand `json:"-"`
+	Exec *MigrationExecCommand `codec:"branch,exec" json:"-"`
 	// Rdma holds the members of the branch for Transport [MigrationAddressTypeRdma]; it must be set exactly when Transport selects it.
-	Rdma *InetSocketAddress `json:"-"`
+	Rdma *InetSocketAddress `codec:"branch,rdma" json:"-"`
 	// File holds the members of the branch for Transport [MigrationAddressTypeFile]; it must be set exactly when Transport selects it.
-	File *FileMigrationArgs `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Transport has a value this binding lacks (a newer QEMU's), or when Transport is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Transport), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	File *FileMigrationArgs `codec:"branch,file" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Transport has a value without a branch field here. When Transport is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Transport. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,transport" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u MigrationAddress) MarshalJSON() ([]byte, error) {
-	type plain MigrationAddress
-	return marshalUnion(
-		"MigrationAddress",
-		"transport",
-		string(u.Transport),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"socket", "Socket", u.Socket != nil, true, u.Socket},
-		unionBranch{"exec", "Exec", u.Exec != nil, true, u.Exec},
-		unionBranch{"rdma", "Rdma", u.Rdma != nil, true, u.Rdma},
-		unionBranch{"file", "File", u.File != nil, true, u.File},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v MigrationAddress) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see MigrationAddress.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *MigrationAddress) UnmarshalJSON(b []byte) error {
-	type plain MigrationAddress
-	*u = MigrationAddress{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Transport {
-	case MigrationAddressTypeSocket:
-		u.Socket = new(SocketAddress)
-		return unmarshalNested(b, plain(*u), u.Socket)
-	case MigrationAddressTypeExec:
-		u.Exec = new(MigrationExecCommand)
-		return json.Unmarshal(b, u.Exec)
-	case MigrationAddressTypeRdma:
-		u.Rdma = new(InetSocketAddress)
-		return json.Unmarshal(b, u.Rdma)
-	case MigrationAddressTypeFile:
-		u.File = new(FileMigrationArgs)
-		return json.Unmarshal(b, u.File)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Transport == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *MigrationAddress) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // The migration channel-type request options.
@@ -1645,6 +1634,8 @@ type MigrationChannel struct {
 	ChannelType MigrationChannelType `json:"channel-type"`
 	// Addr: Migration endpoint configuration on destination interface.
 	Addr MigrationAddress `json:"addr"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // MigrateArgs holds the arguments of [Conn.Migrate] (command "migrate").
@@ -1665,6 +1656,8 @@ type MigrateArgs struct {
 	// will fail unless migration is in "postcopy-paused" state.
 	// (default: false, since 3.0)
 	Resume *bool `json:"resume,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Migrate sends the "migrate" command.
@@ -1729,7 +1722,7 @@ type MigrateArgs struct {
 //	                                   "offset": "0x1000" } } ] } }
 //	<- { "return": {} }
 func (c *Conn) Migrate(ctx context.Context, args *MigrateArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "migrate", argsOrNil(args == nil, args), nil, opts...)
+	return c.caller.Call(ctx, "migrate", codec.Args(args), nil, opts...)
 }
 
 // MigrateIncomingArgs holds the arguments of [Conn.MigrateIncoming] (command "migrate-incoming").
@@ -1745,6 +1738,8 @@ type MigrateIncomingArgs struct {
 	// MIGRATION event, and error details could be
 	// retrieved with [Conn.QueryMigrate].  (since 9.1)
 	ExitOnError *bool `json:"exit-on-error,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // MigrateIncoming sends the "migrate-incoming" command.
@@ -1804,7 +1799,7 @@ type MigrateIncomingArgs struct {
 //	                                   "port": "1050" } } ] } }
 //	<- { "return": {} }
 func (c *Conn) MigrateIncoming(ctx context.Context, args *MigrateIncomingArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "migrate-incoming", argsOrNil(args == nil, args), nil, opts...)
+	return c.caller.Call(ctx, "migrate-incoming", codec.Args(args), nil, opts...)
 }
 
 // XenSaveDevicesStateArgs holds the arguments of [Conn.XenSaveDevicesState] (command "xen-save-devices-state").
@@ -1816,6 +1811,8 @@ type XenSaveDevicesStateArgs struct {
 	// Live: Optional argument to ask QEMU to treat this command as part
 	// of a live migration.  Default to true.  (since 2.11)
 	Live *bool `json:"live,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XenSaveDevicesState sends the "xen-save-devices-state" command.
@@ -1831,13 +1828,15 @@ type XenSaveDevicesStateArgs struct {
 //	     "arguments": { "filename": "/tmp/save" } }
 //	<- { "return": {} }
 func (c *Conn) XenSaveDevicesState(ctx context.Context, args XenSaveDevicesStateArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "xen-save-devices-state", args, nil, opts...)
+	return c.caller.Call(ctx, "xen-save-devices-state", codec.Args(args), nil, opts...)
 }
 
 // XenSetGlobalDirtyLogArgs holds the arguments of [Conn.XenSetGlobalDirtyLog] (command "xen-set-global-dirty-log").
 type XenSetGlobalDirtyLogArgs struct {
 	// Enable: true to enable, false to disable.
 	Enable bool `json:"enable"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XenSetGlobalDirtyLog sends the "xen-set-global-dirty-log" command.
@@ -1852,7 +1851,7 @@ type XenSetGlobalDirtyLogArgs struct {
 //	     "arguments": { "enable": true } }
 //	<- { "return": {} }
 func (c *Conn) XenSetGlobalDirtyLog(ctx context.Context, args XenSetGlobalDirtyLogArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "xen-set-global-dirty-log", args, nil, opts...)
+	return c.caller.Call(ctx, "xen-set-global-dirty-log", codec.Args(args), nil, opts...)
 }
 
 // XenLoadDevicesStateArgs holds the arguments of [Conn.XenLoadDevicesState] (command "xen-load-devices-state").
@@ -1861,6 +1860,8 @@ type XenLoadDevicesStateArgs struct {
 	// data.  See [Conn.XenSaveDevicesState].txt for a description of the
 	// binary format.
 	Filename string `json:"filename"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XenLoadDevicesState sends the "xen-load-devices-state" command.
@@ -1876,7 +1877,7 @@ type XenLoadDevicesStateArgs struct {
 //	     "arguments": { "filename": "/tmp/resume" } }
 //	<- { "return": {} }
 func (c *Conn) XenLoadDevicesState(ctx context.Context, args XenLoadDevicesStateArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "xen-load-devices-state", args, nil, opts...)
+	return c.caller.Call(ctx, "xen-load-devices-state", codec.Args(args), nil, opts...)
 }
 
 // XenSetReplicationArgs holds the arguments of [Conn.XenSetReplication] (command "xen-set-replication").
@@ -1888,6 +1889,8 @@ type XenSetReplicationArgs struct {
 	// Failover: true to do failover, false to stop.  Cannot be specified
 	// if 'enable' is true.  Default value is false.
 	Failover *bool `json:"failover,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XenSetReplication sends the "xen-set-replication" command.
@@ -1904,7 +1907,7 @@ type XenSetReplicationArgs struct {
 //
 // Only available when QEMU is built with CONFIG_REPLICATION.
 func (c *Conn) XenSetReplication(ctx context.Context, args XenSetReplicationArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "xen-set-replication", args, nil, opts...)
+	return c.caller.Call(ctx, "xen-set-replication", codec.Args(args), nil, opts...)
 }
 
 // The result format for [Conn.QueryXenReplicationStatus].
@@ -1918,6 +1921,8 @@ type ReplicationStatus struct {
 	// Desc: the human readable error description string, when [ReplicationStatus.Error] is
 	// 'true'.
 	Desc *string `json:"desc,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryXenReplicationStatus sends the "query-xen-replication-status" command.
@@ -1938,7 +1943,7 @@ type ReplicationStatus struct {
 // Only available when QEMU is built with CONFIG_REPLICATION.
 func (c *Conn) QueryXenReplicationStatus(ctx context.Context, opts ...CallOption) (*ReplicationStatus, error) {
 	r := new(ReplicationStatus)
-	if err := c.caller.Call(ctx, "query-xen-replication-status", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-xen-replication-status", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1975,6 +1980,8 @@ type COLOStatus struct {
 	LastMode COLOMode `json:"last-mode"`
 	// Reason: describes the reason for the COLO exit.
 	Reason COLOExitReason `json:"reason"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryColoStatus sends the "query-colo-status" command.
@@ -1995,7 +2002,7 @@ type COLOStatus struct {
 // Only available when QEMU is built with CONFIG_REPLICATION.
 func (c *Conn) QueryColoStatus(ctx context.Context, opts ...CallOption) (*COLOStatus, error) {
 	r := new(COLOStatus)
-	if err := c.caller.Call(ctx, "query-colo-status", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-colo-status", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -2005,6 +2012,8 @@ func (c *Conn) QueryColoStatus(ctx context.Context, opts ...CallOption) (*COLOSt
 type MigrateRecoverArgs struct {
 	// URI: the URI to be used for the recovery of migration stream.
 	URI string `json:"uri"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // MigrateRecover sends the "migrate-recover" command.
@@ -2021,7 +2030,7 @@ type MigrateRecoverArgs struct {
 //
 // Since: 3.0
 func (c *Conn) MigrateRecover(ctx context.Context, args MigrateRecoverArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "migrate-recover", args, nil, opts...)
+	return c.caller.Call(ctx, "migrate-recover", codec.Args(args), nil, opts...)
 }
 
 // MigratePause sends the "migrate-pause" command.
@@ -2057,6 +2066,8 @@ func (c *Conn) MigratePause(ctx context.Context, opts ...CallOption) error {
 type UnplugPrimaryEvent struct {
 	// DeviceID: QEMU device id of the unplugged device
 	DeviceID string `json:"device-id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "UNPLUG_PRIMARY".
@@ -2072,6 +2083,8 @@ type DirtyRateVcpu struct {
 	ID int64 `json:"id"`
 	// DirtyRate: dirty rate.
 	DirtyRate int64 `json:"dirty-rate"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Dirty page rate measurement status.
@@ -2142,6 +2155,8 @@ type DirtyRateInfo struct {
 	// VCPUDirtyRate: dirty rate for each vCPU if dirty-ring mode was
 	// specified (Since 6.2)
 	VCPUDirtyRate []DirtyRateVcpu `json:"vcpu-dirty-rate,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // CalcDirtyRateArgs holds the arguments of [Conn.CalcDirtyRate] (command "calc-dirty-rate").
@@ -2166,6 +2181,8 @@ type CalcDirtyRateArgs struct {
 	// 'page-sampling'.  Others are 'dirty-bitmap' and 'dirty-ring'.
 	// (Since 6.1)
 	Mode *DirtyRateMeasureMode `json:"mode,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // CalcDirtyRate sends the "calc-dirty-rate" command.
@@ -2215,7 +2232,7 @@ type CalcDirtyRateArgs struct {
 //
 //	<- { "return": {} }
 func (c *Conn) CalcDirtyRate(ctx context.Context, args CalcDirtyRateArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "calc-dirty-rate", args, nil, opts...)
+	return c.caller.Call(ctx, "calc-dirty-rate", codec.Args(args), nil, opts...)
 }
 
 // QueryDirtyRateArgs holds the arguments of [Conn.QueryDirtyRate] (command "query-dirty-rate").
@@ -2223,6 +2240,8 @@ type QueryDirtyRateArgs struct {
 	// CalcTimeUnit: time unit in which to report calculation time.
 	// By default it is reported in seconds.  (Since 8.2)
 	CalcTimeUnit *TimeUnit `json:"calc-time-unit,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryDirtyRate sends the "query-dirty-rate" command.
@@ -2248,7 +2267,7 @@ type QueryDirtyRateArgs struct {
 //	    "calc-time-unit": "second"}
 func (c *Conn) QueryDirtyRate(ctx context.Context, args *QueryDirtyRateArgs, opts ...CallOption) (*DirtyRateInfo, error) {
 	r := new(DirtyRateInfo)
-	if err := c.caller.Call(ctx, "query-dirty-rate", argsOrNil(args == nil, args), r, opts...); err != nil {
+	if err := c.call(ctx, "query-dirty-rate", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -2265,6 +2284,8 @@ type DirtyLimitInfo struct {
 	LimitRate uint64 `json:"limit-rate"`
 	// CurrentRate: current dirty page rate (MB/s) for a virtual CPU.
 	CurrentRate uint64 `json:"current-rate"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // SetVCPUDirtyLimitArgs holds the arguments of [Conn.SetVCPUDirtyLimit] (command "set-vcpu-dirty-limit").
@@ -2273,6 +2294,8 @@ type SetVCPUDirtyLimitArgs struct {
 	CPUIndex *int64 `json:"cpu-index,omitempty"`
 	// DirtyRate: upper limit of dirty page rate (MB/s) for virtual CPUs.
 	DirtyRate uint64 `json:"dirty-rate"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // SetVCPUDirtyLimit sends the "set-vcpu-dirty-limit" command.
@@ -2292,13 +2315,15 @@ type SetVCPUDirtyLimitArgs struct {
 //	                   "cpu-index": 1 } }
 //	<- { "return": {} }
 func (c *Conn) SetVCPUDirtyLimit(ctx context.Context, args SetVCPUDirtyLimitArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "set-vcpu-dirty-limit", args, nil, opts...)
+	return c.caller.Call(ctx, "set-vcpu-dirty-limit", codec.Args(args), nil, opts...)
 }
 
 // CancelVCPUDirtyLimitArgs holds the arguments of [Conn.CancelVCPUDirtyLimit] (command "cancel-vcpu-dirty-limit").
 type CancelVCPUDirtyLimitArgs struct {
 	// CPUIndex: index of a virtual CPU, default is all.
 	CPUIndex *int64 `json:"cpu-index,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // CancelVCPUDirtyLimit sends the "cancel-vcpu-dirty-limit" command.
@@ -2319,7 +2344,7 @@ type CancelVCPUDirtyLimitArgs struct {
 //	    "arguments": { "cpu-index": 1 } }
 //	<- { "return": {} }
 func (c *Conn) CancelVCPUDirtyLimit(ctx context.Context, args *CancelVCPUDirtyLimitArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "cancel-vcpu-dirty-limit", argsOrNil(args == nil, args), nil, opts...)
+	return c.caller.Call(ctx, "cancel-vcpu-dirty-limit", codec.Args(args), nil, opts...)
 }
 
 // QueryVCPUDirtyLimit sends the "query-vcpu-dirty-limit" command.
@@ -2338,7 +2363,7 @@ func (c *Conn) CancelVCPUDirtyLimit(ctx context.Context, args *CancelVCPUDirtyLi
 //	       { "limit-rate": 60, "current-rate": 3, "cpu-index": 1}]}
 func (c *Conn) QueryVCPUDirtyLimit(ctx context.Context, opts ...CallOption) ([]DirtyLimitInfo, error) {
 	var r []DirtyLimitInfo
-	err := c.caller.Call(ctx, "query-vcpu-dirty-limit", nil, &r, opts...)
+	err := c.call(ctx, "query-vcpu-dirty-limit", nil, &r, opts...)
 	return r, err
 }
 
@@ -2350,6 +2375,8 @@ type MigrationThreadInfo struct {
 	Name string `json:"name"`
 	// ThreadID: ID of the underlying host thread
 	ThreadID int64 `json:"thread-id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryMigrationthreads sends the "query-migrationthreads" command.
@@ -2363,7 +2390,7 @@ type MigrationThreadInfo struct {
 // Deprecated: This command is deprecated with no replacement yet.
 func (c *Conn) QueryMigrationthreads(ctx context.Context, opts ...CallOption) ([]MigrationThreadInfo, error) {
 	var r []MigrationThreadInfo
-	err := c.caller.Call(ctx, "query-migrationthreads", nil, &r, opts...)
+	err := c.call(ctx, "query-migrationthreads", nil, &r, opts...)
 	return r, err
 }
 
@@ -2377,16 +2404,13 @@ type SnapshotSaveArgs struct {
 	Vmstate string `json:"vmstate"`
 	// Devices: list of block device node names to save a snapshot to
 	Devices []string `json:"devices"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes SnapshotSaveArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v SnapshotSaveArgs) MarshalJSON() ([]byte, error) {
-	type plain SnapshotSaveArgs
-	p := plain(v)
-	if p.Devices == nil {
-		p.Devices = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // SnapshotSave sends the "snapshot-save" command.
@@ -2446,7 +2470,7 @@ func (v SnapshotSaveArgs) MarshalJSON() ([]byte, error) {
 //
 // Since: 6.0
 func (c *Conn) SnapshotSave(ctx context.Context, args SnapshotSaveArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "snapshot-save", args, nil, opts...)
+	return c.caller.Call(ctx, "snapshot-save", codec.Args(args), nil, opts...)
 }
 
 // SnapshotLoadArgs holds the arguments of [Conn.SnapshotLoad] (command "snapshot-load").
@@ -2459,16 +2483,13 @@ type SnapshotLoadArgs struct {
 	Vmstate string `json:"vmstate"`
 	// Devices: list of block device node names to load a snapshot from
 	Devices []string `json:"devices"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes SnapshotLoadArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v SnapshotLoadArgs) MarshalJSON() ([]byte, error) {
-	type plain SnapshotLoadArgs
-	p := plain(v)
-	if p.Devices == nil {
-		p.Devices = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // SnapshotLoad sends the "snapshot-load" command.
@@ -2526,7 +2547,7 @@ func (v SnapshotLoadArgs) MarshalJSON() ([]byte, error) {
 //
 // Since: 6.0
 func (c *Conn) SnapshotLoad(ctx context.Context, args SnapshotLoadArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "snapshot-load", args, nil, opts...)
+	return c.caller.Call(ctx, "snapshot-load", codec.Args(args), nil, opts...)
 }
 
 // SnapshotDeleteArgs holds the arguments of [Conn.SnapshotDelete] (command "snapshot-delete").
@@ -2537,16 +2558,13 @@ type SnapshotDeleteArgs struct {
 	Tag string `json:"tag"`
 	// Devices: list of block device node names to delete a snapshot from
 	Devices []string `json:"devices"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes SnapshotDeleteArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v SnapshotDeleteArgs) MarshalJSON() ([]byte, error) {
-	type plain SnapshotDeleteArgs
-	p := plain(v)
-	if p.Devices == nil {
-		p.Devices = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // SnapshotDelete sends the "snapshot-delete" command.
@@ -2592,5 +2610,5 @@ func (v SnapshotDeleteArgs) MarshalJSON() ([]byte, error) {
 //
 // Since: 6.0
 func (c *Conn) SnapshotDelete(ctx context.Context, args SnapshotDeleteArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "snapshot-delete", args, nil, opts...)
+	return c.caller.Call(ctx, "snapshot-delete", codec.Args(args), nil, opts...)
 }

@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // AddClientArgs holds the arguments of [Conn.AddClient] (command "add_client").
@@ -22,6 +22,8 @@ type AddClientArgs struct {
 	Skipauth *bool `json:"skipauth,omitempty"`
 	// TLS: whether to perform TLS.  Only applies to the "spice" protocol
 	TLS *bool `json:"tls,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // AddClient sends the "add_client" command.
@@ -40,7 +42,7 @@ type AddClientArgs struct {
 //	                                             "fdname": "myclient" } }
 //	<- { "return": {} }
 func (c *Conn) AddClient(ctx context.Context, args AddClientArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "add_client", args, nil, opts...)
+	return c.caller.Call(ctx, "add_client", codec.Args(args), nil, opts...)
 }
 
 // Guest name information.
@@ -49,6 +51,8 @@ func (c *Conn) AddClient(ctx context.Context, args AddClientArgs, opts ...CallOp
 type NameInfo struct {
 	// Name: The name of the guest
 	Name *string `json:"name,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryName sends the "query-name" command.
@@ -65,7 +69,7 @@ type NameInfo struct {
 //	<- { "return": { "name": "qemu-name" } }
 func (c *Conn) QueryName(ctx context.Context, opts ...CallOption) (*NameInfo, error) {
 	r := new(NameInfo)
-	if err := c.caller.Call(ctx, "query-name", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-name", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -91,6 +95,8 @@ type IOThreadInfo struct {
 	// AioMaxBatch: maximum number of requests in a batch for the AIO
 	// engine, 0 means that the engine will use its default (since 6.1)
 	AioMaxBatch int64 `json:"aio-max-batch"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryIothreads sends the "query-iothreads" command.
@@ -121,7 +127,7 @@ type IOThreadInfo struct {
 //	   }
 func (c *Conn) QueryIothreads(ctx context.Context, opts ...CallOption) ([]IOThreadInfo, error) {
 	var r []IOThreadInfo
-	err := c.caller.Call(ctx, "query-iothreads", nil, &r, opts...)
+	err := c.call(ctx, "query-iothreads", nil, &r, opts...)
 	return r, err
 }
 
@@ -199,6 +205,8 @@ type HumanMonitorCommandArgs struct {
 	CommandLine string `json:"command-line"`
 	// CPUIndex: The CPU to use for commands that require an implicit CPU
 	CPUIndex *int64 `json:"cpu-index,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // HumanMonitorCommand sends the "human-monitor-command" command.
@@ -235,7 +243,7 @@ type HumanMonitorCommandArgs struct {
 //     use of 'savevm' with -blockdev.  (since 4.2)
 func (c *Conn) HumanMonitorCommand(ctx context.Context, args HumanMonitorCommandArgs, opts ...CallOption) (string, error) {
 	var r string
-	err := c.caller.Call(ctx, "human-monitor-command", args, &r, opts...)
+	err := c.call(ctx, "human-monitor-command", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -243,6 +251,8 @@ func (c *Conn) HumanMonitorCommand(ctx context.Context, args HumanMonitorCommand
 type GetfdArgs struct {
 	// Fdname: file descriptor name
 	Fdname string `json:"fdname"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Getfd sends the "getfd" command.
@@ -264,7 +274,7 @@ type GetfdArgs struct {
 //
 // Only available when QEMU is built with CONFIG_POSIX.
 func (c *Conn) Getfd(ctx context.Context, args GetfdArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "getfd", args, nil, opts...)
+	return c.caller.Call(ctx, "getfd", codec.Args(args), nil, opts...)
 }
 
 // GetWin32SocketArgs holds the arguments of [Conn.GetWin32Socket] (command "get-win32-socket").
@@ -273,6 +283,8 @@ type GetWin32SocketArgs struct {
 	Info string `json:"info"`
 	// Fdname: file descriptor name
 	Fdname string `json:"fdname"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GetWin32Socket sends the "get-win32-socket" command.
@@ -298,13 +310,15 @@ type GetWin32SocketArgs struct {
 //
 // Only available when QEMU is built with CONFIG_WIN32.
 func (c *Conn) GetWin32Socket(ctx context.Context, args GetWin32SocketArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "get-win32-socket", args, nil, opts...)
+	return c.caller.Call(ctx, "get-win32-socket", codec.Args(args), nil, opts...)
 }
 
 // ClosefdArgs holds the arguments of [Conn.Closefd] (command "closefd").
 type ClosefdArgs struct {
 	// Fdname: file descriptor name
 	Fdname string `json:"fdname"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Closefd sends the "closefd" command.
@@ -318,7 +332,7 @@ type ClosefdArgs struct {
 //	-> { "execute": "closefd", "arguments": { "fdname": "fd1" } }
 //	<- { "return": {} }
 func (c *Conn) Closefd(ctx context.Context, args ClosefdArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "closefd", args, nil, opts...)
+	return c.caller.Call(ctx, "closefd", codec.Args(args), nil, opts...)
 }
 
 // Information about a file descriptor that was added to an fd set.
@@ -330,6 +344,8 @@ type AddfdInfo struct {
 	// FD: The file descriptor that was received via SCM rights and added
 	// to the fd set.
 	FD int64 `json:"fd"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // AddFDArgs holds the arguments of [Conn.AddFD] (command "add-fd").
@@ -338,6 +354,8 @@ type AddFDArgs struct {
 	FdsetID *int64 `json:"fdset-id,omitempty"`
 	// Opaque: A free-form string that can be used to describe the fd.
 	Opaque *string `json:"opaque,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // AddFD sends the "add-fd" command.
@@ -366,7 +384,7 @@ type AddFDArgs struct {
 //	<- { "return": { "fdset-id": 1, "fd": 3 } }
 func (c *Conn) AddFD(ctx context.Context, args *AddFDArgs, opts ...CallOption) (*AddfdInfo, error) {
 	r := new(AddfdInfo)
-	if err := c.caller.Call(ctx, "add-fd", argsOrNil(args == nil, args), r, opts...); err != nil {
+	if err := c.call(ctx, "add-fd", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -378,6 +396,8 @@ type RemoveFDArgs struct {
 	FdsetID int64 `json:"fdset-id"`
 	// FD: The file descriptor that is to be removed.
 	FD *int64 `json:"fd,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // RemoveFD sends the "remove-fd" command.
@@ -400,7 +420,7 @@ type RemoveFDArgs struct {
 //	-> { "execute": "remove-fd", "arguments": { "fdset-id": 1, "fd": 3 } }
 //	<- { "return": {} }
 func (c *Conn) RemoveFD(ctx context.Context, args RemoveFDArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "remove-fd", args, nil, opts...)
+	return c.caller.Call(ctx, "remove-fd", codec.Args(args), nil, opts...)
 }
 
 // Information about a file descriptor that belongs to an fd set.
@@ -411,6 +431,8 @@ type FdsetFdInfo struct {
 	FD int64 `json:"fd"`
 	// Opaque: A free-form string that can be used to describe the fd.
 	Opaque *string `json:"opaque,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about an fd set.
@@ -421,16 +443,13 @@ type FdsetInfo struct {
 	FdsetID int64 `json:"fdset-id"`
 	// Fds: A list of file descriptors that belong to this fd set.
 	Fds []FdsetFdInfo `json:"fds"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes FdsetInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v FdsetInfo) MarshalJSON() ([]byte, error) {
-	type plain FdsetInfo
-	p := plain(v)
-	if p.Fds == nil {
-		p.Fds = []FdsetFdInfo{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // QueryFdsets sends the "query-fdsets" command.
@@ -475,7 +494,7 @@ func (v FdsetInfo) MarshalJSON() ([]byte, error) {
 //	   }
 func (c *Conn) QueryFdsets(ctx context.Context, opts ...CallOption) ([]FdsetInfo, error) {
 	var r []FdsetInfo
-	err := c.caller.Call(ctx, "query-fdsets", nil, &r, opts...)
+	err := c.call(ctx, "query-fdsets", nil, &r, opts...)
 	return r, err
 }
 
@@ -509,6 +528,8 @@ type CommandLineParameterInfo struct {
 	Help *string `json:"help,omitempty"`
 	// Default: default value string (since 2.1)
 	Default *string `json:"default,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Details about a command line option, including its list of parameter
@@ -520,22 +541,21 @@ type CommandLineOptionInfo struct {
 	Option string `json:"option"`
 	// Parameters: an array of [CommandLineParameterInfo]
 	Parameters []CommandLineParameterInfo `json:"parameters"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes CommandLineOptionInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v CommandLineOptionInfo) MarshalJSON() ([]byte, error) {
-	type plain CommandLineOptionInfo
-	p := plain(v)
-	if p.Parameters == nil {
-		p.Parameters = []CommandLineParameterInfo{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // QueryCommandLineOptionsArgs holds the arguments of [Conn.QueryCommandLineOptions] (command "query-command-line-options").
 type QueryCommandLineOptionsArgs struct {
 	// Option: option name
 	Option *string `json:"option,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryCommandLineOptions sends the "query-command-line-options" command.
@@ -574,7 +594,7 @@ type QueryCommandLineOptionsArgs struct {
 //	   }
 func (c *Conn) QueryCommandLineOptions(ctx context.Context, args *QueryCommandLineOptionsArgs, opts ...CallOption) ([]CommandLineOptionInfo, error) {
 	var r []CommandLineOptionInfo
-	err := c.caller.Call(ctx, "query-command-line-options", argsOrNil(args == nil, args), &r, opts...)
+	err := c.call(ctx, "query-command-line-options", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -599,6 +619,8 @@ type RtcChangeEvent struct {
 	Offset int64 `json:"offset"`
 	// QOMPath: path to the RTC object in the QOM tree
 	QOMPath string `json:"qom-path"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "RTC_CHANGE".
@@ -632,6 +654,8 @@ type VfuClientHangupEvent struct {
 	DevID string `json:"dev-id"`
 	// DevQOMPath: path to attached PCI device in the QOM tree
 	DevQOMPath string `json:"dev-qom-path"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "VFU_CLIENT_HANGUP".

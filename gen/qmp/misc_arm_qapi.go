@@ -4,7 +4,10 @@
 
 package qmp
 
-import "context"
+import (
+	"context"
+	"github.com/qapi-go/qapi/runtime/codec"
+)
 
 // The struct describes capability for a specific GIC (Generic
 // Interrupt Controller) version.  These bits are not only decided by
@@ -22,6 +25,8 @@ type GICCapability struct {
 	// Kernel: whether current QEMU/hardware supports hardware accelerated
 	// GIC device in kernel.
 	Kernel bool `json:"kernel"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryGicCapabilities sends the "query-gic-capabilities" command.
@@ -43,6 +48,6 @@ type GICCapability struct {
 //	                { "version": 3, "emulated": false, "kernel": true } ] }
 func (c *Conn) QueryGicCapabilities(ctx context.Context, opts ...CallOption) ([]GICCapability, error) {
 	var r []GICCapability
-	err := c.caller.Call(ctx, "query-gic-capabilities", nil, &r, opts...)
+	err := c.call(ctx, "query-gic-capabilities", nil, &r, opts...)
 	return r, err
 }

@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // RtcResetReinjection sends the "rtc-reset-reinjection" command.
@@ -75,6 +75,8 @@ type SevGuestInfo struct {
 	Policy uint32 `json:"policy"`
 	// Handle: SEV firmware handle
 	Handle uint32 `json:"handle"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information specific to SEV-SNP guests.
@@ -83,6 +85,8 @@ type SevGuestInfo struct {
 type SevSnpGuestInfo struct {
 	// SnpPolicy: SEV-SNP policy value
 	SnpPolicy uint64 `json:"snp-policy"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about Secure Encrypted Virtualization (SEV) support.
@@ -102,45 +106,21 @@ type SevInfo struct {
 	// SEVType: Type of SEV guest being run
 	SEVType SevGuestType `json:"sev-type"`
 	// SEV holds the members of the branch for SEVType [SevGuestTypeSEV]; it must be set exactly when SEVType selects it.
-	SEV *SevGuestInfo `json:"-"`
+	SEV *SevGuestInfo `codec:"branch,sev" json:"-"`
 	// SEVSnp holds the members of the branch for SEVType [SevGuestTypeSEVSnp]; it must be set exactly when SEVType selects it.
-	SEVSnp *SevSnpGuestInfo `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when SEVType has a value this binding lacks (a newer QEMU's), or when SEVType is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits SEVType), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	SEVSnp *SevSnpGuestInfo `codec:"branch,sev-snp" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when SEVType has a value without a branch field here. When SEVType is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits SEVType. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,sev-type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u SevInfo) MarshalJSON() ([]byte, error) {
-	type plain SevInfo
-	return marshalUnion(
-		"SevInfo",
-		"sev-type",
-		string(u.SEVType),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"sev", "SEV", u.SEV != nil, true, u.SEV},
-		unionBranch{"sev-snp", "SEVSnp", u.SEVSnp != nil, true, u.SEVSnp},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v SevInfo) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see SevInfo.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *SevInfo) UnmarshalJSON(b []byte) error {
-	type plain SevInfo
-	*u = SevInfo{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.SEVType {
-	case SevGuestTypeSEV:
-		u.SEV = new(SevGuestInfo)
-		return json.Unmarshal(b, u.SEV)
-	case SevGuestTypeSEVSnp:
-		u.SEVSnp = new(SevSnpGuestInfo)
-		return json.Unmarshal(b, u.SEVSnp)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.SEVType == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *SevInfo) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // QuerySEV sends the "query-sev" command.
@@ -163,7 +143,7 @@ func (u *SevInfo) UnmarshalJSON(b []byte) error {
 //	                 "handle" : 1 } }
 func (c *Conn) QuerySEV(ctx context.Context, opts ...CallOption) (*SevInfo, error) {
 	r := new(SevInfo)
-	if err := c.caller.Call(ctx, "query-sev", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-sev", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -175,6 +155,8 @@ func (c *Conn) QuerySEV(ctx context.Context, opts ...CallOption) (*SevInfo, erro
 type SevLaunchMeasureInfo struct {
 	// Data: the measurement value encoded in base64
 	Data string `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QuerySEVLaunchMeasure sends the "query-sev-launch-measure" command.
@@ -201,7 +183,7 @@ type SevLaunchMeasureInfo struct {
 //	<- { "return": { "data": "4l8LXeNlSPUDlXPJG5966/8%YZ" } }
 func (c *Conn) QuerySEVLaunchMeasure(ctx context.Context, opts ...CallOption) (*SevLaunchMeasureInfo, error) {
 	r := new(SevLaunchMeasureInfo)
-	if err := c.caller.Call(ctx, "query-sev-launch-measure", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-sev-launch-measure", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -223,6 +205,8 @@ type SevCapability struct {
 	// ReducedPhysBits: Number of physical address bit reduction when
 	// SEV is enabled
 	ReducedPhysBits int64 `json:"reduced-phys-bits"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QuerySEVCapabilities sends the "query-sev-capabilities" command.
@@ -247,7 +231,7 @@ type SevCapability struct {
 //	                 "cbitpos": 47, "reduced-phys-bits": 1}}
 func (c *Conn) QuerySEVCapabilities(ctx context.Context, opts ...CallOption) (*SevCapability, error) {
 	r := new(SevCapability)
-	if err := c.caller.Call(ctx, "query-sev-capabilities", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-sev-capabilities", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -261,6 +245,8 @@ type SEVInjectLaunchSecretArgs struct {
 	Secret string `json:"secret"`
 	// Gpa: the guest physical address where secret will be injected.
 	Gpa *uint64 `json:"gpa,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // SEVInjectLaunchSecret sends the "sev-inject-launch-secret" command.
@@ -279,7 +265,7 @@ type SEVInjectLaunchSecretArgs struct {
 //
 // Since: 6.0
 func (c *Conn) SEVInjectLaunchSecret(ctx context.Context, args SEVInjectLaunchSecretArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "sev-inject-launch-secret", args, nil, opts...)
+	return c.caller.Call(ctx, "sev-inject-launch-secret", codec.Args(args), nil, opts...)
 }
 
 // The struct describes attestation report for a Secure Encrypted
@@ -289,6 +275,8 @@ func (c *Conn) SEVInjectLaunchSecret(ctx context.Context, args SEVInjectLaunchSe
 type SevAttestationReport struct {
 	// Data: guest attestation report (base64 encoded)
 	Data string `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QuerySEVAttestationReportArgs holds the arguments of [Conn.QuerySEVAttestationReport] (command "query-sev-attestation-report").
@@ -296,6 +284,8 @@ type QuerySEVAttestationReportArgs struct {
 	// Mnonce: a random 16 bytes value encoded in base64 (it will be
 	// included in report)
 	Mnonce string `json:"mnonce"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QuerySEVAttestationReport sends the "query-sev-attestation-report" command.
@@ -323,7 +313,7 @@ type QuerySEVAttestationReportArgs struct {
 //	<- { "return" : { "data": "aaaaaaaabbbddddd"} }
 func (c *Conn) QuerySEVAttestationReport(ctx context.Context, args QuerySEVAttestationReportArgs, opts ...CallOption) (*SevAttestationReport, error) {
 	r := new(SevAttestationReport)
-	if err := c.caller.Call(ctx, "query-sev-attestation-report", args, r, opts...); err != nil {
+	if err := c.call(ctx, "query-sev-attestation-report", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -337,6 +327,8 @@ type SgxEpcSection struct {
 	Node int64 `json:"node"`
 	// Size: the size of EPC section
 	Size uint64 `json:"size"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about intel Safe Guard eXtension (SGX) support.
@@ -353,16 +345,13 @@ type SgxInfo struct {
 	Flc bool `json:"flc"`
 	// Sections: The EPC sections information (Since: 7.0)
 	Sections []SgxEpcSection `json:"sections"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes SgxInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v SgxInfo) MarshalJSON() ([]byte, error) {
-	type plain SgxInfo
-	p := plain(v)
-	if p.Sections == nil {
-		p.Sections = []SgxEpcSection{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // QuerySgx sends the "query-sgx" command.
@@ -382,7 +371,7 @@ func (v SgxInfo) MarshalJSON() ([]byte, error) {
 //	                 {"node": 1, "size": 29360128}]} }
 func (c *Conn) QuerySgx(ctx context.Context, opts ...CallOption) (*SgxInfo, error) {
 	r := new(SgxInfo)
-	if err := c.caller.Call(ctx, "query-sgx", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-sgx", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -405,7 +394,7 @@ func (c *Conn) QuerySgx(ctx context.Context, opts ...CallOption) (*SgxInfo, erro
 //	                 {"node": 1, "size": 29360128}]} }
 func (c *Conn) QuerySgxCapabilities(ctx context.Context, opts ...CallOption) (*SgxInfo, error) {
 	r := new(SgxInfo)
-	if err := c.caller.Call(ctx, "query-sgx-capabilities", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-sgx-capabilities", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -450,6 +439,8 @@ type EvtchnInfo struct {
 	Pending bool `json:"pending"`
 	// Masked: port is masked
 	Masked bool `json:"masked"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XenEventList sends the "xen-event-list" command.
@@ -486,7 +477,7 @@ type EvtchnInfo struct {
 //	   }
 func (c *Conn) XenEventList(ctx context.Context, opts ...CallOption) ([]EvtchnInfo, error) {
 	var r []EvtchnInfo
-	err := c.caller.Call(ctx, "xen-event-list", nil, &r, opts...)
+	err := c.call(ctx, "xen-event-list", nil, &r, opts...)
 	return r, err
 }
 
@@ -494,6 +485,8 @@ func (c *Conn) XenEventList(ctx context.Context, opts ...CallOption) ([]EvtchnIn
 type XenEventInjectArgs struct {
 	// Port: The port number
 	Port uint32 `json:"port"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XenEventInject sends the "xen-event-inject" command.
@@ -507,5 +500,5 @@ type XenEventInjectArgs struct {
 //	-> { "execute": "xen-event-inject", "arguments": { "port": 1 } }
 //	<- { "return": { } }
 func (c *Conn) XenEventInject(ctx context.Context, args XenEventInjectArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "xen-event-inject", args, nil, opts...)
+	return c.caller.Call(ctx, "xen-event-inject", codec.Args(args), nil, opts...)
 }

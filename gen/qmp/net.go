@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // SetLinkArgs holds the arguments of [Conn.SetLink] (command "set_link").
@@ -15,6 +15,8 @@ type SetLinkArgs struct {
 	Name string `json:"name"`
 	// Up: true to set the link status to be up
 	Up bool `json:"up"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // SetLink sends the "set_link" command.
@@ -37,7 +39,7 @@ type SetLinkArgs struct {
 //	     "arguments": { "name": "e1000.0", "up": false } }
 //	<- { "return": {} }
 func (c *Conn) SetLink(ctx context.Context, args SetLinkArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "set_link", args, nil, opts...)
+	return c.caller.Call(ctx, "set_link", codec.Args(args), nil, opts...)
 }
 
 // NetdevAdd sends the "netdev_add" command.
@@ -59,13 +61,15 @@ func (c *Conn) SetLink(ctx context.Context, args SetLinkArgs, opts ...CallOption
 //	                    "dnssearch": [ { "str": "example.org" } ] } }
 //	<- { "return": {} }
 func (c *Conn) NetdevAdd(ctx context.Context, args Netdev, opts ...CallOption) error {
-	return c.caller.Call(ctx, "netdev_add", args, nil, opts...)
+	return c.caller.Call(ctx, "netdev_add", codec.Args(args), nil, opts...)
 }
 
 // NetdevDelArgs holds the arguments of [Conn.NetdevDel] (command "netdev_del").
 type NetdevDelArgs struct {
 	// ID: the name of the network backend to remove
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // NetdevDel sends the "netdev_del" command.
@@ -83,7 +87,7 @@ type NetdevDelArgs struct {
 //	-> { "execute": "netdev_del", "arguments": { "id": "netdev1" } }
 //	<- { "return": {} }
 func (c *Conn) NetdevDel(ctx context.Context, args NetdevDelArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "netdev_del", args, nil, opts...)
+	return c.caller.Call(ctx, "netdev_del", codec.Args(args), nil, opts...)
 }
 
 // Create a new Network Interface Card.
@@ -100,6 +104,8 @@ type NetLegacyNicOptions struct {
 	Addr *string `json:"addr,omitempty"`
 	// Vectors: number of MSI-x vectors, 0 to disable MSI-X
 	Vectors *uint32 `json:"vectors,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // A fat type wrapping 'str', to be embedded in lists.
@@ -108,6 +114,8 @@ type NetLegacyNicOptions struct {
 type String struct {
 	// Str is the member "str".
 	Str string `json:"str"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Unprivileged user-mode network connectivity using passt.
@@ -186,6 +194,8 @@ type NetDevPasstOptions struct {
 	UDPPorts []String `json:"udp-ports,omitzero"`
 	// Param: parameter to pass to passt command
 	Param []String `json:"param,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Use the user mode network stack which requires no administrator
@@ -248,6 +258,8 @@ type NetdevUserOptions struct {
 	Guestfwd []String `json:"guestfwd,omitzero"`
 	// TftpServerName: RFC2132 "TFTP server name" string (Since 3.1)
 	TftpServerName *string `json:"tftp-server-name,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Used to configure a host TAP network interface backend.
@@ -287,6 +299,8 @@ type NetdevTapOptions struct {
 	// PollUs: maximum number of microseconds that could be spent on busy
 	// polling for tap (since 2.7)
 	PollUs *uint32 `json:"poll-us,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Socket netdevs are used to establish a network connection to another
@@ -306,6 +320,8 @@ type NetdevSocketOptions struct {
 	Localaddr *string `json:"localaddr,omitempty"`
 	// UDP: UDP unicast address and port number
 	UDP *string `json:"udp,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configure an Ethernet over L2TPv3 tunnel.
@@ -343,6 +359,8 @@ type NetdevL2TPv3Options struct {
 	// Offset: additional offset - allows the insertion of additional
 	// application-specific data before the packet payload
 	Offset *uint32 `json:"offset,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Connect to a vde switch running on the host.
@@ -357,6 +375,8 @@ type NetdevVdeOptions struct {
 	Group *string `json:"group,omitempty"`
 	// Mode: permissions for socket
 	Mode *uint16 `json:"mode,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Connect a host TAP network interface to a host bridge device.
@@ -367,6 +387,8 @@ type NetdevBridgeOptions struct {
 	Br *string `json:"br,omitempty"`
 	// Helper: command to execute to configure bridge
 	Helper *string `json:"helper,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Connect two or more net clients through a software hub.
@@ -378,6 +400,8 @@ type NetdevHubPortOptions struct {
 	// Netdev: used to connect hub to a netdev instead of a device
 	// (since 2.12)
 	Netdev *string `json:"netdev,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Connect a client to a netmap-enabled NIC or to a VALE switch port.
@@ -393,6 +417,8 @@ type NetdevNetmapOptions struct {
 	Ifname string `json:"ifname"`
 	// Devname: path of the netmap device (default: '/dev/netmap').
 	Devname *string `json:"devname,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Attach mode for a default XDP program.
@@ -449,6 +475,8 @@ type NetdevAFXDPOptions struct {
 	// this index number (default: 0).  Requires [NetdevAFXDPOptions.MapPath].
 	// (Since 10.1)
 	MapStartIndex *int32 `json:"map-start-index,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Vhost-user network backend.
@@ -462,6 +490,8 @@ type NetdevVhostUserOptions struct {
 	// Queues: number of queues to be created for multiqueue vhost-user
 	// (default: 1) (Since 2.5)
 	Queues *int64 `json:"queues,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Vhost-vdpa network backend.
@@ -483,6 +513,8 @@ type NetdevVhostVDPAOptions struct {
 	//
 	// Unstable: this is an unstable interface (feature "unstable"): Member [NetdevVhostVDPAOptions.XSvq] is experimental.
 	XSvq *bool `json:"x-svq,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // vmnet (host mode) network backend.
@@ -518,6 +550,8 @@ type NetdevVmnetHostOptions struct {
 	// is allowed only with other interfaces added to this network
 	// identified by the UUID.  Requires at least macOS Big Sur 11.0.
 	NetUUID *string `json:"net-uuid,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // vmnet (shared mode) network backend.
@@ -555,6 +589,8 @@ type NetdevVmnetSharedOptions struct {
 	// unique local address i.e. start with fd00::/8 and have length of
 	// 64.
 	Nat66Prefix *string `json:"nat66-prefix,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // vmnet (bridged mode) network backend.
@@ -572,6 +608,8 @@ type NetdevVmnetBridgedOptions struct {
 	// other vmnet interfaces.  Only communication with host is
 	// allowed.  Requires at least macOS Big Sur 11.0.
 	Isolated *bool `json:"isolated,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configuration info for stream socket netdev.
@@ -590,6 +628,8 @@ type NetdevStreamOptions struct {
 	// Setting this to zero disables this function.
 	// (default: 0) (Since: 9.2)
 	ReconnectMs *int64 `json:"reconnect-ms,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Configuration info for datagram socket netdev.
@@ -620,6 +660,8 @@ type NetdevDgramOptions struct {
 	Local *SocketAddress `json:"local,omitempty"`
 	// Remote: remote address
 	Remote *SocketAddress `json:"remote,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Available netdev drivers.
@@ -688,141 +730,53 @@ type Netdev struct {
 	// Type: Specify the driver used for interpreting remaining arguments.
 	Type NetClientDriver `json:"type"`
 	// Nic holds the members of the branch for Type [NetClientDriverNic]; it must be set exactly when Type selects it.
-	Nic *NetLegacyNicOptions `json:"-"`
+	Nic *NetLegacyNicOptions `codec:"branch,nic" json:"-"`
 	// Passt holds the members of the branch for Type [NetClientDriverPasst]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_PASST.
-	Passt *NetDevPasstOptions `json:"-"`
+	Passt *NetDevPasstOptions `codec:"branch,passt" json:"-"`
 	// User holds the members of the branch for Type [NetClientDriverUser]; it must be set exactly when Type selects it.
-	User *NetdevUserOptions `json:"-"`
+	User *NetdevUserOptions `codec:"branch,user" json:"-"`
 	// Tap holds the members of the branch for Type [NetClientDriverTap]; it must be set exactly when Type selects it.
-	Tap *NetdevTapOptions `json:"-"`
+	Tap *NetdevTapOptions `codec:"branch,tap" json:"-"`
 	// L2tpv3 holds the members of the branch for Type [NetClientDriverL2tpv3]; it must be set exactly when Type selects it.
-	L2tpv3 *NetdevL2TPv3Options `json:"-"`
+	L2tpv3 *NetdevL2TPv3Options `codec:"branch,l2tpv3" json:"-"`
 	// Socket holds the members of the branch for Type [NetClientDriverSocket]; it must be set exactly when Type selects it.
-	Socket *NetdevSocketOptions `json:"-"`
+	Socket *NetdevSocketOptions `codec:"branch,socket" json:"-"`
 	// Stream holds the members of the branch for Type [NetClientDriverStream]; it must be set exactly when Type selects it.
-	Stream *NetdevStreamOptions `json:"-"`
+	Stream *NetdevStreamOptions `codec:"branch,stream" json:"-"`
 	// Dgram holds the members of the branch for Type [NetClientDriverDgram]; it must be set exactly when Type selects it.
-	Dgram *NetdevDgramOptions `json:"-"`
+	Dgram *NetdevDgramOptions `codec:"branch,dgram" json:"-"`
 	// Vde holds the members of the branch for Type [NetClientDriverVde]; it must be set exactly when Type selects it.
-	Vde *NetdevVdeOptions `json:"-"`
+	Vde *NetdevVdeOptions `codec:"branch,vde" json:"-"`
 	// Bridge holds the members of the branch for Type [NetClientDriverBridge]; it must be set exactly when Type selects it.
-	Bridge *NetdevBridgeOptions `json:"-"`
+	Bridge *NetdevBridgeOptions `codec:"branch,bridge" json:"-"`
 	// Hubport holds the members of the branch for Type [NetClientDriverHubport]; it must be set exactly when Type selects it.
-	Hubport *NetdevHubPortOptions `json:"-"`
+	Hubport *NetdevHubPortOptions `codec:"branch,hubport" json:"-"`
 	// Netmap holds the members of the branch for Type [NetClientDriverNetmap]; it must be set exactly when Type selects it.
-	Netmap *NetdevNetmapOptions `json:"-"`
+	Netmap *NetdevNetmapOptions `codec:"branch,netmap" json:"-"`
 	// AfXdp holds the members of the branch for Type [NetClientDriverAfXdp]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_AF_XDP.
-	AfXdp *NetdevAFXDPOptions `json:"-"`
+	AfXdp *NetdevAFXDPOptions `codec:"branch,af-xdp" json:"-"`
 	// VhostUser holds the members of the branch for Type [NetClientDriverVhostUser]; it must be set exactly when Type selects it.
-	VhostUser *NetdevVhostUserOptions `json:"-"`
+	VhostUser *NetdevVhostUserOptions `codec:"branch,vhost-user" json:"-"`
 	// VhostVdpa holds the members of the branch for Type [NetClientDriverVhostVdpa]; it must be set exactly when Type selects it.
-	VhostVdpa *NetdevVhostVDPAOptions `json:"-"`
+	VhostVdpa *NetdevVhostVDPAOptions `codec:"branch,vhost-vdpa" json:"-"`
 	// VmnetHost holds the members of the branch for Type [NetClientDriverVmnetHost]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_VMNET.
-	VmnetHost *NetdevVmnetHostOptions `json:"-"`
+	VmnetHost *NetdevVmnetHostOptions `codec:"branch,vmnet-host" json:"-"`
 	// VmnetShared holds the members of the branch for Type [NetClientDriverVmnetShared]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_VMNET.
-	VmnetShared *NetdevVmnetSharedOptions `json:"-"`
+	VmnetShared *NetdevVmnetSharedOptions `codec:"branch,vmnet-shared" json:"-"`
 	// VmnetBridged holds the members of the branch for Type [NetClientDriverVmnetBridged]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_VMNET.
-	VmnetBridged *NetdevVmnetBridgedOptions `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	VmnetBridged *NetdevVmnetBridgedOptions `codec:"branch,vmnet-bridged" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u Netdev) MarshalJSON() ([]byte, error) {
-	type plain Netdev
-	return marshalUnion(
-		"Netdev",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"nic", "Nic", u.Nic != nil, false, u.Nic},
-		unionBranch{"passt", "Passt", u.Passt != nil, false, u.Passt},
-		unionBranch{"user", "User", u.User != nil, false, u.User},
-		unionBranch{"tap", "Tap", u.Tap != nil, false, u.Tap},
-		unionBranch{"l2tpv3", "L2tpv3", u.L2tpv3 != nil, true, u.L2tpv3},
-		unionBranch{"socket", "Socket", u.Socket != nil, false, u.Socket},
-		unionBranch{"stream", "Stream", u.Stream != nil, true, u.Stream},
-		unionBranch{"dgram", "Dgram", u.Dgram != nil, false, u.Dgram},
-		unionBranch{"vde", "Vde", u.Vde != nil, false, u.Vde},
-		unionBranch{"bridge", "Bridge", u.Bridge != nil, false, u.Bridge},
-		unionBranch{"hubport", "Hubport", u.Hubport != nil, true, u.Hubport},
-		unionBranch{"netmap", "Netmap", u.Netmap != nil, true, u.Netmap},
-		unionBranch{"af-xdp", "AfXdp", u.AfXdp != nil, true, u.AfXdp},
-		unionBranch{"vhost-user", "VhostUser", u.VhostUser != nil, true, u.VhostUser},
-		unionBranch{"vhost-vdpa", "VhostVdpa", u.VhostVdpa != nil, false, u.VhostVdpa},
-		unionBranch{"vmnet-host", "VmnetHost", u.VmnetHost != nil, false, u.VmnetHost},
-		unionBranch{"vmnet-shared", "VmnetShared", u.VmnetShared != nil, false, u.VmnetShared},
-		unionBranch{"vmnet-bridged", "VmnetBridged", u.VmnetBridged != nil, true, u.VmnetBridged},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v Netdev) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see Netdev.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *Netdev) UnmarshalJSON(b []byte) error {
-	type plain Netdev
-	*u = Netdev{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case NetClientDriverNic:
-		u.Nic = new(NetLegacyNicOptions)
-		return json.Unmarshal(b, u.Nic)
-	case NetClientDriverPasst:
-		u.Passt = new(NetDevPasstOptions)
-		return json.Unmarshal(b, u.Passt)
-	case NetClientDriverUser:
-		u.User = new(NetdevUserOptions)
-		return json.Unmarshal(b, u.User)
-	case NetClientDriverTap:
-		u.Tap = new(NetdevTapOptions)
-		return json.Unmarshal(b, u.Tap)
-	case NetClientDriverL2tpv3:
-		u.L2tpv3 = new(NetdevL2TPv3Options)
-		return json.Unmarshal(b, u.L2tpv3)
-	case NetClientDriverSocket:
-		u.Socket = new(NetdevSocketOptions)
-		return json.Unmarshal(b, u.Socket)
-	case NetClientDriverStream:
-		u.Stream = new(NetdevStreamOptions)
-		return json.Unmarshal(b, u.Stream)
-	case NetClientDriverDgram:
-		u.Dgram = new(NetdevDgramOptions)
-		return json.Unmarshal(b, u.Dgram)
-	case NetClientDriverVde:
-		u.Vde = new(NetdevVdeOptions)
-		return json.Unmarshal(b, u.Vde)
-	case NetClientDriverBridge:
-		u.Bridge = new(NetdevBridgeOptions)
-		return json.Unmarshal(b, u.Bridge)
-	case NetClientDriverHubport:
-		u.Hubport = new(NetdevHubPortOptions)
-		return json.Unmarshal(b, u.Hubport)
-	case NetClientDriverNetmap:
-		u.Netmap = new(NetdevNetmapOptions)
-		return json.Unmarshal(b, u.Netmap)
-	case NetClientDriverAfXdp:
-		u.AfXdp = new(NetdevAFXDPOptions)
-		return json.Unmarshal(b, u.AfXdp)
-	case NetClientDriverVhostUser:
-		u.VhostUser = new(NetdevVhostUserOptions)
-		return json.Unmarshal(b, u.VhostUser)
-	case NetClientDriverVhostVdpa:
-		u.VhostVdpa = new(NetdevVhostVDPAOptions)
-		return json.Unmarshal(b, u.VhostVdpa)
-	case NetClientDriverVmnetHost:
-		u.VmnetHost = new(NetdevVmnetHostOptions)
-		return json.Unmarshal(b, u.VmnetHost)
-	case NetClientDriverVmnetShared:
-		u.VmnetShared = new(NetdevVmnetSharedOptions)
-		return json.Unmarshal(b, u.VmnetShared)
-	case NetClientDriverVmnetBridged:
-		u.VmnetBridged = new(NetdevVmnetBridgedOptions)
-		return json.Unmarshal(b, u.VmnetBridged)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *Netdev) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Packets receiving state.
@@ -868,28 +822,21 @@ type RxFilterInfo struct {
 	UnicastTable []string `json:"unicast-table"`
 	// MulticastTable: a list of multicast macaddr string
 	MulticastTable []string `json:"multicast-table"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes RxFilterInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v RxFilterInfo) MarshalJSON() ([]byte, error) {
-	type plain RxFilterInfo
-	p := plain(v)
-	if p.VlanTable == nil {
-		p.VlanTable = []int64{}
-	}
-	if p.UnicastTable == nil {
-		p.UnicastTable = []string{}
-	}
-	if p.MulticastTable == nil {
-		p.MulticastTable = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // QueryRxFilterArgs holds the arguments of [Conn.QueryRxFilter] (command "query-rx-filter").
 type QueryRxFilterArgs struct {
 	// Name: net client name
 	Name *string `json:"name,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryRxFilter sends the "query-rx-filter" command.
@@ -938,7 +885,7 @@ type QueryRxFilterArgs struct {
 //	   }
 func (c *Conn) QueryRxFilter(ctx context.Context, args *QueryRxFilterArgs, opts ...CallOption) ([]RxFilterInfo, error) {
 	var r []RxFilterInfo
-	err := c.caller.Call(ctx, "query-rx-filter", argsOrNil(args == nil, args), &r, opts...)
+	err := c.call(ctx, "query-rx-filter", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -960,6 +907,8 @@ type NicRxFilterChangedEvent struct {
 	Name *string `json:"name,omitempty"`
 	// Path: device path
 	Path string `json:"path"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "NIC_RX_FILTER_CHANGED".
@@ -987,6 +936,8 @@ type AnnounceParameters struct {
 	// and to allow it to modified later.  Not for use as part of the
 	// migration parameters.  (Since 4.1)
 	ID *string `json:"id,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // AnnounceSelf sends the "announce-self" command.
@@ -1007,7 +958,7 @@ type AnnounceParameters struct {
 //
 // Since: 4.0
 func (c *Conn) AnnounceSelf(ctx context.Context, args AnnounceParameters, opts ...CallOption) error {
-	return c.caller.Call(ctx, "announce-self", args, nil, opts...)
+	return c.caller.Call(ctx, "announce-self", codec.Args(args), nil, opts...)
 }
 
 // FailoverNegotiatedEvent is the "FAILOVER_NEGOTIATED" event.
@@ -1027,6 +978,8 @@ func (c *Conn) AnnounceSelf(ctx context.Context, args AnnounceParameters, opts .
 type FailoverNegotiatedEvent struct {
 	// DeviceID: QEMU device id of the unplugged device
 	DeviceID string `json:"device-id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "FAILOVER_NEGOTIATED".
@@ -1059,6 +1012,8 @@ type NetdevStreamConnectedEvent struct {
 	NetdevID string `json:"netdev-id"`
 	// Addr: The destination address
 	Addr SocketAddress `json:"addr"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "NETDEV_STREAM_CONNECTED".
@@ -1080,6 +1035,8 @@ func (NetdevStreamConnectedEvent) EventName() string {
 type NetdevStreamDisconnectedEvent struct {
 	// NetdevID: QEMU netdev id that is disconnected
 	NetdevID string `json:"netdev-id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "NETDEV_STREAM_DISCONNECTED".
@@ -1103,6 +1060,8 @@ type NetdevVhostUserConnectedEvent struct {
 	NetdevID string `json:"netdev-id"`
 	// ChardevID: The character device id used by the QEMU netdev
 	ChardevID string `json:"chardev-id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "NETDEV_VHOST_USER_CONNECTED".
@@ -1124,6 +1083,8 @@ func (NetdevVhostUserConnectedEvent) EventName() string {
 type NetdevVhostUserDisconnectedEvent struct {
 	// NetdevID: QEMU netdev id that is disconnected
 	NetdevID string `json:"netdev-id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "NETDEV_VHOST_USER_DISCONNECTED".

@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // A PCI device memory region.
@@ -17,6 +17,8 @@ type PciMemoryRange struct {
 	Base int64 `json:"base"`
 	// Limit: the ending address (guest physical)
 	Limit int64 `json:"limit"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about a PCI device I/O region.
@@ -37,6 +39,8 @@ type PciMemoryRegion struct {
 	Prefetch *bool `json:"prefetch,omitempty"`
 	// MemType64: if [PciMemoryRegion.Type] is 'memory', true if the BAR is 64-bit
 	MemType64 *bool `json:"mem_type_64,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about a bus of a PCI Bridge device.
@@ -59,6 +63,8 @@ type PciBusInfo struct {
 	// PrefetchableRange: The range of prefetchable MMIO for all devices
 	// on this bridge
 	PrefetchableRange PciMemoryRange `json:"prefetchable_range"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about a PCI Bridge device.
@@ -69,6 +75,8 @@ type PciBridgeInfo struct {
 	Bus PciBusInfo `json:"bus"`
 	// Devices: a list of [PciDeviceInfo] for each device on this bridge
 	Devices []PciDeviceInfo `json:"devices,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about the Class of a PCI device.
@@ -80,6 +88,8 @@ type PciDeviceClass struct {
 	Desc *string `json:"desc,omitempty"`
 	// Class: the class code of the device
 	Class int64 `json:"class"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about the Id of a PCI device.
@@ -94,6 +104,8 @@ type PciDeviceId struct {
 	Subsystem *int64 `json:"subsystem,omitempty"`
 	// SubsystemVendor: the PCI subsystem vendor id (since 3.1)
 	SubsystemVendor *int64 `json:"subsystem-vendor,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about a PCI device.
@@ -120,16 +132,13 @@ type PciDeviceInfo struct {
 	PCIBridge *PciBridgeInfo `json:"pci_bridge,omitempty"`
 	// Regions: a list of the PCI I/O regions associated with the device
 	Regions []PciMemoryRegion `json:"regions"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes PciDeviceInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v PciDeviceInfo) MarshalJSON() ([]byte, error) {
-	type plain PciDeviceInfo
-	p := plain(v)
-	if p.Regions == nil {
-		p.Regions = []PciMemoryRegion{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Information about a PCI bus.
@@ -140,16 +149,13 @@ type PciInfo struct {
 	Bus int64 `json:"bus"`
 	// Devices: a list of devices on this bus
 	Devices []PciDeviceInfo `json:"devices"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes PciInfo with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v PciInfo) MarshalJSON() ([]byte, error) {
-	type plain PciInfo
-	p := plain(v)
-	if p.Devices == nil {
-		p.Devices = []PciDeviceInfo{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // QueryPCI sends the "query-pci" command.
@@ -295,6 +301,6 @@ func (v PciInfo) MarshalJSON() ([]byte, error) {
 // This example has been shortened as the real response is too long.
 func (c *Conn) QueryPCI(ctx context.Context, opts ...CallOption) ([]PciInfo, error) {
 	var r []PciInfo
-	err := c.caller.Call(ctx, "query-pci", nil, &r, opts...)
+	err := c.call(ctx, "query-pci", nil, &r, opts...)
 	return r, err
 }

@@ -4,12 +4,17 @@
 
 package qmp
 
-import "context"
+import (
+	"context"
+	"github.com/qapi-go/qapi/runtime/codec"
+)
 
 // DeviceListPropertiesArgs holds the arguments of [Conn.DeviceListProperties] (command "device-list-properties").
 type DeviceListPropertiesArgs struct {
 	// Typename: the type name of a device
 	Typename string `json:"typename"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // DeviceListProperties sends the "device-list-properties" command.
@@ -25,7 +30,7 @@ type DeviceListPropertiesArgs struct {
 // Since: 1.2
 func (c *Conn) DeviceListProperties(ctx context.Context, args DeviceListPropertiesArgs, opts ...CallOption) ([]ObjectPropertyInfo, error) {
 	var r []ObjectPropertyInfo
-	err := c.caller.Call(ctx, "device-list-properties", args, &r, opts...)
+	err := c.call(ctx, "device-list-properties", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -77,6 +82,8 @@ func (c *Conn) DeviceAdd(ctx context.Context, args any, opts ...CallOption) erro
 type DeviceDelArgs struct {
 	// ID: the device's ID or QOM path
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // DeviceDel sends the "device_del" command.
@@ -111,7 +118,7 @@ type DeviceDelArgs struct {
 //	     "arguments": { "id": "/machine/peripheral-anon/device[0]" } }
 //	<- { "return": {} }
 func (c *Conn) DeviceDel(ctx context.Context, args DeviceDelArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "device_del", args, nil, opts...)
+	return c.caller.Call(ctx, "device_del", codec.Args(args), nil, opts...)
 }
 
 // DeviceDeletedEvent is the "DEVICE_DELETED" event.
@@ -134,6 +141,8 @@ type DeviceDeletedEvent struct {
 	Device *string `json:"device,omitempty"`
 	// Path: the device's QOM path
 	Path string `json:"path"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "DEVICE_DELETED".
@@ -159,6 +168,8 @@ type DeviceUnplugGuestErrorEvent struct {
 	Device *string `json:"device,omitempty"`
 	// Path: the device's QOM path
 	Path string `json:"path"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "DEVICE_UNPLUG_GUEST_ERROR".
@@ -170,6 +181,8 @@ func (DeviceUnplugGuestErrorEvent) EventName() string {
 type DeviceSyncConfigArgs struct {
 	// ID: the device's ID or QOM path
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // DeviceSyncConfig sends the "device-sync-config" command.
@@ -187,5 +200,5 @@ type DeviceSyncConfigArgs struct {
 //
 // Unstable: this is an unstable interface (feature "unstable"): The command is experimental.
 func (c *Conn) DeviceSyncConfig(ctx context.Context, args DeviceSyncConfigArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "device-sync-config", args, nil, opts...)
+	return c.caller.Call(ctx, "device-sync-config", codec.Args(args), nil, opts...)
 }

@@ -7,6 +7,7 @@ package qmp
 import (
 	"context"
 	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // ObjectPropertyInfo is the QAPI struct ObjectPropertyInfo.
@@ -34,6 +35,8 @@ type ObjectPropertyInfo struct {
 	Description *string `json:"description,omitempty"`
 	// DefaultValue: the default value, if any (since 5.0)
 	DefaultValue json.RawMessage `json:"default-value,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ObjectPropertyValue is the QAPI struct ObjectPropertyValue.
@@ -48,6 +51,8 @@ type ObjectPropertyValue struct {
 	// Value: the value of the property.  Absent when the property cannot
 	// be read.
 	Value json.RawMessage `json:"value,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ObjectPropertiesValues is the QAPI struct ObjectPropertiesValues.
@@ -56,16 +61,13 @@ type ObjectPropertyValue struct {
 type ObjectPropertiesValues struct {
 	// Properties: a list of properties.
 	Properties []ObjectPropertyValue `json:"properties"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes ObjectPropertiesValues with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v ObjectPropertiesValues) MarshalJSON() ([]byte, error) {
-	type plain ObjectPropertiesValues
-	p := plain(v)
-	if p.Properties == nil {
-		p.Properties = []ObjectPropertyValue{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // QOMListArgs holds the arguments of [Conn.QOMList] (command "qom-list").
@@ -73,6 +75,8 @@ type QOMListArgs struct {
 	// Path: the path within the object model.  See [Conn.QOMGet] for a
 	// description of this parameter.
 	Path string `json:"path"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QOMList sends the "qom-list" command.
@@ -93,7 +97,7 @@ type QOMListArgs struct {
 //	                 { "name": "mon0", "type": "child<chardev-stdio>" } ] }
 func (c *Conn) QOMList(ctx context.Context, args QOMListArgs, opts ...CallOption) ([]ObjectPropertyInfo, error) {
 	var r []ObjectPropertyInfo
-	err := c.caller.Call(ctx, "qom-list", args, &r, opts...)
+	err := c.call(ctx, "qom-list", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -118,6 +122,8 @@ type QOMGetArgs struct {
 	Path string `json:"path"`
 	// Property: The property name to read
 	Property string `json:"property"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QOMGet sends the "qom-get" command.
@@ -145,7 +151,7 @@ type QOMGetArgs struct {
 //	<- { "return": "System" }
 func (c *Conn) QOMGet(ctx context.Context, args QOMGetArgs, opts ...CallOption) (json.RawMessage, error) {
 	var r json.RawMessage
-	err := c.caller.Call(ctx, "qom-get", args, &r, opts...)
+	err := c.caller.Call(ctx, "qom-get", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -154,16 +160,13 @@ type QOMListGetArgs struct {
 	// Paths: The absolute or partial path for each object, as described
 	// in [Conn.QOMGet].
 	Paths []string `json:"paths"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes QOMListGetArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v QOMListGetArgs) MarshalJSON() ([]byte, error) {
-	type plain QOMListGetArgs
-	p := plain(v)
-	if p.Paths == nil {
-		p.Paths = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // QOMListGet sends the "qom-list-get" command.
@@ -181,7 +184,7 @@ func (v QOMListGetArgs) MarshalJSON() ([]byte, error) {
 // Since 10.1.
 func (c *Conn) QOMListGet(ctx context.Context, args QOMListGetArgs, opts ...CallOption) ([]ObjectPropertiesValues, error) {
 	var r []ObjectPropertiesValues
-	err := c.caller.Call(ctx, "qom-list-get", args, &r, opts...)
+	err := c.call(ctx, "qom-list-get", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -194,6 +197,8 @@ type QOMSetArgs struct {
 	// Value: a value who's type is appropriate for the property type.
 	// See [Conn.QOMGet] for a description of type mapping.
 	Value json.RawMessage `json:"value"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QOMSet sends the "qom-set" command.
@@ -210,7 +215,7 @@ type QOMSetArgs struct {
 //	                    "value": false } }
 //	<- { "return": {} }
 func (c *Conn) QOMSet(ctx context.Context, args QOMSetArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "qom-set", args, nil, opts...)
+	return c.caller.Call(ctx, "qom-set", codec.Args(args), nil, opts...)
 }
 
 // This structure describes a search result from [Conn.QOMListTypes]
@@ -224,6 +229,8 @@ type ObjectTypeInfo struct {
 	Abstract *bool `json:"abstract,omitempty"`
 	// Parent: Name of parent type, if any (since 2.10)
 	Parent *string `json:"parent,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QOMListTypesArgs holds the arguments of [Conn.QOMListTypes] (command "qom-list-types").
@@ -233,6 +240,8 @@ type QOMListTypesArgs struct {
 	Implements *string `json:"implements,omitempty"`
 	// Abstract: if true, include abstract types in the results
 	Abstract *bool `json:"abstract,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QOMListTypes sends the "qom-list-types" command.
@@ -246,7 +255,7 @@ type QOMListTypesArgs struct {
 // Since: 1.1
 func (c *Conn) QOMListTypes(ctx context.Context, args *QOMListTypesArgs, opts ...CallOption) ([]ObjectTypeInfo, error) {
 	var r []ObjectTypeInfo
-	err := c.caller.Call(ctx, "qom-list-types", argsOrNil(args == nil, args), &r, opts...)
+	err := c.call(ctx, "qom-list-types", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -254,6 +263,8 @@ func (c *Conn) QOMListTypes(ctx context.Context, args *QOMListTypesArgs, opts ..
 type QOMListPropertiesArgs struct {
 	// Typename: the type name of an object
 	Typename string `json:"typename"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QOMListProperties sends the "qom-list-properties" command.
@@ -269,7 +280,7 @@ type QOMListPropertiesArgs struct {
 // Since: 2.12
 func (c *Conn) QOMListProperties(ctx context.Context, args QOMListPropertiesArgs, opts ...CallOption) ([]ObjectPropertyInfo, error) {
 	var r []ObjectPropertyInfo
-	err := c.caller.Call(ctx, "qom-list-properties", args, &r, opts...)
+	err := c.call(ctx, "qom-list-properties", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -284,6 +295,8 @@ type CanHostSocketcanProperties struct {
 	// Canbus: object ID of the can-bus object to connect to the host
 	// interface
 	Canbus string `json:"canbus"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for colo-compare objects.
@@ -320,6 +333,8 @@ type ColoCompareProperties struct {
 	// VnetHdrSupport: if true, vnet header support is enabled
 	// (default: false)
 	VnetHdrSupport *bool `json:"vnet_hdr_support,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for cryptodev-backend and cryptodev-backend-builtin
@@ -335,6 +350,8 @@ type CryptodevBackendProperties struct {
 	ThrottleBps *uint64 `json:"throttle-bps,omitempty"`
 	// ThrottleOps: limit total operations per second (Since 8.0)
 	ThrottleOps *uint64 `json:"throttle-ops,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for cryptodev-vhost-user objects.
@@ -348,6 +365,8 @@ type CryptodevVhostUserProperties struct {
 	// Chardev: the name of a Unix domain socket character device that
 	// connects to the vhost-user server
 	Chardev string `json:"chardev"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for dbus-vmstate objects.
@@ -359,6 +378,8 @@ type DBusVMStateProperties struct {
 	// IDList: a comma separated list of DBus IDs of helpers whose data
 	// should be included in the VM state on migration
 	IDList *string `json:"id-list,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Indicates where to insert a netfilter relative to a given other
@@ -398,6 +419,8 @@ type NetfilterProperties struct {
 	// [NetfilterProperties.Position].  Ignored if [NetfilterProperties.Position] is "head" or "tail".
 	// (default: behind)
 	Insert *NetfilterInsert `json:"insert,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for filter-buffer objects.
@@ -410,6 +433,8 @@ type FilterBufferProperties struct {
 	// arriving in the given interval are delayed until the end of the
 	// interval.
 	Interval uint32 `json:"interval"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for filter-dump objects.
@@ -423,6 +448,8 @@ type FilterDumpProperties struct {
 	// Maxlen: maximum number of bytes in a packet that are stored
 	// (default: 65536)
 	Maxlen *uint32 `json:"maxlen,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for filter-mirror objects.
@@ -437,6 +464,8 @@ type FilterMirrorProperties struct {
 	// VnetHdrSupport: if true, vnet header support is enabled
 	// (default: false)
 	VnetHdrSupport *bool `json:"vnet_hdr_support,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for filter-redirector objects.
@@ -457,6 +486,8 @@ type FilterRedirectorProperties struct {
 	// VnetHdrSupport: if true, vnet header support is enabled
 	// (default: false)
 	VnetHdrSupport *bool `json:"vnet_hdr_support,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for filter-rewriter objects.
@@ -468,6 +499,8 @@ type FilterRewriterProperties struct {
 	// VnetHdrSupport: if true, vnet header support is enabled
 	// (default: false)
 	VnetHdrSupport *bool `json:"vnet_hdr_support,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for input-barrier objects.
@@ -491,6 +524,8 @@ type InputBarrierProperties struct {
 	Width *string `json:"width,omitempty"`
 	// Height: the height of secondary screen in pixels (default: "1080")
 	Height *string `json:"height,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for input-linux objects.
@@ -509,6 +544,8 @@ type InputLinuxProperties struct {
 	// GrabToggle: the key or key combination that toggles device grab
 	// (default: ctrl-ctrl)
 	GrabToggle *GrabToggleKeys `json:"grab-toggle,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Common properties for event loops.
@@ -525,6 +562,8 @@ type EventLoopBaseProperties struct {
 	// ThreadPoolMax: maximum number of threads the thread pool can
 	// contain (default:64)
 	ThreadPoolMax *int64 `json:"thread-pool-max,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for iothread objects.
@@ -547,6 +586,8 @@ type IothreadProperties struct {
 	// algorithm detects it is spending too long polling without
 	// encountering events.  0 selects a default behaviour (default: 0)
 	PollShrink *int64 `json:"poll-shrink,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for the main-loop object.
@@ -555,6 +596,8 @@ type IothreadProperties struct {
 type MainLoopProperties struct {
 	// EventLoopBaseProperties holds the members of the base type.
 	EventLoopBaseProperties
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for objects of classes derived from memory-backend.
@@ -600,6 +643,8 @@ type MemoryBackendProperties struct {
 	// older to allow migration with newer QEMU versions.
 	// (default: false generally, but true for machine types <= 4.0)
 	XUseCanonicalPathForRamblockID *bool `json:"x-use-canonical-path-for-ramblock-id,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for memory-backend-file objects.
@@ -654,6 +699,8 @@ type MemoryBackendFileProperties struct {
 	// ROM, and want to set this property to 'off'.  (default: auto,
 	// since 8.2)
 	Rom *OnOffAuto `json:"rom,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for memory-backend-memfd objects.
@@ -675,6 +722,8 @@ type MemoryBackendMemfdProperties struct {
 	// Seal: if true, create a sealed-file, which will block further
 	// resizing of the memory (default: true)
 	Seal *bool `json:"seal,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for memory-backend-shm objects.
@@ -688,6 +737,8 @@ type MemoryBackendMemfdProperties struct {
 type MemoryBackendShmProperties struct {
 	// MemoryBackendProperties holds the members of the base type.
 	MemoryBackendProperties
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for memory-backend-epc objects.
@@ -702,6 +753,8 @@ type MemoryBackendShmProperties struct {
 type MemoryBackendEpcProperties struct {
 	// MemoryBackendProperties holds the members of the base type.
 	MemoryBackendProperties
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for pr-manager-helper objects.
@@ -713,6 +766,8 @@ type PrManagerHelperProperties struct {
 	// Path: the path to a Unix domain socket for connecting to the
 	// external helper
 	Path string `json:"path"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for qtest objects.
@@ -723,6 +778,8 @@ type QtestProperties struct {
 	Chardev string `json:"chardev"`
 	// Log: the path to a log file
 	Log *string `json:"log,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for x-remote-object objects.
@@ -734,6 +791,8 @@ type RemoteObjectProperties struct {
 	// Devid: the id of the device to be associated with the file
 	// descriptor
 	Devid string `json:"devid"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for x-vfio-user-server objects.
@@ -744,6 +803,8 @@ type VfioUserServerProperties struct {
 	Socket SocketAddress `json:"socket"`
 	// Device: the ID of the device to be emulated at the server
 	Device string `json:"device"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for iommufd objects.
@@ -756,6 +817,8 @@ type IOMMUFDProperties struct {
 	// VDPA, ...), and the file descriptor to be shared with other
 	// process, e.g. DPDK.  (default: QEMU opens /dev/iommu by itself)
 	FD *string `json:"fd,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for acpi-generic-initiator objects.
@@ -766,6 +829,8 @@ type AcpiGenericInitiatorProperties struct {
 	PCIDev string `json:"pci-dev"`
 	// Node: NUMA node associated with the PCI device
 	Node uint32 `json:"node"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for acpi-generic-port objects.
@@ -800,6 +865,8 @@ type AcpiGenericPortProperties struct {
 	// interleaving across multiple devices and shared links in the
 	// path.
 	Node uint32 `json:"node"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for objects of classes derived from rng.
@@ -814,6 +881,8 @@ type RngProperties struct {
 	// Deprecated: Member [RngProperties.Opened] is deprecated.  Setting true doesn't
 	// make sense, and false is already the default.
 	Opened *bool `json:"opened,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for rng-egd objects.
@@ -825,6 +894,8 @@ type RngEgdProperties struct {
 	// Chardev: the name of a character device backend that provides the
 	// connection to the RNG daemon
 	Chardev string `json:"chardev"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for rng-random objects.
@@ -838,6 +909,8 @@ type RngRandomProperties struct {
 	// Filename: the filename of the device on the host to obtain entropy
 	// from (default: "/dev/urandom")
 	Filename *string `json:"filename,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties common to objects that handle IGVM files.
@@ -848,6 +921,8 @@ type RngRandomProperties struct {
 type IgvmCfgProperties struct {
 	// File: IGVM file to use to configure guest
 	File string `json:"file"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties common to objects that are derivatives of sev-common.
@@ -865,6 +940,8 @@ type SevCommonProperties struct {
 	// designated guest firmware page for measured boot with -kernel
 	// (default: false) (since 6.2)
 	KernelHashes *bool `json:"kernel-hashes,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for sev-guest objects.
@@ -892,6 +969,8 @@ type SevGuestProperties struct {
 	// that require it.  If set to 'off', QEMU will require
 	// KVM_SEV_INIT2 unconditionally.  (default: off) (since 9.1)
 	LegacyVMType *OnOffAuto `json:"legacy-vm-type,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for sev-snp-guest objects.  Most of these are direct
@@ -938,6 +1017,8 @@ type SevSnpGuestProperties struct {
 	// firmware.  Set this to true to disable the use of VCEK.
 	// (default: false) (since: 9.1)
 	VcekDisabled *bool `json:"vcek-disabled,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for tdx-guest objects.
@@ -968,6 +1049,8 @@ type TdxGuestProperties struct {
 	// it, the guest will not be able to get a TD quote for
 	// attestation.
 	QuoteGenerationSocket *SocketAddress `json:"quote-generation-socket,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Properties for thread context objects.
@@ -984,6 +1067,8 @@ type ThreadContextProperties struct {
 	// to the host nodes manually by setting [ThreadContextProperties.CPUAffinity].
 	// (default: QEMU main thread affinity)
 	NodeAffinity []uint16 `json:"node-affinity,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ObjectType is the QAPI enum ObjectType.
@@ -1132,321 +1217,113 @@ type ObjectOptions struct {
 	// ID: the name of the new object
 	ID string `json:"id"`
 	// ACPIGenericInitiator holds the members of the branch for QOMType [ObjectTypeACPIGenericInitiator]; it must be set exactly when QOMType selects it.
-	ACPIGenericInitiator *AcpiGenericInitiatorProperties `json:"-"`
+	ACPIGenericInitiator *AcpiGenericInitiatorProperties `codec:"branch,acpi-generic-initiator" json:"-"`
 	// ACPIGenericPort holds the members of the branch for QOMType [ObjectTypeACPIGenericPort]; it must be set exactly when QOMType selects it.
-	ACPIGenericPort *AcpiGenericPortProperties `json:"-"`
+	ACPIGenericPort *AcpiGenericPortProperties `codec:"branch,acpi-generic-port" json:"-"`
 	// AuthzList holds the members of the branch for QOMType [ObjectTypeAuthzList]; it must be set exactly when QOMType selects it.
-	AuthzList *AuthZListProperties `json:"-"`
+	AuthzList *AuthZListProperties `codec:"branch,authz-list" json:"-"`
 	// AuthzListfile holds the members of the branch for QOMType [ObjectTypeAuthzListfile]; it must be set exactly when QOMType selects it.
-	AuthzListfile *AuthZListFileProperties `json:"-"`
+	AuthzListfile *AuthZListFileProperties `codec:"branch,authz-listfile" json:"-"`
 	// AuthzPam holds the members of the branch for QOMType [ObjectTypeAuthzPam]; it must be set exactly when QOMType selects it.
-	AuthzPam *AuthZPAMProperties `json:"-"`
+	AuthzPam *AuthZPAMProperties `codec:"branch,authz-pam" json:"-"`
 	// AuthzSimple holds the members of the branch for QOMType [ObjectTypeAuthzSimple]; it must be set exactly when QOMType selects it.
-	AuthzSimple *AuthZSimpleProperties `json:"-"`
+	AuthzSimple *AuthZSimpleProperties `codec:"branch,authz-simple" json:"-"`
 	// CanHostSocketcan holds the members of the branch for QOMType [ObjectTypeCanHostSocketcan]; it must be set exactly when QOMType selects it. Only available when QEMU is built with CONFIG_LINUX.
-	CanHostSocketcan *CanHostSocketcanProperties `json:"-"`
+	CanHostSocketcan *CanHostSocketcanProperties `codec:"branch,can-host-socketcan" json:"-"`
 	// ColoCompare holds the members of the branch for QOMType [ObjectTypeColoCompare]; it must be set exactly when QOMType selects it.
-	ColoCompare *ColoCompareProperties `json:"-"`
+	ColoCompare *ColoCompareProperties `codec:"branch,colo-compare" json:"-"`
 	// CryptodevBackend holds the members of the branch for QOMType [ObjectTypeCryptodevBackend]; it must be set exactly when QOMType selects it.
-	CryptodevBackend *CryptodevBackendProperties `json:"-"`
+	CryptodevBackend *CryptodevBackendProperties `codec:"branch,cryptodev-backend" json:"-"`
 	// CryptodevBackendBuiltin holds the members of the branch for QOMType [ObjectTypeCryptodevBackendBuiltin]; it must be set exactly when QOMType selects it.
-	CryptodevBackendBuiltin *CryptodevBackendProperties `json:"-"`
+	CryptodevBackendBuiltin *CryptodevBackendProperties `codec:"branch,cryptodev-backend-builtin" json:"-"`
 	// CryptodevBackendLkcf holds the members of the branch for QOMType [ObjectTypeCryptodevBackendLkcf]; it must be set exactly when QOMType selects it.
-	CryptodevBackendLkcf *CryptodevBackendProperties `json:"-"`
+	CryptodevBackendLkcf *CryptodevBackendProperties `codec:"branch,cryptodev-backend-lkcf" json:"-"`
 	// CryptodevVhostUser holds the members of the branch for QOMType [ObjectTypeCryptodevVhostUser]; it must be set exactly when QOMType selects it. Only available when QEMU is built with CONFIG_VHOST_CRYPTO.
-	CryptodevVhostUser *CryptodevVhostUserProperties `json:"-"`
+	CryptodevVhostUser *CryptodevVhostUserProperties `codec:"branch,cryptodev-vhost-user" json:"-"`
 	// DbusVmstate holds the members of the branch for QOMType [ObjectTypeDbusVmstate]; it must be set exactly when QOMType selects it.
-	DbusVmstate *DBusVMStateProperties `json:"-"`
+	DbusVmstate *DBusVMStateProperties `codec:"branch,dbus-vmstate" json:"-"`
 	// FilterBuffer holds the members of the branch for QOMType [ObjectTypeFilterBuffer]; it must be set exactly when QOMType selects it.
-	FilterBuffer *FilterBufferProperties `json:"-"`
+	FilterBuffer *FilterBufferProperties `codec:"branch,filter-buffer" json:"-"`
 	// FilterDump holds the members of the branch for QOMType [ObjectTypeFilterDump]; it must be set exactly when QOMType selects it.
-	FilterDump *FilterDumpProperties `json:"-"`
+	FilterDump *FilterDumpProperties `codec:"branch,filter-dump" json:"-"`
 	// FilterMirror holds the members of the branch for QOMType [ObjectTypeFilterMirror]; it must be set exactly when QOMType selects it.
-	FilterMirror *FilterMirrorProperties `json:"-"`
+	FilterMirror *FilterMirrorProperties `codec:"branch,filter-mirror" json:"-"`
 	// FilterRedirector holds the members of the branch for QOMType [ObjectTypeFilterRedirector]; it must be set exactly when QOMType selects it.
-	FilterRedirector *FilterRedirectorProperties `json:"-"`
+	FilterRedirector *FilterRedirectorProperties `codec:"branch,filter-redirector" json:"-"`
 	// FilterReplay holds the members of the branch for QOMType [ObjectTypeFilterReplay]; it must be set exactly when QOMType selects it.
-	FilterReplay *NetfilterProperties `json:"-"`
+	FilterReplay *NetfilterProperties `codec:"branch,filter-replay" json:"-"`
 	// FilterRewriter holds the members of the branch for QOMType [ObjectTypeFilterRewriter]; it must be set exactly when QOMType selects it.
-	FilterRewriter *FilterRewriterProperties `json:"-"`
+	FilterRewriter *FilterRewriterProperties `codec:"branch,filter-rewriter" json:"-"`
 	// IgvmCfg holds the members of the branch for QOMType [ObjectTypeIgvmCfg]; it must be set exactly when QOMType selects it. Only available when QEMU is built with CONFIG_IGVM.
-	IgvmCfg *IgvmCfgProperties `json:"-"`
+	IgvmCfg *IgvmCfgProperties `codec:"branch,igvm-cfg" json:"-"`
 	// InputBarrier holds the members of the branch for QOMType [ObjectTypeInputBarrier]; it must be set exactly when QOMType selects it.
-	InputBarrier *InputBarrierProperties `json:"-"`
+	InputBarrier *InputBarrierProperties `codec:"branch,input-barrier" json:"-"`
 	// InputLinux holds the members of the branch for QOMType [ObjectTypeInputLinux]; it must be set exactly when QOMType selects it. Only available when QEMU is built with CONFIG_LINUX.
-	InputLinux *InputLinuxProperties `json:"-"`
+	InputLinux *InputLinuxProperties `codec:"branch,input-linux" json:"-"`
 	// Iommufd holds the members of the branch for QOMType [ObjectTypeIommufd]; it must be set exactly when QOMType selects it.
-	Iommufd *IOMMUFDProperties `json:"-"`
+	Iommufd *IOMMUFDProperties `codec:"branch,iommufd" json:"-"`
 	// Iothread holds the members of the branch for QOMType [ObjectTypeIothread]; it must be set exactly when QOMType selects it.
-	Iothread *IothreadProperties `json:"-"`
+	Iothread *IothreadProperties `codec:"branch,iothread" json:"-"`
 	// MainLoop holds the members of the branch for QOMType [ObjectTypeMainLoop]; it must be set exactly when QOMType selects it.
-	MainLoop *MainLoopProperties `json:"-"`
+	MainLoop *MainLoopProperties `codec:"branch,main-loop" json:"-"`
 	// MemoryBackendEpc holds the members of the branch for QOMType [ObjectTypeMemoryBackendEpc]; it must be set exactly when QOMType selects it. Only available when QEMU is built with CONFIG_LINUX.
-	MemoryBackendEpc *MemoryBackendEpcProperties `json:"-"`
+	MemoryBackendEpc *MemoryBackendEpcProperties `codec:"branch,memory-backend-epc" json:"-"`
 	// MemoryBackendFile holds the members of the branch for QOMType [ObjectTypeMemoryBackendFile]; it must be set exactly when QOMType selects it.
-	MemoryBackendFile *MemoryBackendFileProperties `json:"-"`
+	MemoryBackendFile *MemoryBackendFileProperties `codec:"branch,memory-backend-file" json:"-"`
 	// MemoryBackendMemfd holds the members of the branch for QOMType [ObjectTypeMemoryBackendMemfd]; it must be set exactly when QOMType selects it. Only available when QEMU is built with CONFIG_LINUX.
-	MemoryBackendMemfd *MemoryBackendMemfdProperties `json:"-"`
+	MemoryBackendMemfd *MemoryBackendMemfdProperties `codec:"branch,memory-backend-memfd" json:"-"`
 	// MemoryBackendRAM holds the members of the branch for QOMType [ObjectTypeMemoryBackendRAM]; it must be set exactly when QOMType selects it.
-	MemoryBackendRAM *MemoryBackendProperties `json:"-"`
+	MemoryBackendRAM *MemoryBackendProperties `codec:"branch,memory-backend-ram" json:"-"`
 	// MemoryBackendShm holds the members of the branch for QOMType [ObjectTypeMemoryBackendShm]; it must be set exactly when QOMType selects it. Only available when QEMU is built with CONFIG_POSIX.
-	MemoryBackendShm *MemoryBackendShmProperties `json:"-"`
+	MemoryBackendShm *MemoryBackendShmProperties `codec:"branch,memory-backend-shm" json:"-"`
 	// PrManagerHelper holds the members of the branch for QOMType [ObjectTypePrManagerHelper]; it must be set exactly when QOMType selects it. Only available when QEMU is built with CONFIG_LINUX.
-	PrManagerHelper *PrManagerHelperProperties `json:"-"`
+	PrManagerHelper *PrManagerHelperProperties `codec:"branch,pr-manager-helper" json:"-"`
 	// Qtest holds the members of the branch for QOMType [ObjectTypeQtest]; it must be set exactly when QOMType selects it.
-	Qtest *QtestProperties `json:"-"`
+	Qtest *QtestProperties `codec:"branch,qtest" json:"-"`
 	// RngBuiltin holds the members of the branch for QOMType [ObjectTypeRngBuiltin]; it must be set exactly when QOMType selects it.
-	RngBuiltin *RngProperties `json:"-"`
+	RngBuiltin *RngProperties `codec:"branch,rng-builtin" json:"-"`
 	// RngEgd holds the members of the branch for QOMType [ObjectTypeRngEgd]; it must be set exactly when QOMType selects it.
-	RngEgd *RngEgdProperties `json:"-"`
+	RngEgd *RngEgdProperties `codec:"branch,rng-egd" json:"-"`
 	// RngRandom holds the members of the branch for QOMType [ObjectTypeRngRandom]; it must be set exactly when QOMType selects it. Only available when QEMU is built with CONFIG_POSIX.
-	RngRandom *RngRandomProperties `json:"-"`
+	RngRandom *RngRandomProperties `codec:"branch,rng-random" json:"-"`
 	// Secret holds the members of the branch for QOMType [ObjectTypeSecret]; it must be set exactly when QOMType selects it.
-	Secret *SecretProperties `json:"-"`
+	Secret *SecretProperties `codec:"branch,secret" json:"-"`
 	// SecretKeyring holds the members of the branch for QOMType [ObjectTypeSecretKeyring]; it must be set exactly when QOMType selects it. Only available when QEMU is built with CONFIG_SECRET_KEYRING.
-	SecretKeyring *SecretKeyringProperties `json:"-"`
+	SecretKeyring *SecretKeyringProperties `codec:"branch,secret_keyring" json:"-"`
 	// SEVGuest holds the members of the branch for QOMType [ObjectTypeSEVGuest]; it must be set exactly when QOMType selects it.
-	SEVGuest *SevGuestProperties `json:"-"`
+	SEVGuest *SevGuestProperties `codec:"branch,sev-guest" json:"-"`
 	// SEVSnpGuest holds the members of the branch for QOMType [ObjectTypeSEVSnpGuest]; it must be set exactly when QOMType selects it.
-	SEVSnpGuest *SevSnpGuestProperties `json:"-"`
+	SEVSnpGuest *SevSnpGuestProperties `codec:"branch,sev-snp-guest" json:"-"`
 	// TdxGuest holds the members of the branch for QOMType [ObjectTypeTdxGuest]; it must be set exactly when QOMType selects it.
-	TdxGuest *TdxGuestProperties `json:"-"`
+	TdxGuest *TdxGuestProperties `codec:"branch,tdx-guest" json:"-"`
 	// ThreadContext holds the members of the branch for QOMType [ObjectTypeThreadContext]; it must be set exactly when QOMType selects it.
-	ThreadContext *ThreadContextProperties `json:"-"`
+	ThreadContext *ThreadContextProperties `codec:"branch,thread-context" json:"-"`
 	// ThrottleGroup holds the members of the branch for QOMType [ObjectTypeThrottleGroup]; it must be set exactly when QOMType selects it.
-	ThrottleGroup *ThrottleGroupProperties `json:"-"`
+	ThrottleGroup *ThrottleGroupProperties `codec:"branch,throttle-group" json:"-"`
 	// TLSCredsAnon holds the members of the branch for QOMType [ObjectTypeTLSCredsAnon]; it must be set exactly when QOMType selects it.
-	TLSCredsAnon *TlsCredsAnonProperties `json:"-"`
+	TLSCredsAnon *TlsCredsAnonProperties `codec:"branch,tls-creds-anon" json:"-"`
 	// TLSCredsPsk holds the members of the branch for QOMType [ObjectTypeTLSCredsPsk]; it must be set exactly when QOMType selects it.
-	TLSCredsPsk *TlsCredsPskProperties `json:"-"`
+	TLSCredsPsk *TlsCredsPskProperties `codec:"branch,tls-creds-psk" json:"-"`
 	// TLSCredsX509 holds the members of the branch for QOMType [ObjectTypeTLSCredsX509]; it must be set exactly when QOMType selects it.
-	TLSCredsX509 *TlsCredsX509Properties `json:"-"`
+	TLSCredsX509 *TlsCredsX509Properties `codec:"branch,tls-creds-x509" json:"-"`
 	// TLSCipherSuites holds the members of the branch for QOMType [ObjectTypeTLSCipherSuites]; it must be set exactly when QOMType selects it.
-	TLSCipherSuites *TlsCredsProperties `json:"-"`
+	TLSCipherSuites *TlsCredsProperties `codec:"branch,tls-cipher-suites" json:"-"`
 	// XRemoteObject holds the members of the branch for QOMType [ObjectTypeXRemoteObject]; it must be set exactly when QOMType selects it.
-	XRemoteObject *RemoteObjectProperties `json:"-"`
+	XRemoteObject *RemoteObjectProperties `codec:"branch,x-remote-object" json:"-"`
 	// XVFIOUserServer holds the members of the branch for QOMType [ObjectTypeXVFIOUserServer]; it must be set exactly when QOMType selects it.
-	XVFIOUserServer *VfioUserServerProperties `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when QOMType has a value this binding lacks (a newer QEMU's), or when QOMType is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits QOMType), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	XVFIOUserServer *VfioUserServerProperties `codec:"branch,x-vfio-user-server" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when QOMType has a value without a branch field here. When QOMType is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits QOMType. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,qom-type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u ObjectOptions) MarshalJSON() ([]byte, error) {
-	type plain ObjectOptions
-	return marshalUnion(
-		"ObjectOptions",
-		"qom-type",
-		string(u.QOMType),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"acpi-generic-initiator", "ACPIGenericInitiator", u.ACPIGenericInitiator != nil, true, u.ACPIGenericInitiator},
-		unionBranch{"acpi-generic-port", "ACPIGenericPort", u.ACPIGenericPort != nil, true, u.ACPIGenericPort},
-		unionBranch{"authz-list", "AuthzList", u.AuthzList != nil, false, u.AuthzList},
-		unionBranch{"authz-listfile", "AuthzListfile", u.AuthzListfile != nil, true, u.AuthzListfile},
-		unionBranch{"authz-pam", "AuthzPam", u.AuthzPam != nil, true, u.AuthzPam},
-		unionBranch{"authz-simple", "AuthzSimple", u.AuthzSimple != nil, true, u.AuthzSimple},
-		unionBranch{"can-host-socketcan", "CanHostSocketcan", u.CanHostSocketcan != nil, true, u.CanHostSocketcan},
-		unionBranch{"colo-compare", "ColoCompare", u.ColoCompare != nil, true, u.ColoCompare},
-		unionBranch{"cryptodev-backend", "CryptodevBackend", u.CryptodevBackend != nil, false, u.CryptodevBackend},
-		unionBranch{"cryptodev-backend-builtin", "CryptodevBackendBuiltin", u.CryptodevBackendBuiltin != nil, false, u.CryptodevBackendBuiltin},
-		unionBranch{"cryptodev-backend-lkcf", "CryptodevBackendLkcf", u.CryptodevBackendLkcf != nil, false, u.CryptodevBackendLkcf},
-		unionBranch{"cryptodev-vhost-user", "CryptodevVhostUser", u.CryptodevVhostUser != nil, true, u.CryptodevVhostUser},
-		unionBranch{"dbus-vmstate", "DbusVmstate", u.DbusVmstate != nil, true, u.DbusVmstate},
-		unionBranch{"filter-buffer", "FilterBuffer", u.FilterBuffer != nil, true, u.FilterBuffer},
-		unionBranch{"filter-dump", "FilterDump", u.FilterDump != nil, true, u.FilterDump},
-		unionBranch{"filter-mirror", "FilterMirror", u.FilterMirror != nil, true, u.FilterMirror},
-		unionBranch{"filter-redirector", "FilterRedirector", u.FilterRedirector != nil, true, u.FilterRedirector},
-		unionBranch{"filter-replay", "FilterReplay", u.FilterReplay != nil, true, u.FilterReplay},
-		unionBranch{"filter-rewriter", "FilterRewriter", u.FilterRewriter != nil, true, u.FilterRewriter},
-		unionBranch{"igvm-cfg", "IgvmCfg", u.IgvmCfg != nil, true, u.IgvmCfg},
-		unionBranch{"input-barrier", "InputBarrier", u.InputBarrier != nil, true, u.InputBarrier},
-		unionBranch{"input-linux", "InputLinux", u.InputLinux != nil, true, u.InputLinux},
-		unionBranch{"iommufd", "Iommufd", u.Iommufd != nil, false, u.Iommufd},
-		unionBranch{"iothread", "Iothread", u.Iothread != nil, false, u.Iothread},
-		unionBranch{"main-loop", "MainLoop", u.MainLoop != nil, false, u.MainLoop},
-		unionBranch{"memory-backend-epc", "MemoryBackendEpc", u.MemoryBackendEpc != nil, true, u.MemoryBackendEpc},
-		unionBranch{"memory-backend-file", "MemoryBackendFile", u.MemoryBackendFile != nil, true, u.MemoryBackendFile},
-		unionBranch{"memory-backend-memfd", "MemoryBackendMemfd", u.MemoryBackendMemfd != nil, true, u.MemoryBackendMemfd},
-		unionBranch{"memory-backend-ram", "MemoryBackendRAM", u.MemoryBackendRAM != nil, true, u.MemoryBackendRAM},
-		unionBranch{"memory-backend-shm", "MemoryBackendShm", u.MemoryBackendShm != nil, true, u.MemoryBackendShm},
-		unionBranch{"pr-manager-helper", "PrManagerHelper", u.PrManagerHelper != nil, true, u.PrManagerHelper},
-		unionBranch{"qtest", "Qtest", u.Qtest != nil, true, u.Qtest},
-		unionBranch{"rng-builtin", "RngBuiltin", u.RngBuiltin != nil, false, u.RngBuiltin},
-		unionBranch{"rng-egd", "RngEgd", u.RngEgd != nil, true, u.RngEgd},
-		unionBranch{"rng-random", "RngRandom", u.RngRandom != nil, false, u.RngRandom},
-		unionBranch{"secret", "Secret", u.Secret != nil, false, u.Secret},
-		unionBranch{"secret_keyring", "SecretKeyring", u.SecretKeyring != nil, true, u.SecretKeyring},
-		unionBranch{"sev-guest", "SEVGuest", u.SEVGuest != nil, true, u.SEVGuest},
-		unionBranch{"sev-snp-guest", "SEVSnpGuest", u.SEVSnpGuest != nil, true, u.SEVSnpGuest},
-		unionBranch{"tdx-guest", "TdxGuest", u.TdxGuest != nil, false, u.TdxGuest},
-		unionBranch{"thread-context", "ThreadContext", u.ThreadContext != nil, false, u.ThreadContext},
-		unionBranch{"throttle-group", "ThrottleGroup", u.ThrottleGroup != nil, false, u.ThrottleGroup},
-		unionBranch{"tls-creds-anon", "TLSCredsAnon", u.TLSCredsAnon != nil, false, u.TLSCredsAnon},
-		unionBranch{"tls-creds-psk", "TLSCredsPsk", u.TLSCredsPsk != nil, false, u.TLSCredsPsk},
-		unionBranch{"tls-creds-x509", "TLSCredsX509", u.TLSCredsX509 != nil, false, u.TLSCredsX509},
-		unionBranch{"tls-cipher-suites", "TLSCipherSuites", u.TLSCipherSuites != nil, false, u.TLSCipherSuites},
-		unionBranch{"x-remote-object", "XRemoteObject", u.XRemoteObject != nil, true, u.XRemoteObject},
-		unionBranch{"x-vfio-user-server", "XVFIOUserServer", u.XVFIOUserServer != nil, true, u.XVFIOUserServer},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v ObjectOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see ObjectOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *ObjectOptions) UnmarshalJSON(b []byte) error {
-	type plain ObjectOptions
-	*u = ObjectOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.QOMType {
-	case ObjectTypeACPIGenericInitiator:
-		u.ACPIGenericInitiator = new(AcpiGenericInitiatorProperties)
-		return json.Unmarshal(b, u.ACPIGenericInitiator)
-	case ObjectTypeACPIGenericPort:
-		u.ACPIGenericPort = new(AcpiGenericPortProperties)
-		return json.Unmarshal(b, u.ACPIGenericPort)
-	case ObjectTypeAuthzList:
-		u.AuthzList = new(AuthZListProperties)
-		return json.Unmarshal(b, u.AuthzList)
-	case ObjectTypeAuthzListfile:
-		u.AuthzListfile = new(AuthZListFileProperties)
-		return json.Unmarshal(b, u.AuthzListfile)
-	case ObjectTypeAuthzPam:
-		u.AuthzPam = new(AuthZPAMProperties)
-		return json.Unmarshal(b, u.AuthzPam)
-	case ObjectTypeAuthzSimple:
-		u.AuthzSimple = new(AuthZSimpleProperties)
-		return json.Unmarshal(b, u.AuthzSimple)
-	case ObjectTypeCanHostSocketcan:
-		u.CanHostSocketcan = new(CanHostSocketcanProperties)
-		return json.Unmarshal(b, u.CanHostSocketcan)
-	case ObjectTypeColoCompare:
-		u.ColoCompare = new(ColoCompareProperties)
-		return json.Unmarshal(b, u.ColoCompare)
-	case ObjectTypeCryptodevBackend:
-		u.CryptodevBackend = new(CryptodevBackendProperties)
-		return json.Unmarshal(b, u.CryptodevBackend)
-	case ObjectTypeCryptodevBackendBuiltin:
-		u.CryptodevBackendBuiltin = new(CryptodevBackendProperties)
-		return json.Unmarshal(b, u.CryptodevBackendBuiltin)
-	case ObjectTypeCryptodevBackendLkcf:
-		u.CryptodevBackendLkcf = new(CryptodevBackendProperties)
-		return json.Unmarshal(b, u.CryptodevBackendLkcf)
-	case ObjectTypeCryptodevVhostUser:
-		u.CryptodevVhostUser = new(CryptodevVhostUserProperties)
-		return json.Unmarshal(b, u.CryptodevVhostUser)
-	case ObjectTypeDbusVmstate:
-		u.DbusVmstate = new(DBusVMStateProperties)
-		return json.Unmarshal(b, u.DbusVmstate)
-	case ObjectTypeFilterBuffer:
-		u.FilterBuffer = new(FilterBufferProperties)
-		return json.Unmarshal(b, u.FilterBuffer)
-	case ObjectTypeFilterDump:
-		u.FilterDump = new(FilterDumpProperties)
-		return json.Unmarshal(b, u.FilterDump)
-	case ObjectTypeFilterMirror:
-		u.FilterMirror = new(FilterMirrorProperties)
-		return json.Unmarshal(b, u.FilterMirror)
-	case ObjectTypeFilterRedirector:
-		u.FilterRedirector = new(FilterRedirectorProperties)
-		return json.Unmarshal(b, u.FilterRedirector)
-	case ObjectTypeFilterReplay:
-		u.FilterReplay = new(NetfilterProperties)
-		return json.Unmarshal(b, u.FilterReplay)
-	case ObjectTypeFilterRewriter:
-		u.FilterRewriter = new(FilterRewriterProperties)
-		return json.Unmarshal(b, u.FilterRewriter)
-	case ObjectTypeIgvmCfg:
-		u.IgvmCfg = new(IgvmCfgProperties)
-		return json.Unmarshal(b, u.IgvmCfg)
-	case ObjectTypeInputBarrier:
-		u.InputBarrier = new(InputBarrierProperties)
-		return json.Unmarshal(b, u.InputBarrier)
-	case ObjectTypeInputLinux:
-		u.InputLinux = new(InputLinuxProperties)
-		return json.Unmarshal(b, u.InputLinux)
-	case ObjectTypeIommufd:
-		u.Iommufd = new(IOMMUFDProperties)
-		return json.Unmarshal(b, u.Iommufd)
-	case ObjectTypeIothread:
-		u.Iothread = new(IothreadProperties)
-		return json.Unmarshal(b, u.Iothread)
-	case ObjectTypeMainLoop:
-		u.MainLoop = new(MainLoopProperties)
-		return json.Unmarshal(b, u.MainLoop)
-	case ObjectTypeMemoryBackendEpc:
-		u.MemoryBackendEpc = new(MemoryBackendEpcProperties)
-		return json.Unmarshal(b, u.MemoryBackendEpc)
-	case ObjectTypeMemoryBackendFile:
-		u.MemoryBackendFile = new(MemoryBackendFileProperties)
-		return json.Unmarshal(b, u.MemoryBackendFile)
-	case ObjectTypeMemoryBackendMemfd:
-		u.MemoryBackendMemfd = new(MemoryBackendMemfdProperties)
-		return json.Unmarshal(b, u.MemoryBackendMemfd)
-	case ObjectTypeMemoryBackendRAM:
-		u.MemoryBackendRAM = new(MemoryBackendProperties)
-		return json.Unmarshal(b, u.MemoryBackendRAM)
-	case ObjectTypeMemoryBackendShm:
-		u.MemoryBackendShm = new(MemoryBackendShmProperties)
-		return json.Unmarshal(b, u.MemoryBackendShm)
-	case ObjectTypePrManagerHelper:
-		u.PrManagerHelper = new(PrManagerHelperProperties)
-		return json.Unmarshal(b, u.PrManagerHelper)
-	case ObjectTypeQtest:
-		u.Qtest = new(QtestProperties)
-		return json.Unmarshal(b, u.Qtest)
-	case ObjectTypeRngBuiltin:
-		u.RngBuiltin = new(RngProperties)
-		return json.Unmarshal(b, u.RngBuiltin)
-	case ObjectTypeRngEgd:
-		u.RngEgd = new(RngEgdProperties)
-		return json.Unmarshal(b, u.RngEgd)
-	case ObjectTypeRngRandom:
-		u.RngRandom = new(RngRandomProperties)
-		return json.Unmarshal(b, u.RngRandom)
-	case ObjectTypeSecret:
-		u.Secret = new(SecretProperties)
-		return json.Unmarshal(b, u.Secret)
-	case ObjectTypeSecretKeyring:
-		u.SecretKeyring = new(SecretKeyringProperties)
-		return json.Unmarshal(b, u.SecretKeyring)
-	case ObjectTypeSEVGuest:
-		u.SEVGuest = new(SevGuestProperties)
-		return json.Unmarshal(b, u.SEVGuest)
-	case ObjectTypeSEVSnpGuest:
-		u.SEVSnpGuest = new(SevSnpGuestProperties)
-		return json.Unmarshal(b, u.SEVSnpGuest)
-	case ObjectTypeTdxGuest:
-		u.TdxGuest = new(TdxGuestProperties)
-		return json.Unmarshal(b, u.TdxGuest)
-	case ObjectTypeThreadContext:
-		u.ThreadContext = new(ThreadContextProperties)
-		return json.Unmarshal(b, u.ThreadContext)
-	case ObjectTypeThrottleGroup:
-		u.ThrottleGroup = new(ThrottleGroupProperties)
-		return json.Unmarshal(b, u.ThrottleGroup)
-	case ObjectTypeTLSCredsAnon:
-		u.TLSCredsAnon = new(TlsCredsAnonProperties)
-		return json.Unmarshal(b, u.TLSCredsAnon)
-	case ObjectTypeTLSCredsPsk:
-		u.TLSCredsPsk = new(TlsCredsPskProperties)
-		return json.Unmarshal(b, u.TLSCredsPsk)
-	case ObjectTypeTLSCredsX509:
-		u.TLSCredsX509 = new(TlsCredsX509Properties)
-		return json.Unmarshal(b, u.TLSCredsX509)
-	case ObjectTypeTLSCipherSuites:
-		u.TLSCipherSuites = new(TlsCredsProperties)
-		return json.Unmarshal(b, u.TLSCipherSuites)
-	case ObjectTypeXRemoteObject:
-		u.XRemoteObject = new(RemoteObjectProperties)
-		return json.Unmarshal(b, u.XRemoteObject)
-	case ObjectTypeXVFIOUserServer:
-		u.XVFIOUserServer = new(VfioUserServerProperties)
-		return json.Unmarshal(b, u.XVFIOUserServer)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.QOMType == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *ObjectOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // ObjectAdd sends the "object-add" command.
@@ -1466,13 +1343,15 @@ func (u *ObjectOptions) UnmarshalJSON(b []byte) error {
 //	                    "filename": "/dev/hwrng" } }
 //	<- { "return": {} }
 func (c *Conn) ObjectAdd(ctx context.Context, args ObjectOptions, opts ...CallOption) error {
-	return c.caller.Call(ctx, "object-add", args, nil, opts...)
+	return c.caller.Call(ctx, "object-add", codec.Args(args), nil, opts...)
 }
 
 // ObjectDelArgs holds the arguments of [Conn.ObjectDel] (command "object-del").
 type ObjectDelArgs struct {
 	// ID: the name of the QOM object to remove
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ObjectDel sends the "object-del" command.
@@ -1490,5 +1369,5 @@ type ObjectDelArgs struct {
 //	-> { "execute": "object-del", "arguments": { "id": "rng1" } }
 //	<- { "return": {} }
 func (c *Conn) ObjectDel(ctx context.Context, args ObjectDelArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "object-del", args, nil, opts...)
+	return c.caller.Call(ctx, "object-del", codec.Args(args), nil, opts...)
 }

@@ -4,7 +4,10 @@
 
 package qmp
 
-import "context"
+import (
+	"context"
+	"github.com/qapi-go/qapi/runtime/codec"
+)
 
 // Mode of the replay subsystem.
 //
@@ -34,6 +37,8 @@ type ReplayInfo struct {
 	Filename *string `json:"filename,omitempty"`
 	// Icount: current number of executed instructions.
 	Icount int64 `json:"icount"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryReplay sends the "query-replay" command.
@@ -52,7 +57,7 @@ type ReplayInfo struct {
 //	<- { "return": { "mode": "play", "filename": "log.rr", "icount": 220414 } }
 func (c *Conn) QueryReplay(ctx context.Context, opts ...CallOption) (*ReplayInfo, error) {
 	r := new(ReplayInfo)
-	if err := c.caller.Call(ctx, "query-replay", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-replay", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -62,6 +67,8 @@ func (c *Conn) QueryReplay(ctx context.Context, opts ...CallOption) (*ReplayInfo
 type ReplayBreakArgs struct {
 	// Icount: instruction count to stop at
 	Icount int64 `json:"icount"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ReplayBreak sends the "replay-break" command.
@@ -80,7 +87,7 @@ type ReplayBreakArgs struct {
 //	-> { "execute": "replay-break", "arguments": { "icount": 220414 } }
 //	<- { "return": {} }
 func (c *Conn) ReplayBreak(ctx context.Context, args ReplayBreakArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "replay-break", args, nil, opts...)
+	return c.caller.Call(ctx, "replay-break", codec.Args(args), nil, opts...)
 }
 
 // ReplayDeleteBreak sends the "replay-delete-break" command.
@@ -102,6 +109,8 @@ func (c *Conn) ReplayDeleteBreak(ctx context.Context, opts ...CallOption) error 
 type ReplaySeekArgs struct {
 	// Icount: target instruction count
 	Icount int64 `json:"icount"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ReplaySeek sends the "replay-seek" command.
@@ -120,5 +129,5 @@ type ReplaySeekArgs struct {
 //	-> { "execute": "replay-seek", "arguments": { "icount": 220414 } }
 //	<- { "return": {} }
 func (c *Conn) ReplaySeek(ctx context.Context, args ReplaySeekArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "replay-seek", args, nil, opts...)
+	return c.caller.Call(ctx, "replay-seek", codec.Args(args), nil, opts...)
 }

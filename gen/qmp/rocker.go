@@ -4,7 +4,10 @@
 
 package qmp
 
-import "context"
+import (
+	"context"
+	"github.com/qapi-go/qapi/runtime/codec"
+)
 
 // Rocker switch information.
 //
@@ -16,12 +19,16 @@ type RockerSwitch struct {
 	ID uint64 `json:"id"`
 	// Ports: number of front-panel ports
 	Ports uint32 `json:"ports"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryRockerArgs holds the arguments of [Conn.QueryRocker] (command "query-rocker").
 type QueryRockerArgs struct {
 	// Name: switch name
 	Name string `json:"name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryRocker sends the "query-rocker" command.
@@ -38,7 +45,7 @@ type QueryRockerArgs struct {
 //	<- { "return": {"name": "sw1", "ports": 2, "id": 1327446905938}}
 func (c *Conn) QueryRocker(ctx context.Context, args QueryRockerArgs, opts ...CallOption) (*RockerSwitch, error) {
 	r := new(RockerSwitch)
-	if err := c.caller.Call(ctx, "query-rocker", args, r, opts...); err != nil {
+	if err := c.call(ctx, "query-rocker", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -86,12 +93,16 @@ type RockerPort struct {
 	Duplex RockerPortDuplex `json:"duplex"`
 	// Autoneg: port link autoneg
 	Autoneg RockerPortAutoneg `json:"autoneg"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryRockerPortsArgs holds the arguments of [Conn.QueryRockerPorts] (command "query-rocker-ports").
 type QueryRockerPortsArgs struct {
 	// Name: port name
 	Name string `json:"name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryRockerPorts sends the "query-rocker-ports" command.
@@ -112,7 +123,7 @@ type QueryRockerPortsArgs struct {
 //	   ]}
 func (c *Conn) QueryRockerPorts(ctx context.Context, args QueryRockerPortsArgs, opts ...CallOption) ([]RockerPort, error) {
 	var r []RockerPort
-	err := c.caller.Call(ctx, "query-rocker-ports", args, &r, opts...)
+	err := c.call(ctx, "query-rocker-ports", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -145,6 +156,8 @@ type RockerOfDpaFlowKey struct {
 	IPTos *uint8 `json:"ip-tos,omitempty"`
 	// IPDst: IP header destination address
 	IPDst *string `json:"ip-dst,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Rocker switch OF-DPA flow mask.
@@ -168,6 +181,8 @@ type RockerOfDpaFlowMask struct {
 	IPProto *uint8 `json:"ip-proto,omitempty"`
 	// IPTos: IP header TOS field
 	IPTos *uint8 `json:"ip-tos,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Rocker switch OF-DPA flow action.
@@ -189,6 +204,8 @@ type RockerOfDpaFlowAction struct {
 	NewVlanID *uint16 `json:"new-vlan-id,omitempty"`
 	// OutPport: physical output port
 	OutPport *uint32 `json:"out-pport,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Rocker switch OF-DPA flow.
@@ -205,6 +222,8 @@ type RockerOfDpaFlow struct {
 	Mask RockerOfDpaFlowMask `json:"mask"`
 	// Action: flow action
 	Action RockerOfDpaFlowAction `json:"action"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryRockerOfDpaFlowsArgs holds the arguments of [Conn.QueryRockerOfDpaFlows] (command "query-rocker-of-dpa-flows").
@@ -214,6 +233,8 @@ type QueryRockerOfDpaFlowsArgs struct {
 	// TblID: flow table ID.  If tbl-id is not specified, returns flow
 	// information for all tables.
 	TblID *uint32 `json:"tbl-id,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryRockerOfDpaFlows sends the "query-rocker-of-dpa-flows" command.
@@ -238,7 +259,7 @@ type QueryRockerOfDpaFlowsArgs struct {
 //	   ]}
 func (c *Conn) QueryRockerOfDpaFlows(ctx context.Context, args QueryRockerOfDpaFlowsArgs, opts ...CallOption) ([]RockerOfDpaFlow, error) {
 	var r []RockerOfDpaFlow
-	err := c.caller.Call(ctx, "query-rocker-of-dpa-flows", args, &r, opts...)
+	err := c.call(ctx, "query-rocker-of-dpa-flows", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -275,6 +296,8 @@ type RockerOfDpaGroup struct {
 	SetEthDst *string `json:"set-eth-dst,omitempty"`
 	// TTLCheck: perform TTL check
 	TTLCheck *uint8 `json:"ttl-check,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryRockerOfDpaGroupsArgs holds the arguments of [Conn.QueryRockerOfDpaGroups] (command "query-rocker-of-dpa-groups").
@@ -284,6 +307,8 @@ type QueryRockerOfDpaGroupsArgs struct {
 	// Type: group type.  If type is not specified, returns group
 	// information for all group types.
 	Type *uint8 `json:"type,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryRockerOfDpaGroups sends the "query-rocker-of-dpa-groups" command.
@@ -313,6 +338,6 @@ type QueryRockerOfDpaGroupsArgs struct {
 //	   ]}
 func (c *Conn) QueryRockerOfDpaGroups(ctx context.Context, args QueryRockerOfDpaGroupsArgs, opts ...CallOption) ([]RockerOfDpaGroup, error) {
 	var r []RockerOfDpaGroup
-	err := c.caller.Call(ctx, "query-rocker-of-dpa-groups", args, &r, opts...)
+	err := c.call(ctx, "query-rocker-of-dpa-groups", codec.Args(args), &r, opts...)
 	return r, err
 }

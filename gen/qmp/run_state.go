@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // An enumeration of VM run states.
@@ -102,6 +102,8 @@ type StatusInfo struct {
 	Running bool `json:"running"`
 	// Status: the virtual machine [RunState]
 	Status RunState `json:"status"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryStatus sends the "query-status" command.
@@ -119,7 +121,7 @@ type StatusInfo struct {
 //	                 "status": "running" } }
 func (c *Conn) QueryStatus(ctx context.Context, opts ...CallOption) (*StatusInfo, error) {
 	r := new(StatusInfo)
-	if err := c.caller.Call(ctx, "query-status", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-status", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -150,6 +152,8 @@ type ShutdownEvent struct {
 	// Reason: The [ShutdownCause] which resulted in the [ShutdownEvent].
 	// (since 4.0)
 	Reason ShutdownCause `json:"reason"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "SHUTDOWN".
@@ -168,7 +172,10 @@ func (ShutdownEvent) EventName() string {
 //
 //	<- { "event": "POWERDOWN",
 //	     "timestamp": { "seconds": 1267040730, "microseconds": 682951 } }
-type PowerdownEvent struct{}
+type PowerdownEvent struct {
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
+}
 
 // EventName returns the event's wire name, "POWERDOWN".
 func (PowerdownEvent) EventName() string {
@@ -194,6 +201,8 @@ type ResetEvent struct {
 	Guest bool `json:"guest"`
 	// Reason: The [ShutdownCause] of the [ResetEvent].  (since 4.0)
 	Reason ShutdownCause `json:"reason"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "RESET".
@@ -211,7 +220,10 @@ func (ResetEvent) EventName() string {
 //
 //	<- { "event": "STOP",
 //	     "timestamp": { "seconds": 1267041730, "microseconds": 281295 } }
-type StopEvent struct{}
+type StopEvent struct {
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
+}
 
 // EventName returns the event's wire name, "STOP".
 func (StopEvent) EventName() string {
@@ -228,7 +240,10 @@ func (StopEvent) EventName() string {
 //
 //	<- { "event": "RESUME",
 //	     "timestamp": { "seconds": 1271770767, "microseconds": 582542 } }
-type ResumeEvent struct{}
+type ResumeEvent struct {
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
+}
 
 // EventName returns the event's wire name, "RESUME".
 func (ResumeEvent) EventName() string {
@@ -246,7 +261,10 @@ func (ResumeEvent) EventName() string {
 //
 //	<- { "event": "SUSPEND",
 //	     "timestamp": { "seconds": 1344456160, "microseconds": 309119 } }
-type SuspendEvent struct{}
+type SuspendEvent struct {
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
+}
 
 // EventName returns the event's wire name, "SUSPEND".
 func (SuspendEvent) EventName() string {
@@ -268,7 +286,10 @@ func (SuspendEvent) EventName() string {
 //
 //	<- { "event": "SUSPEND_DISK",
 //	     "timestamp": { "seconds": 1344456160, "microseconds": 309119 } }
-type SuspendDiskEvent struct{}
+type SuspendDiskEvent struct {
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
+}
 
 // EventName returns the event's wire name, "SUSPEND_DISK".
 func (SuspendDiskEvent) EventName() string {
@@ -286,7 +307,10 @@ func (SuspendDiskEvent) EventName() string {
 //
 //	<- { "event": "WAKEUP",
 //	     "timestamp": { "seconds": 1344522075, "microseconds": 745528 } }
-type WakeupEvent struct{}
+type WakeupEvent struct {
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
+}
 
 // EventName returns the event's wire name, "WAKEUP".
 func (WakeupEvent) EventName() string {
@@ -313,6 +337,8 @@ func (WakeupEvent) EventName() string {
 type WatchdogEvent struct {
 	// Action: action that has been taken
 	Action WatchdogAction `json:"action"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "WATCHDOG".
@@ -396,6 +422,8 @@ const (
 type WatchdogSetActionArgs struct {
 	// Action: [WatchdogAction] action taken when watchdog timer expires.
 	Action WatchdogAction `json:"action"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // WatchdogSetAction sends the "watchdog-set-action" command.
@@ -410,7 +438,7 @@ type WatchdogSetActionArgs struct {
 //	     "arguments": { "action": "inject-nmi" } }
 //	<- { "return": {} }
 func (c *Conn) WatchdogSetAction(ctx context.Context, args WatchdogSetActionArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "watchdog-set-action", args, nil, opts...)
+	return c.caller.Call(ctx, "watchdog-set-action", codec.Args(args), nil, opts...)
 }
 
 // SetActionArgs holds the arguments of [Conn.SetAction] (command "set-action").
@@ -424,6 +452,8 @@ type SetActionArgs struct {
 	// Watchdog: [WatchdogAction] action taken when watchdog timer
 	// expires.
 	Watchdog *WatchdogAction `json:"watchdog,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // SetAction sends the "set-action" command.
@@ -444,7 +474,7 @@ type SetActionArgs struct {
 //	                    "watchdog": "inject-nmi" } }
 //	<- { "return": {} }
 func (c *Conn) SetAction(ctx context.Context, args *SetActionArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "set-action", argsOrNil(args == nil, args), nil, opts...)
+	return c.caller.Call(ctx, "set-action", codec.Args(args), nil, opts...)
 }
 
 // GuestPanickedEvent is the "GUEST_PANICKED" event.
@@ -463,6 +493,8 @@ type GuestPanickedEvent struct {
 	Action GuestPanicAction `json:"action"`
 	// Info: information about a panic (since 2.9)
 	Info *GuestPanicInformation `json:"info,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "GUEST_PANICKED".
@@ -486,6 +518,8 @@ type GuestCrashloadedEvent struct {
 	Action GuestPanicAction `json:"action"`
 	// Info: information about a panic
 	Info *GuestPanicInformation `json:"info,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "GUEST_CRASHLOADED".
@@ -503,7 +537,10 @@ func (GuestCrashloadedEvent) EventName() string {
 //
 //	<- { "event": "GUEST_PVSHUTDOWN",
 //	     "timestamp": { "seconds": 1648245259, "microseconds": 893771 } }
-type GuestPvshutdownEvent struct{}
+type GuestPvshutdownEvent struct {
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
+}
 
 // EventName returns the event's wire name, "GUEST_PVSHUTDOWN".
 func (GuestPvshutdownEvent) EventName() string {
@@ -547,51 +584,23 @@ type GuestPanicInformation struct {
 	// Type: Crash type that defines the hypervisor specific information
 	Type GuestPanicInformationType `json:"type"`
 	// HyperV holds the members of the branch for Type [GuestPanicInformationTypeHyperV]; it must be set exactly when Type selects it.
-	HyperV *GuestPanicInformationHyperV `json:"-"`
+	HyperV *GuestPanicInformationHyperV `codec:"branch,hyper-v" json:"-"`
 	// S390 holds the members of the branch for Type [GuestPanicInformationTypeS390]; it must be set exactly when Type selects it.
-	S390 *GuestPanicInformationS390 `json:"-"`
+	S390 *GuestPanicInformationS390 `codec:"branch,s390" json:"-"`
 	// Tdx holds the members of the branch for Type [GuestPanicInformationTypeTdx]; it must be set exactly when Type selects it.
-	Tdx *GuestPanicInformationTdx `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Tdx *GuestPanicInformationTdx `codec:"branch,tdx" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u GuestPanicInformation) MarshalJSON() ([]byte, error) {
-	type plain GuestPanicInformation
-	return marshalUnion(
-		"GuestPanicInformation",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"hyper-v", "HyperV", u.HyperV != nil, true, u.HyperV},
-		unionBranch{"s390", "S390", u.S390 != nil, true, u.S390},
-		unionBranch{"tdx", "Tdx", u.Tdx != nil, true, u.Tdx},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v GuestPanicInformation) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see GuestPanicInformation.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *GuestPanicInformation) UnmarshalJSON(b []byte) error {
-	type plain GuestPanicInformation
-	*u = GuestPanicInformation{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case GuestPanicInformationTypeHyperV:
-		u.HyperV = new(GuestPanicInformationHyperV)
-		return json.Unmarshal(b, u.HyperV)
-	case GuestPanicInformationTypeS390:
-		u.S390 = new(GuestPanicInformationS390)
-		return json.Unmarshal(b, u.S390)
-	case GuestPanicInformationTypeTdx:
-		u.Tdx = new(GuestPanicInformationTdx)
-		return json.Unmarshal(b, u.Tdx)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *GuestPanicInformation) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Hyper-V specific guest panic information (HV crash MSRs)
@@ -614,6 +623,8 @@ type GuestPanicInformationHyperV struct {
 	// Arg5: for Windows, fourth argument of the [StopEvent].  For x86 Linux,
 	// the stack pointer of the guest.
 	Arg5 uint64 `json:"arg5"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Reason why the CPU is in a crashed state.
@@ -649,6 +660,8 @@ type GuestPanicInformationS390 struct {
 	PswAddr uint64 `json:"psw-addr"`
 	// Reason: guest crash reason
 	Reason S390CrashReason `json:"reason"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // TDX Guest panic information specific to TDX, as specified in the
@@ -666,6 +679,8 @@ type GuestPanicInformationTdx struct {
 	// error information, as zero-terminated string.  Present when the
 	// "GPA valid" bit (bit 63) is set in [GuestPanicInformationTdx.ErrorCode].
 	Gpa *uint64 `json:"gpa,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // MemoryFailureEvent is the "MEMORY_FAILURE" event.
@@ -689,6 +704,8 @@ type MemoryFailureEvent struct {
 	Action MemoryFailureAction `json:"action"`
 	// Flags: flags for [MemoryFailureAction].
 	Flags MemoryFailureFlags `json:"flags"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "MEMORY_FAILURE".
@@ -744,6 +761,8 @@ type MemoryFailureFlags struct {
 	// Recursive: whether the failure occurred while the previous failure
 	// was still in progress.
 	Recursive bool `json:"recursive"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // An enumeration of the options specified when enabling notify VM exit.

@@ -4,7 +4,7 @@
 
 package qmp
 
-import "encoding/json"
+import "github.com/qapi-go/qapi/runtime/codec"
 
 // The network address family.
 //
@@ -31,6 +31,8 @@ type InetSocketAddressBase struct {
 	Host string `json:"host"`
 	// Port: port part of the address
 	Port string `json:"port"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Captures a socket address or address range in the Internet
@@ -84,6 +86,8 @@ type InetSocketAddress struct {
 	//
 	// Only available when QEMU is built with HAVE_IPPROTO_MPTCP.
 	Mptcp *bool `json:"mptcp,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Captures a socket address in the local ("Unix socket") namespace.
@@ -104,6 +108,8 @@ type UnixSocketAddress struct {
 	//
 	// Only available when QEMU is built with CONFIG_LINUX.
 	Tight *bool `json:"tight,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Captures a socket address in the vsock namespace.
@@ -117,6 +123,8 @@ type VsockSocketAddress struct {
 	Cid string `json:"cid"`
 	// Port: port
 	Port string `json:"port"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // A file descriptor name or number.
@@ -129,6 +137,8 @@ type FdSocketAddress struct {
 	// Decimal file descriptors are permitted at startup or other
 	// contexts where no monitor context is active.
 	Str string `json:"str"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // InetSocketAddressWrapper is the QAPI struct InetSocketAddressWrapper.
@@ -137,6 +147,8 @@ type FdSocketAddress struct {
 type InetSocketAddressWrapper struct {
 	// Data: internet domain socket address
 	Data InetSocketAddress `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // UnixSocketAddressWrapper is the QAPI struct UnixSocketAddressWrapper.
@@ -145,6 +157,8 @@ type InetSocketAddressWrapper struct {
 type UnixSocketAddressWrapper struct {
 	// Data: UNIX domain socket address
 	Data UnixSocketAddress `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // VsockSocketAddressWrapper is the QAPI struct VsockSocketAddressWrapper.
@@ -153,6 +167,8 @@ type UnixSocketAddressWrapper struct {
 type VsockSocketAddressWrapper struct {
 	// Data: VSOCK domain socket address
 	Data VsockSocketAddress `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // FdSocketAddressWrapper is the QAPI struct FdSocketAddressWrapper.
@@ -161,6 +177,8 @@ type VsockSocketAddressWrapper struct {
 type FdSocketAddressWrapper struct {
 	// Data: file descriptor name or number
 	Data FdSocketAddress `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Captures the address of a socket, which could also be a named file
@@ -171,57 +189,25 @@ type SocketAddressLegacy struct {
 	// Type: Transport type
 	Type SocketAddressType `json:"type"`
 	// Inet holds the members of the branch for Type [SocketAddressTypeInet]; it must be set exactly when Type selects it.
-	Inet *InetSocketAddressWrapper `json:"-"`
+	Inet *InetSocketAddressWrapper `codec:"branch,inet" json:"-"`
 	// Unix holds the members of the branch for Type [SocketAddressTypeUnix]; it must be set exactly when Type selects it.
-	Unix *UnixSocketAddressWrapper `json:"-"`
+	Unix *UnixSocketAddressWrapper `codec:"branch,unix" json:"-"`
 	// Vsock holds the members of the branch for Type [SocketAddressTypeVsock]; it must be set exactly when Type selects it.
-	Vsock *VsockSocketAddressWrapper `json:"-"`
+	Vsock *VsockSocketAddressWrapper `codec:"branch,vsock" json:"-"`
 	// FD holds the members of the branch for Type [SocketAddressTypeFD]; it must be set exactly when Type selects it.
-	FD *FdSocketAddressWrapper `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	FD *FdSocketAddressWrapper `codec:"branch,fd" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u SocketAddressLegacy) MarshalJSON() ([]byte, error) {
-	type plain SocketAddressLegacy
-	return marshalUnion(
-		"SocketAddressLegacy",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"inet", "Inet", u.Inet != nil, true, u.Inet},
-		unionBranch{"unix", "Unix", u.Unix != nil, true, u.Unix},
-		unionBranch{"vsock", "Vsock", u.Vsock != nil, true, u.Vsock},
-		unionBranch{"fd", "FD", u.FD != nil, true, u.FD},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v SocketAddressLegacy) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see SocketAddressLegacy.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *SocketAddressLegacy) UnmarshalJSON(b []byte) error {
-	type plain SocketAddressLegacy
-	*u = SocketAddressLegacy{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case SocketAddressTypeInet:
-		u.Inet = new(InetSocketAddressWrapper)
-		return json.Unmarshal(b, u.Inet)
-	case SocketAddressTypeUnix:
-		u.Unix = new(UnixSocketAddressWrapper)
-		return json.Unmarshal(b, u.Unix)
-	case SocketAddressTypeVsock:
-		u.Vsock = new(VsockSocketAddressWrapper)
-		return json.Unmarshal(b, u.Vsock)
-	case SocketAddressTypeFD:
-		u.FD = new(FdSocketAddressWrapper)
-		return json.Unmarshal(b, u.FD)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *SocketAddressLegacy) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Available [SocketAddress] types
@@ -249,55 +235,23 @@ type SocketAddress struct {
 	// Type: Transport type
 	Type SocketAddressType `json:"type"`
 	// Inet holds the members of the branch for Type [SocketAddressTypeInet]; it must be set exactly when Type selects it.
-	Inet *InetSocketAddress `json:"-"`
+	Inet *InetSocketAddress `codec:"branch,inet" json:"-"`
 	// Unix holds the members of the branch for Type [SocketAddressTypeUnix]; it must be set exactly when Type selects it.
-	Unix *UnixSocketAddress `json:"-"`
+	Unix *UnixSocketAddress `codec:"branch,unix" json:"-"`
 	// Vsock holds the members of the branch for Type [SocketAddressTypeVsock]; it must be set exactly when Type selects it.
-	Vsock *VsockSocketAddress `json:"-"`
+	Vsock *VsockSocketAddress `codec:"branch,vsock" json:"-"`
 	// FD holds the members of the branch for Type [SocketAddressTypeFD]; it must be set exactly when Type selects it.
-	FD *FdSocketAddress `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	FD *FdSocketAddress `codec:"branch,fd" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u SocketAddress) MarshalJSON() ([]byte, error) {
-	type plain SocketAddress
-	return marshalUnion(
-		"SocketAddress",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"inet", "Inet", u.Inet != nil, true, u.Inet},
-		unionBranch{"unix", "Unix", u.Unix != nil, true, u.Unix},
-		unionBranch{"vsock", "Vsock", u.Vsock != nil, true, u.Vsock},
-		unionBranch{"fd", "FD", u.FD != nil, true, u.FD},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v SocketAddress) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see SocketAddress.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *SocketAddress) UnmarshalJSON(b []byte) error {
-	type plain SocketAddress
-	*u = SocketAddress{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case SocketAddressTypeInet:
-		u.Inet = new(InetSocketAddress)
-		return json.Unmarshal(b, u.Inet)
-	case SocketAddressTypeUnix:
-		u.Unix = new(UnixSocketAddress)
-		return json.Unmarshal(b, u.Unix)
-	case SocketAddressTypeVsock:
-		u.Vsock = new(VsockSocketAddress)
-		return json.Unmarshal(b, u.Vsock)
-	case SocketAddressTypeFD:
-		u.FD = new(FdSocketAddress)
-		return json.Unmarshal(b, u.FD)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *SocketAddress) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }

@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // Enumeration of statistics types.
@@ -84,6 +84,8 @@ type StatsRequest struct {
 	Provider StatsProvider `json:"provider"`
 	// Names: statistics to be returned (all if omitted).
 	Names []string `json:"names,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // StatsVCPUFilter is the QAPI struct StatsVCPUFilter.
@@ -92,6 +94,8 @@ type StatsRequest struct {
 type StatsVCPUFilter struct {
 	// Vcpus: list of QOM paths for the desired vCPU objects.
 	Vcpus []string `json:"vcpus,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // The arguments to the [Conn.QueryStats] command; specifies a target for
@@ -107,39 +111,19 @@ type StatsFilter struct {
 	// optionally which named values to return within each provider
 	Providers []StatsRequest `json:"providers,omitzero"`
 	// VCPU holds the members of the branch for Target [StatsTargetVCPU]; it must be set exactly when Target selects it.
-	VCPU *StatsVCPUFilter `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Target has a value this binding lacks (a newer QEMU's), or when Target is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Target), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	VCPU *StatsVCPUFilter `codec:"branch,vcpu" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Target has a value without a branch field here. When Target is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Target. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,target" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u StatsFilter) MarshalJSON() ([]byte, error) {
-	type plain StatsFilter
-	return marshalUnion(
-		"StatsFilter",
-		"target",
-		string(u.Target),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"vcpu", "VCPU", u.VCPU != nil, false, u.VCPU},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v StatsFilter) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see StatsFilter.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *StatsFilter) UnmarshalJSON(b []byte) error {
-	type plain StatsFilter
-	*u = StatsFilter{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Target {
-	case StatsTargetVCPU:
-		u.VCPU = new(StatsVCPUFilter)
-		return json.Unmarshal(b, u.VCPU)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Target == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *StatsFilter) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // StatsValue is the QAPI alternate StatsValue.
@@ -147,36 +131,21 @@ func (u *StatsFilter) UnmarshalJSON(b []byte) error {
 // Since: 7.1
 type StatsValue struct {
 	// Scalar: single unsigned 64-bit integers. (for a JSON number)
-	Scalar *uint64
+	Scalar *uint64 `codec:"alternative"`
 	// Boolean: single boolean value. (for a JSON true or false)
-	Boolean *bool
+	Boolean *bool `codec:"alternative"`
 	// List: list of unsigned 64-bit integers (used for histograms). (for a JSON array)
-	List []uint64
+	List []uint64 `codec:"alternative"`
 }
 
-// MarshalJSON encodes the one alternative that is set; it fails unless exactly one is.
-func (a StatsValue) MarshalJSON() ([]byte, error) {
-	return marshalAlternate("StatsValue",
-		alternative{"Scalar", a.Scalar != nil, a.Scalar},
-		alternative{"Boolean", a.Boolean != nil, a.Boolean},
-		alternative{"List", a.List != nil, a.List},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v StatsValue) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON selects the alternative by the kind of JSON value.
-func (a *StatsValue) UnmarshalJSON(b []byte) error {
-	*a = StatsValue{}
-	switch jsonKind(b) {
-	case kindNumber:
-		a.Scalar = new(uint64)
-		return json.Unmarshal(b, a.Scalar)
-	case kindBool:
-		a.Boolean = new(bool)
-		return json.Unmarshal(b, a.Boolean)
-	case kindArray:
-		return json.Unmarshal(b, &a.List)
-	}
-	return alternateError("StatsValue", b)
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *StatsValue) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Stats is the QAPI struct Stats.
@@ -187,6 +156,8 @@ type Stats struct {
 	Name string `json:"name"`
 	// Value: stat value.
 	Value StatsValue `json:"value"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // StatsResult is the QAPI struct StatsResult.
@@ -200,16 +171,13 @@ type StatsResult struct {
 	QOMPath *string `json:"qom-path,omitempty"`
 	// Stats: list of statistics.
 	Stats []Stats `json:"stats"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes StatsResult with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v StatsResult) MarshalJSON() ([]byte, error) {
-	type plain StatsResult
-	p := plain(v)
-	if p.Stats == nil {
-		p.Stats = []Stats{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // QueryStats sends the "query-stats" command.
@@ -226,7 +194,7 @@ func (v StatsResult) MarshalJSON() ([]byte, error) {
 // Since: 7.1
 func (c *Conn) QueryStats(ctx context.Context, args StatsFilter, opts ...CallOption) ([]StatsResult, error) {
 	var r []StatsResult
-	err := c.caller.Call(ctx, "query-stats", args, &r, opts...)
+	err := c.call(ctx, "query-stats", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -255,6 +223,8 @@ type StatsSchemaValue struct {
 	// BucketSize: Present when [StatsSchemaValue.Type] is "linear-histogram", contains the
 	// width of each bucket of the histogram.
 	BucketSize *uint32 `json:"bucket-size,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Schema for all available statistics for a provider and target.
@@ -268,22 +238,21 @@ type StatsSchema struct {
 	Target StatsTarget `json:"target"`
 	// Stats: list of statistics.
 	Stats []StatsSchemaValue `json:"stats"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes StatsSchema with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v StatsSchema) MarshalJSON() ([]byte, error) {
-	type plain StatsSchema
-	p := plain(v)
-	if p.Stats == nil {
-		p.Stats = []StatsSchemaValue{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // QueryStatsSchemasArgs holds the arguments of [Conn.QueryStatsSchemas] (command "query-stats-schemas").
 type QueryStatsSchemasArgs struct {
 	// Provider: a provider to restrict the query to.
 	Provider *StatsProvider `json:"provider,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryStatsSchemas sends the "query-stats-schemas" command.
@@ -309,6 +278,6 @@ type QueryStatsSchemasArgs struct {
 // Since: 7.1
 func (c *Conn) QueryStatsSchemas(ctx context.Context, args *QueryStatsSchemasArgs, opts ...CallOption) ([]StatsSchema, error) {
 	var r []StatsSchema
-	err := c.caller.Call(ctx, "query-stats-schemas", argsOrNil(args == nil, args), &r, opts...)
+	err := c.call(ctx, "query-stats-schemas", codec.Args(args), &r, opts...)
 	return r, err
 }

@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // An enumeration of TPM models.
@@ -42,7 +42,7 @@ const (
 // Only available when QEMU is built with CONFIG_TPM.
 func (c *Conn) QueryTPMModels(ctx context.Context, opts ...CallOption) ([]TpmModel, error) {
 	var r []TpmModel
-	err := c.caller.Call(ctx, "query-tpm-models", nil, &r, opts...)
+	err := c.call(ctx, "query-tpm-models", nil, &r, opts...)
 	return r, err
 }
 
@@ -77,7 +77,7 @@ const (
 // Only available when QEMU is built with CONFIG_TPM.
 func (c *Conn) QueryTPMTypes(ctx context.Context, opts ...CallOption) ([]TpmType, error) {
 	var r []TpmType
-	err := c.caller.Call(ctx, "query-tpm-types", nil, &r, opts...)
+	err := c.call(ctx, "query-tpm-types", nil, &r, opts...)
 	return r, err
 }
 
@@ -92,6 +92,8 @@ type TPMPassthroughOptions struct {
 	// CancelPath: string showing the TPM's sysfs cancel file for
 	// cancellation of TPM commands while they are executing
 	CancelPath *string `json:"cancel-path,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about the TPM emulator type.
@@ -102,6 +104,8 @@ type TPMPassthroughOptions struct {
 type TPMEmulatorOptions struct {
 	// Chardev: Name of a unix socket chardev
 	Chardev string `json:"chardev"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // TPMPassthroughOptionsWrapper is the QAPI struct TPMPassthroughOptionsWrapper.
@@ -112,6 +116,8 @@ type TPMEmulatorOptions struct {
 type TPMPassthroughOptionsWrapper struct {
 	// Data: Information about the TPM passthrough type
 	Data TPMPassthroughOptions `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // TPMEmulatorOptionsWrapper is the QAPI struct TPMEmulatorOptionsWrapper.
@@ -122,6 +128,8 @@ type TPMPassthroughOptionsWrapper struct {
 type TPMEmulatorOptionsWrapper struct {
 	// Data: Information about the TPM emulator type
 	Data TPMEmulatorOptions `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // A union referencing different TPM backend types' configuration
@@ -138,45 +146,21 @@ type TpmTypeOptions struct {
 	//     type
 	Type TpmType `json:"type"`
 	// Passthrough holds the members of the branch for Type [TpmTypePassthrough]; it must be set exactly when Type selects it.
-	Passthrough *TPMPassthroughOptionsWrapper `json:"-"`
+	Passthrough *TPMPassthroughOptionsWrapper `codec:"branch,passthrough" json:"-"`
 	// Emulator holds the members of the branch for Type [TpmTypeEmulator]; it must be set exactly when Type selects it.
-	Emulator *TPMEmulatorOptionsWrapper `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Emulator *TPMEmulatorOptionsWrapper `codec:"branch,emulator" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u TpmTypeOptions) MarshalJSON() ([]byte, error) {
-	type plain TpmTypeOptions
-	return marshalUnion(
-		"TpmTypeOptions",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"passthrough", "Passthrough", u.Passthrough != nil, true, u.Passthrough},
-		unionBranch{"emulator", "Emulator", u.Emulator != nil, true, u.Emulator},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v TpmTypeOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see TpmTypeOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *TpmTypeOptions) UnmarshalJSON(b []byte) error {
-	type plain TpmTypeOptions
-	*u = TpmTypeOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case TpmTypePassthrough:
-		u.Passthrough = new(TPMPassthroughOptionsWrapper)
-		return json.Unmarshal(b, u.Passthrough)
-	case TpmTypeEmulator:
-		u.Emulator = new(TPMEmulatorOptionsWrapper)
-		return json.Unmarshal(b, u.Emulator)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *TpmTypeOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Information about the TPM.
@@ -191,6 +175,8 @@ type TPMInfo struct {
 	Model TpmModel `json:"model"`
 	// Options: The TPM (backend) type configuration options
 	Options TpmTypeOptions `json:"options"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryTPM sends the "query-tpm" command.
@@ -222,6 +208,6 @@ type TPMInfo struct {
 // Only available when QEMU is built with CONFIG_TPM.
 func (c *Conn) QueryTPM(ctx context.Context, opts ...CallOption) ([]TPMInfo, error) {
 	var r []TPMInfo
-	err := c.caller.Call(ctx, "query-tpm", nil, &r, opts...)
+	err := c.call(ctx, "query-tpm", nil, &r, opts...)
 	return r, err
 }

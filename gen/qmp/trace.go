@@ -4,7 +4,10 @@
 
 package qmp
 
-import "context"
+import (
+	"context"
+	"github.com/qapi-go/qapi/runtime/codec"
+)
 
 // State of a tracing event.
 //
@@ -29,12 +32,16 @@ type TraceEventInfo struct {
 	Name string `json:"name"`
 	// State: Tracing state.
 	State TraceEventState `json:"state"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // TraceEventGetStateArgs holds the arguments of [Conn.TraceEventGetState] (command "trace-event-get-state").
 type TraceEventGetStateArgs struct {
 	// Name: Event name pattern (case-sensitive glob).
 	Name string `json:"name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // TraceEventGetState sends the "trace-event-get-state" command.
@@ -52,7 +59,7 @@ type TraceEventGetStateArgs struct {
 //	<- { "return": [ { "name": "qemu_memalign", "state": "disabled", "vcpu": false } ] }
 func (c *Conn) TraceEventGetState(ctx context.Context, args TraceEventGetStateArgs, opts ...CallOption) ([]TraceEventInfo, error) {
 	var r []TraceEventInfo
-	err := c.caller.Call(ctx, "trace-event-get-state", args, &r, opts...)
+	err := c.call(ctx, "trace-event-get-state", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -64,6 +71,8 @@ type TraceEventSetStateArgs struct {
 	Enable bool `json:"enable"`
 	// IgnoreUnavailable: Do not match unavailable events with [TraceEventSetStateArgs.Name].
 	IgnoreUnavailable *bool `json:"ignore-unavailable,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // TraceEventSetState sends the "trace-event-set-state" command.
@@ -78,5 +87,5 @@ type TraceEventSetStateArgs struct {
 //	     "arguments": { "name": "qemu_memalign", "enable": true } }
 //	<- { "return": {} }
 func (c *Conn) TraceEventSetState(ctx context.Context, args TraceEventSetStateArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "trace-event-set-state", args, nil, opts...)
+	return c.caller.Call(ctx, "trace-event-set-state", codec.Args(args), nil, opts...)
 }

@@ -6,13 +6,16 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // This action can be used to test transaction failure.
 //
 // Since: 1.6
-type Abort struct{}
+type Abort struct {
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
+}
 
 // An enumeration of transactional completion modes.
 //
@@ -75,6 +78,8 @@ const (
 type AbortWrapper struct {
 	// Data is the member "data".
 	Data Abort `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockDirtyBitmapAddWrapper is the QAPI struct BlockDirtyBitmapAddWrapper.
@@ -83,6 +88,8 @@ type AbortWrapper struct {
 type BlockDirtyBitmapAddWrapper struct {
 	// Data is the member "data".
 	Data BlockDirtyBitmapAdd `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockDirtyBitmapWrapper is the QAPI struct BlockDirtyBitmapWrapper.
@@ -91,6 +98,8 @@ type BlockDirtyBitmapAddWrapper struct {
 type BlockDirtyBitmapWrapper struct {
 	// Data is the member "data".
 	Data BlockDirtyBitmap `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockDirtyBitmapMergeWrapper is the QAPI struct BlockDirtyBitmapMergeWrapper.
@@ -99,6 +108,8 @@ type BlockDirtyBitmapWrapper struct {
 type BlockDirtyBitmapMergeWrapper struct {
 	// Data is the member "data".
 	Data BlockDirtyBitmapMerge `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevBackupWrapper is the QAPI struct BlockdevBackupWrapper.
@@ -107,6 +118,8 @@ type BlockDirtyBitmapMergeWrapper struct {
 type BlockdevBackupWrapper struct {
 	// Data is the member "data".
 	Data BlockdevBackup `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevSnapshotWrapper is the QAPI struct BlockdevSnapshotWrapper.
@@ -115,6 +128,8 @@ type BlockdevBackupWrapper struct {
 type BlockdevSnapshotWrapper struct {
 	// Data is the member "data".
 	Data BlockdevSnapshot `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevSnapshotInternalWrapper is the QAPI struct BlockdevSnapshotInternalWrapper.
@@ -123,6 +138,8 @@ type BlockdevSnapshotWrapper struct {
 type BlockdevSnapshotInternalWrapper struct {
 	// Data is the member "data".
 	Data BlockdevSnapshotInternal `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // BlockdevSnapshotSyncWrapper is the QAPI struct BlockdevSnapshotSyncWrapper.
@@ -131,6 +148,8 @@ type BlockdevSnapshotInternalWrapper struct {
 type BlockdevSnapshotSyncWrapper struct {
 	// Data is the member "data".
 	Data BlockdevSnapshotSync `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // DriveBackupWrapper is the QAPI struct DriveBackupWrapper.
@@ -139,6 +158,8 @@ type BlockdevSnapshotSyncWrapper struct {
 type DriveBackupWrapper struct {
 	// Data is the member "data".
 	Data DriveBackup `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // A discriminated record of operations that can be performed with
@@ -149,105 +170,41 @@ type TransactionAction struct {
 	// Type: the operation to be performed
 	Type TransactionActionKind `json:"type"`
 	// Abort holds the members of the branch for Type [TransactionActionKindAbort]; it must be set exactly when Type selects it.
-	Abort *AbortWrapper `json:"-"`
+	Abort *AbortWrapper `codec:"branch,abort" json:"-"`
 	// BlockDirtyBitmapAdd holds the members of the branch for Type [TransactionActionKindBlockDirtyBitmapAdd]; it must be set exactly when Type selects it.
-	BlockDirtyBitmapAdd *BlockDirtyBitmapAddWrapper `json:"-"`
+	BlockDirtyBitmapAdd *BlockDirtyBitmapAddWrapper `codec:"branch,block-dirty-bitmap-add" json:"-"`
 	// BlockDirtyBitmapRemove holds the members of the branch for Type [TransactionActionKindBlockDirtyBitmapRemove]; it must be set exactly when Type selects it.
-	BlockDirtyBitmapRemove *BlockDirtyBitmapWrapper `json:"-"`
+	BlockDirtyBitmapRemove *BlockDirtyBitmapWrapper `codec:"branch,block-dirty-bitmap-remove" json:"-"`
 	// BlockDirtyBitmapClear holds the members of the branch for Type [TransactionActionKindBlockDirtyBitmapClear]; it must be set exactly when Type selects it.
-	BlockDirtyBitmapClear *BlockDirtyBitmapWrapper `json:"-"`
+	BlockDirtyBitmapClear *BlockDirtyBitmapWrapper `codec:"branch,block-dirty-bitmap-clear" json:"-"`
 	// BlockDirtyBitmapEnable holds the members of the branch for Type [TransactionActionKindBlockDirtyBitmapEnable]; it must be set exactly when Type selects it.
-	BlockDirtyBitmapEnable *BlockDirtyBitmapWrapper `json:"-"`
+	BlockDirtyBitmapEnable *BlockDirtyBitmapWrapper `codec:"branch,block-dirty-bitmap-enable" json:"-"`
 	// BlockDirtyBitmapDisable holds the members of the branch for Type [TransactionActionKindBlockDirtyBitmapDisable]; it must be set exactly when Type selects it.
-	BlockDirtyBitmapDisable *BlockDirtyBitmapWrapper `json:"-"`
+	BlockDirtyBitmapDisable *BlockDirtyBitmapWrapper `codec:"branch,block-dirty-bitmap-disable" json:"-"`
 	// BlockDirtyBitmapMerge holds the members of the branch for Type [TransactionActionKindBlockDirtyBitmapMerge]; it must be set exactly when Type selects it.
-	BlockDirtyBitmapMerge *BlockDirtyBitmapMergeWrapper `json:"-"`
+	BlockDirtyBitmapMerge *BlockDirtyBitmapMergeWrapper `codec:"branch,block-dirty-bitmap-merge" json:"-"`
 	// BlockdevBackup holds the members of the branch for Type [TransactionActionKindBlockdevBackup]; it must be set exactly when Type selects it.
-	BlockdevBackup *BlockdevBackupWrapper `json:"-"`
+	BlockdevBackup *BlockdevBackupWrapper `codec:"branch,blockdev-backup" json:"-"`
 	// BlockdevSnapshot holds the members of the branch for Type [TransactionActionKindBlockdevSnapshot]; it must be set exactly when Type selects it.
-	BlockdevSnapshot *BlockdevSnapshotWrapper `json:"-"`
+	BlockdevSnapshot *BlockdevSnapshotWrapper `codec:"branch,blockdev-snapshot" json:"-"`
 	// BlockdevSnapshotInternalSync holds the members of the branch for Type [TransactionActionKindBlockdevSnapshotInternalSync]; it must be set exactly when Type selects it.
-	BlockdevSnapshotInternalSync *BlockdevSnapshotInternalWrapper `json:"-"`
+	BlockdevSnapshotInternalSync *BlockdevSnapshotInternalWrapper `codec:"branch,blockdev-snapshot-internal-sync" json:"-"`
 	// BlockdevSnapshotSync holds the members of the branch for Type [TransactionActionKindBlockdevSnapshotSync]; it must be set exactly when Type selects it.
-	BlockdevSnapshotSync *BlockdevSnapshotSyncWrapper `json:"-"`
+	BlockdevSnapshotSync *BlockdevSnapshotSyncWrapper `codec:"branch,blockdev-snapshot-sync" json:"-"`
 	// DriveBackup holds the members of the branch for Type [TransactionActionKindDriveBackup]; it must be set exactly when Type selects it.
-	DriveBackup *DriveBackupWrapper `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	DriveBackup *DriveBackupWrapper `codec:"branch,drive-backup" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u TransactionAction) MarshalJSON() ([]byte, error) {
-	type plain TransactionAction
-	return marshalUnion(
-		"TransactionAction",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"abort", "Abort", u.Abort != nil, true, u.Abort},
-		unionBranch{"block-dirty-bitmap-add", "BlockDirtyBitmapAdd", u.BlockDirtyBitmapAdd != nil, true, u.BlockDirtyBitmapAdd},
-		unionBranch{"block-dirty-bitmap-remove", "BlockDirtyBitmapRemove", u.BlockDirtyBitmapRemove != nil, true, u.BlockDirtyBitmapRemove},
-		unionBranch{"block-dirty-bitmap-clear", "BlockDirtyBitmapClear", u.BlockDirtyBitmapClear != nil, true, u.BlockDirtyBitmapClear},
-		unionBranch{"block-dirty-bitmap-enable", "BlockDirtyBitmapEnable", u.BlockDirtyBitmapEnable != nil, true, u.BlockDirtyBitmapEnable},
-		unionBranch{"block-dirty-bitmap-disable", "BlockDirtyBitmapDisable", u.BlockDirtyBitmapDisable != nil, true, u.BlockDirtyBitmapDisable},
-		unionBranch{"block-dirty-bitmap-merge", "BlockDirtyBitmapMerge", u.BlockDirtyBitmapMerge != nil, true, u.BlockDirtyBitmapMerge},
-		unionBranch{"blockdev-backup", "BlockdevBackup", u.BlockdevBackup != nil, true, u.BlockdevBackup},
-		unionBranch{"blockdev-snapshot", "BlockdevSnapshot", u.BlockdevSnapshot != nil, true, u.BlockdevSnapshot},
-		unionBranch{"blockdev-snapshot-internal-sync", "BlockdevSnapshotInternalSync", u.BlockdevSnapshotInternalSync != nil, true, u.BlockdevSnapshotInternalSync},
-		unionBranch{"blockdev-snapshot-sync", "BlockdevSnapshotSync", u.BlockdevSnapshotSync != nil, true, u.BlockdevSnapshotSync},
-		unionBranch{"drive-backup", "DriveBackup", u.DriveBackup != nil, true, u.DriveBackup},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v TransactionAction) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see TransactionAction.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *TransactionAction) UnmarshalJSON(b []byte) error {
-	type plain TransactionAction
-	*u = TransactionAction{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case TransactionActionKindAbort:
-		u.Abort = new(AbortWrapper)
-		return json.Unmarshal(b, u.Abort)
-	case TransactionActionKindBlockDirtyBitmapAdd:
-		u.BlockDirtyBitmapAdd = new(BlockDirtyBitmapAddWrapper)
-		return json.Unmarshal(b, u.BlockDirtyBitmapAdd)
-	case TransactionActionKindBlockDirtyBitmapRemove:
-		u.BlockDirtyBitmapRemove = new(BlockDirtyBitmapWrapper)
-		return json.Unmarshal(b, u.BlockDirtyBitmapRemove)
-	case TransactionActionKindBlockDirtyBitmapClear:
-		u.BlockDirtyBitmapClear = new(BlockDirtyBitmapWrapper)
-		return json.Unmarshal(b, u.BlockDirtyBitmapClear)
-	case TransactionActionKindBlockDirtyBitmapEnable:
-		u.BlockDirtyBitmapEnable = new(BlockDirtyBitmapWrapper)
-		return json.Unmarshal(b, u.BlockDirtyBitmapEnable)
-	case TransactionActionKindBlockDirtyBitmapDisable:
-		u.BlockDirtyBitmapDisable = new(BlockDirtyBitmapWrapper)
-		return json.Unmarshal(b, u.BlockDirtyBitmapDisable)
-	case TransactionActionKindBlockDirtyBitmapMerge:
-		u.BlockDirtyBitmapMerge = new(BlockDirtyBitmapMergeWrapper)
-		return json.Unmarshal(b, u.BlockDirtyBitmapMerge)
-	case TransactionActionKindBlockdevBackup:
-		u.BlockdevBackup = new(BlockdevBackupWrapper)
-		return json.Unmarshal(b, u.BlockdevBackup)
-	case TransactionActionKindBlockdevSnapshot:
-		u.BlockdevSnapshot = new(BlockdevSnapshotWrapper)
-		return json.Unmarshal(b, u.BlockdevSnapshot)
-	case TransactionActionKindBlockdevSnapshotInternalSync:
-		u.BlockdevSnapshotInternalSync = new(BlockdevSnapshotInternalWrapper)
-		return json.Unmarshal(b, u.BlockdevSnapshotInternalSync)
-	case TransactionActionKindBlockdevSnapshotSync:
-		u.BlockdevSnapshotSync = new(BlockdevSnapshotSyncWrapper)
-		return json.Unmarshal(b, u.BlockdevSnapshotSync)
-	case TransactionActionKindDriveBackup:
-		u.DriveBackup = new(DriveBackupWrapper)
-		return json.Unmarshal(b, u.DriveBackup)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *TransactionAction) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Optional arguments to modify the behavior of a Transaction.
@@ -258,6 +215,8 @@ type TransactionProperties struct {
 	// Actions will complete or fail as a group.  See
 	// [ActionCompletionMode] for details.
 	CompletionMode *ActionCompletionMode `json:"completion-mode,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // TransactionArgs holds the arguments of [Conn.Transaction] (command "transaction").
@@ -269,16 +228,13 @@ type TransactionArgs struct {
 	// execution of the transaction.  See [TransactionProperties] for
 	// additional detail.
 	Properties *TransactionProperties `json:"properties,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes TransactionArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v TransactionArgs) MarshalJSON() ([]byte, error) {
-	type plain TransactionArgs
-	p := plain(v)
-	if p.Actions == nil {
-		p.Actions = []TransactionAction{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Transaction sends the "transaction" command.
@@ -342,5 +298,5 @@ func (v TransactionArgs) MarshalJSON() ([]byte, error) {
 //	                                     "name": "snapshot0" } } ] } }
 //	<- { "return": {} }
 func (c *Conn) Transaction(ctx context.Context, args TransactionArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "transaction", args, nil, opts...)
+	return c.caller.Call(ctx, "transaction", codec.Args(args), nil, opts...)
 }

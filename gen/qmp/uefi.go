@@ -4,7 +4,7 @@
 
 package qmp
 
-import "encoding/json"
+import "github.com/qapi-go/qapi/runtime/codec"
 
 // UEFI Variable.  Check the UEFI specifification for more detailed
 // information on the fields.
@@ -32,6 +32,8 @@ type UefiVariable struct {
 	// of the signing certificate at variable creation time, and any
 	// updates must be signed with the same certificate.
 	Digest *string `json:"digest,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // UefiVarStore is the QAPI struct UefiVarStore.
@@ -42,14 +44,11 @@ type UefiVarStore struct {
 	Version int64 `json:"version"`
 	// Variables: list of UEFI variables
 	Variables []UefiVariable `json:"variables"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes UefiVarStore with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v UefiVarStore) MarshalJSON() ([]byte, error) {
-	type plain UefiVarStore
-	p := plain(v)
-	if p.Variables == nil {
-		p.Variables = []UefiVariable{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }

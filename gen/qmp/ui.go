@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // Display protocols which support changing password options.
@@ -53,39 +53,19 @@ type SetPasswordOptions struct {
 	// VNC, only 'keep' is currently implemented.
 	Connected *SetPasswordAction `json:"connected,omitempty"`
 	// VNC holds the members of the branch for Protocol [DisplayProtocolVNC]; it must be set exactly when Protocol selects it.
-	VNC *SetPasswordOptionsVnc `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Protocol has a value this binding lacks (a newer QEMU's), or when Protocol is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Protocol), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	VNC *SetPasswordOptionsVnc `codec:"branch,vnc" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Protocol has a value without a branch field here. When Protocol is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Protocol. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,protocol" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u SetPasswordOptions) MarshalJSON() ([]byte, error) {
-	type plain SetPasswordOptions
-	return marshalUnion(
-		"SetPasswordOptions",
-		"protocol",
-		string(u.Protocol),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"vnc", "VNC", u.VNC != nil, false, u.VNC},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v SetPasswordOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see SetPasswordOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *SetPasswordOptions) UnmarshalJSON(b []byte) error {
-	type plain SetPasswordOptions
-	*u = SetPasswordOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Protocol {
-	case DisplayProtocolVNC:
-		u.VNC = new(SetPasswordOptionsVnc)
-		return json.Unmarshal(b, u.VNC)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Protocol == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *SetPasswordOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Options for [Conn.SetPassword] specific to the VNC protocol.
@@ -95,6 +75,8 @@ type SetPasswordOptionsVnc struct {
 	// Display: The id of the display where the password should be
 	// changed.  Defaults to the first.
 	Display *string `json:"display,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // SetPassword sends the "set_password" command.
@@ -113,7 +95,7 @@ type SetPasswordOptionsVnc struct {
 //	                                               "password": "secret" } }
 //	<- { "return": {} }
 func (c *Conn) SetPassword(ctx context.Context, args SetPasswordOptions, opts ...CallOption) error {
-	return c.caller.Call(ctx, "set_password", args, nil, opts...)
+	return c.caller.Call(ctx, "set_password", codec.Args(args), nil, opts...)
 }
 
 // General options for [Conn.ExpirePassword].
@@ -138,39 +120,19 @@ type ExpirePasswordOptions struct {
 	//   - 'INT' where INT is the absolute time in seconds
 	Time string `json:"time"`
 	// VNC holds the members of the branch for Protocol [DisplayProtocolVNC]; it must be set exactly when Protocol selects it.
-	VNC *ExpirePasswordOptionsVnc `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Protocol has a value this binding lacks (a newer QEMU's), or when Protocol is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Protocol), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	VNC *ExpirePasswordOptionsVnc `codec:"branch,vnc" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Protocol has a value without a branch field here. When Protocol is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Protocol. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,protocol" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u ExpirePasswordOptions) MarshalJSON() ([]byte, error) {
-	type plain ExpirePasswordOptions
-	return marshalUnion(
-		"ExpirePasswordOptions",
-		"protocol",
-		string(u.Protocol),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"vnc", "VNC", u.VNC != nil, false, u.VNC},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v ExpirePasswordOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see ExpirePasswordOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *ExpirePasswordOptions) UnmarshalJSON(b []byte) error {
-	type plain ExpirePasswordOptions
-	*u = ExpirePasswordOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Protocol {
-	case DisplayProtocolVNC:
-		u.VNC = new(ExpirePasswordOptionsVnc)
-		return json.Unmarshal(b, u.VNC)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Protocol == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *ExpirePasswordOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Options for [Conn.ExpirePassword] specific to the VNC protocol.
@@ -180,6 +142,8 @@ type ExpirePasswordOptionsVnc struct {
 	// Display: The id of the display where the expiration should be
 	// changed.  Defaults to the first.
 	Display *string `json:"display,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ExpirePassword sends the "expire_password" command.
@@ -199,7 +163,7 @@ type ExpirePasswordOptionsVnc struct {
 //	                                                  "time": "+60" } }
 //	<- { "return": {} }
 func (c *Conn) ExpirePassword(ctx context.Context, args ExpirePasswordOptions, opts ...CallOption) error {
-	return c.caller.Call(ctx, "expire_password", args, nil, opts...)
+	return c.caller.Call(ctx, "expire_password", codec.Args(args), nil, opts...)
 }
 
 // Supported image format types.
@@ -230,6 +194,8 @@ type ScreendumpArgs struct {
 	Head *int64 `json:"head,omitempty"`
 	// Format: image format for [Conn.Screendump].  (default: ppm) (Since 7.1)
 	Format *ImageFormat `json:"format,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Screendump sends the "screendump" command.
@@ -246,7 +212,7 @@ type ScreendumpArgs struct {
 //
 // Only available when QEMU is built with CONFIG_PIXMAN.
 func (c *Conn) Screendump(ctx context.Context, args ScreendumpArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "screendump", args, nil, opts...)
+	return c.caller.Call(ctx, "screendump", codec.Args(args), nil, opts...)
 }
 
 // The basic information for SPICE network connection.
@@ -261,6 +227,8 @@ type SpiceBasicInfo struct {
 	Port string `json:"port"`
 	// Family: address family
 	Family NetworkAddressFamily `json:"family"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about a SPICE server.
@@ -273,6 +241,8 @@ type SpiceServerInfo struct {
 	SpiceBasicInfo
 	// Auth: authentication method
 	Auth *string `json:"auth,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about a SPICE client channel.
@@ -296,6 +266,8 @@ type SpiceChannel struct {
 	ChannelID int64 `json:"channel-id"`
 	// TLS: true if the channel is encrypted, false otherwise.
 	TLS bool `json:"tls"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // An enumeration of Spice mouse states.
@@ -349,6 +321,8 @@ type SpiceInfo struct {
 	MouseMode SpiceQueryMouseMode `json:"mouse-mode"`
 	// Channels: a list of [SpiceChannel] for each active spice channel
 	Channels []SpiceChannel `json:"channels,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QuerySpice sends the "query-spice" command.
@@ -397,7 +371,7 @@ type SpiceInfo struct {
 // Only available when QEMU is built with CONFIG_SPICE.
 func (c *Conn) QuerySpice(ctx context.Context, opts ...CallOption) (*SpiceInfo, error) {
 	r := new(SpiceInfo)
-	if err := c.caller.Call(ctx, "query-spice", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-spice", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -424,6 +398,8 @@ type SpiceConnectedEvent struct {
 	Server SpiceBasicInfo `json:"server"`
 	// Client: client information
 	Client SpiceBasicInfo `json:"client"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "SPICE_CONNECTED".
@@ -455,6 +431,8 @@ type SpiceInitializedEvent struct {
 	Server SpiceServerInfo `json:"server"`
 	// Client: client information
 	Client SpiceChannel `json:"client"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "SPICE_INITIALIZED".
@@ -483,6 +461,8 @@ type SpiceDisconnectedEvent struct {
 	Server SpiceBasicInfo `json:"server"`
 	// Client: client information
 	Client SpiceBasicInfo `json:"client"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "SPICE_DISCONNECTED".
@@ -502,7 +482,10 @@ func (SpiceDisconnectedEvent) EventName() string {
 //	     "event": "SPICE_MIGRATE_COMPLETED" }
 //
 // Only available when QEMU is built with CONFIG_SPICE.
-type SpiceMigrateCompletedEvent struct{}
+type SpiceMigrateCompletedEvent struct {
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
+}
 
 // EventName returns the event's wire name, "SPICE_MIGRATE_COMPLETED".
 func (SpiceMigrateCompletedEvent) EventName() string {
@@ -525,6 +508,8 @@ type VncBasicInfo struct {
 	Family NetworkAddressFamily `json:"family"`
 	// Websocket: true in case the socket is a websocket (since 2.3).
 	Websocket bool `json:"websocket"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // The network connection information for server.
@@ -538,6 +523,8 @@ type VncServerInfo struct {
 	// Auth: authentication method used for the plain (non-websocket) VNC
 	// server
 	Auth *string `json:"auth,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about a connected VNC client.
@@ -554,6 +541,8 @@ type VncClientInfo struct {
 	// SaslUsername: If SASL authentication is in use, the SASL username
 	// used for authentication.
 	SaslUsername *string `json:"sasl_username,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about the VNC session.
@@ -600,6 +589,8 @@ type VncInfo struct {
 	// Clients: a list of [VncClientInfo] of all currently connected
 	// clients
 	Clients []VncClientInfo `json:"clients,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // vnc primary authentication method.
@@ -673,6 +664,8 @@ type VncServerInfo2 struct {
 	// Vencrypt: The vencrypt sub authentication type used by the servers,
 	// only specified in case auth == vencrypt.
 	Vencrypt *VncVencryptSubAuth `json:"vencrypt,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information about a vnc server.
@@ -699,19 +692,13 @@ type VncInfo2 struct {
 	Vencrypt *VncVencryptSubAuth `json:"vencrypt,omitempty"`
 	// Display: The display device the vnc server is linked to.
 	Display *string `json:"display,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes VncInfo2 with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v VncInfo2) MarshalJSON() ([]byte, error) {
-	type plain VncInfo2
-	p := plain(v)
-	if p.Server == nil {
-		p.Server = []VncServerInfo2{}
-	}
-	if p.Clients == nil {
-		p.Clients = []VncClientInfo{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // QueryVNC sends the "query-vnc" command.
@@ -745,7 +732,7 @@ func (v VncInfo2) MarshalJSON() ([]byte, error) {
 // Only available when QEMU is built with CONFIG_VNC.
 func (c *Conn) QueryVNC(ctx context.Context, opts ...CallOption) (*VncInfo, error) {
 	r := new(VncInfo)
-	if err := c.caller.Call(ctx, "query-vnc", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-vnc", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -762,7 +749,7 @@ func (c *Conn) QueryVNC(ctx context.Context, opts ...CallOption) (*VncInfo, erro
 // Only available when QEMU is built with CONFIG_VNC.
 func (c *Conn) QueryVNCServers(ctx context.Context, opts ...CallOption) ([]VncInfo2, error) {
 	var r []VncInfo2
-	err := c.caller.Call(ctx, "query-vnc-servers", nil, &r, opts...)
+	err := c.call(ctx, "query-vnc-servers", nil, &r, opts...)
 	return r, err
 }
 
@@ -770,6 +757,8 @@ func (c *Conn) QueryVNCServers(ctx context.Context, opts ...CallOption) ([]VncIn
 type ChangeVNCPasswordArgs struct {
 	// Password: the new password to use with VNC authentication
 	Password string `json:"password"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ChangeVNCPassword sends the "change-vnc-password" command.
@@ -784,7 +773,7 @@ type ChangeVNCPasswordArgs struct {
 //
 // Only available when QEMU is built with CONFIG_VNC.
 func (c *Conn) ChangeVNCPassword(ctx context.Context, args ChangeVNCPasswordArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "change-vnc-password", args, nil, opts...)
+	return c.caller.Call(ctx, "change-vnc-password", codec.Args(args), nil, opts...)
 }
 
 // VNCConnectedEvent is the "VNC_CONNECTED" event.
@@ -812,6 +801,8 @@ type VNCConnectedEvent struct {
 	Server VncServerInfo `json:"server"`
 	// Client: client information
 	Client VncBasicInfo `json:"client"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "VNC_CONNECTED".
@@ -842,6 +833,8 @@ type VNCInitializedEvent struct {
 	Server VncServerInfo `json:"server"`
 	// Client: client information
 	Client VncClientInfo `json:"client"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "VNC_INITIALIZED".
@@ -871,6 +864,8 @@ type VNCDisconnectedEvent struct {
 	Server VncServerInfo `json:"server"`
 	// Client: client information
 	Client VncClientInfo `json:"client"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "VNC_DISCONNECTED".
@@ -891,6 +886,8 @@ type MouseInfo struct {
 	// Absolute: true if this device supports absolute coordinates as
 	// input
 	Absolute bool `json:"absolute"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QueryMice sends the "query-mice" command.
@@ -921,7 +918,7 @@ type MouseInfo struct {
 //	   }
 func (c *Conn) QueryMice(ctx context.Context, opts ...CallOption) ([]MouseInfo, error) {
 	var r []MouseInfo
-	err := c.caller.Call(ctx, "query-mice", nil, &r, opts...)
+	err := c.call(ctx, "query-mice", nil, &r, opts...)
 	return r, err
 }
 
@@ -1285,6 +1282,8 @@ const (
 type IntWrapper struct {
 	// Data: a numeric key code
 	Data int64 `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // QKeyCodeWrapper is the QAPI struct QKeyCodeWrapper.
@@ -1293,6 +1292,8 @@ type IntWrapper struct {
 type QKeyCodeWrapper struct {
 	// Data: An enumeration of key name
 	Data QKeyCode `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Represents a keyboard key.
@@ -1302,45 +1303,21 @@ type KeyValue struct {
 	// Type: key encoding
 	Type KeyValueKind `json:"type"`
 	// Number holds the members of the branch for Type [KeyValueKindNumber]; it must be set exactly when Type selects it.
-	Number *IntWrapper `json:"-"`
+	Number *IntWrapper `codec:"branch,number" json:"-"`
 	// Qcode holds the members of the branch for Type [KeyValueKindQcode]; it must be set exactly when Type selects it.
-	Qcode *QKeyCodeWrapper `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Qcode *QKeyCodeWrapper `codec:"branch,qcode" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u KeyValue) MarshalJSON() ([]byte, error) {
-	type plain KeyValue
-	return marshalUnion(
-		"KeyValue",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"number", "Number", u.Number != nil, true, u.Number},
-		unionBranch{"qcode", "Qcode", u.Qcode != nil, true, u.Qcode},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v KeyValue) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see KeyValue.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *KeyValue) UnmarshalJSON(b []byte) error {
-	type plain KeyValue
-	*u = KeyValue{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case KeyValueKindNumber:
-		u.Number = new(IntWrapper)
-		return json.Unmarshal(b, u.Number)
-	case KeyValueKindQcode:
-		u.Qcode = new(QKeyCodeWrapper)
-		return json.Unmarshal(b, u.Qcode)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *KeyValue) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // SendKeyArgs holds the arguments of [Conn.SendKey] (command "send-key").
@@ -1353,16 +1330,13 @@ type SendKeyArgs struct {
 	// HoldTime: time to delay key up events, milliseconds.  Defaults to
 	// 100
 	HoldTime *int64 `json:"hold-time,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes SendKeyArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v SendKeyArgs) MarshalJSON() ([]byte, error) {
-	type plain SendKeyArgs
-	p := plain(v)
-	if p.Keys == nil {
-		p.Keys = []KeyValue{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // SendKey sends the "send-key" command.
@@ -1383,7 +1357,7 @@ func (v SendKeyArgs) MarshalJSON() ([]byte, error) {
 //	                              { "type": "qcode", "data": "delete" } ] } }
 //	<- { "return": {} }
 func (c *Conn) SendKey(ctx context.Context, args SendKeyArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "send-key", args, nil, opts...)
+	return c.caller.Call(ctx, "send-key", codec.Args(args), nil, opts...)
 }
 
 // Button of a pointer input device (mouse, tablet).
@@ -1455,6 +1429,8 @@ type InputKeyEvent struct {
 	Key KeyValue `json:"key"`
 	// Down: True for key-down and false for key-up events.
 	Down bool `json:"down"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Pointer button input event.
@@ -1465,6 +1441,8 @@ type InputBtnEvent struct {
 	Button InputButton `json:"button"`
 	// Down: True for key-down and false for key-up events.
 	Down bool `json:"down"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Pointer motion input event.
@@ -1476,6 +1454,8 @@ type InputMoveEvent struct {
 	// Value: Pointer position.  For absolute coordinates the valid range
 	// is 0 to 0x7fff.
 	Value int64 `json:"value"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // MultiTouch input event.
@@ -1493,6 +1473,8 @@ type InputMultiTouchEvent struct {
 	Axis InputAxis `json:"axis"`
 	// Value: Contact position.
 	Value int64 `json:"value"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // InputEventKind is the QAPI enum InputEventKind.
@@ -1520,6 +1502,8 @@ const (
 type InputKeyEventWrapper struct {
 	// Data: Keyboard input event
 	Data InputKeyEvent `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // InputBtnEventWrapper is the QAPI struct InputBtnEventWrapper.
@@ -1528,6 +1512,8 @@ type InputKeyEventWrapper struct {
 type InputBtnEventWrapper struct {
 	// Data: Pointer button input event
 	Data InputBtnEvent `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // InputMoveEventWrapper is the QAPI struct InputMoveEventWrapper.
@@ -1536,6 +1522,8 @@ type InputBtnEventWrapper struct {
 type InputMoveEventWrapper struct {
 	// Data: Pointer motion input event
 	Data InputMoveEvent `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // InputMultiTouchEventWrapper is the QAPI struct InputMultiTouchEventWrapper.
@@ -1544,6 +1532,8 @@ type InputMoveEventWrapper struct {
 type InputMultiTouchEventWrapper struct {
 	// Data: MultiTouch input event
 	Data InputMultiTouchEvent `json:"data"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Input event union.
@@ -1553,63 +1543,27 @@ type InputEvent struct {
 	// Type: the type of input event
 	Type InputEventKind `json:"type"`
 	// Key holds the members of the branch for Type [InputEventKindKey]; it must be set exactly when Type selects it.
-	Key *InputKeyEventWrapper `json:"-"`
+	Key *InputKeyEventWrapper `codec:"branch,key" json:"-"`
 	// Btn holds the members of the branch for Type [InputEventKindBtn]; it must be set exactly when Type selects it.
-	Btn *InputBtnEventWrapper `json:"-"`
+	Btn *InputBtnEventWrapper `codec:"branch,btn" json:"-"`
 	// Rel holds the members of the branch for Type [InputEventKindRel]; it must be set exactly when Type selects it.
-	Rel *InputMoveEventWrapper `json:"-"`
+	Rel *InputMoveEventWrapper `codec:"branch,rel" json:"-"`
 	// Abs holds the members of the branch for Type [InputEventKindAbs]; it must be set exactly when Type selects it.
-	Abs *InputMoveEventWrapper `json:"-"`
+	Abs *InputMoveEventWrapper `codec:"branch,abs" json:"-"`
 	// Mtt holds the members of the branch for Type [InputEventKindMtt]; it must be set exactly when Type selects it.
-	Mtt *InputMultiTouchEventWrapper `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Mtt *InputMultiTouchEventWrapper `codec:"branch,mtt" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u InputEvent) MarshalJSON() ([]byte, error) {
-	type plain InputEvent
-	return marshalUnion(
-		"InputEvent",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"key", "Key", u.Key != nil, true, u.Key},
-		unionBranch{"btn", "Btn", u.Btn != nil, true, u.Btn},
-		unionBranch{"rel", "Rel", u.Rel != nil, true, u.Rel},
-		unionBranch{"abs", "Abs", u.Abs != nil, true, u.Abs},
-		unionBranch{"mtt", "Mtt", u.Mtt != nil, true, u.Mtt},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v InputEvent) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see InputEvent.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *InputEvent) UnmarshalJSON(b []byte) error {
-	type plain InputEvent
-	*u = InputEvent{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case InputEventKindKey:
-		u.Key = new(InputKeyEventWrapper)
-		return json.Unmarshal(b, u.Key)
-	case InputEventKindBtn:
-		u.Btn = new(InputBtnEventWrapper)
-		return json.Unmarshal(b, u.Btn)
-	case InputEventKindRel:
-		u.Rel = new(InputMoveEventWrapper)
-		return json.Unmarshal(b, u.Rel)
-	case InputEventKindAbs:
-		u.Abs = new(InputMoveEventWrapper)
-		return json.Unmarshal(b, u.Abs)
-	case InputEventKindMtt:
-		u.Mtt = new(InputMultiTouchEventWrapper)
-		return json.Unmarshal(b, u.Mtt)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *InputEvent) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // InputSendEventArgs holds the arguments of [Conn.InputSendEvent] (command "input-send-event").
@@ -1621,16 +1575,13 @@ type InputSendEventArgs struct {
 	Head *int64 `json:"head,omitempty"`
 	// Events: List of [InputEvent] union.
 	Events []InputEvent `json:"events"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes InputSendEventArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v InputSendEventArgs) MarshalJSON() ([]byte, error) {
-	type plain InputSendEventArgs
-	p := plain(v)
-	if p.Events == nil {
-		p.Events = []InputEvent{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // InputSendEvent sends the "input-send-event" command.
@@ -1689,7 +1640,7 @@ func (v InputSendEventArgs) MarshalJSON() ([]byte, error) {
 //	               { "type": "abs", "data" : { "axis": "y", "value" : 400 } } ] } }
 //	<- { "return": {} }
 func (c *Conn) InputSendEvent(ctx context.Context, args InputSendEventArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "input-send-event", args, nil, opts...)
+	return c.caller.Call(ctx, "input-send-event", codec.Args(args), nil, opts...)
 }
 
 // GTK display options.
@@ -1718,6 +1669,8 @@ type DisplayGTK struct {
 	// Scale: Set preferred scale of the display.  Defaults to 1.0.
 	// (Since 10.1)
 	Scale *float64 `json:"scale,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EGL headless display options.
@@ -1727,6 +1680,8 @@ type DisplayEGLHeadless struct {
 	// Rendernode: Which DRM render node should be used.  Default is the
 	// first available node on the host.
 	Rendernode *string `json:"rendernode,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // DBus display options.
@@ -1743,6 +1698,8 @@ type DisplayDBus struct {
 	P2p *bool `json:"p2p,omitempty"`
 	// Audiodev: Use the specified DBus audiodev to export audio.
 	Audiodev *string `json:"audiodev,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Display OpenGL mode.
@@ -1770,6 +1727,8 @@ const (
 type DisplayCurses struct {
 	// Charset: Font charset used by guest (default: CP437).
 	Charset *string `json:"charset,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Cocoa display options.
@@ -1796,6 +1755,8 @@ type DisplayCocoa struct {
 	// ZoomInterpolation: Apply interpolation to smooth output when
 	// zoom-to-fit is enabled.  Defaults to "off".  (Since 9.0)
 	ZoomInterpolation *bool `json:"zoom-interpolation,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Set of modifier keys that need to be held for shortcut key actions.
@@ -1820,6 +1781,8 @@ type DisplaySDL struct {
 	// GrabMod: Modifier keys that should be pressed together with the
 	// "G" key to release the mouse grab.
 	GrabMod *HotKeyMod `json:"grab-mod,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Display (user interface) type.
@@ -1893,69 +1856,29 @@ type DisplayOptions struct {
 	// Gl: Enable OpenGL support (default: off).
 	Gl *DisplayGLMode `json:"gl,omitempty"`
 	// Gtk holds the members of the branch for Type [DisplayTypeGtk]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_GTK.
-	Gtk *DisplayGTK `json:"-"`
+	Gtk *DisplayGTK `codec:"branch,gtk" json:"-"`
 	// Cocoa holds the members of the branch for Type [DisplayTypeCocoa]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_COCOA.
-	Cocoa *DisplayCocoa `json:"-"`
+	Cocoa *DisplayCocoa `codec:"branch,cocoa" json:"-"`
 	// Curses holds the members of the branch for Type [DisplayTypeCurses]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_CURSES.
-	Curses *DisplayCurses `json:"-"`
+	Curses *DisplayCurses `codec:"branch,curses" json:"-"`
 	// EglHeadless holds the members of the branch for Type [DisplayTypeEglHeadless]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_OPENGL.
-	EglHeadless *DisplayEGLHeadless `json:"-"`
+	EglHeadless *DisplayEGLHeadless `codec:"branch,egl-headless" json:"-"`
 	// Dbus holds the members of the branch for Type [DisplayTypeDbus]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_DBUS_DISPLAY.
-	Dbus *DisplayDBus `json:"-"`
+	Dbus *DisplayDBus `codec:"branch,dbus" json:"-"`
 	// Sdl holds the members of the branch for Type [DisplayTypeSdl]; it must be set exactly when Type selects it. Only available when QEMU is built with CONFIG_SDL.
-	Sdl *DisplaySDL `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Sdl *DisplaySDL `codec:"branch,sdl" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u DisplayOptions) MarshalJSON() ([]byte, error) {
-	type plain DisplayOptions
-	return marshalUnion(
-		"DisplayOptions",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"gtk", "Gtk", u.Gtk != nil, false, u.Gtk},
-		unionBranch{"cocoa", "Cocoa", u.Cocoa != nil, false, u.Cocoa},
-		unionBranch{"curses", "Curses", u.Curses != nil, false, u.Curses},
-		unionBranch{"egl-headless", "EglHeadless", u.EglHeadless != nil, false, u.EglHeadless},
-		unionBranch{"dbus", "Dbus", u.Dbus != nil, false, u.Dbus},
-		unionBranch{"sdl", "Sdl", u.Sdl != nil, false, u.Sdl},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v DisplayOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see DisplayOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *DisplayOptions) UnmarshalJSON(b []byte) error {
-	type plain DisplayOptions
-	*u = DisplayOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case DisplayTypeGtk:
-		u.Gtk = new(DisplayGTK)
-		return json.Unmarshal(b, u.Gtk)
-	case DisplayTypeCocoa:
-		u.Cocoa = new(DisplayCocoa)
-		return json.Unmarshal(b, u.Cocoa)
-	case DisplayTypeCurses:
-		u.Curses = new(DisplayCurses)
-		return json.Unmarshal(b, u.Curses)
-	case DisplayTypeEglHeadless:
-		u.EglHeadless = new(DisplayEGLHeadless)
-		return json.Unmarshal(b, u.EglHeadless)
-	case DisplayTypeDbus:
-		u.Dbus = new(DisplayDBus)
-		return json.Unmarshal(b, u.Dbus)
-	case DisplayTypeSdl:
-		u.Sdl = new(DisplaySDL)
-		return json.Unmarshal(b, u.Sdl)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *DisplayOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // QueryDisplayOptions sends the "query-display-options" command.
@@ -1967,7 +1890,7 @@ func (u *DisplayOptions) UnmarshalJSON(b []byte) error {
 // Since: 3.1
 func (c *Conn) QueryDisplayOptions(ctx context.Context, opts ...CallOption) (*DisplayOptions, error) {
 	r := new(DisplayOptions)
-	if err := c.caller.Call(ctx, "query-display-options", nil, r, opts...); err != nil {
+	if err := c.call(ctx, "query-display-options", nil, r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -1990,6 +1913,8 @@ const (
 type DisplayReloadOptionsVNC struct {
 	// TLSCerts: reload tls certs or not.
 	TLSCerts *bool `json:"tls-certs,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the display configuration reload.
@@ -1999,39 +1924,19 @@ type DisplayReloadOptions struct {
 	// Type: Specify the display type.
 	Type DisplayReloadType `json:"type"`
 	// VNC holds the members of the branch for Type [DisplayReloadTypeVNC]; it must be set exactly when Type selects it.
-	VNC *DisplayReloadOptionsVNC `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	VNC *DisplayReloadOptionsVNC `codec:"branch,vnc" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u DisplayReloadOptions) MarshalJSON() ([]byte, error) {
-	type plain DisplayReloadOptions
-	return marshalUnion(
-		"DisplayReloadOptions",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"vnc", "VNC", u.VNC != nil, false, u.VNC},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v DisplayReloadOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see DisplayReloadOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *DisplayReloadOptions) UnmarshalJSON(b []byte) error {
-	type plain DisplayReloadOptions
-	*u = DisplayReloadOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case DisplayReloadTypeVNC:
-		u.VNC = new(DisplayReloadOptionsVNC)
-		return json.Unmarshal(b, u.VNC)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *DisplayReloadOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // DisplayReload sends the "display-reload" command.
@@ -2046,7 +1951,7 @@ func (u *DisplayReloadOptions) UnmarshalJSON(b []byte) error {
 //	     "arguments": { "type": "vnc", "tls-certs": true  } }
 //	<- { "return": {} }
 func (c *Conn) DisplayReload(ctx context.Context, args DisplayReloadOptions, opts ...CallOption) error {
-	return c.caller.Call(ctx, "display-reload", args, nil, opts...)
+	return c.caller.Call(ctx, "display-reload", codec.Args(args), nil, opts...)
 }
 
 // Available DisplayUpdate types.
@@ -2068,6 +1973,8 @@ type DisplayUpdateOptionsVNC struct {
 	// connections.  Addresses configured for websockets are not
 	// touched.
 	Addresses []SocketAddress `json:"addresses,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Options of the display configuration reload.
@@ -2077,39 +1984,19 @@ type DisplayUpdateOptions struct {
 	// Type: Specify the display type.
 	Type DisplayUpdateType `json:"type"`
 	// VNC holds the members of the branch for Type [DisplayUpdateTypeVNC]; it must be set exactly when Type selects it.
-	VNC *DisplayUpdateOptionsVNC `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	VNC *DisplayUpdateOptionsVNC `codec:"branch,vnc" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u DisplayUpdateOptions) MarshalJSON() ([]byte, error) {
-	type plain DisplayUpdateOptions
-	return marshalUnion(
-		"DisplayUpdateOptions",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"vnc", "VNC", u.VNC != nil, false, u.VNC},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v DisplayUpdateOptions) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see DisplayUpdateOptions.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *DisplayUpdateOptions) UnmarshalJSON(b []byte) error {
-	type plain DisplayUpdateOptions
-	*u = DisplayUpdateOptions{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case DisplayUpdateTypeVNC:
-		u.VNC = new(DisplayUpdateOptionsVNC)
-		return json.Unmarshal(b, u.VNC)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *DisplayUpdateOptions) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // DisplayUpdate sends the "display-update" command.
@@ -2126,7 +2013,7 @@ func (u *DisplayUpdateOptions) UnmarshalJSON(b []byte) error {
 //	                        "port": "5901" } ] } }
 //	<- { "return": {} }
 func (c *Conn) DisplayUpdate(ctx context.Context, args DisplayUpdateOptions, opts ...CallOption) error {
-	return c.caller.Call(ctx, "display-update", args, nil, opts...)
+	return c.caller.Call(ctx, "display-update", codec.Args(args), nil, opts...)
 }
 
 // ClientMigrateInfoArgs holds the arguments of [Conn.ClientMigrateInfo] (command "client_migrate_info").
@@ -2141,6 +2028,8 @@ type ClientMigrateInfoArgs struct {
 	TLSPort *int64 `json:"tls-port,omitempty"`
 	// CertSubject: server certificate subject
 	CertSubject *string `json:"cert-subject,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // ClientMigrateInfo sends the "client_migrate_info" command.
@@ -2159,5 +2048,5 @@ type ClientMigrateInfoArgs struct {
 //	                    "port": 1234 } }
 //	<- { "return": {} }
 func (c *Conn) ClientMigrateInfo(ctx context.Context, args ClientMigrateInfoArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "client_migrate_info", args, nil, opts...)
+	return c.caller.Call(ctx, "client_migrate_info", codec.Args(args), nil, opts...)
 }

@@ -4,6 +4,8 @@
 
 package qmp
 
+import "github.com/qapi-go/qapi/runtime/codec"
+
 // An enumeration of the VFIO device migration states.
 //
 // Since: 9.1
@@ -53,6 +55,8 @@ type VFIOMigrationEvent struct {
 	QOMPath string `json:"qom-path"`
 	// DeviceState: The new changed device migration state.
 	DeviceState QapiVfioMigrationState `json:"device-state"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "VFIO_MIGRATION".

@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // Basic information about a given VirtIODevice.
@@ -17,6 +17,8 @@ type VirtioInfo struct {
 	Path string `json:"path"`
 	// Name: Name of the VirtIODevice
 	Name string `json:"name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XQueryVirtio sends the "x-query-virtio" command.
@@ -57,7 +59,7 @@ type VirtioInfo struct {
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
 func (c *Conn) XQueryVirtio(ctx context.Context, opts ...CallOption) ([]VirtioInfo, error) {
 	var r []VirtioInfo
-	err := c.caller.Call(ctx, "x-query-virtio", nil, &r, opts...)
+	err := c.call(ctx, "x-query-virtio", nil, &r, opts...)
 	return r, err
 }
 
@@ -90,6 +92,8 @@ type VhostStatus struct {
 	LogEnabled bool `json:"log-enabled"`
 	// LogSize: vhost_dev log_size
 	LogSize uint64 `json:"log-size"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Full status of the virtio device with most VirtIODevice members.
@@ -143,12 +147,16 @@ type VirtioStatus struct {
 	// VirtIODevice.  Present if the given VirtIODevice has an active
 	// vhost device.
 	VhostDev *VhostStatus `json:"vhost-dev,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XQueryVirtioStatusArgs holds the arguments of [Conn.XQueryVirtioStatus] (command "x-query-virtio-status").
 type XQueryVirtioStatusArgs struct {
 	// Path: Canonical QOM path of the VirtIODevice
 	Path string `json:"path"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XQueryVirtioStatus sends the "x-query-virtio-status" command.
@@ -391,7 +399,7 @@ type XQueryVirtioStatusArgs struct {
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
 func (c *Conn) XQueryVirtioStatus(ctx context.Context, args XQueryVirtioStatusArgs, opts ...CallOption) (*VirtioStatus, error) {
 	r := new(VirtioStatus)
-	if err := c.caller.Call(ctx, "x-query-virtio-status", args, r, opts...); err != nil {
+	if err := c.call(ctx, "x-query-virtio-status", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -408,16 +416,13 @@ type VirtioDeviceStatus struct {
 	// UnknownStatuses: Virtio device statuses bitmap that have not been
 	// decoded
 	UnknownStatuses *uint8 `json:"unknown-statuses,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes VirtioDeviceStatus with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v VirtioDeviceStatus) MarshalJSON() ([]byte, error) {
-	type plain VirtioDeviceStatus
-	p := plain(v)
-	if p.Statuses == nil {
-		p.Statuses = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // A structure defined to list the vhost user protocol features of a
@@ -431,16 +436,13 @@ type VhostDeviceProtocols struct {
 	// UnknownProtocols: Vhost user device protocol features bitmap that
 	// have not been decoded
 	UnknownProtocols *uint64 `json:"unknown-protocols,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes VhostDeviceProtocols with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v VhostDeviceProtocols) MarshalJSON() ([]byte, error) {
-	type plain VhostDeviceProtocols
-	p := plain(v)
-	if p.Protocols == nil {
-		p.Protocols = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // The common fields that apply to most Virtio devices.  Some devices
@@ -459,16 +461,13 @@ type VirtioDeviceFeatures struct {
 	// UnknownDevFeatures2: Virtio device features bitmap that have not
 	// been decoded (bits 64-127) (since 10.2)
 	UnknownDevFeatures2 *uint64 `json:"unknown-dev-features2,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes VirtioDeviceFeatures with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v VirtioDeviceFeatures) MarshalJSON() ([]byte, error) {
-	type plain VirtioDeviceFeatures
-	p := plain(v)
-	if p.Transports == nil {
-		p.Transports = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Information of a VirtIODevice VirtQueue, including most members of
@@ -505,6 +504,8 @@ type VirtQueueStatus struct {
 	SignalledUsed uint16 `json:"signalled-used"`
 	// SignalledUsedValid: VirtQueue signalled_used_valid flag
 	SignalledUsedValid bool `json:"signalled-used-valid"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XQueryVirtioQueueStatusArgs holds the arguments of [Conn.XQueryVirtioQueueStatus] (command "x-query-virtio-queue-status").
@@ -513,6 +514,8 @@ type XQueryVirtioQueueStatusArgs struct {
 	Path string `json:"path"`
 	// Queue: VirtQueue index to examine
 	Queue uint16 `json:"queue"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XQueryVirtioQueueStatus sends the "x-query-virtio-queue-status" command.
@@ -584,7 +587,7 @@ type XQueryVirtioQueueStatusArgs struct {
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
 func (c *Conn) XQueryVirtioQueueStatus(ctx context.Context, args XQueryVirtioQueueStatusArgs, opts ...CallOption) (*VirtQueueStatus, error) {
 	r := new(VirtQueueStatus)
-	if err := c.caller.Call(ctx, "x-query-virtio-queue-status", args, r, opts...); err != nil {
+	if err := c.call(ctx, "x-query-virtio-queue-status", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -623,6 +626,8 @@ type VirtVhostQueueStatus struct {
 	UsedPhys uint64 `json:"used-phys"`
 	// UsedSize: vhost_virtqueue used_size
 	UsedSize uint32 `json:"used-size"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XQueryVirtioVhostQueueStatusArgs holds the arguments of [Conn.XQueryVirtioVhostQueueStatus] (command "x-query-virtio-vhost-queue-status").
@@ -631,6 +636,8 @@ type XQueryVirtioVhostQueueStatusArgs struct {
 	Path string `json:"path"`
 	// Queue: vhost_virtqueue index to examine
 	Queue uint16 `json:"queue"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XQueryVirtioVhostQueueStatus sends the "x-query-virtio-vhost-queue-status" command.
@@ -690,7 +697,7 @@ type XQueryVirtioVhostQueueStatusArgs struct {
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
 func (c *Conn) XQueryVirtioVhostQueueStatus(ctx context.Context, args XQueryVirtioVhostQueueStatusArgs, opts ...CallOption) (*VirtVhostQueueStatus, error) {
 	r := new(VirtVhostQueueStatus)
-	if err := c.caller.Call(ctx, "x-query-virtio-vhost-queue-status", args, r, opts...); err != nil {
+	if err := c.call(ctx, "x-query-virtio-vhost-queue-status", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -706,16 +713,13 @@ type VirtioRingDesc struct {
 	Len uint32 `json:"len"`
 	// Flags: List of descriptor flags
 	Flags []string `json:"flags"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes VirtioRingDesc with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v VirtioRingDesc) MarshalJSON() ([]byte, error) {
-	type plain VirtioRingDesc
-	p := plain(v)
-	if p.Flags == nil {
-		p.Flags = []string{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Information regarding the avail vring (a.k.a. driver area)
@@ -728,6 +732,8 @@ type VirtioRingAvail struct {
 	Idx uint16 `json:"idx"`
 	// Ring: VRingAvail ring[] entry at provided index
 	Ring uint16 `json:"ring"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information regarding the used vring (a.k.a. device area)
@@ -738,6 +744,8 @@ type VirtioRingUsed struct {
 	Flags uint16 `json:"flags"`
 	// Idx: VRingUsed index
 	Idx uint16 `json:"idx"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Information regarding a VirtQueue's VirtQueueElement including
@@ -755,16 +763,13 @@ type VirtioQueueElement struct {
 	Avail VirtioRingAvail `json:"avail"`
 	// Used: VRingUsed info
 	Used VirtioRingUsed `json:"used"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes VirtioQueueElement with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v VirtioQueueElement) MarshalJSON() ([]byte, error) {
-	type plain VirtioQueueElement
-	p := plain(v)
-	if p.Descs == nil {
-		p.Descs = []VirtioRingDesc{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // XQueryVirtioQueueElementArgs holds the arguments of [Conn.XQueryVirtioQueueElement] (command "x-query-virtio-queue-element").
@@ -776,6 +781,8 @@ type XQueryVirtioQueueElementArgs struct {
 	// Index: Index of the element in the queue (default: head of the
 	// queue)
 	Index *uint16 `json:"index,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // XQueryVirtioQueueElement sends the "x-query-virtio-queue-element" command.
@@ -874,7 +881,7 @@ type XQueryVirtioQueueElementArgs struct {
 // Unstable: this is an unstable interface (feature "unstable"): This command is meant for debugging.
 func (c *Conn) XQueryVirtioQueueElement(ctx context.Context, args XQueryVirtioQueueElementArgs, opts ...CallOption) (*VirtioQueueElement, error) {
 	r := new(VirtioQueueElement)
-	if err := c.caller.Call(ctx, "x-query-virtio-queue-element", args, r, opts...); err != nil {
+	if err := c.call(ctx, "x-query-virtio-queue-element", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -892,6 +899,8 @@ type IOThreadVirtQueueMapping struct {
 	// IOThreadVirtQueueMappings must have [IOThreadVirtQueueMapping.Vqs] or none of them must
 	// have it.
 	Vqs []uint16 `json:"vqs,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Describes configuration of a VirtIO GPU output.
@@ -900,6 +909,8 @@ type IOThreadVirtQueueMapping struct {
 type VirtIOGPUOutput struct {
 	// Name: the name of the output
 	Name string `json:"name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Not used by QMP; hack to let us use IOThreadVirtQueueMappingList and
@@ -911,19 +922,13 @@ type DummyVirtioForceArrays struct {
 	UnusedIothreadVqMapping []IOThreadVirtQueueMapping `json:"unused-iothread-vq-mapping"`
 	// UnusedVirtioGpuOutput is the member "unused-virtio-gpu-output".
 	UnusedVirtioGpuOutput []VirtIOGPUOutput `json:"unused-virtio-gpu-output"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes DummyVirtioForceArrays with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v DummyVirtioForceArrays) MarshalJSON() ([]byte, error) {
-	type plain DummyVirtioForceArrays
-	p := plain(v)
-	if p.UnusedIothreadVqMapping == nil {
-		p.UnusedIothreadVqMapping = []IOThreadVirtQueueMapping{}
-	}
-	if p.UnusedVirtioGpuOutput == nil {
-		p.UnusedVirtioGpuOutput = []VirtIOGPUOutput{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // GranuleMode is the QAPI enum GranuleMode.

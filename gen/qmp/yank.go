@@ -6,7 +6,7 @@ package qmp
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // An enumeration of yank instance types.  See [YankInstance] for more
@@ -32,6 +32,8 @@ const (
 type YankInstanceBlockNode struct {
 	// NodeName: the name of the block graph node
 	NodeName string `json:"node-name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // Specifies which character device to yank.  See [YankInstance] for
@@ -41,6 +43,8 @@ type YankInstanceBlockNode struct {
 type YankInstanceChardev struct {
 	// ID: the chardev's ID
 	ID string `json:"id"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // A yank instance can be yanked with the [Conn.Yank] qmp command to recover
@@ -61,61 +65,34 @@ type YankInstance struct {
 	// Type: yank instance type
 	Type YankInstanceType `json:"type"`
 	// BlockNode holds the members of the branch for Type [YankInstanceTypeBlockNode]; it must be set exactly when Type selects it.
-	BlockNode *YankInstanceBlockNode `json:"-"`
+	BlockNode *YankInstanceBlockNode `codec:"branch,block-node" json:"-"`
 	// Chardev holds the members of the branch for Type [YankInstanceTypeChardev]; it must be set exactly when Type selects it.
-	Chardev *YankInstanceChardev `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Type has a value this binding lacks (a newer QEMU's), or when Type is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Type), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Chardev *YankInstanceChardev `codec:"branch,chardev" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Type has a value without a branch field here. When Type is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Type. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,type" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u YankInstance) MarshalJSON() ([]byte, error) {
-	type plain YankInstance
-	return marshalUnion(
-		"YankInstance",
-		"type",
-		string(u.Type),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"block-node", "BlockNode", u.BlockNode != nil, true, u.BlockNode},
-		unionBranch{"chardev", "Chardev", u.Chardev != nil, true, u.Chardev},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v YankInstance) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see YankInstance.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *YankInstance) UnmarshalJSON(b []byte) error {
-	type plain YankInstance
-	*u = YankInstance{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Type {
-	case YankInstanceTypeBlockNode:
-		u.BlockNode = new(YankInstanceBlockNode)
-		return json.Unmarshal(b, u.BlockNode)
-	case YankInstanceTypeChardev:
-		u.Chardev = new(YankInstanceChardev)
-		return json.Unmarshal(b, u.Chardev)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Type == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *YankInstance) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // YankArgs holds the arguments of [Conn.Yank] (command "yank").
 type YankArgs struct {
 	// Instances: the instances to be yanked
 	Instances []YankInstance `json:"instances"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes YankArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v YankArgs) MarshalJSON() ([]byte, error) {
-	type plain YankArgs
-	p := plain(v)
-	if p.Instances == nil {
-		p.Instances = []YankInstance{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Yank sends the "yank" command.
@@ -141,7 +118,7 @@ func (v YankArgs) MarshalJSON() ([]byte, error) {
 //
 // Since: 6.0
 func (c *Conn) Yank(ctx context.Context, args YankArgs, opts ...CallOption) error {
-	return c.caller.Call(ctx, "yank", args, nil, opts...)
+	return c.caller.Call(ctx, "yank", codec.Args(args), nil, opts...)
 }
 
 // QueryYank sends the "query-yank" command.
@@ -165,6 +142,6 @@ func (c *Conn) Yank(ctx context.Context, args YankArgs, opts ...CallOption) erro
 // Since: 6.0
 func (c *Conn) QueryYank(ctx context.Context, opts ...CallOption) ([]YankInstance, error) {
 	var r []YankInstance
-	err := c.caller.Call(ctx, "query-yank", nil, &r, opts...)
+	err := c.call(ctx, "query-yank", nil, &r, opts...)
 	return r, err
 }

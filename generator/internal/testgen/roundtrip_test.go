@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/qapi-go/qapi/runtime"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // roundTrip decodes in into a new T, re-encodes it and checks that the
@@ -114,11 +115,21 @@ func TestEnumUnknownValue(t *testing.T) {
 	}
 }
 
-func TestUnknownMemberIgnored(t *testing.T) {
+// TestUnknownMembersEncodingJSON: encoding/json, which has no hook into a
+// plain struct, decodes and encodes its known members and skips
+// UnknownMembers; unions keep them (their methods use the codec).
+func TestUnknownMembersEncodingJSON(t *testing.T) {
 	var c Circle
-	if err := json.Unmarshal([]byte(`{"radius":2,"from-the-future":true}`), &c); err != nil || c.Radius != 2 {
+	if err := json.Unmarshal([]byte(`{"radius":2,"from-the-future":true}`), &c); err != nil || c.Radius != 2 || c.UnknownMembers != nil {
 		t.Fatalf("%+v %v", c, err)
 	}
+	c.UnknownMembers = codec.Members{"x": json.RawMessage("1")}
+	sameJSON(t, encode(t, c), `{"radius":2}`)
+	var s Shape
+	if err := json.Unmarshal([]byte(`{"name":"c","kind":"circle","radius":2,"from-the-future":true}`), &s); err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, encode(t, s), `{"name":"c","kind":"circle","radius":2,"from-the-future":true}`)
 }
 
 func TestUnionFlat(t *testing.T) {
@@ -138,8 +149,8 @@ func TestUnionEmptyBranch(t *testing.T) {
 	s := Shape{ShapeBase: ShapeBase{Base: Base{Name: "p"}, Kind: ShapeKindPoint}}
 	sameJSON(t, encode(t, s), `{"name":"p","kind":"point"}`)
 	got := roundTrip[Shape](t, `{"name":"p","kind":"point"}`)
-	if got.UnknownBranch != nil {
-		t.Errorf("UnknownBranch = %v", got.UnknownBranch)
+	if got.UnknownMembers != nil {
+		t.Errorf("UnknownMembers = %v", got.UnknownMembers)
 	}
 	// Inline has no branch for square: base only.
 	roundTrip[Inline](t, `{"kind":"square"}`)
@@ -164,19 +175,19 @@ func TestUnionInUnionAndListsOfUnions(t *testing.T) {
 	}
 }
 
-func TestUnionUnknownBranch(t *testing.T) {
+func TestUnionUnknownMembers(t *testing.T) {
 	s := roundTrip[Shape](t, `{"name":"h","kind":"hexagon","tag":"x","sides":6,"regular":true}`)
 	if s.Kind != "hexagon" || *s.Tag != "x" {
 		t.Errorf("base: %+v", s)
 	}
-	if d := cmp.Diff(map[string]json.RawMessage{"sides": json.RawMessage("6"), "regular": json.RawMessage("true")}, s.UnknownBranch); d != "" {
-		t.Errorf("UnknownBranch: %s", d)
+	if d := cmp.Diff(codec.Members{"sides": json.RawMessage("6"), "regular": json.RawMessage("true")}, s.UnknownMembers); d != "" {
+		t.Errorf("UnknownMembers: %s", d)
 	}
 	// A nested union with an unknown discriminator keeps only its own
 	// branch members.
 	g := roundTrip[Shape](t, `{"name":"g","kind":"group","mode":"tree","depth":3}`)
-	if d := cmp.Diff(map[string]json.RawMessage{"depth": json.RawMessage("3")}, g.Group.UnknownBranch); d != "" {
-		t.Errorf("nested UnknownBranch: %s", d)
+	if d := cmp.Diff(codec.Members{"depth": json.RawMessage("3")}, g.Group.UnknownMembers); d != "" {
+		t.Errorf("nested UnknownMembers: %s", d)
 	}
 	// Known value without a branch field, with members from a newer QEMU.
 	roundTrip[Shape](t, `{"name":"p","kind":"point","x":1}`)
@@ -192,8 +203,10 @@ func TestUnionErrors(t *testing.T) {
 		{Shape{Circle: &Circle{}}, "Shape: branch field Circle is set but discriminator kind is not set"},
 		{Shape{}, "Shape: discriminator kind is not set"},
 		{Shape{ShapeBase: ShapeBase{Base: Base{Name: "x"}}}, "Shape: discriminator kind is not set"},
-		{Shape{Square: &Square{}, UnknownBranch: map[string]json.RawMessage{}}, "Shape: branch field Square is set but discriminator kind is not set"},
-		{Shape{ShapeBase: ShapeBase{Kind: ShapeKindCircle}, Circle: &Circle{}, UnknownBranch: map[string]json.RawMessage{"x": json.RawMessage("1")}}, "UnknownBranch is set"},
+		{Shape{Square: &Square{}, UnknownMembers: codec.Members{}}, "Shape: branch field Square is set but discriminator kind is not set"},
+		{Shape{ShapeBase: ShapeBase{Kind: ShapeKindCircle}, Circle: &Circle{}, UnknownMembers: codec.Members{"radius": json.RawMessage("1")}}, `UnknownMembers has "radius", which is a member of testgen.Shape`},
+		{Shape{ShapeBase: ShapeBase{Kind: ShapeKindCircle}, Circle: &Circle{}, UnknownMembers: codec.Members{"name": json.RawMessage("1")}}, `UnknownMembers has "name", which is a member of testgen.Shape`},
+		{Shape{ShapeBase: ShapeBase{Kind: ShapeKindCircle}, Circle: &Circle{}, UnknownMembers: codec.Members{"x": json.RawMessage("{")}}, `json.RawMessage is not one JSON value`},
 	} {
 		_, err := json.Marshal(tc.v)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -208,31 +221,31 @@ func TestUnionErrors(t *testing.T) {
 
 // TestUnionMissingDiscriminator: a reply without the discriminator (an
 // older QEMU's, from before the type became a union) decodes into the base
-// and UnknownBranch, and re-encodes without the discriminator.
+// and UnknownMembers, and re-encodes without the discriminator.
 func TestUnionMissingDiscriminator(t *testing.T) {
 	s := roundTrip[Shape](t, `{"name":"old","radius":2,"tag":"t"}`)
 	if s.Kind != "" || s.Name != "old" || s.Tag == nil || *s.Tag != "t" || s.Circle != nil {
 		t.Errorf("base: %+v", s)
 	}
-	if d := cmp.Diff(map[string]json.RawMessage{"radius": json.RawMessage("2")}, s.UnknownBranch); d != "" {
-		t.Errorf("UnknownBranch: %s", d)
+	if d := cmp.Diff(codec.Members{"radius": json.RawMessage("2")}, s.UnknownMembers); d != "" {
+		t.Errorf("UnknownMembers: %s", d)
 	}
-	// Base members only: UnknownBranch is empty but not nil, so the
+	// Base members only: UnknownMembers is empty but not nil, so the
 	// value encodes again.
 	s = roundTrip[Shape](t, `{"name":"old"}`)
-	if s.UnknownBranch == nil || len(s.UnknownBranch) != 0 {
-		t.Errorf("UnknownBranch = %#v, want empty, not nil", s.UnknownBranch)
+	if s.UnknownMembers == nil || len(s.UnknownMembers) != 0 {
+		t.Errorf("UnknownMembers = %#v, want empty, not nil", s.UnknownMembers)
 	}
 	roundTrip[Inline](t, `{}`)
 	// The discriminator is the first member of Inline's base.
 	in := roundTrip[Inline](t, `{"id":3,"radius":1}`)
-	if in.ID == nil || *in.ID != 3 || in.Kind != "" || string(in.UnknownBranch["radius"]) != "1" {
+	if in.ID == nil || *in.ID != 3 || in.Kind != "" || string(in.UnknownMembers["radius"]) != "1" {
 		t.Errorf("Inline: %+v", in)
 	}
 	roundTrip[Inline](t, `{"radius":1}`)
 	// A nested union without its own discriminator.
 	g := roundTrip[Shape](t, `{"name":"g","kind":"group","depth":3}`)
-	if g.Group == nil || g.Group.Mode != "" || string(g.Group.UnknownBranch["depth"]) != "3" {
+	if g.Group == nil || g.Group.Mode != "" || string(g.Group.UnknownMembers["depth"]) != "3" {
 		t.Errorf("nested: %+v", g.Group)
 	}
 	// In a list, next to values with a discriminator.
@@ -241,22 +254,6 @@ func TestUnionMissingDiscriminator(t *testing.T) {
 	s = roundTrip[Shape](t, `{"name":"old"}`)
 	s.Kind, s.Circle = ShapeKindCircle, &Circle{Radius: 1}
 	sameJSON(t, encode(t, s), `{"name":"old","kind":"circle","radius":1}`)
-}
-
-func TestDropMember(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{`{"kind":""}`, `{}`},
-		{`{"kind":"","a":1}`, `{"a":1}`},
-		{`{"a":1,"kind":""}`, `{"a":1}`},
-		{`{"a":{"kind":""},"kind":"","b":[{"kind":""}]}`, `{"a":{"kind":""},"b":[{"kind":""}]}`},
-		{`{"a":"\"kind\":\"\"","kind":""}`, `{"a":"\"kind\":\"\""}`},
-		{`{"a":1}`, `{"a":1}`},
-		{`{}`, `{}`},
-	} {
-		if got := string(dropMember([]byte(tc.in), "kind")); got != tc.want {
-			t.Errorf("dropMember(%s) = %s, want %s", tc.in, got, tc.want)
-		}
-	}
 }
 
 func TestAlternates(t *testing.T) {

@@ -7,6 +7,7 @@ package testgen
 import (
 	"context"
 	"encoding/json"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // A color.  See [Shape] and [Painting].
@@ -53,12 +54,16 @@ type Base struct {
 	Name string `json:"name"`
 	// Tag: an optional tag
 	Tag *string `json:"tag,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // A circle.
 type Circle struct {
 	// Radius: the radius
 	Radius float64 `json:"radius"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // A square.
@@ -67,10 +72,15 @@ type Square struct {
 	Side int64 `json:"side"`
 	// Rounded: whether corners are rounded
 	Rounded *bool `json:"rounded,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // An empty struct.
-type Empty struct{}
+type Empty struct {
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
+}
 
 // Kinds of groups.
 type GroupKind string
@@ -87,22 +97,21 @@ const (
 type GroupMany struct {
 	// Members: the members
 	Members []Shape `json:"members"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes GroupMany with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v GroupMany) MarshalJSON() ([]byte, error) {
-	type plain GroupMany
-	p := plain(v)
-	if p.Members == nil {
-		p.Members = []Shape{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // One shape.
 type GroupSingle struct {
 	// Only: the shape
 	Only Shape `json:"only"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // A group, itself a union.
@@ -110,45 +119,21 @@ type Group struct {
 	// Mode: which kind of group
 	Mode GroupKind `json:"mode"`
 	// List holds the members of the branch for Mode [GroupKindList]; it must be set exactly when Mode selects it.
-	List *GroupMany `json:"-"`
+	List *GroupMany `codec:"branch,list" json:"-"`
 	// Single holds the members of the branch for Mode [GroupKindSingle]; it must be set exactly when Mode selects it.
-	Single *GroupSingle `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Mode has a value this binding lacks (a newer QEMU's), or when Mode is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Mode), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Single *GroupSingle `codec:"branch,single" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Mode has a value without a branch field here. When Mode is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Mode. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,mode" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u Group) MarshalJSON() ([]byte, error) {
-	type plain Group
-	return marshalUnion(
-		"Group",
-		"mode",
-		string(u.Mode),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"list", "List", u.List != nil, true, u.List},
-		unionBranch{"single", "Single", u.Single != nil, true, u.Single},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v Group) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see Group.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *Group) UnmarshalJSON(b []byte) error {
-	type plain Group
-	*u = Group{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Mode {
-	case GroupKindList:
-		u.List = new(GroupMany)
-		return json.Unmarshal(b, u.List)
-	case GroupKindSingle:
-		u.Single = new(GroupSingle)
-		return json.Unmarshal(b, u.Single)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Mode == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *Group) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Base of [Shape].
@@ -159,6 +144,8 @@ type ShapeBase struct {
 	Kind ShapeKind `json:"kind"`
 	// Color: the color
 	Color *Color `json:"color,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // A shape: a union with a named base.
@@ -168,51 +155,23 @@ type Shape struct {
 	// ShapeBase holds the members of the base type.
 	ShapeBase
 	// Circle holds the members of the branch for Kind [ShapeKindCircle]; it must be set exactly when Kind selects it.
-	Circle *Circle `json:"-"`
+	Circle *Circle `codec:"branch,circle" json:"-"`
 	// Square holds the members of the branch for Kind [ShapeKindSquare]; it must be set exactly when Kind selects it.
-	Square *Square `json:"-"`
+	Square *Square `codec:"branch,square" json:"-"`
 	// Group holds the members of the branch for Kind [ShapeKindGroup]; it must be set exactly when Kind selects it.
-	Group *Group `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Kind has a value this binding lacks (a newer QEMU's), or when Kind is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Kind), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Group *Group `codec:"branch,group" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Kind has a value without a branch field here. When Kind is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Kind. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,kind" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u Shape) MarshalJSON() ([]byte, error) {
-	type plain Shape
-	return marshalUnion(
-		"Shape",
-		"kind",
-		string(u.Kind),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"circle", "Circle", u.Circle != nil, true, u.Circle},
-		unionBranch{"square", "Square", u.Square != nil, true, u.Square},
-		unionBranch{"group", "Group", u.Group != nil, true, u.Group},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v Shape) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see Shape.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *Shape) UnmarshalJSON(b []byte) error {
-	type plain Shape
-	*u = Shape{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Kind {
-	case ShapeKindCircle:
-		u.Circle = new(Circle)
-		return json.Unmarshal(b, u.Circle)
-	case ShapeKindSquare:
-		u.Square = new(Square)
-		return json.Unmarshal(b, u.Square)
-	case ShapeKindGroup:
-		u.Group = new(Group)
-		return unmarshalNested(b, plain(*u), u.Group)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Kind == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *Shape) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // A union with an inline base.
@@ -222,39 +181,19 @@ type Inline struct {
 	// ID: an identifier
 	ID *int64 `json:"id,omitempty"`
 	// Circle holds the members of the branch for Kind [ShapeKindCircle]; it must be set exactly when Kind selects it.
-	Circle *Circle `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Kind has a value this binding lacks (a newer QEMU's), or when Kind is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Kind), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Circle *Circle `codec:"branch,circle" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Kind has a value without a branch field here. When Kind is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Kind. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,kind" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u Inline) MarshalJSON() ([]byte, error) {
-	type plain Inline
-	return marshalUnion(
-		"Inline",
-		"kind",
-		string(u.Kind),
-		plain(u),
-		u.UnknownBranch,
-		unionBranch{"circle", "Circle", u.Circle != nil, true, u.Circle},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v Inline) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see Inline.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *Inline) UnmarshalJSON(b []byte) error {
-	type plain Inline
-	*u = Inline{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Kind {
-	case ShapeKindCircle:
-		u.Circle = new(Circle)
-		return json.Unmarshal(b, u.Circle)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Kind == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *Inline) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // A union whose base has a required list.
@@ -264,43 +203,19 @@ type Listed struct {
 	// Items: the items
 	Items []int64 `json:"items"`
 	// Single holds the members of the branch for Mode [GroupKindSingle]; it must be set exactly when Mode selects it.
-	Single *Circle `json:"-"`
-	// UnknownBranch holds the branch members that have no field here: when Mode has a value this binding lacks (a newer QEMU's), or when Mode is missing (an older QEMU's reply, from before the type became a union; UnknownBranch is then non-nil, even if empty, and MarshalJSON omits Mode), so that decoding and re-encoding is lossless.
-	UnknownBranch map[string]json.RawMessage `json:"-"`
+	Single *Circle `codec:"branch,single" json:"-"`
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when Mode has a value without a branch field here. When Mode is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits Mode. So decoding and re-encoding is lossless.
+	UnknownMembers codec.Members `codec:"union,mode" json:"-"`
 }
 
-// MarshalJSON encodes the union flat: base members and the selected branch's members.
-func (u Listed) MarshalJSON() ([]byte, error) {
-	type plain Listed
-	p := plain(u)
-	if p.Items == nil {
-		p.Items = []int64{}
-	}
-	return marshalUnion(
-		"Listed",
-		"mode",
-		string(u.Mode),
-		p,
-		u.UnknownBranch,
-		unionBranch{"single", "Single", u.Single != nil, true, u.Single},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v Listed) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON decodes the flat wire form; see Listed.UnknownBranch for discriminator values without a branch field and for a missing discriminator.
-func (u *Listed) UnmarshalJSON(b []byte) error {
-	type plain Listed
-	*u = Listed{}
-	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
-		return err
-	}
-	switch u.Mode {
-	case GroupKindSingle:
-		u.Single = new(Circle)
-		return json.Unmarshal(b, u.Single)
-	}
-	var err error
-	u.UnknownBranch, err = branchMembers(b, plain(*u), u.Mode == "")
-	return err
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *Listed) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // Every kind of optional member.
@@ -345,113 +260,68 @@ type Optionals struct {
 	//
 	// Deprecated: Use [Optionals.S].
 	OldMember *string `json:"old-member,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // An alternate with every kind of alternative.
 type Value struct {
 	// Null: JSON null (for a JSON null: set to true to select it)
-	Null bool
+	Null bool `codec:"alternative"`
 	// S: a string (for a JSON string)
-	S *string
+	S *string `codec:"alternative"`
 	// O: an object (for a JSON object)
-	O *Shape
+	O *Shape `codec:"alternative"`
 	// L: a list (for a JSON array)
-	L []Value
+	L []Value `codec:"alternative"`
 }
 
-// MarshalJSON encodes the one alternative that is set; it fails unless exactly one is.
-func (a Value) MarshalJSON() ([]byte, error) {
-	return marshalAlternate("Value",
-		alternative{"Null", a.Null, nil},
-		alternative{"S", a.S != nil, a.S},
-		alternative{"O", a.O != nil, a.O},
-		alternative{"L", a.L != nil, a.L},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v Value) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON selects the alternative by the kind of JSON value.
-func (a *Value) UnmarshalJSON(b []byte) error {
-	*a = Value{}
-	switch jsonKind(b) {
-	case kindNull:
-		a.Null = true
-		return nil
-	case kindString:
-		a.S = new(string)
-		return json.Unmarshal(b, a.S)
-	case kindObject:
-		a.O = new(Shape)
-		return json.Unmarshal(b, a.O)
-	case kindArray:
-		return json.Unmarshal(b, &a.L)
-	}
-	return alternateError("Value", b)
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *Value) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // An alternate of a number, a bool and an object.
 type Scalar struct {
 	// I: a number (for a JSON number)
-	I *int64
+	I *int64 `codec:"alternative"`
 	// B: a bool (for a JSON true or false)
-	B *bool
+	B *bool `codec:"alternative"`
 	// O: an object (for a JSON object)
-	O *Circle
+	O *Circle `codec:"alternative"`
 }
 
-// MarshalJSON encodes the one alternative that is set; it fails unless exactly one is.
-func (a Scalar) MarshalJSON() ([]byte, error) {
-	return marshalAlternate("Scalar",
-		alternative{"I", a.I != nil, a.I},
-		alternative{"B", a.B != nil, a.B},
-		alternative{"O", a.O != nil, a.O},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v Scalar) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON selects the alternative by the kind of JSON value.
-func (a *Scalar) UnmarshalJSON(b []byte) error {
-	*a = Scalar{}
-	switch jsonKind(b) {
-	case kindNumber:
-		a.I = new(int64)
-		return json.Unmarshal(b, a.I)
-	case kindBool:
-		a.B = new(bool)
-		return json.Unmarshal(b, a.B)
-	case kindObject:
-		a.O = new(Circle)
-		return json.Unmarshal(b, a.O)
-	}
-	return alternateError("Scalar", b)
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *Scalar) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // An alternate with an enum.
 type ColorOrCircle struct {
 	// Color: a color (for a JSON string)
-	Color *Color
+	Color *Color `codec:"alternative"`
 	// Circle: a circle (for a JSON object)
-	Circle *Circle
+	Circle *Circle `codec:"alternative"`
 }
 
-// MarshalJSON encodes the one alternative that is set; it fails unless exactly one is.
-func (a ColorOrCircle) MarshalJSON() ([]byte, error) {
-	return marshalAlternate("ColorOrCircle",
-		alternative{"Color", a.Color != nil, a.Color},
-		alternative{"Circle", a.Circle != nil, a.Circle},
-	)
+// MarshalJSON encodes the value with [codec.Marshal].
+func (v ColorOrCircle) MarshalJSON() ([]byte, error) {
+	return codec.Marshal(v)
 }
 
-// UnmarshalJSON selects the alternative by the kind of JSON value.
-func (a *ColorOrCircle) UnmarshalJSON(b []byte) error {
-	*a = ColorOrCircle{}
-	switch jsonKind(b) {
-	case kindString:
-		a.Color = new(Color)
-		return json.Unmarshal(b, a.Color)
-	case kindObject:
-		a.Circle = new(Circle)
-		return json.Unmarshal(b, a.Circle)
-	}
-	return alternateError("ColorOrCircle", b)
+// UnmarshalJSON decodes the value with [codec.Unmarshal].
+func (v *ColorOrCircle) UnmarshalJSON(b []byte) error {
+	return codec.Unmarshal(b, v)
 }
 
 // DrawArgs holds the arguments of [Conn.Draw] (command "draw").
@@ -460,16 +330,13 @@ type DrawArgs struct {
 	Shapes []Shape `json:"shapes"`
 	// Value: a value
 	Value Value `json:"value,omitzero"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
-// MarshalJSON encodes DrawArgs with its fields' tags; a nil slice in a required member goes out as [], not null, which QEMU rejects.
+// MarshalJSON encodes the value with [codec.Marshal].
 func (v DrawArgs) MarshalJSON() ([]byte, error) {
-	type plain DrawArgs
-	p := plain(v)
-	if p.Shapes == nil {
-		p.Shapes = []Shape{}
-	}
-	return json.Marshal(p)
+	return codec.Marshal(v)
 }
 
 // Draw sends the "draw" command.
@@ -490,7 +357,7 @@ func (v DrawArgs) MarshalJSON() ([]byte, error) {
 // Since: 1.0
 func (c *Conn) Draw(ctx context.Context, args DrawArgs, opts ...CallOption) (int64, error) {
 	var r int64
-	err := c.caller.Call(ctx, "draw", args, &r, opts...)
+	err := c.call(ctx, "draw", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -498,7 +365,7 @@ func (c *Conn) Draw(ctx context.Context, args DrawArgs, opts ...CallOption) (int
 //
 // Add a shape (boxed).
 func (c *Conn) AddShape(ctx context.Context, args Shape, opts ...CallOption) error {
-	return c.caller.Call(ctx, "add-shape", args, nil, opts...)
+	return c.caller.Call(ctx, "add-shape", codec.Args(args), nil, opts...)
 }
 
 // ListShapes sends the "list-shapes" command.
@@ -508,7 +375,7 @@ func (c *Conn) AddShape(ctx context.Context, args Shape, opts ...CallOption) err
 // Returns: the shapes
 func (c *Conn) ListShapes(ctx context.Context, opts ...CallOption) ([]Shape, error) {
 	var r []Shape
-	err := c.caller.Call(ctx, "list-shapes", nil, &r, opts...)
+	err := c.call(ctx, "list-shapes", nil, &r, opts...)
 	return r, err
 }
 
@@ -518,6 +385,8 @@ type FindShapesArgs struct {
 	Kind *ShapeKind `json:"kind,omitempty"`
 	// Limit: at most this many
 	Limit *int64 `json:"limit,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // FindShapes sends the "find-shapes" command.
@@ -529,7 +398,7 @@ type FindShapesArgs struct {
 // Returns: the shapes
 func (c *Conn) FindShapes(ctx context.Context, args *FindShapesArgs, opts ...CallOption) ([]Shape, error) {
 	var r []Shape
-	err := c.caller.Call(ctx, "find-shapes", argsOrNil(args == nil, args), &r, opts...)
+	err := c.call(ctx, "find-shapes", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -537,6 +406,8 @@ func (c *Conn) FindShapes(ctx context.Context, args *FindShapesArgs, opts ...Cal
 type GetShapeArgs struct {
 	// Name: its name
 	Name string `json:"name"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // GetShape sends the "get-shape" command.
@@ -546,7 +417,7 @@ type GetShapeArgs struct {
 // Returns: the shape
 func (c *Conn) GetShape(ctx context.Context, args GetShapeArgs, opts ...CallOption) (*Shape, error) {
 	r := new(Shape)
-	if err := c.caller.Call(ctx, "get-shape", args, r, opts...); err != nil {
+	if err := c.call(ctx, "get-shape", codec.Args(args), r, opts...); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -556,6 +427,8 @@ func (c *Conn) GetShape(ctx context.Context, args GetShapeArgs, opts ...CallOpti
 type EchoAnyArgs struct {
 	// V: the value
 	V json.RawMessage `json:"v"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EchoAny sends the "echo-any" command.
@@ -565,7 +438,7 @@ type EchoAnyArgs struct {
 // Returns: [EchoAnyArgs.V]
 func (c *Conn) EchoAny(ctx context.Context, args EchoAnyArgs, opts ...CallOption) (json.RawMessage, error) {
 	var r json.RawMessage
-	err := c.caller.Call(ctx, "echo-any", args, &r, opts...)
+	err := c.caller.Call(ctx, "echo-any", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -573,6 +446,8 @@ func (c *Conn) EchoAny(ctx context.Context, args EchoAnyArgs, opts ...CallOption
 type EchoStrArgs struct {
 	// S: the string
 	S string `json:"s"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EchoStr sends the "echo-str" command.
@@ -582,7 +457,7 @@ type EchoStrArgs struct {
 // Returns: [EchoStrArgs.S]
 func (c *Conn) EchoStr(ctx context.Context, args EchoStrArgs, opts ...CallOption) (string, error) {
 	var r string
-	err := c.caller.Call(ctx, "echo-str", args, &r, opts...)
+	err := c.call(ctx, "echo-str", codec.Args(args), &r, opts...)
 	return r, err
 }
 
@@ -593,7 +468,7 @@ func (c *Conn) EchoStr(ctx context.Context, args EchoStrArgs, opts ...CallOption
 // Returns: a count
 func (c *Conn) GetCount(ctx context.Context, opts ...CallOption) (int64, error) {
 	var r int64
-	err := c.caller.Call(ctx, "get-count", nil, &r, opts...)
+	err := c.call(ctx, "get-count", nil, &r, opts...)
 	return r, err
 }
 
@@ -654,6 +529,8 @@ type ShapeAddedEvent struct {
 	Name string `json:"name"`
 	// Kind: its kind
 	Kind ShapeKind `json:"kind"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
 
 // EventName returns the event's wire name, "SHAPE_ADDED".
@@ -664,7 +541,10 @@ func (ShapeAddedEvent) EventName() string {
 // StopEvent is the "STOP" event.
 //
 // Emitted when stopped (a name shared with command stop).
-type StopEvent struct{}
+type StopEvent struct {
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
+}
 
 // EventName returns the event's wire name, "STOP".
 func (StopEvent) EventName() string {

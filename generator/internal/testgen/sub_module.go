@@ -4,6 +4,8 @@
 
 package testgen
 
+import "github.com/qapi-go/qapi/runtime/codec"
+
 // A painting in another module.
 //
 // Only available when QEMU is built with CONFIG_ART.
@@ -12,4 +14,6 @@ type Painting struct {
 	Title string `json:"title"`
 	// At: when painted
 	At *int64 `json:"at,omitempty"`
+	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	UnknownMembers codec.Members `json:"-"`
 }
