@@ -79,58 +79,78 @@
 // Enums are "type E string" with one constant per value. Values a newer
 // QEMU sends decode and re-encode unchanged; there are no methods.
 //
-// Structs are plain Go structs encoded by encoding/json through field
-// tags (no per-type methods, which keeps the packages quick to compile,
-// with one exception below). Required members are values; a required
-// array member left nil goes out as [] rather than null, which QEMU
-// rejects: a struct with such members has a MarshalJSON that sees to it,
-// and so does a union's for its base members (a struct that is another
-// type's base has none, as its promoted method would encode the
-// embedding type: the embedding type's MarshalJSON covers the base's
-// members instead). Optional members distinguish
-// absent from zero in both directions: slices and any use omitzero (nil
-// is absent; an empty slice or a RawMessage "null" is present), so do
+// Generated types are encoded and decoded by package runtime/codec, one
+// compiled codec driven by the types' struct tags (a plan per type,
+// built once), rather than by per-type methods, which keeps the packages
+// quick to compile: the generated Client, DecodeEvent and server
+// dispatchers call codec.Marshal and codec.Unmarshal.
+//
+// Structs are plain Go structs with json field tags. Required members
+// are values; a required array member left nil goes out as [] rather
+// than null, which QEMU rejects. Optional members distinguish absent
+// from zero in both directions: slices and any use omitzero (nil is
+// absent; an empty slice or a RawMessage "null" is present), so do
 // alternates (no alternative set is absent; JSON null selects the null
 // alternative); every other optional member is a pointer with omitempty
 // (Ptr helps fill them). A base struct is embedded, so the wire form is
-// flat and base members are promoted. Members a newer QEMU adds are
-// ignored on decoding.
+// flat and base members are promoted.
+//
+// Every struct, union and event has an UnknownMembers codec.Members
+// field (tagged json:"-"): the members a newer QEMU or a vendor build
+// sends that the binding does not know are kept there, byte for byte, and
+// written again after the known ones, so decoding and re-encoding is
+// lossless and users can read (and set) them.
+//
+// Plain structs have no methods, so encoding/json on them encodes and
+// decodes the known members and skips UnknownMembers; a struct with a
+// required array member (its own or its base's) has a one-line
+// MarshalJSON calling the codec, so that json.Marshal sends [] for it
+// too (a struct that is another type's base has none: its promoted
+// method would encode the embedding type as the base). Unions and
+// alternates have one-line MarshalJSON and UnmarshalJSON methods calling
+// the codec, so encoding/json gives their wire form, unknown members
+// included.
 //
 // Unions are a struct with the base members (embedded base, or the
 // inline base's members as fields), the discriminator as an enum field,
-// one pointer field per branch that has members (named word(value)),
-// and UnknownBranch map[string]json.RawMessage. MarshalJSON writes the
-// base and the selected branch as one flat object; it fails, naming the
-// type, when a branch other than the selected one is set, or when the
-// selected branch has required members but is nil. UnmarshalJSON decodes
-// the base and the branch the discriminator selects; for a value without
-// a branch field (a newer QEMU's, or one whose branch has no members) the
-// members that are not base members go to UnknownBranch, so re-encoding
-// is lossless. A branch that is itself a union decodes from the members
-// left after the outer base's, so union-in-union (MigrationAddress ->
-// SocketAddress) and lists of unions work.
+// one pointer field per branch that has members (named word(value),
+// tagged codec:"branch,VALUE"), and UnknownMembers (tagged
+// codec:"union,DISCRIMINATOR"). Encoding writes the base and the
+// selected branch as one flat object; it fails, naming the type, when a
+// branch other than the selected one is set, or when the selected branch
+// has required members but is nil, or when UnknownMembers repeats a
+// known member. Decoding reads the object once, whatever the order of
+// its members (those before the discriminator are decoded when it
+// arrives): base members, then the branch the discriminator selects;
+// members neither has go to UnknownMembers; for a value without a branch
+// field (a newer QEMU's, or one whose branch has no members) that is all
+// of the branch's members, so re-encoding is lossless. A branch that is
+// itself a union decodes from the members left after the outer base's
+// (it keeps its own unknown members), so union-in-union
+// (MigrationAddress -> SocketAddress) and lists of unions work.
 //
 // A missing discriminator is not an error on decoding: a type can become
 // a union in a later QEMU (SevInfo on sev-type in 9.1), and older QEMUs
 // reply without the discriminator. Such a value decodes like one with an
 // unknown discriminator: the discriminator stays empty, the base members
-// are decoded and the other members go to UnknownBranch, which is then
-// non-nil even when it is empty. That non-nil UnknownBranch is what tells
-// a decoded value from one a user forgot to complete. On encoding, an
-// empty discriminator is accepted only when no branch field is set and
-// UnknownBranch is non-nil: the discriminator is then omitted and the
-// value re-encodes as it came. An empty discriminator with a branch field
-// set, or with a nil UnknownBranch (a value built without one, even with
-// base members set), fails, naming the type and the discriminator.
+// are decoded and the other members go to UnknownMembers, which is then
+// non-nil even when it is empty. That non-nil UnknownMembers is what
+// tells a decoded value from one a user forgot to complete. On encoding,
+// an empty discriminator is accepted only when no branch field is set
+// and UnknownMembers is non-nil: the discriminator is then omitted and
+// the value re-encodes as it came. An empty discriminator with a branch
+// field set, or with a nil UnknownMembers (a value built without one,
+// even with base members set), fails, naming the type and the
+// discriminator.
 //
-// Alternates are a struct with one field per alternative: a pointer (a
-// slice for arrays; a bool for the null alternative), exactly one of
-// which must be set. UnmarshalJSON looks at the first byte of the JSON
-// value - null, string, number, true/false, object, array - and decodes
-// into the one alternative of that kind (QAPI guarantees there is at
-// most one per kind; a string goes to the str or enum alternative); it
-// never tries alternatives in turn. MarshalJSON fails on an empty
-// alternate or one with two alternatives set.
+// Alternates are a struct with one field per alternative (tagged
+// codec:"alternative"): a pointer (a slice for arrays; a bool for the
+// null alternative), exactly one of which must be set. Decoding looks at
+// the first byte of the JSON value - null, string, number, true/false,
+// object, array - and decodes into the one alternative of that kind
+// (QAPI guarantees there is at most one per kind; a string goes to the
+// str or enum alternative); it never tries alternatives in turn.
+// Encoding fails on an empty alternate or one with two alternatives set.
 //
 // # Connections
 //
@@ -233,7 +253,7 @@
 //     output, is such a member);
 //   - enum values are dropped, and a union branch whose discriminator
 //     value is dropped goes with it: the value still decodes (enums are
-//     strings) and a union holding it keeps its members in UnknownBranch,
+//     strings) and a union holding it keeps its members in UnknownMembers,
 //     so decoding stays lossless;
 //   - types cannot carry the special features (QEMU rejects it), but
 //     older schemas' might: such a type is dropped where an optional

@@ -231,7 +231,7 @@ func (d *decoder) object(p *plan, v reflect.Value) error {
 			}
 			if err := st.member(d, key); err != nil {
 				if pe, ok := err.(*pathError); ok && pe.replayed {
-					pe.replayed = false
+					pe.replayed = false // its path is complete within this object
 					return err
 				}
 				return inMember(err, key)
@@ -327,6 +327,13 @@ func (st *objectState) discriminator(d *decoder, f *field) error {
 		return err
 	}
 	o := st.p.obj
+	if fv.Kind() == reflect.String && fv.String() == "" {
+		// An empty discriminator cannot be told from a missing one in
+		// the Go value: decode it as missing (see finish), so that the
+		// value encodes again.
+		st.tagSeen = false
+		return nil
+	}
 	if fv.Kind() == reflect.String {
 		if br := o.byTag[fv.String()]; br != nil {
 			bv := reflect.New(br.p.typ)
@@ -347,8 +354,8 @@ func (st *objectState) discriminator(d *decoder, f *field) error {
 				continue
 			}
 			if err != errNotMine {
-				err = inMember(err, m.key)
-				if pe, ok := err.(*pathError); ok {
+				if pe, ok := err.(*pathError); ok && !pe.replayed {
+					inMember(err, m.key)
 					pe.replayed = true
 				}
 				return err

@@ -253,6 +253,8 @@ func (b *builder) structPlan(p *plan, t reflect.Type) {
 	if o.members == nil {
 		return // not generated: encoding/json's
 	}
+	// Members go out in field order, embedded fields in place.
+	slices.SortStableFunc(o.fields, func(a, b *field) int { return slices.Compare(a.index, b.index) })
 	for _, f := range o.fields {
 		f.p = b.plan(t.FieldByIndex(f.index).Type)
 	}

@@ -3,12 +3,16 @@ package testgen
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
-// FuzzUnmarshal feeds arbitrary JSON to the generated union and
-// alternate decoders: they must not panic, and what they encode from a
-// decoded value must decode again. (Decoding does not enforce required
-// members, as encoding/json does not, so a decoded value may not encode.)
+// FuzzUnmarshal feeds arbitrary JSON to the generated types, through
+// package codec and through encoding/json (the methods of unions and
+// alternates): nothing may panic, and what a decoded value encodes to
+// must decode again and encode to the same bytes. (Decoding does not
+// enforce required members, as encoding/json does not, so a decoded
+// value may not encode.)
 func FuzzUnmarshal(f *testing.F) {
 	for _, s := range []string{
 		`{"name":"c","kind":"circle","radius":1.5}`,
@@ -22,16 +26,21 @@ func FuzzUnmarshal(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, v := range []any{new(Shape), new(Inline), new(Group), new(Value), new(Scalar), new(ColorOrCircle), new(Optionals)} {
-			if err := json.Unmarshal(b, v); err != nil {
+		for _, v := range []any{new(Shape), new(Inline), new(Group), new(Value), new(Scalar), new(ColorOrCircle), new(Optionals), new(DrawArgs), new(ShapeAddedEvent)} {
+			json.Unmarshal(b, v) // must not panic
+			if err := codec.Unmarshal(b, v); err != nil {
 				continue
 			}
-			out, err := json.Marshal(v)
+			out, err := codec.Marshal(v)
 			if err != nil {
 				continue
 			}
-			if err := json.Unmarshal(out, v); err != nil {
-				t.Errorf("%T decoded from %q encodes to %s, which does not decode: %v", v, b, out, err)
+			if err := codec.Unmarshal(out, v); err != nil {
+				t.Fatalf("%T decoded from %q encodes to %s, which does not decode: %v", v, b, out, err)
+			}
+			again, err := codec.Marshal(v)
+			if err != nil || string(again) != string(out) {
+				t.Fatalf("%T decoded from %q encodes to %s, then to %s (%v)", v, b, out, again, err)
 			}
 		}
 	})

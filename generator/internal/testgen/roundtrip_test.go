@@ -439,3 +439,51 @@ func TestTables(t *testing.T) {
 		t.Errorf("%d commands, %d events", len(Commands), len(Events))
 	}
 }
+
+// TestUnknownMembersKept: members the bindings do not know survive
+// decoding and re-encoding in structs, unions, events, command results
+// and arguments, and users can read and set them.
+func TestUnknownMembersKept(t *testing.T) {
+	for _, tc := range []struct {
+		v  any
+		in string
+	}{
+		{new(Circle), `{"radius":2,"x-new":{"a":[1, 2]}}`},
+		{new(Optionals), `{"req-any":1,"x-new":true}`},
+		{new(Shape), `{"name":"c","kind":"circle","radius":1,"x-new":null}`},
+		{new(Shape), `{"name":"g","kind":"group","mode":"single","only":{"name":"c","kind":"square","side":1,"x-deep":1},"x-new":2}`},
+		{new(ShapeAddedEvent), `{"name":"a","kind":"point","x-new":"y"}`},
+		{new(StopEvent), `{"x-new":[]}`},
+	} {
+		if err := codec.Unmarshal([]byte(tc.in), tc.v); err != nil {
+			t.Fatalf("%T from %s: %v", tc.v, tc.in, err)
+		}
+		out, err := codec.Marshal(tc.v)
+		if err != nil {
+			t.Fatalf("%T: %v", tc.v, err)
+		}
+		sameJSON(t, string(out), tc.in)
+	}
+
+	ev, err := DecodeEvent(runtime.Event{Name: "SHAPE_ADDED", Data: json.RawMessage(`{"name":"a","kind":"point","x-new":"y"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(ev.(*ShapeAddedEvent).UnknownMembers["x-new"]); got != `"y"` {
+		t.Errorf("event: %q", got)
+	}
+	ev, err = DecodeEvent(runtime.Event{Name: "STOP", Data: json.RawMessage(`{"x-new":1}`)})
+	if err != nil || string(ev.(*StopEvent).UnknownMembers["x-new"]) != "1" {
+		t.Errorf("event without data: %#v %v", ev, err)
+	}
+
+	f := &fakeCaller{reply: `{"name":"a","kind":"circle","radius":1,"x-new":[1]}`}
+	s, err := (*Conn)(nil).WithCaller(f).GetShape(context.Background(), GetShapeArgs{Name: "a", UnknownMembers: codec.Members{"x-arg": json.RawMessage("true")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, f.args, `{"name":"a","x-arg":true}`)
+	if got := string(s.UnknownMembers["x-new"]); got != "[1]" {
+		t.Errorf("result: %q", got)
+	}
+}
