@@ -146,8 +146,9 @@ func TestDownstreamGoGenerate(t *testing.T) {
 	m.Go("vet", "./...")
 
 	// The generated packages import only the runtime (its server side,
-	// runtime/server, included) and the standard library (and so does
-	// the runtime, apart from its own and the module's internal packages).
+	// runtime/server, and its codec, runtime/codec, included) and the
+	// standard library (and so does the runtime, apart from its own and
+	// the module's internal packages).
 	listing := m.Go("list", "-deps", "-json=ImportPath,Standard,Imports", "./qmp", "./qmpmin")
 	dec := json.NewDecoder(strings.NewReader(listing))
 	for dec.More() {
@@ -163,7 +164,7 @@ func TestDownstreamGoGenerate(t *testing.T) {
 		case p.Standard:
 		case p.ImportPath == "example.com/vmm/qmp" || p.ImportPath == "example.com/vmm/qmpmin":
 			for _, imp := range p.Imports {
-				if strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") && imp != "github.com/qapi-go/qapi/runtime" && imp != "github.com/qapi-go/qapi/runtime/server" {
+				if strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") && imp != "github.com/qapi-go/qapi/runtime" && imp != "github.com/qapi-go/qapi/runtime/server" && imp != "github.com/qapi-go/qapi/runtime/codec" {
 					t.Errorf("%s imports %s", p.ImportPath, imp)
 				}
 			}
