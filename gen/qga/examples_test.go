@@ -8,6 +8,7 @@ import (
 	"github.com/qapi-go/qapi/gen/qga"
 	"github.com/qapi-go/qapi/internal/qemutest"
 	"github.com/qapi-go/qapi/runtime"
+	"github.com/qapi-go/qapi/runtime/codec"
 	"github.com/qapi-go/qapi/schema"
 )
 
@@ -25,6 +26,8 @@ var bindings = qemutest.Bindings{
 		_, raw := v.(runtime.Event)
 		return v, !raw, err
 	},
+	Unmarshal: codec.Unmarshal,
+	Marshal:   codec.Marshal,
 }
 
 // TestSchemaExamples checks the examples in the QGA docs of each release
