@@ -209,10 +209,8 @@ func (g *gen) featureDoc(owner parser.Definition, fs []*parser.Feature, member s
 		if doc == nil || g.cfg.OmitProse {
 			return ""
 		}
-		for _, s := range doc.Features {
-			if s.Name == name {
-				return strings.TrimSpace(r.text(s, true))
-			}
+		if s := doc.Feature(name); s != nil {
+			return strings.TrimSpace(r.text(s, true))
 		}
 		return ""
 	}
