@@ -10,6 +10,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/qapi-go/qapi/runtime"
 )
@@ -117,10 +118,13 @@ func (c *muxClient) send(msg []byte) {
 }
 
 // shutdown ends the client when the mux closes: what is queued is still
-// written, then the connection closes.
+// written, then the connection closes; a client that neither reads nor
+// stops sending gets two seconds (the deadline unblocks the writer and
+// the reader), so that the mux's Close always returns.
 func (c *muxClient) shutdown() {
 	c.gone.Store(true)
 	c.out.close(nil)
+	c.conn.SetDeadline(time.Now().Add(2 * time.Second))
 }
 
 func (c *muxClient) wait() { c.done.Wait() }
