@@ -379,11 +379,17 @@ func (q *QGA) handle(msg []byte) {
 	syncing, syncID, seen, c := q.syncing, q.syncID, q.sentinel, q.cur
 	q.mu.Unlock()
 	f, err := decodeMessage(msg)
+	if err == nil && f.qmp != nil {
+		// A QMP monitor greets as soon as a client connects; an agent
+		// never does. The session is useless: fail it, whether or not a
+		// call has begun.
+		e := protoErr("found a QMP greeting: this is a QMP monitor, not a guest agent", msg, nil)
+		e.proto = "qga"
+		q.fail(e)
+		return
+	}
 	if syncing {
 		switch {
-		case err == nil && f.qmp != nil:
-			// A QMP monitor greets; an agent never does.
-			q.protocolError(protoErr("found a QMP greeting: this is a QMP monitor, not a guest agent", msg, nil))
 		case err == nil && seen && f.ret != nil && string(f.ret) == strconv.FormatUint(syncID, 10):
 			q.mu.Lock()
 			mine := q.cur == c && c != nil
