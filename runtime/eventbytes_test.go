@@ -22,7 +22,8 @@ func TestEventBufferBytes(t *testing.T) {
 	for range n {
 		steps = append(steps, fakepeer.Emit("BIG", map[string]string{"s": big}))
 	}
-	steps = append(steps, fakepeer.Expect("sync"), fakepeer.Reply(nil))
+	drained := make(chan struct{})
+	steps = append(steps, fakepeer.Expect("sync"), fakepeer.Reply(nil), fakepeer.WaitFor(drained))
 	for range 3 {
 		steps = append(steps, fakepeer.Emit("BIG", map[string]string{"s": big}))
 	}
@@ -53,6 +54,7 @@ func TestEventBufferBytes(t *testing.T) {
 		t.Errorf("the 2-event subscription dropped %d, want %d", d, n-2)
 	}
 	// Read: room again.
+	close(drained)
 	if err := q.Call(testCtx(t), "sync", nil, nil); err != nil {
 		t.Fatal(err)
 	}
