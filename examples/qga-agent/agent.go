@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -21,6 +22,7 @@ import (
 type agent struct {
 	qga.UnimplementedServer
 	root      *os.Root
+	rootDir   string // absolute, cleaned
 	allowExec bool
 
 	mu        sync.Mutex
@@ -30,19 +32,29 @@ type agent struct {
 	implement []string
 }
 
-// version is what guest-info reports.
-const version = "qapi-go-example-1.0"
+// version is what guest-info reports: the release of the schema the agent
+// is built from, whose conventions (such as guest-exec's capture modes,
+// new in 8.0) it follows.
+const version = "10.2.2"
 
 func newAgent(root string, allowExec bool) (*agent, error) {
-	r, err := os.OpenRoot(root)
+	dir, err := filepath.Abs(root)
 	if err != nil {
 		return nil, err
 	}
-	a := &agent{root: r, allowExec: allowExec, files: map[int64]*os.File{}, procs: map[int64]*process{}, nextFile: 1000}
+	if d, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = d
+	}
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	a := &agent{root: r, rootDir: dir, allowExec: allowExec, files: map[int64]*os.File{}, procs: map[int64]*process{}, nextFile: 1000}
 	a.implement = []string{
 		"guest-ping", "guest-sync", "guest-sync-delimited", "guest-info", "guest-get-osinfo",
 		"guest-get-host-name", "guest-get-time",
 		"guest-file-open", "guest-file-read", "guest-file-write", "guest-file-close",
+		"guest-file-seek", "guest-file-flush",
 	}
 	if allowExec {
 		a.implement = append(a.implement, "guest-exec", "guest-exec-status")
@@ -63,6 +75,17 @@ func (a *agent) close() {
 func (a *agent) serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	mux := server.NewMux()
 	qga.RegisterServer(mux, a)
+	// What the agent does not implement it refuses as qemu-ga refuses a
+	// command blocked with --block-rpcs, matching guest-info.
+	enabled := map[string]bool{}
+	for _, n := range a.implement {
+		enabled[n] = true
+	}
+	for n := range qga.Commands {
+		if !enabled[n] {
+			mux.Handle(server.Command{Name: n, Run: func(context.Context, *server.Request) (any, error) { return nil, disabled(n) }})
+		}
+	}
 	srv := &server.Server{Protocol: server.QGA, Handler: mux, Logger: log}
 	return srv.Serve(ctx, ln)
 }

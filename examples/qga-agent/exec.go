@@ -13,11 +13,33 @@ import (
 	"github.com/qapi-go/qapi/gen/qga"
 )
 
+// maxOutput is how much of each stream guest-exec keeps (qemu-ga's
+// GUEST_EXEC_MAX_OUTPUT).
+const maxOutput = 16 << 20
+
+// capped keeps the first maxOutput bytes written to it. (It has no
+// ReadFrom, which io.Copy would use to bypass Write.)
+type capped struct {
+	buf       bytes.Buffer
+	truncated bool
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := maxOutput - c.buf.Len(); len(p) > room {
+		c.buf.Write(p[:max(room, 0)])
+		c.truncated = true
+		return len(p), nil
+	}
+	return c.buf.Write(p)
+}
+
+func (c *capped) Len() int      { return c.buf.Len() }
+func (c *capped) Bytes() []byte { return c.buf.Bytes() }
+
 // process is a program started by guest-exec.
 type process struct {
 	cmd      *exec.Cmd
-	out, err bytes.Buffer
-	capture  bool
+	out, err capped
 	done     chan struct{}
 	mu       sync.Mutex
 	state    error // Wait's result, once done
@@ -40,13 +62,23 @@ func (a *agent) GuestExec(_ context.Context, args qga.GuestExecArgs) (*qga.Guest
 		}
 		p.cmd.Stdin = bytes.NewReader(in)
 	}
-	c := args.CaptureOutput
-	p.capture = c.Flag != nil && *c.Flag || c.Mode != nil && *c.Mode != qga.GuestExecCaptureOutputModeNone
-	if p.capture {
+	// capture-output: true (or "separated") keeps both streams apart,
+	// "merged" interleaves them, "stdout" and "stderr" keep one.
+	mode := qga.GuestExecCaptureOutputModeNone
+	if c := args.CaptureOutput; c.Mode != nil {
+		mode = *c.Mode
+	} else if c.Flag != nil && *c.Flag {
+		mode = qga.GuestExecCaptureOutputModeSeparated
+	}
+	switch mode {
+	case qga.GuestExecCaptureOutputModeSeparated:
 		p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.err
-		if c.Mode != nil && *c.Mode == qga.GuestExecCaptureOutputModeMerged {
-			p.cmd.Stderr = &p.out
-		}
+	case qga.GuestExecCaptureOutputModeMerged:
+		p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
+	case qga.GuestExecCaptureOutputModeStdout:
+		p.cmd.Stdout = &p.out
+	case qga.GuestExecCaptureOutputModeStderr:
+		p.cmd.Stderr = &p.err
 	}
 	if err := p.cmd.Start(); err != nil {
 		return nil, generic("Guest agent command failed, error was '" + err.Error() + "'")
@@ -107,6 +139,12 @@ func (a *agent) GuestExecStatus(_ context.Context, args qga.GuestExecStatusArgs)
 	}
 	if p.err.Len() > 0 {
 		st.ErrData = qga.Ptr(base64.StdEncoding.EncodeToString(p.err.Bytes()))
+	}
+	if p.out.truncated {
+		st.OutTruncated = qga.Ptr(true)
+	}
+	if p.err.truncated {
+		st.ErrTruncated = qga.Ptr(true)
 	}
 	return st, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -32,9 +33,9 @@ var openFlags = map[string]int{
 
 func generic(msg string) error { return server.Error(qruntime.GenericError, msg) }
 
-// GuestFileOpen opens a file under the root: the path is taken relative
-// to it (a leading "/" names the root itself), and os.Root refuses any
-// path that would leave it, through ".." or a symbolic link.
+// GuestFileOpen opens a file under the root: an absolute path must lie
+// in it, a relative one is taken from it, and os.Root refuses any path
+// that would leave it, through ".." or a symbolic link.
 func (a *agent) GuestFileOpen(_ context.Context, args qga.GuestFileOpenArgs) (int64, error) {
 	mode := "r"
 	if args.Mode != nil {
@@ -44,9 +45,13 @@ func (a *agent) GuestFileOpen(_ context.Context, args qga.GuestFileOpenArgs) (in
 	if !ok {
 		return 0, generic("invalid file open mode '" + mode + "'")
 	}
-	rel := strings.TrimLeft(args.Path, "/")
-	if rel == "" {
-		rel = "."
+	rel := args.Path
+	if filepath.IsAbs(rel) {
+		r, err := filepath.Rel(a.rootDir, filepath.Clean(rel))
+		if err != nil || r == ".." || strings.HasPrefix(r, "../") {
+			return 0, generic("failed to open file '" + args.Path + "' (mode: '" + mode + "'): outside the agent's root " + a.rootDir)
+		}
+		rel = r
 	}
 	f, err := a.root.OpenFile(rel, flags, 0o644)
 	if err != nil {
@@ -135,4 +140,41 @@ func (a *agent) GuestFileClose(_ context.Context, args qga.GuestFileCloseArgs) e
 		return generic("failed to close handle: " + errText(err))
 	}
 	return nil
+}
+
+// GuestFileSeek moves a file's position; whence is a QGASeek name or
+// the integer of the host's SEEK_* constant.
+func (a *agent) GuestFileSeek(_ context.Context, args qga.GuestFileSeekArgs) (*qga.GuestFileSeek, error) {
+	f, err := a.file(args.Handle)
+	if err != nil {
+		return nil, err
+	}
+	whence := -1
+	switch w := args.Whence; {
+	case w.Name != nil:
+		switch *w.Name {
+		case qga.QGASeekSet:
+			whence = io.SeekStart
+		case qga.QGASeekCur:
+			whence = io.SeekCurrent
+		case qga.QGASeekEnd:
+			whence = io.SeekEnd
+		}
+	case w.Value != nil && *w.Value >= 0 && *w.Value <= 2:
+		whence = int(*w.Value)
+	}
+	if whence < 0 {
+		return nil, generic("invalid whence code")
+	}
+	pos, err := f.Seek(args.Offset, whence)
+	if err != nil {
+		return nil, generic("failed to seek file: " + errText(err))
+	}
+	return &qga.GuestFileSeek{Position: pos}, nil
+}
+
+// GuestFileFlush has nothing to do: writes are not buffered here.
+func (a *agent) GuestFileFlush(_ context.Context, args qga.GuestFileFlushArgs) error {
+	_, err := a.file(args.Handle)
+	return err
 }
