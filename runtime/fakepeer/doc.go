@@ -4,7 +4,30 @@
 // QGA client can be unit-tested without QEMU, including against the
 // misbehaviour a real QEMU or a hostile guest can show.
 //
-// It uses only the standard library and may be imported by any test.
+// It uses only the standard library and the module's runtime, and may be
+// imported by any test.
+//
+// # Typed fakes
+//
+// A script speaks JSON. A test that would rather write Go values serves
+// a generated Server instead: fill a server.Mux with the generated
+// RegisterServer and a type that embeds UnimplementedServer, and
+// NewServer (net.Pipe) or ListenServer (a unix socket, file descriptors
+// included) serves it with package runtime/server, which speaks the wire
+// as QEMU does; handlers emit typed events with the generated EmitEvent.
+//
+//	type vm struct{ qmp.UnimplementedServer }
+//
+//	func (vm) QueryStatus(context.Context) (*qmp.StatusInfo, error) {
+//		return &qmp.StatusInfo{Running: true, Status: qmp.RunStateRunning}, nil
+//	}
+//
+//	mux := server.NewMux()
+//	qmp.RegisterServer(mux, vm{})
+//	conn, err := qmp.New(ctx, fakepeer.NewServer(t, &server.Server{Handler: mux}))
+//
+// Scripts remain the tool for misbehaviour (garbage, partial lines,
+// replies nobody asked for) and for checking exactly what a client sent.
 //
 // # A first test
 //
