@@ -203,3 +203,40 @@ func TestSlowClient(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestTCP serves over TCP, and an exec-oob qmp_capabilities is refused as
+// QEMU refuses it.
+func TestTCP(t *testing.T) {
+	leakcheck.Check(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &server.Server{Handler: statusMux()}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rc := &rawClient{t: t, c: c, r: bufio.NewReader(c)}
+	rc.line()
+	rc.send(`{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}{"exec-oob":"qmp_capabilities","id":7}{"execute":"query-status"}`)
+	for _, want := range []string{
+		`{"return": {}}`,
+		`{"id": 7, "error": {"class": "GenericError", "desc": "The command qmp_capabilities does not support OOB"}}`,
+		statusReply,
+	} {
+		if got := rc.line(); got != want {
+			t.Errorf("got %s, want %s", got, want)
+		}
+	}
+}

@@ -279,6 +279,10 @@ func (c *Conn) dispatch(req *Request, desc string, rb *replyBuffer) {
 		return
 	}
 	if c.proto == QMP && req.Command == "qmp_capabilities" {
+		if req.OOB {
+			c.replyError(req, runtime.GenericError, "The command qmp_capabilities does not support OOB", rb)
+			return
+		}
 		c.capabilities(req, rb)
 		return
 	}

@@ -163,10 +163,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 }
 
-// ServeConn serves one connection until it ends or ctx does.
+// ServeConn serves one connection until it ends or ctx does, and its
+// commands have returned.
 func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
-	s.start(ctx, nc)
-	s.wg.Wait()
+	<-s.start(ctx, nc).Done()
 }
 
 func (s *Server) start(ctx context.Context, nc net.Conn) *Conn {
