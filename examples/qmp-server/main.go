@@ -1,8 +1,9 @@
 // Command qmp-server is a stand-in QEMU: a QMP monitor that answers
 // query-status, query-version, stop, cont (with STOP and RESUME events),
-// query-commands and quit, for testing QMP clients without QEMU.
+// query-commands and quit (with SHUTDOWN), plus query-name, getfd and
+// closefd, for testing QMP clients without QEMU.
 //
-//	qmp-server -listen /tmp/qmp.sock
+//	qmp-server -listen /tmp/qmp.sock [-name NAME]
 //
 // It is built on the generated qmp.Server and package runtime/server,
 // which speak the wire as QEMU does.
@@ -19,14 +20,16 @@ import (
 	"sync"
 
 	"github.com/qapi-go/qapi/gen/qmp"
+	qruntime "github.com/qapi-go/qapi/runtime"
 	"github.com/qapi-go/qapi/runtime/server"
 )
 
 func main() {
 	listen := flag.String("listen", "", "unix socket path to listen on (required)")
+	name := flag.String("name", "", "the VM's name, for query-name")
 	flag.Parse()
 	if *listen == "" || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: qmp-server -listen PATH")
+		fmt.Fprintln(os.Stderr, "usage: qmp-server -listen PATH [-name NAME]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -36,17 +39,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "qmp-server:", err)
 		os.Exit(1)
 	}
-	if err := run(ctx, ln, slog.New(slog.NewTextHandler(os.Stderr, nil))); err != nil {
+	if err := run(ctx, ln, *name, slog.New(slog.NewTextHandler(os.Stderr, nil))); err != nil {
 		fmt.Fprintln(os.Stderr, "qmp-server:", err)
 		os.Exit(1)
 	}
 }
 
 // run serves on ln until ctx ends or a client quits.
-func run(ctx context.Context, ln net.Listener, log *slog.Logger) error {
+func run(ctx context.Context, ln net.Listener, name string, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	vm := &machine{running: true, quit: cancel}
+	vm := &machine{running: true, quit: cancel, name: name, fds: map[string]*os.File{}}
+	defer vm.closeFDs()
 	mux := server.NewMux()
 	qmp.RegisterServer(mux, vm)
 	vm.mux = mux
@@ -60,12 +64,15 @@ type machine struct {
 	mux  *server.Mux
 	quit context.CancelFunc
 
+	name string
+
 	mu      sync.Mutex
 	running bool
+	fds     map[string]*os.File // getfd's, by name
 }
 
 // implemented lists the commands machine answers, for query-commands.
-var implemented = []string{"cont", "qmp_capabilities", "query-commands", "query-status", "query-version", "quit", "stop"}
+var implemented = []string{"closefd", "cont", "getfd", "qmp_capabilities", "query-commands", "query-name", "query-status", "query-version", "quit", "stop"}
 
 func (m *machine) QueryStatus(context.Context) (*qmp.StatusInfo, error) {
 	m.mu.Lock()
@@ -124,4 +131,49 @@ func (m *machine) Quit(ctx context.Context) error {
 	}()
 	req.Conn.CloseAfterReply()
 	return nil
+}
+
+func (m *machine) QueryName(context.Context) (*qmp.NameInfo, error) {
+	if m.name == "" {
+		return &qmp.NameInfo{}, nil
+	}
+	return &qmp.NameInfo{Name: &m.name}, nil
+}
+
+// Getfd keeps the descriptor that came with the request under a name,
+// replacing one of the same name, as QEMU does.
+func (m *machine) Getfd(ctx context.Context, args qmp.GetfdArgs) error {
+	files := server.RequestFrom(ctx).TakeFiles()
+	if len(files) == 0 {
+		return server.Error(qruntime.GenericError, "No file descriptor supplied via SCM_RIGHTS")
+	}
+	for _, f := range files[:len(files)-1] {
+		f.Close()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old := m.fds[args.Fdname]; old != nil {
+		old.Close()
+	}
+	m.fds[args.Fdname] = files[len(files)-1]
+	return nil
+}
+
+func (m *machine) Closefd(_ context.Context, args qmp.ClosefdArgs) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f := m.fds[args.Fdname]
+	if f == nil {
+		return server.Error(qruntime.GenericError, "File descriptor named '"+args.Fdname+"' not found")
+	}
+	delete(m.fds, args.Fdname)
+	return f.Close()
+}
+
+func (m *machine) closeFDs() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, f := range m.fds {
+		f.Close()
+	}
 }

@@ -22,7 +22,7 @@ func TestStandIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { done <- run(ctx, ln, slog.New(slog.DiscardHandler)) }()
+	go func() { done <- run(ctx, ln, "vm0", slog.New(slog.DiscardHandler)) }()
 	conn, err := qmp.Dial(ctx, "unix", sock)
 	if err != nil {
 		t.Fatal(err)

@@ -7,19 +7,19 @@ import (
 	"testing"
 )
 
-// buildGoAgent builds examples/qga-agent, the Go guest agent, into a
-// temporary directory of the test.
-func buildGoAgent(tb testing.TB) string {
+// buildExample builds examples/NAME into a temporary directory of the
+// test.
+func buildExample(tb testing.TB, name string) string {
 	tb.Helper()
 	gomod, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
 		tb.Fatalf("go env GOMOD: %v", err)
 	}
-	bin := filepath.Join(tb.TempDir(), "qga-agent")
-	cmd := exec.Command("go", "build", "-o", bin, "./examples/qga-agent")
+	bin := filepath.Join(tb.TempDir(), name)
+	cmd := exec.Command("go", "build", "-o", bin, "./examples/"+name)
 	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
 	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("building examples/qga-agent: %v\n%s", err, out)
+		tb.Fatalf("building examples/%s: %v\n%s", name, err, out)
 	}
 	return bin
 }
@@ -31,8 +31,19 @@ func buildGoAgent(tb testing.TB) string {
 // as qemu-ga refuses a blocked one.
 func StartGoAgent(tb testing.TB) *Process {
 	tb.Helper()
-	bin := buildGoAgent(tb)
+	bin := buildExample(tb, "qga-agent")
 	dir := SocketDir(tb)
 	sock := filepath.Join(dir, "qga.sock")
 	return start(tb, "qga-agent", dir, sock, true, bin, "-listen", sock, "-root", dir, "-allow-exec")
+}
+
+// StartGoQMP starts examples/qmp-server, the stand-in QEMU written in Go
+// on runtime/server, listening on a unix socket in a SocketDir, with
+// args (such as "-name", "vm").
+func StartGoQMP(tb testing.TB, args ...string) *Process {
+	tb.Helper()
+	bin := buildExample(tb, "qmp-server")
+	dir := SocketDir(tb)
+	sock := filepath.Join(dir, "qmp.sock")
+	return start(tb, "qmp-server", dir, sock, true, bin, append([]string{"-listen", sock}, args...)...)
 }
