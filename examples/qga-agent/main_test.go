@@ -7,11 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/qapi-go/qapi/gen/qga"
+	"github.com/qapi-go/qapi/internal/qemutest"
 	"github.com/qapi-go/qapi/runtime"
 )
 
@@ -117,5 +120,45 @@ func TestAgentExec(t *testing.T) {
 	}
 	if res.ExitCode != 3 || string(res.Stdout) != "out\n" || string(res.Stderr) != "err\n" {
 		t.Errorf("Exec: exit %d, stdout %q, stderr %q", res.ExitCode, res.Stdout, res.Stderr)
+	}
+}
+
+// TestQMPShell drives the agent with QEMU's qmp-shell in its guest agent
+// mode (-N: no greeting, no negotiation), as qemu-ga's users do.
+func TestQMPShell(t *testing.T) {
+	python, path := qemutest.QEMUPython(t)
+	root := t.TempDir()
+	a, err := newAgent(root, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	sock := filepath.Join(t.TempDir(), "qga.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.serve(ctx, ln, slog.New(slog.DiscardHandler)) }()
+	defer func() { cancel(); <-done }()
+	cmd := exec.CommandContext(ctx, python, "-m", "qemu.qmp.qmp_shell", "-N", sock)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+path)
+	cmd.Stdin = strings.NewReader("guest-ping\nguest-sync id=5\nguest-get-host-name\nguest-exec path=/bin/true\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("qmp-shell: %v\n%s", err, out)
+	}
+	host, _ := os.Hostname()
+	for _, want := range []string{
+		`{"return": {}}`,
+		`{"return": 5}`,
+		`{"return": {"host-name": "` + host + `"}}`,
+		`"desc": "Command guest-exec has been disabled"`,
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("qmp-shell output lacks %s:\n%s", want, out)
+		}
 	}
 }

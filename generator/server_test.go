@@ -1,0 +1,55 @@
+package generator_test
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/qapi-go/qapi/generator"
+	"github.com/qapi-go/qapi/parser"
+	"github.com/qapi-go/qapi/schema"
+)
+
+// TestSubsetServer: a subset (-commands, -events) gets a subset server:
+// the Server interface, RegisterServer and the event senders cover
+// exactly what was selected.
+func TestSubsetServer(t *testing.T) {
+	s, err := parser.Parse(schema.QMPRoot, parser.Options{Mode: parser.Lenient, FS: schema.Files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := generator.Subset(s, generator.Selection{Commands: []string{"query-status", "stop", "cont"}, Events: []string{"STOP", "RESUME"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := generator.Generate(sub, generator.Config{Package: "qmp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var src string
+	for _, f := range files {
+		if f.Name == generator.ServerFile {
+			src = string(f.Content)
+		}
+	}
+	if src == "" {
+		t.Fatalf("no %s among the files", generator.ServerFile)
+	}
+	find := func(re string) []string {
+		var out []string
+		for _, m := range regexp.MustCompile(re).FindAllStringSubmatch(src, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	if diff := cmp.Diff([]string{"Cont", "QueryStatus", "Stop"}, find(`(?m)^\t(\w+)\(ctx context\.Context`)); diff != "" {
+		t.Errorf("Server methods (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"cont", "query-status", "stop"}, find(`Name:\s+"([^"]+)"`)); diff != "" {
+		t.Errorf("RegisterServer commands (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"ResumeEvent", "StopEvent"}, find(`func \(\*(\w+)\) qapiEvent\(\)`)); diff != "" {
+		t.Errorf("event senders (-want +got):\n%s", diff)
+	}
+}
