@@ -108,6 +108,11 @@ func TestVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The protocol is told from the whole schema, not the subset (which
+	// lacks guest-sync-delimited): the subset gets the QGA layer.
+	if conn, err := os.ReadFile(filepath.Join(dir, "qapi_conn.go")); err != nil || !strings.Contains(string(conn), "runtime.DialQGA(") {
+		t.Errorf("the QGA subset did not get the QGA connection layer (%v)", err)
+	}
 	head := strings.SplitN(string(src), "\n", 4)[:3]
 	want := []string{generator.HeaderPrefix, "// Source: QEMU " + head[1][len("// Source: QEMU "):], "// Generator: qapi-gen " + generator.Version}
 	if d := cmp.Diff(want, head); d != "" || !strings.HasPrefix(head[1], "// Source: QEMU ") {
