@@ -120,7 +120,7 @@ func (fg *fileGen) unknownMembers(scope *fieldScope, info *parser.SourceInfo, ct
 		tags["codec"] = ctag
 	}
 	return []jen.Code{
-		fg.plainComment(unknownMembersField + " holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it."),
+		fg.plainComment(unknownMembersField + " holds the members this binding does not know; see [codec.Members]."),
 		jen.Id(unknownMembersField).Qual(fg.codecImport(), "Members").Tag(tags),
 	}
 }

@@ -13,7 +13,7 @@ import (
 type GuestSyncDelimitedArgs struct {
 	// ID: randomly generated 64-bit integer
 	ID int64 `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -54,7 +54,7 @@ func (c *Conn) GuestSyncDelimited(ctx context.Context, args GuestSyncDelimitedAr
 type GuestSyncArgs struct {
 	// ID: randomly generated 64-bit integer
 	ID int64 `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -121,7 +121,7 @@ type GuestSetTimeArgs struct {
 	// Time: time of nanoseconds, relative to the Epoch of 1970-01-01 in
 	// UTC.
 	Time *int64 `json:"time,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -160,7 +160,7 @@ type GuestAgentCommandInfo struct {
 	// SuccessResponse: whether command returns a response on success
 	// (since 1.7)
 	SuccessResponse bool `json:"success-response"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -172,7 +172,7 @@ type GuestAgentInfo struct {
 	Version string `json:"version"`
 	// SupportedCommands: Information about guest agent commands
 	SupportedCommands []GuestAgentCommandInfo `json:"supported_commands"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -200,7 +200,7 @@ func (c *Conn) GuestInfo(ctx context.Context, opts ...CallOption) (*GuestAgentIn
 type GuestShutdownArgs struct {
 	// Mode: "halt", "powerdown" (default), or "reboot"
 	Mode *string `json:"mode,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -227,7 +227,7 @@ type GuestFileOpenArgs struct {
 	Path string `json:"path"`
 	// Mode: open mode, as per fopen(), "r" is the default.
 	Mode *string `json:"mode,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -248,7 +248,7 @@ func (c *Conn) GuestFileOpen(ctx context.Context, args GuestFileOpenArgs, opts .
 type GuestFileCloseArgs struct {
 	// Handle: filehandle returned by [Conn.GuestFileOpen]
 	Handle int64 `json:"handle"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -272,7 +272,7 @@ type GuestFileRead struct {
 	BufB64 string `json:"buf-b64"`
 	// EOF: whether EOF was encountered during read operation.
 	EOF bool `json:"eof"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -283,7 +283,7 @@ type GuestFileReadArgs struct {
 	// Count: maximum number of bytes to read (default is 4KB, maximum is
 	// 48MB)
 	Count *int64 `json:"count,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -313,7 +313,7 @@ type GuestFileWrite struct {
 	Count int64 `json:"count"`
 	// EOF: whether EOF was encountered during write operation.
 	EOF bool `json:"eof"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -326,7 +326,7 @@ type GuestFileWriteArgs struct {
 	// Count: bytes to write (actual bytes, after base64-decode), default
 	// is all content in buf-b64 buffer after base64 decoding
 	Count *int64 `json:"count,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -353,7 +353,7 @@ type GuestFileSeek struct {
 	Position int64 `json:"position"`
 	// EOF: whether EOF was encountered during file seek
 	EOF bool `json:"eof"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -402,7 +402,7 @@ type GuestFileSeekArgs struct {
 	Offset int64 `json:"offset"`
 	// Whence: Symbolic or numeric code for interpreting offset
 	Whence GuestFileWhence `json:"whence"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -427,7 +427,7 @@ func (c *Conn) GuestFileSeek(ctx context.Context, args GuestFileSeekArgs, opts .
 type GuestFileFlushArgs struct {
 	// Handle: filehandle returned by [Conn.GuestFileOpen]
 	Handle int64 `json:"handle"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -505,7 +505,7 @@ type GuestFsfreezeFreezeListArgs struct {
 	// If omitted, every mounted filesystem is frozen.  Invalid mount
 	// points are ignored.
 	Mountpoints []string `json:"mountpoints,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -563,7 +563,7 @@ type GuestFilesystemTrimResult struct {
 	Minimum *int64 `json:"minimum,omitempty"`
 	// Error: an error message when trim failed
 	Error *string `json:"error,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -576,7 +576,7 @@ type GuestFilesystemTrimResponse struct {
 	// Paths: list of [GuestFilesystemTrimResult] per path that was
 	// trimmed
 	Paths []GuestFilesystemTrimResult `json:"paths"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -595,7 +595,7 @@ type GuestFstrimArgs struct {
 	// discarded.  The default value is zero, meaning "discard every
 	// free block".
 	Minimum *int64 `json:"minimum,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -760,7 +760,7 @@ type GuestIpAddress struct {
 	IPAddressType GuestIpAddressType `json:"ip-address-type"`
 	// Prefix: Network prefix length of [GuestIpAddress.IPAddress]
 	Prefix int64 `json:"prefix"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -786,7 +786,7 @@ type GuestNetworkInterfaceStat struct {
 	TxErrs uint64 `json:"tx-errs"`
 	// TxDropped: dropped packets transmitted
 	TxDropped uint64 `json:"tx-dropped"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -805,7 +805,7 @@ type GuestNetworkInterface struct {
 	// Statistics: various statistic counters related to [GuestNetworkInterface.Name] (since
 	// 2.11)
 	Statistics *GuestNetworkInterfaceStat `json:"statistics,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -839,7 +839,7 @@ type GuestLogicalProcessor struct {
 	// returned, and always ignored on input (hence it can be omitted
 	// then).
 	CanOffline *bool `json:"can-offline,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -873,7 +873,7 @@ type GuestSetVcpusArgs struct {
 	// the input list should describe a modified subset of
 	// [Conn.GuestGetVcpus]' return value.
 	Vcpus []GuestLogicalProcessor `json:"vcpus"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -982,7 +982,7 @@ type GuestPCIAddress struct {
 	Slot int64 `json:"slot"`
 	// Function: function id
 	Function int64 `json:"function"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1000,7 +1000,7 @@ type GuestCCWAddress struct {
 	Subchno int64 `json:"subchno"`
 	// Devno: device number
 	Devno int64 `json:"devno"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1027,7 +1027,7 @@ type GuestDiskAddress struct {
 	Dev *string `json:"dev,omitempty"`
 	// CCWAddress: CCW address on s390x (since: 6.0)
 	CCWAddress *GuestCCWAddress `json:"ccw-address,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1090,7 +1090,7 @@ type GuestNVMeSmart struct {
 	NumberOfErrorLogEntriesLo uint64 `json:"number-of-error-log-entries-lo"`
 	// NumberOfErrorLogEntriesHi is the member "number-of-error-log-entries-hi".
 	NumberOfErrorLogEntriesHi uint64 `json:"number-of-error-log-entries-hi"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1139,7 +1139,7 @@ type GuestDiskInfo struct {
 	Alias *string `json:"alias,omitempty"`
 	// Smart: disk smart information (Since 7.1)
 	Smart *GuestDiskSmart `json:"smart,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1182,7 +1182,7 @@ type GuestFilesystemInfo struct {
 	// Disk: an array of disk hardware information that the volume lies
 	// on, which may be empty if the disk type is not supported
 	Disk []GuestDiskAddress `json:"disk"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1215,7 +1215,7 @@ type GuestSetUserPasswordArgs struct {
 	Password string `json:"password"`
 	// Crypted: true if password is already crypt()d, false if raw
 	Crypted bool `json:"crypted"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1257,7 +1257,7 @@ type GuestMemoryBlock struct {
 	// is returned, and always ignored on input (hence it can be
 	// omitted then).
 	CanOffline *bool `json:"can-offline,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1318,7 +1318,7 @@ type GuestMemoryBlockResponse struct {
 	// we assign the value of 'errno' to this member, it indicates what
 	// goes wrong.  When the operation succeeds, it will be omitted.
 	ErrorCode *int64 `json:"error-code,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1335,7 +1335,7 @@ type GuestSetMemoryBlocksArgs struct {
 	// describe a modified subset of [Conn.GuestGetMemoryBlocks]' return
 	// value.
 	MemBlks []GuestMemoryBlock `json:"mem-blks"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1376,7 +1376,7 @@ type GuestMemoryBlockInfo struct {
 	// minimal units of memory block online/offline operations (also
 	// called Logical Memory Hotplug).
 	Size uint64 `json:"size"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1422,7 +1422,7 @@ type GuestExecStatus struct {
 	// ErrTruncated: true if stderr was not fully captured due to size
 	// limitation.
 	ErrTruncated *bool `json:"err-truncated,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1430,7 +1430,7 @@ type GuestExecStatus struct {
 type GuestExecStatusArgs struct {
 	// Pid: pid returned from [Conn.GuestExec]
 	Pid int64 `json:"pid"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1457,7 +1457,7 @@ func (c *Conn) GuestExecStatus(ctx context.Context, args GuestExecStatusArgs, op
 type GuestExec struct {
 	// Pid: pid of child process in guest OS
 	Pid int64 `json:"pid"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1518,7 +1518,7 @@ type GuestExecArgs struct {
 	// CaptureOutput: bool flag to enable capture of stdout/stderr of
 	// running process.  Defaults to false.
 	CaptureOutput GuestExecCaptureOutput `json:"capture-output,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1543,7 +1543,7 @@ func (c *Conn) GuestExec(ctx context.Context, args GuestExecArgs, opts ...CallOp
 type GuestHostName struct {
 	// HostName: Fully qualified domain name of the guest OS
 	HostName string `json:"host-name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1581,7 +1581,7 @@ type GuestUser struct {
 	LoginTime float64 `json:"login-time"`
 	// Domain: Logon domain (windows only)
 	Domain *string `json:"domain,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1610,7 +1610,7 @@ type GuestTimezone struct {
 	// Offset: Offset to UTC in seconds, negative numbers for time zones
 	// west of GMT, positive numbers for east
 	Offset int64 `json:"offset"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1685,7 +1685,7 @@ type GuestOSInfo struct {
 	//   - POSIX: as defined by os-release(5)
 	//   - Windows: contains string "server" or "client"
 	VariantID *string `json:"variant-id,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1725,7 +1725,7 @@ type GuestDeviceIdPCI struct {
 	VendorID uint16 `json:"vendor-id"`
 	// DeviceID: device ID
 	DeviceID uint16 `json:"device-id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1767,7 +1767,7 @@ type GuestDeviceInfo struct {
 	DriverVersion *string `json:"driver-version,omitempty"`
 	// ID: device ID
 	ID *GuestDeviceId `json:"id,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1792,7 +1792,7 @@ func (c *Conn) GuestGetDevices(ctx context.Context, opts ...CallOption) ([]Guest
 type GuestAuthorizedKeys struct {
 	// Keys: public keys (in OpenSSH/sshd(8) authorized_keys format)
 	Keys []string `json:"keys"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1805,7 +1805,7 @@ func (v GuestAuthorizedKeys) MarshalJSON() ([]byte, error) {
 type GuestSSHGetAuthorizedKeysArgs struct {
 	// Username: the user account to add the authorized keys
 	Username string `json:"username"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1834,7 +1834,7 @@ type GuestSSHAddAuthorizedKeysArgs struct {
 	Keys []string `json:"keys"`
 	// Reset: ignore the existing content, set it with the given keys only
 	Reset *bool `json:"reset,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1860,7 +1860,7 @@ type GuestSSHRemoveAuthorizedKeysArgs struct {
 	// Keys: the public keys to remove (in OpenSSH/sshd(8) authorized_keys
 	// format)
 	Keys []string `json:"keys"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1921,7 +1921,7 @@ type GuestDiskStats struct {
 	// WeightTicks: weighted time spent doing I/Os since the last update
 	// of this field(ms)
 	WeightTicks *uint64 `json:"weight-ticks,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1937,7 +1937,7 @@ type GuestDiskStatsInfo struct {
 	Minor uint64 `json:"minor"`
 	// Stats: I/O statistics
 	Stats GuestDiskStats `json:"stats"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1998,7 +1998,7 @@ type GuestLinuxCpuStats struct {
 	Guest *uint64 `json:"guest,omitempty"`
 	// Guestnice: Time spent running a niced guest (since Linux 2.6.33)
 	Guestnice *uint64 `json:"guestnice,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2053,7 +2053,7 @@ type GuestLoadAverage struct {
 	Load5m float64 `json:"load5m"`
 	// Load15m: 15-minute load avage
 	Load15m float64 `json:"load15m"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2120,7 +2120,7 @@ type GuestNetworkRoute struct {
 	Nexthop *string `json:"nexthop,omitempty"`
 	// Version: IP version (4 or 6)
 	Version int64 `json:"version"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

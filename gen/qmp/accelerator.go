@@ -17,7 +17,7 @@ type KvmInfo struct {
 	Enabled bool `json:"enabled"`
 	// Present: true if KVM acceleration is built into this executable
 	Present bool `json:"present"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -92,7 +92,7 @@ type AcceleratorInfo struct {
 	// Present: the list of accelerators that are built into this
 	// executable
 	Present []Accelerator `json:"present"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

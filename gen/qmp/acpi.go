@@ -53,7 +53,7 @@ type AcpiTableOptions struct {
 	// table header.  At least one file is required.  This field
 	// excludes [AcpiTableOptions.File].
 	Data *string `json:"data,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -84,7 +84,7 @@ type ACPIOSTInfo struct {
 	Source int64 `json:"source"`
 	// Status: an integer containing the status code
 	Status int64 `json:"status"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -126,7 +126,7 @@ func (c *Conn) QueryACPIOspmStatus(ctx context.Context, opts ...CallOption) ([]A
 type ACPIDeviceOstEvent struct {
 	// Info: OSPM Status Indication
 	Info ACPIOSTInfo `json:"info"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -16,7 +16,7 @@ type InjectGhesV2ErrorArgs struct {
 	// Entry and generic error data payload, as described at
 	// https://uefi.org/specs/UEFI/2.10/Apx_N_Common_Platform_Error_Record.html#format
 	Cper string `json:"cper"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -35,7 +35,7 @@ type AudiodevPerDirectionOptions struct {
 	Format *AudioFormat `json:"format,omitempty"`
 	// BufferLength: the buffer length in microseconds
 	BufferLength *uint32 `json:"buffer-length,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -47,7 +47,7 @@ type AudiodevGenericOptions struct {
 	In *AudiodevPerDirectionOptions `json:"in,omitempty"`
 	// Out: options of the playback stream
 	Out *AudiodevPerDirectionOptions `json:"out,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -62,7 +62,7 @@ type AudiodevDBusOptions struct {
 	// Nsamples: set the number of samples per read/write calls
 	// (default to 480, 10ms at 48kHz).
 	Nsamples *uint32 `json:"nsamples,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -80,7 +80,7 @@ type AudiodevAlsaPerDirectionOptions struct {
 	// TryPoll: attempt to use poll mode, falling back to non-polling
 	// access on failure (default false)
 	TryPoll *bool `json:"try-poll,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -94,7 +94,7 @@ type AudiodevAlsaOptions struct {
 	Out *AudiodevAlsaPerDirectionOptions `json:"out,omitempty"`
 	// Threshold: set the threshold (in microseconds) when playback starts
 	Threshold *uint32 `json:"threshold,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -110,7 +110,7 @@ type AudiodevSndioOptions struct {
 	Dev *string `json:"dev,omitempty"`
 	// Latency: play buffer size (in microseconds)
 	Latency *uint32 `json:"latency,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -123,7 +123,7 @@ type AudiodevCoreaudioPerDirectionOptions struct {
 	AudiodevPerDirectionOptions
 	// BufferCount: number of buffers
 	BufferCount *uint32 `json:"buffer-count,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -135,7 +135,7 @@ type AudiodevCoreaudioOptions struct {
 	In *AudiodevCoreaudioPerDirectionOptions `json:"in,omitempty"`
 	// Out: options of the playback stream
 	Out *AudiodevCoreaudioPerDirectionOptions `json:"out,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -150,7 +150,7 @@ type AudiodevDsoundOptions struct {
 	// Latency: add extra latency to playback in microseconds (default
 	// 10000)
 	Latency *uint32 `json:"latency,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -178,7 +178,7 @@ type AudiodevJackPerDirectionOptions struct {
 	// ExactName: use the exact name requested otherwise JACK
 	// automatically generates a unique one, if needed (default: false)
 	ExactName *bool `json:"exact-name,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -190,7 +190,7 @@ type AudiodevJackOptions struct {
 	In *AudiodevJackPerDirectionOptions `json:"in,omitempty"`
 	// Out: options of the playback stream
 	Out *AudiodevJackPerDirectionOptions `json:"out,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -208,7 +208,7 @@ type AudiodevOssPerDirectionOptions struct {
 	// TryPoll: attempt to use poll mode, falling back to non-polling
 	// access on failure (default true)
 	TryPoll *bool `json:"try-poll,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -231,7 +231,7 @@ type AudiodevOssOptions struct {
 	// or -1 to use fragment mode (option ignored on some platforms)
 	// (default 5)
 	DspPolicy *uint32 `json:"dsp-policy,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -252,7 +252,7 @@ type AudiodevPaPerDirectionOptions struct {
 	// Latency: latency you want PulseAudio to achieve in microseconds
 	// (default 15000)
 	Latency *uint32 `json:"latency,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -266,7 +266,7 @@ type AudiodevPaOptions struct {
 	Out *AudiodevPaPerDirectionOptions `json:"out,omitempty"`
 	// Server: PulseAudio server address (default: let PulseAudio choose)
 	Server *string `json:"server,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -287,7 +287,7 @@ type AudiodevPipewirePerDirectionOptions struct {
 	// Latency: latency you want PipeWire to achieve in microseconds
 	// (default 46000)
 	Latency *uint32 `json:"latency,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -299,7 +299,7 @@ type AudiodevPipewireOptions struct {
 	In *AudiodevPipewirePerDirectionOptions `json:"in,omitempty"`
 	// Out: options of the playback stream
 	Out *AudiodevPipewirePerDirectionOptions `json:"out,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -312,7 +312,7 @@ type AudiodevSdlPerDirectionOptions struct {
 	AudiodevPerDirectionOptions
 	// BufferCount: number of buffers (default 4)
 	BufferCount *uint32 `json:"buffer-count,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -324,7 +324,7 @@ type AudiodevSdlOptions struct {
 	In *AudiodevSdlPerDirectionOptions `json:"in,omitempty"`
 	// Out: options of the playback stream
 	Out *AudiodevSdlPerDirectionOptions `json:"out,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -338,7 +338,7 @@ type AudiodevWavOptions struct {
 	Out *AudiodevPerDirectionOptions `json:"out,omitempty"`
 	// Path: name of the wav file to record (default 'qemu.wav')
 	Path *string `json:"path,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

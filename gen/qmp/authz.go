@@ -42,7 +42,7 @@ type QAuthZListRule struct {
 	Policy QAuthZListPolicy `json:"policy"`
 	// Format: the format of the [QAuthZListRule.Match] rule (default 'exact')
 	Format *QAuthZListFormat `json:"format,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -55,7 +55,7 @@ type AuthZListProperties struct {
 	Policy *QAuthZListPolicy `json:"policy,omitempty"`
 	// Rules: Authorization rules based on matching user
 	Rules []QAuthZListRule `json:"rules,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -72,7 +72,7 @@ type AuthZListFileProperties struct {
 	// successfully loaded.  (default: true if the binary was built
 	// with CONFIG_INOTIFY1, false otherwise)
 	Refresh *bool `json:"refresh,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -82,7 +82,7 @@ type AuthZListFileProperties struct {
 type AuthZPAMProperties struct {
 	// Service: PAM service name to use for authorization
 	Service string `json:"service"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -95,6 +95,6 @@ type AuthZSimpleProperties struct {
 	// For authorizing based on TLS x509 certificates, the identity
 	// must be the x509 distinguished name.
 	Identity string `json:"identity"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }

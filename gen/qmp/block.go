@@ -70,7 +70,7 @@ type PRManagerInfo struct {
 	// Connected: true if the persistent reservation manager is connected
 	// to the underlying storage or helper
 	Connected bool `json:"connected"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -100,7 +100,7 @@ type EjectArgs struct {
 	// Force: If true, eject regardless of whether the drive is locked.
 	// If not specified, the default value is false.
 	Force *bool `json:"force,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -139,7 +139,7 @@ type BlockdevOpenTrayArgs struct {
 	// immediately); if true, the tray will be opened regardless of
 	// whether it is locked
 	Force *bool `json:"force,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -190,7 +190,7 @@ type BlockdevCloseTrayArgs struct {
 	Device *string `json:"device,omitempty"`
 	// ID: The name or QOM path of the guest device (since: 2.8)
 	ID *string `json:"id,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -227,7 +227,7 @@ func (c *Conn) BlockdevCloseTray(ctx context.Context, args *BlockdevCloseTrayArg
 type BlockdevRemoveMediumArgs struct {
 	// ID: The name or QOM path of the guest device
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -276,7 +276,7 @@ type BlockdevInsertMediumArgs struct {
 	ID string `json:"id"`
 	// NodeName: name of a node in the block driver state graph
 	NodeName string `json:"node-name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -345,7 +345,7 @@ type BlockdevChangeMediumArgs struct {
 	// ReadOnlyMode: change the read-only mode of the device; defaults
 	// to 'retain'
 	ReadOnlyMode *BlockdevChangeReadOnlyMode `json:"read-only-mode,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -415,7 +415,7 @@ type DeviceTrayMovedEvent struct {
 	// TrayOpen: true if the tray has been opened or false if it has been
 	// closed
 	TrayOpen bool `json:"tray-open"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -443,7 +443,7 @@ type PrManagerStatusChangedEvent struct {
 	ID string `json:"id"`
 	// Connected: true if the PR manager is connected to a backend
 	Connected bool `json:"connected"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -552,7 +552,7 @@ type BlockLatencyHistogramSetArgs struct {
 	// BoundariesFlush: list of interval boundary values for flush
 	// latency histogram.
 	BoundariesFlush []uint64 `json:"boundaries-flush,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -34,7 +34,7 @@ type SnapshotInfo struct {
 	// counter may be obtained through [Conn.QueryReplay] command
 	// (since 5.2)
 	Icount *int64 `json:"icount,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -44,7 +44,7 @@ type SnapshotInfo struct {
 type ImageInfoSpecificQCow2EncryptionBase struct {
 	// Format: The encryption format
 	Format BlockdevQcow2EncryptionFormat `json:"format"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -101,7 +101,7 @@ type ImageInfoSpecificQCow2 struct {
 	Bitmaps []Qcow2BitmapInfo `json:"bitmaps,omitzero"`
 	// CompressionType: the image cluster compression method (since 5.1)
 	CompressionType Qcow2CompressionType `json:"compression-type"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -117,7 +117,7 @@ type ImageInfoSpecificVmdk struct {
 	ParentCid int64 `json:"parent-cid"`
 	// Extents: List of extent files
 	Extents []VmdkExtentInfo `json:"extents"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -140,7 +140,7 @@ type VmdkExtentInfo struct {
 	ClusterSize *int64 `json:"cluster-size,omitempty"`
 	// Compressed: Whether this extent contains compressed data
 	Compressed *bool `json:"compressed,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -158,7 +158,7 @@ type ImageInfoSpecificRbd struct {
 	// image, so don't treat this information as trusted if the guest
 	// is not trusted.
 	EncryptionFormat *RbdImageEncryptionFormat `json:"encryption-format,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -168,7 +168,7 @@ type ImageInfoSpecificRbd struct {
 type ImageInfoSpecificFile struct {
 	// ExtentSizeHint: Extent size hint (if available)
 	ExtentSizeHint *uint64 `json:"extent-size-hint,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -197,7 +197,7 @@ const (
 type ImageInfoSpecificQCow2Wrapper struct {
 	// Data: image information specific to QCOW2
 	Data ImageInfoSpecificQCow2 `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -207,7 +207,7 @@ type ImageInfoSpecificQCow2Wrapper struct {
 type ImageInfoSpecificVmdkWrapper struct {
 	// Data: image information specific to VMDK
 	Data ImageInfoSpecificVmdk `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -217,7 +217,7 @@ type ImageInfoSpecificVmdkWrapper struct {
 type ImageInfoSpecificLUKSWrapper struct {
 	// Data: image information specific to LUKS
 	Data QCryptoBlockInfoLUKS `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -227,7 +227,7 @@ type ImageInfoSpecificLUKSWrapper struct {
 type ImageInfoSpecificRbdWrapper struct {
 	// Data: image information specific to RBD
 	Data ImageInfoSpecificRbd `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -237,7 +237,7 @@ type ImageInfoSpecificRbdWrapper struct {
 type ImageInfoSpecificFileWrapper struct {
 	// Data: image information specific to files
 	Data ImageInfoSpecificFile `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -320,7 +320,7 @@ type BlockLimitsInfo struct {
 	// alignment used for any buffer allocations QEMU performs
 	// internally.
 	OptMemAlignment uint64 `json:"opt-mem-alignment"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -357,7 +357,7 @@ type BlockNodeInfo struct {
 	// FormatSpecific: structure supplying additional format-specific
 	// information (since 1.7)
 	FormatSpecific *ImageInfoSpecific `json:"format-specific,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -370,7 +370,7 @@ type ImageInfo struct {
 	BlockNodeInfo
 	// BackingImage: info of the backing image
 	BackingImage *ImageInfo `json:"backing-image,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -385,7 +385,7 @@ type BlockChildInfo struct {
 	Name string `json:"name"`
 	// Info: Block graph information starting at this node
 	Info BlockGraphInfo `json:"info"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -399,7 +399,7 @@ type BlockGraphInfo struct {
 	BlockNodeInfo
 	// Children: Array of links to this node's child nodes' information
 	Children []BlockChildInfo `json:"children"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -442,7 +442,7 @@ type ImageCheck struct {
 	// CompressedClusters: total number of compressed clusters, this
 	// field is present if the driver for the image format supports it
 	CompressedClusters *int64 `json:"compressed-clusters,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -477,7 +477,7 @@ type MapEntry struct {
 	Offset *int64 `json:"offset,omitempty"`
 	// Filename: filename that is referred to by [MapEntry.Offset]
 	Filename *string `json:"filename,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -491,7 +491,7 @@ type BlockdevCacheInfo struct {
 	Direct bool `json:"direct"`
 	// NoFlush: true if flush requests are ignored for the device
 	NoFlush bool `json:"no-flush"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -503,7 +503,7 @@ type BlockdevChild struct {
 	Child string `json:"child"`
 	// NodeName: The name of the child's block driver node.
 	NodeName string `json:"node-name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -603,7 +603,7 @@ type BlockDeviceInfo struct {
 	// DirtyBitmaps: dirty bitmaps information (only present if node has
 	// one or more dirty bitmaps) (Since 4.2)
 	DirtyBitmaps []BlockDirtyInfo `json:"dirty-bitmaps,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -653,7 +653,7 @@ type BlockDirtyInfo struct {
 	// and [BlockDirtyInfo.Busy] to be false.  This bitmap cannot be used.  To remove
 	// it, use [Conn.BlockDirtyBitmapRemove].  (Since 4.0)
 	Inconsistent *bool `json:"inconsistent,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -685,7 +685,7 @@ type Qcow2BitmapInfo struct {
 	Granularity uint32 `json:"granularity"`
 	// Flags: flags of the bitmap
 	Flags []Qcow2BitmapInfoFlags `json:"flags"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -716,7 +716,7 @@ type BlockLatencyHistogramInfo struct {
 	//	 +------------------
 	//	     10   50   100
 	Bins []uint64 `json:"bins"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -754,7 +754,7 @@ type BlockInfo struct {
 	// (supported device models: virtio-blk, IDE, SCSI except
 	// scsi-generic)
 	IOStatus *BlockDeviceIoStatus `json:"io-status,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -786,7 +786,7 @@ type BlockMeasureInfo struct {
 	// destination, present only when source and destination both
 	// support persistent bitmaps.  (since 5.1)
 	Bitmaps *int64 `json:"bitmaps,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -940,7 +940,7 @@ type BlockDeviceTimedStats struct {
 	// AvgZoneAppendQueueDepth: Average number of pending zone append
 	// operations in the defined interval (since 8.1).
 	AvgZoneAppendQueueDepth float64 `json:"avg_zone_append_queue_depth"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1056,7 +1056,7 @@ type BlockDeviceStats struct {
 	ZoneAppendLatencyHistogram *BlockLatencyHistogramInfo `json:"zone_append_latency_histogram,omitempty"`
 	// FlushLatencyHistogram: [BlockLatencyHistogramInfo].  (Since 4.0)
 	FlushLatencyHistogram *BlockLatencyHistogramInfo `json:"flush_latency_histogram,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1077,7 +1077,7 @@ type BlockStatsSpecificFile struct {
 	DiscardNbFailed uint64 `json:"discard-nb-failed"`
 	// DiscardBytesOk: The number of bytes discarded by the driver.
 	DiscardBytesOk uint64 `json:"discard-bytes-ok"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1093,7 +1093,7 @@ type BlockStatsSpecificNvme struct {
 	// UnalignedAccesses: The number of unaligned accesses performed by
 	// the driver.
 	UnalignedAccesses uint64 `json:"unaligned-accesses"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1147,7 +1147,7 @@ type BlockStats struct {
 	// Backing: This describes the backing block device if it has one.
 	// (Since 2.0)
 	Backing *BlockStats `json:"backing,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1161,7 +1161,7 @@ type QueryBlockstatsArgs struct {
 	// nodes that were created implicitly are skipped over in this
 	// mode.  (Since 2.3)
 	QueryNodes *bool `json:"query-nodes,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1375,7 +1375,7 @@ type BlockJobInfoMirror struct {
 	// target, i.e. same data and new writes are done synchronously to
 	// both.
 	ActivelySynced bool `json:"actively-synced"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1456,7 +1456,7 @@ type BlockResizeArgs struct {
 	NodeName *string `json:"node-name,omitempty"`
 	// Size: new image size in bytes
 	Size int64 `json:"size"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1516,7 +1516,7 @@ type BlockdevSnapshotSync struct {
 	// Mode: whether and how QEMU should create a new image, default is
 	// 'absolute-paths'.
 	Mode *NewImageMode `json:"mode,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1531,7 +1531,7 @@ type BlockdevSnapshot struct {
 	// not have a current backing file (this can be achieved by passing
 	// "backing": null to [Conn.BlockdevAdd]).
 	Overlay string `json:"overlay"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1557,7 +1557,7 @@ type BackupPerf struct {
 	// effect if smaller than the maximum of the target's cluster size
 	// and 64 KiB.  Default 0.  (Since 9.2)
 	MinClusterSize *uint64 `json:"min-cluster-size,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1629,7 +1629,7 @@ type BackupCommon struct {
 	//
 	// Unstable: this is an unstable interface (feature "unstable"): Member [BackupCommon.XPerf] is experimental.
 	XPerf *BackupPerf `json:"x-perf,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1649,7 +1649,7 @@ type DriveBackup struct {
 	// Mode: whether and how QEMU should create a new image, default is
 	// 'absolute-paths'.
 	Mode *NewImageMode `json:"mode,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1661,7 +1661,7 @@ type BlockdevBackup struct {
 	BackupCommon
 	// Target: the device name or node-name of the backup target node.
 	Target string `json:"target"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1737,7 +1737,7 @@ type ChangeBackingFileArgs struct {
 	// is not validated, so care should be taken when specifying the
 	// string or the image chain may not be able to be reopened again.
 	BackingFile string `json:"backing-file"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1831,7 +1831,7 @@ type BlockCommitArgs struct {
 	// [Conn.JobDismiss].  When true, this job will automatically disappear
 	// without user intervention.  Defaults to true.  (Since 3.1)
 	AutoDismiss *bool `json:"auto-dismiss,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1925,7 +1925,7 @@ type QueryNamedBlockNodesArgs struct {
 	// Flat: Omit the nested data about backing image ("backing-image"
 	// key) if true.  Default is false (Since 5.0)
 	Flat *bool `json:"flat,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2023,7 +2023,7 @@ type XDbgBlockGraphNode struct {
 	// for block-driver-state nodes; is not guaranteed to be unique in
 	// the whole graph (with block-jobs and block-backends).
 	Name string `json:"name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2072,7 +2072,7 @@ type XDbgBlockGraphEdge struct {
 	// SharedPerm: permissions that can still be granted to other users
 	// of the child while it is still attached to this parent
 	SharedPerm []BlockPermission `json:"shared-perm"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2089,7 +2089,7 @@ type XDbgBlockGraph struct {
 	Nodes []XDbgBlockGraphNode `json:"nodes"`
 	// Edges is the member "edges".
 	Edges []XDbgBlockGraphEdge `json:"edges"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2212,7 +2212,7 @@ type DriveMirror struct {
 	// [Conn.JobDismiss].  When true, this job will automatically disappear
 	// without user intervention.  Defaults to true.  (Since 3.1)
 	AutoDismiss *bool `json:"auto-dismiss,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2224,7 +2224,7 @@ type BlockDirtyBitmap struct {
 	Node string `json:"node"`
 	// Name: name of the dirty bitmap
 	Name string `json:"name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2249,7 +2249,7 @@ type BlockDirtyBitmapAdd struct {
 	// with [Conn.BlockDirtyBitmapEnable].  Default is false.
 	// (Since: 4.0)
 	Disabled *bool `json:"disabled,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2286,7 +2286,7 @@ type BlockDirtyBitmapMerge struct {
 	// fully specified [BlockDirtyBitmap] elements.  The latter are
 	// supported since 4.1.
 	Bitmaps []BlockDirtyBitmapOrStr `json:"bitmaps"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2439,7 +2439,7 @@ func (c *Conn) BlockDirtyBitmapMerge(ctx context.Context, args BlockDirtyBitmapM
 type BlockDirtyBitmapSha256 struct {
 	// Sha256: ASCII representation of SHA256 bitmap hash
 	Sha256 string `json:"sha256"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2526,7 +2526,7 @@ type BlockdevMirrorArgs struct {
 	// mirror.  Setting this to true when the destination is not
 	// actually all zero can corrupt the destination.  (Since 10.1)
 	TargetIsZero *bool `json:"target-is-zero,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2614,7 +2614,7 @@ type BlockIOThrottle struct {
 	IOPSSize *int64 `json:"iops_size,omitempty"`
 	// Group: throttle group name (Since 2.4)
 	Group *string `json:"group,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2671,7 +2671,7 @@ type ThrottleLimits struct {
 	BpsWriteMaxLength *int64 `json:"bps-write-max-length,omitempty"`
 	// IOPSSize: when limiting by iops max size of an I/O in bytes
 	IOPSSize *int64 `json:"iops-size,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2814,7 +2814,7 @@ type ThrottleGroupProperties struct {
 	// interface and may be removed or changed incompatibly in the
 	// future.  Use [ThrottleGroupProperties.Limits] for a supported stable interface.
 	XIOPSSize *int64 `json:"x-iops-size,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2875,7 +2875,7 @@ type BlockStreamArgs struct {
 	// [Conn.JobDismiss].  When true, this job will automatically disappear
 	// without user intervention.  Defaults to true.  (Since 3.1)
 	AutoDismiss *bool `json:"auto-dismiss,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2938,7 +2938,7 @@ type BlockJobSetSpeedArgs struct {
 	// Speed: the maximum speed, in bytes per second, or 0 for unlimited.
 	// Defaults to 0.
 	Speed int64 `json:"speed"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2971,7 +2971,7 @@ type BlockJobCancelArgs struct {
 	// paused) instead of waiting for the destination to complete its
 	// final synchronization (since 1.3)
 	Force *bool `json:"force,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3015,7 +3015,7 @@ type BlockJobPauseArgs struct {
 	// the name of the parameter), but since QEMU 2.7 it can have other
 	// values.
 	Device string `json:"device"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3051,7 +3051,7 @@ type BlockJobResumeArgs struct {
 	// the name of the parameter), but since QEMU 2.7 it can have other
 	// values.
 	Device string `json:"device"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3083,7 +3083,7 @@ type BlockJobCompleteArgs struct {
 	// the name of the parameter), but since QEMU 2.7 it can have other
 	// values.
 	Device string `json:"device"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3124,7 +3124,7 @@ func (c *Conn) BlockJobComplete(ctx context.Context, args BlockJobCompleteArgs, 
 type BlockJobDismissArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3155,7 +3155,7 @@ func (c *Conn) BlockJobDismiss(ctx context.Context, args BlockJobDismissArgs, op
 type BlockJobFinalizeArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3188,7 +3188,7 @@ type BlockJobChangeOptionsMirror struct {
 	// CopyMode: Switch to this copy mode.  Currently, only the switch
 	// from 'background' to 'write-blocking' is implemented.
 	CopyMode MirrorCopyMode `json:"copy-mode"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3283,7 +3283,7 @@ type BlockdevCacheOptions struct {
 	Direct *bool `json:"direct,omitempty"`
 	// NoFlush: ignore any flush requests for the device (default: false)
 	NoFlush *bool `json:"no-flush,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3455,7 +3455,7 @@ type BlockdevOptionsFile struct {
 	//
 	// Unstable: this is an unstable interface (feature "unstable"): Member x-check-cache-dropped is meant for debugging.
 	XCheckCacheDropped *bool `json:"x-check-cache-dropped,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3473,7 +3473,7 @@ type BlockdevOptionsNull struct {
 	// false, the buffer is left unchanged.
 	// (default: false; since: 4.1)
 	ReadZeroes *bool `json:"read-zeroes,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3489,7 +3489,7 @@ type BlockdevOptionsNVMe struct {
 	Device string `json:"device"`
 	// Namespace: namespace number of the device, starting from 1.
 	Namespace int64 `json:"namespace"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3511,7 +3511,7 @@ type BlockdevOptionsVVFAT struct {
 	Label *string `json:"label,omitempty"`
 	// Rw: whether to allow write operations (default: false)
 	Rw *bool `json:"rw,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3522,7 +3522,7 @@ type BlockdevOptionsVVFAT struct {
 type BlockdevOptionsGenericFormat struct {
 	// File: reference to or definition of the data source block device
 	File BlockdevRef `json:"file"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3538,7 +3538,7 @@ type BlockdevOptionsLUKS struct {
 	KeySecret *string `json:"key-secret,omitempty"`
 	// Header: block device holding a detached LUKS header.  (since 9.0)
 	Header BlockdevRef `json:"header,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3553,7 +3553,7 @@ type BlockdevOptionsGenericCOWFormat struct {
 	// device, null disables the backing file entirely.  Defaults to
 	// the backing file stored the image file.
 	Backing BlockdevRefOrNull `json:"backing,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3605,7 +3605,7 @@ type Qcow2OverlapCheckFlags struct {
 	InactiveL2 *bool `json:"inactive-l2,omitempty"`
 	// BitmapDirectory: Qcow2 bitmap directory (since 3.0)
 	BitmapDirectory *bool `json:"bitmap-directory,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3673,7 +3673,7 @@ type BlockdevOptionsQcow struct {
 	// Encrypt: Image decryption options.  Mandatory for encrypted images,
 	// except when doing a metadata-only probe of the image.
 	Encrypt *BlockdevQcowEncryption `json:"encrypt,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3726,7 +3726,7 @@ type BlockdevOptionsPreallocate struct {
 	PreallocAlign *int64 `json:"prealloc-align,omitempty"`
 	// PreallocSize: how much to preallocate, default 134217728 (128M)
 	PreallocSize *int64 `json:"prealloc-size,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3794,7 +3794,7 @@ type BlockdevOptionsQcow2 struct {
 	// data file.  If it is not specified for such an image, the data
 	// file name is loaded from the image file.  (since 4.0)
 	DataFile BlockdevRef `json:"data-file,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3836,7 +3836,7 @@ type SshHostKeyHash struct {
 	Type SshHostKeyCheckHashType `json:"type"`
 	// Hash: The expected hash value
 	Hash string `json:"hash"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -3875,7 +3875,7 @@ type BlockdevOptionsSsh struct {
 	// HostKeyCheck: Defines how and what to check the host key against
 	// (default: known_hosts)
 	HostKeyCheck *SshHostKeyCheck `json:"host-key-check,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4030,7 +4030,7 @@ type BlkdebugInjectErrorOptions struct {
 	Once *bool `json:"once,omitempty"`
 	// Immediately: fail immediately; defaults to false
 	Immediately *bool `json:"immediately,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4046,7 +4046,7 @@ type BlkdebugSetStateOptions struct {
 	// NewState: the state identifier blkdebug is supposed to assume if
 	// this event is triggered
 	NewState int64 `json:"new_state"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4098,7 +4098,7 @@ type BlockdevOptionsBlkdebug struct {
 	// to what cannot be shared anyway (which depends on how the
 	// blkdebug node is used).  Defaults to none.  (since 5.0)
 	UnshareChildPerms []BlockPermission `json:"unshare-child-perms,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4119,7 +4119,7 @@ type BlockdevOptionsBlklogwrites struct {
 	// LogSuperUpdateInterval: interval of write requests after which
 	// the log super block is updated to disk (default: 4096)
 	LogSuperUpdateInterval *uint64 `json:"log-super-update-interval,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4131,7 +4131,7 @@ type BlockdevOptionsBlkverify struct {
 	Test BlockdevRef `json:"test"`
 	// Raw: raw image used for verification
 	Raw BlockdevRef `json:"raw"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4141,7 +4141,7 @@ type BlockdevOptionsBlkverify struct {
 type BlockdevOptionsBlkreplay struct {
 	// Image: disk image which should be controlled with blkreplay
 	Image BlockdevRef `json:"image"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4175,7 +4175,7 @@ type BlockdevOptionsQuorum struct {
 	// ReadPattern: choose read pattern and set to quorum by default
 	// (Since 2.2)
 	ReadPattern *QuorumReadPattern `json:"read-pattern,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4198,7 +4198,7 @@ type BlockdevOptionsGluster struct {
 	Debug *int64 `json:"debug,omitempty"`
 	// Logfile: libgfapi log file (default /dev/stderr) (Since 2.8)
 	Logfile *string `json:"logfile,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4215,7 +4215,7 @@ func (v BlockdevOptionsGluster) MarshalJSON() ([]byte, error) {
 type BlockdevOptionsIoUring struct {
 	// Filename: path to the image file
 	Filename string `json:"filename"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4228,7 +4228,7 @@ type BlockdevOptionsNvmeIoUring struct {
 	// Path: path to the NVMe namespace's character device (e.g.
 	// /dev/ng0n1).
 	Path string `json:"path"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4242,7 +4242,7 @@ type BlockdevOptionsVirtioBlkVfioPci struct {
 	// Path: path to the PCI device's sysfs directory (e.g.
 	// /sys/bus/pci/devices/0000:00:01.0).
 	Path string `json:"path"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4255,7 +4255,7 @@ type BlockdevOptionsVirtioBlkVfioPci struct {
 type BlockdevOptionsVirtioBlkVhostUser struct {
 	// Path: path to the vhost-user UNIX domain socket.
 	Path string `json:"path"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4273,7 +4273,7 @@ type BlockdevOptionsVirtioBlkVhostUser struct {
 type BlockdevOptionsVirtioBlkVhostVdpa struct {
 	// Path: path to the vhost-vdpa character device.
 	Path string `json:"path"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4335,7 +4335,7 @@ type BlockdevOptionsIscsi struct {
 	// Timeout: Timeout in seconds after which a request will timeout.  0
 	// means no timeout and is the default.
 	Timeout *int64 `json:"timeout,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4374,7 +4374,7 @@ type RbdEncryptionOptionsLUKSBase struct {
 	// KeySecret: ID of a QCryptoSecret object providing a passphrase for
 	// unlocking the encryption
 	KeySecret string `json:"key-secret"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4386,7 +4386,7 @@ type RbdEncryptionCreateOptionsLUKSBase struct {
 	RbdEncryptionOptionsLUKSBase
 	// CipherAlg: The encryption algorithm
 	CipherAlg *QCryptoCipherAlgo `json:"cipher-alg,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4396,7 +4396,7 @@ type RbdEncryptionCreateOptionsLUKSBase struct {
 type RbdEncryptionOptionsLUKS struct {
 	// RbdEncryptionOptionsLUKSBase holds the members of the base type.
 	RbdEncryptionOptionsLUKSBase
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4406,7 +4406,7 @@ type RbdEncryptionOptionsLUKS struct {
 type RbdEncryptionOptionsLUKS2 struct {
 	// RbdEncryptionOptionsLUKSBase holds the members of the base type.
 	RbdEncryptionOptionsLUKSBase
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4416,7 +4416,7 @@ type RbdEncryptionOptionsLUKS2 struct {
 type RbdEncryptionOptionsLUKSAny struct {
 	// RbdEncryptionOptionsLUKSBase holds the members of the base type.
 	RbdEncryptionOptionsLUKSBase
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4426,7 +4426,7 @@ type RbdEncryptionOptionsLUKSAny struct {
 type RbdEncryptionCreateOptionsLUKS struct {
 	// RbdEncryptionCreateOptionsLUKSBase holds the members of the base type.
 	RbdEncryptionCreateOptionsLUKSBase
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4436,7 +4436,7 @@ type RbdEncryptionCreateOptionsLUKS struct {
 type RbdEncryptionCreateOptionsLUKS2 struct {
 	// RbdEncryptionCreateOptionsLUKSBase holds the members of the base type.
 	RbdEncryptionCreateOptionsLUKSBase
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4525,7 +4525,7 @@ type BlockdevOptionsRbd struct {
 	// Server: Monitor host address and port.  This maps to the "mon_host"
 	// Ceph option.
 	Server []InetSocketAddressBase `json:"server,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4560,7 +4560,7 @@ type BlockdevOptionsReplication struct {
 	// who owns the replication node chain.  Must not be given in
 	// primary mode.
 	TopID *string `json:"top-id,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4583,7 +4583,7 @@ type NFSServer struct {
 	Type NFSTransport `json:"type"`
 	// Host: host address for NFS server
 	Host string `json:"host"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4612,7 +4612,7 @@ type BlockdevOptionsNfs struct {
 	PageCacheSize *int64 `json:"page-cache-size,omitempty"`
 	// Debug: set the NFS debug level (max 2) (defaults to libnfs default)
 	Debug *int64 `json:"debug,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4639,7 +4639,7 @@ type BlockdevOptionsCurlBase struct {
 	// ProxyPasswordSecret: ID of a QCryptoSecret object providing a
 	// password for proxy authentication (defaults to no password)
 	ProxyPasswordSecret *string `json:"proxy-password-secret,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4657,7 +4657,7 @@ type BlockdevOptionsCurlHttp struct {
 	// CookieSecret: ID of a QCryptoSecret object providing the cookie
 	// data in a secure way.  See [BlockdevOptionsCurlHttp.Cookie] for the format.  (since 2.10)
 	CookieSecret *string `json:"cookie-secret,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4678,7 +4678,7 @@ type BlockdevOptionsCurlHttps struct {
 	// CookieSecret: ID of a QCryptoSecret object providing the cookie
 	// data in a secure way.  See [BlockdevOptionsCurlHttps.Cookie] for the format.  (since 2.10)
 	CookieSecret *string `json:"cookie-secret,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4689,7 +4689,7 @@ type BlockdevOptionsCurlHttps struct {
 type BlockdevOptionsCurlFtp struct {
 	// BlockdevOptionsCurlBase holds the members of the base type.
 	BlockdevOptionsCurlBase
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4703,7 +4703,7 @@ type BlockdevOptionsCurlFtps struct {
 	// Sslverify: Whether to verify the SSL certificate's validity
 	// (defaults to true)
 	Sslverify *bool `json:"sslverify,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4742,7 +4742,7 @@ type BlockdevOptionsNbd struct {
 	// until successful or until [BlockdevOptionsNbd.OpenTimeout] seconds have elapsed.
 	// Default 0 (Since 7.0)
 	OpenTimeout *uint32 `json:"open-timeout,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4756,7 +4756,7 @@ type BlockdevOptionsRaw struct {
 	Offset *int64 `json:"offset,omitempty"`
 	// Size: the assumed size of the device
 	Size *int64 `json:"size,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4769,7 +4769,7 @@ type BlockdevOptionsThrottle struct {
 	ThrottleGroup string `json:"throttle-group"`
 	// File: reference to or definition of the data source block device
 	File BlockdevRef `json:"file"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4785,7 +4785,7 @@ type BlockdevOptionsCor struct {
 	// If option is absent, the limit is not applied, so that data from
 	// all backing layers may be copied.
 	Bottom *string `json:"bottom,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -4843,7 +4843,7 @@ type BlockdevOptionsCbw struct {
 	// the maximum of the target's cluster size and 64 KiB.  Default 0.
 	// (Since 9.2)
 	MinClusterSize *uint64 `json:"min-cluster-size,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5093,7 +5093,7 @@ func (c *Conn) BlockdevAdd(ctx context.Context, args BlockdevOptions, opts ...Ca
 type BlockdevReopenArgs struct {
 	// Options is the member "options".
 	Options []BlockdevOptions `json:"options"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5151,7 +5151,7 @@ func (c *Conn) BlockdevReopen(ctx context.Context, args BlockdevReopenArgs, opts
 type BlockdevDelArgs struct {
 	// NodeName: Name of the graph node to delete.
 	NodeName string `json:"node-name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5193,7 +5193,7 @@ type BlockdevSetActiveArgs struct {
 	// Active: true if the nodes should be active when the command returns
 	// success, false if they should be inactive.
 	Active bool `json:"active"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5238,7 +5238,7 @@ type BlockdevCreateOptionsFile struct {
 	// ExtentSizeHint: Extent size hint to add to the image file; 0 for
 	// not adding an extent size hint (default: 1 MB, since 5.1)
 	ExtentSizeHint *uint64 `json:"extent-size-hint,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5254,7 +5254,7 @@ type BlockdevCreateOptionsGluster struct {
 	// allowed values: off, falloc (if CONFIG_GLUSTERFS_FALLOCATE),
 	// full (if CONFIG_GLUSTERFS_ZEROFILL))
 	Preallocation *PreallocMode `json:"preallocation,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5274,7 +5274,7 @@ type BlockdevCreateOptionsLUKS struct {
 	// Preallocation: Preallocation mode for the new image (since: 4.2)
 	// (default: off; allowed values: off, metadata, falloc, full)
 	Preallocation *PreallocMode `json:"preallocation,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5286,7 +5286,7 @@ type BlockdevCreateOptionsNfs struct {
 	Location BlockdevOptionsNfs `json:"location"`
 	// Size: Size of the virtual disk in bytes
 	Size uint64 `json:"size"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5300,7 +5300,7 @@ type BlockdevCreateOptionsParallels struct {
 	Size uint64 `json:"size"`
 	// ClusterSize: Cluster size in bytes (default: 1 MB)
 	ClusterSize *uint64 `json:"cluster-size,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5317,7 +5317,7 @@ type BlockdevCreateOptionsQcow struct {
 	BackingFile *string `json:"backing-file,omitempty"`
 	// Encrypt: Encryption options if the image should be encrypted
 	Encrypt *QCryptoBlockCreateOptions `json:"encrypt,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5391,7 +5391,7 @@ type BlockdevCreateOptionsQcow2 struct {
 	// CompressionType: The image cluster compression method
 	// (default: zlib, since 5.1)
 	CompressionType *Qcow2CompressionType `json:"compression-type,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5412,7 +5412,7 @@ type BlockdevCreateOptionsQed struct {
 	ClusterSize *uint64 `json:"cluster-size,omitempty"`
 	// TableSize: L1/L2 table size (in clusters)
 	TableSize *int64 `json:"table-size,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5429,7 +5429,7 @@ type BlockdevCreateOptionsRbd struct {
 	ClusterSize *uint64 `json:"cluster-size,omitempty"`
 	// Encrypt: Image encryption options.  (Since 6.1)
 	Encrypt *RbdEncryptionCreateOptions `json:"encrypt,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5507,7 +5507,7 @@ type BlockdevCreateOptionsVmdk struct {
 	// ZeroedGrain: Whether to enable zeroed-grain feature for sparse
 	// subformats.  Default: false.
 	ZeroedGrain *bool `json:"zeroed-grain,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5519,7 +5519,7 @@ type BlockdevCreateOptionsSsh struct {
 	Location BlockdevOptionsSsh `json:"location"`
 	// Size: Size of the virtual disk in bytes
 	Size uint64 `json:"size"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5534,7 +5534,7 @@ type BlockdevCreateOptionsVdi struct {
 	// Preallocation: Preallocation mode for the new image (default: off;
 	// allowed values: off, metadata)
 	Preallocation *PreallocMode `json:"preallocation,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5572,7 +5572,7 @@ type BlockdevCreateOptionsVhdx struct {
 	// Non-standard, but default.  Do not set to 'off' when using
 	// 'qemu-img convert' with subformat=dynamic.
 	BlockStateZero *bool `json:"block-state-zero,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5603,7 +5603,7 @@ type BlockdevCreateOptionsVpc struct {
 	// the next size that can be represented in CHS geometry
 	// (default: false)
 	ForceSize *bool `json:"force-size,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5661,7 +5661,7 @@ type BlockdevCreateArgs struct {
 	JobID string `json:"job-id"`
 	// Options: Options for the image creation.
 	Options BlockdevCreateOptions `json:"options"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5681,7 +5681,7 @@ func (c *Conn) BlockdevCreate(ctx context.Context, args BlockdevCreateArgs, opts
 type BlockdevAmendOptionsLUKS struct {
 	// QCryptoBlockAmendOptionsLUKS holds the members of the base type.
 	QCryptoBlockAmendOptionsLUKS
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5692,7 +5692,7 @@ type BlockdevAmendOptionsLUKS struct {
 type BlockdevAmendOptionsQcow2 struct {
 	// Encrypt: Encryption options to be amended
 	Encrypt *QCryptoBlockAmendOptions `json:"encrypt,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5733,7 +5733,7 @@ type XBlockdevAmendArgs struct {
 	// data), and replacement of an active keyslot (possible loss of
 	// data if IO error happens)
 	Force *bool `json:"force,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5804,7 +5804,7 @@ type BlockImageCorruptedEvent struct {
 	// after this event and must be repaired (Since 2.2; before, every
 	// [BlockImageCorruptedEvent] event was fatal)
 	Fatal bool `json:"fatal"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5859,7 +5859,7 @@ type BlockIOErrorEvent struct {
 	// field is a debugging aid for humans, it should not be parsed by
 	// applications) (since: 2.2)
 	Reason string `json:"reason"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5899,7 +5899,7 @@ type BlockJobCompletedEvent struct {
 	// other than that streaming has failed and clients should not try
 	// to interpret the error string
 	Error *string `json:"error,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5934,7 +5934,7 @@ type BlockJobCancelledEvent struct {
 	Offset int64 `json:"offset"`
 	// Speed: rate limit, bytes per second
 	Speed int64 `json:"speed"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -5964,7 +5964,7 @@ type BlockJobErrorEvent struct {
 	Operation IoOperationType `json:"operation"`
 	// Action: action that has been taken
 	Action BlockErrorAction `json:"action"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -6001,7 +6001,7 @@ type BlockJobReadyEvent struct {
 	Offset int64 `json:"offset"`
 	// Speed: rate limit, bytes per second
 	Speed int64 `json:"speed"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -6029,7 +6029,7 @@ type BlockJobPendingEvent struct {
 	Type JobType `json:"type"`
 	// ID: The job identifier.
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -6076,7 +6076,7 @@ type BlockWriteThresholdEvent struct {
 	AmountExceeded uint64 `json:"amount-exceeded"`
 	// WriteThreshold: last configured threshold, in bytes.
 	WriteThreshold uint64 `json:"write-threshold"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -6092,7 +6092,7 @@ type BlockSetWriteThresholdArgs struct {
 	// WriteThreshold: configured threshold for the block device, bytes.
 	// Use 0 to disable the threshold.
 	WriteThreshold uint64 `json:"write-threshold"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -6129,7 +6129,7 @@ type XBlockdevChangeArgs struct {
 	// Node: the name of the node to be added.  Mutually exclusive with
 	// [XBlockdevChangeArgs.Child].
 	Node *string `json:"node,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -6185,7 +6185,7 @@ type XBlockdevSetIothreadArgs struct {
 	// Force: true if the node and its children should be moved when a
 	// BlockBackend is already attached
 	Force *bool `json:"force,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -6253,7 +6253,7 @@ type QuorumFailureEvent struct {
 	SectorNum int64 `json:"sector-num"`
 	// SectorsCount: failed read operation sector count
 	SectorsCount int64 `json:"sectors-count"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -6297,7 +6297,7 @@ type QuorumReportBadEvent struct {
 	SectorNum int64 `json:"sector-num"`
 	// SectorsCount: failed read operation sector count
 	SectorsCount int64 `json:"sectors-count"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -6315,7 +6315,7 @@ type BlockdevSnapshotInternal struct {
 	Device string `json:"device"`
 	// Name: the name of the internal snapshot to be created
 	Name string `json:"name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -6359,7 +6359,7 @@ type BlockdevSnapshotDeleteInternalSyncArgs struct {
 	ID *string `json:"id,omitempty"`
 	// Name: optional the snapshot's name to be deleted
 	Name *string `json:"name,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -6413,7 +6413,7 @@ func (c *Conn) BlockdevSnapshotDeleteInternalSync(ctx context.Context, args Bloc
 type DummyBlockCoreForceArrays struct {
 	// UnusedBlockGraphInfo is the member "unused-block-graph-info".
 	UnusedBlockGraphInfo []BlockGraphInfo `json:"unused-block-graph-info"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

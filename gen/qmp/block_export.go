@@ -28,7 +28,7 @@ type NbdServerOptionsBase struct {
 	// server from advertising multiple client support (since 5.2;
 	// default: 100).
 	MaxConnections *uint32 `json:"max-connections,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -40,7 +40,7 @@ type NbdServerOptions struct {
 	NbdServerOptionsBase
 	// Addr: Address on which to listen (since 4.2).
 	Addr SocketAddress `json:"addr"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -52,7 +52,7 @@ type NbdServerOptionsLegacy struct {
 	NbdServerOptionsBase
 	// Addr: Address on which to listen (since 1.3).
 	Addr SocketAddressLegacy `json:"addr"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -83,7 +83,7 @@ type BlockExportOptionsNbdBase struct {
 	// Description: Free-form description of the export, up to 4096 bytes.
 	// (Since 5.0)
 	Description *string `json:"description,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -105,7 +105,7 @@ type BlockExportOptionsNbd struct {
 	// metadata context name "qemu:allocation-depth" to inspect
 	// allocation details.  (since 5.2)
 	AllocationDepth *bool `json:"allocation-depth,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -123,7 +123,7 @@ type BlockExportOptionsVhostUserBlk struct {
 	// NumQueues: Number of request virtqueues.  Must be greater than 0.
 	// Defaults to 1.
 	NumQueues *uint16 `json:"num-queues,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -166,7 +166,7 @@ type BlockExportOptionsFuse struct {
 	// mount the export with allow_other, and if that fails, try again
 	// without.  (since 6.1; default: auto)
 	AllowOther *FuseExportAllowOther `json:"allow-other,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -186,7 +186,7 @@ type BlockExportOptionsVduseBlk struct {
 	// Serial: the serial number of virtio block device.  Defaults to
 	// empty string.
 	Serial *string `json:"serial,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -206,7 +206,7 @@ type NbdServerAddOptions struct {
 	// metadata context name "qemu:dirty-bitmap:BITMAP" to inspect the
 	// bitmap (since 4.0).
 	Bitmap *string `json:"bitmap,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -260,7 +260,7 @@ type NBDServerRemoveArgs struct {
 	// Mode: Mode of command operation.  See [BlockExportRemoveMode]
 	// description.  Default is 'safe'.
 	Mode *BlockExportRemoveMode `json:"mode,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -391,7 +391,7 @@ type BlockExportDelArgs struct {
 	// Mode: Mode of command operation.  See [BlockExportRemoveMode]
 	// description.  Default is 'safe'.
 	Mode *BlockExportRemoveMode `json:"mode,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -420,7 +420,7 @@ func (c *Conn) BlockExportDel(ctx context.Context, args BlockExportDelArgs, opts
 type BlockExportDeletedEvent struct {
 	// ID: Block export id.
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -443,7 +443,7 @@ type BlockExportInfo struct {
 	// [Conn.BlockExportDel] command, but before the shutdown has
 	// completed)
 	ShuttingDown bool `json:"shutting-down"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

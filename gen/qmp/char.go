@@ -24,7 +24,7 @@ type ChardevInfo struct {
 	// backend (e.g. with the chardev=... option) is in open or closed
 	// state (since 2.1)
 	FrontendOpen bool `json:"frontend-open"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -70,7 +70,7 @@ func (c *Conn) QueryChardev(ctx context.Context, opts ...CallOption) ([]ChardevI
 type ChardevBackendInfo struct {
 	// Name: The backend name
 	Name string `json:"name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -134,7 +134,7 @@ type RingbufWriteArgs struct {
 	//   - data itself is always Unicode regardless of format, like any
 	//     other string.
 	Format *DataFormat `json:"format,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -171,7 +171,7 @@ type RingbufReadArgs struct {
 	//   - The return value is always Unicode regardless of format, like
 	//     any other string.
 	Format *DataFormat `json:"format,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -205,7 +205,7 @@ type ChardevCommon struct {
 	// Logappend: true to append instead of truncate (default to false to
 	// truncate)
 	Logappend *bool `json:"logappend,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -222,7 +222,7 @@ type ChardevFile struct {
 	// Append: Open the file in append mode (default false to truncate)
 	// (Since 2.6)
 	Append *bool `json:"append,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -235,7 +235,7 @@ type ChardevHostdev struct {
 	// Device: The name of the special file for the device, i.e.
 	// /dev/ttyS0 on Unix or COM1: on Windows
 	Device string `json:"device"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -277,7 +277,7 @@ type ChardevSocket struct {
 	// Setting this to zero disables this function.
 	// (default: 0) (Since: 9.2)
 	ReconnectMs *int64 `json:"reconnect-ms,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -291,7 +291,7 @@ type ChardevUdp struct {
 	Remote SocketAddressLegacy `json:"remote"`
 	// Local: local address
 	Local *SocketAddressLegacy `json:"local,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -303,7 +303,7 @@ type ChardevMux struct {
 	ChardevCommon
 	// Chardev: name of the base chardev.
 	Chardev string `json:"chardev"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -315,7 +315,7 @@ type ChardevHub struct {
 	ChardevCommon
 	// Chardevs: IDs to be added to this hub (maximum 4 devices).
 	Chardevs []string `json:"chardevs"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -333,7 +333,7 @@ type ChardevStdio struct {
 	// Signal: Allow signals (such as SIGINT triggered by ^C) be delivered
 	// to QEMU.  Default: true.
 	Signal *bool `json:"signal,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -347,7 +347,7 @@ type ChardevSpiceChannel struct {
 	ChardevCommon
 	// Type: kind of channel (for example vdagent).
 	Type string `json:"type"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -361,7 +361,7 @@ type ChardevSpicePort struct {
 	ChardevCommon
 	// Fqdn: name of the channel (see docs/spice-port-fqdn.txt)
 	Fqdn string `json:"fqdn"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -375,7 +375,7 @@ type ChardevDBus struct {
 	ChardevCommon
 	// Name: name of the channel (following docs/spice-port-fqdn.txt)
 	Name string `json:"name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -397,7 +397,7 @@ type ChardevVC struct {
 	Cols *int64 `json:"cols,omitempty"`
 	// Rows: console height, in chars
 	Rows *int64 `json:"rows,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -409,7 +409,7 @@ type ChardevRingbuf struct {
 	ChardevCommon
 	// Size: ring buffer size, must be power of two, default is 65536
 	Size *int64 `json:"size,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -425,7 +425,7 @@ type ChardevQemuVDAgent struct {
 	Mouse *bool `json:"mouse,omitempty"`
 	// Clipboard: enable/disable clipboard, default is disabled.
 	Clipboard *bool `json:"clipboard,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -438,7 +438,7 @@ type ChardevPty struct {
 	// Path: optional path to create a symbolic link that points to the
 	// allocated PTY
 	Path *string `json:"path,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -521,7 +521,7 @@ const (
 type ChardevFileWrapper struct {
 	// Data: Configuration info for file chardevs
 	Data ChardevFile `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -531,7 +531,7 @@ type ChardevFileWrapper struct {
 type ChardevHostdevWrapper struct {
 	// Data: Configuration info for device and pipe chardevs
 	Data ChardevHostdev `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -541,7 +541,7 @@ type ChardevHostdevWrapper struct {
 type ChardevSocketWrapper struct {
 	// Data: Configuration info for (stream) socket chardevs
 	Data ChardevSocket `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -551,7 +551,7 @@ type ChardevSocketWrapper struct {
 type ChardevUdpWrapper struct {
 	// Data: Configuration info for datagram socket chardevs
 	Data ChardevUdp `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -561,7 +561,7 @@ type ChardevUdpWrapper struct {
 type ChardevCommonWrapper struct {
 	// Data: Configuration shared across all chardev backends
 	Data ChardevCommon `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -571,7 +571,7 @@ type ChardevCommonWrapper struct {
 type ChardevMuxWrapper struct {
 	// Data: Configuration info for mux chardevs
 	Data ChardevMux `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -581,7 +581,7 @@ type ChardevMuxWrapper struct {
 type ChardevHubWrapper struct {
 	// Data: Configuration info for hub chardevs
 	Data ChardevHub `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -591,7 +591,7 @@ type ChardevHubWrapper struct {
 type ChardevStdioWrapper struct {
 	// Data: Configuration info for stdio chardevs
 	Data ChardevStdio `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -603,7 +603,7 @@ type ChardevStdioWrapper struct {
 type ChardevSpiceChannelWrapper struct {
 	// Data: Configuration info for spice vm channel chardevs
 	Data ChardevSpiceChannel `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -615,7 +615,7 @@ type ChardevSpiceChannelWrapper struct {
 type ChardevSpicePortWrapper struct {
 	// Data: Configuration info for spice port chardevs
 	Data ChardevSpicePort `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -627,7 +627,7 @@ type ChardevSpicePortWrapper struct {
 type ChardevQemuVDAgentWrapper struct {
 	// Data: Configuration info for QEMU vdagent implementation
 	Data ChardevQemuVDAgent `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -639,7 +639,7 @@ type ChardevQemuVDAgentWrapper struct {
 type ChardevDBusWrapper struct {
 	// Data: Configuration info for DBus chardevs
 	Data ChardevDBus `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -649,7 +649,7 @@ type ChardevDBusWrapper struct {
 type ChardevVCWrapper struct {
 	// Data: Configuration info for virtual console chardevs
 	Data ChardevVC `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -659,7 +659,7 @@ type ChardevVCWrapper struct {
 type ChardevRingbufWrapper struct {
 	// Data: Configuration info for ring buffer chardevs
 	Data ChardevRingbuf `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -669,7 +669,7 @@ type ChardevRingbufWrapper struct {
 type ChardevPtyWrapper struct {
 	// Data: Configuration info for pty chardevs
 	Data ChardevPty `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -746,7 +746,7 @@ type ChardevReturn struct {
 	// Pty: name of the slave pseudoterminal device, present if and only
 	// if a chardev of type 'pty' was created
 	Pty *string `json:"pty,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -756,7 +756,7 @@ type ChardevAddArgs struct {
 	ID string `json:"id"`
 	// Backend: backend type and parameters
 	Backend ChardevBackend `json:"backend"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -803,7 +803,7 @@ type ChardevChangeArgs struct {
 	ID string `json:"id"`
 	// Backend: new backend type and parameters
 	Backend ChardevBackend `json:"backend"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -851,7 +851,7 @@ func (c *Conn) ChardevChange(ctx context.Context, args ChardevChangeArgs, opts .
 type ChardevRemoveArgs struct {
 	// ID: the chardev's ID, must exist and not be in use
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -873,7 +873,7 @@ func (c *Conn) ChardevRemove(ctx context.Context, args ChardevRemoveArgs, opts .
 type ChardevSendBreakArgs struct {
 	// ID: the chardev's ID, must exist
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -909,7 +909,7 @@ type VserportChangeEvent struct {
 	ID string `json:"id"`
 	// Open: true if the guest has opened the virtio-serial port
 	Open bool `json:"open"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

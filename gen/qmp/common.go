@@ -205,7 +205,7 @@ const (
 type HumanReadableText struct {
 	// HumanReadableText: Formatted output intended for humans.
 	HumanReadableText string `json:"human-readable-text"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

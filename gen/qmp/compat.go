@@ -58,6 +58,6 @@ type CompatPolicy struct {
 	// UnstableOutput: how to handle unstable output (default 'accept')
 	// (since 6.2)
 	UnstableOutput *CompatPolicyOutput `json:"unstable-output,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }

@@ -16,7 +16,7 @@ type QMPCapabilitiesArgs struct {
 	// the QMP greeting message.  If the field is not provided, it
 	// means no QMP capabilities will be enabled.  (since 2.12)
 	Enable []QMPCapability `json:"enable,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -69,7 +69,7 @@ type VersionTriple struct {
 	Minor int64 `json:"minor"`
 	// Micro: The micro version number.
 	Micro int64 `json:"micro"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -88,7 +88,7 @@ type VersionInfo struct {
 	// string.  The exact format depends on the downstream however it
 	// highly recommended that a unique name is used.
 	Package string `json:"package"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -127,7 +127,7 @@ func (c *Conn) QueryVersion(ctx context.Context, opts ...CallOption) (*VersionIn
 type CommandInfo struct {
 	// Name: The command name
 	Name string `json:"name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -205,6 +205,6 @@ type MonitorOptions struct {
 	Pretty *bool `json:"pretty,omitempty"`
 	// Chardev: Name of a character device to expose the monitor on
 	Chardev string `json:"chardev"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }

@@ -153,7 +153,7 @@ const (
 type QCryptoBlockOptionsBase struct {
 	// Format: the encryption format
 	Format QCryptoBlockFormat `json:"format"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -165,7 +165,7 @@ type QCryptoBlockOptionsQCow struct {
 	// decryption key.  Mandatory except when probing image for
 	// metadata only.
 	KeySecret *string `json:"key-secret,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -177,7 +177,7 @@ type QCryptoBlockOptionsLUKS struct {
 	// decryption key.  Mandatory except when probing image for
 	// metadata only.
 	KeySecret *string `json:"key-secret,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -205,7 +205,7 @@ type QCryptoBlockCreateOptionsLUKS struct {
 	// IterTime: number of milliseconds to spend in PBKDF passphrase
 	// processing.  Currently defaults to 2000.  (since 2.8)
 	IterTime *int64 `json:"iter-time,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -266,7 +266,7 @@ func (v *QCryptoBlockCreateOptions) UnmarshalJSON(b []byte) error {
 type QCryptoBlockInfoBase struct {
 	// Format: the encryption format
 	Format QCryptoBlockFormat `json:"format"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -282,7 +282,7 @@ type QCryptoBlockInfoLUKSSlot struct {
 	Stripes *int64 `json:"stripes,omitempty"`
 	// KeyOffset: offset to the key material in bytes
 	KeyOffset int64 `json:"key-offset"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -310,7 +310,7 @@ type QCryptoBlockInfoLUKS struct {
 	UUID string `json:"uuid"`
 	// Slots: information about each key slot
 	Slots []QCryptoBlockInfoLUKSSlot `json:"slots"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -386,7 +386,7 @@ type QCryptoBlockAmendOptionsLUKS struct {
 	// password to use to retrieve current master key.  Defaults to the
 	// same secret that was used to open the image
 	Secret *string `json:"secret,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -429,7 +429,7 @@ type SecretCommonProperties struct {
 	// 16-byte IV.  Mandatory if [SecretCommonProperties.Keyid] is given.  Ignored if [SecretCommonProperties.Keyid] is
 	// absent.
 	Iv *string `json:"iv,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -445,7 +445,7 @@ type SecretProperties struct {
 	Data *string `json:"data,omitempty"`
 	// File: the filename to load the data associated with the secret from
 	File *string `json:"file,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -459,7 +459,7 @@ type SecretKeyringProperties struct {
 	SecretCommonProperties
 	// Serial: serial number that identifies a key to get from the kernel
 	Serial int32 `json:"serial"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -480,7 +480,7 @@ type TlsCredsProperties struct {
 	// Priority: a gnutls priority string as described at
 	// https://gnutls.org/manual/html_node/Priority-Strings.html
 	Priority *string `json:"priority,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -490,7 +490,7 @@ type TlsCredsProperties struct {
 type TlsCredsAnonProperties struct {
 	// TlsCredsProperties holds the members of the base type.
 	TlsCredsProperties
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -504,7 +504,7 @@ type TlsCredsPskProperties struct {
 	// clients only.  If absent, "qemu" is sent and the property will
 	// read back as an empty string.
 	Username *string `json:"username,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -523,7 +523,7 @@ type TlsCredsX509Properties struct {
 	// provides the ID of a previously created secret object containing
 	// the password for decryption.
 	Passwordid *string `json:"passwordid,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -572,7 +572,7 @@ type QCryptoAkCipherOptionsRSA struct {
 	HashAlg QCryptoHashAlgo `json:"hash-alg"`
 	// PaddingAlg: [QCryptoRSAPaddingAlgo]
 	PaddingAlg QCryptoRSAPaddingAlgo `json:"padding-alg"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -64,7 +64,7 @@ type QCryptodevBackendClient struct {
 	Queue uint32 `json:"queue"`
 	// Type: the type of the crypto device
 	Type QCryptodevBackendType `json:"type"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -78,7 +78,7 @@ type QCryptodevInfo struct {
 	Service []QCryptodevBackendServiceType `json:"service"`
 	// Client: the additional information of the crypto device
 	Client []QCryptodevBackendClient `json:"client"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -64,7 +64,7 @@ type CXLInjectGeneralMediaEventArgs struct {
 	// ComponentID: Device specific component identifier for the event.
 	// May describe a field replaceable sub-component of the device.
 	ComponentID *string `json:"component-id,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -124,7 +124,7 @@ type CXLInjectDramEventArgs struct {
 	// CorrectionMask: Bits within each nibble.  Used in order of bits
 	// set in the nibble-mask.  Up to 4 nibbles may be covered.
 	CorrectionMask []uint64 `json:"correction-mask,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -175,7 +175,7 @@ type CXLInjectMemoryModuleEventArgs struct {
 	// CorrectedPersistentErrorCount: Total number of correctable
 	// errors in persistent memory
 	CorrectedPersistentErrorCount uint32 `json:"corrected-persistent-error-count"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -198,7 +198,7 @@ type CXLInjectPoisonArgs struct {
 	Start uint64 `json:"start"`
 	// Length: Length of poison to inject; must be a multiple of 64 bytes.
 	Length uint64 `json:"length"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -272,7 +272,7 @@ type CXLUncorErrorRecord struct {
 	Type CxlUncorErrorType `json:"type"`
 	// Header: 16 DWORD of header.
 	Header []uint32 `json:"header"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -287,7 +287,7 @@ type CXLInjectUncorrectableErrorsArgs struct {
 	Path string `json:"path"`
 	// Errors: Errors to inject
 	Errors []CXLUncorErrorRecord `json:"errors"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -337,7 +337,7 @@ type CXLInjectCorrectableErrorArgs struct {
 	Path string `json:"path"`
 	// Type: Type of error.
 	Type CxlCorErrorType `json:"type"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -365,7 +365,7 @@ type CxlDynamicCapacityExtent struct {
 	Offset uint64 `json:"offset"`
 	// Len: The length of the extent in bytes.
 	Len uint64 `json:"len"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -427,7 +427,7 @@ type CXLAddDynamicCapacityArgs struct {
 	// Extents: The "Extent List" field as defined in Compute Express Link
 	// (CXL) Specification, Revision 3.1, Table 7-70.
 	Extents []CxlDynamicCapacityExtent `json:"extents"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -503,7 +503,7 @@ type CXLReleaseDynamicCapacityArgs struct {
 	// Extents: The "Extent List" field as defined in Compute Express
 	// Link (CXL) Specification, Revision 3.1, Table 7-71.
 	Extents []CxlDynamicCapacityExtent `json:"extents"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -82,7 +82,7 @@ type DumpGuestMemoryArgs struct {
 	// and [DumpGuestMemoryArgs.Length] is not allowed to be specified with non-elf [DumpGuestMemoryArgs.Format]
 	// at the same time (since 2.0)
 	Format *DumpGuestMemoryFormat `json:"format,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -131,7 +131,7 @@ type DumpQueryResult struct {
 	Completed int64 `json:"completed"`
 	// Total: total bytes to be written in latest dump (uncompressed)
 	Total int64 `json:"total"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -175,7 +175,7 @@ type DumpCompletedEvent struct {
 	// failed.  Only presents on failure.  The user should not try to
 	// interpret the error string.
 	Error *string `json:"error,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -190,7 +190,7 @@ func (DumpCompletedEvent) EventName() string {
 type DumpGuestMemoryCapability struct {
 	// Formats: the available formats for [Conn.DumpGuestMemory]
 	Formats []DumpGuestMemoryFormat `json:"formats"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

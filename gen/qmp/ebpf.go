@@ -17,7 +17,7 @@ import (
 type EbpfObject struct {
 	// Object: the eBPF object encoded in base64
 	Object string `json:"object"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -41,7 +41,7 @@ const (
 type RequestEbpfArgs struct {
 	// ID: The ID of the program to return.
 	ID EbpfProgramID `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -123,7 +123,7 @@ func (v *SchemaInfo) UnmarshalJSON(b []byte) error {
 type SchemaInfoBuiltin struct {
 	// JSONType: the JSON type used for this type on the wire.
 	JSONType JSONType `json:"json-type"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -169,7 +169,7 @@ type SchemaInfoEnum struct {
 	//
 	// Deprecated: Member [SchemaInfoEnum.Values] is deprecated.  Use [SchemaInfoEnum.Members] instead.
 	Values []string `json:"values"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -187,7 +187,7 @@ type SchemaInfoEnumMember struct {
 	// Features: names of features associated with the member, in no
 	// particular order.
 	Features []string `json:"features,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -199,7 +199,7 @@ type SchemaInfoEnumMember struct {
 type SchemaInfoArray struct {
 	// ElementType: the array type's element type.
 	ElementType string `json:"element-type"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -220,7 +220,7 @@ type SchemaInfoObject struct {
 	// The variants are in no particular order, and may even differ
 	// from the order of the values of the enum type of the [SchemaInfoObject.Tag].
 	Variants []SchemaInfoObjectVariant `json:"variants,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -246,7 +246,7 @@ type SchemaInfoObjectMember struct {
 	// Features: names of features associated with the member, in no
 	// particular order.  (since 5.0)
 	Features []string `json:"features,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -259,7 +259,7 @@ type SchemaInfoObjectVariant struct {
 	// Type: the name of the object type that provides the variant members
 	// when the type tag has value [SchemaInfoObjectVariant.Case].
 	Type string `json:"type"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -273,7 +273,7 @@ type SchemaInfoAlternate struct {
 	// members' wire encoding is distinct, see
 	// /devel/qapi-code-gen section Alternate types.
 	Members []SchemaInfoAlternateMember `json:"members"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -288,7 +288,7 @@ func (v SchemaInfoAlternate) MarshalJSON() ([]byte, error) {
 type SchemaInfoAlternateMember struct {
 	// Type: the name of the member's type.
 	Type string `json:"type"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -307,7 +307,7 @@ type SchemaInfoCommand struct {
 	// AllowOOB: whether the command allows out-of-band execution,
 	// defaults to false (Since: 2.12)
 	AllowOOB *bool `json:"allow-oob,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -318,6 +318,6 @@ type SchemaInfoEvent struct {
 	// ArgType: the name of the object type that provides the event's
 	// parameters.
 	ArgType string `json:"arg-type"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }

@@ -121,7 +121,7 @@ type JobStatusChangeEvent struct {
 	ID string `json:"id"`
 	// Status: The new job status
 	Status JobStatus `json:"status"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -134,7 +134,7 @@ func (JobStatusChangeEvent) EventName() string {
 type JobPauseArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -160,7 +160,7 @@ func (c *Conn) JobPause(ctx context.Context, args JobPauseArgs, opts ...CallOpti
 type JobResumeArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -183,7 +183,7 @@ func (c *Conn) JobResume(ctx context.Context, args JobResumeArgs, opts ...CallOp
 type JobCancelArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -208,7 +208,7 @@ func (c *Conn) JobCancel(ctx context.Context, args JobCancelArgs, opts ...CallOp
 type JobCompleteArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -241,7 +241,7 @@ func (c *Conn) JobComplete(ctx context.Context, args JobCompleteArgs, opts ...Ca
 type JobDismissArgs struct {
 	// ID: The job identifier.
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -270,7 +270,7 @@ type JobFinalizeArgs struct {
 	// ID: The identifier of any job in the transaction, or of a job that
 	// is not part of any transaction.
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -320,7 +320,7 @@ type JobInfo struct {
 	// reason for the job failure.  It should not be parsed by
 	// applications.
 	Error *string `json:"error,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -115,7 +115,7 @@ type CpuInfoS390 struct {
 	Dedicated *bool `json:"dedicated,omitempty"`
 	// Entitlement: the virtual CPU's entitlement (since 8.2)
 	Entitlement *S390CpuEntitlement `json:"entitlement,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -206,7 +206,7 @@ type CompatProperty struct {
 	// Value: the default value (machine-specific default can overwrite
 	// the "default" default, to avoid this use -machine none)
 	Value string `json:"value"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -246,7 +246,7 @@ type MachineInfo struct {
 	//
 	// Unstable: this is an unstable interface (feature "unstable"): Member [MachineInfo.CompatProps] is experimental.
 	CompatProps []CompatProperty `json:"compat-props,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -257,7 +257,7 @@ type QueryMachinesArgs struct {
 	//
 	// Unstable: this is an unstable interface (feature "unstable"): Argument [QueryMachinesArgs.CompatProps] is experimental.
 	CompatProps *bool `json:"compat-props,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -306,7 +306,7 @@ type CurrentMachineParams struct {
 	// WakeupSuspendSupport: true if the machine supports wake up from
 	// suspend
 	WakeupSuspendSupport bool `json:"wakeup-suspend-support"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -331,7 +331,7 @@ func (c *Conn) QueryCurrentMachine(ctx context.Context, opts ...CallOption) (*Cu
 type QemuTargetInfo struct {
 	// Arch: the target architecture
 	Arch SysEmuTarget `json:"arch"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -359,7 +359,7 @@ func (c *Conn) QueryTarget(ctx context.Context, opts ...CallOption) (*QemuTarget
 type UuidInfo struct {
 	// UUID: the UUID of the guest
 	UUID string `json:"UUID"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -389,7 +389,7 @@ func (c *Conn) QueryUUID(ctx context.Context, opts ...CallOption) (*UuidInfo, er
 type GuidInfo struct {
 	// GUID: the globally unique identifier
 	GUID string `json:"guid"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -582,7 +582,7 @@ type NumaNodeOptions struct {
 	// to the initiator node that is closest (as in directly attached)
 	// to this node, and therefore has the best performance (since 5.0)
 	Initiator *uint16 `json:"initiator,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -598,7 +598,7 @@ type NumaDistOptions struct {
 	// node is unreachable from another node, set the distance between
 	// them to 255.
 	Val uint8 `json:"val"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -616,7 +616,7 @@ type CXLFixedMemoryWindowOptions struct {
 	// Targets: Target root bridge IDs from -device ...,id=<ID> for each
 	// root bridge.
 	Targets []string `json:"targets"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -631,7 +631,7 @@ func (v CXLFixedMemoryWindowOptions) MarshalJSON() ([]byte, error) {
 type CXLFMWProperties struct {
 	// CXLFmw: List of [CXLFixedMemoryWindowOptions]
 	CXLFmw []CXLFixedMemoryWindowOptions `json:"cxl-fmw"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -679,7 +679,7 @@ type X86CPUFeatureWordInfo struct {
 	CpuidRegister X86CPURegister32 `json:"cpuid-register"`
 	// Features: value of output register, containing the feature bits
 	Features int64 `json:"features"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -690,7 +690,7 @@ type X86CPUFeatureWordInfo struct {
 type DummyForceArrays struct {
 	// Unused is the member "unused".
 	Unused []X86CPUFeatureWordInfo `json:"unused"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -708,7 +708,7 @@ func (v DummyForceArrays) MarshalJSON() ([]byte, error) {
 type NumaCpuOptions struct {
 	// CpuInstanceProperties holds the members of the base type.
 	CpuInstanceProperties
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -782,7 +782,7 @@ type NumaHmatLBOptions struct {
 	// Bandwidth: the value of bandwidth between [NumaHmatLBOptions.Initiator] and [NumaHmatLBOptions.Target]
 	// proximity domain, the bandwidth unit is "Bytes per second".
 	Bandwidth *uint64 `json:"bandwidth,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -846,7 +846,7 @@ type NumaHmatCacheOptions struct {
 	Policy HmatCacheWritePolicy `json:"policy"`
 	// Line: the cache line size in bytes.
 	Line uint16 `json:"line"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -861,7 +861,7 @@ type MemsaveArgs struct {
 	// CPUIndex: the index of the virtual CPU to use for translating the
 	// virtual address (defaults to CPU 0)
 	CPUIndex *int64 `json:"cpu-index,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -892,7 +892,7 @@ type PmemsaveArgs struct {
 	Size uint64 `json:"size"`
 	// Filename: the file to save the memory to as binary data
 	Filename string `json:"filename"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -941,7 +941,7 @@ type Memdev struct {
 	HostNodes []uint16 `json:"host-nodes"`
 	// Policy: memory policy of memory backend
 	Policy HostMemPolicy `json:"policy"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1025,7 +1025,7 @@ type CpuInstanceProperties struct {
 	CoreID *int64 `json:"core-id,omitempty"`
 	// ThreadID: thread number within the core the CPU  belongs to
 	ThreadID *int64 `json:"thread-id,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1047,7 +1047,7 @@ type HotpluggableCPU struct {
 	// QOMPath: link to existing CPU object if CPU is present or omitted
 	// if CPU is not present.
 	QOMPath *string `json:"qom-path,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1131,7 +1131,7 @@ type BalloonArgs struct {
 	//
 	// From it we have: balloon_size = vm_ram_size - [BalloonArgs.Value]
 	Value int64 `json:"value"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1168,7 +1168,7 @@ type BalloonInfo struct {
 	// Actual: the logical size of the VM in bytes.  Formula used:
 	// logical_vm_size = vm_ram_size - balloon_size
 	Actual int64 `json:"actual"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1220,7 +1220,7 @@ type BalloonChangeEvent struct {
 	// Actual: the logical size of the VM in bytes.  Formula used:
 	// logical_vm_size = vm_ram_size - balloon_size
 	Actual int64 `json:"actual"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1240,7 +1240,7 @@ type HvBalloonInfo struct {
 	// Available: the amount of the memory inside the guest available for
 	// new allocations ("free")
 	Available uint64 `json:"available"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1309,7 +1309,7 @@ type MemoryInfo struct {
 	// field is omitted if target doesn't support memory hotplug (i.e.
 	// CONFIG_MEM_DEVICE not defined at build time).
 	PluggedMemory *uint64 `json:"plugged-memory,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1357,7 +1357,7 @@ type PCDIMMDeviceInfo struct {
 	// Hotpluggable: true if device if could be added/removed while
 	// machine is running
 	Hotpluggable bool `json:"hotpluggable"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1373,7 +1373,7 @@ type VirtioPMEMDeviceInfo struct {
 	Size uint64 `json:"size"`
 	// Memdev: memory backend linked with device
 	Memdev string `json:"memdev"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1397,7 +1397,7 @@ type VirtioMEMDeviceInfo struct {
 	Node int64 `json:"node"`
 	// Memdev: memory backend linked with the region
 	Memdev string `json:"memdev"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1415,7 +1415,7 @@ type SgxEPCDeviceInfo struct {
 	Node int64 `json:"node"`
 	// Memdev: memory backend linked with device
 	Memdev string `json:"memdev"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1431,7 +1431,7 @@ type HvBalloonDeviceInfo struct {
 	MaxSize uint64 `json:"max-size"`
 	// Memdev: memory backend linked with device
 	Memdev *string `json:"memdev,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1462,7 +1462,7 @@ const (
 type PCDIMMDeviceInfoWrapper struct {
 	// Data: PCDIMMDevice state information
 	Data PCDIMMDeviceInfo `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1472,7 +1472,7 @@ type PCDIMMDeviceInfoWrapper struct {
 type VirtioPMEMDeviceInfoWrapper struct {
 	// Data: VirtioPMEM state information
 	Data VirtioPMEMDeviceInfo `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1482,7 +1482,7 @@ type VirtioPMEMDeviceInfoWrapper struct {
 type VirtioMEMDeviceInfoWrapper struct {
 	// Data: VirtioMEMDevice state information
 	Data VirtioMEMDeviceInfo `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1492,7 +1492,7 @@ type VirtioMEMDeviceInfoWrapper struct {
 type SgxEPCDeviceInfoWrapper struct {
 	// Data: Sgx EPC state information
 	Data SgxEPCDeviceInfo `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1502,7 +1502,7 @@ type SgxEPCDeviceInfoWrapper struct {
 type HvBalloonDeviceInfoWrapper struct {
 	// Data: hv-balloon provided memory state information
 	Data HvBalloonDeviceInfo `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1546,7 +1546,7 @@ type SgxEPC struct {
 	Memdev string `json:"memdev"`
 	// Node: the numa node (Since: 7.0)
 	Node int64 `json:"node"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1556,7 +1556,7 @@ type SgxEPC struct {
 type SgxEPCProperties struct {
 	// SgxEpc: list of ids of memory-backend-epc objects.
 	SgxEpc []SgxEPC `json:"sgx-epc"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1616,7 +1616,7 @@ type MemoryDeviceSizeChangeEvent struct {
 	Size uint64 `json:"size"`
 	// QOMPath: path to the device object in the QOM tree (since 6.2)
 	QOMPath string `json:"qom-path"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1645,7 +1645,7 @@ type BootConfiguration struct {
 	// Strict: Whether to attempt booting from devices not included in the
 	// boot order
 	Strict *bool `json:"strict,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1687,7 +1687,7 @@ type SMPConfiguration struct {
 	// Maxcpus: maximum number of hotpluggable virtual CPUs in the virtual
 	// machine
 	Maxcpus *int64 `json:"maxcpus,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1821,7 +1821,7 @@ type MemorySizeConfiguration struct {
 	MaxSize *uint64 `json:"max-size,omitempty"`
 	// Slots: number of available memory slots for hotplug
 	Slots *uint64 `json:"slots,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1829,7 +1829,7 @@ type MemorySizeConfiguration struct {
 type DumpdtbArgs struct {
 	// Filename: name of the dtb file to be created
 	Filename string `json:"filename"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1876,7 +1876,7 @@ type FirmwareLog struct {
 	// Log: Firmware debug log, in base64 encoding.  First and last log
 	// line might be incomplete.
 	Log string `json:"log"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1886,7 +1886,7 @@ type QueryFirmwareLogArgs struct {
 	// log data is allowed.  In case the amount of log data is larger
 	// than [QueryFirmwareLogArgs.MaxSize] the tail of the log is returned.
 	MaxSize *uint64 `json:"max-size,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1911,7 +1911,7 @@ func (c *Conn) QueryFirmwareLog(ctx context.Context, args *QueryFirmwareLogArgs,
 type DumpSkeysArgs struct {
 	// Filename: the path to the file to dump to
 	Filename string `json:"filename"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1944,7 +1944,7 @@ type CpuModelInfo struct {
 	Name string `json:"name"`
 	// Props: a dictionary of QOM properties to be applied
 	Props json.RawMessage `json:"props,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2010,7 +2010,7 @@ const (
 type CpuModelBaselineInfo struct {
 	// Model: the baselined [CpuModelInfo].
 	Model CpuModelInfo `json:"model"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2030,7 +2030,7 @@ type CpuModelCompareInfo struct {
 	// ResponsibleProperties: List of properties that led to the
 	// comparison result not being identical.
 	ResponsibleProperties []string `json:"responsible-properties"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2047,7 +2047,7 @@ type QueryCPUModelComparisonArgs struct {
 	// Modelb: description of the second CPU model to compare, referred to
 	// as "model B" in [CpuModelCompareResult]
 	Modelb CpuModelInfo `json:"modelb"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2110,7 +2110,7 @@ type QueryCPUModelBaselineArgs struct {
 	Modela CpuModelInfo `json:"modela"`
 	// Modelb: description of the second CPU model to baseline
 	Modelb CpuModelInfo `json:"modelb"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2178,7 +2178,7 @@ type CpuModelExpansionInfo struct {
 	// a set of properties that are deprecated across all models for
 	// the architecture.  (since: 10.1 -- since 9.1 on s390x --).
 	DeprecatedProps []string `json:"deprecated-props,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2188,7 +2188,7 @@ type QueryCPUModelExpansionArgs struct {
 	Type CpuModelExpansionType `json:"type"`
 	// Model: description of the CPU model to expand
 	Model CpuModelInfo `json:"model"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2290,7 +2290,7 @@ type CpuDefinitionInfo struct {
 	// removed in some future version of QEMU according to the QEMU
 	// deprecation policy.  (since 5.2)
 	Deprecated bool `json:"deprecated"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -93,7 +93,7 @@ type SmpCacheProperties struct {
 	// enumeration as the parameter, i.e., CPUs in the same
 	// topology container share the same cache.
 	Topology CpuTopologyLevel `json:"topology"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -103,7 +103,7 @@ type SmpCacheProperties struct {
 type SmpCachePropertiesWrapper struct {
 	// Caches: the list of [SmpCacheProperties].
 	Caches []SmpCacheProperties `json:"caches"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -38,7 +38,7 @@ type SetCPUTopologyArgs struct {
 	// Dedicated: whether the provisioning of real to virtual CPU is
 	// dedicated
 	Dedicated *bool `json:"dedicated,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -82,7 +82,7 @@ func (c *Conn) SetCPUTopology(ctx context.Context, args SetCPUTopologyArgs, opts
 type CPUPolarizationChangeEvent struct {
 	// Polarization: polarization specified by the guest
 	Polarization S390CpuPolarization `json:"polarization"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -97,7 +97,7 @@ func (CPUPolarizationChangeEvent) EventName() string {
 type CpuPolarizationInfo struct {
 	// Polarization: the CPU polarization
 	Polarization S390CpuPolarization `json:"polarization"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -130,7 +130,7 @@ func (c *Conn) QueryS390xCPUPolarization(ctx context.Context, opts ...CallOption
 //
 // Unstable: this is an unstable interface (feature "unstable"): This event is experimental.
 type SclpCpiInfoAvailableEvent struct {
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -59,7 +59,7 @@ type MigrationStats struct {
 	// between 0 and [MigrationStats.DirtySyncCount] * multifd-channels.
 	// (since 7.1)
 	DirtySyncMissedZeroCopy uint64 `json:"dirty-sync-missed-zero-copy"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -81,7 +81,7 @@ type XBZRLECacheStats struct {
 	EncodingRate float64 `json:"encoding-rate"`
 	// Overflow: number of overflows
 	Overflow int64 `json:"overflow"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -100,7 +100,7 @@ type CompressionStats struct {
 	CompressedSize int64 `json:"compressed-size"`
 	// CompressionRate: rate of compressed size
 	CompressionRate float64 `json:"compression-rate"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -166,7 +166,7 @@ type VfioStats struct {
 	// Transferred: amount of bytes transferred to the target VM by VFIO
 	// devices
 	Transferred int64 `json:"transferred"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -285,7 +285,7 @@ type MigrationInfo struct {
 	// average memory load of the virtual CPU indirectly.  Note that
 	// zero means guest doesn't dirty memory.  (Since 8.1)
 	DirtyLimitRingFullTime *uint64 `json:"dirty-limit-ring-full-time,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -506,7 +506,7 @@ type MigrationCapabilityStatus struct {
 	Capability MigrationCapability `json:"capability"`
 	// State: capability state bool
 	State bool `json:"state"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -514,7 +514,7 @@ type MigrationCapabilityStatus struct {
 type MigrateSetCapabilitiesArgs struct {
 	// Capabilities: json array of capability modifications to make
 	Capabilities []MigrationCapabilityStatus `json:"capabilities"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -720,7 +720,7 @@ type BitmapMigrationBitmapAliasTransform struct {
 	// Persistent: If present, the bitmap will be made persistent or
 	// transient depending on this parameter.
 	Persistent *bool `json:"persistent,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -736,7 +736,7 @@ type BitmapMigrationBitmapAlias struct {
 	// Transform: Allows the modification of the migrated bitmap.
 	// (since 6.0)
 	Transform *BitmapMigrationBitmapAliasTransform `json:"transform,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -752,7 +752,7 @@ type BitmapMigrationNodeAlias struct {
 	Alias string `json:"alias"`
 	// Bitmaps: Mappings for the bitmaps on this node.
 	Bitmaps []BitmapMigrationBitmapAlias `json:"bitmaps"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1099,7 +1099,7 @@ type MigrateSetParameters struct {
 	// is cpr-exec.  The first list element is the program's filename,
 	// the remainder its arguments.  (Since 10.2)
 	CprExecCommand []string `json:"cpr-exec-command,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1281,7 +1281,7 @@ type MigrationParameters struct {
 	// is cpr-exec.  The first list element is the program's filename,
 	// the remainder its arguments.  (Since 10.2)
 	CprExecCommand []string `json:"cpr-exec-command,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1342,7 +1342,7 @@ func (c *Conn) MigrateStartPostcopy(ctx context.Context, opts ...CallOption) err
 type MigrationEvent struct {
 	// Status: [MigrationStatus] describing the current migration status.
 	Status MigrationStatus `json:"status"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1365,7 +1365,7 @@ func (MigrationEvent) EventName() string {
 type MigrationPassEvent struct {
 	// Pass: An incrementing count (starting at 1 on the first pass)
 	Pass int64 `json:"pass"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1449,7 +1449,7 @@ type ColoExitEvent struct {
 	Mode COLOMode `json:"mode"`
 	// Reason: describes the reason for the COLO exit.
 	Reason COLOExitReason `json:"reason"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1522,7 +1522,7 @@ func (c *Conn) MigrateCancel(ctx context.Context, opts ...CallOption) error {
 type MigrateContinueArgs struct {
 	// State: The state the migration is currently expected to be in
 	State MigrationStatus `json:"state"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1566,7 +1566,7 @@ type FileMigrationArgs struct {
 	Filename string `json:"filename"`
 	// Offset: The file offset where the migration stream will start
 	Offset uint64 `json:"offset"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1576,7 +1576,7 @@ type FileMigrationArgs struct {
 type MigrationExecCommand struct {
 	// Args: command (list head) and arguments to execute.
 	Args []string `json:"args"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1634,7 +1634,7 @@ type MigrationChannel struct {
 	ChannelType MigrationChannelType `json:"channel-type"`
 	// Addr: Migration endpoint configuration on destination interface.
 	Addr MigrationAddress `json:"addr"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1656,7 +1656,7 @@ type MigrateArgs struct {
 	// will fail unless migration is in "postcopy-paused" state.
 	// (default: false, since 3.0)
 	Resume *bool `json:"resume,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1738,7 +1738,7 @@ type MigrateIncomingArgs struct {
 	// MIGRATION event, and error details could be
 	// retrieved with [Conn.QueryMigrate].  (since 9.1)
 	ExitOnError *bool `json:"exit-on-error,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1811,7 +1811,7 @@ type XenSaveDevicesStateArgs struct {
 	// Live: Optional argument to ask QEMU to treat this command as part
 	// of a live migration.  Default to true.  (since 2.11)
 	Live *bool `json:"live,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1835,7 +1835,7 @@ func (c *Conn) XenSaveDevicesState(ctx context.Context, args XenSaveDevicesState
 type XenSetGlobalDirtyLogArgs struct {
 	// Enable: true to enable, false to disable.
 	Enable bool `json:"enable"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1860,7 +1860,7 @@ type XenLoadDevicesStateArgs struct {
 	// data.  See [Conn.XenSaveDevicesState].txt for a description of the
 	// binary format.
 	Filename string `json:"filename"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1889,7 +1889,7 @@ type XenSetReplicationArgs struct {
 	// Failover: true to do failover, false to stop.  Cannot be specified
 	// if 'enable' is true.  Default value is false.
 	Failover *bool `json:"failover,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1921,7 +1921,7 @@ type ReplicationStatus struct {
 	// Desc: the human readable error description string, when [ReplicationStatus.Error] is
 	// 'true'.
 	Desc *string `json:"desc,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1980,7 +1980,7 @@ type COLOStatus struct {
 	LastMode COLOMode `json:"last-mode"`
 	// Reason: describes the reason for the COLO exit.
 	Reason COLOExitReason `json:"reason"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2012,7 +2012,7 @@ func (c *Conn) QueryColoStatus(ctx context.Context, opts ...CallOption) (*COLOSt
 type MigrateRecoverArgs struct {
 	// URI: the URI to be used for the recovery of migration stream.
 	URI string `json:"uri"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2066,7 +2066,7 @@ func (c *Conn) MigratePause(ctx context.Context, opts ...CallOption) error {
 type UnplugPrimaryEvent struct {
 	// DeviceID: QEMU device id of the unplugged device
 	DeviceID string `json:"device-id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2083,7 +2083,7 @@ type DirtyRateVcpu struct {
 	ID int64 `json:"id"`
 	// DirtyRate: dirty rate.
 	DirtyRate int64 `json:"dirty-rate"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2155,7 +2155,7 @@ type DirtyRateInfo struct {
 	// VCPUDirtyRate: dirty rate for each vCPU if dirty-ring mode was
 	// specified (Since 6.2)
 	VCPUDirtyRate []DirtyRateVcpu `json:"vcpu-dirty-rate,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2181,7 +2181,7 @@ type CalcDirtyRateArgs struct {
 	// 'page-sampling'.  Others are 'dirty-bitmap' and 'dirty-ring'.
 	// (Since 6.1)
 	Mode *DirtyRateMeasureMode `json:"mode,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2240,7 +2240,7 @@ type QueryDirtyRateArgs struct {
 	// CalcTimeUnit: time unit in which to report calculation time.
 	// By default it is reported in seconds.  (Since 8.2)
 	CalcTimeUnit *TimeUnit `json:"calc-time-unit,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2284,7 +2284,7 @@ type DirtyLimitInfo struct {
 	LimitRate uint64 `json:"limit-rate"`
 	// CurrentRate: current dirty page rate (MB/s) for a virtual CPU.
 	CurrentRate uint64 `json:"current-rate"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2294,7 +2294,7 @@ type SetVCPUDirtyLimitArgs struct {
 	CPUIndex *int64 `json:"cpu-index,omitempty"`
 	// DirtyRate: upper limit of dirty page rate (MB/s) for virtual CPUs.
 	DirtyRate uint64 `json:"dirty-rate"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2322,7 +2322,7 @@ func (c *Conn) SetVCPUDirtyLimit(ctx context.Context, args SetVCPUDirtyLimitArgs
 type CancelVCPUDirtyLimitArgs struct {
 	// CPUIndex: index of a virtual CPU, default is all.
 	CPUIndex *int64 `json:"cpu-index,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2375,7 +2375,7 @@ type MigrationThreadInfo struct {
 	Name string `json:"name"`
 	// ThreadID: ID of the underlying host thread
 	ThreadID int64 `json:"thread-id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2404,7 +2404,7 @@ type SnapshotSaveArgs struct {
 	Vmstate string `json:"vmstate"`
 	// Devices: list of block device node names to save a snapshot to
 	Devices []string `json:"devices"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2483,7 +2483,7 @@ type SnapshotLoadArgs struct {
 	Vmstate string `json:"vmstate"`
 	// Devices: list of block device node names to load a snapshot from
 	Devices []string `json:"devices"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2558,7 +2558,7 @@ type SnapshotDeleteArgs struct {
 	Tag string `json:"tag"`
 	// Devices: list of block device node names to delete a snapshot from
 	Devices []string `json:"devices"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -22,7 +22,7 @@ type AddClientArgs struct {
 	Skipauth *bool `json:"skipauth,omitempty"`
 	// TLS: whether to perform TLS.  Only applies to the "spice" protocol
 	TLS *bool `json:"tls,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -51,7 +51,7 @@ func (c *Conn) AddClient(ctx context.Context, args AddClientArgs, opts ...CallOp
 type NameInfo struct {
 	// Name: The name of the guest
 	Name *string `json:"name,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -95,7 +95,7 @@ type IOThreadInfo struct {
 	// AioMaxBatch: maximum number of requests in a batch for the AIO
 	// engine, 0 means that the engine will use its default (since 6.1)
 	AioMaxBatch int64 `json:"aio-max-batch"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -205,7 +205,7 @@ type HumanMonitorCommandArgs struct {
 	CommandLine string `json:"command-line"`
 	// CPUIndex: The CPU to use for commands that require an implicit CPU
 	CPUIndex *int64 `json:"cpu-index,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -251,7 +251,7 @@ func (c *Conn) HumanMonitorCommand(ctx context.Context, args HumanMonitorCommand
 type GetfdArgs struct {
 	// Fdname: file descriptor name
 	Fdname string `json:"fdname"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -283,7 +283,7 @@ type GetWin32SocketArgs struct {
 	Info string `json:"info"`
 	// Fdname: file descriptor name
 	Fdname string `json:"fdname"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -317,7 +317,7 @@ func (c *Conn) GetWin32Socket(ctx context.Context, args GetWin32SocketArgs, opts
 type ClosefdArgs struct {
 	// Fdname: file descriptor name
 	Fdname string `json:"fdname"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -344,7 +344,7 @@ type AddfdInfo struct {
 	// FD: The file descriptor that was received via SCM rights and added
 	// to the fd set.
 	FD int64 `json:"fd"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -354,7 +354,7 @@ type AddFDArgs struct {
 	FdsetID *int64 `json:"fdset-id,omitempty"`
 	// Opaque: A free-form string that can be used to describe the fd.
 	Opaque *string `json:"opaque,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -396,7 +396,7 @@ type RemoveFDArgs struct {
 	FdsetID int64 `json:"fdset-id"`
 	// FD: The file descriptor that is to be removed.
 	FD *int64 `json:"fd,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -431,7 +431,7 @@ type FdsetFdInfo struct {
 	FD int64 `json:"fd"`
 	// Opaque: A free-form string that can be used to describe the fd.
 	Opaque *string `json:"opaque,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -443,7 +443,7 @@ type FdsetInfo struct {
 	FdsetID int64 `json:"fdset-id"`
 	// Fds: A list of file descriptors that belong to this fd set.
 	Fds []FdsetFdInfo `json:"fds"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -528,7 +528,7 @@ type CommandLineParameterInfo struct {
 	Help *string `json:"help,omitempty"`
 	// Default: default value string (since 2.1)
 	Default *string `json:"default,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -541,7 +541,7 @@ type CommandLineOptionInfo struct {
 	Option string `json:"option"`
 	// Parameters: an array of [CommandLineParameterInfo]
 	Parameters []CommandLineParameterInfo `json:"parameters"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -554,7 +554,7 @@ func (v CommandLineOptionInfo) MarshalJSON() ([]byte, error) {
 type QueryCommandLineOptionsArgs struct {
 	// Option: option name
 	Option *string `json:"option,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -619,7 +619,7 @@ type RtcChangeEvent struct {
 	Offset int64 `json:"offset"`
 	// QOMPath: path to the RTC object in the QOM tree
 	QOMPath string `json:"qom-path"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -654,7 +654,7 @@ type VfuClientHangupEvent struct {
 	DevID string `json:"dev-id"`
 	// DevQOMPath: path to attached PCI device in the QOM tree
 	DevQOMPath string `json:"dev-qom-path"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -25,7 +25,7 @@ type GICCapability struct {
 	// Kernel: whether current QEMU/hardware supports hardware accelerated
 	// GIC device in kernel.
 	Kernel bool `json:"kernel"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -75,7 +75,7 @@ type SevGuestInfo struct {
 	Policy uint32 `json:"policy"`
 	// Handle: SEV firmware handle
 	Handle uint32 `json:"handle"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -85,7 +85,7 @@ type SevGuestInfo struct {
 type SevSnpGuestInfo struct {
 	// SnpPolicy: SEV-SNP policy value
 	SnpPolicy uint64 `json:"snp-policy"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -155,7 +155,7 @@ func (c *Conn) QuerySEV(ctx context.Context, opts ...CallOption) (*SevInfo, erro
 type SevLaunchMeasureInfo struct {
 	// Data: the measurement value encoded in base64
 	Data string `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -205,7 +205,7 @@ type SevCapability struct {
 	// ReducedPhysBits: Number of physical address bit reduction when
 	// SEV is enabled
 	ReducedPhysBits int64 `json:"reduced-phys-bits"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -245,7 +245,7 @@ type SEVInjectLaunchSecretArgs struct {
 	Secret string `json:"secret"`
 	// Gpa: the guest physical address where secret will be injected.
 	Gpa *uint64 `json:"gpa,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -275,7 +275,7 @@ func (c *Conn) SEVInjectLaunchSecret(ctx context.Context, args SEVInjectLaunchSe
 type SevAttestationReport struct {
 	// Data: guest attestation report (base64 encoded)
 	Data string `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -284,7 +284,7 @@ type QuerySEVAttestationReportArgs struct {
 	// Mnonce: a random 16 bytes value encoded in base64 (it will be
 	// included in report)
 	Mnonce string `json:"mnonce"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -327,7 +327,7 @@ type SgxEpcSection struct {
 	Node int64 `json:"node"`
 	// Size: the size of EPC section
 	Size uint64 `json:"size"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -345,7 +345,7 @@ type SgxInfo struct {
 	Flc bool `json:"flc"`
 	// Sections: The EPC sections information (Since: 7.0)
 	Sections []SgxEpcSection `json:"sections"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -439,7 +439,7 @@ type EvtchnInfo struct {
 	Pending bool `json:"pending"`
 	// Masked: port is masked
 	Masked bool `json:"masked"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -485,7 +485,7 @@ func (c *Conn) XenEventList(ctx context.Context, opts ...CallOption) ([]EvtchnIn
 type XenEventInjectArgs struct {
 	// Port: The port number
 	Port uint32 `json:"port"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

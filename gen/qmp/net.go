@@ -15,7 +15,7 @@ type SetLinkArgs struct {
 	Name string `json:"name"`
 	// Up: true to set the link status to be up
 	Up bool `json:"up"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -68,7 +68,7 @@ func (c *Conn) NetdevAdd(ctx context.Context, args Netdev, opts ...CallOption) e
 type NetdevDelArgs struct {
 	// ID: the name of the network backend to remove
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -104,7 +104,7 @@ type NetLegacyNicOptions struct {
 	Addr *string `json:"addr,omitempty"`
 	// Vectors: number of MSI-x vectors, 0 to disable MSI-X
 	Vectors *uint32 `json:"vectors,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -114,7 +114,7 @@ type NetLegacyNicOptions struct {
 type String struct {
 	// Str is the member "str".
 	Str string `json:"str"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -194,7 +194,7 @@ type NetDevPasstOptions struct {
 	UDPPorts []String `json:"udp-ports,omitzero"`
 	// Param: parameter to pass to passt command
 	Param []String `json:"param,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -258,7 +258,7 @@ type NetdevUserOptions struct {
 	Guestfwd []String `json:"guestfwd,omitzero"`
 	// TftpServerName: RFC2132 "TFTP server name" string (Since 3.1)
 	TftpServerName *string `json:"tftp-server-name,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -299,7 +299,7 @@ type NetdevTapOptions struct {
 	// PollUs: maximum number of microseconds that could be spent on busy
 	// polling for tap (since 2.7)
 	PollUs *uint32 `json:"poll-us,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -320,7 +320,7 @@ type NetdevSocketOptions struct {
 	Localaddr *string `json:"localaddr,omitempty"`
 	// UDP: UDP unicast address and port number
 	UDP *string `json:"udp,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -359,7 +359,7 @@ type NetdevL2TPv3Options struct {
 	// Offset: additional offset - allows the insertion of additional
 	// application-specific data before the packet payload
 	Offset *uint32 `json:"offset,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -375,7 +375,7 @@ type NetdevVdeOptions struct {
 	Group *string `json:"group,omitempty"`
 	// Mode: permissions for socket
 	Mode *uint16 `json:"mode,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -387,7 +387,7 @@ type NetdevBridgeOptions struct {
 	Br *string `json:"br,omitempty"`
 	// Helper: command to execute to configure bridge
 	Helper *string `json:"helper,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -400,7 +400,7 @@ type NetdevHubPortOptions struct {
 	// Netdev: used to connect hub to a netdev instead of a device
 	// (since 2.12)
 	Netdev *string `json:"netdev,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -417,7 +417,7 @@ type NetdevNetmapOptions struct {
 	Ifname string `json:"ifname"`
 	// Devname: path of the netmap device (default: '/dev/netmap').
 	Devname *string `json:"devname,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -475,7 +475,7 @@ type NetdevAFXDPOptions struct {
 	// this index number (default: 0).  Requires [NetdevAFXDPOptions.MapPath].
 	// (Since 10.1)
 	MapStartIndex *int32 `json:"map-start-index,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -490,7 +490,7 @@ type NetdevVhostUserOptions struct {
 	// Queues: number of queues to be created for multiqueue vhost-user
 	// (default: 1) (Since 2.5)
 	Queues *int64 `json:"queues,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -513,7 +513,7 @@ type NetdevVhostVDPAOptions struct {
 	//
 	// Unstable: this is an unstable interface (feature "unstable"): Member [NetdevVhostVDPAOptions.XSvq] is experimental.
 	XSvq *bool `json:"x-svq,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -550,7 +550,7 @@ type NetdevVmnetHostOptions struct {
 	// is allowed only with other interfaces added to this network
 	// identified by the UUID.  Requires at least macOS Big Sur 11.0.
 	NetUUID *string `json:"net-uuid,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -589,7 +589,7 @@ type NetdevVmnetSharedOptions struct {
 	// unique local address i.e. start with fd00::/8 and have length of
 	// 64.
 	Nat66Prefix *string `json:"nat66-prefix,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -608,7 +608,7 @@ type NetdevVmnetBridgedOptions struct {
 	// other vmnet interfaces.  Only communication with host is
 	// allowed.  Requires at least macOS Big Sur 11.0.
 	Isolated *bool `json:"isolated,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -628,7 +628,7 @@ type NetdevStreamOptions struct {
 	// Setting this to zero disables this function.
 	// (default: 0) (Since: 9.2)
 	ReconnectMs *int64 `json:"reconnect-ms,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -660,7 +660,7 @@ type NetdevDgramOptions struct {
 	Local *SocketAddress `json:"local,omitempty"`
 	// Remote: remote address
 	Remote *SocketAddress `json:"remote,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -822,7 +822,7 @@ type RxFilterInfo struct {
 	UnicastTable []string `json:"unicast-table"`
 	// MulticastTable: a list of multicast macaddr string
 	MulticastTable []string `json:"multicast-table"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -835,7 +835,7 @@ func (v RxFilterInfo) MarshalJSON() ([]byte, error) {
 type QueryRxFilterArgs struct {
 	// Name: net client name
 	Name *string `json:"name,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -907,7 +907,7 @@ type NicRxFilterChangedEvent struct {
 	Name *string `json:"name,omitempty"`
 	// Path: device path
 	Path string `json:"path"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -936,7 +936,7 @@ type AnnounceParameters struct {
 	// and to allow it to modified later.  Not for use as part of the
 	// migration parameters.  (Since 4.1)
 	ID *string `json:"id,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -978,7 +978,7 @@ func (c *Conn) AnnounceSelf(ctx context.Context, args AnnounceParameters, opts .
 type FailoverNegotiatedEvent struct {
 	// DeviceID: QEMU device id of the unplugged device
 	DeviceID string `json:"device-id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1012,7 +1012,7 @@ type NetdevStreamConnectedEvent struct {
 	NetdevID string `json:"netdev-id"`
 	// Addr: The destination address
 	Addr SocketAddress `json:"addr"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1035,7 +1035,7 @@ func (NetdevStreamConnectedEvent) EventName() string {
 type NetdevStreamDisconnectedEvent struct {
 	// NetdevID: QEMU netdev id that is disconnected
 	NetdevID string `json:"netdev-id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1060,7 +1060,7 @@ type NetdevVhostUserConnectedEvent struct {
 	NetdevID string `json:"netdev-id"`
 	// ChardevID: The character device id used by the QEMU netdev
 	ChardevID string `json:"chardev-id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1083,7 +1083,7 @@ func (NetdevVhostUserConnectedEvent) EventName() string {
 type NetdevVhostUserDisconnectedEvent struct {
 	// NetdevID: QEMU netdev id that is disconnected
 	NetdevID string `json:"netdev-id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -17,7 +17,7 @@ type PciMemoryRange struct {
 	Base int64 `json:"base"`
 	// Limit: the ending address (guest physical)
 	Limit int64 `json:"limit"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -39,7 +39,7 @@ type PciMemoryRegion struct {
 	Prefetch *bool `json:"prefetch,omitempty"`
 	// MemType64: if [PciMemoryRegion.Type] is 'memory', true if the BAR is 64-bit
 	MemType64 *bool `json:"mem_type_64,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -63,7 +63,7 @@ type PciBusInfo struct {
 	// PrefetchableRange: The range of prefetchable MMIO for all devices
 	// on this bridge
 	PrefetchableRange PciMemoryRange `json:"prefetchable_range"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -75,7 +75,7 @@ type PciBridgeInfo struct {
 	Bus PciBusInfo `json:"bus"`
 	// Devices: a list of [PciDeviceInfo] for each device on this bridge
 	Devices []PciDeviceInfo `json:"devices,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -88,7 +88,7 @@ type PciDeviceClass struct {
 	Desc *string `json:"desc,omitempty"`
 	// Class: the class code of the device
 	Class int64 `json:"class"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -104,7 +104,7 @@ type PciDeviceId struct {
 	Subsystem *int64 `json:"subsystem,omitempty"`
 	// SubsystemVendor: the PCI subsystem vendor id (since 3.1)
 	SubsystemVendor *int64 `json:"subsystem-vendor,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -132,7 +132,7 @@ type PciDeviceInfo struct {
 	PCIBridge *PciBridgeInfo `json:"pci_bridge,omitempty"`
 	// Regions: a list of the PCI I/O regions associated with the device
 	Regions []PciMemoryRegion `json:"regions"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -149,7 +149,7 @@ type PciInfo struct {
 	Bus int64 `json:"bus"`
 	// Devices: a list of devices on this bus
 	Devices []PciDeviceInfo `json:"devices"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -13,7 +13,7 @@ import (
 type DeviceListPropertiesArgs struct {
 	// Typename: the type name of a device
 	Typename string `json:"typename"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -82,7 +82,7 @@ func (c *Conn) DeviceAdd(ctx context.Context, args any, opts ...CallOption) erro
 type DeviceDelArgs struct {
 	// ID: the device's ID or QOM path
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -141,7 +141,7 @@ type DeviceDeletedEvent struct {
 	Device *string `json:"device,omitempty"`
 	// Path: the device's QOM path
 	Path string `json:"path"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -168,7 +168,7 @@ type DeviceUnplugGuestErrorEvent struct {
 	Device *string `json:"device,omitempty"`
 	// Path: the device's QOM path
 	Path string `json:"path"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -181,7 +181,7 @@ func (DeviceUnplugGuestErrorEvent) EventName() string {
 type DeviceSyncConfigArgs struct {
 	// ID: the device's ID or QOM path
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

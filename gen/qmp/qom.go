@@ -35,7 +35,7 @@ type ObjectPropertyInfo struct {
 	Description *string `json:"description,omitempty"`
 	// DefaultValue: the default value, if any (since 5.0)
 	DefaultValue json.RawMessage `json:"default-value,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -51,7 +51,7 @@ type ObjectPropertyValue struct {
 	// Value: the value of the property.  Absent when the property cannot
 	// be read.
 	Value json.RawMessage `json:"value,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -61,7 +61,7 @@ type ObjectPropertyValue struct {
 type ObjectPropertiesValues struct {
 	// Properties: a list of properties.
 	Properties []ObjectPropertyValue `json:"properties"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -75,7 +75,7 @@ type QOMListArgs struct {
 	// Path: the path within the object model.  See [Conn.QOMGet] for a
 	// description of this parameter.
 	Path string `json:"path"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -122,7 +122,7 @@ type QOMGetArgs struct {
 	Path string `json:"path"`
 	// Property: The property name to read
 	Property string `json:"property"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -160,7 +160,7 @@ type QOMListGetArgs struct {
 	// Paths: The absolute or partial path for each object, as described
 	// in [Conn.QOMGet].
 	Paths []string `json:"paths"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -197,7 +197,7 @@ type QOMSetArgs struct {
 	// Value: a value who's type is appropriate for the property type.
 	// See [Conn.QOMGet] for a description of type mapping.
 	Value json.RawMessage `json:"value"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -229,7 +229,7 @@ type ObjectTypeInfo struct {
 	Abstract *bool `json:"abstract,omitempty"`
 	// Parent: Name of parent type, if any (since 2.10)
 	Parent *string `json:"parent,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -240,7 +240,7 @@ type QOMListTypesArgs struct {
 	Implements *string `json:"implements,omitempty"`
 	// Abstract: if true, include abstract types in the results
 	Abstract *bool `json:"abstract,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -263,7 +263,7 @@ func (c *Conn) QOMListTypes(ctx context.Context, args *QOMListTypesArgs, opts ..
 type QOMListPropertiesArgs struct {
 	// Typename: the type name of an object
 	Typename string `json:"typename"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -295,7 +295,7 @@ type CanHostSocketcanProperties struct {
 	// Canbus: object ID of the can-bus object to connect to the host
 	// interface
 	Canbus string `json:"canbus"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -333,7 +333,7 @@ type ColoCompareProperties struct {
 	// VnetHdrSupport: if true, vnet header support is enabled
 	// (default: false)
 	VnetHdrSupport *bool `json:"vnet_hdr_support,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -350,7 +350,7 @@ type CryptodevBackendProperties struct {
 	ThrottleBps *uint64 `json:"throttle-bps,omitempty"`
 	// ThrottleOps: limit total operations per second (Since 8.0)
 	ThrottleOps *uint64 `json:"throttle-ops,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -365,7 +365,7 @@ type CryptodevVhostUserProperties struct {
 	// Chardev: the name of a Unix domain socket character device that
 	// connects to the vhost-user server
 	Chardev string `json:"chardev"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -378,7 +378,7 @@ type DBusVMStateProperties struct {
 	// IDList: a comma separated list of DBus IDs of helpers whose data
 	// should be included in the VM state on migration
 	IDList *string `json:"id-list,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -419,7 +419,7 @@ type NetfilterProperties struct {
 	// [NetfilterProperties.Position].  Ignored if [NetfilterProperties.Position] is "head" or "tail".
 	// (default: behind)
 	Insert *NetfilterInsert `json:"insert,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -433,7 +433,7 @@ type FilterBufferProperties struct {
 	// arriving in the given interval are delayed until the end of the
 	// interval.
 	Interval uint32 `json:"interval"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -448,7 +448,7 @@ type FilterDumpProperties struct {
 	// Maxlen: maximum number of bytes in a packet that are stored
 	// (default: 65536)
 	Maxlen *uint32 `json:"maxlen,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -464,7 +464,7 @@ type FilterMirrorProperties struct {
 	// VnetHdrSupport: if true, vnet header support is enabled
 	// (default: false)
 	VnetHdrSupport *bool `json:"vnet_hdr_support,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -486,7 +486,7 @@ type FilterRedirectorProperties struct {
 	// VnetHdrSupport: if true, vnet header support is enabled
 	// (default: false)
 	VnetHdrSupport *bool `json:"vnet_hdr_support,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -499,7 +499,7 @@ type FilterRewriterProperties struct {
 	// VnetHdrSupport: if true, vnet header support is enabled
 	// (default: false)
 	VnetHdrSupport *bool `json:"vnet_hdr_support,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -524,7 +524,7 @@ type InputBarrierProperties struct {
 	Width *string `json:"width,omitempty"`
 	// Height: the height of secondary screen in pixels (default: "1080")
 	Height *string `json:"height,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -544,7 +544,7 @@ type InputLinuxProperties struct {
 	// GrabToggle: the key or key combination that toggles device grab
 	// (default: ctrl-ctrl)
 	GrabToggle *GrabToggleKeys `json:"grab-toggle,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -562,7 +562,7 @@ type EventLoopBaseProperties struct {
 	// ThreadPoolMax: maximum number of threads the thread pool can
 	// contain (default:64)
 	ThreadPoolMax *int64 `json:"thread-pool-max,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -586,7 +586,7 @@ type IothreadProperties struct {
 	// algorithm detects it is spending too long polling without
 	// encountering events.  0 selects a default behaviour (default: 0)
 	PollShrink *int64 `json:"poll-shrink,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -596,7 +596,7 @@ type IothreadProperties struct {
 type MainLoopProperties struct {
 	// EventLoopBaseProperties holds the members of the base type.
 	EventLoopBaseProperties
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -643,7 +643,7 @@ type MemoryBackendProperties struct {
 	// older to allow migration with newer QEMU versions.
 	// (default: false generally, but true for machine types <= 4.0)
 	XUseCanonicalPathForRamblockID *bool `json:"x-use-canonical-path-for-ramblock-id,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -699,7 +699,7 @@ type MemoryBackendFileProperties struct {
 	// ROM, and want to set this property to 'off'.  (default: auto,
 	// since 8.2)
 	Rom *OnOffAuto `json:"rom,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -722,7 +722,7 @@ type MemoryBackendMemfdProperties struct {
 	// Seal: if true, create a sealed-file, which will block further
 	// resizing of the memory (default: true)
 	Seal *bool `json:"seal,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -737,7 +737,7 @@ type MemoryBackendMemfdProperties struct {
 type MemoryBackendShmProperties struct {
 	// MemoryBackendProperties holds the members of the base type.
 	MemoryBackendProperties
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -753,7 +753,7 @@ type MemoryBackendShmProperties struct {
 type MemoryBackendEpcProperties struct {
 	// MemoryBackendProperties holds the members of the base type.
 	MemoryBackendProperties
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -766,7 +766,7 @@ type PrManagerHelperProperties struct {
 	// Path: the path to a Unix domain socket for connecting to the
 	// external helper
 	Path string `json:"path"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -778,7 +778,7 @@ type QtestProperties struct {
 	Chardev string `json:"chardev"`
 	// Log: the path to a log file
 	Log *string `json:"log,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -791,7 +791,7 @@ type RemoteObjectProperties struct {
 	// Devid: the id of the device to be associated with the file
 	// descriptor
 	Devid string `json:"devid"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -803,7 +803,7 @@ type VfioUserServerProperties struct {
 	Socket SocketAddress `json:"socket"`
 	// Device: the ID of the device to be emulated at the server
 	Device string `json:"device"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -817,7 +817,7 @@ type IOMMUFDProperties struct {
 	// VDPA, ...), and the file descriptor to be shared with other
 	// process, e.g. DPDK.  (default: QEMU opens /dev/iommu by itself)
 	FD *string `json:"fd,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -829,7 +829,7 @@ type AcpiGenericInitiatorProperties struct {
 	PCIDev string `json:"pci-dev"`
 	// Node: NUMA node associated with the PCI device
 	Node uint32 `json:"node"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -865,7 +865,7 @@ type AcpiGenericPortProperties struct {
 	// interleaving across multiple devices and shared links in the
 	// path.
 	Node uint32 `json:"node"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -881,7 +881,7 @@ type RngProperties struct {
 	// Deprecated: Member [RngProperties.Opened] is deprecated.  Setting true doesn't
 	// make sense, and false is already the default.
 	Opened *bool `json:"opened,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -894,7 +894,7 @@ type RngEgdProperties struct {
 	// Chardev: the name of a character device backend that provides the
 	// connection to the RNG daemon
 	Chardev string `json:"chardev"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -909,7 +909,7 @@ type RngRandomProperties struct {
 	// Filename: the filename of the device on the host to obtain entropy
 	// from (default: "/dev/urandom")
 	Filename *string `json:"filename,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -921,7 +921,7 @@ type RngRandomProperties struct {
 type IgvmCfgProperties struct {
 	// File: IGVM file to use to configure guest
 	File string `json:"file"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -940,7 +940,7 @@ type SevCommonProperties struct {
 	// designated guest firmware page for measured boot with -kernel
 	// (default: false) (since 6.2)
 	KernelHashes *bool `json:"kernel-hashes,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -969,7 +969,7 @@ type SevGuestProperties struct {
 	// that require it.  If set to 'off', QEMU will require
 	// KVM_SEV_INIT2 unconditionally.  (default: off) (since 9.1)
 	LegacyVMType *OnOffAuto `json:"legacy-vm-type,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1017,7 +1017,7 @@ type SevSnpGuestProperties struct {
 	// firmware.  Set this to true to disable the use of VCEK.
 	// (default: false) (since: 9.1)
 	VcekDisabled *bool `json:"vcek-disabled,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1049,7 +1049,7 @@ type TdxGuestProperties struct {
 	// it, the guest will not be able to get a TD quote for
 	// attestation.
 	QuoteGenerationSocket *SocketAddress `json:"quote-generation-socket,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1067,7 +1067,7 @@ type ThreadContextProperties struct {
 	// to the host nodes manually by setting [ThreadContextProperties.CPUAffinity].
 	// (default: QEMU main thread affinity)
 	NodeAffinity []uint16 `json:"node-affinity,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1350,7 +1350,7 @@ func (c *Conn) ObjectAdd(ctx context.Context, args ObjectOptions, opts ...CallOp
 type ObjectDelArgs struct {
 	// ID: the name of the QOM object to remove
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -37,7 +37,7 @@ type ReplayInfo struct {
 	Filename *string `json:"filename,omitempty"`
 	// Icount: current number of executed instructions.
 	Icount int64 `json:"icount"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -67,7 +67,7 @@ func (c *Conn) QueryReplay(ctx context.Context, opts ...CallOption) (*ReplayInfo
 type ReplayBreakArgs struct {
 	// Icount: instruction count to stop at
 	Icount int64 `json:"icount"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -109,7 +109,7 @@ func (c *Conn) ReplayDeleteBreak(ctx context.Context, opts ...CallOption) error 
 type ReplaySeekArgs struct {
 	// Icount: target instruction count
 	Icount int64 `json:"icount"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

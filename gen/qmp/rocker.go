@@ -19,7 +19,7 @@ type RockerSwitch struct {
 	ID uint64 `json:"id"`
 	// Ports: number of front-panel ports
 	Ports uint32 `json:"ports"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -27,7 +27,7 @@ type RockerSwitch struct {
 type QueryRockerArgs struct {
 	// Name: switch name
 	Name string `json:"name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -93,7 +93,7 @@ type RockerPort struct {
 	Duplex RockerPortDuplex `json:"duplex"`
 	// Autoneg: port link autoneg
 	Autoneg RockerPortAutoneg `json:"autoneg"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -101,7 +101,7 @@ type RockerPort struct {
 type QueryRockerPortsArgs struct {
 	// Name: port name
 	Name string `json:"name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -156,7 +156,7 @@ type RockerOfDpaFlowKey struct {
 	IPTos *uint8 `json:"ip-tos,omitempty"`
 	// IPDst: IP header destination address
 	IPDst *string `json:"ip-dst,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -181,7 +181,7 @@ type RockerOfDpaFlowMask struct {
 	IPProto *uint8 `json:"ip-proto,omitempty"`
 	// IPTos: IP header TOS field
 	IPTos *uint8 `json:"ip-tos,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -204,7 +204,7 @@ type RockerOfDpaFlowAction struct {
 	NewVlanID *uint16 `json:"new-vlan-id,omitempty"`
 	// OutPport: physical output port
 	OutPport *uint32 `json:"out-pport,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -222,7 +222,7 @@ type RockerOfDpaFlow struct {
 	Mask RockerOfDpaFlowMask `json:"mask"`
 	// Action: flow action
 	Action RockerOfDpaFlowAction `json:"action"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -233,7 +233,7 @@ type QueryRockerOfDpaFlowsArgs struct {
 	// TblID: flow table ID.  If tbl-id is not specified, returns flow
 	// information for all tables.
 	TblID *uint32 `json:"tbl-id,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -296,7 +296,7 @@ type RockerOfDpaGroup struct {
 	SetEthDst *string `json:"set-eth-dst,omitempty"`
 	// TTLCheck: perform TTL check
 	TTLCheck *uint8 `json:"ttl-check,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -307,7 +307,7 @@ type QueryRockerOfDpaGroupsArgs struct {
 	// Type: group type.  If type is not specified, returns group
 	// information for all group types.
 	Type *uint8 `json:"type,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -102,7 +102,7 @@ type StatusInfo struct {
 	Running bool `json:"running"`
 	// Status: the virtual machine [RunState]
 	Status RunState `json:"status"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -152,7 +152,7 @@ type ShutdownEvent struct {
 	// Reason: The [ShutdownCause] which resulted in the [ShutdownEvent].
 	// (since 4.0)
 	Reason ShutdownCause `json:"reason"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -173,7 +173,7 @@ func (ShutdownEvent) EventName() string {
 //	<- { "event": "POWERDOWN",
 //	     "timestamp": { "seconds": 1267040730, "microseconds": 682951 } }
 type PowerdownEvent struct {
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -201,7 +201,7 @@ type ResetEvent struct {
 	Guest bool `json:"guest"`
 	// Reason: The [ShutdownCause] of the [ResetEvent].  (since 4.0)
 	Reason ShutdownCause `json:"reason"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -221,7 +221,7 @@ func (ResetEvent) EventName() string {
 //	<- { "event": "STOP",
 //	     "timestamp": { "seconds": 1267041730, "microseconds": 281295 } }
 type StopEvent struct {
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -241,7 +241,7 @@ func (StopEvent) EventName() string {
 //	<- { "event": "RESUME",
 //	     "timestamp": { "seconds": 1271770767, "microseconds": 582542 } }
 type ResumeEvent struct {
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -262,7 +262,7 @@ func (ResumeEvent) EventName() string {
 //	<- { "event": "SUSPEND",
 //	     "timestamp": { "seconds": 1344456160, "microseconds": 309119 } }
 type SuspendEvent struct {
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -287,7 +287,7 @@ func (SuspendEvent) EventName() string {
 //	<- { "event": "SUSPEND_DISK",
 //	     "timestamp": { "seconds": 1344456160, "microseconds": 309119 } }
 type SuspendDiskEvent struct {
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -308,7 +308,7 @@ func (SuspendDiskEvent) EventName() string {
 //	<- { "event": "WAKEUP",
 //	     "timestamp": { "seconds": 1344522075, "microseconds": 745528 } }
 type WakeupEvent struct {
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -337,7 +337,7 @@ func (WakeupEvent) EventName() string {
 type WatchdogEvent struct {
 	// Action: action that has been taken
 	Action WatchdogAction `json:"action"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -422,7 +422,7 @@ const (
 type WatchdogSetActionArgs struct {
 	// Action: [WatchdogAction] action taken when watchdog timer expires.
 	Action WatchdogAction `json:"action"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -452,7 +452,7 @@ type SetActionArgs struct {
 	// Watchdog: [WatchdogAction] action taken when watchdog timer
 	// expires.
 	Watchdog *WatchdogAction `json:"watchdog,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -493,7 +493,7 @@ type GuestPanickedEvent struct {
 	Action GuestPanicAction `json:"action"`
 	// Info: information about a panic (since 2.9)
 	Info *GuestPanicInformation `json:"info,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -518,7 +518,7 @@ type GuestCrashloadedEvent struct {
 	Action GuestPanicAction `json:"action"`
 	// Info: information about a panic
 	Info *GuestPanicInformation `json:"info,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -538,7 +538,7 @@ func (GuestCrashloadedEvent) EventName() string {
 //	<- { "event": "GUEST_PVSHUTDOWN",
 //	     "timestamp": { "seconds": 1648245259, "microseconds": 893771 } }
 type GuestPvshutdownEvent struct {
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -623,7 +623,7 @@ type GuestPanicInformationHyperV struct {
 	// Arg5: for Windows, fourth argument of the [StopEvent].  For x86 Linux,
 	// the stack pointer of the guest.
 	Arg5 uint64 `json:"arg5"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -660,7 +660,7 @@ type GuestPanicInformationS390 struct {
 	PswAddr uint64 `json:"psw-addr"`
 	// Reason: guest crash reason
 	Reason S390CrashReason `json:"reason"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -679,7 +679,7 @@ type GuestPanicInformationTdx struct {
 	// error information, as zero-terminated string.  Present when the
 	// "GPA valid" bit (bit 63) is set in [GuestPanicInformationTdx.ErrorCode].
 	Gpa *uint64 `json:"gpa,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -704,7 +704,7 @@ type MemoryFailureEvent struct {
 	Action MemoryFailureAction `json:"action"`
 	// Flags: flags for [MemoryFailureAction].
 	Flags MemoryFailureFlags `json:"flags"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -761,7 +761,7 @@ type MemoryFailureFlags struct {
 	// Recursive: whether the failure occurred while the previous failure
 	// was still in progress.
 	Recursive bool `json:"recursive"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

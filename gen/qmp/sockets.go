@@ -31,7 +31,7 @@ type InetSocketAddressBase struct {
 	Host string `json:"host"`
 	// Port: port part of the address
 	Port string `json:"port"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -86,7 +86,7 @@ type InetSocketAddress struct {
 	//
 	// Only available when QEMU is built with HAVE_IPPROTO_MPTCP.
 	Mptcp *bool `json:"mptcp,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -108,7 +108,7 @@ type UnixSocketAddress struct {
 	//
 	// Only available when QEMU is built with CONFIG_LINUX.
 	Tight *bool `json:"tight,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -123,7 +123,7 @@ type VsockSocketAddress struct {
 	Cid string `json:"cid"`
 	// Port: port
 	Port string `json:"port"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -137,7 +137,7 @@ type FdSocketAddress struct {
 	// Decimal file descriptors are permitted at startup or other
 	// contexts where no monitor context is active.
 	Str string `json:"str"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -147,7 +147,7 @@ type FdSocketAddress struct {
 type InetSocketAddressWrapper struct {
 	// Data: internet domain socket address
 	Data InetSocketAddress `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -157,7 +157,7 @@ type InetSocketAddressWrapper struct {
 type UnixSocketAddressWrapper struct {
 	// Data: UNIX domain socket address
 	Data UnixSocketAddress `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -167,7 +167,7 @@ type UnixSocketAddressWrapper struct {
 type VsockSocketAddressWrapper struct {
 	// Data: VSOCK domain socket address
 	Data VsockSocketAddress `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -177,7 +177,7 @@ type VsockSocketAddressWrapper struct {
 type FdSocketAddressWrapper struct {
 	// Data: file descriptor name or number
 	Data FdSocketAddress `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -84,7 +84,7 @@ type StatsRequest struct {
 	Provider StatsProvider `json:"provider"`
 	// Names: statistics to be returned (all if omitted).
 	Names []string `json:"names,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -94,7 +94,7 @@ type StatsRequest struct {
 type StatsVCPUFilter struct {
 	// Vcpus: list of QOM paths for the desired vCPU objects.
 	Vcpus []string `json:"vcpus,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -156,7 +156,7 @@ type Stats struct {
 	Name string `json:"name"`
 	// Value: stat value.
 	Value StatsValue `json:"value"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -171,7 +171,7 @@ type StatsResult struct {
 	QOMPath *string `json:"qom-path,omitempty"`
 	// Stats: list of statistics.
 	Stats []Stats `json:"stats"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -223,7 +223,7 @@ type StatsSchemaValue struct {
 	// BucketSize: Present when [StatsSchemaValue.Type] is "linear-histogram", contains the
 	// width of each bucket of the histogram.
 	BucketSize *uint32 `json:"bucket-size,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -238,7 +238,7 @@ type StatsSchema struct {
 	Target StatsTarget `json:"target"`
 	// Stats: list of statistics.
 	Stats []StatsSchemaValue `json:"stats"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -251,7 +251,7 @@ func (v StatsSchema) MarshalJSON() ([]byte, error) {
 type QueryStatsSchemasArgs struct {
 	// Provider: a provider to restrict the query to.
 	Provider *StatsProvider `json:"provider,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

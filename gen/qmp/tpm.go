@@ -92,7 +92,7 @@ type TPMPassthroughOptions struct {
 	// CancelPath: string showing the TPM's sysfs cancel file for
 	// cancellation of TPM commands while they are executing
 	CancelPath *string `json:"cancel-path,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -104,7 +104,7 @@ type TPMPassthroughOptions struct {
 type TPMEmulatorOptions struct {
 	// Chardev: Name of a unix socket chardev
 	Chardev string `json:"chardev"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -116,7 +116,7 @@ type TPMEmulatorOptions struct {
 type TPMPassthroughOptionsWrapper struct {
 	// Data: Information about the TPM passthrough type
 	Data TPMPassthroughOptions `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -128,7 +128,7 @@ type TPMPassthroughOptionsWrapper struct {
 type TPMEmulatorOptionsWrapper struct {
 	// Data: Information about the TPM emulator type
 	Data TPMEmulatorOptions `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -175,7 +175,7 @@ type TPMInfo struct {
 	Model TpmModel `json:"model"`
 	// Options: The TPM (backend) type configuration options
 	Options TpmTypeOptions `json:"options"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

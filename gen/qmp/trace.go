@@ -32,7 +32,7 @@ type TraceEventInfo struct {
 	Name string `json:"name"`
 	// State: Tracing state.
 	State TraceEventState `json:"state"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -40,7 +40,7 @@ type TraceEventInfo struct {
 type TraceEventGetStateArgs struct {
 	// Name: Event name pattern (case-sensitive glob).
 	Name string `json:"name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -71,7 +71,7 @@ type TraceEventSetStateArgs struct {
 	Enable bool `json:"enable"`
 	// IgnoreUnavailable: Do not match unavailable events with [TraceEventSetStateArgs.Name].
 	IgnoreUnavailable *bool `json:"ignore-unavailable,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

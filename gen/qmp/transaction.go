@@ -13,7 +13,7 @@ import (
 //
 // Since: 1.6
 type Abort struct {
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -78,7 +78,7 @@ const (
 type AbortWrapper struct {
 	// Data is the member "data".
 	Data Abort `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -88,7 +88,7 @@ type AbortWrapper struct {
 type BlockDirtyBitmapAddWrapper struct {
 	// Data is the member "data".
 	Data BlockDirtyBitmapAdd `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -98,7 +98,7 @@ type BlockDirtyBitmapAddWrapper struct {
 type BlockDirtyBitmapWrapper struct {
 	// Data is the member "data".
 	Data BlockDirtyBitmap `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -108,7 +108,7 @@ type BlockDirtyBitmapWrapper struct {
 type BlockDirtyBitmapMergeWrapper struct {
 	// Data is the member "data".
 	Data BlockDirtyBitmapMerge `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -118,7 +118,7 @@ type BlockDirtyBitmapMergeWrapper struct {
 type BlockdevBackupWrapper struct {
 	// Data is the member "data".
 	Data BlockdevBackup `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -128,7 +128,7 @@ type BlockdevBackupWrapper struct {
 type BlockdevSnapshotWrapper struct {
 	// Data is the member "data".
 	Data BlockdevSnapshot `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -138,7 +138,7 @@ type BlockdevSnapshotWrapper struct {
 type BlockdevSnapshotInternalWrapper struct {
 	// Data is the member "data".
 	Data BlockdevSnapshotInternal `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -148,7 +148,7 @@ type BlockdevSnapshotInternalWrapper struct {
 type BlockdevSnapshotSyncWrapper struct {
 	// Data is the member "data".
 	Data BlockdevSnapshotSync `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -158,7 +158,7 @@ type BlockdevSnapshotSyncWrapper struct {
 type DriveBackupWrapper struct {
 	// Data is the member "data".
 	Data DriveBackup `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -215,7 +215,7 @@ type TransactionProperties struct {
 	// Actions will complete or fail as a group.  See
 	// [ActionCompletionMode] for details.
 	CompletionMode *ActionCompletionMode `json:"completion-mode,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -228,7 +228,7 @@ type TransactionArgs struct {
 	// execution of the transaction.  See [TransactionProperties] for
 	// additional detail.
 	Properties *TransactionProperties `json:"properties,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

@@ -32,7 +32,7 @@ type UefiVariable struct {
 	// of the signing certificate at variable creation time, and any
 	// updates must be signed with the same certificate.
 	Digest *string `json:"digest,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -44,7 +44,7 @@ type UefiVarStore struct {
 	Version int64 `json:"version"`
 	// Variables: list of UEFI variables
 	Variables []UefiVariable `json:"variables"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

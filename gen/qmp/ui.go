@@ -75,7 +75,7 @@ type SetPasswordOptionsVnc struct {
 	// Display: The id of the display where the password should be
 	// changed.  Defaults to the first.
 	Display *string `json:"display,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -142,7 +142,7 @@ type ExpirePasswordOptionsVnc struct {
 	// Display: The id of the display where the expiration should be
 	// changed.  Defaults to the first.
 	Display *string `json:"display,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -194,7 +194,7 @@ type ScreendumpArgs struct {
 	Head *int64 `json:"head,omitempty"`
 	// Format: image format for [Conn.Screendump].  (default: ppm) (Since 7.1)
 	Format *ImageFormat `json:"format,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -227,7 +227,7 @@ type SpiceBasicInfo struct {
 	Port string `json:"port"`
 	// Family: address family
 	Family NetworkAddressFamily `json:"family"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -241,7 +241,7 @@ type SpiceServerInfo struct {
 	SpiceBasicInfo
 	// Auth: authentication method
 	Auth *string `json:"auth,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -266,7 +266,7 @@ type SpiceChannel struct {
 	ChannelID int64 `json:"channel-id"`
 	// TLS: true if the channel is encrypted, false otherwise.
 	TLS bool `json:"tls"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -321,7 +321,7 @@ type SpiceInfo struct {
 	MouseMode SpiceQueryMouseMode `json:"mouse-mode"`
 	// Channels: a list of [SpiceChannel] for each active spice channel
 	Channels []SpiceChannel `json:"channels,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -398,7 +398,7 @@ type SpiceConnectedEvent struct {
 	Server SpiceBasicInfo `json:"server"`
 	// Client: client information
 	Client SpiceBasicInfo `json:"client"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -431,7 +431,7 @@ type SpiceInitializedEvent struct {
 	Server SpiceServerInfo `json:"server"`
 	// Client: client information
 	Client SpiceChannel `json:"client"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -461,7 +461,7 @@ type SpiceDisconnectedEvent struct {
 	Server SpiceBasicInfo `json:"server"`
 	// Client: client information
 	Client SpiceBasicInfo `json:"client"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -483,7 +483,7 @@ func (SpiceDisconnectedEvent) EventName() string {
 //
 // Only available when QEMU is built with CONFIG_SPICE.
 type SpiceMigrateCompletedEvent struct {
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -508,7 +508,7 @@ type VncBasicInfo struct {
 	Family NetworkAddressFamily `json:"family"`
 	// Websocket: true in case the socket is a websocket (since 2.3).
 	Websocket bool `json:"websocket"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -523,7 +523,7 @@ type VncServerInfo struct {
 	// Auth: authentication method used for the plain (non-websocket) VNC
 	// server
 	Auth *string `json:"auth,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -541,7 +541,7 @@ type VncClientInfo struct {
 	// SaslUsername: If SASL authentication is in use, the SASL username
 	// used for authentication.
 	SaslUsername *string `json:"sasl_username,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -589,7 +589,7 @@ type VncInfo struct {
 	// Clients: a list of [VncClientInfo] of all currently connected
 	// clients
 	Clients []VncClientInfo `json:"clients,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -664,7 +664,7 @@ type VncServerInfo2 struct {
 	// Vencrypt: The vencrypt sub authentication type used by the servers,
 	// only specified in case auth == vencrypt.
 	Vencrypt *VncVencryptSubAuth `json:"vencrypt,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -692,7 +692,7 @@ type VncInfo2 struct {
 	Vencrypt *VncVencryptSubAuth `json:"vencrypt,omitempty"`
 	// Display: The display device the vnc server is linked to.
 	Display *string `json:"display,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -757,7 +757,7 @@ func (c *Conn) QueryVNCServers(ctx context.Context, opts ...CallOption) ([]VncIn
 type ChangeVNCPasswordArgs struct {
 	// Password: the new password to use with VNC authentication
 	Password string `json:"password"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -801,7 +801,7 @@ type VNCConnectedEvent struct {
 	Server VncServerInfo `json:"server"`
 	// Client: client information
 	Client VncBasicInfo `json:"client"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -833,7 +833,7 @@ type VNCInitializedEvent struct {
 	Server VncServerInfo `json:"server"`
 	// Client: client information
 	Client VncClientInfo `json:"client"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -864,7 +864,7 @@ type VNCDisconnectedEvent struct {
 	Server VncServerInfo `json:"server"`
 	// Client: client information
 	Client VncClientInfo `json:"client"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -886,7 +886,7 @@ type MouseInfo struct {
 	// Absolute: true if this device supports absolute coordinates as
 	// input
 	Absolute bool `json:"absolute"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1282,7 +1282,7 @@ const (
 type IntWrapper struct {
 	// Data: a numeric key code
 	Data int64 `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1292,7 +1292,7 @@ type IntWrapper struct {
 type QKeyCodeWrapper struct {
 	// Data: An enumeration of key name
 	Data QKeyCode `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1330,7 +1330,7 @@ type SendKeyArgs struct {
 	// HoldTime: time to delay key up events, milliseconds.  Defaults to
 	// 100
 	HoldTime *int64 `json:"hold-time,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1429,7 +1429,7 @@ type InputKeyEvent struct {
 	Key KeyValue `json:"key"`
 	// Down: True for key-down and false for key-up events.
 	Down bool `json:"down"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1441,7 +1441,7 @@ type InputBtnEvent struct {
 	Button InputButton `json:"button"`
 	// Down: True for key-down and false for key-up events.
 	Down bool `json:"down"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1454,7 +1454,7 @@ type InputMoveEvent struct {
 	// Value: Pointer position.  For absolute coordinates the valid range
 	// is 0 to 0x7fff.
 	Value int64 `json:"value"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1473,7 +1473,7 @@ type InputMultiTouchEvent struct {
 	Axis InputAxis `json:"axis"`
 	// Value: Contact position.
 	Value int64 `json:"value"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1502,7 +1502,7 @@ const (
 type InputKeyEventWrapper struct {
 	// Data: Keyboard input event
 	Data InputKeyEvent `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1512,7 +1512,7 @@ type InputKeyEventWrapper struct {
 type InputBtnEventWrapper struct {
 	// Data: Pointer button input event
 	Data InputBtnEvent `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1522,7 +1522,7 @@ type InputBtnEventWrapper struct {
 type InputMoveEventWrapper struct {
 	// Data: Pointer motion input event
 	Data InputMoveEvent `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1532,7 +1532,7 @@ type InputMoveEventWrapper struct {
 type InputMultiTouchEventWrapper struct {
 	// Data: MultiTouch input event
 	Data InputMultiTouchEvent `json:"data"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1575,7 +1575,7 @@ type InputSendEventArgs struct {
 	Head *int64 `json:"head,omitempty"`
 	// Events: List of [InputEvent] union.
 	Events []InputEvent `json:"events"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1669,7 +1669,7 @@ type DisplayGTK struct {
 	// Scale: Set preferred scale of the display.  Defaults to 1.0.
 	// (Since 10.1)
 	Scale *float64 `json:"scale,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1680,7 +1680,7 @@ type DisplayEGLHeadless struct {
 	// Rendernode: Which DRM render node should be used.  Default is the
 	// first available node on the host.
 	Rendernode *string `json:"rendernode,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1698,7 +1698,7 @@ type DisplayDBus struct {
 	P2p *bool `json:"p2p,omitempty"`
 	// Audiodev: Use the specified DBus audiodev to export audio.
 	Audiodev *string `json:"audiodev,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1727,7 +1727,7 @@ const (
 type DisplayCurses struct {
 	// Charset: Font charset used by guest (default: CP437).
 	Charset *string `json:"charset,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1755,7 +1755,7 @@ type DisplayCocoa struct {
 	// ZoomInterpolation: Apply interpolation to smooth output when
 	// zoom-to-fit is enabled.  Defaults to "off".  (Since 9.0)
 	ZoomInterpolation *bool `json:"zoom-interpolation,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1781,7 +1781,7 @@ type DisplaySDL struct {
 	// GrabMod: Modifier keys that should be pressed together with the
 	// "G" key to release the mouse grab.
 	GrabMod *HotKeyMod `json:"grab-mod,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1913,7 +1913,7 @@ const (
 type DisplayReloadOptionsVNC struct {
 	// TLSCerts: reload tls certs or not.
 	TLSCerts *bool `json:"tls-certs,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -1973,7 +1973,7 @@ type DisplayUpdateOptionsVNC struct {
 	// connections.  Addresses configured for websockets are not
 	// touched.
 	Addresses []SocketAddress `json:"addresses,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -2028,7 +2028,7 @@ type ClientMigrateInfoArgs struct {
 	TLSPort *int64 `json:"tls-port,omitempty"`
 	// CertSubject: server certificate subject
 	CertSubject *string `json:"cert-subject,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

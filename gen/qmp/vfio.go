@@ -55,7 +55,7 @@ type VFIOMigrationEvent struct {
 	QOMPath string `json:"qom-path"`
 	// DeviceState: The new changed device migration state.
 	DeviceState QapiVfioMigrationState `json:"device-state"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

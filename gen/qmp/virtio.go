@@ -17,7 +17,7 @@ type VirtioInfo struct {
 	Path string `json:"path"`
 	// Name: Name of the VirtIODevice
 	Name string `json:"name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -92,7 +92,7 @@ type VhostStatus struct {
 	LogEnabled bool `json:"log-enabled"`
 	// LogSize: vhost_dev log_size
 	LogSize uint64 `json:"log-size"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -147,7 +147,7 @@ type VirtioStatus struct {
 	// VirtIODevice.  Present if the given VirtIODevice has an active
 	// vhost device.
 	VhostDev *VhostStatus `json:"vhost-dev,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -155,7 +155,7 @@ type VirtioStatus struct {
 type XQueryVirtioStatusArgs struct {
 	// Path: Canonical QOM path of the VirtIODevice
 	Path string `json:"path"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -416,7 +416,7 @@ type VirtioDeviceStatus struct {
 	// UnknownStatuses: Virtio device statuses bitmap that have not been
 	// decoded
 	UnknownStatuses *uint8 `json:"unknown-statuses,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -436,7 +436,7 @@ type VhostDeviceProtocols struct {
 	// UnknownProtocols: Vhost user device protocol features bitmap that
 	// have not been decoded
 	UnknownProtocols *uint64 `json:"unknown-protocols,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -461,7 +461,7 @@ type VirtioDeviceFeatures struct {
 	// UnknownDevFeatures2: Virtio device features bitmap that have not
 	// been decoded (bits 64-127) (since 10.2)
 	UnknownDevFeatures2 *uint64 `json:"unknown-dev-features2,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -504,7 +504,7 @@ type VirtQueueStatus struct {
 	SignalledUsed uint16 `json:"signalled-used"`
 	// SignalledUsedValid: VirtQueue signalled_used_valid flag
 	SignalledUsedValid bool `json:"signalled-used-valid"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -514,7 +514,7 @@ type XQueryVirtioQueueStatusArgs struct {
 	Path string `json:"path"`
 	// Queue: VirtQueue index to examine
 	Queue uint16 `json:"queue"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -626,7 +626,7 @@ type VirtVhostQueueStatus struct {
 	UsedPhys uint64 `json:"used-phys"`
 	// UsedSize: vhost_virtqueue used_size
 	UsedSize uint32 `json:"used-size"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -636,7 +636,7 @@ type XQueryVirtioVhostQueueStatusArgs struct {
 	Path string `json:"path"`
 	// Queue: vhost_virtqueue index to examine
 	Queue uint16 `json:"queue"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -713,7 +713,7 @@ type VirtioRingDesc struct {
 	Len uint32 `json:"len"`
 	// Flags: List of descriptor flags
 	Flags []string `json:"flags"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -732,7 +732,7 @@ type VirtioRingAvail struct {
 	Idx uint16 `json:"idx"`
 	// Ring: VRingAvail ring[] entry at provided index
 	Ring uint16 `json:"ring"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -744,7 +744,7 @@ type VirtioRingUsed struct {
 	Flags uint16 `json:"flags"`
 	// Idx: VRingUsed index
 	Idx uint16 `json:"idx"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -763,7 +763,7 @@ type VirtioQueueElement struct {
 	Avail VirtioRingAvail `json:"avail"`
 	// Used: VRingUsed info
 	Used VirtioRingUsed `json:"used"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -781,7 +781,7 @@ type XQueryVirtioQueueElementArgs struct {
 	// Index: Index of the element in the queue (default: head of the
 	// queue)
 	Index *uint16 `json:"index,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -899,7 +899,7 @@ type IOThreadVirtQueueMapping struct {
 	// IOThreadVirtQueueMappings must have [IOThreadVirtQueueMapping.Vqs] or none of them must
 	// have it.
 	Vqs []uint16 `json:"vqs,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -909,7 +909,7 @@ type IOThreadVirtQueueMapping struct {
 type VirtIOGPUOutput struct {
 	// Name: the name of the output
 	Name string `json:"name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -922,7 +922,7 @@ type DummyVirtioForceArrays struct {
 	UnusedIothreadVqMapping []IOThreadVirtQueueMapping `json:"unused-iothread-vq-mapping"`
 	// UnusedVirtioGpuOutput is the member "unused-virtio-gpu-output".
 	UnusedVirtioGpuOutput []VirtIOGPUOutput `json:"unused-virtio-gpu-output"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

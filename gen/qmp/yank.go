@@ -32,7 +32,7 @@ const (
 type YankInstanceBlockNode struct {
 	// NodeName: the name of the block graph node
 	NodeName string `json:"node-name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -43,7 +43,7 @@ type YankInstanceBlockNode struct {
 type YankInstanceChardev struct {
 	// ID: the chardev's ID
 	ID string `json:"id"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -86,7 +86,7 @@ func (v *YankInstance) UnmarshalJSON(b []byte) error {
 type YankArgs struct {
 	// Instances: the instances to be yanked
 	Instances []YankInstance `json:"instances"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

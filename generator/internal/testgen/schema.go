@@ -54,7 +54,7 @@ type Base struct {
 	Name string `json:"name"`
 	// Tag: an optional tag
 	Tag *string `json:"tag,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -62,7 +62,7 @@ type Base struct {
 type Circle struct {
 	// Radius: the radius
 	Radius float64 `json:"radius"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -72,13 +72,13 @@ type Square struct {
 	Side int64 `json:"side"`
 	// Rounded: whether corners are rounded
 	Rounded *bool `json:"rounded,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
 // An empty struct.
 type Empty struct {
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -97,7 +97,7 @@ const (
 type GroupMany struct {
 	// Members: the members
 	Members []Shape `json:"members"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -110,7 +110,7 @@ func (v GroupMany) MarshalJSON() ([]byte, error) {
 type GroupSingle struct {
 	// Only: the shape
 	Only Shape `json:"only"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -144,7 +144,7 @@ type ShapeBase struct {
 	Kind ShapeKind `json:"kind"`
 	// Color: the color
 	Color *Color `json:"color,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -260,7 +260,7 @@ type Optionals struct {
 	//
 	// Deprecated: Use [Optionals.S].
 	OldMember *string `json:"old-member,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -330,7 +330,7 @@ type DrawArgs struct {
 	Shapes []Shape `json:"shapes"`
 	// Value: a value
 	Value Value `json:"value,omitzero"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -385,7 +385,7 @@ type FindShapesArgs struct {
 	Kind *ShapeKind `json:"kind,omitempty"`
 	// Limit: at most this many
 	Limit *int64 `json:"limit,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -406,7 +406,7 @@ func (c *Conn) FindShapes(ctx context.Context, args *FindShapesArgs, opts ...Cal
 type GetShapeArgs struct {
 	// Name: its name
 	Name string `json:"name"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -427,7 +427,7 @@ func (c *Conn) GetShape(ctx context.Context, args GetShapeArgs, opts ...CallOpti
 type EchoAnyArgs struct {
 	// V: the value
 	V json.RawMessage `json:"v"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -446,7 +446,7 @@ func (c *Conn) EchoAny(ctx context.Context, args EchoAnyArgs, opts ...CallOption
 type EchoStrArgs struct {
 	// S: the string
 	S string `json:"s"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -529,7 +529,7 @@ type ShapeAddedEvent struct {
 	Name string `json:"name"`
 	// Kind: its kind
 	Kind ShapeKind `json:"kind"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 
@@ -542,7 +542,7 @@ func (ShapeAddedEvent) EventName() string {
 //
 // Emitted when stopped (a name shared with command stop).
 type StopEvent struct {
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
 

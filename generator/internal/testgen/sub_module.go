@@ -14,6 +14,6 @@ type Painting struct {
 	Title string `json:"title"`
 	// At: when painted
 	At *int64 `json:"at,omitempty"`
-	// UnknownMembers holds the members this binding does not know (a newer QEMU's, a vendor build's), so that decoding and re-encoding with package codec is lossless; encoding/json skips it.
+	// UnknownMembers holds the members this binding does not know; see [codec.Members].
 	UnknownMembers codec.Members `json:"-"`
 }
