@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -69,8 +70,20 @@ func serveBenchPeer(sock string) {
 	}
 }
 
+// benchSchema is the recorded query-qmp-schema reply the fake peer
+// sends (read when first asked for).
+var benchSchema = sync.OnceValue(func() json.RawMessage {
+	b, err := readRecordedSchema()
+	if err != nil {
+		return nil
+	}
+	return b
+})
+
 func benchHandler(cmd string, args json.RawMessage) fakepeer.Response {
 	switch cmd {
+	case "query-qmp-schema":
+		return fakepeer.Response{Return: benchSchema()}
 	case "query-status":
 		return fakepeer.Response{Return: json.RawMessage(`{"status": "running", "singlestep": false, "running": true}`)}
 	case "qom-get":
@@ -135,6 +148,19 @@ var benchCalls = []benchCall{
 		raw: func(ctx context.Context, conn *qmp.Conn) error {
 			var st benchStatus
 			return conn.Session().Call(ctx, "query-status", nil, &st)
+		},
+	},
+	{
+		// A 186 KB reply of 1500 unions (QEMU 7.2's): the typed
+		// []SchemaInfo against encoding/json into []map[string]any.
+		name: "query-qmp-schema",
+		typed: func(ctx context.Context, conn *qmp.Conn) error {
+			_, err := conn.QueryQMPSchema(ctx)
+			return err
+		},
+		raw: func(ctx context.Context, conn *qmp.Conn) error {
+			var v []map[string]any
+			return conn.Session().Call(ctx, "query-qmp-schema", nil, &v)
 		},
 	},
 	{

@@ -17,20 +17,25 @@ import (
 // -machine none), as recorded for package introspect.
 func recordedSchema(tb testing.TB) []byte {
 	tb.Helper()
-	f, err := os.Open("../../introspect/testdata/qemu-7.2.22-x86_64-machine-none.json.gz")
+	b, err := readRecordedSchema()
 	if err != nil {
 		tb.Fatal(err)
+	}
+	return b
+}
+
+func readRecordedSchema() ([]byte, error) {
+	f, err := os.Open("../../introspect/testdata/qemu-7.2.22-x86_64-machine-none.json.gz")
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	z, err := gzip.NewReader(f)
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	b, err := io.ReadAll(z)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return bytes.TrimSpace(b)
+	return bytes.TrimSpace(b), err
 }
 
 // BenchmarkQueryQMPSchemaDecode compares the client CPU of decoding a
