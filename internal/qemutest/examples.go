@@ -46,6 +46,7 @@ var ExampleCategories = []string{
 	"notation",  // the legend of the transcript notation, not a message
 	"elided",    // "..." stands for content: not JSON
 	"malformed", // not a QMP message: broken JSON, or a reply without its "return"
+	"stale",     // a member no release of the range has (removed before it, or misspelt)
 	"missing",   // a member every release of the range requires is absent (or misspelt)
 	"mistyped",  // a member's value has the wrong JSON type
 }
@@ -220,7 +221,7 @@ func checkRequest(b Bindings, msg map[string]json.RawMessage, sent *string) stri
 	if !hasArgs {
 		args = []byte("{}")
 	}
-	return roundTripProblem(b, name+" arguments", c.NewArgs(), args)
+	return docValueProblem(b, name+" arguments", c.NewArgs(), args)
 }
 
 func checkReturn(b Bindings, cmd string, ret json.RawMessage) string {
@@ -234,7 +235,7 @@ func checkReturn(b Bindings, cmd string, ret json.RawMessage) string {
 		}
 		return ""
 	}
-	return roundTripProblem(b, cmd+" result", c.NewResult(), ret)
+	return docValueProblem(b, cmd+" result", c.NewResult(), ret)
 }
 
 func checkEvent(b Bindings, msg map[string]json.RawMessage) string {
@@ -274,6 +275,25 @@ func checkEvent(b Bindings, msg map[string]json.RawMessage) string {
 	}
 	if diff != "" {
 		return fmt.Sprintf("%s data does not re-encode to what the example sends (-sent +re-encoded):\n%s", name, diff)
+	}
+	return unknownProblem(name+" data", v)
+}
+
+// docValueProblem is roundTripProblem for a value of QEMU's docs, which
+// must also name no member that the bindings do not know: the bindings
+// span the release the docs come from, so such a member is a stale or
+// misspelt one (one the round trip cannot see: it is kept and
+// re-encoded).
+func docValueProblem(b Bindings, what string, v any, raw []byte) string {
+	if p := roundTripProblem(b, what, v, raw); p != "" {
+		return p
+	}
+	return unknownProblem(what, v)
+}
+
+func unknownProblem(what string, v any) string {
+	if u := UnknownMembers(v); len(u) > 0 {
+		return fmt.Sprintf("%s: members the bindings do not know (no release of theirs has them): %s", what, strings.Join(u, ", "))
 	}
 	return ""
 }

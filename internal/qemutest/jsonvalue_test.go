@@ -1,8 +1,10 @@
 package qemutest
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -68,5 +70,36 @@ func TestKnownBad(t *testing.T) {
 	kb.Finish(r, "x/") // x/b passes, x/c was never checked; y/ is not finished
 	if len(r.errors) != 2 || !strings.Contains(r.errors[0], "passes now") || !strings.Contains(r.errors[1], "no such case") {
 		t.Errorf("Finish: %q, want a passing case and an unchecked one", r.errors)
+	}
+}
+
+func TestUnknownMembers(t *testing.T) {
+	type members map[string]json.RawMessage
+	type branch struct {
+		B              int `json:"b"`
+		UnknownMembers members
+	}
+	type base struct {
+		UnknownMembers members `json:"-"`
+	}
+	type value struct {
+		base
+		List   []branch `json:"list"`
+		Branch *branch  `json:"-" codec:"branch,x"`
+		Any    any      `json:"any"`
+	}
+	v := &value{
+		base:   base{UnknownMembers: members{"top": nil}},
+		List:   []branch{{}, {UnknownMembers: members{"old": nil, "older": nil}}},
+		Branch: &branch{UnknownMembers: members{}},
+		Any:    map[string]any{"k": branch{UnknownMembers: members{"deep": nil}}},
+	}
+	got := UnknownMembers(v)
+	want := []string{"any.k.deep", "list[].old", "list[].older", "top"}
+	if !slices.Equal(got, want) {
+		t.Errorf("UnknownMembers = %q, want %q", got, want)
+	}
+	if got := UnknownMembers(&struct{ A int }{}); got != nil {
+		t.Errorf("UnknownMembers of a value without any = %q", got)
 	}
 }
