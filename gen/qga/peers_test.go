@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -106,6 +107,13 @@ func checkAgentQueries(t *testing.T, bin string) {
 		t.Fatalf("guest-info version %q: %v", gi.Version, err)
 	}
 	peer := fmt.Sprintf("qga-%d.%d", major, minor)
+	if *update {
+		// A fresh recording: replies to commands the peer no longer
+		// has must not linger.
+		if err := os.RemoveAll(filepath.Join(repliesDir, peer)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	enabled := map[string]bool{}
 	for _, c := range gi.Commands {
 		enabled[c.Name] = c.Enabled
