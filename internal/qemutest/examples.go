@@ -293,7 +293,7 @@ func docValueProblem(b Bindings, what string, v any, raw []byte) string {
 
 func unknownProblem(what string, v any) string {
 	if u := UnknownMembers(v); len(u) > 0 {
-		return fmt.Sprintf("%s: members the bindings do not know (no release of theirs has them): %s", what, strings.Join(u, ", "))
+		return fmt.Sprintf("%s: members the bindings do not know: %s", what, strings.Join(u, ", "))
 	}
 	return ""
 }
