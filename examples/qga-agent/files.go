@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/qapi-go/qapi/gen/qga"
 	qruntime "github.com/qapi-go/qapi/runtime"
@@ -65,8 +66,18 @@ func (a *agent) GuestFileOpen(_ context.Context, args qga.GuestFileOpenArgs) (in
 	return h, nil
 }
 
-// errText is the system's description of err, without Go's path prefix.
+// errText is the system's description of err as qemu-ga words it (C's
+// strerror, "No such file or directory"), without Go's path prefix:
+// clients recognise it (the generated client's errors are fs.ErrNotExist
+// for it).
 func errText(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		s := errno.Error()
+		if s != "" {
+			return strings.ToUpper(s[:1]) + s[1:]
+		}
+	}
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err.Error()
