@@ -62,3 +62,19 @@ func TestEventBufferBytes(t *testing.T) {
 		t.Errorf("after reading, %d of 3 new events held", got)
 	}
 }
+
+// TestCallAndWaitLargeEvent: the event CallAndWait waits for is never
+// dropped for its size, whatever the session's bound in bytes.
+func TestCallAndWaitLargeEvent(t *testing.T) {
+	leakcheck.Check(t)
+	big := strings.Repeat("x", 8<<10)
+	q, _ := qmpSession(t, script(
+		fakepeer.Expect("device_del"),
+		fakepeer.Emit("DEVICE_DELETED", map[string]string{"device": big}),
+		fakepeer.Reply(map[string]any{}),
+	), runtime.WithEventBufferBytes(1024))
+	ev, err := q.CallAndWait(testCtx(t), "device_del", map[string]string{"id": "d"}, nil, "DEVICE_DELETED", nil)
+	if err != nil || len(ev.Data) < len(big) {
+		t.Fatalf("CallAndWait: %d bytes of data, %v", len(ev.Data), err)
+	}
+}

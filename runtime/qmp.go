@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net"
 	"strconv"
 	"sync"
@@ -384,7 +385,9 @@ func (q *QMP) SubscribeBuffer(size int, names ...string) *Subscription {
 // match runs on the session's reader goroutine: keep it quick and do not
 // call the session from it. A command error returns at once.
 func (q *QMP) CallAndWait(ctx context.Context, command string, args, result any, event string, match func(Event) bool, opts ...CallOption) (Event, error) {
-	sub := q.events.add(1, q.opts.eventBytes, []string{event}, match)
+	// One event at most, itself within the maximum message size: no
+	// bound in bytes, which could drop the very event awaited.
+	sub := q.events.add(1, math.MaxInt, []string{event}, match)
 	defer sub.Close()
 	if err := q.Call(ctx, command, args, result, opts...); err != nil {
 		return Event{}, err
