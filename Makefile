@@ -7,17 +7,22 @@ FUZZTIME ?= 60s
 
 all: generate test
 
-## generate: regenerate gen/qmp and gen/qga from the vendored schema/
+# The older releases the bindings span besides the vendored (newest) one:
+# every release kept in testdata/schemas (docs/updating-qemu.md).
+QMP_OLDER = $(foreach f,$(sort $(wildcard testdata/schemas/*/qapi/qapi-schema.json)),-also $(f))
+QGA_OLDER = $(foreach f,$(sort $(wildcard testdata/schemas/*/qga/qapi-schema.json) testdata/schemas/qga-5.0/qapi-schema.json),-also $(f))
+
+## generate: regenerate gen/qmp and gen/qga for the range of releases: schema/ (newest) and testdata/schemas
 generate:
-	$(QAPI_GEN) generate -package qmp -out gen/qmp qmp
-	$(QAPI_GEN) generate -package qga -out gen/qga qga
+	$(QAPI_GEN) generate -package qmp -out gen/qmp $(QMP_OLDER) qmp
+	$(QAPI_GEN) generate -package qga -out gen/qga $(QGA_OLDER) qga
 
 ## check-generated: fail when gen/ differs from what the generator writes
 check-generated:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	cp -R gen "$$tmp/gen" && \
-	$(QAPI_GEN) generate -package qmp -out "$$tmp/gen/qmp" qmp && \
-	$(QAPI_GEN) generate -package qga -out "$$tmp/gen/qga" qga && \
+	$(QAPI_GEN) generate -package qmp -out "$$tmp/gen/qmp" $(QMP_OLDER) qmp && \
+	$(QAPI_GEN) generate -package qga -out "$$tmp/gen/qga" $(QGA_OLDER) qga && \
 	if ! diff -r gen "$$tmp/gen" >"$$tmp/diff"; then \
 		head -n 40 "$$tmp/diff"; \
 		echo "gen/ is stale: run 'make generate' and commit the result"; exit 1; \
@@ -48,7 +53,7 @@ fuzz:
 		done; \
 	done
 
-## update-schema: vendor another QEMU release: make update-schema QEMU=PATH (source tree or tarball)
+## update-schema: add a newer QEMU release at the top of the range: make update-schema QEMU=PATH (source tree or tarball); the vendored one moves to testdata/schemas
 update-schema:
 	@test -n "$(QEMU)" || { echo "usage: make update-schema QEMU=PATH"; exit 2; }
-	$(QAPI_GEN) update-schema -schema-dir schema "$(QEMU)"
+	$(QAPI_GEN) update-schema -schema-dir schema -older testdata/schemas "$(QEMU)"

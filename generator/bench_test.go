@@ -39,3 +39,58 @@ func BenchmarkGenerate(b *testing.B) {
 		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	}
 }
+
+// BenchmarkGenerateRange measures generating the checked-in bindings: the
+// QMP range (7.2, 10.0, 10.2) and the QGA range (5.0, 7.2, 10.0, 10.2),
+// one iteration doing both. "merge" starts from the parsed schemas (as
+// BenchmarkGenerate does), "parse" includes reading every release's
+// schema (what make generate does, minus the go command and file writes).
+func BenchmarkGenerateRange(b *testing.B) {
+	ranges := [][]release{qmpRange, qgaRange}
+	gen := func(b *testing.B, rels [][]generator.Release) int {
+		n := 0
+		for _, r := range rels {
+			rng, err := generator.Merge(r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			files, err := generator.Generate(rng.Schema, generator.Config{Package: "x", Range: rng})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, f := range files {
+				n += len(f.Content)
+			}
+		}
+		return n
+	}
+	b.Run("merge", func(b *testing.B) {
+		var rels [][]generator.Release
+		for _, r := range ranges {
+			rels = append(rels, parseRange(b, r))
+		}
+		b.ResetTimer()
+		cpu0 := cpuTime()
+		var n int
+		for b.Loop() {
+			n = gen(b, rels)
+		}
+		b.ReportMetric(float64(n), "bytes/op")
+		if cpu := cpuTime() - cpu0; cpu > 0 {
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+		}
+	})
+	b.Run("parse", func(b *testing.B) {
+		cpu0 := cpuTime()
+		for b.Loop() {
+			var rels [][]generator.Release
+			for _, r := range ranges {
+				rels = append(rels, parseRange(b, r))
+			}
+			gen(b, rels)
+		}
+		if cpu := cpuTime() - cpu0; cpu > 0 {
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+		}
+	})
+}

@@ -24,33 +24,42 @@ func resultIsPointer(t parser.Type) bool {
 
 func (fg *fileGen) command(c *parser.Command) {
 	method := fg.n.methods[c]
-	// Implicit argument type first.
+	// The arguments: a pointer to the inline arguments struct, to the
+	// boxed type, or to an empty NameArgs for a command without
+	// arguments; free-form ones are any.
 	var argType jen.Code
+	noArgs := false
 	switch a := c.Arg.(type) {
 	case nil:
-	case *parser.ObjectType:
 		if !c.Gen {
 			argType = jen.Any()
-		} else if a.IsImplicit() {
+			break
+		}
+		noArgs = true
+		id := fg.n.noArgs[c]
+		fg.f.Add(fg.plainComment(id + " holds the arguments of [Conn." + method + "] (command \"" + c.Name +
+			"\"), which takes none: pass nil. The type is there so that arguments a newer QEMU adds to the command do not change the method's signature."))
+		fg.f.Type().Id(id).Struct()
+		fg.f.Line()
+		argType = jen.Op("*").Id(id)
+	case *parser.ObjectType:
+		switch {
+		case !c.Gen:
+			argType = jen.Any()
+		case a.IsImplicit():
 			fg.object(a)
-			argType = jen.Id(fg.n.types[a])
-		} else {
-			argType = fg.goType(a)
+			argType = jen.Op("*").Id(fg.n.types[a])
+		default:
+			argType = jen.Op("*").Add(fg.goType(a))
 		}
 	default:
 		if !c.Gen {
 			argType = jen.Any()
 		} else {
-			argType = fg.goType(a)
+			argType = jen.Op("*").Add(fg.goType(a))
 		}
 	}
-	if argType == nil && !c.Gen {
-		argType = jen.Any()
-	}
-	optional := optionalArgs(c)
-	if optional {
-		argType = jen.Op("*").Add(argType)
-	}
+	pointer := c.Gen
 
 	var notes []string
 	kind := "command"
@@ -61,8 +70,12 @@ func (fg *fileGen) command(c *parser.Command) {
 	if !c.SuccessResponse {
 		notes = append(notes, "The command sends no reply on success: the call returns once the request is written.")
 	}
-	if optional {
+	switch {
+	case noArgs:
+	case optionalArgs(c):
 		notes = append(notes, "Every argument is optional: args may be nil, which sends none.")
+	case pointer:
+		notes = append(notes, "A nil args sends no arguments, which QEMU refuses: the command has required ones.")
 	}
 	if c.AllowOOB {
 		oob := "[runtime.OutOfBand]"
@@ -75,14 +88,15 @@ func (fg *fileGen) command(c *parser.Command) {
 
 	params := []jen.Code{jen.Id("ctx").Qual(ctxPkg, "Context")}
 	argExpr := jen.Nil()
-	if argType != nil {
-		params = append(params, jen.Id("args").Add(argType))
+	params = append(params, jen.Id("args").Add(argType))
+	switch {
+	case noArgs:
+	case pointer:
+		// Typed arguments go through the codec (unknown members,
+		// unions, [] for nil lists); a nil pointer sends none.
+		argExpr = jen.Qual(fg.codecImport(), "Args").Call(jen.Id("args"))
+	default:
 		argExpr = jen.Id("args")
-		if c.Gen {
-			// Typed arguments go through the codec (unknown members,
-			// unions, [] for nil lists); a nil pointer sends none.
-			argExpr = jen.Qual(fg.codecImport(), "Args").Call(jen.Id("args"))
-		}
 	}
 	// CallOption is the connection layer's alias of runtime.CallOption,
 	// so that the method reads without the runtime package.
@@ -133,9 +147,9 @@ func isAny(t parser.Type) bool {
 	return ok && b.Name == "any"
 }
 
-// optionalArgs reports whether command c takes its typed arguments as a
-// pointer that may be nil: when they are a struct (inline or boxed) with
-// members, none of them required.
+// optionalArgs reports whether command c's typed arguments may be nil:
+// when they are a struct (inline or boxed) with members, none of them
+// required.
 func optionalArgs(c *parser.Command) bool {
 	o, ok := c.Arg.(*parser.ObjectType)
 	if !ok || !c.Gen || o.IsUnion() || len(o.Members) == 0 {
@@ -210,7 +224,12 @@ func (fg *fileGen) common() {
 		jen.Comment("FreeForm is set for 'gen': false commands, whose arguments are not typed."), jen.Id("FreeForm").Bool(),
 		comment("NewArgs returns a pointer to a new zero arguments value; nil when the\ncommand takes no arguments or free-form ones."), jen.Id("NewArgs").Func().Params().Any(),
 		comment("NewResult returns a pointer to a new zero result value; nil when the\ncommand returns nothing."), jen.Id("NewResult").Func().Params().Any(),
+		comment(releaseFieldsDoc), jen.List(jen.Id("First"), jen.Id("Last")).String(), jen.Id("Missing").Index().String(),
 	)
+	f.Line()
+	f.Add(comment("In reports whether QEMU release has the command; see [Releases]."))
+	f.Func().Params(jen.Id("s").Op("*").Id("CommandSpec")).Id("In").Params(jen.Id("release").String()).Bool().Block(
+		jen.Return(jen.Id("inReleases").Call(jen.Id("release"), jen.Id("s").Dot("First"), jen.Id("s").Dot("Last"), jen.Id("s").Dot("Missing"))))
 	f.Line()
 	f.Add(comment(`EventSpec describes an event of the schema.`))
 	f.Type().Id("EventSpec").Struct(
@@ -219,8 +238,14 @@ func (fg *fileGen) common() {
 		jen.Comment("Since, If, Features, Deprecated and Unstable are as in [CommandSpec]."),
 		jen.Id("Since").String(), jen.Id("If").String(), jen.Id("Features").Index().String(), jen.List(jen.Id("Deprecated"), jen.Id("Unstable")).Bool(),
 		jen.Comment("New returns a pointer to a new zero event value."), jen.Id("New").Func().Params().Any(),
+		jen.Comment("First, Last and Missing are as in [CommandSpec]."), jen.List(jen.Id("First"), jen.Id("Last")).String(), jen.Id("Missing").Index().String(),
 	)
 	f.Line()
+	f.Add(comment("In reports whether QEMU release sends the event; see [Releases]."))
+	f.Func().Params(jen.Id("s").Op("*").Id("EventSpec")).Id("In").Params(jen.Id("release").String()).Bool().Block(
+		jen.Return(jen.Id("inReleases").Call(jen.Id("release"), jen.Id("s").Dot("First"), jen.Id("s").Dot("Last"), jen.Id("s").Dot("Missing"))))
+	f.Line()
+	fg.releases()
 
 	var cmds, evs []jen.Code
 	var cmdList, evList []parser.Definition
@@ -252,6 +277,18 @@ func (fg *fileGen) common() {
 		}
 		flag(d, "Deprecated", c.Deprecated())
 		flag(d, "Unstable", c.Unstable())
+		if r := fg.cfg.Range; r != nil {
+			first, last, missing := r.rangeOf(defKey(c.Name))
+			d[jen.Id("First")] = jen.Lit(first)
+			d[jen.Id("Last")] = jen.Lit(last)
+			if len(missing) > 0 {
+				var v []jen.Code
+				for _, m := range missing {
+					v = append(v, jen.Lit(m))
+				}
+				d[jen.Id("Missing")] = jen.Index().String().Values(v...)
+			}
+		}
 	}
 	for _, d := range cmdList {
 		c := d.(*parser.Command)

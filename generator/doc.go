@@ -165,8 +165,8 @@
 // WithFiles, ...), so everyday code imports only the generated package.
 // QMP packages add the typed events: Subscription (Conn.Subscribe),
 // Watch and CallAndWait, whose event type is inferred from the match
-// function (Any[E] matches every E; a command method without arguments
-// is passed as is: CallAndWait(ctx, conn, conn.Cont, Any[ResumeEvent])).
+// function (Any[E] matches every E); the command runs in a closure,
+// func(ctx context.Context) error { return conn.Cont(ctx, nil) }.
 // The layer is Go source the generator emits verbatim (connlayer/);
 // gen/qmp and gen/qga compile and test it.
 //
@@ -174,24 +174,75 @@
 //
 // Each command is a method
 //
-//	func (c *Conn) Name(ctx context.Context, [args A,] opts ...runtime.CallOption) ([R,] error)
+//	func (c *Conn) Name(ctx context.Context, args *A, opts ...runtime.CallOption) ([R,] error)
 //
-// A is the word(c)+"Args" struct for inline arguments, the named type
-// for boxed commands, and any (anything that encodes to a JSON object)
-// for 'gen': false commands such as device_add. When every argument is
-// optional (a struct, inline or boxed, without required members), A is
-// a pointer, *QueryNamedBlockNodesArgs, and nil sends the command
-// without "arguments": c.QueryNamedBlockNodes(ctx, nil). As soon as one
-// member is required A is a value, so a missing required argument is
-// visible at the call site. (A schema that makes a command's last
-// required argument optional, or the reverse, changes the method's
-// signature between releases.) R is *T for object and
+// and every command takes its arguments the same way, as a pointer, so
+// that no release can change a method's signature: A is the
+// word(c)+"Args" struct for inline arguments, the named type for boxed
+// commands, and for a command without arguments an empty struct
+// word(c)+"Args" (QueryStatusArgs) that a newer QEMU's arguments can be
+// added to; 'gen': false commands such as device_add take "args any"
+// (anything that encodes to a JSON object). A nil args sends the command
+// without "arguments": c.QueryStatus(ctx, nil); a command with required
+// arguments then fails in QEMU. Members stay values or pointers by the
+// rules under Types and Releases, so a member that becomes optional in a
+// later release changes a field, never the method. (A value A flipped to
+// a pointer when a release made a command's last required argument
+// optional, and a command that gained its first argument gained a
+// parameter: both broke callers.) R is *T for object and
 // alternate results and T otherwise ([]BlockInfo, json.RawMessage for
 // qom-get, string for human-monitor-command, int64 for QGA's int
 // returns). 'success-response': false commands add runtime.NoReply;
 // 'allow-oob' commands say so and are sent out of band when the caller
 // passes runtime.OutOfBand; file descriptors go with
 // runtime.WithFiles.
+//
+// # Releases
+//
+// Merge combines the schemas of several QEMU releases (oldest first; the
+// newest one's docs are the docs) into one Range, and Generate with
+// Config.Range emits one Go API that works with every release of it
+// (qapi-gen generate -also). Entities are matched by name, and a type
+// missing from a release under its name is matched by where it is used
+// (the same command's result, the same member, branch or alternative of
+// a matched type), so a renamed type is one type. Then:
+//   - everything any release has is there: commands, events, types,
+//     members, enum values, union branches and alternatives;
+//   - a member is required (a plain value) only if every release that
+//     has its owner requires it; otherwise it is optional, so nothing is
+//     invented on decoding a reply from a release that does not send it.
+//     The owner of a command's arguments is the command (a release
+//     where it takes no arguments requires none), and a struct that
+//     became a union owns, in releases where it has the discriminator,
+//     the members of each branch. A union's discriminator stays a value:
+//     a release without it decodes it empty (see Unions);
+//   - whatever some releases lack says so in its doc ("Not in QEMU
+//     7.2.", "Removed in QEMU 10.0: only older QEMU sends it.", or
+//     "accepts it" for arguments, "has it" for commands), and the
+//     Commands and Events tables give the first and last release that
+//     have each (CommandSpec.First, Last, Missing and In; Releases lists
+//     the range);
+//   - a type QEMU renamed (SGXInfo -> SgxInfo) is generated under its
+//     new name and keeps the old one as a deprecated alias (type SGXInfo
+//     = SgxInfo), with its enum constants if it is an enum;
+//   - a place whose wire type changed between releases (a member,
+//     branch, alternative, argument or result) takes the type into which
+//     the values of every release decode: the newest type when it takes
+//     the older ones' values (str -> an alternate with a string
+//     alternative, int8 -> int64, a struct -> a struct whose required
+//     members it has, a struct -> a union), otherwise the older type
+//     when it takes the newer ones'. Integer types are taken to decode
+//     into each other; the report says which values do not fit.
+//
+// When neither type takes the other's values, Merge fails naming the
+// release, the place and both positions; so does a definition that
+// changes kind (other than struct -> union), a union whose discriminator
+// changes, two alternatives of one JSON kind, and a release or schema
+// given twice. VersionsFile (VERSIONS.md), written next to the Go files,
+// lists the range, the renamed types and every place whose wire type
+// changed, with each release's type: it is reviewed like code. Adding a
+// release at the top of the range changes existing declarations only at
+// such places (a test holds the checked-in bindings to that).
 //
 // # Events
 //

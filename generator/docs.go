@@ -170,6 +170,7 @@ func (g *gen) defDoc(id string, d parser.Definition, intro string, extra ...stri
 		}
 	}
 	parts = append(parts, extra...)
+	parts = append(parts, g.defAvail(d))
 	parts = append(parts, g.featureDoc(d, c.Features, "", r)...)
 	parts = append(parts, strings.TrimSpace(g.ifSentence(c.If)))
 	return paragraphs(parts...)
@@ -256,12 +257,13 @@ func orDefault(s, def string) string {
 // alternative: the member's doc text (or a sentence naming the member
 // when the schema has none), its features and condition. note, when
 // not empty, is a parenthesised remark added to the text.
-func (fg *fileGen) memberComment(owner parser.Definition, goOwner, name, goName string, ifc *parser.IfCond, fs []*parser.Feature, note string) jen.Code {
-	return comment(fg.memberDoc(owner, name, goName, ifc, fs, note))
+// avail, when not empty, says which releases lack the member.
+func (fg *fileGen) memberComment(owner parser.Definition, goOwner, name, goName string, ifc *parser.IfCond, fs []*parser.Feature, note, avail string) jen.Code {
+	return comment(fg.memberDoc(owner, name, goName, ifc, fs, note, avail))
 }
 
 // memberDoc is the text of memberComment.
-func (g *gen) memberDoc(owner parser.Definition, name, goName string, ifc *parser.IfCond, fs []*parser.Feature, note string) string {
+func (g *gen) memberDoc(owner parser.Definition, name, goName string, ifc *parser.IfCond, fs []*parser.Feature, note, avail string) string {
 	r := g.renderer(owner)
 	var text string
 	list := false
@@ -299,7 +301,7 @@ func (g *gen) memberDoc(owner parser.Definition, name, goName string, ifc *parse
 			text = strings.TrimSuffix(text, ".") + " (" + note + ")."
 		}
 	}
-	parts := []string{text}
+	parts := []string{text, avail}
 	parts = append(parts, g.featureDoc(owner, fs, name, r)...)
 	parts = append(parts, strings.TrimSpace(g.ifSentence(ifc)))
 	return paragraphs(parts...)

@@ -74,15 +74,15 @@ func TestDocStructureKept(t *testing.T) {
 			switch o := t.(type) {
 			case *parser.ObjectType:
 				for _, m := range o.Members {
-					check(d.Common().Name+"."+m.Name, g.memberDoc(owner, m.Name, "X", m.If, m.Features, ""))
+					check(d.Common().Name+"."+m.Name, g.memberDoc(owner, m.Name, "X", m.If, m.Features, "", ""))
 				}
 			case *parser.EnumType:
 				for _, m := range o.Members {
-					check(d.Common().Name+"."+m.Name, g.memberDoc(owner, m.Name, "X", m.If, m.Features, ""))
+					check(d.Common().Name+"."+m.Name, g.memberDoc(owner, m.Name, "X", m.If, m.Features, "", ""))
 				}
 			case *parser.AlternateType:
 				for _, v := range o.Alternatives.Variants {
-					check(d.Common().Name+"."+v.Name, g.memberDoc(owner, v.Name, "X", v.If, nil, "for a JSON string"))
+					check(d.Common().Name+"."+v.Name, g.memberDoc(owner, v.Name, "X", v.If, nil, "for a JSON string", ""))
 				}
 			}
 		}

@@ -155,6 +155,11 @@ type names struct {
 	pkg     map[string]origin
 	types   map[parser.Definition]string // Go type name of a type, args or event definition
 	methods map[*parser.Command]string   // Conn method name of a command
+	// noArgs names the empty arguments type of a command that takes
+	// none (see Commands in the package documentation).
+	noArgs map[*parser.Command]string
+	// aliases lists, per type, the deprecated aliases of its old names.
+	aliases map[parser.Definition][]Rename
 	enumVal map[*parser.EnumMember]string
 	errs    []string
 }
@@ -186,6 +191,8 @@ func nameAll(s *parser.Schema, cfg Config, p Protocol) (*names, error) {
 		pkg:     map[string]origin{},
 		types:   map[parser.Definition]string{},
 		methods: map[*parser.Command]string{},
+		noArgs:  map[*parser.Command]string{},
+		aliases: map[parser.Definition][]Rename{},
 		enumVal: map[*parser.EnumMember]string{},
 	}
 	for _, r := range generatorNames {
@@ -226,6 +233,9 @@ func nameAll(s *parser.Schema, cfg Config, p Protocol) (*names, error) {
 			if a, ok := c.Arg.(*parser.ObjectType); ok && a.IsImplicit() && c.Gen {
 				n.types[a] = m + "Args"
 				n.claim(n.pkg, m+"Args", origin{"arguments of command '" + c.Name + "'", c.Info}, "")
+			} else if c.Arg == nil && c.Gen {
+				n.noArgs[c] = m + "Args"
+				n.claim(n.pkg, m+"Args", origin{"arguments type of command '" + c.Name + "' (which takes none)", c.Info}, "")
 			}
 		}
 	}
@@ -263,11 +273,36 @@ func nameAll(s *parser.Schema, cfg Config, p Protocol) (*names, error) {
 			n.claim(n.pkg, id, origin{"alternate '" + d.Name + "'", d.Info}, "")
 		}
 	}
+	n.nameAliases(s, cfg.Range)
 	if len(n.errs) > 0 {
 		sort.Strings(n.errs)
 		return nil, fmt.Errorf("%s", strings.Join(n.errs, "\n"))
 	}
 	return n, nil
+}
+
+// nameAliases claims the old names of renamed types (and of their enum
+// constants) that r records, for the types s keeps.
+func (n *names) nameAliases(s *parser.Schema, r *Range) {
+	if r == nil {
+		return
+	}
+	for _, rn := range r.Renames {
+		d := s.Lookup(rn.New)
+		if d == nil || n.types[d] != rn.NewGo {
+			continue // not generated (a subset), or not under that name
+		}
+		n.aliases[d] = append(n.aliases[d], rn)
+		what := "deprecated alias " + rn.OldGo + " of renamed " + d.Meta() + " '" + rn.New + "'"
+		n.claim(n.pkg, rn.OldGo, origin{what, d.Common().Info}, "")
+		if e, ok := d.(*parser.EnumType); ok {
+			for _, v := range rn.oldValues {
+				if enumMember(e, v) != nil {
+					n.claim(n.pkg, enumConst(rn.OldGo, v), origin{"value '" + v + "' of " + what, d.Common().Info}, "")
+				}
+			}
+		}
+	}
 }
 
 // fieldScope checks the field and method names of one Go struct type.

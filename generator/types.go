@@ -77,7 +77,7 @@ func (fg *fileGen) enum(e *parser.EnumType) {
 	var consts []jen.Code
 	for _, m := range e.Members {
 		c := fg.n.enumVal[m]
-		consts = append(consts, fg.memberComment(e, id, m.Name, c, m.If, m.Features, ""),
+		consts = append(consts, fg.memberComment(e, id, m.Name, c, m.If, m.Features, "", fg.valueAvail(e, valueKey(e.Name, m.Name))),
 			jen.Id(c).Id(id).Op("=").Lit(m.Name))
 	}
 	fg.f.Comment("Values of " + id + ".")
@@ -105,7 +105,7 @@ func (fg *fileGen) memberFields(o *parser.ObjectType, docOwner parser.Definition
 	for _, m := range members {
 		f := scope.add(memberField(m), origin{"member '" + m.Name + "'", m.Info})
 		t, tag := fg.fieldType(m)
-		fields = append(fields, fg.memberComment(docOwner, goOwner, m.Name, f, m.If, m.Features, ""),
+		fields = append(fields, fg.memberComment(docOwner, goOwner, m.Name, f, m.If, m.Features, "", fg.memberAvail(docOwner, o, m)),
 			jen.Id(f).Add(t).Tag(map[string]string{"json": tag}))
 	}
 	return fields
@@ -212,7 +212,7 @@ func (fg *fileGen) union(o *parser.ObjectType) {
 		f := scope.add(branchField(v), origin{"branch '" + v.Name + "'", v.Info})
 		fields = append(fields,
 			fg.plainComment(f+" holds the members of the branch for "+tagField+" "+fg.quoteEnum(enum, v.Name)+
-				"; it must be set exactly when "+tagField+" selects it."+fg.ifSentence(v.If)),
+				"; it must be set exactly when "+tagField+" selects it."+fg.ifSentence(v.If)+spaced(fg.valueAvail(o, branchKey(o.Name, v.Name)))),
 			jen.Id(f).Op("*").Add(fg.goType(v.Type)).Tag(map[string]string{"json": "-", "codec": "branch," + v.Name}))
 	}
 	scope.add(unknownMembersField, origin{"field for unknown members", o.Info})
@@ -228,6 +228,14 @@ func (fg *fileGen) union(o *parser.ObjectType) {
 	fg.f.Line()
 	fg.codecMethod(id, "MarshalJSON")
 	fg.codecMethod(id, "UnmarshalJSON")
+}
+
+// spaced prefixes a non-empty sentence with a space.
+func spaced(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " " + s
 }
 
 func enumMember(e *parser.EnumType, name string) *parser.EnumMember {
@@ -285,7 +293,7 @@ func (fg *fileGen) alternate(a *parser.AlternateType) {
 		default:
 			t = jen.Op("*").Add(fg.goType(v.Type))
 		}
-		fields = append(fields, fg.memberComment(a, id, v.Name, f, v.If, nil, jsonKindNote(v.Type)),
+		fields = append(fields, fg.memberComment(a, id, v.Name, f, v.If, nil, jsonKindNote(v.Type), fg.valueAvail(a, branchKey(a.Name, v.Name))),
 			jen.Id(f).Add(t).Tag(map[string]string{"codec": "alternative"}))
 	}
 	fg.f.Add(fg.docComment(id, a, fg.typeIntro(a, id)))

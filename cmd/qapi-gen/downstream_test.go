@@ -60,27 +60,27 @@ func main() {
 	defer conn.Close()
 	fmt.Println("QEMU", conn.Version())
 
-	st, err := conn.QueryStatus(ctx)
+	st, err := conn.QueryStatus(ctx, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("status=%s running=%v\n", st.Status, st.Status == qmpmin.RunStateRunning)
 
-	stop, err := qmpmin.CallAndWait(ctx, conn, conn.Stop, qmpmin.Any[qmpmin.StopEvent])
+	stop, err := qmpmin.CallAndWait(ctx, conn, func(ctx context.Context) error { return conn.Stop(ctx, nil) }, qmpmin.Any[qmpmin.StopEvent])
 	if err != nil || stop == nil {
 		log.Fatalf("stop: %v", err)
 	}
 	fmt.Println("stopped:", stop.EventName())
 
 	del, err := qmpmin.CallAndWait(ctx, conn,
-		func(ctx context.Context) error { return conn.DeviceDel(ctx, qmpmin.DeviceDelArgs{ID: "net0"}) },
+		func(ctx context.Context) error { return conn.DeviceDel(ctx, &qmpmin.DeviceDelArgs{ID: "net0"}) },
 		func(e *qmpmin.DeviceDeletedEvent) bool { return e.Device != nil && *e.Device == "net0" })
 	if err != nil {
 		log.Fatalf("device_del: %v", err)
 	}
 	fmt.Println("deleted:", del.Path)
 
-	if err := conn.Cont(ctx); errors.Is(err, qmpmin.CommandNotFound) {
+	if err := conn.Cont(ctx, nil); errors.Is(err, qmpmin.CommandNotFound) {
 		fmt.Println("cont: CommandNotFound")
 	} else {
 		log.Fatalf("cont: %v", err)

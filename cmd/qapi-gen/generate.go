@@ -17,13 +17,30 @@ import (
 )
 
 const generateUsage = `usage: qapi-gen generate [-package NAME] [-out DIR] [-protocol qmp|qga]
-                        [-omit-prose] [-strict] [-commands LIST] [-events LIST]
+                        [-omit-prose] [-strict] [-also [RELEASE=]OLDER_SCHEMA]...
+                        [-release RELEASE] [-commands LIST] [-events LIST]
                         [-omit-deprecated] [-omit-unstable] SCHEMA
 
 Generate reads a QAPI schema and writes Go bindings for it into DIR: one
 file per schema module plus qapi.go (client, tables, helpers). SCHEMA is
 the path of a schema's root file (such as qapi/qapi-schema.json of a QEMU
 tree), or "qmp" or "qga" for the schema vendored in package schema.
+
+With -also, the bindings span a range of QEMU releases: SCHEMA is the
+newest (its docs are the docs) and each -also names an older release's
+root schema file. One Go API results that works with every release of
+the range: a member is a plain value only if every release that has its
+owner requires it, whatever some releases lack says so in its doc and in
+the Commands and Events tables, renamed types keep their old names as
+deprecated aliases, and DIR/VERSIONS.md lists the range and every place
+whose wire type changed (see "Releases" in package generator).
+
+  -also [RELEASE=]FILE  an older release's schema (repeatable, any order;
+                 always read leniently). RELEASE, such as 7.2, defaults to
+                 the VERSION file of FILE's QEMU tree (beside FILE or one
+                 directory up)
+  -release RELEASE  the release SCHEMA comes from (default: its VERSION
+                 file, or the vendored release for "qmp" and "qga")
 
 Files in DIR that start with the generated-file header and that this run
 does not produce are removed; other files (hand-written ones) are kept,
@@ -91,6 +108,9 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	strict := fset.Bool("strict", false, "")
 	protocol := fset.String("protocol", "", "")
 	omitProse := fset.Bool("omit-prose", false, "")
+	var also alsoFlag
+	fset.Var(&also, "also", "")
+	release := fset.String("release", "", "")
 	var selFlags selectionFlags
 	selFlags.register(fset)
 	usageErr := func(format string, a ...any) int {
@@ -119,8 +139,12 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	if *strict {
 		opts.Mode = parser.Strict
 	}
+	if *release != "" && !validRelease(*release) {
+		return usageErr("-release %q is not a version such as 10.2", *release)
+	}
 	file := fset.Arg(0)
-	var source string
+	var source, newestFile string
+	newest := *release
 	switch file {
 	case "qmp", "qga":
 		root := schema.QMPRoot
@@ -130,6 +154,9 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		opts.FS = schema.Files
 		source = "QEMU " + schema.Version() + " " + root
 		file = root
+		if newest == "" {
+			newest = schema.Version()
+		}
 	default:
 		st, err := os.Stat(file)
 		if err != nil {
@@ -139,6 +166,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 			return fail(fmt.Errorf("schema %s is a directory, want a .json file", file))
 		}
 		source = filepath.ToSlash(file)
+		newestFile = file
 	}
 	if *pkg == "" {
 		abs, err := filepath.Abs(*out)
@@ -175,6 +203,21 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	for _, w := range s.Warnings {
 		fmt.Fprintln(stderr, "warning: "+w.Error())
 	}
+	var rng *generator.Range
+	if len(also) > 0 {
+		if newest == "" {
+			if newest, err = releaseOf(newestFile); err != nil {
+				fmt.Fprintln(stderr, "qapi-gen generate: "+err.Error()+" (or pass -release)")
+				return 1
+			}
+		}
+		if rng, err = mergeReleases(s, generator.ShortRelease(newest), newestFile, also, stderr); err != nil {
+			fmt.Fprintln(stderr, "qapi-gen generate: "+err.Error())
+			return 1
+		}
+		s = rng.Schema
+		source += " with QEMU " + strings.Join(rng.Releases[:len(rng.Releases)-1], ", ")
+	}
 	if proto == generator.DetectProtocol {
 		proto = generator.Detect(s) // before subsetting, which may drop the telling command
 	}
@@ -184,7 +227,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	files, err := generator.Generate(s, generator.Config{Package: *pkg, Source: source, Protocol: proto, HandWritten: beside, OmitProse: *omitProse})
+	files, err := generator.Generate(s, generator.Config{Package: *pkg, Source: source, Protocol: proto, HandWritten: beside, OmitProse: *omitProse, Range: rng})
 	if err != nil {
 		fmt.Fprintln(stderr, "qapi-gen generate: "+err.Error())
 		return 1
@@ -237,7 +280,7 @@ func writeFiles(dir string, files []generator.File) error {
 		return err
 	}
 	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") || keep[e.Name()] {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") && e.Name() != generator.VersionsFile || keep[e.Name()] {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())

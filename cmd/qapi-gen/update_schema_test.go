@@ -134,6 +134,7 @@ func TestUpdateSchemaRefusesBrokenSchema(t *testing.T) {
 func TestUpdateSchema10(t *testing.T) {
 	tree := fakeQEMU10(t)
 	want := readDir(t, filepath.Join("..", "..", "testdata", "schemas", "qemu-10.0.13"))
+	delete(want, "VERSION") // checked on its own below
 	orig := readDir(t, filepath.Join("..", "..", "schema"))
 
 	check := func(t *testing.T, dir string) {
@@ -232,4 +233,69 @@ func buildGenerated(t *testing.T, schemaDir string) {
 	}
 	m.Go("build", "./...")
 	m.Go("vet", "./...")
+}
+
+// TestUpdateSchemaOlder checks -older: a newer release replaces the
+// vendored one, which moves into the directory of older releases, and
+// the range (the Makefile's generate) then spans both; a release that is
+// not newer, or an older directory that exists already, changes nothing.
+func TestUpdateSchemaOlder(t *testing.T) {
+	tree := fakeQEMU10(t)
+	if err := os.WriteFile(filepath.Join(tree, "VERSION"), []byte("11.0.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "schema")
+	copyTree(t, filepath.Join("..", "..", "schema"), dir)
+	orig := readDir(t, dir)
+	older := filepath.Join(t.TempDir(), "schemas")
+
+	// Not newer: refused.
+	old10 := fakeQEMU10(t)
+	code, _, stderr := runCLI("update-schema", "-schema-dir", dir, "-older", older, old10)
+	if code != 1 || !strings.Contains(stderr, "QEMU 10.0.13 is not newer than the vendored 10.2.2") || !strings.Contains(stderr, "nothing changed") {
+		t.Errorf("older release: exit %d, stderr %q", code, stderr)
+	}
+	if diff := cmp.Diff(orig, readDir(t, dir)); diff != "" {
+		t.Errorf("schema dir changed (-before +after):\n%s", diff)
+	}
+
+	code, stdout, stderr := runCLI("update-schema", "-schema-dir", dir, "-older", older, tree)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "qemu-10.2.2: QEMU 10.2.2 kept as an older release of the range") {
+		t.Errorf("stdout does not say where 10.2.2 went:\n%s", stdout)
+	}
+	kept := readDir(t, filepath.Join(older, "qemu-10.2.2"))
+	for name, data := range orig {
+		if name == "README.md" || name == "schema.go" || name == "COPYING" {
+			continue
+		}
+		if kept[name] != data {
+			t.Errorf("%s not kept unchanged", name)
+		}
+	}
+	if v := readDir(t, dir)["VERSION"]; v != "11.0.0\n" {
+		t.Errorf("VERSION = %q", v)
+	}
+	// The range: 10.2.2 (kept) and 11.0.0.
+	out := filepath.Join(t.TempDir(), "qmp")
+	code, _, stderr = runCLI("generate", "-out", out, "-also", filepath.Join(older, "qemu-10.2.2", "qapi", "qapi-schema.json"),
+		filepath.Join(dir, "qapi", "qapi-schema.json"))
+	if code != 0 {
+		t.Fatalf("generate the range: exit %d: %s", code, stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "VERSIONS.md")); err != nil || !strings.Contains(string(b), "One Go API for QEMU 10.2, 11.0") {
+		t.Errorf("VERSIONS.md: %v\n%s", err, b)
+	}
+
+	// Again: the older directory exists.
+	if err := os.WriteFile(filepath.Join(tree, "VERSION"), []byte("11.1.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(older, "qemu-11.0.0"), 0o755)
+	code, _, stderr = runCLI("update-schema", "-schema-dir", dir, "-older", older, tree)
+	if code != 1 || !strings.Contains(stderr, "qemu-11.0.0 exists already") {
+		t.Errorf("existing older dir: exit %d, stderr %q", code, stderr)
+	}
 }

@@ -56,10 +56,10 @@ func TestAgent(t *testing.T) {
 	conn, root := startAgent(t, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := conn.GuestPing(ctx); err != nil {
+	if err := conn.GuestPing(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	info, err := conn.GuestInfo(ctx)
+	info, err := conn.GuestInfo(ctx, nil)
 	if err != nil || info.Version != version {
 		t.Fatalf("guest-info: %+v, %v", info, err)
 	}
@@ -70,14 +70,14 @@ func TestAgent(t *testing.T) {
 	if !enabled["guest-file-read"] || enabled["guest-exec"] || enabled["guest-shutdown"] {
 		t.Errorf("guest-info enabled: file-read %v, exec %v, shutdown %v", enabled["guest-file-read"], enabled["guest-exec"], enabled["guest-shutdown"])
 	}
-	if os, err := conn.GuestGetOsinfo(ctx); err != nil || os.KernelRelease == nil || os.Machine == nil {
+	if os, err := conn.GuestGetOsinfo(ctx, nil); err != nil || os.KernelRelease == nil || os.Machine == nil {
 		t.Errorf("guest-get-osinfo: %+v, %v", os, err)
 	}
 	host, _ := os.Hostname()
-	if h, err := conn.GuestGetHostName(ctx); err != nil || h.HostName != host {
+	if h, err := conn.GuestGetHostName(ctx, nil); err != nil || h.HostName != host {
 		t.Errorf("guest-get-host-name: %+v, %v", h, err)
 	}
-	if ns, err := conn.GuestGetTime(ctx); err != nil || time.Since(time.Unix(0, ns)).Abs() > time.Minute {
+	if ns, err := conn.GuestGetTime(ctx, nil); err != nil || time.Since(time.Unix(0, ns)).Abs() > time.Minute {
 		t.Errorf("guest-get-time: %v, %v", ns, err)
 	}
 

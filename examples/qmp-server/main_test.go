@@ -29,22 +29,22 @@ func TestStandIn(t *testing.T) {
 	}
 	defer conn.Close()
 
-	st, err := conn.QueryStatus(ctx)
+	st, err := conn.QueryStatus(ctx, nil)
 	if err != nil || !st.Running || st.Status != qmp.RunStateRunning {
 		t.Fatalf("query-status: %+v, %v", st, err)
 	}
-	if _, err := qmp.CallAndWait(ctx, conn, func(ctx context.Context) error { return conn.Stop(ctx) },
+	if _, err := qmp.CallAndWait(ctx, conn, func(ctx context.Context) error { return conn.Stop(ctx, nil) },
 		func(*qmp.StopEvent) bool { return true }); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
-	if st, err := conn.QueryStatus(ctx); err != nil || st.Running || st.Status != qmp.RunStatePaused {
+	if st, err := conn.QueryStatus(ctx, nil); err != nil || st.Running || st.Status != qmp.RunStatePaused {
 		t.Fatalf("after stop: %+v, %v", st, err)
 	}
-	if _, err := qmp.CallAndWait(ctx, conn, func(ctx context.Context) error { return conn.Cont(ctx) },
+	if _, err := qmp.CallAndWait(ctx, conn, func(ctx context.Context) error { return conn.Cont(ctx, nil) },
 		func(*qmp.ResumeEvent) bool { return true }); err != nil {
 		t.Fatalf("cont: %v", err)
 	}
-	cmds, err := conn.QueryCommands(ctx)
+	cmds, err := conn.QueryCommands(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,11 +55,11 @@ func TestStandIn(t *testing.T) {
 	if diff := cmp.Diff(implemented, names); diff != "" {
 		t.Errorf("query-commands (-want +got):\n%s", diff)
 	}
-	v, err := conn.QueryVersion(ctx)
+	v, err := conn.QueryVersion(ctx, nil)
 	if err != nil || v.Qemu.Major != 10 {
 		t.Errorf("query-version: %+v, %v", v, err)
 	}
-	if _, err := qmp.CallAndWait(ctx, conn, func(ctx context.Context) error { return conn.Quit(ctx) },
+	if _, err := qmp.CallAndWait(ctx, conn, func(ctx context.Context) error { return conn.Quit(ctx, nil) },
 		func(e *qmp.ShutdownEvent) bool { return e.Reason == qmp.ShutdownCauseHostQMPQuit }); err != nil {
 		t.Fatalf("quit: %v", err)
 	}

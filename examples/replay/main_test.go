@@ -49,18 +49,18 @@ func TestReplayQEMU72(t *testing.T) {
 		if v := conn.Version(); v.Major != 7 || v.Minor != 2 {
 			t.Errorf("version %v", v)
 		}
-		if st, err := conn.QueryStatus(ctx); err != nil || st.Status != qmp.RunStateRunning {
+		if st, err := conn.QueryStatus(ctx, nil); err != nil || st.Status != qmp.RunStateRunning {
 			t.Errorf("query-status: %+v, %v", st, err)
 		}
-		if v, err := conn.QueryVersion(ctx); err != nil || v.Qemu.Micro != 22 {
+		if v, err := conn.QueryVersion(ctx, nil); err != nil || v.Qemu.Micro != 22 {
 			t.Errorf("query-version: %+v, %v", v, err)
 		}
-		if _, err := qmp.CallAndWait(ctx, conn, func(ctx context.Context) error { return conn.Stop(ctx) },
+		if _, err := qmp.CallAndWait(ctx, conn, func(ctx context.Context) error { return conn.Stop(ctx, nil) },
 			func(*qmp.StopEvent) bool { return true }); err != nil {
 			t.Errorf("stop: %v", err)
 		}
 		// Past the end of the recording.
-		if _, err := conn.QueryStatus(ctx); !errors.Is(err, runtime.GenericError) || !strings.Contains(err.Error(), "recording has ended") {
+		if _, err := conn.QueryStatus(ctx, nil); !errors.Is(err, runtime.GenericError) || !strings.Contains(err.Error(), "recording has ended") {
 			t.Errorf("after the end: %v", err)
 		}
 		conn.Close()
@@ -83,7 +83,7 @@ func TestReplayMismatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	_, err = conn.QueryVersion(ctx)
+	_, err = conn.QueryVersion(ctx, nil)
 	if !errors.Is(err, runtime.GenericError) || !strings.Contains(err.Error(), `expected {"execute":"query-status"}, got {"execute":"query-version"}`) {
 		t.Errorf("mismatch: %v", err)
 	}

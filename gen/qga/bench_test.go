@@ -163,9 +163,9 @@ func BenchmarkCall(b *testing.B) {
 		name       string
 		typed, raw func() error
 	}{
-		{"ping", func() error { return ga.GuestPing(ctx) },
+		{"ping", func() error { return ga.GuestPing(ctx, nil) },
 			func() error { return ga.Session().Call(ctx, "guest-ping", nil, nil) }},
-		{"host-name", func() error { _, err := ga.GuestGetHostName(ctx); return err },
+		{"host-name", func() error { _, err := ga.GuestGetHostName(ctx, nil); return err },
 			func() error { _, err := ga.Session().Execute(ctx, "guest-get-host-name", nil); return err }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

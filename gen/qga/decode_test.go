@@ -36,7 +36,7 @@ func TestDecodeNewerAndOlderAgents(t *testing.T) {
 	}
 	defer ga.Close()
 
-	fs, err := ga.GuestGetFsinfo(ctx)
+	fs, err := ga.GuestGetFsinfo(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestDecodeNewerAndOlderAgents(t *testing.T) {
 		t.Errorf("fsinfo decoded as %+v", fs[0])
 	}
 
-	ifs, err := ga.GuestNetworkGetInterfaces(ctx)
+	ifs, err := ga.GuestNetworkGetInterfaces(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestDecodeNewerAndOlderAgents(t *testing.T) {
 		t.Errorf("interfaces decoded as %+v", ifs)
 	}
 
-	stats, err := ga.GuestGetCpustats(ctx)
+	stats, err := ga.GuestGetCpustats(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestDecodeNewerAndOlderAgents(t *testing.T) {
 		t.Errorf("unknown branch re-encoded as %s", b)
 	}
 
-	st, err := ga.GuestFsfreezeStatus(ctx)
+	st, err := ga.GuestFsfreezeStatus(ctx, nil)
 	if err != nil || st != "melting" {
 		t.Errorf("fsfreeze-status = %q, %v", st, err)
 	}

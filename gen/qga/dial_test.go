@@ -32,7 +32,7 @@ func TestDialAndConnState(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ga.Close()
-	if err := ga.GuestPing(ctx); err != nil {
+	if err := ga.GuestPing(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	if ga.Err() != nil {
@@ -48,7 +48,7 @@ func TestDialAndConnState(t *testing.T) {
 	if !errors.As(ga.Err(), &ce) {
 		t.Fatalf("Err = %v, want a *runtime.ConnError", ga.Err())
 	}
-	if err := ga.GuestPing(ctx); !errors.As(err, &ce) {
+	if err := ga.GuestPing(ctx, nil); !errors.As(err, &ce) {
 		t.Fatalf("call after the connection ended: %v", err)
 	}
 	if err := ga.Close(); err != nil {
@@ -81,7 +81,7 @@ func TestAccept(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ga.Close()
-	if ns, err := ga.GuestGetTime(ctx); err != nil || ns != 1234 {
+	if ns, err := ga.GuestGetTime(ctx, nil); err != nil || ns != 1234 {
 		t.Fatalf("guest-get-time = %d, %v", ns, err)
 	}
 }
@@ -114,10 +114,10 @@ func TestMaxMessageSizeDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer small.Close()
-	if _, err := small.GuestGetHostName(ctx); !errors.Is(err, runtime.ErrMessageTooLarge) {
+	if _, err := small.GuestGetHostName(ctx, nil); !errors.Is(err, runtime.ErrMessageTooLarge) {
 		t.Fatalf("2 MiB reply with a 1 MiB limit: %v, want ErrMessageTooLarge", err)
 	}
-	if err := small.GuestPing(ctx); err != nil {
+	if err := small.GuestPing(ctx, nil); err != nil {
 		t.Fatalf("call after an oversize reply: %v", err)
 	}
 }

@@ -15,8 +15,8 @@
 //	ga, err := qga.Dial(ctx, "unix", "/run/vm/qga.sock")
 //	if err != nil { ... }
 //	defer ga.Close()
-//	info, err := ga.GuestInfo(ctx)
-//	host, err := ga.GuestGetHostName(ctx)
+//	info, err := ga.GuestInfo(ctx, nil)
+//	host, err := ga.GuestGetHostName(ctx, nil)
 //
 // The mapping from QAPI to Go (names, optional members, unions,
 // alternates, enums) is described in package generator's documentation.

@@ -26,10 +26,10 @@ func ExampleDial() {
 	}
 	defer ga.Close()
 
-	if err := ga.GuestPing(ctx); err != nil {
+	if err := ga.GuestPing(ctx, nil); err != nil {
 		log.Fatal(err)
 	}
-	info, err := ga.GuestGetOsinfo(ctx)
+	info, err := ga.GuestGetOsinfo(ctx, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -64,16 +64,16 @@ func ExampleNew() {
 	}
 	defer ga.Close()
 
-	h, err := ga.GuestGetHostName(ctx)
+	h, err := ga.GuestGetHostName(ctx, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
-	osinfo, err := ga.GuestGetOsinfo(ctx)
+	osinfo, err := ga.GuestGetOsinfo(ctx, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(h.HostName, *osinfo.ID, *osinfo.VersionID)
-	_, err = ga.GuestGetLoad(ctx)
+	_, err = ga.GuestGetLoad(ctx, nil)
 	fmt.Println(err)
 	// Output:
 	// guest1 debian 12

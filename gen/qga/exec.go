@@ -107,7 +107,7 @@ func (c *Conn) Start(ctx context.Context, cmd Command) (*Process, error) {
 	default:
 		args.CaptureOutput.Mode = Ptr(cmd.Capture)
 	}
-	r, err := c.GuestExec(ctx, args)
+	r, err := c.GuestExec(ctx, &args)
 	if err != nil {
 		return nil, fmt.Errorf("qga: exec %s: %w", cmd.Path, err)
 	}
@@ -130,7 +130,7 @@ func (p *Process) Wait(ctx context.Context) (*ExecResult, error) {
 	d := MinPollInterval
 	var t *time.Timer
 	for {
-		st, err := p.c.GuestExecStatus(ctx, GuestExecStatusArgs{Pid: p.Pid})
+		st, err := p.c.GuestExecStatus(ctx, &GuestExecStatusArgs{Pid: p.Pid})
 		if err != nil {
 			return nil, fmt.Errorf("qga: exec status of pid %d: %w", p.Pid, err)
 		}

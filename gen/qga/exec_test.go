@@ -120,7 +120,7 @@ func TestExecWaitContext(t *testing.T) {
 		t.Errorf("Wait returned %v after its context ended", d)
 	}
 	// The session is fine.
-	if err := ga.GuestPing(context.Background()); err != nil {
+	if err := ga.GuestPing(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -176,9 +176,9 @@ func TestNoSuccessResponseCommands(t *testing.T) {
 		{"guest-shutdown", func(ctx context.Context, ga *qga.Conn) error {
 			return ga.GuestShutdown(ctx, &qga.GuestShutdownArgs{Mode: qga.Ptr("powerdown")})
 		}, map[string]any{"mode": "powerdown"}},
-		{"guest-suspend-disk", func(ctx context.Context, ga *qga.Conn) error { return ga.GuestSuspendDisk(ctx) }, nil},
-		{"guest-suspend-ram", func(ctx context.Context, ga *qga.Conn) error { return ga.GuestSuspendRAM(ctx) }, nil},
-		{"guest-suspend-hybrid", func(ctx context.Context, ga *qga.Conn) error { return ga.GuestSuspendHybrid(ctx) }, nil},
+		{"guest-suspend-disk", func(ctx context.Context, ga *qga.Conn) error { return ga.GuestSuspendDisk(ctx, nil) }, nil},
+		{"guest-suspend-ram", func(ctx context.Context, ga *qga.Conn) error { return ga.GuestSuspendRAM(ctx, nil) }, nil},
+		{"guest-suspend-hybrid", func(ctx context.Context, ga *qga.Conn) error { return ga.GuestSuspendHybrid(ctx, nil) }, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if spec := qga.Commands[tc.name]; spec == nil || !spec.NoReply {
@@ -211,7 +211,7 @@ func TestNoSuccessResponseCommands(t *testing.T) {
 				t.Fatal(err)
 			}
 			<-written
-			if err := ga.GuestPing(ctx); err != nil {
+			if err := ga.GuestPing(ctx, nil); err != nil {
 				t.Fatalf("call after %s: %v", tc.name, err)
 			}
 			if err := peer.Err(); err != nil {

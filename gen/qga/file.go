@@ -112,7 +112,7 @@ type FileReader struct {
 // reader that streams it in chunks. The caller must Close it.
 func (c *Conn) OpenReader(ctx context.Context, path string, opts ...FileOption) (*FileReader, error) {
 	cfg := fileOptions(opts)
-	h, err := c.GuestFileOpen(ctx, GuestFileOpenArgs{Path: path, Mode: Ptr("r")})
+	h, err := c.GuestFileOpen(ctx, &GuestFileOpenArgs{Path: path, Mode: Ptr("r")})
 	if err != nil {
 		return nil, fmt.Errorf("qga: open %s: %w", path, err)
 	}
@@ -357,7 +357,7 @@ func (r *FileReader) Seek(offset int64, whence int) (int64, error) {
 	default:
 		return 0, fmt.Errorf("qga: seek %s: invalid whence %d", r.path, whence)
 	}
-	res, err := r.c.GuestFileSeek(r.ctx, GuestFileSeekArgs{Handle: r.handle, Offset: offset, Whence: GuestFileWhence{Name: &w}})
+	res, err := r.c.GuestFileSeek(r.ctx, &GuestFileSeekArgs{Handle: r.handle, Offset: offset, Whence: GuestFileWhence{Name: &w}})
 	if err != nil {
 		return 0, fmt.Errorf("qga: seek %s: %w", r.path, err)
 	}
@@ -381,7 +381,7 @@ var errFileClosed = errors.New("file already closed")
 func closeHandle(ctx context.Context, c *Conn, handle int64, path string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
 	defer cancel()
-	if err := c.GuestFileClose(ctx, GuestFileCloseArgs{Handle: handle}); err != nil {
+	if err := c.GuestFileClose(ctx, &GuestFileCloseArgs{Handle: handle}); err != nil {
 		return fmt.Errorf("qga: close %s: %w", path, err)
 	}
 	return nil
@@ -412,7 +412,7 @@ type FileWriter struct {
 // with "b". The caller must Close the writer.
 func (c *Conn) OpenWriter(ctx context.Context, path, mode string, opts ...FileOption) (*FileWriter, error) {
 	cfg := fileOptions(opts)
-	h, err := c.GuestFileOpen(ctx, GuestFileOpenArgs{Path: path, Mode: &mode})
+	h, err := c.GuestFileOpen(ctx, &GuestFileOpenArgs{Path: path, Mode: &mode})
 	if err != nil {
 		return nil, fmt.Errorf("qga: open %s: %w", path, err)
 	}
@@ -431,7 +431,7 @@ func (w *FileWriter) Handle() int64 { return w.handle }
 // send writes b with guest-file-write calls until the agent took it all.
 func (w *FileWriter) send(b []byte) error {
 	for len(b) > 0 {
-		res, err := w.c.GuestFileWrite(w.ctx, GuestFileWriteArgs{Handle: w.handle, BufB64: base64.StdEncoding.EncodeToString(b)})
+		res, err := w.c.GuestFileWrite(w.ctx, &GuestFileWriteArgs{Handle: w.handle, BufB64: base64.StdEncoding.EncodeToString(b)})
 		if err != nil {
 			return fmt.Errorf("qga: write %s: %w", w.path, err)
 		}
@@ -525,7 +525,7 @@ func (w *FileWriter) Flush() error {
 	if w.err = w.flushBuf(); w.err != nil {
 		return w.err
 	}
-	if err := w.c.GuestFileFlush(w.ctx, GuestFileFlushArgs{Handle: w.handle}); err != nil {
+	if err := w.c.GuestFileFlush(w.ctx, &GuestFileFlushArgs{Handle: w.handle}); err != nil {
 		return fmt.Errorf("qga: flush %s: %w", w.path, err)
 	}
 	return nil

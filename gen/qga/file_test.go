@@ -289,7 +289,7 @@ func TestReaderHostileReplies(t *testing.T) {
 				t.Errorf("%d handles left open", n)
 			}
 			// The session is still usable.
-			if err := ga.GuestPing(context.Background()); err != nil {
+			if err := ga.GuestPing(context.Background(), nil); err != nil {
 				t.Fatal(err)
 			}
 		})

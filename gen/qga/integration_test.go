@@ -76,7 +76,7 @@ func agentSuite(t *testing.T, ga *qga.Conn, agent *qemutest.Process, goAgent boo
 		if !goAgent {
 			return
 		}
-		info, err := ga.GuestInfo(testContext(t))
+		info, err := ga.GuestInfo(testContext(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,14 +94,14 @@ func agentSuite(t *testing.T, ga *qga.Conn, agent *qemutest.Process, goAgent boo
 		if err := ga.Session().Sync(testContext(t)); err != nil {
 			t.Fatal(err)
 		}
-		id, err := ga.GuestSync(testContext(t), qga.GuestSyncArgs{ID: 123456789})
+		id, err := ga.GuestSync(testContext(t), &qga.GuestSyncArgs{ID: 123456789})
 		if err != nil || id != 123456789 {
 			t.Fatalf("guest-sync = %d, %v; want 123456789", id, err)
 		}
 	})
 
 	t.Run("Ping", func(t *testing.T) {
-		if err := ga.GuestPing(testContext(t)); err != nil {
+		if err := ga.GuestPing(testContext(t), nil); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -109,7 +109,7 @@ func agentSuite(t *testing.T, ga *qga.Conn, agent *qemutest.Process, goAgent boo
 	var info *qga.GuestAgentInfo
 	t.Run("Info", func(t *testing.T) {
 		var err error
-		info, err = ga.GuestInfo(testContext(t))
+		info, err = ga.GuestInfo(testContext(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +150,7 @@ func agentSuite(t *testing.T, ga *qga.Conn, agent *qemutest.Process, goAgent boo
 	})
 
 	t.Run("OSInfo", func(t *testing.T) {
-		os, err := ga.GuestGetOsinfo(testContext(t))
+		os, err := ga.GuestGetOsinfo(testContext(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func agentSuite(t *testing.T, ga *qga.Conn, agent *qemutest.Process, goAgent boo
 	})
 
 	t.Run("HostName", func(t *testing.T) {
-		h, err := ga.GuestGetHostName(testContext(t))
+		h, err := ga.GuestGetHostName(testContext(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +179,7 @@ func agentSuite(t *testing.T, ga *qga.Conn, agent *qemutest.Process, goAgent boo
 
 	t.Run("Time", func(t *testing.T) {
 		before := time.Now()
-		ns, err := ga.GuestGetTime(testContext(t))
+		ns, err := ga.GuestGetTime(testContext(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -311,16 +311,16 @@ func agentSuite(t *testing.T, ga *qga.Conn, agent *qemutest.Process, goAgent boo
 		if err := ga.WriteFile(ctx, path, []byte("x")); err != nil {
 			t.Fatal(err)
 		}
-		h, err := ga.GuestFileOpen(ctx, qga.GuestFileOpenArgs{Path: path})
+		h, err := ga.GuestFileOpen(ctx, &qga.GuestFileOpenArgs{Path: path})
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer ga.GuestFileClose(ctx, qga.GuestFileCloseArgs{Handle: h})
-		_, err = ga.GuestFileRead(ctx, qga.GuestFileReadArgs{Handle: h, Count: qga.Ptr[int64](qga.MaxChunkSize + 1)})
+		defer ga.GuestFileClose(ctx, &qga.GuestFileCloseArgs{Handle: h})
+		_, err = ga.GuestFileRead(ctx, &qga.GuestFileReadArgs{Handle: h, Count: qga.Ptr[int64](qga.MaxChunkSize + 1)})
 		if !errors.As(err, &ce) {
 			t.Fatalf("read over the cap: %v, want a command error", err)
 		}
-		r, err := ga.GuestFileRead(ctx, qga.GuestFileReadArgs{Handle: h, Count: qga.Ptr[int64](qga.MaxChunkSize)})
+		r, err := ga.GuestFileRead(ctx, &qga.GuestFileReadArgs{Handle: h, Count: qga.Ptr[int64](qga.MaxChunkSize)})
 		if err != nil || r.Count != 1 || !r.EOF {
 			t.Fatalf("read at the cap = %+v, %v", r, err)
 		}
@@ -419,7 +419,7 @@ func agentSuite(t *testing.T, ga *qga.Conn, agent *qemutest.Process, goAgent boo
 
 		// Capture modes are QEMU 8.0's: an older agent refuses them (it
 		// wants a boolean), a newer one merges stdout and stderr.
-		agentInfo, err := ga.GuestInfo(ctx)
+		agentInfo, err := ga.GuestInfo(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -445,7 +445,7 @@ func agentSuite(t *testing.T, ga *qga.Conn, agent *qemutest.Process, goAgent boo
 
 	t.Run("FSInfo", func(t *testing.T) {
 		requires(t, "guest-get-fsinfo")
-		fs, err := ga.GuestGetFsinfo(testContext(t))
+		fs, err := ga.GuestGetFsinfo(testContext(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -456,7 +456,7 @@ func agentSuite(t *testing.T, ga *qga.Conn, agent *qemutest.Process, goAgent boo
 
 	t.Run("NetworkInterfaces", func(t *testing.T) {
 		requires(t, "guest-network-get-interfaces")
-		ifs, err := ga.GuestNetworkGetInterfaces(testContext(t))
+		ifs, err := ga.GuestNetworkGetInterfaces(testContext(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -490,7 +490,7 @@ func agentSuite(t *testing.T, ga *qga.Conn, agent *qemutest.Process, goAgent boo
 		}
 		t.Logf("blocked: class %s desc %q", ce.Class, ce.Desc)
 		// The session is fine afterwards.
-		if err := ga.GuestPing(testContext(t)); err != nil {
+		if err := ga.GuestPing(testContext(t), nil); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -504,18 +504,18 @@ func agentSuite(t *testing.T, ga *qga.Conn, agent *qemutest.Process, goAgent boo
 			name string
 			call func() (any, error)
 		}{
-			{"guest-get-users", func() (any, error) { return ga.GuestGetUsers(ctx) }},
-			{"guest-get-timezone", func() (any, error) { return ga.GuestGetTimezone(ctx) }},
-			{"guest-get-vcpus", func() (any, error) { return ga.GuestGetVcpus(ctx) }},
-			{"guest-get-disks", func() (any, error) { return ga.GuestGetDisks(ctx) }},
-			{"guest-get-devices", func() (any, error) { return ga.GuestGetDevices(ctx) }},
-			{"guest-get-diskstats", func() (any, error) { return ga.GuestGetDiskstats(ctx) }},
-			{"guest-get-cpustats", func() (any, error) { return ga.GuestGetCpustats(ctx) }},
-			{"guest-get-load", func() (any, error) { return ga.GuestGetLoad(ctx) }},
-			{"guest-network-get-route", func() (any, error) { return ga.GuestNetworkGetRoute(ctx) }},
-			{"guest-get-memory-blocks", func() (any, error) { return ga.GuestGetMemoryBlocks(ctx) }},
-			{"guest-get-memory-block-info", func() (any, error) { return ga.GuestGetMemoryBlockInfo(ctx) }},
-			{"guest-fsfreeze-status", func() (any, error) { return ga.GuestFsfreezeStatus(ctx) }},
+			{"guest-get-users", func() (any, error) { return ga.GuestGetUsers(ctx, nil) }},
+			{"guest-get-timezone", func() (any, error) { return ga.GuestGetTimezone(ctx, nil) }},
+			{"guest-get-vcpus", func() (any, error) { return ga.GuestGetVcpus(ctx, nil) }},
+			{"guest-get-disks", func() (any, error) { return ga.GuestGetDisks(ctx, nil) }},
+			{"guest-get-devices", func() (any, error) { return ga.GuestGetDevices(ctx, nil) }},
+			{"guest-get-diskstats", func() (any, error) { return ga.GuestGetDiskstats(ctx, nil) }},
+			{"guest-get-cpustats", func() (any, error) { return ga.GuestGetCpustats(ctx, nil) }},
+			{"guest-get-load", func() (any, error) { return ga.GuestGetLoad(ctx, nil) }},
+			{"guest-network-get-route", func() (any, error) { return ga.GuestNetworkGetRoute(ctx, nil) }},
+			{"guest-get-memory-blocks", func() (any, error) { return ga.GuestGetMemoryBlocks(ctx, nil) }},
+			{"guest-get-memory-block-info", func() (any, error) { return ga.GuestGetMemoryBlockInfo(ctx, nil) }},
+			{"guest-fsfreeze-status", func() (any, error) { return ga.GuestFsfreezeStatus(ctx, nil) }},
 		}
 		for _, q := range queries {
 			_, err := q.call()
@@ -529,7 +529,7 @@ func agentSuite(t *testing.T, ga *qga.Conn, agent *qemutest.Process, goAgent boo
 				t.Errorf("%s: %v (not a command error: decoding failed?)", q.name, err)
 			}
 		}
-		if err := ga.GuestPing(ctx); err != nil {
+		if err := ga.GuestPing(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -537,7 +537,7 @@ func agentSuite(t *testing.T, ga *qga.Conn, agent *qemutest.Process, goAgent boo
 	t.Run("CommandTheAgentLacks", func(t *testing.T) {
 		// guest-get-load is new in QEMU 10.0: an older agent answers
 		// CommandNotFound, a newer one returns the load.
-		_, err := ga.GuestGetLoad(testContext(t))
+		_, err := ga.GuestGetLoad(testContext(t), nil)
 		if err != nil && !errors.Is(err, runtime.CommandNotFound) {
 			t.Fatalf("guest-get-load: %v, want success or CommandNotFound", err)
 		}

@@ -142,7 +142,7 @@ var benchCalls = []benchCall{
 	{
 		name: "query-status",
 		typed: func(ctx context.Context, conn *qmp.Conn) error {
-			_, err := conn.QueryStatus(ctx)
+			_, err := conn.QueryStatus(ctx, nil)
 			return err
 		},
 		raw: func(ctx context.Context, conn *qmp.Conn) error {
@@ -155,7 +155,7 @@ var benchCalls = []benchCall{
 		// []SchemaInfo against encoding/json into []map[string]any.
 		name: "query-qmp-schema",
 		typed: func(ctx context.Context, conn *qmp.Conn) error {
-			_, err := conn.QueryQMPSchema(ctx)
+			_, err := conn.QueryQMPSchema(ctx, nil)
 			return err
 		},
 		raw: func(ctx context.Context, conn *qmp.Conn) error {
@@ -166,7 +166,7 @@ var benchCalls = []benchCall{
 	{
 		name: "qom-get",
 		typed: func(ctx context.Context, conn *qmp.Conn) error {
-			_, err := conn.QOMGet(ctx, qmp.QOMGetArgs{Path: "/machine", Property: "type"})
+			_, err := conn.QOMGet(ctx, &qmp.QOMGetArgs{Path: "/machine", Property: "type"})
 			return err
 		},
 		raw: func(ctx context.Context, conn *qmp.Conn) error {
@@ -262,7 +262,7 @@ func BenchmarkLayer(b *testing.B) {
 	b.Run("query-status/typed", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if _, err := client.QueryStatus(ctx); err != nil {
+			if _, err := client.QueryStatus(ctx, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -279,7 +279,7 @@ func BenchmarkLayer(b *testing.B) {
 	b.Run("qom-get/typed", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if _, err := client.QOMGet(ctx, qmp.QOMGetArgs{Path: "/machine", Property: "type"}); err != nil {
+			if _, err := client.QOMGet(ctx, &qmp.QOMGetArgs{Path: "/machine", Property: "type"}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -81,21 +81,21 @@ func TestDecodeOtherReleases(t *testing.T) {
 		fakepeer.Reply(json.RawMessage(`[{"name":"x","meta-type":"x-new-meta","x-member":[1,2]},{"name":"int","meta-type":"builtin","json-type":"int"}]`)),
 	)
 	ctx := context.Background()
-	st, err := conn.QueryStatus(ctx)
+	st, err := conn.QueryStatus(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.Status != "x-future-state" || st.Running {
 		t.Errorf("status %+v", st)
 	}
-	md, err := conn.QueryMemdev(ctx)
+	md, err := conn.QueryMemdev(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(md) != 1 || md[0].ID != nil || md[0].Reserve != nil || md[0].Policy != "x-new-policy" || md[0].HostNodes == nil {
 		t.Errorf("memdev %+v", md)
 	}
-	schema, err := conn.QueryQMPSchema(ctx)
+	schema, err := conn.QueryQMPSchema(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestWatchSkipsAndConnectionLoss(t *testing.T) {
 	defer cancel()
 	w := qmp.Watch(conn, func(e *qmp.JobStatusChangeEvent) bool { return e.ID == "j1" })
 	defer w.Close()
-	if err := conn.JobDismiss(ctx, qmp.JobDismissArgs{ID: "j1"}); err != nil {
+	if err := conn.JobDismiss(ctx, &qmp.JobDismissArgs{ID: "j1"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []qmp.JobStatus{"x-new-status", qmp.JobStatusNull} {
@@ -193,7 +193,7 @@ func TestCallAndWaitCommandError(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := qmp.CallAndWait(ctx, conn,
-		func(ctx context.Context) error { return conn.DeviceDel(ctx, qmp.DeviceDelArgs{ID: "nope"}) },
+		func(ctx context.Context) error { return conn.DeviceDel(ctx, &qmp.DeviceDelArgs{ID: "nope"}) },
 		func(*qmp.DeviceDeletedEvent) bool { return true })
 	if !errors.Is(err, runtime.DeviceNotFound) {
 		t.Errorf("CallAndWait = %v, want DeviceNotFound", err)
@@ -216,13 +216,13 @@ func TestCallAndWaitInfers(t *testing.T) {
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ev, err := qmp.CallAndWait(ctx, conn, conn.Cont, qmp.Any[qmp.ResumeEvent])
+	ev, err := qmp.CallAndWait(ctx, conn, func(ctx context.Context) error { return conn.Cont(ctx, nil) }, qmp.Any[qmp.ResumeEvent])
 	if err != nil || ev == nil {
 		t.Fatalf("CallAndWait(cont) = %v, %v", ev, err)
 	}
 	w := qmp.Watch(conn, qmp.Any[qmp.StopEvent])
 	defer w.Close()
-	if err := conn.Stop(ctx); err != nil {
+	if err := conn.Stop(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	stop, at, err := w.WaitTimed(ctx)
@@ -258,7 +258,7 @@ func TestConnWithoutSession(t *testing.T) {
 	rec := &recordingCaller{}
 	conn := (*qmp.Conn)(nil).WithCaller(rec)
 	ctx := context.Background()
-	if err := conn.Stop(ctx); err != nil || rec.last != "stop" {
+	if err := conn.Stop(ctx, nil); err != nil || rec.last != "stop" {
 		t.Errorf("Stop through the caller: %v, last %q", err, rec.last)
 	}
 	if conn.Session() != nil || conn.Err() == nil || conn.Close() != nil {

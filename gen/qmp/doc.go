@@ -12,7 +12,7 @@
 //	if err != nil { ... }
 //	defer conn.Close()
 //	fmt.Println("QEMU", conn.Version())
-//	st, err := conn.QueryStatus(ctx)
+//	st, err := conn.QueryStatus(ctx, nil)
 //	err = conn.BlockdevAdd(ctx, qmp.BlockdevOptions{
 //		Driver:   qmp.BlockdevDriverFile,
 //		NodeName: qmp.Ptr("file0"),

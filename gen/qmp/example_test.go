@@ -57,7 +57,7 @@ func ExampleDial() {
 	}
 	defer conn.Close()
 	fmt.Println("QEMU", conn.Version())
-	st, err := conn.QueryStatus(ctx)
+	st, err := conn.QueryStatus(ctx, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func ExampleNew() {
 	ctx := context.Background()
 
 	fmt.Println("QEMU", conn.Version().Major, conn.Version().Minor)
-	st, err := conn.QueryStatus(ctx)
+	st, err := conn.QueryStatus(ctx, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func ExampleCallAndWait() {
 	defer done()
 	ctx := context.Background()
 
-	_, err := qmp.CallAndWait(ctx, conn, conn.Stop, qmp.Any[qmp.StopEvent])
+	_, err := qmp.CallAndWait(ctx, conn, func(ctx context.Context) error { return conn.Stop(ctx, nil) }, qmp.Any[qmp.StopEvent])
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func ExampleWatch() {
 		return e.Device != nil && *e.Device == "disk1"
 	})
 	defer w.Close()
-	if err := conn.DeviceDel(ctx, qmp.DeviceDelArgs{ID: "disk1"}); err != nil {
+	if err := conn.DeviceDel(ctx, &qmp.DeviceDelArgs{ID: "disk1"}); err != nil {
 		log.Fatal(err)
 	}
 	ev, err := w.Wait(ctx)
@@ -127,7 +127,7 @@ func ExampleConn_Subscribe() {
 
 	sub := conn.Subscribe()
 	defer sub.Close()
-	if err := conn.Stop(ctx); err != nil {
+	if err := conn.Stop(ctx, nil); err != nil {
 		log.Fatal(err)
 	}
 	ev, err := sub.Next(ctx)
@@ -152,7 +152,7 @@ func Example_commandNotFound() {
 	conn, done := fakeQEMU()
 	defer done()
 
-	_, err := conn.QueryAccelerators(context.Background())
+	_, err := conn.QueryAccelerators(context.Background(), nil)
 	fmt.Println(errors.Is(err, runtime.CommandNotFound))
 	// Output:
 	// true
@@ -162,7 +162,7 @@ func Example_commandNotFound() {
 func ExampleConn_BlockdevAdd() {
 	ctx := context.Background()
 	var conn *qmp.Conn // from qmp.Dial
-	err := conn.BlockdevAdd(ctx, qmp.BlockdevOptions{
+	err := conn.BlockdevAdd(ctx, &qmp.BlockdevOptions{
 		Driver:   qmp.BlockdevDriverFile,
 		NodeName: qmp.Ptr("file0"),
 		File:     &qmp.BlockdevOptionsFile{Filename: "/var/lib/vm/disk.qcow2"},
@@ -170,7 +170,7 @@ func ExampleConn_BlockdevAdd() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	err = conn.BlockdevAdd(ctx, qmp.BlockdevOptions{
+	err = conn.BlockdevAdd(ctx, &qmp.BlockdevOptions{
 		Driver:   qmp.BlockdevDriverQcow2,
 		NodeName: qmp.Ptr("disk0"),
 		Qcow2: &qmp.BlockdevOptionsQcow2{

@@ -110,7 +110,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 		if !goServer {
 			return
 		}
-		cmds, err := conn.QueryCommands(testCtx(t))
+		cmds, err := conn.QueryCommands(testCtx(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +123,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 	}
 
 	t.Run("query-version", func(t *testing.T) {
-		v, err := conn.QueryVersion(testCtx(t))
+		v, err := conn.QueryVersion(testCtx(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +134,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 	})
 
 	t.Run("query-status", func(t *testing.T) {
-		st, err := conn.QueryStatus(testCtx(t))
+		st, err := conn.QueryStatus(testCtx(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +144,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 	})
 
 	t.Run("query-name", func(t *testing.T) {
-		n, err := conn.QueryName(testCtx(t))
+		n, err := conn.QueryName(testCtx(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +156,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 	t.Run("qom", func(t *testing.T) {
 		requires(t, "qom-list")
 		ctx := testCtx(t)
-		props, err := conn.QOMList(ctx, qmp.QOMListArgs{Path: "/machine"})
+		props, err := conn.QOMList(ctx, &qmp.QOMListArgs{Path: "/machine"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,7 +169,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 				t.Errorf("qom-list /machine lacks %q: %v", want, names)
 			}
 		}
-		raw, err := conn.QOMGet(ctx, qmp.QOMGetArgs{Path: "/machine", Property: "type"})
+		raw, err := conn.QOMGet(ctx, &qmp.QOMGetArgs{Path: "/machine", Property: "type"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +183,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 		requires(t, "object-add")
 		ctx := testCtx(t)
 		const size = 4 << 20
-		err := conn.ObjectAdd(ctx, qmp.ObjectOptions{
+		err := conn.ObjectAdd(ctx, &qmp.ObjectOptions{
 			QOMType:          qmp.ObjectTypeMemoryBackendRAM,
 			ID:               "mem0",
 			MemoryBackendRAM: &qmp.MemoryBackendProperties{Size: size, Share: qmp.Ptr(false)},
@@ -191,7 +191,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mds, err := conn.QueryMemdev(ctx)
+		mds, err := conn.QueryMemdev(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,10 +202,10 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 		if md := mds[i]; md.Size != size || md.Share || md.Policy != qmp.HostMemPolicyDefault {
 			t.Errorf("query-memdev mem0 = %+v, want size %d, not shared, default policy", md, size)
 		}
-		if err := conn.ObjectDel(ctx, qmp.ObjectDelArgs{ID: "mem0"}); err != nil {
+		if err := conn.ObjectDel(ctx, &qmp.ObjectDelArgs{ID: "mem0"}); err != nil {
 			t.Fatal(err)
 		}
-		mds, err = conn.QueryMemdev(ctx)
+		mds, err = conn.QueryMemdev(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,21 +237,21 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 			t.Errorf("disk0 image format %q, want qcow2", disk.Image.Format)
 		}
 
-		if err := conn.BlockDirtyBitmapAdd(ctx, qmp.BlockDirtyBitmapAdd{Node: "disk0", Name: "bm0", Granularity: qmp.Ptr[uint32](65536)}); err != nil {
+		if err := conn.BlockDirtyBitmapAdd(ctx, &qmp.BlockDirtyBitmapAdd{Node: "disk0", Name: "bm0", Granularity: qmp.Ptr[uint32](65536)}); err != nil {
 			t.Fatal(err)
 		}
 		bm := dirtyBitmaps(ctx, t, conn, "disk0")
 		if len(bm) != 1 || bm[0].Name == nil || *bm[0].Name != "bm0" || bm[0].Granularity != 65536 || !bm[0].Recording {
 			t.Errorf("dirty bitmaps of disk0 = %+v, want one recording bm0 of granularity 65536", bm)
 		}
-		if err := conn.BlockDirtyBitmapRemove(ctx, qmp.BlockDirtyBitmap{Node: "disk0", Name: "bm0"}); err != nil {
+		if err := conn.BlockDirtyBitmapRemove(ctx, &qmp.BlockDirtyBitmap{Node: "disk0", Name: "bm0"}); err != nil {
 			t.Fatal(err)
 		}
 		if bm := dirtyBitmaps(ctx, t, conn, "disk0"); len(bm) != 0 {
 			t.Errorf("dirty bitmaps of disk0 after removal = %+v", bm)
 		}
 		for _, n := range []string{"disk0", "file0"} {
-			if err := conn.BlockdevDel(ctx, qmp.BlockdevDelArgs{NodeName: n}); err != nil {
+			if err := conn.BlockdevDel(ctx, &qmp.BlockdevDelArgs{NodeName: n}); err != nil {
 				t.Errorf("blockdev-del %s: %v", n, err)
 			}
 		}
@@ -264,7 +264,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 		if err := os.WriteFile(img, nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		err := conn.BlockdevAdd(ctx, qmp.BlockdevOptions{
+		err := conn.BlockdevAdd(ctx, &qmp.BlockdevOptions{
 			Driver:   qmp.BlockdevDriverFile,
 			NodeName: qmp.Ptr("newfile"),
 			File:     &qmp.BlockdevOptionsFile{Filename: img},
@@ -273,7 +273,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 			t.Fatal(err)
 		}
 		statuses := followJob(ctx, t, conn, "create0", func(ctx context.Context) error {
-			return conn.BlockdevCreate(ctx, qmp.BlockdevCreateArgs{
+			return conn.BlockdevCreate(ctx, &qmp.BlockdevCreateArgs{
 				JobID: "create0",
 				Options: qmp.BlockdevCreateOptions{
 					Driver: qmp.BlockdevDriverQcow2,
@@ -291,7 +291,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 			}
 		}
 		// The image is a qcow2 of the requested size now.
-		err = conn.BlockdevAdd(ctx, qmp.BlockdevOptions{
+		err = conn.BlockdevAdd(ctx, &qmp.BlockdevOptions{
 			Driver:   qmp.BlockdevDriverQcow2,
 			NodeName: qmp.Ptr("new0"),
 			Qcow2: &qmp.BlockdevOptionsQcow2{BlockdevOptionsGenericCOWFormat: qmp.BlockdevOptionsGenericCOWFormat{
@@ -309,7 +309,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 			t.Errorf("new0 = %+v, want an 8 MiB qcow2", n)
 		}
 		for _, n := range []string{"new0", "newfile"} {
-			if err := conn.BlockdevDel(ctx, qmp.BlockdevDelArgs{NodeName: n}); err != nil {
+			if err := conn.BlockdevDel(ctx, &qmp.BlockdevDelArgs{NodeName: n}); err != nil {
 				t.Errorf("blockdev-del %s: %v", n, err)
 			}
 		}
@@ -327,7 +327,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 		w := qmp.Watch(conn, func(e *qmp.BlockJobCompletedEvent) bool { return e.Device == "backup0" })
 		defer w.Close()
 		statuses := followJob(ctx, t, conn, "backup0", func(ctx context.Context) error {
-			return conn.BlockdevBackup(ctx, qmp.BlockdevBackup{
+			return conn.BlockdevBackup(ctx, &qmp.BlockdevBackup{
 				BackupCommon: qmp.BackupCommon{
 					JobID:       qmp.Ptr("backup0"),
 					Device:      "src",
@@ -340,7 +340,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 			// A block job's entry in query-block-jobs: BlockJobInfo is a
 			// union on "type" in the bindings, a plain struct in QEMU
 			// before 9.1.
-			jobs, err := conn.QueryBlockJobs(ctx)
+			jobs, err := conn.QueryBlockJobs(ctx, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -361,7 +361,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 			t.Errorf("BLOCK_JOB_COMPLETED = %+v, want a complete 4 MiB backup", done)
 		}
 		for _, n := range []string{"src", "srcfile", "dst", "dstfile"} {
-			if err := conn.BlockdevDel(ctx, qmp.BlockdevDelArgs{NodeName: n}); err != nil {
+			if err := conn.BlockdevDel(ctx, &qmp.BlockdevDelArgs{NodeName: n}); err != nil {
 				t.Errorf("blockdev-del %s: %v", n, err)
 			}
 		}
@@ -376,14 +376,14 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 		}
 		defer r.Close()
 		defer w.Close()
-		if err := conn.Getfd(ctx, qmp.GetfdArgs{Fdname: "pipe0"}, runtime.WithFiles(w)); err != nil {
+		if err := conn.Getfd(ctx, &qmp.GetfdArgs{Fdname: "pipe0"}, runtime.WithFiles(w)); err != nil {
 			t.Fatal(err)
 		}
-		if err := conn.Closefd(ctx, qmp.ClosefdArgs{Fdname: "pipe0"}); err != nil {
+		if err := conn.Closefd(ctx, &qmp.ClosefdArgs{Fdname: "pipe0"}); err != nil {
 			t.Fatal(err)
 		}
 		// It is gone now.
-		err = conn.Closefd(ctx, qmp.ClosefdArgs{Fdname: "pipe0"})
+		err = conn.Closefd(ctx, &qmp.ClosefdArgs{Fdname: "pipe0"})
 		if !errors.Is(err, runtime.GenericError) {
 			t.Errorf("closefd of a closed fd: %v, want a GenericError", err)
 		}
@@ -391,7 +391,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 
 	t.Run("query-qmp-schema", func(t *testing.T) {
 		requires(t, "query-qmp-schema")
-		infos, err := conn.QueryQMPSchema(testCtx(t))
+		infos, err := conn.QueryQMPSchema(testCtx(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -401,7 +401,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 	t.Run("query-commands", func(t *testing.T) {
 		requires(t, "blockdev-add")
 		ctx := testCtx(t)
-		cmds, err := conn.QueryCommands(ctx)
+		cmds, err := conn.QueryCommands(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -473,7 +473,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 		if err != nil || fi.Size() == 0 {
 			t.Errorf("migration stream %s: %v (size %d)", out, err, sizeOf(fi))
 		}
-		st, err := conn.QueryStatus(ctx)
+		st, err := conn.QueryStatus(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -484,7 +484,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 
 	t.Run("quit", func(t *testing.T) {
 		ctx := testCtx(t)
-		ev, err := qmp.CallAndWait[qmp.ShutdownEvent](ctx, conn, func(ctx context.Context) error { return conn.Quit(ctx) }, nil)
+		ev, err := qmp.CallAndWait[qmp.ShutdownEvent](ctx, conn, func(ctx context.Context) error { return conn.Quit(ctx, nil) }, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -500,7 +500,7 @@ func machineNoneSuite(t *testing.T, conn *qmp.Conn, goServer bool) {
 		if err := conn.Err(); !errors.As(err, &ce) {
 			t.Errorf("Err() after quit = %v, want a *runtime.ConnError", err)
 		}
-		if _, err := conn.QueryStatus(ctx); !errors.As(err, &ce) {
+		if _, err := conn.QueryStatus(ctx, nil); !errors.As(err, &ce) {
 			t.Errorf("call after quit: %v, want a *runtime.ConnError", err)
 		}
 	})
@@ -514,7 +514,7 @@ func TestQ35(t *testing.T) {
 
 	t.Run("stop/cont", func(t *testing.T) {
 		ctx := testCtx(t)
-		st, err := conn.QueryStatus(ctx)
+		st, err := conn.QueryStatus(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -523,16 +523,16 @@ func TestQ35(t *testing.T) {
 		}
 		sub := conn.Subscribe()
 		defer sub.Close()
-		if _, err := qmp.CallAndWait[qmp.ResumeEvent](ctx, conn, func(ctx context.Context) error { return conn.Cont(ctx) }, nil); err != nil {
+		if _, err := qmp.CallAndWait[qmp.ResumeEvent](ctx, conn, func(ctx context.Context) error { return conn.Cont(ctx, nil) }, nil); err != nil {
 			t.Fatal(err)
 		}
-		if st, err := conn.QueryStatus(ctx); err != nil || st.Status != qmp.RunStateRunning {
+		if st, err := conn.QueryStatus(ctx, nil); err != nil || st.Status != qmp.RunStateRunning {
 			t.Errorf("after cont: %+v, %v", st, err)
 		}
-		if _, err := qmp.CallAndWait[qmp.StopEvent](ctx, conn, func(ctx context.Context) error { return conn.Stop(ctx) }, nil); err != nil {
+		if _, err := qmp.CallAndWait[qmp.StopEvent](ctx, conn, func(ctx context.Context) error { return conn.Stop(ctx, nil) }, nil); err != nil {
 			t.Fatal(err)
 		}
-		if st, err := conn.QueryStatus(ctx); err != nil || st.Status != qmp.RunStatePaused || st.Running {
+		if st, err := conn.QueryStatus(ctx, nil); err != nil || st.Status != qmp.RunStatePaused || st.Running {
 			t.Errorf("after stop: %+v, %v", st, err)
 		}
 		// The subscription saw both, typed, in order.
@@ -560,7 +560,7 @@ func TestQ35(t *testing.T) {
 	// error: never with a decoding error.
 	t.Run("query sweep", func(t *testing.T) {
 		ctx := testCtx(t)
-		cmds, err := conn.QueryCommands(ctx)
+		cmds, err := conn.QueryCommands(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -596,7 +596,7 @@ func TestQ35(t *testing.T) {
 
 	t.Run("scsi hotplug", func(t *testing.T) {
 		ctx := testCtx(t)
-		err := conn.BlockdevAdd(ctx, qmp.BlockdevOptions{
+		err := conn.BlockdevAdd(ctx, &qmp.BlockdevOptions{
 			Driver:   qmp.BlockdevDriverNullCo,
 			NodeName: qmp.Ptr("null0"),
 			NullCo:   &qmp.BlockdevOptionsNull{Size: qmp.Ptr[int64](1 << 20)},
@@ -608,12 +608,12 @@ func TestQ35(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, err := conn.QOMGet(ctx, qmp.QOMGetArgs{Path: "/machine/peripheral/hd0", Property: "type"})
+		raw, err := conn.QOMGet(ctx, &qmp.QOMGetArgs{Path: "/machine/peripheral/hd0", Property: "type"})
 		if err != nil || string(raw) != `"scsi-hd"` {
 			t.Errorf("qom-get hd0 type = %s, %v", raw, err)
 		}
 		ev, err := qmp.CallAndWait(ctx, conn,
-			func(ctx context.Context) error { return conn.DeviceDel(ctx, qmp.DeviceDelArgs{ID: "hd0"}) },
+			func(ctx context.Context) error { return conn.DeviceDel(ctx, &qmp.DeviceDelArgs{ID: "hd0"}) },
 			func(e *qmp.DeviceDeletedEvent) bool { return e.Device != nil && *e.Device == "hd0" })
 		if err != nil {
 			t.Fatal(err)
@@ -622,10 +622,10 @@ func TestQ35(t *testing.T) {
 			t.Errorf("DEVICE_DELETED path %q", ev.Path)
 		}
 		// The device is gone: deleting it again fails.
-		if err := conn.DeviceDel(ctx, qmp.DeviceDelArgs{ID: "hd0"}); !errors.Is(err, runtime.DeviceNotFound) {
+		if err := conn.DeviceDel(ctx, &qmp.DeviceDelArgs{ID: "hd0"}); !errors.Is(err, runtime.DeviceNotFound) {
 			t.Errorf("device_del of a deleted device: %v, want DeviceNotFound", err)
 		}
-		if err := conn.BlockdevDel(ctx, qmp.BlockdevDelArgs{NodeName: "null0"}); err != nil {
+		if err := conn.BlockdevDel(ctx, &qmp.BlockdevDelArgs{NodeName: "null0"}); err != nil {
 			t.Errorf("blockdev-del null0: %v", err)
 		}
 	})
@@ -634,7 +634,7 @@ func TestQ35(t *testing.T) {
 // addQcow2 adds a file node and a qcow2 node over it.
 func addQcow2(ctx context.Context, t *testing.T, conn *qmp.Conn, fileNode, node, path string) {
 	t.Helper()
-	err := conn.BlockdevAdd(ctx, qmp.BlockdevOptions{
+	err := conn.BlockdevAdd(ctx, &qmp.BlockdevOptions{
 		Driver:   qmp.BlockdevDriverFile,
 		NodeName: &fileNode,
 		File:     &qmp.BlockdevOptionsFile{Filename: path},
@@ -642,7 +642,7 @@ func addQcow2(ctx context.Context, t *testing.T, conn *qmp.Conn, fileNode, node,
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = conn.BlockdevAdd(ctx, qmp.BlockdevOptions{
+	err = conn.BlockdevAdd(ctx, &qmp.BlockdevOptions{
 		Driver:   qmp.BlockdevDriverQcow2,
 		NodeName: &node,
 		Qcow2: &qmp.BlockdevOptionsQcow2{BlockdevOptionsGenericCOWFormat: qmp.BlockdevOptionsGenericCOWFormat{
@@ -656,7 +656,7 @@ func addQcow2(ctx context.Context, t *testing.T, conn *qmp.Conn, fileNode, node,
 
 func findNode(nodes []qmp.BlockDeviceInfo, name string) *qmp.BlockDeviceInfo {
 	for i := range nodes {
-		if nodes[i].NodeName == name {
+		if nodes[i].NodeName != nil && *nodes[i].NodeName == name {
 			return &nodes[i]
 		}
 	}
@@ -695,7 +695,7 @@ func followJob(ctx context.Context, t *testing.T, conn *qmp.Conn, id string, sta
 		seen = append(seen, ev.Status)
 		switch ev.Status {
 		case qmp.JobStatusConcluded:
-			jobs, err := conn.QueryJobs(ctx)
+			jobs, err := conn.QueryJobs(ctx, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -709,7 +709,7 @@ func followJob(ctx context.Context, t *testing.T, conn *qmp.Conn, id string, sta
 			for _, f := range concluded {
 				f()
 			}
-			if err := conn.JobDismiss(ctx, qmp.JobDismissArgs{ID: id}); err != nil {
+			if err := conn.JobDismiss(ctx, &qmp.JobDismissArgs{ID: id}); err != nil {
 				t.Fatal(err)
 			}
 		case qmp.JobStatusNull:
@@ -723,7 +723,7 @@ func followJob(ctx context.Context, t *testing.T, conn *qmp.Conn, id string, sta
 func pollMigration(ctx context.Context, t *testing.T, conn *qmp.Conn) *qmp.MigrationInfo {
 	t.Helper()
 	for {
-		info, err := conn.QueryMigrate(ctx)
+		info, err := conn.QueryMigrate(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -58,7 +58,7 @@ func BenchmarkQueryQMPSchemaDecode(b *testing.B) {
 		c0 := cpuTime()
 		defer func() { b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op") }()
 		for b.Loop() {
-			if _, err := client.QueryQMPSchema(ctx); err != nil {
+			if _, err := client.QueryQMPSchema(ctx, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -43,7 +43,7 @@ func BenchmarkServerVsQEMU(b *testing.B) {
 		b.ReportAllocs()
 		p0, c0 := processCPU(q.PID()), cpuTime()
 		for i := 0; i < b.N; i++ {
-			if _, err := conn.QueryStatus(ctx); err != nil {
+			if _, err := conn.QueryStatus(ctx, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

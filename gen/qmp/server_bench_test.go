@@ -104,7 +104,7 @@ func BenchmarkServer(b *testing.B) {
 		s0, m0 := proc.stats(b)
 		c0 := cpuTime()
 		for i := 0; i < b.N; i++ {
-			if _, err := conn.QueryStatus(ctx); err != nil {
+			if _, err := conn.QueryStatus(ctx, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

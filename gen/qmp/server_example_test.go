@@ -39,13 +39,13 @@ func TestTypedFakePeer(t *testing.T) {
 	}
 	defer conn.Close()
 
-	blocks, err := conn.QueryBlock(ctx)
+	blocks, err := conn.QueryBlock(ctx, nil)
 	if err != nil || len(blocks) != 1 || blocks[0].Device != "disk0" {
 		t.Fatalf("query-block: %+v, %v", blocks, err)
 	}
 	ev, err := qmp.CallAndWait(ctx, conn,
 		func(ctx context.Context) error {
-			return conn.BlockCommit(ctx, qmp.BlockCommitArgs{Device: "disk0"})
+			return conn.BlockCommit(ctx, &qmp.BlockCommitArgs{Device: "disk0"})
 		},
 		func(e *qmp.BlockJobCompletedEvent) bool { return e.Device == "disk0" })
 	if err != nil {

@@ -123,7 +123,7 @@ func TestServerWithOurClient(t *testing.T) {
 		t.Errorf("oob not negotiated")
 	}
 
-	st, err := conn.QueryStatus(ctx)
+	st, err := conn.QueryStatus(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,11 +132,11 @@ func TestServerWithOurClient(t *testing.T) {
 	}
 
 	// stop causes STOP, which the session sends before the reply.
-	if _, err := qmp.CallAndWait(ctx, conn, func(ctx context.Context) error { return conn.Stop(ctx) },
+	if _, err := qmp.CallAndWait(ctx, conn, func(ctx context.Context) error { return conn.Stop(ctx, nil) },
 		func(*qmp.StopEvent) bool { return true }); err != nil {
 		t.Fatalf("stop and STOP: %v", err)
 	}
-	if st, err := conn.QueryStatus(ctx); err != nil || st.Running {
+	if st, err := conn.QueryStatus(ctx, nil); err != nil || st.Running {
 		t.Errorf("after stop: %+v, %v", st, err)
 	}
 
@@ -146,15 +146,15 @@ func TestServerWithOurClient(t *testing.T) {
 		call func() error
 		want *runtime.CommandError
 	}{
-		{"unimplemented", func() error { _, err := conn.QueryKVM(ctx); return err },
+		{"unimplemented", func() error { _, err := conn.QueryKVM(ctx, nil); return err },
 			&runtime.CommandError{Class: runtime.CommandNotFound, Desc: "The command query-kvm has not been found"}},
-		{"class", func() error { return conn.DeviceDel(ctx, qmp.DeviceDelArgs{ID: "disk0"}) },
+		{"class", func() error { return conn.DeviceDel(ctx, &qmp.DeviceDelArgs{ID: "disk0"}) },
 			&runtime.CommandError{Class: runtime.DeviceNotFound, Desc: "Device 'disk0' not found"}},
 		{"plain", func() error {
-			_, err := conn.HumanMonitorCommand(ctx, qmp.HumanMonitorCommandArgs{CommandLine: "info"})
+			_, err := conn.HumanMonitorCommand(ctx, &qmp.HumanMonitorCommandArgs{CommandLine: "info"})
 			return err
 		}, &runtime.CommandError{Class: runtime.GenericError, Desc: "plain Go error"}},
-		{"panic", func() error { return conn.DeviceDel(ctx, qmp.DeviceDelArgs{ID: "boom"}) },
+		{"panic", func() error { return conn.DeviceDel(ctx, &qmp.DeviceDelArgs{ID: "boom"}) },
 			&runtime.CommandError{Class: runtime.GenericError, Desc: "internal error: command device_del failed"}},
 	}
 	for _, tt := range errTests {
@@ -171,7 +171,7 @@ func TestServerWithOurClient(t *testing.T) {
 	}
 
 	// The server survived the panic.
-	if _, err := conn.QueryStatus(ctx); err != nil {
+	if _, err := conn.QueryStatus(ctx, nil); err != nil {
 		t.Errorf("after the panic: %v", err)
 	}
 
@@ -182,7 +182,7 @@ func TestServerWithOurClient(t *testing.T) {
 	}
 	f.WriteString("payload")
 	defer f.Close()
-	if err := conn.Getfd(ctx, qmp.GetfdArgs{Fdname: "disk"}, runtime.WithFiles(f)); err != nil {
+	if err := conn.Getfd(ctx, &qmp.GetfdArgs{Fdname: "disk"}, runtime.WithFiles(f)); err != nil {
 		t.Fatalf("getfd: %v", err)
 	}
 	impl.mu.Lock()
@@ -195,7 +195,7 @@ func TestServerWithOurClient(t *testing.T) {
 	if _, err := got.ReadAt(buf, 0); err != nil || string(buf) != "payload" {
 		t.Errorf("received file reads %q, %v", buf, err)
 	}
-	if err := conn.Getfd(ctx, qmp.GetfdArgs{Fdname: "none"}); !errors.Is(err, runtime.GenericError) {
+	if err := conn.Getfd(ctx, &qmp.GetfdArgs{Fdname: "none"}); !errors.Is(err, runtime.GenericError) {
 		t.Errorf("getfd without a file: %v", err)
 	}
 }
@@ -224,7 +224,7 @@ func TestServerConcurrentClients(t *testing.T) {
 				cwg.Add(1)
 				go func() {
 					defer cwg.Done()
-					if _, err := conn.QueryStatus(ctx); err != nil {
+					if _, err := conn.QueryStatus(ctx, nil); err != nil {
 						errs <- err
 					}
 				}()

@@ -45,6 +45,16 @@ type CommandSpec struct {
 	// NewResult returns a pointer to a new zero result value; nil when the
 	// command returns nothing.
 	NewResult func() any
+	// First and Last are the oldest and newest release of [Releases] that have
+	// the command; Missing lists the releases between them that do not. All are
+	// empty when the package was generated from a single schema.
+	First, Last string
+	Missing     []string
+}
+
+// In reports whether QEMU release has the command; see [Releases].
+func (s *CommandSpec) In(release string) bool {
+	return inReleases(release, s.First, s.Last, s.Missing)
 }
 
 // EventSpec describes an event of the schema.
@@ -60,6 +70,64 @@ type EventSpec struct {
 	Deprecated, Unstable bool
 	// New returns a pointer to a new zero event value.
 	New func() any
+	// First, Last and Missing are as in [CommandSpec].
+	First, Last string
+	Missing     []string
+}
+
+// In reports whether QEMU release sends the event; see [Releases].
+func (s *EventSpec) In(release string) bool {
+	return inReleases(release, s.First, s.Last, s.Missing)
+}
+
+// Releases are the QEMU releases whose schemas this package was generated
+// from, oldest first: its API spans them all (see VERSIONS.md). Empty when
+// it was generated from a single schema.
+var Releases = []string{}
+
+// inReleases reports whether release lies in [first, last] and is not one of
+// missing. Releases compare as version numbers ("7.2" < "10.0"); a patch
+// level ("10.2.1") counts as its feature release, and a release between two
+// of Releases is taken to have what both its neighbours have.
+func inReleases(release, first, last string, missing []string) bool {
+	r := releaseNumber(release)
+	if first == "" || r < 0 || r < releaseNumber(first) || r > releaseNumber(last) {
+		return false
+	}
+	for _, m := range missing {
+		if releaseNumber(m) == r {
+			return false
+		}
+	}
+	return true
+}
+
+// releaseNumber turns "MAJOR.MINOR[.PATCH]" into MAJOR*1000+MINOR, or -1.
+func releaseNumber(v string) int {
+	n, part, digits, parts := 0, 0, 0, 0
+	for i := 0; i <= len(v); i++ {
+		if i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			part = part*10 + int(v[i]-'0')
+			if digits++; digits > 3 {
+				return -1
+			}
+			continue
+		}
+		if digits == 0 || i < len(v) && v[i] != '.' {
+			return -1
+		}
+		switch parts++; parts {
+		case 1:
+			n = part * 1000
+		case 2:
+			n += part
+		}
+		part, digits = 0, 0
+	}
+	if parts < 2 || parts > 3 {
+		return -1
+	}
+	return n
 }
 
 // Commands describes every command of the schema, keyed by wire name.

@@ -41,7 +41,7 @@ type Conn struct {
 //	conn, err := Dial(ctx, "unix", "/run/vm/qmp.sock")
 //	if err != nil { ... }
 //	defer conn.Close()
-//	st, err := conn.QueryStatus(ctx)
+//	st, err := conn.QueryStatus(ctx, nil)
 func Dial(ctx context.Context, network, address string, opts ...Option) (*Conn, error) {
 	s, err := runtime.DialQMP(ctx, network, address, opts...)
 	if err != nil {

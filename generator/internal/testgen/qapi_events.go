@@ -140,7 +140,7 @@ func Watch[E any, P eventPtr[E]](conn *Conn, match func(*E) bool) *Watcher[E] {
 
 // Any accepts every event of type E: pass it as the match of [Watch] or
 // [CallAndWait] to wait for the next event of a kind, whatever it says
-// (CallAndWait(ctx, conn, conn.Cont, Any[ResumeEvent])).
+// (Any[ResumeEvent] after cont).
 func Any[E any](*E) bool { return true }
 
 // Wait returns the next matching event, or ctx's error, or the
@@ -196,9 +196,9 @@ func (w *Watcher[E]) Close() {
 	}
 }
 
-// CallFunc is what [CallAndWait] runs: a command method that takes no
-// arguments (conn.Cont, conn.Stop: a method value, no closure needed), or
-// a closure that calls one with its arguments.
+// CallFunc is what [CallAndWait] runs: a closure that calls a command
+// with its arguments (every command method takes an args pointer, nil
+// for none, so that no release changes its signature).
 type CallFunc interface {
 	func(context.Context) error | func(context.Context, ...CallOption) error
 }
@@ -212,10 +212,12 @@ var errNilCall = errors.New("CallAndWait: call is nil")
 // not missed. An error from call returns at once. E is inferred from
 // match:
 //
-//	ev, err := CallAndWait(ctx, conn, conn.Cont, Any[ResumeEvent])
+//	ev, err := CallAndWait(ctx, conn,
+//		func(ctx context.Context) error { return conn.Cont(ctx, nil) },
+//		Any[ResumeEvent])
 //	ev, err := CallAndWait(ctx, conn,
 //		func(ctx context.Context) error {
-//			return conn.DeviceDel(ctx, DeviceDelArgs{ID: "disk0"})
+//			return conn.DeviceDel(ctx, &DeviceDelArgs{ID: "disk0"})
 //		},
 //		func(e *DeviceDeletedEvent) bool { return e.Device != nil && *e.Device == "disk0" })
 func CallAndWait[E any, P eventPtr[E], F CallFunc](ctx context.Context, conn *Conn, call F, match func(*E) bool) (*E, error) {

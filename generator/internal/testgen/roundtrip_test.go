@@ -91,7 +91,7 @@ func TestRequiredListNil(t *testing.T) {
 	sameJSON(t, encode(t, Listed{Mode: GroupKindSingle, Single: &Circle{}}), `{"mode":"single","items":[],"radius":0}`)
 	roundTrip[Listed](t, `{"mode":"single","items":[1],"radius":2}`)
 	f := &fakeCaller{}
-	if _, err := (*Conn)(nil).WithCaller(f).Draw(context.Background(), DrawArgs{}); err != nil {
+	if _, err := (*Conn)(nil).WithCaller(f).Draw(context.Background(), &DrawArgs{}); err != nil {
 		t.Fatal(err)
 	}
 	sameJSON(t, f.args, `{"shapes":[]}`)
@@ -356,39 +356,39 @@ func TestClient(t *testing.T) {
 	c := (*Conn)(nil).WithCaller(f)
 
 	f.reply = `2`
-	n, err := c.Draw(ctx, DrawArgs{Shapes: []Shape{{ShapeBase: ShapeBase{Base: Base{Name: "p"}, Kind: ShapeKindPoint}}}})
+	n, err := c.Draw(ctx, &DrawArgs{Shapes: []Shape{{ShapeBase: ShapeBase{Base: Base{Name: "p"}, Kind: ShapeKindPoint}}}})
 	if err != nil || n != 2 || f.command != "draw" {
 		t.Fatalf("Draw: %v %v %q", n, err, f.command)
 	}
 	sameJSON(t, f.args, `{"shapes":[{"name":"p","kind":"point"}]}`)
 
 	f.reply = `[{"name":"a","kind":"circle","radius":1}]`
-	list, err := c.ListShapes(ctx)
+	list, err := c.ListShapes(ctx, nil)
 	if err != nil || len(list) != 1 || list[0].Circle == nil || f.args != "" {
 		t.Fatalf("ListShapes: %+v %v %q", list, err, f.args)
 	}
 
 	f.reply = `{"name":"a","kind":"point"}`
-	s, err := c.GetShape(ctx, GetShapeArgs{Name: "a"})
+	s, err := c.GetShape(ctx, &GetShapeArgs{Name: "a"})
 	if err != nil || s.Name != "a" {
 		t.Fatalf("GetShape: %+v %v", s, err)
 	}
 
 	f.reply = `{"deep":[1,{"x":null}]}`
-	a, err := c.EchoAny(ctx, EchoAnyArgs{V: json.RawMessage(`1`)})
+	a, err := c.EchoAny(ctx, &EchoAnyArgs{V: json.RawMessage(`1`)})
 	if err != nil || string(a) != f.reply {
 		t.Fatalf("EchoAny: %s %v", a, err)
 	}
 
-	if err := c.AddShape(ctx, Shape{ShapeBase: ShapeBase{Base: Base{Name: "b"}, Kind: ShapeKindSquare}, Square: &Square{Side: 1}}); err != nil {
+	if err := c.AddShape(ctx, &Shape{ShapeBase: ShapeBase{Base: Base{Name: "b"}, Kind: ShapeKindSquare}, Square: &Square{Side: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	sameJSON(t, f.args, `{"name":"b","kind":"square","side":1}`)
 
-	if err := c.Stop(ctx); err != nil || !f.opts.NoReply {
+	if err := c.Stop(ctx, nil); err != nil || !f.opts.NoReply {
 		t.Errorf("Stop: %v %+v", err, f.opts)
 	}
-	if err := c.PingOOB(ctx, runtime.OutOfBand()); err != nil || !f.opts.OOB || f.opts.NoReply {
+	if err := c.PingOOB(ctx, nil, runtime.OutOfBand()); err != nil || !f.opts.OOB || f.opts.NoReply {
 		t.Errorf("PingOOB: %v %+v", err, f.opts)
 	}
 	if err := c.DeviceAdd(ctx, map[string]any{"driver": "virtio-net", "x-extra": 1}); err != nil {
@@ -478,7 +478,7 @@ func TestUnknownMembersKept(t *testing.T) {
 	}
 
 	f := &fakeCaller{reply: `{"name":"a","kind":"circle","radius":1,"x-new":[1]}`}
-	s, err := (*Conn)(nil).WithCaller(f).GetShape(context.Background(), GetShapeArgs{Name: "a", UnknownMembers: codec.Members{"x-arg": json.RawMessage("true")}})
+	s, err := (*Conn)(nil).WithCaller(f).GetShape(context.Background(), &GetShapeArgs{Name: "a", UnknownMembers: codec.Members{"x-arg": json.RawMessage("true")}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -341,6 +341,8 @@ func (v DrawArgs) MarshalJSON() ([]byte, error) {
 
 // Draw sends the "draw" command.
 //
+// A nil args sends no arguments, which QEMU refuses: the command has required ones.
+//
 // Draw shapes.
 //
 // Returns: the number of shapes drawn
@@ -355,7 +357,7 @@ func (v DrawArgs) MarshalJSON() ([]byte, error) {
 //	<- { "return": 0 }
 //
 // Since: 1.0
-func (c *Conn) Draw(ctx context.Context, args DrawArgs, opts ...CallOption) (int64, error) {
+func (c *Conn) Draw(ctx context.Context, args *DrawArgs, opts ...CallOption) (int64, error) {
 	var r int64
 	err := c.call(ctx, "draw", codec.Args(args), &r, opts...)
 	return r, err
@@ -363,17 +365,22 @@ func (c *Conn) Draw(ctx context.Context, args DrawArgs, opts ...CallOption) (int
 
 // AddShape sends the "add-shape" command.
 //
+// A nil args sends no arguments, which QEMU refuses: the command has required ones.
+//
 // Add a shape (boxed).
-func (c *Conn) AddShape(ctx context.Context, args Shape, opts ...CallOption) error {
+func (c *Conn) AddShape(ctx context.Context, args *Shape, opts ...CallOption) error {
 	return c.caller.Call(ctx, "add-shape", codec.Args(args), nil, opts...)
 }
+
+// ListShapesArgs holds the arguments of [Conn.ListShapes] (command "list-shapes"), which takes none: pass nil. The type is there so that arguments a newer QEMU adds to the command do not change the method's signature.
+type ListShapesArgs struct{}
 
 // ListShapes sends the "list-shapes" command.
 //
 // List shapes.
 //
 // Returns: the shapes
-func (c *Conn) ListShapes(ctx context.Context, opts ...CallOption) ([]Shape, error) {
+func (c *Conn) ListShapes(ctx context.Context, args *ListShapesArgs, opts ...CallOption) ([]Shape, error) {
 	var r []Shape
 	err := c.call(ctx, "list-shapes", nil, &r, opts...)
 	return r, err
@@ -412,10 +419,12 @@ type GetShapeArgs struct {
 
 // GetShape sends the "get-shape" command.
 //
+// A nil args sends no arguments, which QEMU refuses: the command has required ones.
+//
 // Get a shape.
 //
 // Returns: the shape
-func (c *Conn) GetShape(ctx context.Context, args GetShapeArgs, opts ...CallOption) (*Shape, error) {
+func (c *Conn) GetShape(ctx context.Context, args *GetShapeArgs, opts ...CallOption) (*Shape, error) {
 	r := new(Shape)
 	if err := c.call(ctx, "get-shape", codec.Args(args), r, opts...); err != nil {
 		return nil, err
@@ -433,10 +442,12 @@ type EchoAnyArgs struct {
 
 // EchoAny sends the "echo-any" command.
 //
+// A nil args sends no arguments, which QEMU refuses: the command has required ones.
+//
 // Echo any value.
 //
 // Returns: [EchoAnyArgs.V]
-func (c *Conn) EchoAny(ctx context.Context, args EchoAnyArgs, opts ...CallOption) (json.RawMessage, error) {
+func (c *Conn) EchoAny(ctx context.Context, args *EchoAnyArgs, opts ...CallOption) (json.RawMessage, error) {
 	var r json.RawMessage
 	err := c.caller.Call(ctx, "echo-any", codec.Args(args), &r, opts...)
 	return r, err
@@ -452,41 +463,52 @@ type EchoStrArgs struct {
 
 // EchoStr sends the "echo-str" command.
 //
+// A nil args sends no arguments, which QEMU refuses: the command has required ones.
+//
 // Echo a string.
 //
 // Returns: [EchoStrArgs.S]
-func (c *Conn) EchoStr(ctx context.Context, args EchoStrArgs, opts ...CallOption) (string, error) {
+func (c *Conn) EchoStr(ctx context.Context, args *EchoStrArgs, opts ...CallOption) (string, error) {
 	var r string
 	err := c.call(ctx, "echo-str", codec.Args(args), &r, opts...)
 	return r, err
 }
+
+// GetCountArgs holds the arguments of [Conn.GetCount] (command "get-count"), which takes none: pass nil. The type is there so that arguments a newer QEMU adds to the command do not change the method's signature.
+type GetCountArgs struct{}
 
 // GetCount sends the "get-count" command.
 //
 // Get a count.
 //
 // Returns: a count
-func (c *Conn) GetCount(ctx context.Context, opts ...CallOption) (int64, error) {
+func (c *Conn) GetCount(ctx context.Context, args *GetCountArgs, opts ...CallOption) (int64, error) {
 	var r int64
 	err := c.call(ctx, "get-count", nil, &r, opts...)
 	return r, err
 }
+
+// StopArgs holds the arguments of [Conn.Stop] (command "stop"), which takes none: pass nil. The type is there so that arguments a newer QEMU adds to the command do not change the method's signature.
+type StopArgs struct{}
 
 // Stop sends the "stop" command.
 //
 // The command sends no reply on success: the call returns once the request is written.
 //
 // Stop without a reply.
-func (c *Conn) Stop(ctx context.Context, opts ...CallOption) error {
+func (c *Conn) Stop(ctx context.Context, args *StopArgs, opts ...CallOption) error {
 	return c.caller.Call(ctx, "stop", nil, nil, noReply(opts)...)
 }
+
+// PingOOBArgs holds the arguments of [Conn.PingOOB] (command "ping-oob"), which takes none: pass nil. The type is there so that arguments a newer QEMU adds to the command do not change the method's signature.
+type PingOOBArgs struct{}
 
 // PingOOB sends the "ping-oob" command.
 //
 // The command may run out of band: pass [OutOfBand] to send it with exec-oob.
 //
 // Ping, out of band if wanted.
-func (c *Conn) PingOOB(ctx context.Context, opts ...CallOption) error {
+func (c *Conn) PingOOB(ctx context.Context, args *PingOOBArgs, opts ...CallOption) error {
 	return c.caller.Call(ctx, "ping-oob", nil, nil, opts...)
 }
 
@@ -501,21 +523,27 @@ func (c *Conn) DeviceAdd(ctx context.Context, args any, opts ...CallOption) erro
 	return c.caller.Call(ctx, "device_add", args, nil, opts...)
 }
 
+// OldCommandArgs holds the arguments of [Conn.OldCommand] (command "old-command"), which takes none: pass nil. The type is there so that arguments a newer QEMU adds to the command do not change the method's signature.
+type OldCommandArgs struct{}
+
 // OldCommand sends the "old-command" command.
 //
 // An old command.
 //
 // Deprecated: Use [Conn.Draw].
-func (c *Conn) OldCommand(ctx context.Context, opts ...CallOption) error {
+func (c *Conn) OldCommand(ctx context.Context, args *OldCommandArgs, opts ...CallOption) error {
 	return c.caller.Call(ctx, "old-command", nil, nil, opts...)
 }
+
+// ConditionalArgs holds the arguments of [Conn.Conditional] (command "conditional"), which takes none: pass nil. The type is there so that arguments a newer QEMU adds to the command do not change the method's signature.
+type ConditionalArgs struct{}
 
 // Conditional sends the "conditional" command.
 //
 // A conditional command.
 //
 // Only available when QEMU's build configuration satisfies CONFIG_A && !CONFIG_B.
-func (c *Conn) Conditional(ctx context.Context, opts ...CallOption) error {
+func (c *Conn) Conditional(ctx context.Context, args *ConditionalArgs, opts ...CallOption) error {
 	return c.caller.Call(ctx, "conditional", nil, nil, opts...)
 }
 

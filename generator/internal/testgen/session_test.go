@@ -42,7 +42,7 @@ func TestOverQMPSession(t *testing.T) {
 	defer sub.Close()
 	c := NewConn(q)
 
-	n, err := c.Draw(ctx, DrawArgs{Shapes: []Shape{{ShapeBase: ShapeBase{Base: Base{Name: "a"}, Kind: ShapeKindPoint}}}})
+	n, err := c.Draw(ctx, &DrawArgs{Shapes: []Shape{{ShapeBase: ShapeBase{Base: Base{Name: "a"}, Kind: ShapeKindPoint}}}})
 	if err != nil || n != 1 {
 		t.Fatalf("Draw = %d, %v", n, err)
 	}
@@ -55,14 +55,14 @@ func TestOverQMPSession(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("no event")
 	}
-	list, err := c.ListShapes(ctx)
+	list, err := c.ListShapes(ctx, nil)
 	if err != nil || len(list) != 1 || list[0].Group.Single.Only.Kind != ShapeKindPoint {
 		t.Fatalf("ListShapes = %+v, %v", list, err)
 	}
-	if err := c.Stop(ctx); err != nil {
+	if err := c.Stop(ctx, nil); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
-	if err := c.PingOOB(ctx, runtime.OutOfBand()); err != nil {
+	if err := c.PingOOB(ctx, nil, runtime.OutOfBand()); err != nil {
 		t.Fatalf("PingOOB: %v", err)
 	}
 	var sawOOB bool
