@@ -249,9 +249,10 @@ func (g *gen) versionsFile() File {
 	}
 
 	p("\n## Places whose wire type changed\n\n")
-	p("Each is typed with the type listed last, into which the values of every release\n" +
-		"decode (members a type does not know are kept on decoding). This is the only\n" +
-		"change adding a release may make to existing Go declarations.\n\n")
+	p("Each is typed with the type listed under \"Go API uses\", into which the values of\n" +
+		"every release decode (members a type does not know are kept on decoding). Besides\n" +
+		"a member every older release required that a new release makes optional, such a\n" +
+		"place is the only change adding a release may make to existing Go declarations.\n\n")
 	var rows []string
 	for _, c := range r.Changes {
 		if c.owner != "" && g.s.Lookup(c.owner) == nil {

@@ -75,7 +75,7 @@ func TestMergeRules(t *testing.T) {
 			{"2.0", `{ 'command': 'query-x', 'data': { 'flat': 'bool' } }`},
 		},
 		want: []string{
-			"func (c *Client) QueryX(ctx context.Context, args *QueryXArgs, opts ...runtime.CallOption) error",
+			"func (c *Conn) QueryX(ctx context.Context, args *QueryXArgs, opts ...CallOption) error",
 			"Flat *bool `json:\"flat,omitempty\"`",
 			`First: "1.0"`, `Last:  "2.0"`,
 		},
@@ -88,7 +88,7 @@ func TestMergeRules(t *testing.T) {
 		},
 		want: []string{
 			"type PingArgs struct{}",
-			"func (c *Client) Ping(ctx context.Context, args *PingArgs, opts ...runtime.CallOption) error",
+			"func (c *Conn) Ping(ctx context.Context, args *PingArgs, opts ...CallOption) error",
 			"Not in QEMU 1.0.",
 			`"new-cmd": {`,
 			`First:  "2.0"`,
@@ -168,7 +168,7 @@ func TestMergeRules(t *testing.T) {
 		want: []string{
 			"KindOld Kind = \"old\"",
 			"KindB Kind = \"b\"",
-			"Old *Old `json:\"-\"`",
+			"Old *Old `codec:\"branch,old\" json:\"-\"`",
 			"Removed in QEMU 2.0: only older QEMU sends it.",
 		},
 	}}
