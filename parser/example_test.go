@@ -120,7 +120,7 @@ Since: 1.0`,
 			for _, e := range s.Docs[0].Examples() {
 				g := ex{Title: e.Title}
 				for _, m := range e.Messages {
-					g.Messages = append(g.Messages, msg{m.FromClient, m.Text, m.Line})
+					g.Messages = append(g.Messages, msg(m))
 				}
 				got = append(got, g)
 			}

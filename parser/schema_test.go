@@ -411,7 +411,7 @@ func TestNestedUnionsLinear(t *testing.T) {
 	fmt.Fprintf(&b, "{ 'struct': 'Bottom', 'base': 'Uni%d', 'data': { 'k3': 'int' } }\n", depth)
 	src := strings.Replace(b.String(), fmt.Sprintf("'b': 'Uni%d' }", depth-1), "'b': 'Bottom' }", 1)
 	_, err := parseString(src, Strict)
-	want := fmt.Sprintf("t.json: In union 'Uni3':\nt.json:5: member 'k3' of type 'Bottom' collides with base member 'k3'")
+	want := "t.json: In union 'Uni3':\nt.json:5: member 'k3' of type 'Bottom' collides with base member 'k3'"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}

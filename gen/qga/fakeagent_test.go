@@ -245,7 +245,7 @@ func (f *fakeAgent) handle(cmd string, raw json.RawMessage) fakepeer.Response {
 		f.polls++
 		p := f.procs[a.Pid]
 		if p == nil {
-			return fail(fmt.Sprintf("Invalid parameter 'pid'"))
+			return fail("Invalid parameter 'pid'")
 		}
 		if p.polls < p.prog.polls {
 			p.polls++
