@@ -964,7 +964,12 @@ func (m *merger) addMember(o, no *parser.ObjectType, om *parser.ObjectMember) *p
 	if target.IsImplicit() {
 		docTarget = no // an inline base: the union documents it
 	}
-	addMemberDoc(docTarget, o, om.Name)
+	if owner, oldOwner := m.argOwner(docTarget), m.argOwnerOld(o); owner != nil && oldOwner != nil {
+		// Arguments and event data: their command or event documents them.
+		addMemberDoc(&owner.Common().Doc, oldOwner.Common().Doc, om.Name)
+	} else if !docTarget.IsImplicit() {
+		addMemberDoc(&docTarget.Doc, o.Doc, om.Name)
+	}
 	// Keep Members in step for the lookups of this merge; finish
 	// rebuilds them in order.
 	rebuildMembers(target, map[*parser.ObjectType]bool{})
@@ -976,16 +981,16 @@ func (m *merger) addMember(o, no *parser.ObjectType, om *parser.ObjectMember) *p
 	return &x
 }
 
-// addMemberDoc gives the merged type t the doc of member name from the
-// release's type o, when t's doc lacks one (a member only older releases
-// have is documented only there). t's Doc is copied, not changed in
-// place: it is the newest release's.
-func addMemberDoc(t, o *parser.ObjectType, name string) {
-	if o.Doc == nil || t.IsImplicit() {
+// addMemberDoc gives the merged doc *doc the doc of member name from a
+// release's doc old, when *doc lacks one (a member only older releases
+// have is documented only there). *doc is replaced by a copy, not
+// changed in place: it is the newest release's.
+func addMemberDoc(doc **parser.Doc, old *parser.Doc, name string) {
+	if old == nil {
 		return
 	}
 	var sec *parser.DocSection
-	for _, a := range o.Doc.Args {
+	for _, a := range old.Args {
 		if a.Name == name && strings.TrimSpace(a.Text) != "" {
 			sec = a
 		}
@@ -994,16 +999,40 @@ func addMemberDoc(t, o *parser.ObjectType, name string) {
 		return
 	}
 	var d parser.Doc
-	if t.Doc != nil {
-		for _, a := range t.Doc.Args {
+	if *doc != nil {
+		for _, a := range (*doc).Args {
 			if a.Name == name && strings.TrimSpace(a.Text) != "" {
 				return
 			}
 		}
-		d = *t.Doc
+		d = **doc
 	}
 	d.Args = append(d.Args[:len(d.Args):len(d.Args)], sec)
-	t.Doc = &d
+	*doc = &d
+}
+
+// argOwner returns the command or event of the merged schema whose
+// implicit arguments (data) type t is, or nil.
+func (m *merger) argOwner(t *parser.ObjectType) parser.Definition {
+	return implicitOwner(t, func(name string) parser.Definition { return m.byName[name] })
+}
+
+// argOwnerOld is argOwner in the release being merged.
+func (m *merger) argOwnerOld(t *parser.ObjectType) parser.Definition {
+	return implicitOwner(t, m.old.Lookup)
+}
+
+func implicitOwner(t *parser.ObjectType, lookup func(string) parser.Definition) parser.Definition {
+	if !t.IsImplicit() || !strings.HasPrefix(t.Name, "q_obj_") || !strings.HasSuffix(t.Name, "-arg") {
+		return nil
+	}
+	// The front end names a command's or event's inline arguments
+	// q_obj_NAME-arg, and nothing else.
+	switch d := lookup(strings.TrimSuffix(strings.TrimPrefix(t.Name, "q_obj_"), "-arg")).(type) {
+	case *parser.Command, *parser.Event:
+		return d
+	}
+	return nil
 }
 
 // branchMember finds member name in a branch of union u.

@@ -69,6 +69,18 @@ func TestMergeRules(t *testing.T) {
 			"Not in QEMU 1.0.",
 		},
 	}, {
+		name: "a member only an older release has keeps its doc",
+		rels: [][2]string{
+			{"1.0", "##\n# @Info:\n#\n# @gone: what 1.0 said about it\n#\n# @a: a\n##\n{ 'struct': 'Info', 'data': { 'a': 'str', 'gone': 'bool' } }\n" +
+				"##\n# @set:\n#\n# @old-arg: an argument 2.0 dropped\n##\n{ 'command': 'set', 'data': { '*old-arg': 'int' } }\n"},
+			{"2.0", "##\n# @Info:\n#\n# @a: a\n##\n{ 'struct': 'Info', 'data': { 'a': 'str' } }\n" +
+				"##\n# @set:\n##\n{ 'command': 'set' }\n"},
+		},
+		want: []string{
+			"// Gone: what 1.0 said about it // // Removed in QEMU 2.0: only older QEMU has it.",
+			"// OldArg: an argument 2.0 dropped // // Removed in QEMU 2.0: only older QEMU accepts it.",
+		},
+	}, {
 		name: "a command that gains arguments",
 		rels: [][2]string{
 			{"1.0", `{ 'command': 'query-x' }`},

@@ -1873,11 +1873,11 @@ type MigrateArgs struct {
 	// will fail unless migration is in "postcopy-paused" state.
 	// (default: false, since 3.0)
 	Resume *bool `json:"resume,omitempty"`
-	// Blk is the member "blk".
+	// Blk: do block migration (full disk copy)
 	//
 	// Removed in QEMU 10.0: only older QEMU accepts it.
 	Blk *bool `json:"blk,omitempty"`
-	// Inc is the member "inc".
+	// Inc: incremental disk copy migration
 	//
 	// Removed in QEMU 10.0: only older QEMU accepts it.
 	Inc *bool `json:"inc,omitempty"`

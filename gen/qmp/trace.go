@@ -44,7 +44,7 @@ type TraceEventInfo struct {
 type TraceEventGetStateArgs struct {
 	// Name: Event name pattern (case-sensitive glob).
 	Name string `json:"name"`
-	// VCPU is the member "vcpu".
+	// VCPU: The vCPU to query (any by default; since 2.7).
 	//
 	// Removed in QEMU 10.0: only older QEMU accepts it.
 	VCPU *int64 `json:"vcpu,omitempty"`
@@ -81,7 +81,7 @@ type TraceEventSetStateArgs struct {
 	Enable bool `json:"enable"`
 	// IgnoreUnavailable: Do not match unavailable events with [TraceEventSetStateArgs.Name].
 	IgnoreUnavailable *bool `json:"ignore-unavailable,omitempty"`
-	// VCPU is the member "vcpu".
+	// VCPU: The vCPU to act upon (all by default; since 2.7).
 	//
 	// Removed in QEMU 10.0: only older QEMU accepts it.
 	VCPU *int64 `json:"vcpu,omitempty"`
