@@ -13,7 +13,9 @@ import (
 // holds, for the commands and events of the (possibly subset) schema:
 //
 //   - Server, an interface with one method per command: a context first,
-//     the typed arguments in, the typed result (or only an error) out;
+//     the typed arguments in (always a pointer, as the client's methods
+//     take them: see serverArgType), the typed result (or only an error)
+//     out;
 //   - UnimplementedServer, whose methods answer CommandNotFound, to embed
 //     so that a command added by a later release does not break an
 //     implementation (Server requires the embedding, as gRPC's generated
@@ -40,19 +42,22 @@ func (g *gen) serverImport() string {
 	return g.cfg.RuntimeImport + "/server"
 }
 
-// serverArgType is the Go type a Server method takes its arguments as:
-// the type the Client method sends, never a pointer (absent arguments
-// arrive as the zero value), json.RawMessage for free-form ones; nil
-// when the command takes none.
+// serverArgType is the Go type a Server method takes its arguments as,
+// by the rule the client's methods follow: a pointer to the arguments
+// type (an empty NameArgs for a command without arguments), so that
+// arguments a newer QEMU adds never change a method's signature; the
+// dispatcher never passes nil. Free-form arguments are json.RawMessage.
 func (g *gen) serverArgType(c *parser.Command) jen.Code {
-	if c.Arg == nil {
-		if !c.Gen {
-			return jen.Qual(jsonPkg, "RawMessage")
-		}
-		return nil
-	}
 	if !c.Gen {
 		return jen.Qual(jsonPkg, "RawMessage")
+	}
+	return jen.Op("*").Add(g.serverArgElem(c))
+}
+
+// serverArgElem is the type serverArgType points to.
+func (g *gen) serverArgElem(c *parser.Command) jen.Code {
+	if c.Arg == nil {
+		return jen.Id(g.n.noArgs[c])
 	}
 	if a, ok := c.Arg.(*parser.ObjectType); ok && a.IsImplicit() {
 		return jen.Id(g.n.types[a])
@@ -110,9 +115,7 @@ func (fg *fileGen) server() {
 	var methods []jen.Code
 	for _, c := range cmds {
 		params := []jen.Code{jen.Id("ctx").Qual(ctxPkg, "Context")}
-		if t := fg.serverArgType(c); t != nil {
-			params = append(params, jen.Id("args").Add(t))
-		}
+		params = append(params, jen.Id("args").Add(fg.serverArgType(c)))
 		results := []jen.Code{jen.Error()}
 		if r := fg.serverResult(c); r != nil {
 			results = []jen.Code{r, jen.Error()}
@@ -156,9 +159,7 @@ found"). Embed it in Server implementations.`))
 	f.Line()
 	for _, c := range cmds {
 		params := []jen.Code{jen.Qual(ctxPkg, "Context")}
-		if t := fg.serverArgType(c); t != nil {
-			params = append(params, t)
-		}
+		params = append(params, fg.serverArgType(c))
 		var results []jen.Code
 		var ret jen.Code
 		if r := fg.serverResult(c); r != nil {
@@ -201,15 +202,17 @@ found"). Embed it in Server implementations.`))
 		}
 		var body []jen.Code
 		call := []jen.Code{jen.Id("ctx")}
-		if t := fg.serverArgType(c); t != nil {
-			if !c.Gen {
-				call = append(call, jen.Id("req").Dot("Args"))
-			} else {
-				body = append(body,
-					jen.Var().Id("args").Add(t),
-					jen.If(jen.Err().Op(":=").Id("req").Dot("Decode").Call(jen.Op("&").Id("args")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())))
-				call = append(call, jen.Id("args"))
-			}
+		switch {
+		case !c.Gen:
+			call = append(call, jen.Id("req").Dot("Args"))
+		case c.Arg == nil:
+			// CheckParams has refused any argument.
+			call = append(call, jen.Op("&").Add(fg.serverArgElem(c)).Values())
+		default:
+			body = append(body,
+				jen.Id("args").Op(":=").New(fg.serverArgElem(c)),
+				jen.If(jen.Err().Op(":=").Id("req").Dot("Decode").Call(jen.Id("args")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())))
+			call = append(call, jen.Id("args"))
 		}
 		invoke := jen.Id("s").Dot(fg.n.methods[c]).Call(call...)
 		if fg.serverResult(c) != nil {

@@ -95,19 +95,19 @@ func disabled(name string) error {
 	return server.Error(qruntime.CommandNotFound, "Command "+name+" has been disabled")
 }
 
-func (a *agent) GuestPing(context.Context) error { return nil }
+func (a *agent) GuestPing(_ context.Context, _ *qga.GuestPingArgs) error { return nil }
 
-func (a *agent) GuestSyncDelimited(_ context.Context, args qga.GuestSyncDelimitedArgs) (int64, error) {
+func (a *agent) GuestSyncDelimited(_ context.Context, args *qga.GuestSyncDelimitedArgs) (int64, error) {
 	return args.ID, nil
 }
 
-func (a *agent) GuestSync(_ context.Context, args qga.GuestSyncArgs) (int64, error) {
+func (a *agent) GuestSync(_ context.Context, args *qga.GuestSyncArgs) (int64, error) {
 	return args.ID, nil
 }
 
 // GuestInfo lists every command of the schema, enabled when this agent
 // implements it, as qemu-ga lists its own (blocked ones disabled).
-func (a *agent) GuestInfo(context.Context) (*qga.GuestAgentInfo, error) {
+func (a *agent) GuestInfo(_ context.Context, _ *qga.GuestInfoArgs) (*qga.GuestAgentInfo, error) {
 	enabled := map[string]bool{}
 	for _, n := range a.implement {
 		enabled[n] = true
@@ -126,7 +126,7 @@ func (a *agent) GuestInfo(context.Context) (*qga.GuestAgentInfo, error) {
 	return info, nil
 }
 
-func (a *agent) GuestGetHostName(context.Context) (*qga.GuestHostName, error) {
+func (a *agent) GuestGetHostName(_ context.Context, _ *qga.GuestGetHostNameArgs) (*qga.GuestHostName, error) {
 	h, err := os.Hostname()
 	if err != nil {
 		return nil, err
@@ -134,11 +134,11 @@ func (a *agent) GuestGetHostName(context.Context) (*qga.GuestHostName, error) {
 	return &qga.GuestHostName{HostName: h}, nil
 }
 
-func (a *agent) GuestGetTime(context.Context) (int64, error) { return time.Now().UnixNano(), nil }
+func (a *agent) GuestGetTime(_ context.Context, _ *qga.GuestGetTimeArgs) (int64, error) { return time.Now().UnixNano(), nil }
 
 // GuestGetOsinfo reads the kernel's identity from /proc and the
 // distribution's from /etc/os-release, as qemu-ga does on Linux.
-func (a *agent) GuestGetOsinfo(context.Context) (*qga.GuestOSInfo, error) {
+func (a *agent) GuestGetOsinfo(_ context.Context, _ *qga.GuestGetOsinfoArgs) (*qga.GuestOSInfo, error) {
 	info := &qga.GuestOSInfo{}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		info.KernelRelease = qga.Ptr(strings.TrimSpace(string(b)))

@@ -47,7 +47,7 @@ type process struct {
 
 // GuestExec starts a program (only with -allow-exec): its output is
 // captured when capture-output asks for it, its input is input-data.
-func (a *agent) GuestExec(_ context.Context, args qga.GuestExecArgs) (*qga.GuestExec, error) {
+func (a *agent) GuestExec(_ context.Context, args *qga.GuestExecArgs) (*qga.GuestExec, error) {
 	if !a.allowExec {
 		return nil, disabled("guest-exec")
 	}
@@ -99,7 +99,7 @@ func (a *agent) GuestExec(_ context.Context, args qga.GuestExecArgs) (*qga.Guest
 
 // GuestExecStatus reports a program's state; once it has exited the
 // status is reported once and forgotten, as qemu-ga does.
-func (a *agent) GuestExecStatus(_ context.Context, args qga.GuestExecStatusArgs) (*qga.GuestExecStatus, error) {
+func (a *agent) GuestExecStatus(_ context.Context, args *qga.GuestExecStatusArgs) (*qga.GuestExecStatus, error) {
 	if !a.allowExec {
 		return nil, disabled("guest-exec-status")
 	}

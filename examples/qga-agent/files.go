@@ -37,7 +37,7 @@ func generic(msg string) error { return server.Error(qruntime.GenericError, msg)
 // GuestFileOpen opens a file under the root: an absolute path must lie
 // in it, a relative one is taken from it, and os.Root refuses any path
 // that would leave it, through ".." or a symbolic link.
-func (a *agent) GuestFileOpen(_ context.Context, args qga.GuestFileOpenArgs) (int64, error) {
+func (a *agent) GuestFileOpen(_ context.Context, args *qga.GuestFileOpenArgs) (int64, error) {
 	mode := "r"
 	if args.Mode != nil {
 		mode = *args.Mode
@@ -95,7 +95,7 @@ func (a *agent) file(h int64) (*os.File, error) {
 	return f, nil
 }
 
-func (a *agent) GuestFileRead(_ context.Context, args qga.GuestFileReadArgs) (*qga.GuestFileRead, error) {
+func (a *agent) GuestFileRead(_ context.Context, args *qga.GuestFileReadArgs) (*qga.GuestFileRead, error) {
 	f, err := a.file(args.Handle)
 	if err != nil {
 		return nil, err
@@ -116,7 +116,7 @@ func (a *agent) GuestFileRead(_ context.Context, args qga.GuestFileReadArgs) (*q
 	return &qga.GuestFileRead{Count: int64(n), BufB64: base64.StdEncoding.EncodeToString(buf[:n]), EOF: eof}, nil
 }
 
-func (a *agent) GuestFileWrite(_ context.Context, args qga.GuestFileWriteArgs) (*qga.GuestFileWrite, error) {
+func (a *agent) GuestFileWrite(_ context.Context, args *qga.GuestFileWriteArgs) (*qga.GuestFileWrite, error) {
 	f, err := a.file(args.Handle)
 	if err != nil {
 		return nil, err
@@ -139,7 +139,7 @@ func (a *agent) GuestFileWrite(_ context.Context, args qga.GuestFileWriteArgs) (
 	return &qga.GuestFileWrite{Count: int64(n)}, nil
 }
 
-func (a *agent) GuestFileClose(_ context.Context, args qga.GuestFileCloseArgs) error {
+func (a *agent) GuestFileClose(_ context.Context, args *qga.GuestFileCloseArgs) error {
 	a.mu.Lock()
 	f := a.files[args.Handle]
 	delete(a.files, args.Handle)
@@ -155,7 +155,7 @@ func (a *agent) GuestFileClose(_ context.Context, args qga.GuestFileCloseArgs) e
 
 // GuestFileSeek moves a file's position; whence is a QGASeek name or
 // the integer of the host's SEEK_* constant.
-func (a *agent) GuestFileSeek(_ context.Context, args qga.GuestFileSeekArgs) (*qga.GuestFileSeek, error) {
+func (a *agent) GuestFileSeek(_ context.Context, args *qga.GuestFileSeekArgs) (*qga.GuestFileSeek, error) {
 	f, err := a.file(args.Handle)
 	if err != nil {
 		return nil, err
@@ -185,7 +185,7 @@ func (a *agent) GuestFileSeek(_ context.Context, args qga.GuestFileSeekArgs) (*q
 }
 
 // GuestFileFlush has nothing to do: writes are not buffered here.
-func (a *agent) GuestFileFlush(_ context.Context, args qga.GuestFileFlushArgs) error {
+func (a *agent) GuestFileFlush(_ context.Context, args *qga.GuestFileFlushArgs) error {
 	_, err := a.file(args.Handle)
 	return err
 }

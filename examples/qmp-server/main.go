@@ -74,7 +74,7 @@ type machine struct {
 // implemented lists the commands machine answers, for query-commands.
 var implemented = []string{"closefd", "cont", "getfd", "qmp_capabilities", "query-commands", "query-name", "query-status", "query-version", "quit", "stop"}
 
-func (m *machine) QueryStatus(context.Context) (*qmp.StatusInfo, error) {
+func (m *machine) QueryStatus(_ context.Context, _ *qmp.QueryStatusArgs) (*qmp.StatusInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.running {
@@ -83,7 +83,7 @@ func (m *machine) QueryStatus(context.Context) (*qmp.StatusInfo, error) {
 	return &qmp.StatusInfo{Status: qmp.RunStatePaused}, nil
 }
 
-func (m *machine) QueryVersion(context.Context) (*qmp.VersionInfo, error) {
+func (m *machine) QueryVersion(_ context.Context, _ *qmp.QueryVersionArgs) (*qmp.VersionInfo, error) {
 	v := server.DefaultVersion
 	return &qmp.VersionInfo{
 		Qemu:    qmp.VersionTriple{Major: int64(v.Major), Minor: int64(v.Minor), Micro: int64(v.Micro)},
@@ -93,11 +93,11 @@ func (m *machine) QueryVersion(context.Context) (*qmp.VersionInfo, error) {
 
 // Stop and Cont emit their event to every client, before the reply, as
 // QEMU does; a VM already in the state asked for emits nothing.
-func (m *machine) Stop(ctx context.Context) error {
+func (m *machine) Stop(ctx context.Context, _ *qmp.StopArgs) error {
 	return m.setRunning(ctx, false, &qmp.StopEvent{})
 }
 
-func (m *machine) Cont(ctx context.Context) error {
+func (m *machine) Cont(ctx context.Context, _ *qmp.ContArgs) error {
 	return m.setRunning(ctx, true, &qmp.ResumeEvent{})
 }
 
@@ -112,7 +112,7 @@ func (m *machine) setRunning(ctx context.Context, running bool, ev qmp.ServerEve
 	return qmp.EmitEvent(server.RequestFrom(ctx).Conn.Server(), ev)
 }
 
-func (m *machine) QueryCommands(context.Context) ([]qmp.CommandInfo, error) {
+func (m *machine) QueryCommands(_ context.Context, _ *qmp.QueryCommandsArgs) ([]qmp.CommandInfo, error) {
 	out := make([]qmp.CommandInfo, len(implemented))
 	for i, n := range implemented {
 		out[i] = qmp.CommandInfo{Name: n}
@@ -121,7 +121,7 @@ func (m *machine) QueryCommands(context.Context) ([]qmp.CommandInfo, error) {
 }
 
 // Quit answers, sends SHUTDOWN, and stops the server, as QEMU exits.
-func (m *machine) Quit(ctx context.Context) error {
+func (m *machine) Quit(ctx context.Context, _ *qmp.QuitArgs) error {
 	req := server.RequestFrom(ctx)
 	qmp.EmitEvent(req.Conn, &qmp.ShutdownEvent{Reason: qmp.ShutdownCauseHostQMPQuit})
 	go func() {
@@ -133,7 +133,7 @@ func (m *machine) Quit(ctx context.Context) error {
 	return nil
 }
 
-func (m *machine) QueryName(context.Context) (*qmp.NameInfo, error) {
+func (m *machine) QueryName(_ context.Context, _ *qmp.QueryNameArgs) (*qmp.NameInfo, error) {
 	if m.name == "" {
 		return &qmp.NameInfo{}, nil
 	}
@@ -142,7 +142,7 @@ func (m *machine) QueryName(context.Context) (*qmp.NameInfo, error) {
 
 // Getfd keeps the descriptor that came with the request under a name,
 // replacing one of the same name, as QEMU does.
-func (m *machine) Getfd(ctx context.Context, args qmp.GetfdArgs) error {
+func (m *machine) Getfd(ctx context.Context, args *qmp.GetfdArgs) error {
 	files := server.RequestFrom(ctx).TakeFiles()
 	if len(files) == 0 {
 		return server.Error(qruntime.GenericError, "No file descriptor supplied via SCM_RIGHTS")
@@ -159,7 +159,7 @@ func (m *machine) Getfd(ctx context.Context, args qmp.GetfdArgs) error {
 	return nil
 }
 
-func (m *machine) Closefd(_ context.Context, args qmp.ClosefdArgs) error {
+func (m *machine) Closefd(_ context.Context, args *qmp.ClosefdArgs) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f := m.fds[args.Fdname]

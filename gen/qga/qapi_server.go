@@ -26,136 +26,136 @@ import (
 // later schema adds do not break them.
 type Server interface {
 	// GuestExec serves "guest-exec".
-	GuestExec(ctx context.Context, args GuestExecArgs) (*GuestExec, error)
+	GuestExec(ctx context.Context, args *GuestExecArgs) (*GuestExec, error)
 
 	// GuestExecStatus serves "guest-exec-status".
-	GuestExecStatus(ctx context.Context, args GuestExecStatusArgs) (*GuestExecStatus, error)
+	GuestExecStatus(ctx context.Context, args *GuestExecStatusArgs) (*GuestExecStatus, error)
 
 	// GuestFileClose serves "guest-file-close".
-	GuestFileClose(ctx context.Context, args GuestFileCloseArgs) error
+	GuestFileClose(ctx context.Context, args *GuestFileCloseArgs) error
 
 	// GuestFileFlush serves "guest-file-flush".
-	GuestFileFlush(ctx context.Context, args GuestFileFlushArgs) error
+	GuestFileFlush(ctx context.Context, args *GuestFileFlushArgs) error
 
 	// GuestFileOpen serves "guest-file-open".
-	GuestFileOpen(ctx context.Context, args GuestFileOpenArgs) (int64, error)
+	GuestFileOpen(ctx context.Context, args *GuestFileOpenArgs) (int64, error)
 
 	// GuestFileRead serves "guest-file-read".
-	GuestFileRead(ctx context.Context, args GuestFileReadArgs) (*GuestFileRead, error)
+	GuestFileRead(ctx context.Context, args *GuestFileReadArgs) (*GuestFileRead, error)
 
 	// GuestFileSeek serves "guest-file-seek".
-	GuestFileSeek(ctx context.Context, args GuestFileSeekArgs) (*GuestFileSeek, error)
+	GuestFileSeek(ctx context.Context, args *GuestFileSeekArgs) (*GuestFileSeek, error)
 
 	// GuestFileWrite serves "guest-file-write".
-	GuestFileWrite(ctx context.Context, args GuestFileWriteArgs) (*GuestFileWrite, error)
+	GuestFileWrite(ctx context.Context, args *GuestFileWriteArgs) (*GuestFileWrite, error)
 
 	// GuestFsfreezeFreeze serves "guest-fsfreeze-freeze".
-	GuestFsfreezeFreeze(ctx context.Context) (int64, error)
+	GuestFsfreezeFreeze(ctx context.Context, args *GuestFsfreezeFreezeArgs) (int64, error)
 
 	// GuestFsfreezeFreezeList serves "guest-fsfreeze-freeze-list".
-	GuestFsfreezeFreezeList(ctx context.Context, args GuestFsfreezeFreezeListArgs) (int64, error)
+	GuestFsfreezeFreezeList(ctx context.Context, args *GuestFsfreezeFreezeListArgs) (int64, error)
 
 	// GuestFsfreezeStatus serves "guest-fsfreeze-status".
-	GuestFsfreezeStatus(ctx context.Context) (GuestFsfreezeStatus, error)
+	GuestFsfreezeStatus(ctx context.Context, args *GuestFsfreezeStatusArgs) (GuestFsfreezeStatus, error)
 
 	// GuestFsfreezeThaw serves "guest-fsfreeze-thaw".
-	GuestFsfreezeThaw(ctx context.Context) (int64, error)
+	GuestFsfreezeThaw(ctx context.Context, args *GuestFsfreezeThawArgs) (int64, error)
 
 	// GuestFstrim serves "guest-fstrim".
-	GuestFstrim(ctx context.Context, args GuestFstrimArgs) (*GuestFilesystemTrimResponse, error)
+	GuestFstrim(ctx context.Context, args *GuestFstrimArgs) (*GuestFilesystemTrimResponse, error)
 
 	// GuestGetCpustats serves "guest-get-cpustats".
-	GuestGetCpustats(ctx context.Context) ([]GuestCpuStats, error)
+	GuestGetCpustats(ctx context.Context, args *GuestGetCpustatsArgs) ([]GuestCpuStats, error)
 
 	// GuestGetDevices serves "guest-get-devices".
-	GuestGetDevices(ctx context.Context) ([]GuestDeviceInfo, error)
+	GuestGetDevices(ctx context.Context, args *GuestGetDevicesArgs) ([]GuestDeviceInfo, error)
 
 	// GuestGetDisks serves "guest-get-disks".
-	GuestGetDisks(ctx context.Context) ([]GuestDiskInfo, error)
+	GuestGetDisks(ctx context.Context, args *GuestGetDisksArgs) ([]GuestDiskInfo, error)
 
 	// GuestGetDiskstats serves "guest-get-diskstats".
-	GuestGetDiskstats(ctx context.Context) ([]GuestDiskStatsInfo, error)
+	GuestGetDiskstats(ctx context.Context, args *GuestGetDiskstatsArgs) ([]GuestDiskStatsInfo, error)
 
 	// GuestGetFsinfo serves "guest-get-fsinfo".
-	GuestGetFsinfo(ctx context.Context) ([]GuestFilesystemInfo, error)
+	GuestGetFsinfo(ctx context.Context, args *GuestGetFsinfoArgs) ([]GuestFilesystemInfo, error)
 
 	// GuestGetHostName serves "guest-get-host-name".
-	GuestGetHostName(ctx context.Context) (*GuestHostName, error)
+	GuestGetHostName(ctx context.Context, args *GuestGetHostNameArgs) (*GuestHostName, error)
 
 	// GuestGetLoad serves "guest-get-load".
-	GuestGetLoad(ctx context.Context) (*GuestLoadAverage, error)
+	GuestGetLoad(ctx context.Context, args *GuestGetLoadArgs) (*GuestLoadAverage, error)
 
 	// GuestGetMemoryBlockInfo serves "guest-get-memory-block-info".
-	GuestGetMemoryBlockInfo(ctx context.Context) (*GuestMemoryBlockInfo, error)
+	GuestGetMemoryBlockInfo(ctx context.Context, args *GuestGetMemoryBlockInfoArgs) (*GuestMemoryBlockInfo, error)
 
 	// GuestGetMemoryBlocks serves "guest-get-memory-blocks".
-	GuestGetMemoryBlocks(ctx context.Context) ([]GuestMemoryBlock, error)
+	GuestGetMemoryBlocks(ctx context.Context, args *GuestGetMemoryBlocksArgs) ([]GuestMemoryBlock, error)
 
 	// GuestGetOsinfo serves "guest-get-osinfo".
-	GuestGetOsinfo(ctx context.Context) (*GuestOSInfo, error)
+	GuestGetOsinfo(ctx context.Context, args *GuestGetOsinfoArgs) (*GuestOSInfo, error)
 
 	// GuestGetTime serves "guest-get-time".
-	GuestGetTime(ctx context.Context) (int64, error)
+	GuestGetTime(ctx context.Context, args *GuestGetTimeArgs) (int64, error)
 
 	// GuestGetTimezone serves "guest-get-timezone".
-	GuestGetTimezone(ctx context.Context) (*GuestTimezone, error)
+	GuestGetTimezone(ctx context.Context, args *GuestGetTimezoneArgs) (*GuestTimezone, error)
 
 	// GuestGetUsers serves "guest-get-users".
-	GuestGetUsers(ctx context.Context) ([]GuestUser, error)
+	GuestGetUsers(ctx context.Context, args *GuestGetUsersArgs) ([]GuestUser, error)
 
 	// GuestGetVcpus serves "guest-get-vcpus".
-	GuestGetVcpus(ctx context.Context) ([]GuestLogicalProcessor, error)
+	GuestGetVcpus(ctx context.Context, args *GuestGetVcpusArgs) ([]GuestLogicalProcessor, error)
 
 	// GuestInfo serves "guest-info".
-	GuestInfo(ctx context.Context) (*GuestAgentInfo, error)
+	GuestInfo(ctx context.Context, args *GuestInfoArgs) (*GuestAgentInfo, error)
 
 	// GuestNetworkGetInterfaces serves "guest-network-get-interfaces".
-	GuestNetworkGetInterfaces(ctx context.Context) ([]GuestNetworkInterface, error)
+	GuestNetworkGetInterfaces(ctx context.Context, args *GuestNetworkGetInterfacesArgs) ([]GuestNetworkInterface, error)
 
 	// GuestNetworkGetRoute serves "guest-network-get-route".
-	GuestNetworkGetRoute(ctx context.Context) ([]GuestNetworkRoute, error)
+	GuestNetworkGetRoute(ctx context.Context, args *GuestNetworkGetRouteArgs) ([]GuestNetworkRoute, error)
 
 	// GuestPing serves "guest-ping".
-	GuestPing(ctx context.Context) error
+	GuestPing(ctx context.Context, args *GuestPingArgs) error
 
 	// GuestSSHAddAuthorizedKeys serves "guest-ssh-add-authorized-keys".
-	GuestSSHAddAuthorizedKeys(ctx context.Context, args GuestSSHAddAuthorizedKeysArgs) error
+	GuestSSHAddAuthorizedKeys(ctx context.Context, args *GuestSSHAddAuthorizedKeysArgs) error
 
 	// GuestSSHGetAuthorizedKeys serves "guest-ssh-get-authorized-keys".
-	GuestSSHGetAuthorizedKeys(ctx context.Context, args GuestSSHGetAuthorizedKeysArgs) (*GuestAuthorizedKeys, error)
+	GuestSSHGetAuthorizedKeys(ctx context.Context, args *GuestSSHGetAuthorizedKeysArgs) (*GuestAuthorizedKeys, error)
 
 	// GuestSSHRemoveAuthorizedKeys serves "guest-ssh-remove-authorized-keys".
-	GuestSSHRemoveAuthorizedKeys(ctx context.Context, args GuestSSHRemoveAuthorizedKeysArgs) error
+	GuestSSHRemoveAuthorizedKeys(ctx context.Context, args *GuestSSHRemoveAuthorizedKeysArgs) error
 
 	// GuestSetMemoryBlocks serves "guest-set-memory-blocks".
-	GuestSetMemoryBlocks(ctx context.Context, args GuestSetMemoryBlocksArgs) ([]GuestMemoryBlockResponse, error)
+	GuestSetMemoryBlocks(ctx context.Context, args *GuestSetMemoryBlocksArgs) ([]GuestMemoryBlockResponse, error)
 
 	// GuestSetTime serves "guest-set-time".
-	GuestSetTime(ctx context.Context, args GuestSetTimeArgs) error
+	GuestSetTime(ctx context.Context, args *GuestSetTimeArgs) error
 
 	// GuestSetUserPassword serves "guest-set-user-password".
-	GuestSetUserPassword(ctx context.Context, args GuestSetUserPasswordArgs) error
+	GuestSetUserPassword(ctx context.Context, args *GuestSetUserPasswordArgs) error
 
 	// GuestSetVcpus serves "guest-set-vcpus".
-	GuestSetVcpus(ctx context.Context, args GuestSetVcpusArgs) (int64, error)
+	GuestSetVcpus(ctx context.Context, args *GuestSetVcpusArgs) (int64, error)
 
 	// GuestShutdown serves "guest-shutdown". Nothing is sent when it succeeds ('success-response': false).
-	GuestShutdown(ctx context.Context, args GuestShutdownArgs) error
+	GuestShutdown(ctx context.Context, args *GuestShutdownArgs) error
 
 	// GuestSuspendDisk serves "guest-suspend-disk". Nothing is sent when it succeeds ('success-response': false).
-	GuestSuspendDisk(ctx context.Context) error
+	GuestSuspendDisk(ctx context.Context, args *GuestSuspendDiskArgs) error
 
 	// GuestSuspendHybrid serves "guest-suspend-hybrid". Nothing is sent when it succeeds ('success-response': false).
-	GuestSuspendHybrid(ctx context.Context) error
+	GuestSuspendHybrid(ctx context.Context, args *GuestSuspendHybridArgs) error
 
 	// GuestSuspendRAM serves "guest-suspend-ram". Nothing is sent when it succeeds ('success-response': false).
-	GuestSuspendRAM(ctx context.Context) error
+	GuestSuspendRAM(ctx context.Context, args *GuestSuspendRAMArgs) error
 
 	// GuestSync serves "guest-sync".
-	GuestSync(ctx context.Context, args GuestSyncArgs) (int64, error)
+	GuestSync(ctx context.Context, args *GuestSyncArgs) (int64, error)
 
 	// GuestSyncDelimited serves "guest-sync-delimited".
-	GuestSyncDelimited(ctx context.Context, args GuestSyncDelimitedArgs) (int64, error)
+	GuestSyncDelimited(ctx context.Context, args *GuestSyncDelimitedArgs) (int64, error)
 
 	mustEmbedUnimplementedServer()
 }
@@ -165,136 +165,136 @@ type Server interface {
 // found"). Embed it in Server implementations.
 type UnimplementedServer struct{}
 
-func (UnimplementedServer) GuestExec(context.Context, GuestExecArgs) (r *GuestExec, err error) {
+func (UnimplementedServer) GuestExec(context.Context, *GuestExecArgs) (r *GuestExec, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestExecStatus(context.Context, GuestExecStatusArgs) (r *GuestExecStatus, err error) {
+func (UnimplementedServer) GuestExecStatus(context.Context, *GuestExecStatusArgs) (r *GuestExecStatus, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestFileClose(context.Context, GuestFileCloseArgs) error {
+func (UnimplementedServer) GuestFileClose(context.Context, *GuestFileCloseArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestFileFlush(context.Context, GuestFileFlushArgs) error {
+func (UnimplementedServer) GuestFileFlush(context.Context, *GuestFileFlushArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestFileOpen(context.Context, GuestFileOpenArgs) (r int64, err error) {
+func (UnimplementedServer) GuestFileOpen(context.Context, *GuestFileOpenArgs) (r int64, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestFileRead(context.Context, GuestFileReadArgs) (r *GuestFileRead, err error) {
+func (UnimplementedServer) GuestFileRead(context.Context, *GuestFileReadArgs) (r *GuestFileRead, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestFileSeek(context.Context, GuestFileSeekArgs) (r *GuestFileSeek, err error) {
+func (UnimplementedServer) GuestFileSeek(context.Context, *GuestFileSeekArgs) (r *GuestFileSeek, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestFileWrite(context.Context, GuestFileWriteArgs) (r *GuestFileWrite, err error) {
+func (UnimplementedServer) GuestFileWrite(context.Context, *GuestFileWriteArgs) (r *GuestFileWrite, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestFsfreezeFreeze(context.Context) (r int64, err error) {
+func (UnimplementedServer) GuestFsfreezeFreeze(context.Context, *GuestFsfreezeFreezeArgs) (r int64, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestFsfreezeFreezeList(context.Context, GuestFsfreezeFreezeListArgs) (r int64, err error) {
+func (UnimplementedServer) GuestFsfreezeFreezeList(context.Context, *GuestFsfreezeFreezeListArgs) (r int64, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestFsfreezeStatus(context.Context) (r GuestFsfreezeStatus, err error) {
+func (UnimplementedServer) GuestFsfreezeStatus(context.Context, *GuestFsfreezeStatusArgs) (r GuestFsfreezeStatus, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestFsfreezeThaw(context.Context) (r int64, err error) {
+func (UnimplementedServer) GuestFsfreezeThaw(context.Context, *GuestFsfreezeThawArgs) (r int64, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestFstrim(context.Context, GuestFstrimArgs) (r *GuestFilesystemTrimResponse, err error) {
+func (UnimplementedServer) GuestFstrim(context.Context, *GuestFstrimArgs) (r *GuestFilesystemTrimResponse, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestGetCpustats(context.Context) (r []GuestCpuStats, err error) {
+func (UnimplementedServer) GuestGetCpustats(context.Context, *GuestGetCpustatsArgs) (r []GuestCpuStats, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestGetDevices(context.Context) (r []GuestDeviceInfo, err error) {
+func (UnimplementedServer) GuestGetDevices(context.Context, *GuestGetDevicesArgs) (r []GuestDeviceInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestGetDisks(context.Context) (r []GuestDiskInfo, err error) {
+func (UnimplementedServer) GuestGetDisks(context.Context, *GuestGetDisksArgs) (r []GuestDiskInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestGetDiskstats(context.Context) (r []GuestDiskStatsInfo, err error) {
+func (UnimplementedServer) GuestGetDiskstats(context.Context, *GuestGetDiskstatsArgs) (r []GuestDiskStatsInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestGetFsinfo(context.Context) (r []GuestFilesystemInfo, err error) {
+func (UnimplementedServer) GuestGetFsinfo(context.Context, *GuestGetFsinfoArgs) (r []GuestFilesystemInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestGetHostName(context.Context) (r *GuestHostName, err error) {
+func (UnimplementedServer) GuestGetHostName(context.Context, *GuestGetHostNameArgs) (r *GuestHostName, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestGetLoad(context.Context) (r *GuestLoadAverage, err error) {
+func (UnimplementedServer) GuestGetLoad(context.Context, *GuestGetLoadArgs) (r *GuestLoadAverage, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestGetMemoryBlockInfo(context.Context) (r *GuestMemoryBlockInfo, err error) {
+func (UnimplementedServer) GuestGetMemoryBlockInfo(context.Context, *GuestGetMemoryBlockInfoArgs) (r *GuestMemoryBlockInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestGetMemoryBlocks(context.Context) (r []GuestMemoryBlock, err error) {
+func (UnimplementedServer) GuestGetMemoryBlocks(context.Context, *GuestGetMemoryBlocksArgs) (r []GuestMemoryBlock, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestGetOsinfo(context.Context) (r *GuestOSInfo, err error) {
+func (UnimplementedServer) GuestGetOsinfo(context.Context, *GuestGetOsinfoArgs) (r *GuestOSInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestGetTime(context.Context) (r int64, err error) {
+func (UnimplementedServer) GuestGetTime(context.Context, *GuestGetTimeArgs) (r int64, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestGetTimezone(context.Context) (r *GuestTimezone, err error) {
+func (UnimplementedServer) GuestGetTimezone(context.Context, *GuestGetTimezoneArgs) (r *GuestTimezone, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestGetUsers(context.Context) (r []GuestUser, err error) {
+func (UnimplementedServer) GuestGetUsers(context.Context, *GuestGetUsersArgs) (r []GuestUser, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestGetVcpus(context.Context) (r []GuestLogicalProcessor, err error) {
+func (UnimplementedServer) GuestGetVcpus(context.Context, *GuestGetVcpusArgs) (r []GuestLogicalProcessor, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestInfo(context.Context) (r *GuestAgentInfo, err error) {
+func (UnimplementedServer) GuestInfo(context.Context, *GuestInfoArgs) (r *GuestAgentInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestNetworkGetInterfaces(context.Context) (r []GuestNetworkInterface, err error) {
+func (UnimplementedServer) GuestNetworkGetInterfaces(context.Context, *GuestNetworkGetInterfacesArgs) (r []GuestNetworkInterface, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestNetworkGetRoute(context.Context) (r []GuestNetworkRoute, err error) {
+func (UnimplementedServer) GuestNetworkGetRoute(context.Context, *GuestNetworkGetRouteArgs) (r []GuestNetworkRoute, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestPing(context.Context) error {
+func (UnimplementedServer) GuestPing(context.Context, *GuestPingArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestSSHAddAuthorizedKeys(context.Context, GuestSSHAddAuthorizedKeysArgs) error {
+func (UnimplementedServer) GuestSSHAddAuthorizedKeys(context.Context, *GuestSSHAddAuthorizedKeysArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestSSHGetAuthorizedKeys(context.Context, GuestSSHGetAuthorizedKeysArgs) (r *GuestAuthorizedKeys, err error) {
+func (UnimplementedServer) GuestSSHGetAuthorizedKeys(context.Context, *GuestSSHGetAuthorizedKeysArgs) (r *GuestAuthorizedKeys, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestSSHRemoveAuthorizedKeys(context.Context, GuestSSHRemoveAuthorizedKeysArgs) error {
+func (UnimplementedServer) GuestSSHRemoveAuthorizedKeys(context.Context, *GuestSSHRemoveAuthorizedKeysArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestSetMemoryBlocks(context.Context, GuestSetMemoryBlocksArgs) (r []GuestMemoryBlockResponse, err error) {
+func (UnimplementedServer) GuestSetMemoryBlocks(context.Context, *GuestSetMemoryBlocksArgs) (r []GuestMemoryBlockResponse, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestSetTime(context.Context, GuestSetTimeArgs) error {
+func (UnimplementedServer) GuestSetTime(context.Context, *GuestSetTimeArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestSetUserPassword(context.Context, GuestSetUserPasswordArgs) error {
+func (UnimplementedServer) GuestSetUserPassword(context.Context, *GuestSetUserPasswordArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestSetVcpus(context.Context, GuestSetVcpusArgs) (r int64, err error) {
+func (UnimplementedServer) GuestSetVcpus(context.Context, *GuestSetVcpusArgs) (r int64, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestShutdown(context.Context, GuestShutdownArgs) error {
+func (UnimplementedServer) GuestShutdown(context.Context, *GuestShutdownArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestSuspendDisk(context.Context) error {
+func (UnimplementedServer) GuestSuspendDisk(context.Context, *GuestSuspendDiskArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestSuspendHybrid(context.Context) error {
+func (UnimplementedServer) GuestSuspendHybrid(context.Context, *GuestSuspendHybridArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestSuspendRAM(context.Context) error {
+func (UnimplementedServer) GuestSuspendRAM(context.Context, *GuestSuspendRAMArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestSync(context.Context, GuestSyncArgs) (r int64, err error) {
+func (UnimplementedServer) GuestSync(context.Context, *GuestSyncArgs) (r int64, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GuestSyncDelimited(context.Context, GuestSyncDelimitedArgs) (r int64, err error) {
+func (UnimplementedServer) GuestSyncDelimited(context.Context, *GuestSyncDelimitedArgs) (r int64, err error) {
 	return r, server.ErrUnimplemented
 }
 func (UnimplementedServer) mustEmbedUnimplementedServer() {}
@@ -321,8 +321,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestExecArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestExecArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.GuestExec(ctx, args)
@@ -337,8 +337,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "guest-exec-status",
 		Params:      []server.Param{{Name: "pid"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestExecStatusArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestExecStatusArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.GuestExecStatus(ctx, args)
@@ -353,8 +353,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "guest-file-close",
 		Params:      []server.Param{{Name: "handle"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestFileCloseArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestFileCloseArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.GuestFileClose(ctx, args)
@@ -365,8 +365,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "guest-file-flush",
 		Params:      []server.Param{{Name: "handle"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestFileFlushArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestFileFlushArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.GuestFileFlush(ctx, args)
@@ -380,8 +380,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestFileOpenArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestFileOpenArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.GuestFileOpen(ctx, args)
@@ -399,8 +399,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestFileReadArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestFileReadArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.GuestFileRead(ctx, args)
@@ -415,8 +415,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "guest-file-seek",
 		Params:      []server.Param{{Name: "handle"}, {Name: "offset"}, {Name: "whence"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestFileSeekArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestFileSeekArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.GuestFileSeek(ctx, args)
@@ -434,8 +434,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestFileWriteArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestFileWriteArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.GuestFileWrite(ctx, args)
@@ -449,7 +449,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-fsfreeze-freeze",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestFsfreezeFreeze(ctx)
+			r, err := s.GuestFsfreezeFreeze(ctx, &GuestFsfreezeFreezeArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -464,8 +464,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestFsfreezeFreezeListArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestFsfreezeFreezeListArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.GuestFsfreezeFreezeList(ctx, args)
@@ -479,7 +479,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-fsfreeze-status",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestFsfreezeStatus(ctx)
+			r, err := s.GuestFsfreezeStatus(ctx, &GuestFsfreezeStatusArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -490,7 +490,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-fsfreeze-thaw",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestFsfreezeThaw(ctx)
+			r, err := s.GuestFsfreezeThaw(ctx, &GuestFsfreezeThawArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -505,8 +505,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestFstrimArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestFstrimArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.GuestFstrim(ctx, args)
@@ -520,7 +520,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-get-cpustats",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestGetCpustats(ctx)
+			r, err := s.GuestGetCpustats(ctx, &GuestGetCpustatsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -531,7 +531,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-get-devices",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestGetDevices(ctx)
+			r, err := s.GuestGetDevices(ctx, &GuestGetDevicesArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -542,7 +542,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-get-disks",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestGetDisks(ctx)
+			r, err := s.GuestGetDisks(ctx, &GuestGetDisksArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -553,7 +553,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-get-diskstats",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestGetDiskstats(ctx)
+			r, err := s.GuestGetDiskstats(ctx, &GuestGetDiskstatsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -564,7 +564,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-get-fsinfo",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestGetFsinfo(ctx)
+			r, err := s.GuestGetFsinfo(ctx, &GuestGetFsinfoArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -575,7 +575,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-get-host-name",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestGetHostName(ctx)
+			r, err := s.GuestGetHostName(ctx, &GuestGetHostNameArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -586,7 +586,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-get-load",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestGetLoad(ctx)
+			r, err := s.GuestGetLoad(ctx, &GuestGetLoadArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -597,7 +597,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-get-memory-block-info",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestGetMemoryBlockInfo(ctx)
+			r, err := s.GuestGetMemoryBlockInfo(ctx, &GuestGetMemoryBlockInfoArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -608,7 +608,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-get-memory-blocks",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestGetMemoryBlocks(ctx)
+			r, err := s.GuestGetMemoryBlocks(ctx, &GuestGetMemoryBlocksArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -619,7 +619,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-get-osinfo",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestGetOsinfo(ctx)
+			r, err := s.GuestGetOsinfo(ctx, &GuestGetOsinfoArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -630,7 +630,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-get-time",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestGetTime(ctx)
+			r, err := s.GuestGetTime(ctx, &GuestGetTimeArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -641,7 +641,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-get-timezone",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestGetTimezone(ctx)
+			r, err := s.GuestGetTimezone(ctx, &GuestGetTimezoneArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -652,7 +652,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-get-users",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestGetUsers(ctx)
+			r, err := s.GuestGetUsers(ctx, &GuestGetUsersArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -663,7 +663,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-get-vcpus",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestGetVcpus(ctx)
+			r, err := s.GuestGetVcpus(ctx, &GuestGetVcpusArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -674,7 +674,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-info",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestInfo(ctx)
+			r, err := s.GuestInfo(ctx, &GuestInfoArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -685,7 +685,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-network-get-interfaces",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestNetworkGetInterfaces(ctx)
+			r, err := s.GuestNetworkGetInterfaces(ctx, &GuestNetworkGetInterfacesArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -696,7 +696,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-network-get-route",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GuestNetworkGetRoute(ctx)
+			r, err := s.GuestNetworkGetRoute(ctx, &GuestNetworkGetRouteArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -707,7 +707,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "guest-ping",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.GuestPing(ctx)
+			return nil, s.GuestPing(ctx, &GuestPingArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -718,8 +718,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestSSHAddAuthorizedKeysArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestSSHAddAuthorizedKeysArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.GuestSSHAddAuthorizedKeys(ctx, args)
@@ -730,8 +730,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "guest-ssh-get-authorized-keys",
 		Params:      []server.Param{{Name: "username"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestSSHGetAuthorizedKeysArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestSSHGetAuthorizedKeysArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.GuestSSHGetAuthorizedKeys(ctx, args)
@@ -746,8 +746,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "guest-ssh-remove-authorized-keys",
 		Params:      []server.Param{{Name: "username"}, {Name: "keys"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestSSHRemoveAuthorizedKeysArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestSSHRemoveAuthorizedKeysArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.GuestSSHRemoveAuthorizedKeys(ctx, args)
@@ -758,8 +758,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "guest-set-memory-blocks",
 		Params:      []server.Param{{Name: "mem-blks"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestSetMemoryBlocksArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestSetMemoryBlocksArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.GuestSetMemoryBlocks(ctx, args)
@@ -777,8 +777,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestSetTimeArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestSetTimeArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.GuestSetTime(ctx, args)
@@ -789,8 +789,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "guest-set-user-password",
 		Params:      []server.Param{{Name: "username"}, {Name: "password"}, {Name: "crypted"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestSetUserPasswordArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestSetUserPasswordArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.GuestSetUserPassword(ctx, args)
@@ -801,8 +801,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "guest-set-vcpus",
 		Params:      []server.Param{{Name: "vcpus"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestSetVcpusArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestSetVcpusArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.GuestSetVcpus(ctx, args)
@@ -821,8 +821,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestShutdownArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestShutdownArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.GuestShutdown(ctx, args)
@@ -833,7 +833,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "guest-suspend-disk",
 		NoReply:     true,
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.GuestSuspendDisk(ctx)
+			return nil, s.GuestSuspendDisk(ctx, &GuestSuspendDiskArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -841,7 +841,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "guest-suspend-hybrid",
 		NoReply:     true,
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.GuestSuspendHybrid(ctx)
+			return nil, s.GuestSuspendHybrid(ctx, &GuestSuspendHybridArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -849,7 +849,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "guest-suspend-ram",
 		NoReply:     true,
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.GuestSuspendRAM(ctx)
+			return nil, s.GuestSuspendRAM(ctx, &GuestSuspendRAMArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -857,8 +857,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "guest-sync",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestSyncArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestSyncArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.GuestSync(ctx, args)
@@ -873,8 +873,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "guest-sync-delimited",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GuestSyncDelimitedArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GuestSyncDelimitedArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.GuestSyncDelimited(ctx, args)

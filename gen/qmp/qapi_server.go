@@ -27,745 +27,745 @@ import (
 // later schema adds do not break them.
 type Server interface {
 	// AddClient serves "add_client".
-	AddClient(ctx context.Context, args AddClientArgs) error
+	AddClient(ctx context.Context, args *AddClientArgs) error
 
 	// AddFD serves "add-fd".
-	AddFD(ctx context.Context, args AddFDArgs) (*AddfdInfo, error)
+	AddFD(ctx context.Context, args *AddFDArgs) (*AddfdInfo, error)
 
 	// AnnounceSelf serves "announce-self".
-	AnnounceSelf(ctx context.Context, args AnnounceParameters) error
+	AnnounceSelf(ctx context.Context, args *AnnounceParameters) error
 
 	// Balloon serves "balloon".
-	Balloon(ctx context.Context, args BalloonArgs) error
+	Balloon(ctx context.Context, args *BalloonArgs) error
 
 	// BlockCommit serves "block-commit".
-	BlockCommit(ctx context.Context, args BlockCommitArgs) error
+	BlockCommit(ctx context.Context, args *BlockCommitArgs) error
 
 	// BlockDirtyBitmapAdd serves "block-dirty-bitmap-add".
-	BlockDirtyBitmapAdd(ctx context.Context, args BlockDirtyBitmapAdd) error
+	BlockDirtyBitmapAdd(ctx context.Context, args *BlockDirtyBitmapAdd) error
 
 	// BlockDirtyBitmapClear serves "block-dirty-bitmap-clear".
-	BlockDirtyBitmapClear(ctx context.Context, args BlockDirtyBitmap) error
+	BlockDirtyBitmapClear(ctx context.Context, args *BlockDirtyBitmap) error
 
 	// BlockDirtyBitmapDisable serves "block-dirty-bitmap-disable".
-	BlockDirtyBitmapDisable(ctx context.Context, args BlockDirtyBitmap) error
+	BlockDirtyBitmapDisable(ctx context.Context, args *BlockDirtyBitmap) error
 
 	// BlockDirtyBitmapEnable serves "block-dirty-bitmap-enable".
-	BlockDirtyBitmapEnable(ctx context.Context, args BlockDirtyBitmap) error
+	BlockDirtyBitmapEnable(ctx context.Context, args *BlockDirtyBitmap) error
 
 	// BlockDirtyBitmapMerge serves "block-dirty-bitmap-merge".
-	BlockDirtyBitmapMerge(ctx context.Context, args BlockDirtyBitmapMerge) error
+	BlockDirtyBitmapMerge(ctx context.Context, args *BlockDirtyBitmapMerge) error
 
 	// BlockDirtyBitmapRemove serves "block-dirty-bitmap-remove".
-	BlockDirtyBitmapRemove(ctx context.Context, args BlockDirtyBitmap) error
+	BlockDirtyBitmapRemove(ctx context.Context, args *BlockDirtyBitmap) error
 
 	// BlockExportAdd serves "block-export-add".
-	BlockExportAdd(ctx context.Context, args BlockExportOptions) error
+	BlockExportAdd(ctx context.Context, args *BlockExportOptions) error
 
 	// BlockExportDel serves "block-export-del".
-	BlockExportDel(ctx context.Context, args BlockExportDelArgs) error
+	BlockExportDel(ctx context.Context, args *BlockExportDelArgs) error
 
 	// BlockJobCancel serves "block-job-cancel".
-	BlockJobCancel(ctx context.Context, args BlockJobCancelArgs) error
+	BlockJobCancel(ctx context.Context, args *BlockJobCancelArgs) error
 
 	// BlockJobChange serves "block-job-change".
-	BlockJobChange(ctx context.Context, args BlockJobChangeOptions) error
+	BlockJobChange(ctx context.Context, args *BlockJobChangeOptions) error
 
 	// BlockJobComplete serves "block-job-complete".
-	BlockJobComplete(ctx context.Context, args BlockJobCompleteArgs) error
+	BlockJobComplete(ctx context.Context, args *BlockJobCompleteArgs) error
 
 	// BlockJobDismiss serves "block-job-dismiss".
-	BlockJobDismiss(ctx context.Context, args BlockJobDismissArgs) error
+	BlockJobDismiss(ctx context.Context, args *BlockJobDismissArgs) error
 
 	// BlockJobFinalize serves "block-job-finalize".
-	BlockJobFinalize(ctx context.Context, args BlockJobFinalizeArgs) error
+	BlockJobFinalize(ctx context.Context, args *BlockJobFinalizeArgs) error
 
 	// BlockJobPause serves "block-job-pause".
-	BlockJobPause(ctx context.Context, args BlockJobPauseArgs) error
+	BlockJobPause(ctx context.Context, args *BlockJobPauseArgs) error
 
 	// BlockJobResume serves "block-job-resume".
-	BlockJobResume(ctx context.Context, args BlockJobResumeArgs) error
+	BlockJobResume(ctx context.Context, args *BlockJobResumeArgs) error
 
 	// BlockJobSetSpeed serves "block-job-set-speed".
-	BlockJobSetSpeed(ctx context.Context, args BlockJobSetSpeedArgs) error
+	BlockJobSetSpeed(ctx context.Context, args *BlockJobSetSpeedArgs) error
 
 	// BlockLatencyHistogramSet serves "block-latency-histogram-set".
-	BlockLatencyHistogramSet(ctx context.Context, args BlockLatencyHistogramSetArgs) error
+	BlockLatencyHistogramSet(ctx context.Context, args *BlockLatencyHistogramSetArgs) error
 
 	// BlockResize serves "block_resize".
-	BlockResize(ctx context.Context, args BlockResizeArgs) error
+	BlockResize(ctx context.Context, args *BlockResizeArgs) error
 
 	// BlockSetIOThrottle serves "block_set_io_throttle".
-	BlockSetIOThrottle(ctx context.Context, args BlockIOThrottle) error
+	BlockSetIOThrottle(ctx context.Context, args *BlockIOThrottle) error
 
 	// BlockSetWriteThreshold serves "block-set-write-threshold".
-	BlockSetWriteThreshold(ctx context.Context, args BlockSetWriteThresholdArgs) error
+	BlockSetWriteThreshold(ctx context.Context, args *BlockSetWriteThresholdArgs) error
 
 	// BlockStream serves "block-stream".
-	BlockStream(ctx context.Context, args BlockStreamArgs) error
+	BlockStream(ctx context.Context, args *BlockStreamArgs) error
 
 	// BlockdevAdd serves "blockdev-add".
-	BlockdevAdd(ctx context.Context, args BlockdevOptions) error
+	BlockdevAdd(ctx context.Context, args *BlockdevOptions) error
 
 	// BlockdevBackup serves "blockdev-backup".
-	BlockdevBackup(ctx context.Context, args BlockdevBackup) error
+	BlockdevBackup(ctx context.Context, args *BlockdevBackup) error
 
 	// BlockdevChangeMedium serves "blockdev-change-medium".
-	BlockdevChangeMedium(ctx context.Context, args BlockdevChangeMediumArgs) error
+	BlockdevChangeMedium(ctx context.Context, args *BlockdevChangeMediumArgs) error
 
 	// BlockdevCloseTray serves "blockdev-close-tray".
-	BlockdevCloseTray(ctx context.Context, args BlockdevCloseTrayArgs) error
+	BlockdevCloseTray(ctx context.Context, args *BlockdevCloseTrayArgs) error
 
 	// BlockdevCreate serves "blockdev-create".
-	BlockdevCreate(ctx context.Context, args BlockdevCreateArgs) error
+	BlockdevCreate(ctx context.Context, args *BlockdevCreateArgs) error
 
 	// BlockdevDel serves "blockdev-del".
-	BlockdevDel(ctx context.Context, args BlockdevDelArgs) error
+	BlockdevDel(ctx context.Context, args *BlockdevDelArgs) error
 
 	// BlockdevInsertMedium serves "blockdev-insert-medium".
-	BlockdevInsertMedium(ctx context.Context, args BlockdevInsertMediumArgs) error
+	BlockdevInsertMedium(ctx context.Context, args *BlockdevInsertMediumArgs) error
 
 	// BlockdevMirror serves "blockdev-mirror".
-	BlockdevMirror(ctx context.Context, args BlockdevMirrorArgs) error
+	BlockdevMirror(ctx context.Context, args *BlockdevMirrorArgs) error
 
 	// BlockdevOpenTray serves "blockdev-open-tray".
-	BlockdevOpenTray(ctx context.Context, args BlockdevOpenTrayArgs) error
+	BlockdevOpenTray(ctx context.Context, args *BlockdevOpenTrayArgs) error
 
 	// BlockdevRemoveMedium serves "blockdev-remove-medium".
-	BlockdevRemoveMedium(ctx context.Context, args BlockdevRemoveMediumArgs) error
+	BlockdevRemoveMedium(ctx context.Context, args *BlockdevRemoveMediumArgs) error
 
 	// BlockdevReopen serves "blockdev-reopen".
-	BlockdevReopen(ctx context.Context, args BlockdevReopenArgs) error
+	BlockdevReopen(ctx context.Context, args *BlockdevReopenArgs) error
 
 	// BlockdevSetActive serves "blockdev-set-active".
-	BlockdevSetActive(ctx context.Context, args BlockdevSetActiveArgs) error
+	BlockdevSetActive(ctx context.Context, args *BlockdevSetActiveArgs) error
 
 	// BlockdevSnapshot serves "blockdev-snapshot".
-	BlockdevSnapshot(ctx context.Context, args BlockdevSnapshot) error
+	BlockdevSnapshot(ctx context.Context, args *BlockdevSnapshot) error
 
 	// BlockdevSnapshotDeleteInternalSync serves "blockdev-snapshot-delete-internal-sync".
-	BlockdevSnapshotDeleteInternalSync(ctx context.Context, args BlockdevSnapshotDeleteInternalSyncArgs) (*SnapshotInfo, error)
+	BlockdevSnapshotDeleteInternalSync(ctx context.Context, args *BlockdevSnapshotDeleteInternalSyncArgs) (*SnapshotInfo, error)
 
 	// BlockdevSnapshotInternalSync serves "blockdev-snapshot-internal-sync".
-	BlockdevSnapshotInternalSync(ctx context.Context, args BlockdevSnapshotInternal) error
+	BlockdevSnapshotInternalSync(ctx context.Context, args *BlockdevSnapshotInternal) error
 
 	// BlockdevSnapshotSync serves "blockdev-snapshot-sync".
-	BlockdevSnapshotSync(ctx context.Context, args BlockdevSnapshotSync) error
+	BlockdevSnapshotSync(ctx context.Context, args *BlockdevSnapshotSync) error
 
 	// CXLAddDynamicCapacity serves "cxl-add-dynamic-capacity".
-	CXLAddDynamicCapacity(ctx context.Context, args CXLAddDynamicCapacityArgs) error
+	CXLAddDynamicCapacity(ctx context.Context, args *CXLAddDynamicCapacityArgs) error
 
 	// CXLInjectCorrectableError serves "cxl-inject-correctable-error".
-	CXLInjectCorrectableError(ctx context.Context, args CXLInjectCorrectableErrorArgs) error
+	CXLInjectCorrectableError(ctx context.Context, args *CXLInjectCorrectableErrorArgs) error
 
 	// CXLInjectDramEvent serves "cxl-inject-dram-event".
-	CXLInjectDramEvent(ctx context.Context, args CXLInjectDramEventArgs) error
+	CXLInjectDramEvent(ctx context.Context, args *CXLInjectDramEventArgs) error
 
 	// CXLInjectGeneralMediaEvent serves "cxl-inject-general-media-event".
-	CXLInjectGeneralMediaEvent(ctx context.Context, args CXLInjectGeneralMediaEventArgs) error
+	CXLInjectGeneralMediaEvent(ctx context.Context, args *CXLInjectGeneralMediaEventArgs) error
 
 	// CXLInjectMemoryModuleEvent serves "cxl-inject-memory-module-event".
-	CXLInjectMemoryModuleEvent(ctx context.Context, args CXLInjectMemoryModuleEventArgs) error
+	CXLInjectMemoryModuleEvent(ctx context.Context, args *CXLInjectMemoryModuleEventArgs) error
 
 	// CXLInjectPoison serves "cxl-inject-poison".
-	CXLInjectPoison(ctx context.Context, args CXLInjectPoisonArgs) error
+	CXLInjectPoison(ctx context.Context, args *CXLInjectPoisonArgs) error
 
 	// CXLInjectUncorrectableErrors serves "cxl-inject-uncorrectable-errors".
-	CXLInjectUncorrectableErrors(ctx context.Context, args CXLInjectUncorrectableErrorsArgs) error
+	CXLInjectUncorrectableErrors(ctx context.Context, args *CXLInjectUncorrectableErrorsArgs) error
 
 	// CXLReleaseDynamicCapacity serves "cxl-release-dynamic-capacity".
-	CXLReleaseDynamicCapacity(ctx context.Context, args CXLReleaseDynamicCapacityArgs) error
+	CXLReleaseDynamicCapacity(ctx context.Context, args *CXLReleaseDynamicCapacityArgs) error
 
 	// CalcDirtyRate serves "calc-dirty-rate".
-	CalcDirtyRate(ctx context.Context, args CalcDirtyRateArgs) error
+	CalcDirtyRate(ctx context.Context, args *CalcDirtyRateArgs) error
 
 	// CancelVCPUDirtyLimit serves "cancel-vcpu-dirty-limit".
-	CancelVCPUDirtyLimit(ctx context.Context, args CancelVCPUDirtyLimitArgs) error
+	CancelVCPUDirtyLimit(ctx context.Context, args *CancelVCPUDirtyLimitArgs) error
 
 	// ChangeBackingFile serves "change-backing-file".
-	ChangeBackingFile(ctx context.Context, args ChangeBackingFileArgs) error
+	ChangeBackingFile(ctx context.Context, args *ChangeBackingFileArgs) error
 
 	// ChangeVNCPassword serves "change-vnc-password".
-	ChangeVNCPassword(ctx context.Context, args ChangeVNCPasswordArgs) error
+	ChangeVNCPassword(ctx context.Context, args *ChangeVNCPasswordArgs) error
 
 	// ChardevAdd serves "chardev-add".
-	ChardevAdd(ctx context.Context, args ChardevAddArgs) (*ChardevReturn, error)
+	ChardevAdd(ctx context.Context, args *ChardevAddArgs) (*ChardevReturn, error)
 
 	// ChardevChange serves "chardev-change".
-	ChardevChange(ctx context.Context, args ChardevChangeArgs) (*ChardevReturn, error)
+	ChardevChange(ctx context.Context, args *ChardevChangeArgs) (*ChardevReturn, error)
 
 	// ChardevRemove serves "chardev-remove".
-	ChardevRemove(ctx context.Context, args ChardevRemoveArgs) error
+	ChardevRemove(ctx context.Context, args *ChardevRemoveArgs) error
 
 	// ChardevSendBreak serves "chardev-send-break".
-	ChardevSendBreak(ctx context.Context, args ChardevSendBreakArgs) error
+	ChardevSendBreak(ctx context.Context, args *ChardevSendBreakArgs) error
 
 	// ClientMigrateInfo serves "client_migrate_info".
-	ClientMigrateInfo(ctx context.Context, args ClientMigrateInfoArgs) error
+	ClientMigrateInfo(ctx context.Context, args *ClientMigrateInfoArgs) error
 
 	// Closefd serves "closefd".
-	Closefd(ctx context.Context, args ClosefdArgs) error
+	Closefd(ctx context.Context, args *ClosefdArgs) error
 
 	// Cont serves "cont".
-	Cont(ctx context.Context) error
+	Cont(ctx context.Context, args *ContArgs) error
 
 	// DeviceAdd serves "device_add".
 	DeviceAdd(ctx context.Context, args json.RawMessage) error
 
 	// DeviceDel serves "device_del".
-	DeviceDel(ctx context.Context, args DeviceDelArgs) error
+	DeviceDel(ctx context.Context, args *DeviceDelArgs) error
 
 	// DeviceListProperties serves "device-list-properties".
-	DeviceListProperties(ctx context.Context, args DeviceListPropertiesArgs) ([]ObjectPropertyInfo, error)
+	DeviceListProperties(ctx context.Context, args *DeviceListPropertiesArgs) ([]ObjectPropertyInfo, error)
 
 	// DeviceSyncConfig serves "device-sync-config".
-	DeviceSyncConfig(ctx context.Context, args DeviceSyncConfigArgs) error
+	DeviceSyncConfig(ctx context.Context, args *DeviceSyncConfigArgs) error
 
 	// DisplayReload serves "display-reload".
-	DisplayReload(ctx context.Context, args DisplayReloadOptions) error
+	DisplayReload(ctx context.Context, args *DisplayReloadOptions) error
 
 	// DisplayUpdate serves "display-update".
-	DisplayUpdate(ctx context.Context, args DisplayUpdateOptions) error
+	DisplayUpdate(ctx context.Context, args *DisplayUpdateOptions) error
 
 	// DriveBackup serves "drive-backup".
-	DriveBackup(ctx context.Context, args DriveBackup) error
+	DriveBackup(ctx context.Context, args *DriveBackup) error
 
 	// DriveMirror serves "drive-mirror".
-	DriveMirror(ctx context.Context, args DriveMirror) error
+	DriveMirror(ctx context.Context, args *DriveMirror) error
 
 	// DumpGuestMemory serves "dump-guest-memory".
-	DumpGuestMemory(ctx context.Context, args DumpGuestMemoryArgs) error
+	DumpGuestMemory(ctx context.Context, args *DumpGuestMemoryArgs) error
 
 	// DumpSkeys serves "dump-skeys".
-	DumpSkeys(ctx context.Context, args DumpSkeysArgs) error
+	DumpSkeys(ctx context.Context, args *DumpSkeysArgs) error
 
 	// Dumpdtb serves "dumpdtb".
-	Dumpdtb(ctx context.Context, args DumpdtbArgs) error
+	Dumpdtb(ctx context.Context, args *DumpdtbArgs) error
 
 	// Eject serves "eject".
-	Eject(ctx context.Context, args EjectArgs) error
+	Eject(ctx context.Context, args *EjectArgs) error
 
 	// ExpirePassword serves "expire_password".
-	ExpirePassword(ctx context.Context, args ExpirePasswordOptions) error
+	ExpirePassword(ctx context.Context, args *ExpirePasswordOptions) error
 
 	// GetWin32Socket serves "get-win32-socket".
-	GetWin32Socket(ctx context.Context, args GetWin32SocketArgs) error
+	GetWin32Socket(ctx context.Context, args *GetWin32SocketArgs) error
 
 	// Getfd serves "getfd".
-	Getfd(ctx context.Context, args GetfdArgs) error
+	Getfd(ctx context.Context, args *GetfdArgs) error
 
 	// HumanMonitorCommand serves "human-monitor-command".
-	HumanMonitorCommand(ctx context.Context, args HumanMonitorCommandArgs) (string, error)
+	HumanMonitorCommand(ctx context.Context, args *HumanMonitorCommandArgs) (string, error)
 
 	// InjectGhesV2Error serves "inject-ghes-v2-error".
-	InjectGhesV2Error(ctx context.Context, args InjectGhesV2ErrorArgs) error
+	InjectGhesV2Error(ctx context.Context, args *InjectGhesV2ErrorArgs) error
 
 	// InjectNmi serves "inject-nmi".
-	InjectNmi(ctx context.Context) error
+	InjectNmi(ctx context.Context, args *InjectNmiArgs) error
 
 	// InputSendEvent serves "input-send-event".
-	InputSendEvent(ctx context.Context, args InputSendEventArgs) error
+	InputSendEvent(ctx context.Context, args *InputSendEventArgs) error
 
 	// JobCancel serves "job-cancel".
-	JobCancel(ctx context.Context, args JobCancelArgs) error
+	JobCancel(ctx context.Context, args *JobCancelArgs) error
 
 	// JobComplete serves "job-complete".
-	JobComplete(ctx context.Context, args JobCompleteArgs) error
+	JobComplete(ctx context.Context, args *JobCompleteArgs) error
 
 	// JobDismiss serves "job-dismiss".
-	JobDismiss(ctx context.Context, args JobDismissArgs) error
+	JobDismiss(ctx context.Context, args *JobDismissArgs) error
 
 	// JobFinalize serves "job-finalize".
-	JobFinalize(ctx context.Context, args JobFinalizeArgs) error
+	JobFinalize(ctx context.Context, args *JobFinalizeArgs) error
 
 	// JobPause serves "job-pause".
-	JobPause(ctx context.Context, args JobPauseArgs) error
+	JobPause(ctx context.Context, args *JobPauseArgs) error
 
 	// JobResume serves "job-resume".
-	JobResume(ctx context.Context, args JobResumeArgs) error
+	JobResume(ctx context.Context, args *JobResumeArgs) error
 
 	// Memsave serves "memsave".
-	Memsave(ctx context.Context, args MemsaveArgs) error
+	Memsave(ctx context.Context, args *MemsaveArgs) error
 
 	// Migrate serves "migrate".
-	Migrate(ctx context.Context, args MigrateArgs) error
+	Migrate(ctx context.Context, args *MigrateArgs) error
 
 	// MigrateCancel serves "migrate_cancel".
-	MigrateCancel(ctx context.Context) error
+	MigrateCancel(ctx context.Context, args *MigrateCancelArgs) error
 
 	// MigrateContinue serves "migrate-continue".
-	MigrateContinue(ctx context.Context, args MigrateContinueArgs) error
+	MigrateContinue(ctx context.Context, args *MigrateContinueArgs) error
 
 	// MigrateIncoming serves "migrate-incoming".
-	MigrateIncoming(ctx context.Context, args MigrateIncomingArgs) error
+	MigrateIncoming(ctx context.Context, args *MigrateIncomingArgs) error
 
 	// MigratePause serves "migrate-pause". It may run out of band, on the connection's reader: it must not block.
-	MigratePause(ctx context.Context) error
+	MigratePause(ctx context.Context, args *MigratePauseArgs) error
 
 	// MigrateRecover serves "migrate-recover". It may run out of band, on the connection's reader: it must not block.
-	MigrateRecover(ctx context.Context, args MigrateRecoverArgs) error
+	MigrateRecover(ctx context.Context, args *MigrateRecoverArgs) error
 
 	// MigrateSetCapabilities serves "migrate-set-capabilities".
-	MigrateSetCapabilities(ctx context.Context, args MigrateSetCapabilitiesArgs) error
+	MigrateSetCapabilities(ctx context.Context, args *MigrateSetCapabilitiesArgs) error
 
 	// MigrateSetParameters serves "migrate-set-parameters".
-	MigrateSetParameters(ctx context.Context, args MigrateSetParameters) error
+	MigrateSetParameters(ctx context.Context, args *MigrateSetParameters) error
 
 	// MigrateStartPostcopy serves "migrate-start-postcopy".
-	MigrateStartPostcopy(ctx context.Context) error
+	MigrateStartPostcopy(ctx context.Context, args *MigrateStartPostcopyArgs) error
 
 	// NBDServerAdd serves "nbd-server-add".
-	NBDServerAdd(ctx context.Context, args NbdServerAddOptions) error
+	NBDServerAdd(ctx context.Context, args *NbdServerAddOptions) error
 
 	// NBDServerRemove serves "nbd-server-remove".
-	NBDServerRemove(ctx context.Context, args NBDServerRemoveArgs) error
+	NBDServerRemove(ctx context.Context, args *NBDServerRemoveArgs) error
 
 	// NBDServerStart serves "nbd-server-start".
-	NBDServerStart(ctx context.Context, args NbdServerOptionsLegacy) error
+	NBDServerStart(ctx context.Context, args *NbdServerOptionsLegacy) error
 
 	// NBDServerStop serves "nbd-server-stop".
-	NBDServerStop(ctx context.Context) error
+	NBDServerStop(ctx context.Context, args *NBDServerStopArgs) error
 
 	// NetdevAdd serves "netdev_add".
-	NetdevAdd(ctx context.Context, args Netdev) error
+	NetdevAdd(ctx context.Context, args *Netdev) error
 
 	// NetdevDel serves "netdev_del".
-	NetdevDel(ctx context.Context, args NetdevDelArgs) error
+	NetdevDel(ctx context.Context, args *NetdevDelArgs) error
 
 	// ObjectAdd serves "object-add".
-	ObjectAdd(ctx context.Context, args ObjectOptions) error
+	ObjectAdd(ctx context.Context, args *ObjectOptions) error
 
 	// ObjectDel serves "object-del".
-	ObjectDel(ctx context.Context, args ObjectDelArgs) error
+	ObjectDel(ctx context.Context, args *ObjectDelArgs) error
 
 	// Pmemsave serves "pmemsave".
-	Pmemsave(ctx context.Context, args PmemsaveArgs) error
+	Pmemsave(ctx context.Context, args *PmemsaveArgs) error
 
 	// QMPCapabilities serves "qmp_capabilities".
-	QMPCapabilities(ctx context.Context, args QMPCapabilitiesArgs) error
+	QMPCapabilities(ctx context.Context, args *QMPCapabilitiesArgs) error
 
 	// QOMGet serves "qom-get".
-	QOMGet(ctx context.Context, args QOMGetArgs) (json.RawMessage, error)
+	QOMGet(ctx context.Context, args *QOMGetArgs) (json.RawMessage, error)
 
 	// QOMList serves "qom-list".
-	QOMList(ctx context.Context, args QOMListArgs) ([]ObjectPropertyInfo, error)
+	QOMList(ctx context.Context, args *QOMListArgs) ([]ObjectPropertyInfo, error)
 
 	// QOMListGet serves "qom-list-get".
-	QOMListGet(ctx context.Context, args QOMListGetArgs) ([]ObjectPropertiesValues, error)
+	QOMListGet(ctx context.Context, args *QOMListGetArgs) ([]ObjectPropertiesValues, error)
 
 	// QOMListProperties serves "qom-list-properties".
-	QOMListProperties(ctx context.Context, args QOMListPropertiesArgs) ([]ObjectPropertyInfo, error)
+	QOMListProperties(ctx context.Context, args *QOMListPropertiesArgs) ([]ObjectPropertyInfo, error)
 
 	// QOMListTypes serves "qom-list-types".
-	QOMListTypes(ctx context.Context, args QOMListTypesArgs) ([]ObjectTypeInfo, error)
+	QOMListTypes(ctx context.Context, args *QOMListTypesArgs) ([]ObjectTypeInfo, error)
 
 	// QOMSet serves "qom-set".
-	QOMSet(ctx context.Context, args QOMSetArgs) error
+	QOMSet(ctx context.Context, args *QOMSetArgs) error
 
 	// QueryACPIOspmStatus serves "query-acpi-ospm-status".
-	QueryACPIOspmStatus(ctx context.Context) ([]ACPIOSTInfo, error)
+	QueryACPIOspmStatus(ctx context.Context, args *QueryACPIOspmStatusArgs) ([]ACPIOSTInfo, error)
 
 	// QueryAccelerators serves "query-accelerators".
-	QueryAccelerators(ctx context.Context) (*AcceleratorInfo, error)
+	QueryAccelerators(ctx context.Context, args *QueryAcceleratorsArgs) (*AcceleratorInfo, error)
 
 	// QueryAudiodevs serves "query-audiodevs".
-	QueryAudiodevs(ctx context.Context) ([]Audiodev, error)
+	QueryAudiodevs(ctx context.Context, args *QueryAudiodevsArgs) ([]Audiodev, error)
 
 	// QueryBalloon serves "query-balloon".
-	QueryBalloon(ctx context.Context) (*BalloonInfo, error)
+	QueryBalloon(ctx context.Context, args *QueryBalloonArgs) (*BalloonInfo, error)
 
 	// QueryBlock serves "query-block".
-	QueryBlock(ctx context.Context) ([]BlockInfo, error)
+	QueryBlock(ctx context.Context, args *QueryBlockArgs) ([]BlockInfo, error)
 
 	// QueryBlockExports serves "query-block-exports".
-	QueryBlockExports(ctx context.Context) ([]BlockExportInfo, error)
+	QueryBlockExports(ctx context.Context, args *QueryBlockExportsArgs) ([]BlockExportInfo, error)
 
 	// QueryBlockJobs serves "query-block-jobs".
-	QueryBlockJobs(ctx context.Context) ([]BlockJobInfo, error)
+	QueryBlockJobs(ctx context.Context, args *QueryBlockJobsArgs) ([]BlockJobInfo, error)
 
 	// QueryBlockstats serves "query-blockstats".
-	QueryBlockstats(ctx context.Context, args QueryBlockstatsArgs) ([]BlockStats, error)
+	QueryBlockstats(ctx context.Context, args *QueryBlockstatsArgs) ([]BlockStats, error)
 
 	// QueryCPUDefinitions serves "query-cpu-definitions".
-	QueryCPUDefinitions(ctx context.Context) ([]CpuDefinitionInfo, error)
+	QueryCPUDefinitions(ctx context.Context, args *QueryCPUDefinitionsArgs) ([]CpuDefinitionInfo, error)
 
 	// QueryCPUModelBaseline serves "query-cpu-model-baseline".
-	QueryCPUModelBaseline(ctx context.Context, args QueryCPUModelBaselineArgs) (*CpuModelBaselineInfo, error)
+	QueryCPUModelBaseline(ctx context.Context, args *QueryCPUModelBaselineArgs) (*CpuModelBaselineInfo, error)
 
 	// QueryCPUModelComparison serves "query-cpu-model-comparison".
-	QueryCPUModelComparison(ctx context.Context, args QueryCPUModelComparisonArgs) (*CpuModelCompareInfo, error)
+	QueryCPUModelComparison(ctx context.Context, args *QueryCPUModelComparisonArgs) (*CpuModelCompareInfo, error)
 
 	// QueryCPUModelExpansion serves "query-cpu-model-expansion".
-	QueryCPUModelExpansion(ctx context.Context, args QueryCPUModelExpansionArgs) (*CpuModelExpansionInfo, error)
+	QueryCPUModelExpansion(ctx context.Context, args *QueryCPUModelExpansionArgs) (*CpuModelExpansionInfo, error)
 
 	// QueryChardev serves "query-chardev".
-	QueryChardev(ctx context.Context) ([]ChardevInfo, error)
+	QueryChardev(ctx context.Context, args *QueryChardevArgs) ([]ChardevInfo, error)
 
 	// QueryChardevBackends serves "query-chardev-backends".
-	QueryChardevBackends(ctx context.Context) ([]ChardevBackendInfo, error)
+	QueryChardevBackends(ctx context.Context, args *QueryChardevBackendsArgs) ([]ChardevBackendInfo, error)
 
 	// QueryColoStatus serves "query-colo-status".
-	QueryColoStatus(ctx context.Context) (*COLOStatus, error)
+	QueryColoStatus(ctx context.Context, args *QueryColoStatusArgs) (*COLOStatus, error)
 
 	// QueryCommandLineOptions serves "query-command-line-options".
-	QueryCommandLineOptions(ctx context.Context, args QueryCommandLineOptionsArgs) ([]CommandLineOptionInfo, error)
+	QueryCommandLineOptions(ctx context.Context, args *QueryCommandLineOptionsArgs) ([]CommandLineOptionInfo, error)
 
 	// QueryCommands serves "query-commands".
-	QueryCommands(ctx context.Context) ([]CommandInfo, error)
+	QueryCommands(ctx context.Context, args *QueryCommandsArgs) ([]CommandInfo, error)
 
 	// QueryCpusFast serves "query-cpus-fast".
-	QueryCpusFast(ctx context.Context) ([]CpuInfoFast, error)
+	QueryCpusFast(ctx context.Context, args *QueryCpusFastArgs) ([]CpuInfoFast, error)
 
 	// QueryCryptodev serves "query-cryptodev".
-	QueryCryptodev(ctx context.Context) ([]QCryptodevInfo, error)
+	QueryCryptodev(ctx context.Context, args *QueryCryptodevArgs) ([]QCryptodevInfo, error)
 
 	// QueryCurrentMachine serves "query-current-machine".
-	QueryCurrentMachine(ctx context.Context) (*CurrentMachineParams, error)
+	QueryCurrentMachine(ctx context.Context, args *QueryCurrentMachineArgs) (*CurrentMachineParams, error)
 
 	// QueryDirtyRate serves "query-dirty-rate".
-	QueryDirtyRate(ctx context.Context, args QueryDirtyRateArgs) (*DirtyRateInfo, error)
+	QueryDirtyRate(ctx context.Context, args *QueryDirtyRateArgs) (*DirtyRateInfo, error)
 
 	// QueryDisplayOptions serves "query-display-options".
-	QueryDisplayOptions(ctx context.Context) (*DisplayOptions, error)
+	QueryDisplayOptions(ctx context.Context, args *QueryDisplayOptionsArgs) (*DisplayOptions, error)
 
 	// QueryDump serves "query-dump".
-	QueryDump(ctx context.Context) (*DumpQueryResult, error)
+	QueryDump(ctx context.Context, args *QueryDumpArgs) (*DumpQueryResult, error)
 
 	// QueryDumpGuestMemoryCapability serves "query-dump-guest-memory-capability".
-	QueryDumpGuestMemoryCapability(ctx context.Context) (*DumpGuestMemoryCapability, error)
+	QueryDumpGuestMemoryCapability(ctx context.Context, args *QueryDumpGuestMemoryCapabilityArgs) (*DumpGuestMemoryCapability, error)
 
 	// QueryFdsets serves "query-fdsets".
-	QueryFdsets(ctx context.Context) ([]FdsetInfo, error)
+	QueryFdsets(ctx context.Context, args *QueryFdsetsArgs) ([]FdsetInfo, error)
 
 	// QueryFirmwareLog serves "query-firmware-log".
-	QueryFirmwareLog(ctx context.Context, args QueryFirmwareLogArgs) (*FirmwareLog, error)
+	QueryFirmwareLog(ctx context.Context, args *QueryFirmwareLogArgs) (*FirmwareLog, error)
 
 	// QueryGicCapabilities serves "query-gic-capabilities".
-	QueryGicCapabilities(ctx context.Context) ([]GICCapability, error)
+	QueryGicCapabilities(ctx context.Context, args *QueryGicCapabilitiesArgs) ([]GICCapability, error)
 
 	// QueryHotpluggableCpus serves "query-hotpluggable-cpus".
-	QueryHotpluggableCpus(ctx context.Context) ([]HotpluggableCPU, error)
+	QueryHotpluggableCpus(ctx context.Context, args *QueryHotpluggableCpusArgs) ([]HotpluggableCPU, error)
 
 	// QueryHvBalloonStatusReport serves "query-hv-balloon-status-report".
-	QueryHvBalloonStatusReport(ctx context.Context) (*HvBalloonInfo, error)
+	QueryHvBalloonStatusReport(ctx context.Context, args *QueryHvBalloonStatusReportArgs) (*HvBalloonInfo, error)
 
 	// QueryIothreads serves "query-iothreads".
-	QueryIothreads(ctx context.Context) ([]IOThreadInfo, error)
+	QueryIothreads(ctx context.Context, args *QueryIothreadsArgs) ([]IOThreadInfo, error)
 
 	// QueryJobs serves "query-jobs".
-	QueryJobs(ctx context.Context) ([]JobInfo, error)
+	QueryJobs(ctx context.Context, args *QueryJobsArgs) ([]JobInfo, error)
 
 	// QueryKVM serves "query-kvm".
-	QueryKVM(ctx context.Context) (*KvmInfo, error)
+	QueryKVM(ctx context.Context, args *QueryKVMArgs) (*KvmInfo, error)
 
 	// QueryMachines serves "query-machines".
-	QueryMachines(ctx context.Context, args QueryMachinesArgs) ([]MachineInfo, error)
+	QueryMachines(ctx context.Context, args *QueryMachinesArgs) ([]MachineInfo, error)
 
 	// QueryMemdev serves "query-memdev".
-	QueryMemdev(ctx context.Context) ([]Memdev, error)
+	QueryMemdev(ctx context.Context, args *QueryMemdevArgs) ([]Memdev, error)
 
 	// QueryMemoryDevices serves "query-memory-devices".
-	QueryMemoryDevices(ctx context.Context) ([]MemoryDeviceInfo, error)
+	QueryMemoryDevices(ctx context.Context, args *QueryMemoryDevicesArgs) ([]MemoryDeviceInfo, error)
 
 	// QueryMemorySizeSummary serves "query-memory-size-summary".
-	QueryMemorySizeSummary(ctx context.Context) (*MemoryInfo, error)
+	QueryMemorySizeSummary(ctx context.Context, args *QueryMemorySizeSummaryArgs) (*MemoryInfo, error)
 
 	// QueryMice serves "query-mice".
-	QueryMice(ctx context.Context) ([]MouseInfo, error)
+	QueryMice(ctx context.Context, args *QueryMiceArgs) ([]MouseInfo, error)
 
 	// QueryMigrate serves "query-migrate".
-	QueryMigrate(ctx context.Context) (*MigrationInfo, error)
+	QueryMigrate(ctx context.Context, args *QueryMigrateArgs) (*MigrationInfo, error)
 
 	// QueryMigrateCapabilities serves "query-migrate-capabilities".
-	QueryMigrateCapabilities(ctx context.Context) ([]MigrationCapabilityStatus, error)
+	QueryMigrateCapabilities(ctx context.Context, args *QueryMigrateCapabilitiesArgs) ([]MigrationCapabilityStatus, error)
 
 	// QueryMigrateParameters serves "query-migrate-parameters".
-	QueryMigrateParameters(ctx context.Context) (*MigrationParameters, error)
+	QueryMigrateParameters(ctx context.Context, args *QueryMigrateParametersArgs) (*MigrationParameters, error)
 
 	// QueryMigrationthreads serves "query-migrationthreads".
-	QueryMigrationthreads(ctx context.Context) ([]MigrationThreadInfo, error)
+	QueryMigrationthreads(ctx context.Context, args *QueryMigrationthreadsArgs) ([]MigrationThreadInfo, error)
 
 	// QueryName serves "query-name".
-	QueryName(ctx context.Context) (*NameInfo, error)
+	QueryName(ctx context.Context, args *QueryNameArgs) (*NameInfo, error)
 
 	// QueryNamedBlockNodes serves "query-named-block-nodes".
-	QueryNamedBlockNodes(ctx context.Context, args QueryNamedBlockNodesArgs) ([]BlockDeviceInfo, error)
+	QueryNamedBlockNodes(ctx context.Context, args *QueryNamedBlockNodesArgs) ([]BlockDeviceInfo, error)
 
 	// QueryPCI serves "query-pci".
-	QueryPCI(ctx context.Context) ([]PciInfo, error)
+	QueryPCI(ctx context.Context, args *QueryPCIArgs) ([]PciInfo, error)
 
 	// QueryPrManagers serves "query-pr-managers".
-	QueryPrManagers(ctx context.Context) ([]PRManagerInfo, error)
+	QueryPrManagers(ctx context.Context, args *QueryPrManagersArgs) ([]PRManagerInfo, error)
 
 	// QueryQMPSchema serves "query-qmp-schema".
-	QueryQMPSchema(ctx context.Context) ([]SchemaInfo, error)
+	QueryQMPSchema(ctx context.Context, args *QueryQMPSchemaArgs) ([]SchemaInfo, error)
 
 	// QueryReplay serves "query-replay".
-	QueryReplay(ctx context.Context) (*ReplayInfo, error)
+	QueryReplay(ctx context.Context, args *QueryReplayArgs) (*ReplayInfo, error)
 
 	// QueryRocker serves "query-rocker".
-	QueryRocker(ctx context.Context, args QueryRockerArgs) (*RockerSwitch, error)
+	QueryRocker(ctx context.Context, args *QueryRockerArgs) (*RockerSwitch, error)
 
 	// QueryRockerOfDpaFlows serves "query-rocker-of-dpa-flows".
-	QueryRockerOfDpaFlows(ctx context.Context, args QueryRockerOfDpaFlowsArgs) ([]RockerOfDpaFlow, error)
+	QueryRockerOfDpaFlows(ctx context.Context, args *QueryRockerOfDpaFlowsArgs) ([]RockerOfDpaFlow, error)
 
 	// QueryRockerOfDpaGroups serves "query-rocker-of-dpa-groups".
-	QueryRockerOfDpaGroups(ctx context.Context, args QueryRockerOfDpaGroupsArgs) ([]RockerOfDpaGroup, error)
+	QueryRockerOfDpaGroups(ctx context.Context, args *QueryRockerOfDpaGroupsArgs) ([]RockerOfDpaGroup, error)
 
 	// QueryRockerPorts serves "query-rocker-ports".
-	QueryRockerPorts(ctx context.Context, args QueryRockerPortsArgs) ([]RockerPort, error)
+	QueryRockerPorts(ctx context.Context, args *QueryRockerPortsArgs) ([]RockerPort, error)
 
 	// QueryRxFilter serves "query-rx-filter".
-	QueryRxFilter(ctx context.Context, args QueryRxFilterArgs) ([]RxFilterInfo, error)
+	QueryRxFilter(ctx context.Context, args *QueryRxFilterArgs) ([]RxFilterInfo, error)
 
 	// QueryS390xCPUPolarization serves "query-s390x-cpu-polarization".
-	QueryS390xCPUPolarization(ctx context.Context) (*CpuPolarizationInfo, error)
+	QueryS390xCPUPolarization(ctx context.Context, args *QueryS390xCPUPolarizationArgs) (*CpuPolarizationInfo, error)
 
 	// QuerySEV serves "query-sev".
-	QuerySEV(ctx context.Context) (*SevInfo, error)
+	QuerySEV(ctx context.Context, args *QuerySEVArgs) (*SevInfo, error)
 
 	// QuerySEVAttestationReport serves "query-sev-attestation-report".
-	QuerySEVAttestationReport(ctx context.Context, args QuerySEVAttestationReportArgs) (*SevAttestationReport, error)
+	QuerySEVAttestationReport(ctx context.Context, args *QuerySEVAttestationReportArgs) (*SevAttestationReport, error)
 
 	// QuerySEVCapabilities serves "query-sev-capabilities".
-	QuerySEVCapabilities(ctx context.Context) (*SevCapability, error)
+	QuerySEVCapabilities(ctx context.Context, args *QuerySEVCapabilitiesArgs) (*SevCapability, error)
 
 	// QuerySEVLaunchMeasure serves "query-sev-launch-measure".
-	QuerySEVLaunchMeasure(ctx context.Context) (*SevLaunchMeasureInfo, error)
+	QuerySEVLaunchMeasure(ctx context.Context, args *QuerySEVLaunchMeasureArgs) (*SevLaunchMeasureInfo, error)
 
 	// QuerySgx serves "query-sgx".
-	QuerySgx(ctx context.Context) (*SgxInfo, error)
+	QuerySgx(ctx context.Context, args *QuerySgxArgs) (*SgxInfo, error)
 
 	// QuerySgxCapabilities serves "query-sgx-capabilities".
-	QuerySgxCapabilities(ctx context.Context) (*SgxInfo, error)
+	QuerySgxCapabilities(ctx context.Context, args *QuerySgxCapabilitiesArgs) (*SgxInfo, error)
 
 	// QuerySpice serves "query-spice".
-	QuerySpice(ctx context.Context) (*SpiceInfo, error)
+	QuerySpice(ctx context.Context, args *QuerySpiceArgs) (*SpiceInfo, error)
 
 	// QueryStats serves "query-stats".
-	QueryStats(ctx context.Context, args StatsFilter) ([]StatsResult, error)
+	QueryStats(ctx context.Context, args *StatsFilter) ([]StatsResult, error)
 
 	// QueryStatsSchemas serves "query-stats-schemas".
-	QueryStatsSchemas(ctx context.Context, args QueryStatsSchemasArgs) ([]StatsSchema, error)
+	QueryStatsSchemas(ctx context.Context, args *QueryStatsSchemasArgs) ([]StatsSchema, error)
 
 	// QueryStatus serves "query-status".
-	QueryStatus(ctx context.Context) (*StatusInfo, error)
+	QueryStatus(ctx context.Context, args *QueryStatusArgs) (*StatusInfo, error)
 
 	// QueryTPM serves "query-tpm".
-	QueryTPM(ctx context.Context) ([]TPMInfo, error)
+	QueryTPM(ctx context.Context, args *QueryTPMArgs) ([]TPMInfo, error)
 
 	// QueryTPMModels serves "query-tpm-models".
-	QueryTPMModels(ctx context.Context) ([]TpmModel, error)
+	QueryTPMModels(ctx context.Context, args *QueryTPMModelsArgs) ([]TpmModel, error)
 
 	// QueryTPMTypes serves "query-tpm-types".
-	QueryTPMTypes(ctx context.Context) ([]TpmType, error)
+	QueryTPMTypes(ctx context.Context, args *QueryTPMTypesArgs) ([]TpmType, error)
 
 	// QueryTarget serves "query-target".
-	QueryTarget(ctx context.Context) (*QemuTargetInfo, error)
+	QueryTarget(ctx context.Context, args *QueryTargetArgs) (*QemuTargetInfo, error)
 
 	// QueryUUID serves "query-uuid".
-	QueryUUID(ctx context.Context) (*UuidInfo, error)
+	QueryUUID(ctx context.Context, args *QueryUUIDArgs) (*UuidInfo, error)
 
 	// QueryVCPUDirtyLimit serves "query-vcpu-dirty-limit".
-	QueryVCPUDirtyLimit(ctx context.Context) ([]DirtyLimitInfo, error)
+	QueryVCPUDirtyLimit(ctx context.Context, args *QueryVCPUDirtyLimitArgs) ([]DirtyLimitInfo, error)
 
 	// QueryVMGenerationID serves "query-vm-generation-id".
-	QueryVMGenerationID(ctx context.Context) (*GuidInfo, error)
+	QueryVMGenerationID(ctx context.Context, args *QueryVMGenerationIDArgs) (*GuidInfo, error)
 
 	// QueryVNC serves "query-vnc".
-	QueryVNC(ctx context.Context) (*VncInfo, error)
+	QueryVNC(ctx context.Context, args *QueryVNCArgs) (*VncInfo, error)
 
 	// QueryVNCServers serves "query-vnc-servers".
-	QueryVNCServers(ctx context.Context) ([]VncInfo2, error)
+	QueryVNCServers(ctx context.Context, args *QueryVNCServersArgs) ([]VncInfo2, error)
 
 	// QueryVersion serves "query-version".
-	QueryVersion(ctx context.Context) (*VersionInfo, error)
+	QueryVersion(ctx context.Context, args *QueryVersionArgs) (*VersionInfo, error)
 
 	// QueryXenReplicationStatus serves "query-xen-replication-status".
-	QueryXenReplicationStatus(ctx context.Context) (*ReplicationStatus, error)
+	QueryXenReplicationStatus(ctx context.Context, args *QueryXenReplicationStatusArgs) (*ReplicationStatus, error)
 
 	// QueryYank serves "query-yank". It may run out of band, on the connection's reader: it must not block.
-	QueryYank(ctx context.Context) ([]YankInstance, error)
+	QueryYank(ctx context.Context, args *QueryYankArgs) ([]YankInstance, error)
 
 	// Quit serves "quit".
-	Quit(ctx context.Context) error
+	Quit(ctx context.Context, args *QuitArgs) error
 
 	// RemoveFD serves "remove-fd".
-	RemoveFD(ctx context.Context, args RemoveFDArgs) error
+	RemoveFD(ctx context.Context, args *RemoveFDArgs) error
 
 	// ReplayBreak serves "replay-break".
-	ReplayBreak(ctx context.Context, args ReplayBreakArgs) error
+	ReplayBreak(ctx context.Context, args *ReplayBreakArgs) error
 
 	// ReplayDeleteBreak serves "replay-delete-break".
-	ReplayDeleteBreak(ctx context.Context) error
+	ReplayDeleteBreak(ctx context.Context, args *ReplayDeleteBreakArgs) error
 
 	// ReplaySeek serves "replay-seek".
-	ReplaySeek(ctx context.Context, args ReplaySeekArgs) error
+	ReplaySeek(ctx context.Context, args *ReplaySeekArgs) error
 
 	// RequestEbpf serves "request-ebpf".
-	RequestEbpf(ctx context.Context, args RequestEbpfArgs) (*EbpfObject, error)
+	RequestEbpf(ctx context.Context, args *RequestEbpfArgs) (*EbpfObject, error)
 
 	// RingbufRead serves "ringbuf-read".
-	RingbufRead(ctx context.Context, args RingbufReadArgs) (string, error)
+	RingbufRead(ctx context.Context, args *RingbufReadArgs) (string, error)
 
 	// RingbufWrite serves "ringbuf-write".
-	RingbufWrite(ctx context.Context, args RingbufWriteArgs) error
+	RingbufWrite(ctx context.Context, args *RingbufWriteArgs) error
 
 	// RtcResetReinjection serves "rtc-reset-reinjection".
-	RtcResetReinjection(ctx context.Context) error
+	RtcResetReinjection(ctx context.Context, args *RtcResetReinjectionArgs) error
 
 	// SEVInjectLaunchSecret serves "sev-inject-launch-secret".
-	SEVInjectLaunchSecret(ctx context.Context, args SEVInjectLaunchSecretArgs) error
+	SEVInjectLaunchSecret(ctx context.Context, args *SEVInjectLaunchSecretArgs) error
 
 	// Screendump serves "screendump".
-	Screendump(ctx context.Context, args ScreendumpArgs) error
+	Screendump(ctx context.Context, args *ScreendumpArgs) error
 
 	// SendKey serves "send-key".
-	SendKey(ctx context.Context, args SendKeyArgs) error
+	SendKey(ctx context.Context, args *SendKeyArgs) error
 
 	// SetAction serves "set-action".
-	SetAction(ctx context.Context, args SetActionArgs) error
+	SetAction(ctx context.Context, args *SetActionArgs) error
 
 	// SetCPUTopology serves "set-cpu-topology".
-	SetCPUTopology(ctx context.Context, args SetCPUTopologyArgs) error
+	SetCPUTopology(ctx context.Context, args *SetCPUTopologyArgs) error
 
 	// SetLink serves "set_link".
-	SetLink(ctx context.Context, args SetLinkArgs) error
+	SetLink(ctx context.Context, args *SetLinkArgs) error
 
 	// SetNUMANode serves "set-numa-node".
-	SetNUMANode(ctx context.Context, args NumaOptions) error
+	SetNUMANode(ctx context.Context, args *NumaOptions) error
 
 	// SetPassword serves "set_password".
-	SetPassword(ctx context.Context, args SetPasswordOptions) error
+	SetPassword(ctx context.Context, args *SetPasswordOptions) error
 
 	// SetVCPUDirtyLimit serves "set-vcpu-dirty-limit".
-	SetVCPUDirtyLimit(ctx context.Context, args SetVCPUDirtyLimitArgs) error
+	SetVCPUDirtyLimit(ctx context.Context, args *SetVCPUDirtyLimitArgs) error
 
 	// SnapshotDelete serves "snapshot-delete".
-	SnapshotDelete(ctx context.Context, args SnapshotDeleteArgs) error
+	SnapshotDelete(ctx context.Context, args *SnapshotDeleteArgs) error
 
 	// SnapshotLoad serves "snapshot-load".
-	SnapshotLoad(ctx context.Context, args SnapshotLoadArgs) error
+	SnapshotLoad(ctx context.Context, args *SnapshotLoadArgs) error
 
 	// SnapshotSave serves "snapshot-save".
-	SnapshotSave(ctx context.Context, args SnapshotSaveArgs) error
+	SnapshotSave(ctx context.Context, args *SnapshotSaveArgs) error
 
 	// Stop serves "stop".
-	Stop(ctx context.Context) error
+	Stop(ctx context.Context, args *StopArgs) error
 
 	// SystemPowerdown serves "system_powerdown".
-	SystemPowerdown(ctx context.Context) error
+	SystemPowerdown(ctx context.Context, args *SystemPowerdownArgs) error
 
 	// SystemReset serves "system_reset".
-	SystemReset(ctx context.Context) error
+	SystemReset(ctx context.Context, args *SystemResetArgs) error
 
 	// SystemWakeup serves "system_wakeup".
-	SystemWakeup(ctx context.Context) error
+	SystemWakeup(ctx context.Context, args *SystemWakeupArgs) error
 
 	// TraceEventGetState serves "trace-event-get-state".
-	TraceEventGetState(ctx context.Context, args TraceEventGetStateArgs) ([]TraceEventInfo, error)
+	TraceEventGetState(ctx context.Context, args *TraceEventGetStateArgs) ([]TraceEventInfo, error)
 
 	// TraceEventSetState serves "trace-event-set-state".
-	TraceEventSetState(ctx context.Context, args TraceEventSetStateArgs) error
+	TraceEventSetState(ctx context.Context, args *TraceEventSetStateArgs) error
 
 	// Transaction serves "transaction".
-	Transaction(ctx context.Context, args TransactionArgs) error
+	Transaction(ctx context.Context, args *TransactionArgs) error
 
 	// WatchdogSetAction serves "watchdog-set-action".
-	WatchdogSetAction(ctx context.Context, args WatchdogSetActionArgs) error
+	WatchdogSetAction(ctx context.Context, args *WatchdogSetActionArgs) error
 
 	// XAccelStats serves "x-accel-stats".
-	XAccelStats(ctx context.Context) (*HumanReadableText, error)
+	XAccelStats(ctx context.Context, args *XAccelStatsArgs) (*HumanReadableText, error)
 
 	// XBlockdevAmend serves "x-blockdev-amend".
-	XBlockdevAmend(ctx context.Context, args XBlockdevAmendArgs) error
+	XBlockdevAmend(ctx context.Context, args *XBlockdevAmendArgs) error
 
 	// XBlockdevChange serves "x-blockdev-change".
-	XBlockdevChange(ctx context.Context, args XBlockdevChangeArgs) error
+	XBlockdevChange(ctx context.Context, args *XBlockdevChangeArgs) error
 
 	// XBlockdevSetIothread serves "x-blockdev-set-iothread".
-	XBlockdevSetIothread(ctx context.Context, args XBlockdevSetIothreadArgs) error
+	XBlockdevSetIothread(ctx context.Context, args *XBlockdevSetIothreadArgs) error
 
 	// XColoLostHeartbeat serves "x-colo-lost-heartbeat".
-	XColoLostHeartbeat(ctx context.Context) error
+	XColoLostHeartbeat(ctx context.Context, args *XColoLostHeartbeatArgs) error
 
 	// XDebugBlockDirtyBitmapSha256 serves "x-debug-block-dirty-bitmap-sha256".
-	XDebugBlockDirtyBitmapSha256(ctx context.Context, args BlockDirtyBitmap) (*BlockDirtyBitmapSha256, error)
+	XDebugBlockDirtyBitmapSha256(ctx context.Context, args *BlockDirtyBitmap) (*BlockDirtyBitmapSha256, error)
 
 	// XDebugQueryBlockGraph serves "x-debug-query-block-graph".
-	XDebugQueryBlockGraph(ctx context.Context) (*XDbgBlockGraph, error)
+	XDebugQueryBlockGraph(ctx context.Context, args *XDebugQueryBlockGraphArgs) (*XDbgBlockGraph, error)
 
 	// XExitPreconfig serves "x-exit-preconfig".
-	XExitPreconfig(ctx context.Context) error
+	XExitPreconfig(ctx context.Context, args *XExitPreconfigArgs) error
 
 	// XQueryInterruptControllers serves "x-query-interrupt-controllers".
-	XQueryInterruptControllers(ctx context.Context) (*HumanReadableText, error)
+	XQueryInterruptControllers(ctx context.Context, args *XQueryInterruptControllersArgs) (*HumanReadableText, error)
 
 	// XQueryIrq serves "x-query-irq".
-	XQueryIrq(ctx context.Context) (*HumanReadableText, error)
+	XQueryIrq(ctx context.Context, args *XQueryIrqArgs) (*HumanReadableText, error)
 
 	// XQueryJit serves "x-query-jit".
-	XQueryJit(ctx context.Context) (*HumanReadableText, error)
+	XQueryJit(ctx context.Context, args *XQueryJitArgs) (*HumanReadableText, error)
 
 	// XQueryNUMA serves "x-query-numa".
-	XQueryNUMA(ctx context.Context) (*HumanReadableText, error)
+	XQueryNUMA(ctx context.Context, args *XQueryNUMAArgs) (*HumanReadableText, error)
 
 	// XQueryOpcount serves "x-query-opcount".
-	XQueryOpcount(ctx context.Context) (*HumanReadableText, error)
+	XQueryOpcount(ctx context.Context, args *XQueryOpcountArgs) (*HumanReadableText, error)
 
 	// XQueryProfile serves "x-query-profile".
-	XQueryProfile(ctx context.Context) (*HumanReadableText, error)
+	XQueryProfile(ctx context.Context, args *XQueryProfileArgs) (*HumanReadableText, error)
 
 	// XQueryRamblock serves "x-query-ramblock".
-	XQueryRamblock(ctx context.Context) (*HumanReadableText, error)
+	XQueryRamblock(ctx context.Context, args *XQueryRamblockArgs) (*HumanReadableText, error)
 
 	// XQueryRdma serves "x-query-rdma".
-	XQueryRdma(ctx context.Context) (*HumanReadableText, error)
+	XQueryRdma(ctx context.Context, args *XQueryRdmaArgs) (*HumanReadableText, error)
 
 	// XQueryRoms serves "x-query-roms".
-	XQueryRoms(ctx context.Context) (*HumanReadableText, error)
+	XQueryRoms(ctx context.Context, args *XQueryRomsArgs) (*HumanReadableText, error)
 
 	// XQueryUSB serves "x-query-usb".
-	XQueryUSB(ctx context.Context) (*HumanReadableText, error)
+	XQueryUSB(ctx context.Context, args *XQueryUSBArgs) (*HumanReadableText, error)
 
 	// XQueryVirtio serves "x-query-virtio".
-	XQueryVirtio(ctx context.Context) ([]VirtioInfo, error)
+	XQueryVirtio(ctx context.Context, args *XQueryVirtioArgs) ([]VirtioInfo, error)
 
 	// XQueryVirtioQueueElement serves "x-query-virtio-queue-element".
-	XQueryVirtioQueueElement(ctx context.Context, args XQueryVirtioQueueElementArgs) (*VirtioQueueElement, error)
+	XQueryVirtioQueueElement(ctx context.Context, args *XQueryVirtioQueueElementArgs) (*VirtioQueueElement, error)
 
 	// XQueryVirtioQueueStatus serves "x-query-virtio-queue-status".
-	XQueryVirtioQueueStatus(ctx context.Context, args XQueryVirtioQueueStatusArgs) (*VirtQueueStatus, error)
+	XQueryVirtioQueueStatus(ctx context.Context, args *XQueryVirtioQueueStatusArgs) (*VirtQueueStatus, error)
 
 	// XQueryVirtioStatus serves "x-query-virtio-status".
-	XQueryVirtioStatus(ctx context.Context, args XQueryVirtioStatusArgs) (*VirtioStatus, error)
+	XQueryVirtioStatus(ctx context.Context, args *XQueryVirtioStatusArgs) (*VirtioStatus, error)
 
 	// XQueryVirtioVhostQueueStatus serves "x-query-virtio-vhost-queue-status".
-	XQueryVirtioVhostQueueStatus(ctx context.Context, args XQueryVirtioVhostQueueStatusArgs) (*VirtVhostQueueStatus, error)
+	XQueryVirtioVhostQueueStatus(ctx context.Context, args *XQueryVirtioVhostQueueStatusArgs) (*VirtVhostQueueStatus, error)
 
 	// XenColoDoCheckpoint serves "xen-colo-do-checkpoint".
-	XenColoDoCheckpoint(ctx context.Context) error
+	XenColoDoCheckpoint(ctx context.Context, args *XenColoDoCheckpointArgs) error
 
 	// XenEventInject serves "xen-event-inject".
-	XenEventInject(ctx context.Context, args XenEventInjectArgs) error
+	XenEventInject(ctx context.Context, args *XenEventInjectArgs) error
 
 	// XenEventList serves "xen-event-list".
-	XenEventList(ctx context.Context) ([]EvtchnInfo, error)
+	XenEventList(ctx context.Context, args *XenEventListArgs) ([]EvtchnInfo, error)
 
 	// XenLoadDevicesState serves "xen-load-devices-state".
-	XenLoadDevicesState(ctx context.Context, args XenLoadDevicesStateArgs) error
+	XenLoadDevicesState(ctx context.Context, args *XenLoadDevicesStateArgs) error
 
 	// XenSaveDevicesState serves "xen-save-devices-state".
-	XenSaveDevicesState(ctx context.Context, args XenSaveDevicesStateArgs) error
+	XenSaveDevicesState(ctx context.Context, args *XenSaveDevicesStateArgs) error
 
 	// XenSetGlobalDirtyLog serves "xen-set-global-dirty-log".
-	XenSetGlobalDirtyLog(ctx context.Context, args XenSetGlobalDirtyLogArgs) error
+	XenSetGlobalDirtyLog(ctx context.Context, args *XenSetGlobalDirtyLogArgs) error
 
 	// XenSetReplication serves "xen-set-replication".
-	XenSetReplication(ctx context.Context, args XenSetReplicationArgs) error
+	XenSetReplication(ctx context.Context, args *XenSetReplicationArgs) error
 
 	// Yank serves "yank". It may run out of band, on the connection's reader: it must not block.
-	Yank(ctx context.Context, args YankArgs) error
+	Yank(ctx context.Context, args *YankArgs) error
 
 	mustEmbedUnimplementedServer()
 }
@@ -775,745 +775,745 @@ type Server interface {
 // found"). Embed it in Server implementations.
 type UnimplementedServer struct{}
 
-func (UnimplementedServer) AddClient(context.Context, AddClientArgs) error {
+func (UnimplementedServer) AddClient(context.Context, *AddClientArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) AddFD(context.Context, AddFDArgs) (r *AddfdInfo, err error) {
+func (UnimplementedServer) AddFD(context.Context, *AddFDArgs) (r *AddfdInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) AnnounceSelf(context.Context, AnnounceParameters) error {
+func (UnimplementedServer) AnnounceSelf(context.Context, *AnnounceParameters) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) Balloon(context.Context, BalloonArgs) error {
+func (UnimplementedServer) Balloon(context.Context, *BalloonArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockCommit(context.Context, BlockCommitArgs) error {
+func (UnimplementedServer) BlockCommit(context.Context, *BlockCommitArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockDirtyBitmapAdd(context.Context, BlockDirtyBitmapAdd) error {
+func (UnimplementedServer) BlockDirtyBitmapAdd(context.Context, *BlockDirtyBitmapAdd) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockDirtyBitmapClear(context.Context, BlockDirtyBitmap) error {
+func (UnimplementedServer) BlockDirtyBitmapClear(context.Context, *BlockDirtyBitmap) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockDirtyBitmapDisable(context.Context, BlockDirtyBitmap) error {
+func (UnimplementedServer) BlockDirtyBitmapDisable(context.Context, *BlockDirtyBitmap) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockDirtyBitmapEnable(context.Context, BlockDirtyBitmap) error {
+func (UnimplementedServer) BlockDirtyBitmapEnable(context.Context, *BlockDirtyBitmap) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockDirtyBitmapMerge(context.Context, BlockDirtyBitmapMerge) error {
+func (UnimplementedServer) BlockDirtyBitmapMerge(context.Context, *BlockDirtyBitmapMerge) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockDirtyBitmapRemove(context.Context, BlockDirtyBitmap) error {
+func (UnimplementedServer) BlockDirtyBitmapRemove(context.Context, *BlockDirtyBitmap) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockExportAdd(context.Context, BlockExportOptions) error {
+func (UnimplementedServer) BlockExportAdd(context.Context, *BlockExportOptions) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockExportDel(context.Context, BlockExportDelArgs) error {
+func (UnimplementedServer) BlockExportDel(context.Context, *BlockExportDelArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockJobCancel(context.Context, BlockJobCancelArgs) error {
+func (UnimplementedServer) BlockJobCancel(context.Context, *BlockJobCancelArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockJobChange(context.Context, BlockJobChangeOptions) error {
+func (UnimplementedServer) BlockJobChange(context.Context, *BlockJobChangeOptions) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockJobComplete(context.Context, BlockJobCompleteArgs) error {
+func (UnimplementedServer) BlockJobComplete(context.Context, *BlockJobCompleteArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockJobDismiss(context.Context, BlockJobDismissArgs) error {
+func (UnimplementedServer) BlockJobDismiss(context.Context, *BlockJobDismissArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockJobFinalize(context.Context, BlockJobFinalizeArgs) error {
+func (UnimplementedServer) BlockJobFinalize(context.Context, *BlockJobFinalizeArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockJobPause(context.Context, BlockJobPauseArgs) error {
+func (UnimplementedServer) BlockJobPause(context.Context, *BlockJobPauseArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockJobResume(context.Context, BlockJobResumeArgs) error {
+func (UnimplementedServer) BlockJobResume(context.Context, *BlockJobResumeArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockJobSetSpeed(context.Context, BlockJobSetSpeedArgs) error {
+func (UnimplementedServer) BlockJobSetSpeed(context.Context, *BlockJobSetSpeedArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockLatencyHistogramSet(context.Context, BlockLatencyHistogramSetArgs) error {
+func (UnimplementedServer) BlockLatencyHistogramSet(context.Context, *BlockLatencyHistogramSetArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockResize(context.Context, BlockResizeArgs) error {
+func (UnimplementedServer) BlockResize(context.Context, *BlockResizeArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockSetIOThrottle(context.Context, BlockIOThrottle) error {
+func (UnimplementedServer) BlockSetIOThrottle(context.Context, *BlockIOThrottle) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockSetWriteThreshold(context.Context, BlockSetWriteThresholdArgs) error {
+func (UnimplementedServer) BlockSetWriteThreshold(context.Context, *BlockSetWriteThresholdArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockStream(context.Context, BlockStreamArgs) error {
+func (UnimplementedServer) BlockStream(context.Context, *BlockStreamArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockdevAdd(context.Context, BlockdevOptions) error {
+func (UnimplementedServer) BlockdevAdd(context.Context, *BlockdevOptions) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockdevBackup(context.Context, BlockdevBackup) error {
+func (UnimplementedServer) BlockdevBackup(context.Context, *BlockdevBackup) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockdevChangeMedium(context.Context, BlockdevChangeMediumArgs) error {
+func (UnimplementedServer) BlockdevChangeMedium(context.Context, *BlockdevChangeMediumArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockdevCloseTray(context.Context, BlockdevCloseTrayArgs) error {
+func (UnimplementedServer) BlockdevCloseTray(context.Context, *BlockdevCloseTrayArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockdevCreate(context.Context, BlockdevCreateArgs) error {
+func (UnimplementedServer) BlockdevCreate(context.Context, *BlockdevCreateArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockdevDel(context.Context, BlockdevDelArgs) error {
+func (UnimplementedServer) BlockdevDel(context.Context, *BlockdevDelArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockdevInsertMedium(context.Context, BlockdevInsertMediumArgs) error {
+func (UnimplementedServer) BlockdevInsertMedium(context.Context, *BlockdevInsertMediumArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockdevMirror(context.Context, BlockdevMirrorArgs) error {
+func (UnimplementedServer) BlockdevMirror(context.Context, *BlockdevMirrorArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockdevOpenTray(context.Context, BlockdevOpenTrayArgs) error {
+func (UnimplementedServer) BlockdevOpenTray(context.Context, *BlockdevOpenTrayArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockdevRemoveMedium(context.Context, BlockdevRemoveMediumArgs) error {
+func (UnimplementedServer) BlockdevRemoveMedium(context.Context, *BlockdevRemoveMediumArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockdevReopen(context.Context, BlockdevReopenArgs) error {
+func (UnimplementedServer) BlockdevReopen(context.Context, *BlockdevReopenArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockdevSetActive(context.Context, BlockdevSetActiveArgs) error {
+func (UnimplementedServer) BlockdevSetActive(context.Context, *BlockdevSetActiveArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockdevSnapshot(context.Context, BlockdevSnapshot) error {
+func (UnimplementedServer) BlockdevSnapshot(context.Context, *BlockdevSnapshot) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockdevSnapshotDeleteInternalSync(context.Context, BlockdevSnapshotDeleteInternalSyncArgs) (r *SnapshotInfo, err error) {
+func (UnimplementedServer) BlockdevSnapshotDeleteInternalSync(context.Context, *BlockdevSnapshotDeleteInternalSyncArgs) (r *SnapshotInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockdevSnapshotInternalSync(context.Context, BlockdevSnapshotInternal) error {
+func (UnimplementedServer) BlockdevSnapshotInternalSync(context.Context, *BlockdevSnapshotInternal) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) BlockdevSnapshotSync(context.Context, BlockdevSnapshotSync) error {
+func (UnimplementedServer) BlockdevSnapshotSync(context.Context, *BlockdevSnapshotSync) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) CXLAddDynamicCapacity(context.Context, CXLAddDynamicCapacityArgs) error {
+func (UnimplementedServer) CXLAddDynamicCapacity(context.Context, *CXLAddDynamicCapacityArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) CXLInjectCorrectableError(context.Context, CXLInjectCorrectableErrorArgs) error {
+func (UnimplementedServer) CXLInjectCorrectableError(context.Context, *CXLInjectCorrectableErrorArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) CXLInjectDramEvent(context.Context, CXLInjectDramEventArgs) error {
+func (UnimplementedServer) CXLInjectDramEvent(context.Context, *CXLInjectDramEventArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) CXLInjectGeneralMediaEvent(context.Context, CXLInjectGeneralMediaEventArgs) error {
+func (UnimplementedServer) CXLInjectGeneralMediaEvent(context.Context, *CXLInjectGeneralMediaEventArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) CXLInjectMemoryModuleEvent(context.Context, CXLInjectMemoryModuleEventArgs) error {
+func (UnimplementedServer) CXLInjectMemoryModuleEvent(context.Context, *CXLInjectMemoryModuleEventArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) CXLInjectPoison(context.Context, CXLInjectPoisonArgs) error {
+func (UnimplementedServer) CXLInjectPoison(context.Context, *CXLInjectPoisonArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) CXLInjectUncorrectableErrors(context.Context, CXLInjectUncorrectableErrorsArgs) error {
+func (UnimplementedServer) CXLInjectUncorrectableErrors(context.Context, *CXLInjectUncorrectableErrorsArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) CXLReleaseDynamicCapacity(context.Context, CXLReleaseDynamicCapacityArgs) error {
+func (UnimplementedServer) CXLReleaseDynamicCapacity(context.Context, *CXLReleaseDynamicCapacityArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) CalcDirtyRate(context.Context, CalcDirtyRateArgs) error {
+func (UnimplementedServer) CalcDirtyRate(context.Context, *CalcDirtyRateArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) CancelVCPUDirtyLimit(context.Context, CancelVCPUDirtyLimitArgs) error {
+func (UnimplementedServer) CancelVCPUDirtyLimit(context.Context, *CancelVCPUDirtyLimitArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) ChangeBackingFile(context.Context, ChangeBackingFileArgs) error {
+func (UnimplementedServer) ChangeBackingFile(context.Context, *ChangeBackingFileArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) ChangeVNCPassword(context.Context, ChangeVNCPasswordArgs) error {
+func (UnimplementedServer) ChangeVNCPassword(context.Context, *ChangeVNCPasswordArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) ChardevAdd(context.Context, ChardevAddArgs) (r *ChardevReturn, err error) {
+func (UnimplementedServer) ChardevAdd(context.Context, *ChardevAddArgs) (r *ChardevReturn, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) ChardevChange(context.Context, ChardevChangeArgs) (r *ChardevReturn, err error) {
+func (UnimplementedServer) ChardevChange(context.Context, *ChardevChangeArgs) (r *ChardevReturn, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) ChardevRemove(context.Context, ChardevRemoveArgs) error {
+func (UnimplementedServer) ChardevRemove(context.Context, *ChardevRemoveArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) ChardevSendBreak(context.Context, ChardevSendBreakArgs) error {
+func (UnimplementedServer) ChardevSendBreak(context.Context, *ChardevSendBreakArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) ClientMigrateInfo(context.Context, ClientMigrateInfoArgs) error {
+func (UnimplementedServer) ClientMigrateInfo(context.Context, *ClientMigrateInfoArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) Closefd(context.Context, ClosefdArgs) error {
+func (UnimplementedServer) Closefd(context.Context, *ClosefdArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) Cont(context.Context) error {
+func (UnimplementedServer) Cont(context.Context, *ContArgs) error {
 	return server.ErrUnimplemented
 }
 func (UnimplementedServer) DeviceAdd(context.Context, json.RawMessage) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) DeviceDel(context.Context, DeviceDelArgs) error {
+func (UnimplementedServer) DeviceDel(context.Context, *DeviceDelArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) DeviceListProperties(context.Context, DeviceListPropertiesArgs) (r []ObjectPropertyInfo, err error) {
+func (UnimplementedServer) DeviceListProperties(context.Context, *DeviceListPropertiesArgs) (r []ObjectPropertyInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) DeviceSyncConfig(context.Context, DeviceSyncConfigArgs) error {
+func (UnimplementedServer) DeviceSyncConfig(context.Context, *DeviceSyncConfigArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) DisplayReload(context.Context, DisplayReloadOptions) error {
+func (UnimplementedServer) DisplayReload(context.Context, *DisplayReloadOptions) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) DisplayUpdate(context.Context, DisplayUpdateOptions) error {
+func (UnimplementedServer) DisplayUpdate(context.Context, *DisplayUpdateOptions) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) DriveBackup(context.Context, DriveBackup) error {
+func (UnimplementedServer) DriveBackup(context.Context, *DriveBackup) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) DriveMirror(context.Context, DriveMirror) error {
+func (UnimplementedServer) DriveMirror(context.Context, *DriveMirror) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) DumpGuestMemory(context.Context, DumpGuestMemoryArgs) error {
+func (UnimplementedServer) DumpGuestMemory(context.Context, *DumpGuestMemoryArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) DumpSkeys(context.Context, DumpSkeysArgs) error {
+func (UnimplementedServer) DumpSkeys(context.Context, *DumpSkeysArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) Dumpdtb(context.Context, DumpdtbArgs) error {
+func (UnimplementedServer) Dumpdtb(context.Context, *DumpdtbArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) Eject(context.Context, EjectArgs) error {
+func (UnimplementedServer) Eject(context.Context, *EjectArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) ExpirePassword(context.Context, ExpirePasswordOptions) error {
+func (UnimplementedServer) ExpirePassword(context.Context, *ExpirePasswordOptions) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) GetWin32Socket(context.Context, GetWin32SocketArgs) error {
+func (UnimplementedServer) GetWin32Socket(context.Context, *GetWin32SocketArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) Getfd(context.Context, GetfdArgs) error {
+func (UnimplementedServer) Getfd(context.Context, *GetfdArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) HumanMonitorCommand(context.Context, HumanMonitorCommandArgs) (r string, err error) {
+func (UnimplementedServer) HumanMonitorCommand(context.Context, *HumanMonitorCommandArgs) (r string, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) InjectGhesV2Error(context.Context, InjectGhesV2ErrorArgs) error {
+func (UnimplementedServer) InjectGhesV2Error(context.Context, *InjectGhesV2ErrorArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) InjectNmi(context.Context) error {
+func (UnimplementedServer) InjectNmi(context.Context, *InjectNmiArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) InputSendEvent(context.Context, InputSendEventArgs) error {
+func (UnimplementedServer) InputSendEvent(context.Context, *InputSendEventArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) JobCancel(context.Context, JobCancelArgs) error {
+func (UnimplementedServer) JobCancel(context.Context, *JobCancelArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) JobComplete(context.Context, JobCompleteArgs) error {
+func (UnimplementedServer) JobComplete(context.Context, *JobCompleteArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) JobDismiss(context.Context, JobDismissArgs) error {
+func (UnimplementedServer) JobDismiss(context.Context, *JobDismissArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) JobFinalize(context.Context, JobFinalizeArgs) error {
+func (UnimplementedServer) JobFinalize(context.Context, *JobFinalizeArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) JobPause(context.Context, JobPauseArgs) error {
+func (UnimplementedServer) JobPause(context.Context, *JobPauseArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) JobResume(context.Context, JobResumeArgs) error {
+func (UnimplementedServer) JobResume(context.Context, *JobResumeArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) Memsave(context.Context, MemsaveArgs) error {
+func (UnimplementedServer) Memsave(context.Context, *MemsaveArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) Migrate(context.Context, MigrateArgs) error {
+func (UnimplementedServer) Migrate(context.Context, *MigrateArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) MigrateCancel(context.Context) error {
+func (UnimplementedServer) MigrateCancel(context.Context, *MigrateCancelArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) MigrateContinue(context.Context, MigrateContinueArgs) error {
+func (UnimplementedServer) MigrateContinue(context.Context, *MigrateContinueArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) MigrateIncoming(context.Context, MigrateIncomingArgs) error {
+func (UnimplementedServer) MigrateIncoming(context.Context, *MigrateIncomingArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) MigratePause(context.Context) error {
+func (UnimplementedServer) MigratePause(context.Context, *MigratePauseArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) MigrateRecover(context.Context, MigrateRecoverArgs) error {
+func (UnimplementedServer) MigrateRecover(context.Context, *MigrateRecoverArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) MigrateSetCapabilities(context.Context, MigrateSetCapabilitiesArgs) error {
+func (UnimplementedServer) MigrateSetCapabilities(context.Context, *MigrateSetCapabilitiesArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) MigrateSetParameters(context.Context, MigrateSetParameters) error {
+func (UnimplementedServer) MigrateSetParameters(context.Context, *MigrateSetParameters) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) MigrateStartPostcopy(context.Context) error {
+func (UnimplementedServer) MigrateStartPostcopy(context.Context, *MigrateStartPostcopyArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) NBDServerAdd(context.Context, NbdServerAddOptions) error {
+func (UnimplementedServer) NBDServerAdd(context.Context, *NbdServerAddOptions) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) NBDServerRemove(context.Context, NBDServerRemoveArgs) error {
+func (UnimplementedServer) NBDServerRemove(context.Context, *NBDServerRemoveArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) NBDServerStart(context.Context, NbdServerOptionsLegacy) error {
+func (UnimplementedServer) NBDServerStart(context.Context, *NbdServerOptionsLegacy) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) NBDServerStop(context.Context) error {
+func (UnimplementedServer) NBDServerStop(context.Context, *NBDServerStopArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) NetdevAdd(context.Context, Netdev) error {
+func (UnimplementedServer) NetdevAdd(context.Context, *Netdev) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) NetdevDel(context.Context, NetdevDelArgs) error {
+func (UnimplementedServer) NetdevDel(context.Context, *NetdevDelArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) ObjectAdd(context.Context, ObjectOptions) error {
+func (UnimplementedServer) ObjectAdd(context.Context, *ObjectOptions) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) ObjectDel(context.Context, ObjectDelArgs) error {
+func (UnimplementedServer) ObjectDel(context.Context, *ObjectDelArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) Pmemsave(context.Context, PmemsaveArgs) error {
+func (UnimplementedServer) Pmemsave(context.Context, *PmemsaveArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) QMPCapabilities(context.Context, QMPCapabilitiesArgs) error {
+func (UnimplementedServer) QMPCapabilities(context.Context, *QMPCapabilitiesArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) QOMGet(context.Context, QOMGetArgs) (r json.RawMessage, err error) {
+func (UnimplementedServer) QOMGet(context.Context, *QOMGetArgs) (r json.RawMessage, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QOMList(context.Context, QOMListArgs) (r []ObjectPropertyInfo, err error) {
+func (UnimplementedServer) QOMList(context.Context, *QOMListArgs) (r []ObjectPropertyInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QOMListGet(context.Context, QOMListGetArgs) (r []ObjectPropertiesValues, err error) {
+func (UnimplementedServer) QOMListGet(context.Context, *QOMListGetArgs) (r []ObjectPropertiesValues, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QOMListProperties(context.Context, QOMListPropertiesArgs) (r []ObjectPropertyInfo, err error) {
+func (UnimplementedServer) QOMListProperties(context.Context, *QOMListPropertiesArgs) (r []ObjectPropertyInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QOMListTypes(context.Context, QOMListTypesArgs) (r []ObjectTypeInfo, err error) {
+func (UnimplementedServer) QOMListTypes(context.Context, *QOMListTypesArgs) (r []ObjectTypeInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QOMSet(context.Context, QOMSetArgs) error {
+func (UnimplementedServer) QOMSet(context.Context, *QOMSetArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryACPIOspmStatus(context.Context) (r []ACPIOSTInfo, err error) {
+func (UnimplementedServer) QueryACPIOspmStatus(context.Context, *QueryACPIOspmStatusArgs) (r []ACPIOSTInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryAccelerators(context.Context) (r *AcceleratorInfo, err error) {
+func (UnimplementedServer) QueryAccelerators(context.Context, *QueryAcceleratorsArgs) (r *AcceleratorInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryAudiodevs(context.Context) (r []Audiodev, err error) {
+func (UnimplementedServer) QueryAudiodevs(context.Context, *QueryAudiodevsArgs) (r []Audiodev, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryBalloon(context.Context) (r *BalloonInfo, err error) {
+func (UnimplementedServer) QueryBalloon(context.Context, *QueryBalloonArgs) (r *BalloonInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryBlock(context.Context) (r []BlockInfo, err error) {
+func (UnimplementedServer) QueryBlock(context.Context, *QueryBlockArgs) (r []BlockInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryBlockExports(context.Context) (r []BlockExportInfo, err error) {
+func (UnimplementedServer) QueryBlockExports(context.Context, *QueryBlockExportsArgs) (r []BlockExportInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryBlockJobs(context.Context) (r []BlockJobInfo, err error) {
+func (UnimplementedServer) QueryBlockJobs(context.Context, *QueryBlockJobsArgs) (r []BlockJobInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryBlockstats(context.Context, QueryBlockstatsArgs) (r []BlockStats, err error) {
+func (UnimplementedServer) QueryBlockstats(context.Context, *QueryBlockstatsArgs) (r []BlockStats, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryCPUDefinitions(context.Context) (r []CpuDefinitionInfo, err error) {
+func (UnimplementedServer) QueryCPUDefinitions(context.Context, *QueryCPUDefinitionsArgs) (r []CpuDefinitionInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryCPUModelBaseline(context.Context, QueryCPUModelBaselineArgs) (r *CpuModelBaselineInfo, err error) {
+func (UnimplementedServer) QueryCPUModelBaseline(context.Context, *QueryCPUModelBaselineArgs) (r *CpuModelBaselineInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryCPUModelComparison(context.Context, QueryCPUModelComparisonArgs) (r *CpuModelCompareInfo, err error) {
+func (UnimplementedServer) QueryCPUModelComparison(context.Context, *QueryCPUModelComparisonArgs) (r *CpuModelCompareInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryCPUModelExpansion(context.Context, QueryCPUModelExpansionArgs) (r *CpuModelExpansionInfo, err error) {
+func (UnimplementedServer) QueryCPUModelExpansion(context.Context, *QueryCPUModelExpansionArgs) (r *CpuModelExpansionInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryChardev(context.Context) (r []ChardevInfo, err error) {
+func (UnimplementedServer) QueryChardev(context.Context, *QueryChardevArgs) (r []ChardevInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryChardevBackends(context.Context) (r []ChardevBackendInfo, err error) {
+func (UnimplementedServer) QueryChardevBackends(context.Context, *QueryChardevBackendsArgs) (r []ChardevBackendInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryColoStatus(context.Context) (r *COLOStatus, err error) {
+func (UnimplementedServer) QueryColoStatus(context.Context, *QueryColoStatusArgs) (r *COLOStatus, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryCommandLineOptions(context.Context, QueryCommandLineOptionsArgs) (r []CommandLineOptionInfo, err error) {
+func (UnimplementedServer) QueryCommandLineOptions(context.Context, *QueryCommandLineOptionsArgs) (r []CommandLineOptionInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryCommands(context.Context) (r []CommandInfo, err error) {
+func (UnimplementedServer) QueryCommands(context.Context, *QueryCommandsArgs) (r []CommandInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryCpusFast(context.Context) (r []CpuInfoFast, err error) {
+func (UnimplementedServer) QueryCpusFast(context.Context, *QueryCpusFastArgs) (r []CpuInfoFast, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryCryptodev(context.Context) (r []QCryptodevInfo, err error) {
+func (UnimplementedServer) QueryCryptodev(context.Context, *QueryCryptodevArgs) (r []QCryptodevInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryCurrentMachine(context.Context) (r *CurrentMachineParams, err error) {
+func (UnimplementedServer) QueryCurrentMachine(context.Context, *QueryCurrentMachineArgs) (r *CurrentMachineParams, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryDirtyRate(context.Context, QueryDirtyRateArgs) (r *DirtyRateInfo, err error) {
+func (UnimplementedServer) QueryDirtyRate(context.Context, *QueryDirtyRateArgs) (r *DirtyRateInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryDisplayOptions(context.Context) (r *DisplayOptions, err error) {
+func (UnimplementedServer) QueryDisplayOptions(context.Context, *QueryDisplayOptionsArgs) (r *DisplayOptions, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryDump(context.Context) (r *DumpQueryResult, err error) {
+func (UnimplementedServer) QueryDump(context.Context, *QueryDumpArgs) (r *DumpQueryResult, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryDumpGuestMemoryCapability(context.Context) (r *DumpGuestMemoryCapability, err error) {
+func (UnimplementedServer) QueryDumpGuestMemoryCapability(context.Context, *QueryDumpGuestMemoryCapabilityArgs) (r *DumpGuestMemoryCapability, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryFdsets(context.Context) (r []FdsetInfo, err error) {
+func (UnimplementedServer) QueryFdsets(context.Context, *QueryFdsetsArgs) (r []FdsetInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryFirmwareLog(context.Context, QueryFirmwareLogArgs) (r *FirmwareLog, err error) {
+func (UnimplementedServer) QueryFirmwareLog(context.Context, *QueryFirmwareLogArgs) (r *FirmwareLog, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryGicCapabilities(context.Context) (r []GICCapability, err error) {
+func (UnimplementedServer) QueryGicCapabilities(context.Context, *QueryGicCapabilitiesArgs) (r []GICCapability, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryHotpluggableCpus(context.Context) (r []HotpluggableCPU, err error) {
+func (UnimplementedServer) QueryHotpluggableCpus(context.Context, *QueryHotpluggableCpusArgs) (r []HotpluggableCPU, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryHvBalloonStatusReport(context.Context) (r *HvBalloonInfo, err error) {
+func (UnimplementedServer) QueryHvBalloonStatusReport(context.Context, *QueryHvBalloonStatusReportArgs) (r *HvBalloonInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryIothreads(context.Context) (r []IOThreadInfo, err error) {
+func (UnimplementedServer) QueryIothreads(context.Context, *QueryIothreadsArgs) (r []IOThreadInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryJobs(context.Context) (r []JobInfo, err error) {
+func (UnimplementedServer) QueryJobs(context.Context, *QueryJobsArgs) (r []JobInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryKVM(context.Context) (r *KvmInfo, err error) {
+func (UnimplementedServer) QueryKVM(context.Context, *QueryKVMArgs) (r *KvmInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryMachines(context.Context, QueryMachinesArgs) (r []MachineInfo, err error) {
+func (UnimplementedServer) QueryMachines(context.Context, *QueryMachinesArgs) (r []MachineInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryMemdev(context.Context) (r []Memdev, err error) {
+func (UnimplementedServer) QueryMemdev(context.Context, *QueryMemdevArgs) (r []Memdev, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryMemoryDevices(context.Context) (r []MemoryDeviceInfo, err error) {
+func (UnimplementedServer) QueryMemoryDevices(context.Context, *QueryMemoryDevicesArgs) (r []MemoryDeviceInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryMemorySizeSummary(context.Context) (r *MemoryInfo, err error) {
+func (UnimplementedServer) QueryMemorySizeSummary(context.Context, *QueryMemorySizeSummaryArgs) (r *MemoryInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryMice(context.Context) (r []MouseInfo, err error) {
+func (UnimplementedServer) QueryMice(context.Context, *QueryMiceArgs) (r []MouseInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryMigrate(context.Context) (r *MigrationInfo, err error) {
+func (UnimplementedServer) QueryMigrate(context.Context, *QueryMigrateArgs) (r *MigrationInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryMigrateCapabilities(context.Context) (r []MigrationCapabilityStatus, err error) {
+func (UnimplementedServer) QueryMigrateCapabilities(context.Context, *QueryMigrateCapabilitiesArgs) (r []MigrationCapabilityStatus, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryMigrateParameters(context.Context) (r *MigrationParameters, err error) {
+func (UnimplementedServer) QueryMigrateParameters(context.Context, *QueryMigrateParametersArgs) (r *MigrationParameters, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryMigrationthreads(context.Context) (r []MigrationThreadInfo, err error) {
+func (UnimplementedServer) QueryMigrationthreads(context.Context, *QueryMigrationthreadsArgs) (r []MigrationThreadInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryName(context.Context) (r *NameInfo, err error) {
+func (UnimplementedServer) QueryName(context.Context, *QueryNameArgs) (r *NameInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryNamedBlockNodes(context.Context, QueryNamedBlockNodesArgs) (r []BlockDeviceInfo, err error) {
+func (UnimplementedServer) QueryNamedBlockNodes(context.Context, *QueryNamedBlockNodesArgs) (r []BlockDeviceInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryPCI(context.Context) (r []PciInfo, err error) {
+func (UnimplementedServer) QueryPCI(context.Context, *QueryPCIArgs) (r []PciInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryPrManagers(context.Context) (r []PRManagerInfo, err error) {
+func (UnimplementedServer) QueryPrManagers(context.Context, *QueryPrManagersArgs) (r []PRManagerInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryQMPSchema(context.Context) (r []SchemaInfo, err error) {
+func (UnimplementedServer) QueryQMPSchema(context.Context, *QueryQMPSchemaArgs) (r []SchemaInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryReplay(context.Context) (r *ReplayInfo, err error) {
+func (UnimplementedServer) QueryReplay(context.Context, *QueryReplayArgs) (r *ReplayInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryRocker(context.Context, QueryRockerArgs) (r *RockerSwitch, err error) {
+func (UnimplementedServer) QueryRocker(context.Context, *QueryRockerArgs) (r *RockerSwitch, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryRockerOfDpaFlows(context.Context, QueryRockerOfDpaFlowsArgs) (r []RockerOfDpaFlow, err error) {
+func (UnimplementedServer) QueryRockerOfDpaFlows(context.Context, *QueryRockerOfDpaFlowsArgs) (r []RockerOfDpaFlow, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryRockerOfDpaGroups(context.Context, QueryRockerOfDpaGroupsArgs) (r []RockerOfDpaGroup, err error) {
+func (UnimplementedServer) QueryRockerOfDpaGroups(context.Context, *QueryRockerOfDpaGroupsArgs) (r []RockerOfDpaGroup, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryRockerPorts(context.Context, QueryRockerPortsArgs) (r []RockerPort, err error) {
+func (UnimplementedServer) QueryRockerPorts(context.Context, *QueryRockerPortsArgs) (r []RockerPort, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryRxFilter(context.Context, QueryRxFilterArgs) (r []RxFilterInfo, err error) {
+func (UnimplementedServer) QueryRxFilter(context.Context, *QueryRxFilterArgs) (r []RxFilterInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryS390xCPUPolarization(context.Context) (r *CpuPolarizationInfo, err error) {
+func (UnimplementedServer) QueryS390xCPUPolarization(context.Context, *QueryS390xCPUPolarizationArgs) (r *CpuPolarizationInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QuerySEV(context.Context) (r *SevInfo, err error) {
+func (UnimplementedServer) QuerySEV(context.Context, *QuerySEVArgs) (r *SevInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QuerySEVAttestationReport(context.Context, QuerySEVAttestationReportArgs) (r *SevAttestationReport, err error) {
+func (UnimplementedServer) QuerySEVAttestationReport(context.Context, *QuerySEVAttestationReportArgs) (r *SevAttestationReport, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QuerySEVCapabilities(context.Context) (r *SevCapability, err error) {
+func (UnimplementedServer) QuerySEVCapabilities(context.Context, *QuerySEVCapabilitiesArgs) (r *SevCapability, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QuerySEVLaunchMeasure(context.Context) (r *SevLaunchMeasureInfo, err error) {
+func (UnimplementedServer) QuerySEVLaunchMeasure(context.Context, *QuerySEVLaunchMeasureArgs) (r *SevLaunchMeasureInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QuerySgx(context.Context) (r *SgxInfo, err error) {
+func (UnimplementedServer) QuerySgx(context.Context, *QuerySgxArgs) (r *SgxInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QuerySgxCapabilities(context.Context) (r *SgxInfo, err error) {
+func (UnimplementedServer) QuerySgxCapabilities(context.Context, *QuerySgxCapabilitiesArgs) (r *SgxInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QuerySpice(context.Context) (r *SpiceInfo, err error) {
+func (UnimplementedServer) QuerySpice(context.Context, *QuerySpiceArgs) (r *SpiceInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryStats(context.Context, StatsFilter) (r []StatsResult, err error) {
+func (UnimplementedServer) QueryStats(context.Context, *StatsFilter) (r []StatsResult, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryStatsSchemas(context.Context, QueryStatsSchemasArgs) (r []StatsSchema, err error) {
+func (UnimplementedServer) QueryStatsSchemas(context.Context, *QueryStatsSchemasArgs) (r []StatsSchema, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryStatus(context.Context) (r *StatusInfo, err error) {
+func (UnimplementedServer) QueryStatus(context.Context, *QueryStatusArgs) (r *StatusInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryTPM(context.Context) (r []TPMInfo, err error) {
+func (UnimplementedServer) QueryTPM(context.Context, *QueryTPMArgs) (r []TPMInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryTPMModels(context.Context) (r []TpmModel, err error) {
+func (UnimplementedServer) QueryTPMModels(context.Context, *QueryTPMModelsArgs) (r []TpmModel, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryTPMTypes(context.Context) (r []TpmType, err error) {
+func (UnimplementedServer) QueryTPMTypes(context.Context, *QueryTPMTypesArgs) (r []TpmType, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryTarget(context.Context) (r *QemuTargetInfo, err error) {
+func (UnimplementedServer) QueryTarget(context.Context, *QueryTargetArgs) (r *QemuTargetInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryUUID(context.Context) (r *UuidInfo, err error) {
+func (UnimplementedServer) QueryUUID(context.Context, *QueryUUIDArgs) (r *UuidInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryVCPUDirtyLimit(context.Context) (r []DirtyLimitInfo, err error) {
+func (UnimplementedServer) QueryVCPUDirtyLimit(context.Context, *QueryVCPUDirtyLimitArgs) (r []DirtyLimitInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryVMGenerationID(context.Context) (r *GuidInfo, err error) {
+func (UnimplementedServer) QueryVMGenerationID(context.Context, *QueryVMGenerationIDArgs) (r *GuidInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryVNC(context.Context) (r *VncInfo, err error) {
+func (UnimplementedServer) QueryVNC(context.Context, *QueryVNCArgs) (r *VncInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryVNCServers(context.Context) (r []VncInfo2, err error) {
+func (UnimplementedServer) QueryVNCServers(context.Context, *QueryVNCServersArgs) (r []VncInfo2, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryVersion(context.Context) (r *VersionInfo, err error) {
+func (UnimplementedServer) QueryVersion(context.Context, *QueryVersionArgs) (r *VersionInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryXenReplicationStatus(context.Context) (r *ReplicationStatus, err error) {
+func (UnimplementedServer) QueryXenReplicationStatus(context.Context, *QueryXenReplicationStatusArgs) (r *ReplicationStatus, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) QueryYank(context.Context) (r []YankInstance, err error) {
+func (UnimplementedServer) QueryYank(context.Context, *QueryYankArgs) (r []YankInstance, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) Quit(context.Context) error {
+func (UnimplementedServer) Quit(context.Context, *QuitArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) RemoveFD(context.Context, RemoveFDArgs) error {
+func (UnimplementedServer) RemoveFD(context.Context, *RemoveFDArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) ReplayBreak(context.Context, ReplayBreakArgs) error {
+func (UnimplementedServer) ReplayBreak(context.Context, *ReplayBreakArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) ReplayDeleteBreak(context.Context) error {
+func (UnimplementedServer) ReplayDeleteBreak(context.Context, *ReplayDeleteBreakArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) ReplaySeek(context.Context, ReplaySeekArgs) error {
+func (UnimplementedServer) ReplaySeek(context.Context, *ReplaySeekArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) RequestEbpf(context.Context, RequestEbpfArgs) (r *EbpfObject, err error) {
+func (UnimplementedServer) RequestEbpf(context.Context, *RequestEbpfArgs) (r *EbpfObject, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) RingbufRead(context.Context, RingbufReadArgs) (r string, err error) {
+func (UnimplementedServer) RingbufRead(context.Context, *RingbufReadArgs) (r string, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) RingbufWrite(context.Context, RingbufWriteArgs) error {
+func (UnimplementedServer) RingbufWrite(context.Context, *RingbufWriteArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) RtcResetReinjection(context.Context) error {
+func (UnimplementedServer) RtcResetReinjection(context.Context, *RtcResetReinjectionArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) SEVInjectLaunchSecret(context.Context, SEVInjectLaunchSecretArgs) error {
+func (UnimplementedServer) SEVInjectLaunchSecret(context.Context, *SEVInjectLaunchSecretArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) Screendump(context.Context, ScreendumpArgs) error {
+func (UnimplementedServer) Screendump(context.Context, *ScreendumpArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) SendKey(context.Context, SendKeyArgs) error {
+func (UnimplementedServer) SendKey(context.Context, *SendKeyArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) SetAction(context.Context, SetActionArgs) error {
+func (UnimplementedServer) SetAction(context.Context, *SetActionArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) SetCPUTopology(context.Context, SetCPUTopologyArgs) error {
+func (UnimplementedServer) SetCPUTopology(context.Context, *SetCPUTopologyArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) SetLink(context.Context, SetLinkArgs) error {
+func (UnimplementedServer) SetLink(context.Context, *SetLinkArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) SetNUMANode(context.Context, NumaOptions) error {
+func (UnimplementedServer) SetNUMANode(context.Context, *NumaOptions) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) SetPassword(context.Context, SetPasswordOptions) error {
+func (UnimplementedServer) SetPassword(context.Context, *SetPasswordOptions) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) SetVCPUDirtyLimit(context.Context, SetVCPUDirtyLimitArgs) error {
+func (UnimplementedServer) SetVCPUDirtyLimit(context.Context, *SetVCPUDirtyLimitArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) SnapshotDelete(context.Context, SnapshotDeleteArgs) error {
+func (UnimplementedServer) SnapshotDelete(context.Context, *SnapshotDeleteArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) SnapshotLoad(context.Context, SnapshotLoadArgs) error {
+func (UnimplementedServer) SnapshotLoad(context.Context, *SnapshotLoadArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) SnapshotSave(context.Context, SnapshotSaveArgs) error {
+func (UnimplementedServer) SnapshotSave(context.Context, *SnapshotSaveArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) Stop(context.Context) error {
+func (UnimplementedServer) Stop(context.Context, *StopArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) SystemPowerdown(context.Context) error {
+func (UnimplementedServer) SystemPowerdown(context.Context, *SystemPowerdownArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) SystemReset(context.Context) error {
+func (UnimplementedServer) SystemReset(context.Context, *SystemResetArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) SystemWakeup(context.Context) error {
+func (UnimplementedServer) SystemWakeup(context.Context, *SystemWakeupArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) TraceEventGetState(context.Context, TraceEventGetStateArgs) (r []TraceEventInfo, err error) {
+func (UnimplementedServer) TraceEventGetState(context.Context, *TraceEventGetStateArgs) (r []TraceEventInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) TraceEventSetState(context.Context, TraceEventSetStateArgs) error {
+func (UnimplementedServer) TraceEventSetState(context.Context, *TraceEventSetStateArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) Transaction(context.Context, TransactionArgs) error {
+func (UnimplementedServer) Transaction(context.Context, *TransactionArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) WatchdogSetAction(context.Context, WatchdogSetActionArgs) error {
+func (UnimplementedServer) WatchdogSetAction(context.Context, *WatchdogSetActionArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) XAccelStats(context.Context) (r *HumanReadableText, err error) {
+func (UnimplementedServer) XAccelStats(context.Context, *XAccelStatsArgs) (r *HumanReadableText, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XBlockdevAmend(context.Context, XBlockdevAmendArgs) error {
+func (UnimplementedServer) XBlockdevAmend(context.Context, *XBlockdevAmendArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) XBlockdevChange(context.Context, XBlockdevChangeArgs) error {
+func (UnimplementedServer) XBlockdevChange(context.Context, *XBlockdevChangeArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) XBlockdevSetIothread(context.Context, XBlockdevSetIothreadArgs) error {
+func (UnimplementedServer) XBlockdevSetIothread(context.Context, *XBlockdevSetIothreadArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) XColoLostHeartbeat(context.Context) error {
+func (UnimplementedServer) XColoLostHeartbeat(context.Context, *XColoLostHeartbeatArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) XDebugBlockDirtyBitmapSha256(context.Context, BlockDirtyBitmap) (r *BlockDirtyBitmapSha256, err error) {
+func (UnimplementedServer) XDebugBlockDirtyBitmapSha256(context.Context, *BlockDirtyBitmap) (r *BlockDirtyBitmapSha256, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XDebugQueryBlockGraph(context.Context) (r *XDbgBlockGraph, err error) {
+func (UnimplementedServer) XDebugQueryBlockGraph(context.Context, *XDebugQueryBlockGraphArgs) (r *XDbgBlockGraph, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XExitPreconfig(context.Context) error {
+func (UnimplementedServer) XExitPreconfig(context.Context, *XExitPreconfigArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) XQueryInterruptControllers(context.Context) (r *HumanReadableText, err error) {
+func (UnimplementedServer) XQueryInterruptControllers(context.Context, *XQueryInterruptControllersArgs) (r *HumanReadableText, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XQueryIrq(context.Context) (r *HumanReadableText, err error) {
+func (UnimplementedServer) XQueryIrq(context.Context, *XQueryIrqArgs) (r *HumanReadableText, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XQueryJit(context.Context) (r *HumanReadableText, err error) {
+func (UnimplementedServer) XQueryJit(context.Context, *XQueryJitArgs) (r *HumanReadableText, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XQueryNUMA(context.Context) (r *HumanReadableText, err error) {
+func (UnimplementedServer) XQueryNUMA(context.Context, *XQueryNUMAArgs) (r *HumanReadableText, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XQueryOpcount(context.Context) (r *HumanReadableText, err error) {
+func (UnimplementedServer) XQueryOpcount(context.Context, *XQueryOpcountArgs) (r *HumanReadableText, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XQueryProfile(context.Context) (r *HumanReadableText, err error) {
+func (UnimplementedServer) XQueryProfile(context.Context, *XQueryProfileArgs) (r *HumanReadableText, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XQueryRamblock(context.Context) (r *HumanReadableText, err error) {
+func (UnimplementedServer) XQueryRamblock(context.Context, *XQueryRamblockArgs) (r *HumanReadableText, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XQueryRdma(context.Context) (r *HumanReadableText, err error) {
+func (UnimplementedServer) XQueryRdma(context.Context, *XQueryRdmaArgs) (r *HumanReadableText, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XQueryRoms(context.Context) (r *HumanReadableText, err error) {
+func (UnimplementedServer) XQueryRoms(context.Context, *XQueryRomsArgs) (r *HumanReadableText, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XQueryUSB(context.Context) (r *HumanReadableText, err error) {
+func (UnimplementedServer) XQueryUSB(context.Context, *XQueryUSBArgs) (r *HumanReadableText, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XQueryVirtio(context.Context) (r []VirtioInfo, err error) {
+func (UnimplementedServer) XQueryVirtio(context.Context, *XQueryVirtioArgs) (r []VirtioInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XQueryVirtioQueueElement(context.Context, XQueryVirtioQueueElementArgs) (r *VirtioQueueElement, err error) {
+func (UnimplementedServer) XQueryVirtioQueueElement(context.Context, *XQueryVirtioQueueElementArgs) (r *VirtioQueueElement, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XQueryVirtioQueueStatus(context.Context, XQueryVirtioQueueStatusArgs) (r *VirtQueueStatus, err error) {
+func (UnimplementedServer) XQueryVirtioQueueStatus(context.Context, *XQueryVirtioQueueStatusArgs) (r *VirtQueueStatus, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XQueryVirtioStatus(context.Context, XQueryVirtioStatusArgs) (r *VirtioStatus, err error) {
+func (UnimplementedServer) XQueryVirtioStatus(context.Context, *XQueryVirtioStatusArgs) (r *VirtioStatus, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XQueryVirtioVhostQueueStatus(context.Context, XQueryVirtioVhostQueueStatusArgs) (r *VirtVhostQueueStatus, err error) {
+func (UnimplementedServer) XQueryVirtioVhostQueueStatus(context.Context, *XQueryVirtioVhostQueueStatusArgs) (r *VirtVhostQueueStatus, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XenColoDoCheckpoint(context.Context) error {
+func (UnimplementedServer) XenColoDoCheckpoint(context.Context, *XenColoDoCheckpointArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) XenEventInject(context.Context, XenEventInjectArgs) error {
+func (UnimplementedServer) XenEventInject(context.Context, *XenEventInjectArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) XenEventList(context.Context) (r []EvtchnInfo, err error) {
+func (UnimplementedServer) XenEventList(context.Context, *XenEventListArgs) (r []EvtchnInfo, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) XenLoadDevicesState(context.Context, XenLoadDevicesStateArgs) error {
+func (UnimplementedServer) XenLoadDevicesState(context.Context, *XenLoadDevicesStateArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) XenSaveDevicesState(context.Context, XenSaveDevicesStateArgs) error {
+func (UnimplementedServer) XenSaveDevicesState(context.Context, *XenSaveDevicesStateArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) XenSetGlobalDirtyLog(context.Context, XenSetGlobalDirtyLogArgs) error {
+func (UnimplementedServer) XenSetGlobalDirtyLog(context.Context, *XenSetGlobalDirtyLogArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) XenSetReplication(context.Context, XenSetReplicationArgs) error {
+func (UnimplementedServer) XenSetReplication(context.Context, *XenSetReplicationArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) Yank(context.Context, YankArgs) error {
+func (UnimplementedServer) Yank(context.Context, *YankArgs) error {
 	return server.ErrUnimplemented
 }
 func (UnimplementedServer) mustEmbedUnimplementedServer() {}
@@ -1534,8 +1534,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args AddClientArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(AddClientArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.AddClient(ctx, args)
@@ -1552,8 +1552,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args AddFDArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(AddFDArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.AddFD(ctx, args)
@@ -1574,8 +1574,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args AnnounceParameters
-			if err := req.Decode(&args); err != nil {
+			args := new(AnnounceParameters)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.AnnounceSelf(ctx, args)
@@ -1586,8 +1586,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "balloon",
 		Params:      []server.Param{{Name: "value"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BalloonArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BalloonArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.Balloon(ctx, args)
@@ -1634,8 +1634,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockCommitArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockCommitArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockCommit(ctx, args)
@@ -1655,8 +1655,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockDirtyBitmapAdd
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockDirtyBitmapAdd)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockDirtyBitmapAdd(ctx, args)
@@ -1667,8 +1667,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "block-dirty-bitmap-clear",
 		Params:      []server.Param{{Name: "node"}, {Name: "name"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockDirtyBitmap
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockDirtyBitmap)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockDirtyBitmapClear(ctx, args)
@@ -1679,8 +1679,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "block-dirty-bitmap-disable",
 		Params:      []server.Param{{Name: "node"}, {Name: "name"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockDirtyBitmap
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockDirtyBitmap)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockDirtyBitmapDisable(ctx, args)
@@ -1691,8 +1691,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "block-dirty-bitmap-enable",
 		Params:      []server.Param{{Name: "node"}, {Name: "name"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockDirtyBitmap
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockDirtyBitmap)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockDirtyBitmapEnable(ctx, args)
@@ -1703,8 +1703,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "block-dirty-bitmap-merge",
 		Params:      []server.Param{{Name: "node"}, {Name: "target"}, {Name: "bitmaps"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockDirtyBitmapMerge
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockDirtyBitmapMerge)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockDirtyBitmapMerge(ctx, args)
@@ -1715,8 +1715,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "block-dirty-bitmap-remove",
 		Params:      []server.Param{{Name: "node"}, {Name: "name"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockDirtyBitmap
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockDirtyBitmap)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockDirtyBitmapRemove(ctx, args)
@@ -1725,8 +1725,8 @@ func RegisterServer(m *server.Mux, s Server) {
 	m.Handle(server.Command{
 		Name: "block-export-add",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockExportOptions
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockExportOptions)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockExportAdd(ctx, args)
@@ -1740,8 +1740,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockExportDelArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockExportDelArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockExportDel(ctx, args)
@@ -1755,8 +1755,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockJobCancelArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockJobCancelArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockJobCancel(ctx, args)
@@ -1765,8 +1765,8 @@ func RegisterServer(m *server.Mux, s Server) {
 	m.Handle(server.Command{
 		Name: "block-job-change",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockJobChangeOptions
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockJobChangeOptions)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockJobChange(ctx, args)
@@ -1777,8 +1777,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "block-job-complete",
 		Params:      []server.Param{{Name: "device"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockJobCompleteArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockJobCompleteArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockJobComplete(ctx, args)
@@ -1789,8 +1789,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "block-job-dismiss",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockJobDismissArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockJobDismissArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockJobDismiss(ctx, args)
@@ -1801,8 +1801,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "block-job-finalize",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockJobFinalizeArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockJobFinalizeArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockJobFinalize(ctx, args)
@@ -1813,8 +1813,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "block-job-pause",
 		Params:      []server.Param{{Name: "device"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockJobPauseArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockJobPauseArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockJobPause(ctx, args)
@@ -1825,8 +1825,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "block-job-resume",
 		Params:      []server.Param{{Name: "device"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockJobResumeArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockJobResumeArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockJobResume(ctx, args)
@@ -1837,8 +1837,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "block-job-set-speed",
 		Params:      []server.Param{{Name: "device"}, {Name: "speed"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockJobSetSpeedArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockJobSetSpeedArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockJobSetSpeed(ctx, args)
@@ -1864,8 +1864,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockLatencyHistogramSetArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockLatencyHistogramSetArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockLatencyHistogramSet(ctx, args)
@@ -1882,8 +1882,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}, {Name: "size"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockResizeArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockResizeArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockResize(ctx, args)
@@ -1942,8 +1942,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockIOThrottle
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockIOThrottle)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockSetIOThrottle(ctx, args)
@@ -1954,8 +1954,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "block-set-write-threshold",
 		Params:      []server.Param{{Name: "node-name"}, {Name: "write-threshold"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockSetWriteThresholdArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockSetWriteThresholdArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockSetWriteThreshold(ctx, args)
@@ -1999,8 +1999,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockStreamArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockStreamArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockStream(ctx, args)
@@ -2009,8 +2009,8 @@ func RegisterServer(m *server.Mux, s Server) {
 	m.Handle(server.Command{
 		Name: "blockdev-add",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockdevOptions
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockdevOptions)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockdevAdd(ctx, args)
@@ -2060,8 +2060,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}, {Name: "target"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockdevBackup
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockdevBackup)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockdevBackup(ctx, args)
@@ -2087,8 +2087,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockdevChangeMediumArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockdevChangeMediumArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockdevChangeMedium(ctx, args)
@@ -2105,8 +2105,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockdevCloseTrayArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockdevCloseTrayArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockdevCloseTray(ctx, args)
@@ -2117,8 +2117,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "blockdev-create",
 		Params:      []server.Param{{Name: "job-id"}, {Name: "options"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockdevCreateArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockdevCreateArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockdevCreate(ctx, args)
@@ -2129,8 +2129,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "blockdev-del",
 		Params:      []server.Param{{Name: "node-name"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockdevDelArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockdevDelArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockdevDel(ctx, args)
@@ -2141,8 +2141,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "blockdev-insert-medium",
 		Params:      []server.Param{{Name: "id"}, {Name: "node-name"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockdevInsertMediumArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockdevInsertMediumArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockdevInsertMedium(ctx, args)
@@ -2189,8 +2189,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockdevMirrorArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockdevMirrorArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockdevMirror(ctx, args)
@@ -2210,8 +2210,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockdevOpenTrayArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockdevOpenTrayArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockdevOpenTray(ctx, args)
@@ -2222,8 +2222,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "blockdev-remove-medium",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockdevRemoveMediumArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockdevRemoveMediumArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockdevRemoveMedium(ctx, args)
@@ -2234,8 +2234,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "blockdev-reopen",
 		Params:      []server.Param{{Name: "options"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockdevReopenArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockdevReopenArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockdevReopen(ctx, args)
@@ -2249,8 +2249,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}, {Name: "active"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockdevSetActiveArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockdevSetActiveArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockdevSetActive(ctx, args)
@@ -2261,8 +2261,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "blockdev-snapshot",
 		Params:      []server.Param{{Name: "node"}, {Name: "overlay"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockdevSnapshot
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockdevSnapshot)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockdevSnapshot(ctx, args)
@@ -2279,8 +2279,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockdevSnapshotDeleteInternalSyncArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockdevSnapshotDeleteInternalSyncArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.BlockdevSnapshotDeleteInternalSync(ctx, args)
@@ -2295,8 +2295,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "blockdev-snapshot-internal-sync",
 		Params:      []server.Param{{Name: "device"}, {Name: "name"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockdevSnapshotInternal
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockdevSnapshotInternal)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockdevSnapshotInternalSync(ctx, args)
@@ -2322,8 +2322,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockdevSnapshotSync
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockdevSnapshotSync)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.BlockdevSnapshotSync(ctx, args)
@@ -2337,8 +2337,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}, {Name: "extents"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args CXLAddDynamicCapacityArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(CXLAddDynamicCapacityArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.CXLAddDynamicCapacity(ctx, args)
@@ -2349,8 +2349,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "cxl-inject-correctable-error",
 		Params:      []server.Param{{Name: "path"}, {Name: "type"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args CXLInjectCorrectableErrorArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(CXLInjectCorrectableErrorArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.CXLInjectCorrectableError(ctx, args)
@@ -2385,8 +2385,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args CXLInjectDramEventArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(CXLInjectDramEventArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.CXLInjectDramEvent(ctx, args)
@@ -2409,8 +2409,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args CXLInjectGeneralMediaEventArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(CXLInjectGeneralMediaEventArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.CXLInjectGeneralMediaEvent(ctx, args)
@@ -2421,8 +2421,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "cxl-inject-memory-module-event",
 		Params:      []server.Param{{Name: "path"}, {Name: "log"}, {Name: "flags"}, {Name: "type"}, {Name: "health-status"}, {Name: "media-status"}, {Name: "additional-status"}, {Name: "life-used"}, {Name: "temperature"}, {Name: "dirty-shutdown-count"}, {Name: "corrected-volatile-error-count"}, {Name: "corrected-persistent-error-count"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args CXLInjectMemoryModuleEventArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(CXLInjectMemoryModuleEventArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.CXLInjectMemoryModuleEvent(ctx, args)
@@ -2433,8 +2433,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "cxl-inject-poison",
 		Params:      []server.Param{{Name: "path"}, {Name: "start"}, {Name: "length"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args CXLInjectPoisonArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(CXLInjectPoisonArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.CXLInjectPoison(ctx, args)
@@ -2445,8 +2445,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "cxl-inject-uncorrectable-errors",
 		Params:      []server.Param{{Name: "path"}, {Name: "errors"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args CXLInjectUncorrectableErrorsArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(CXLInjectUncorrectableErrorsArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.CXLInjectUncorrectableErrors(ctx, args)
@@ -2466,8 +2466,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}, {Name: "extents"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args CXLReleaseDynamicCapacityArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(CXLReleaseDynamicCapacityArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.CXLReleaseDynamicCapacity(ctx, args)
@@ -2487,8 +2487,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args CalcDirtyRateArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(CalcDirtyRateArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.CalcDirtyRate(ctx, args)
@@ -2502,8 +2502,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args CancelVCPUDirtyLimitArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(CancelVCPUDirtyLimitArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.CancelVCPUDirtyLimit(ctx, args)
@@ -2514,8 +2514,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "change-backing-file",
 		Params:      []server.Param{{Name: "device"}, {Name: "image-node-name"}, {Name: "backing-file"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args ChangeBackingFileArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(ChangeBackingFileArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.ChangeBackingFile(ctx, args)
@@ -2526,8 +2526,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "change-vnc-password",
 		Params:      []server.Param{{Name: "password"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args ChangeVNCPasswordArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(ChangeVNCPasswordArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.ChangeVNCPassword(ctx, args)
@@ -2538,8 +2538,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "chardev-add",
 		Params:      []server.Param{{Name: "id"}, {Name: "backend"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args ChardevAddArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(ChardevAddArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.ChardevAdd(ctx, args)
@@ -2554,8 +2554,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "chardev-change",
 		Params:      []server.Param{{Name: "id"}, {Name: "backend"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args ChardevChangeArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(ChardevChangeArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.ChardevChange(ctx, args)
@@ -2570,8 +2570,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "chardev-remove",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args ChardevRemoveArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(ChardevRemoveArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.ChardevRemove(ctx, args)
@@ -2582,8 +2582,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "chardev-send-break",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args ChardevSendBreakArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(ChardevSendBreakArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.ChardevSendBreak(ctx, args)
@@ -2603,8 +2603,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args ClientMigrateInfoArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(ClientMigrateInfoArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.ClientMigrateInfo(ctx, args)
@@ -2615,8 +2615,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "closefd",
 		Params:      []server.Param{{Name: "fdname"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args ClosefdArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(ClosefdArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.Closefd(ctx, args)
@@ -2626,7 +2626,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "cont",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.Cont(ctx)
+			return nil, s.Cont(ctx, &ContArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -2640,8 +2640,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "device_del",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args DeviceDelArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(DeviceDelArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.DeviceDel(ctx, args)
@@ -2652,8 +2652,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "device-list-properties",
 		Params:      []server.Param{{Name: "typename"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args DeviceListPropertiesArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(DeviceListPropertiesArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.DeviceListProperties(ctx, args)
@@ -2668,8 +2668,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "device-sync-config",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args DeviceSyncConfigArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(DeviceSyncConfigArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.DeviceSyncConfig(ctx, args)
@@ -2678,8 +2678,8 @@ func RegisterServer(m *server.Mux, s Server) {
 	m.Handle(server.Command{
 		Name: "display-reload",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args DisplayReloadOptions
-			if err := req.Decode(&args); err != nil {
+			args := new(DisplayReloadOptions)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.DisplayReload(ctx, args)
@@ -2688,8 +2688,8 @@ func RegisterServer(m *server.Mux, s Server) {
 	m.Handle(server.Command{
 		Name: "display-update",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args DisplayUpdateOptions
-			if err := req.Decode(&args); err != nil {
+			args := new(DisplayUpdateOptions)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.DisplayUpdate(ctx, args)
@@ -2745,8 +2745,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args DriveBackup
-			if err := req.Decode(&args); err != nil {
+			args := new(DriveBackup)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.DriveBackup(ctx, args)
@@ -2799,8 +2799,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args DriveMirror
-			if err := req.Decode(&args); err != nil {
+			args := new(DriveMirror)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.DriveMirror(ctx, args)
@@ -2823,8 +2823,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args DumpGuestMemoryArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(DumpGuestMemoryArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.DumpGuestMemory(ctx, args)
@@ -2835,8 +2835,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "dump-skeys",
 		Params:      []server.Param{{Name: "filename"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args DumpSkeysArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(DumpSkeysArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.DumpSkeys(ctx, args)
@@ -2847,8 +2847,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "dumpdtb",
 		Params:      []server.Param{{Name: "filename"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args DumpdtbArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(DumpdtbArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.Dumpdtb(ctx, args)
@@ -2868,8 +2868,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args EjectArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(EjectArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.Eject(ctx, args)
@@ -2878,8 +2878,8 @@ func RegisterServer(m *server.Mux, s Server) {
 	m.Handle(server.Command{
 		Name: "expire_password",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args ExpirePasswordOptions
-			if err := req.Decode(&args); err != nil {
+			args := new(ExpirePasswordOptions)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.ExpirePassword(ctx, args)
@@ -2890,8 +2890,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "get-win32-socket",
 		Params:      []server.Param{{Name: "info"}, {Name: "fdname"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GetWin32SocketArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GetWin32SocketArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.GetWin32Socket(ctx, args)
@@ -2902,8 +2902,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "getfd",
 		Params:      []server.Param{{Name: "fdname"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GetfdArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GetfdArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.Getfd(ctx, args)
@@ -2917,8 +2917,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args HumanMonitorCommandArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(HumanMonitorCommandArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.HumanMonitorCommand(ctx, args)
@@ -2933,8 +2933,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "inject-ghes-v2-error",
 		Params:      []server.Param{{Name: "cper"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args InjectGhesV2ErrorArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(InjectGhesV2ErrorArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.InjectGhesV2Error(ctx, args)
@@ -2944,7 +2944,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "inject-nmi",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.InjectNmi(ctx)
+			return nil, s.InjectNmi(ctx, &InjectNmiArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -2958,8 +2958,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}, {Name: "events"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args InputSendEventArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(InputSendEventArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.InputSendEvent(ctx, args)
@@ -2970,8 +2970,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "job-cancel",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args JobCancelArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(JobCancelArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.JobCancel(ctx, args)
@@ -2982,8 +2982,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "job-complete",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args JobCompleteArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(JobCompleteArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.JobComplete(ctx, args)
@@ -2994,8 +2994,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "job-dismiss",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args JobDismissArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(JobDismissArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.JobDismiss(ctx, args)
@@ -3006,8 +3006,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "job-finalize",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args JobFinalizeArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(JobFinalizeArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.JobFinalize(ctx, args)
@@ -3018,8 +3018,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "job-pause",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args JobPauseArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(JobPauseArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.JobPause(ctx, args)
@@ -3030,8 +3030,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "job-resume",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args JobResumeArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(JobResumeArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.JobResume(ctx, args)
@@ -3045,8 +3045,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args MemsaveArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(MemsaveArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.Memsave(ctx, args)
@@ -3075,8 +3075,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args MigrateArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(MigrateArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.Migrate(ctx, args)
@@ -3086,7 +3086,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "migrate_cancel",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.MigrateCancel(ctx)
+			return nil, s.MigrateCancel(ctx, &MigrateCancelArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -3094,8 +3094,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "migrate-continue",
 		Params:      []server.Param{{Name: "state"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args MigrateContinueArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(MigrateContinueArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.MigrateContinue(ctx, args)
@@ -3115,8 +3115,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args MigrateIncomingArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(MigrateIncomingArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.MigrateIncoming(ctx, args)
@@ -3127,7 +3127,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "migrate-pause",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.MigratePause(ctx)
+			return nil, s.MigratePause(ctx, &MigratePauseArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -3136,8 +3136,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "migrate-recover",
 		Params:      []server.Param{{Name: "uri"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args MigrateRecoverArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(MigrateRecoverArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.MigrateRecover(ctx, args)
@@ -3148,8 +3148,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "migrate-set-capabilities",
 		Params:      []server.Param{{Name: "capabilities"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args MigrateSetCapabilitiesArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(MigrateSetCapabilitiesArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.MigrateSetCapabilities(ctx, args)
@@ -3265,8 +3265,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args MigrateSetParameters
-			if err := req.Decode(&args); err != nil {
+			args := new(MigrateSetParameters)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.MigrateSetParameters(ctx, args)
@@ -3276,7 +3276,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "migrate-start-postcopy",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.MigrateStartPostcopy(ctx)
+			return nil, s.MigrateStartPostcopy(ctx, &MigrateStartPostcopyArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -3296,8 +3296,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args NbdServerAddOptions
-			if err := req.Decode(&args); err != nil {
+			args := new(NbdServerAddOptions)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.NBDServerAdd(ctx, args)
@@ -3311,8 +3311,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args NBDServerRemoveArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(NBDServerRemoveArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.NBDServerRemove(ctx, args)
@@ -3335,8 +3335,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}, {Name: "addr"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args NbdServerOptionsLegacy
-			if err := req.Decode(&args); err != nil {
+			args := new(NbdServerOptionsLegacy)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.NBDServerStart(ctx, args)
@@ -3346,14 +3346,14 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "nbd-server-stop",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.NBDServerStop(ctx)
+			return nil, s.NBDServerStop(ctx, &NBDServerStopArgs{})
 		},
 	})
 	m.Handle(server.Command{
 		Name: "netdev_add",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args Netdev
-			if err := req.Decode(&args); err != nil {
+			args := new(Netdev)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.NetdevAdd(ctx, args)
@@ -3364,8 +3364,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "netdev_del",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args NetdevDelArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(NetdevDelArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.NetdevDel(ctx, args)
@@ -3374,8 +3374,8 @@ func RegisterServer(m *server.Mux, s Server) {
 	m.Handle(server.Command{
 		Name: "object-add",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args ObjectOptions
-			if err := req.Decode(&args); err != nil {
+			args := new(ObjectOptions)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.ObjectAdd(ctx, args)
@@ -3386,8 +3386,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "object-del",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args ObjectDelArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(ObjectDelArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.ObjectDel(ctx, args)
@@ -3398,8 +3398,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "pmemsave",
 		Params:      []server.Param{{Name: "val"}, {Name: "size"}, {Name: "filename"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args PmemsaveArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(PmemsaveArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.Pmemsave(ctx, args)
@@ -3413,8 +3413,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QMPCapabilitiesArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QMPCapabilitiesArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.QMPCapabilities(ctx, args)
@@ -3425,8 +3425,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "qom-get",
 		Params:      []server.Param{{Name: "path"}, {Name: "property"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QOMGetArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QOMGetArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QOMGet(ctx, args)
@@ -3441,8 +3441,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "qom-list",
 		Params:      []server.Param{{Name: "path"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QOMListArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QOMListArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QOMList(ctx, args)
@@ -3457,8 +3457,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "qom-list-get",
 		Params:      []server.Param{{Name: "paths"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QOMListGetArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QOMListGetArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QOMListGet(ctx, args)
@@ -3473,8 +3473,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "qom-list-properties",
 		Params:      []server.Param{{Name: "typename"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QOMListPropertiesArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QOMListPropertiesArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QOMListProperties(ctx, args)
@@ -3495,8 +3495,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QOMListTypesArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QOMListTypesArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QOMListTypes(ctx, args)
@@ -3511,8 +3511,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "qom-set",
 		Params:      []server.Param{{Name: "path"}, {Name: "property"}, {Name: "value"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QOMSetArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QOMSetArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.QOMSet(ctx, args)
@@ -3522,7 +3522,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-acpi-ospm-status",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryACPIOspmStatus(ctx)
+			r, err := s.QueryACPIOspmStatus(ctx, &QueryACPIOspmStatusArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3533,7 +3533,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-accelerators",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryAccelerators(ctx)
+			r, err := s.QueryAccelerators(ctx, &QueryAcceleratorsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3544,7 +3544,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-audiodevs",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryAudiodevs(ctx)
+			r, err := s.QueryAudiodevs(ctx, &QueryAudiodevsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3555,7 +3555,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-balloon",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryBalloon(ctx)
+			r, err := s.QueryBalloon(ctx, &QueryBalloonArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3566,7 +3566,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-block",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryBlock(ctx)
+			r, err := s.QueryBlock(ctx, &QueryBlockArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3577,7 +3577,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-block-exports",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryBlockExports(ctx)
+			r, err := s.QueryBlockExports(ctx, &QueryBlockExportsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3588,7 +3588,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-block-jobs",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryBlockJobs(ctx)
+			r, err := s.QueryBlockJobs(ctx, &QueryBlockJobsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3603,8 +3603,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QueryBlockstatsArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QueryBlockstatsArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QueryBlockstats(ctx, args)
@@ -3618,7 +3618,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-cpu-definitions",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryCPUDefinitions(ctx)
+			r, err := s.QueryCPUDefinitions(ctx, &QueryCPUDefinitionsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3630,8 +3630,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "query-cpu-model-baseline",
 		Params:      []server.Param{{Name: "modela"}, {Name: "modelb"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QueryCPUModelBaselineArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QueryCPUModelBaselineArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QueryCPUModelBaseline(ctx, args)
@@ -3646,8 +3646,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "query-cpu-model-comparison",
 		Params:      []server.Param{{Name: "modela"}, {Name: "modelb"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QueryCPUModelComparisonArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QueryCPUModelComparisonArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QueryCPUModelComparison(ctx, args)
@@ -3662,8 +3662,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "query-cpu-model-expansion",
 		Params:      []server.Param{{Name: "type"}, {Name: "model"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QueryCPUModelExpansionArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QueryCPUModelExpansionArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QueryCPUModelExpansion(ctx, args)
@@ -3677,7 +3677,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-chardev",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryChardev(ctx)
+			r, err := s.QueryChardev(ctx, &QueryChardevArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3688,7 +3688,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-chardev-backends",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryChardevBackends(ctx)
+			r, err := s.QueryChardevBackends(ctx, &QueryChardevBackendsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3699,7 +3699,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-colo-status",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryColoStatus(ctx)
+			r, err := s.QueryColoStatus(ctx, &QueryColoStatusArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3714,8 +3714,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QueryCommandLineOptionsArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QueryCommandLineOptionsArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QueryCommandLineOptions(ctx, args)
@@ -3729,7 +3729,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-commands",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryCommands(ctx)
+			r, err := s.QueryCommands(ctx, &QueryCommandsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3740,7 +3740,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-cpus-fast",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryCpusFast(ctx)
+			r, err := s.QueryCpusFast(ctx, &QueryCpusFastArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3751,7 +3751,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-cryptodev",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryCryptodev(ctx)
+			r, err := s.QueryCryptodev(ctx, &QueryCryptodevArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3762,7 +3762,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-current-machine",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryCurrentMachine(ctx)
+			r, err := s.QueryCurrentMachine(ctx, &QueryCurrentMachineArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3777,8 +3777,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QueryDirtyRateArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QueryDirtyRateArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QueryDirtyRate(ctx, args)
@@ -3792,7 +3792,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-display-options",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryDisplayOptions(ctx)
+			r, err := s.QueryDisplayOptions(ctx, &QueryDisplayOptionsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3803,7 +3803,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-dump",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryDump(ctx)
+			r, err := s.QueryDump(ctx, &QueryDumpArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3814,7 +3814,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-dump-guest-memory-capability",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryDumpGuestMemoryCapability(ctx)
+			r, err := s.QueryDumpGuestMemoryCapability(ctx, &QueryDumpGuestMemoryCapabilityArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3825,7 +3825,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-fdsets",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryFdsets(ctx)
+			r, err := s.QueryFdsets(ctx, &QueryFdsetsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3840,8 +3840,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QueryFirmwareLogArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QueryFirmwareLogArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QueryFirmwareLog(ctx, args)
@@ -3855,7 +3855,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-gic-capabilities",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryGicCapabilities(ctx)
+			r, err := s.QueryGicCapabilities(ctx, &QueryGicCapabilitiesArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3866,7 +3866,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-hotpluggable-cpus",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryHotpluggableCpus(ctx)
+			r, err := s.QueryHotpluggableCpus(ctx, &QueryHotpluggableCpusArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3877,7 +3877,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-hv-balloon-status-report",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryHvBalloonStatusReport(ctx)
+			r, err := s.QueryHvBalloonStatusReport(ctx, &QueryHvBalloonStatusReportArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3888,7 +3888,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-iothreads",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryIothreads(ctx)
+			r, err := s.QueryIothreads(ctx, &QueryIothreadsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3899,7 +3899,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-jobs",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryJobs(ctx)
+			r, err := s.QueryJobs(ctx, &QueryJobsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3910,7 +3910,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-kvm",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryKVM(ctx)
+			r, err := s.QueryKVM(ctx, &QueryKVMArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3925,8 +3925,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QueryMachinesArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QueryMachinesArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QueryMachines(ctx, args)
@@ -3940,7 +3940,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-memdev",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryMemdev(ctx)
+			r, err := s.QueryMemdev(ctx, &QueryMemdevArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3951,7 +3951,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-memory-devices",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryMemoryDevices(ctx)
+			r, err := s.QueryMemoryDevices(ctx, &QueryMemoryDevicesArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3962,7 +3962,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-memory-size-summary",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryMemorySizeSummary(ctx)
+			r, err := s.QueryMemorySizeSummary(ctx, &QueryMemorySizeSummaryArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3973,7 +3973,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-mice",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryMice(ctx)
+			r, err := s.QueryMice(ctx, &QueryMiceArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3984,7 +3984,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-migrate",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryMigrate(ctx)
+			r, err := s.QueryMigrate(ctx, &QueryMigrateArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -3995,7 +3995,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-migrate-capabilities",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryMigrateCapabilities(ctx)
+			r, err := s.QueryMigrateCapabilities(ctx, &QueryMigrateCapabilitiesArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4006,7 +4006,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-migrate-parameters",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryMigrateParameters(ctx)
+			r, err := s.QueryMigrateParameters(ctx, &QueryMigrateParametersArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4017,7 +4017,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-migrationthreads",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryMigrationthreads(ctx)
+			r, err := s.QueryMigrationthreads(ctx, &QueryMigrationthreadsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4028,7 +4028,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-name",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryName(ctx)
+			r, err := s.QueryName(ctx, &QueryNameArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4043,8 +4043,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QueryNamedBlockNodesArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QueryNamedBlockNodesArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QueryNamedBlockNodes(ctx, args)
@@ -4058,7 +4058,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-pci",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryPCI(ctx)
+			r, err := s.QueryPCI(ctx, &QueryPCIArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4069,7 +4069,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-pr-managers",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryPrManagers(ctx)
+			r, err := s.QueryPrManagers(ctx, &QueryPrManagersArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4080,7 +4080,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-qmp-schema",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryQMPSchema(ctx)
+			r, err := s.QueryQMPSchema(ctx, &QueryQMPSchemaArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4091,7 +4091,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-replay",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryReplay(ctx)
+			r, err := s.QueryReplay(ctx, &QueryReplayArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4103,8 +4103,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "query-rocker",
 		Params:      []server.Param{{Name: "name"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QueryRockerArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QueryRockerArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QueryRocker(ctx, args)
@@ -4122,8 +4122,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QueryRockerOfDpaFlowsArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QueryRockerOfDpaFlowsArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QueryRockerOfDpaFlows(ctx, args)
@@ -4141,8 +4141,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QueryRockerOfDpaGroupsArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QueryRockerOfDpaGroupsArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QueryRockerOfDpaGroups(ctx, args)
@@ -4157,8 +4157,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "query-rocker-ports",
 		Params:      []server.Param{{Name: "name"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QueryRockerPortsArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QueryRockerPortsArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QueryRockerPorts(ctx, args)
@@ -4176,8 +4176,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QueryRxFilterArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QueryRxFilterArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QueryRxFilter(ctx, args)
@@ -4191,7 +4191,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-s390x-cpu-polarization",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryS390xCPUPolarization(ctx)
+			r, err := s.QueryS390xCPUPolarization(ctx, &QueryS390xCPUPolarizationArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4202,7 +4202,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-sev",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QuerySEV(ctx)
+			r, err := s.QuerySEV(ctx, &QuerySEVArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4214,8 +4214,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "query-sev-attestation-report",
 		Params:      []server.Param{{Name: "mnonce"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QuerySEVAttestationReportArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QuerySEVAttestationReportArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QuerySEVAttestationReport(ctx, args)
@@ -4229,7 +4229,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-sev-capabilities",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QuerySEVCapabilities(ctx)
+			r, err := s.QuerySEVCapabilities(ctx, &QuerySEVCapabilitiesArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4240,7 +4240,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-sev-launch-measure",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QuerySEVLaunchMeasure(ctx)
+			r, err := s.QuerySEVLaunchMeasure(ctx, &QuerySEVLaunchMeasureArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4251,7 +4251,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-sgx",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QuerySgx(ctx)
+			r, err := s.QuerySgx(ctx, &QuerySgxArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4262,7 +4262,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-sgx-capabilities",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QuerySgxCapabilities(ctx)
+			r, err := s.QuerySgxCapabilities(ctx, &QuerySgxCapabilitiesArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4273,7 +4273,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-spice",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QuerySpice(ctx)
+			r, err := s.QuerySpice(ctx, &QuerySpiceArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4283,8 +4283,8 @@ func RegisterServer(m *server.Mux, s Server) {
 	m.Handle(server.Command{
 		Name: "query-stats",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args StatsFilter
-			if err := req.Decode(&args); err != nil {
+			args := new(StatsFilter)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QueryStats(ctx, args)
@@ -4302,8 +4302,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args QueryStatsSchemasArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(QueryStatsSchemasArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.QueryStatsSchemas(ctx, args)
@@ -4317,7 +4317,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-status",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryStatus(ctx)
+			r, err := s.QueryStatus(ctx, &QueryStatusArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4328,7 +4328,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-tpm",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryTPM(ctx)
+			r, err := s.QueryTPM(ctx, &QueryTPMArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4339,7 +4339,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-tpm-models",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryTPMModels(ctx)
+			r, err := s.QueryTPMModels(ctx, &QueryTPMModelsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4350,7 +4350,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-tpm-types",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryTPMTypes(ctx)
+			r, err := s.QueryTPMTypes(ctx, &QueryTPMTypesArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4361,7 +4361,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-target",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryTarget(ctx)
+			r, err := s.QueryTarget(ctx, &QueryTargetArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4372,7 +4372,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-uuid",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryUUID(ctx)
+			r, err := s.QueryUUID(ctx, &QueryUUIDArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4383,7 +4383,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-vcpu-dirty-limit",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryVCPUDirtyLimit(ctx)
+			r, err := s.QueryVCPUDirtyLimit(ctx, &QueryVCPUDirtyLimitArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4394,7 +4394,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-vm-generation-id",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryVMGenerationID(ctx)
+			r, err := s.QueryVMGenerationID(ctx, &QueryVMGenerationIDArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4405,7 +4405,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-vnc",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryVNC(ctx)
+			r, err := s.QueryVNC(ctx, &QueryVNCArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4416,7 +4416,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-vnc-servers",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryVNCServers(ctx)
+			r, err := s.QueryVNCServers(ctx, &QueryVNCServersArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4427,7 +4427,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-version",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryVersion(ctx)
+			r, err := s.QueryVersion(ctx, &QueryVersionArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4438,7 +4438,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-xen-replication-status",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryXenReplicationStatus(ctx)
+			r, err := s.QueryXenReplicationStatus(ctx, &QueryXenReplicationStatusArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4450,7 +4450,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "query-yank",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.QueryYank(ctx)
+			r, err := s.QueryYank(ctx, &QueryYankArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4461,7 +4461,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "quit",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.Quit(ctx)
+			return nil, s.Quit(ctx, &QuitArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -4472,8 +4472,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args RemoveFDArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(RemoveFDArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.RemoveFD(ctx, args)
@@ -4484,8 +4484,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "replay-break",
 		Params:      []server.Param{{Name: "icount"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args ReplayBreakArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(ReplayBreakArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.ReplayBreak(ctx, args)
@@ -4495,7 +4495,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "replay-delete-break",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.ReplayDeleteBreak(ctx)
+			return nil, s.ReplayDeleteBreak(ctx, &ReplayDeleteBreakArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -4503,8 +4503,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "replay-seek",
 		Params:      []server.Param{{Name: "icount"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args ReplaySeekArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(ReplaySeekArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.ReplaySeek(ctx, args)
@@ -4515,8 +4515,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "request-ebpf",
 		Params:      []server.Param{{Name: "id"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args RequestEbpfArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(RequestEbpfArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.RequestEbpf(ctx, args)
@@ -4534,8 +4534,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args RingbufReadArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(RingbufReadArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.RingbufRead(ctx, args)
@@ -4553,8 +4553,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args RingbufWriteArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(RingbufWriteArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.RingbufWrite(ctx, args)
@@ -4564,7 +4564,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "rtc-reset-reinjection",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.RtcResetReinjection(ctx)
+			return nil, s.RtcResetReinjection(ctx, &RtcResetReinjectionArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -4575,8 +4575,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args SEVInjectLaunchSecretArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(SEVInjectLaunchSecretArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.SEVInjectLaunchSecret(ctx, args)
@@ -4596,8 +4596,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args ScreendumpArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(ScreendumpArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.Screendump(ctx, args)
@@ -4611,8 +4611,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args SendKeyArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(SendKeyArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.SendKey(ctx, args)
@@ -4635,8 +4635,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args SetActionArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(SetActionArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.SetAction(ctx, args)
@@ -4662,8 +4662,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args SetCPUTopologyArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(SetCPUTopologyArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.SetCPUTopology(ctx, args)
@@ -4674,8 +4674,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "set_link",
 		Params:      []server.Param{{Name: "name"}, {Name: "up"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args SetLinkArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(SetLinkArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.SetLink(ctx, args)
@@ -4684,8 +4684,8 @@ func RegisterServer(m *server.Mux, s Server) {
 	m.Handle(server.Command{
 		Name: "set-numa-node",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args NumaOptions
-			if err := req.Decode(&args); err != nil {
+			args := new(NumaOptions)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.SetNUMANode(ctx, args)
@@ -4694,8 +4694,8 @@ func RegisterServer(m *server.Mux, s Server) {
 	m.Handle(server.Command{
 		Name: "set_password",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args SetPasswordOptions
-			if err := req.Decode(&args); err != nil {
+			args := new(SetPasswordOptions)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.SetPassword(ctx, args)
@@ -4709,8 +4709,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}, {Name: "dirty-rate"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args SetVCPUDirtyLimitArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(SetVCPUDirtyLimitArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.SetVCPUDirtyLimit(ctx, args)
@@ -4721,8 +4721,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "snapshot-delete",
 		Params:      []server.Param{{Name: "job-id"}, {Name: "tag"}, {Name: "devices"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args SnapshotDeleteArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(SnapshotDeleteArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.SnapshotDelete(ctx, args)
@@ -4733,8 +4733,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "snapshot-load",
 		Params:      []server.Param{{Name: "job-id"}, {Name: "tag"}, {Name: "vmstate"}, {Name: "devices"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args SnapshotLoadArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(SnapshotLoadArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.SnapshotLoad(ctx, args)
@@ -4745,8 +4745,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "snapshot-save",
 		Params:      []server.Param{{Name: "job-id"}, {Name: "tag"}, {Name: "vmstate"}, {Name: "devices"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args SnapshotSaveArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(SnapshotSaveArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.SnapshotSave(ctx, args)
@@ -4756,28 +4756,28 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "stop",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.Stop(ctx)
+			return nil, s.Stop(ctx, &StopArgs{})
 		},
 	})
 	m.Handle(server.Command{
 		CheckParams: true,
 		Name:        "system_powerdown",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.SystemPowerdown(ctx)
+			return nil, s.SystemPowerdown(ctx, &SystemPowerdownArgs{})
 		},
 	})
 	m.Handle(server.Command{
 		CheckParams: true,
 		Name:        "system_reset",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.SystemReset(ctx)
+			return nil, s.SystemReset(ctx, &SystemResetArgs{})
 		},
 	})
 	m.Handle(server.Command{
 		CheckParams: true,
 		Name:        "system_wakeup",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.SystemWakeup(ctx)
+			return nil, s.SystemWakeup(ctx, &SystemWakeupArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -4788,8 +4788,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args TraceEventGetStateArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(TraceEventGetStateArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.TraceEventGetState(ctx, args)
@@ -4810,8 +4810,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args TraceEventSetStateArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(TraceEventSetStateArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.TraceEventSetState(ctx, args)
@@ -4825,8 +4825,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args TransactionArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(TransactionArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.Transaction(ctx, args)
@@ -4837,8 +4837,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "watchdog-set-action",
 		Params:      []server.Param{{Name: "action"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args WatchdogSetActionArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(WatchdogSetActionArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.WatchdogSetAction(ctx, args)
@@ -4848,7 +4848,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "x-accel-stats",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.XAccelStats(ctx)
+			r, err := s.XAccelStats(ctx, &XAccelStatsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4863,8 +4863,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args XBlockdevAmendArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(XBlockdevAmendArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.XBlockdevAmend(ctx, args)
@@ -4881,8 +4881,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args XBlockdevChangeArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(XBlockdevChangeArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.XBlockdevChange(ctx, args)
@@ -4896,8 +4896,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args XBlockdevSetIothreadArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(XBlockdevSetIothreadArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.XBlockdevSetIothread(ctx, args)
@@ -4907,7 +4907,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "x-colo-lost-heartbeat",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.XColoLostHeartbeat(ctx)
+			return nil, s.XColoLostHeartbeat(ctx, &XColoLostHeartbeatArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -4915,8 +4915,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "x-debug-block-dirty-bitmap-sha256",
 		Params:      []server.Param{{Name: "node"}, {Name: "name"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args BlockDirtyBitmap
-			if err := req.Decode(&args); err != nil {
+			args := new(BlockDirtyBitmap)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.XDebugBlockDirtyBitmapSha256(ctx, args)
@@ -4930,7 +4930,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "x-debug-query-block-graph",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.XDebugQueryBlockGraph(ctx)
+			r, err := s.XDebugQueryBlockGraph(ctx, &XDebugQueryBlockGraphArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4941,14 +4941,14 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "x-exit-preconfig",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.XExitPreconfig(ctx)
+			return nil, s.XExitPreconfig(ctx, &XExitPreconfigArgs{})
 		},
 	})
 	m.Handle(server.Command{
 		CheckParams: true,
 		Name:        "x-query-interrupt-controllers",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.XQueryInterruptControllers(ctx)
+			r, err := s.XQueryInterruptControllers(ctx, &XQueryInterruptControllersArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4959,7 +4959,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "x-query-irq",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.XQueryIrq(ctx)
+			r, err := s.XQueryIrq(ctx, &XQueryIrqArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4970,7 +4970,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "x-query-jit",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.XQueryJit(ctx)
+			r, err := s.XQueryJit(ctx, &XQueryJitArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4981,7 +4981,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "x-query-numa",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.XQueryNUMA(ctx)
+			r, err := s.XQueryNUMA(ctx, &XQueryNUMAArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -4992,7 +4992,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "x-query-opcount",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.XQueryOpcount(ctx)
+			r, err := s.XQueryOpcount(ctx, &XQueryOpcountArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -5003,7 +5003,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "x-query-profile",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.XQueryProfile(ctx)
+			r, err := s.XQueryProfile(ctx, &XQueryProfileArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -5014,7 +5014,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "x-query-ramblock",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.XQueryRamblock(ctx)
+			r, err := s.XQueryRamblock(ctx, &XQueryRamblockArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -5025,7 +5025,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "x-query-rdma",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.XQueryRdma(ctx)
+			r, err := s.XQueryRdma(ctx, &XQueryRdmaArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -5036,7 +5036,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "x-query-roms",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.XQueryRoms(ctx)
+			r, err := s.XQueryRoms(ctx, &XQueryRomsArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -5047,7 +5047,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "x-query-usb",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.XQueryUSB(ctx)
+			r, err := s.XQueryUSB(ctx, &XQueryUSBArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -5058,7 +5058,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "x-query-virtio",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.XQueryVirtio(ctx)
+			r, err := s.XQueryVirtio(ctx, &XQueryVirtioArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -5073,8 +5073,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args XQueryVirtioQueueElementArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(XQueryVirtioQueueElementArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.XQueryVirtioQueueElement(ctx, args)
@@ -5089,8 +5089,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "x-query-virtio-queue-status",
 		Params:      []server.Param{{Name: "path"}, {Name: "queue"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args XQueryVirtioQueueStatusArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(XQueryVirtioQueueStatusArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.XQueryVirtioQueueStatus(ctx, args)
@@ -5105,8 +5105,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "x-query-virtio-status",
 		Params:      []server.Param{{Name: "path"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args XQueryVirtioStatusArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(XQueryVirtioStatusArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.XQueryVirtioStatus(ctx, args)
@@ -5121,8 +5121,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "x-query-virtio-vhost-queue-status",
 		Params:      []server.Param{{Name: "path"}, {Name: "queue"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args XQueryVirtioVhostQueueStatusArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(XQueryVirtioVhostQueueStatusArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.XQueryVirtioVhostQueueStatus(ctx, args)
@@ -5136,7 +5136,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "xen-colo-do-checkpoint",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.XenColoDoCheckpoint(ctx)
+			return nil, s.XenColoDoCheckpoint(ctx, &XenColoDoCheckpointArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -5144,8 +5144,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "xen-event-inject",
 		Params:      []server.Param{{Name: "port"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args XenEventInjectArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(XenEventInjectArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.XenEventInject(ctx, args)
@@ -5155,7 +5155,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "xen-event-list",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.XenEventList(ctx)
+			r, err := s.XenEventList(ctx, &XenEventListArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -5167,8 +5167,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "xen-load-devices-state",
 		Params:      []server.Param{{Name: "filename"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args XenLoadDevicesStateArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(XenLoadDevicesStateArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.XenLoadDevicesState(ctx, args)
@@ -5182,8 +5182,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args XenSaveDevicesStateArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(XenSaveDevicesStateArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.XenSaveDevicesState(ctx, args)
@@ -5194,8 +5194,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "xen-set-global-dirty-log",
 		Params:      []server.Param{{Name: "enable"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args XenSetGlobalDirtyLogArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(XenSetGlobalDirtyLogArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.XenSetGlobalDirtyLog(ctx, args)
@@ -5209,8 +5209,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args XenSetReplicationArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(XenSetReplicationArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.XenSetReplication(ctx, args)
@@ -5222,8 +5222,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "yank",
 		Params:      []server.Param{{Name: "instances"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args YankArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(YankArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.Yank(ctx, args)

@@ -16,11 +16,11 @@ type blockVM struct {
 	qmp.UnimplementedServer
 }
 
-func (blockVM) QueryBlock(context.Context) ([]qmp.BlockInfo, error) {
+func (blockVM) QueryBlock(_ context.Context, _ *qmp.QueryBlockArgs) ([]qmp.BlockInfo, error) {
 	return []qmp.BlockInfo{{Device: "disk0", Locked: false, Removable: false}}, nil
 }
 
-func (blockVM) BlockCommit(ctx context.Context, args qmp.BlockCommitArgs) error {
+func (blockVM) BlockCommit(ctx context.Context, args *qmp.BlockCommitArgs) error {
 	req := server.RequestFrom(ctx)
 	return qmp.EmitEvent(req.Conn, &qmp.BlockJobCompletedEvent{
 		Type: qmp.JobTypeCommit, Device: args.Device, Len: 1 << 20, Offset: 1 << 20, Speed: 0,

@@ -27,7 +27,7 @@ type standIn struct {
 	fds     map[string]*os.File
 }
 
-func (s *standIn) QueryStatus(ctx context.Context) (*qmp.StatusInfo, error) {
+func (s *standIn) QueryStatus(ctx context.Context, _ *qmp.QueryStatusArgs) (*qmp.StatusInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := qmp.RunStatePaused
@@ -37,14 +37,14 @@ func (s *standIn) QueryStatus(ctx context.Context) (*qmp.StatusInfo, error) {
 	return &qmp.StatusInfo{Running: s.running, Status: st}, nil
 }
 
-func (s *standIn) Stop(ctx context.Context) error {
+func (s *standIn) Stop(ctx context.Context, _ *qmp.StopArgs) error {
 	s.mu.Lock()
 	s.running = false
 	s.mu.Unlock()
 	return qmp.EmitEvent(server.RequestFrom(ctx).Conn, &qmp.StopEvent{})
 }
 
-func (s *standIn) Cont(ctx context.Context) error {
+func (s *standIn) Cont(ctx context.Context, _ *qmp.ContArgs) error {
 	s.mu.Lock()
 	s.running = true
 	s.mu.Unlock()
@@ -52,9 +52,9 @@ func (s *standIn) Cont(ctx context.Context) error {
 }
 
 // MigratePause may run out of band.
-func (s *standIn) MigratePause(ctx context.Context) error { return nil }
+func (s *standIn) MigratePause(ctx context.Context, _ *qmp.MigratePauseArgs) error { return nil }
 
-func (s *standIn) Getfd(ctx context.Context, args qmp.GetfdArgs) error {
+func (s *standIn) Getfd(ctx context.Context, args *qmp.GetfdArgs) error {
 	files := server.RequestFrom(ctx).TakeFiles()
 	if len(files) == 0 {
 		return server.Error(runtime.GenericError, "No file descriptor supplied via SCM_RIGHTS")
@@ -68,14 +68,14 @@ func (s *standIn) Getfd(ctx context.Context, args qmp.GetfdArgs) error {
 	return nil
 }
 
-func (s *standIn) DeviceDel(ctx context.Context, args qmp.DeviceDelArgs) error {
+func (s *standIn) DeviceDel(ctx context.Context, args *qmp.DeviceDelArgs) error {
 	if args.ID == "boom" {
 		panic("device_del exploded")
 	}
 	return server.Error(runtime.DeviceNotFound, "Device '"+args.ID+"' not found")
 }
 
-func (s *standIn) HumanMonitorCommand(ctx context.Context, args qmp.HumanMonitorCommandArgs) (string, error) {
+func (s *standIn) HumanMonitorCommand(ctx context.Context, args *qmp.HumanMonitorCommandArgs) (string, error) {
 	return "", errors.New("plain Go error")
 }
 

@@ -18,7 +18,7 @@
 //
 //	type vm struct{ qmp.UnimplementedServer }
 //
-//	func (vm) QueryStatus(context.Context) (*qmp.StatusInfo, error) {
+//	func (vm) QueryStatus(context.Context, *qmp.QueryStatusArgs) (*qmp.StatusInfo, error) {
 //		return &qmp.StatusInfo{Running: true, Status: qmp.RunStateRunning}, nil
 //	}
 //

@@ -9,7 +9,7 @@
 //		qmp.UnimplementedServer
 //	}
 //
-//	func (vm) QueryStatus(ctx context.Context) (*qmp.StatusInfo, error) {
+//	func (vm) QueryStatus(ctx context.Context, _ *qmp.QueryStatusArgs) (*qmp.StatusInfo, error) {
 //		return &qmp.StatusInfo{Running: true, Status: qmp.RunStateRunning}, nil
 //	}
 //

@@ -27,43 +27,43 @@ import (
 // later schema adds do not break them.
 type Server interface {
 	// AddShape serves "add-shape".
-	AddShape(ctx context.Context, args Shape) error
+	AddShape(ctx context.Context, args *Shape) error
 
 	// Conditional serves "conditional".
-	Conditional(ctx context.Context) error
+	Conditional(ctx context.Context, args *ConditionalArgs) error
 
 	// DeviceAdd serves "device_add".
 	DeviceAdd(ctx context.Context, args json.RawMessage) error
 
 	// Draw serves "draw".
-	Draw(ctx context.Context, args DrawArgs) (int64, error)
+	Draw(ctx context.Context, args *DrawArgs) (int64, error)
 
 	// EchoAny serves "echo-any".
-	EchoAny(ctx context.Context, args EchoAnyArgs) (json.RawMessage, error)
+	EchoAny(ctx context.Context, args *EchoAnyArgs) (json.RawMessage, error)
 
 	// EchoStr serves "echo-str".
-	EchoStr(ctx context.Context, args EchoStrArgs) (string, error)
+	EchoStr(ctx context.Context, args *EchoStrArgs) (string, error)
 
 	// FindShapes serves "find-shapes".
-	FindShapes(ctx context.Context, args FindShapesArgs) ([]Shape, error)
+	FindShapes(ctx context.Context, args *FindShapesArgs) ([]Shape, error)
 
 	// GetCount serves "get-count".
-	GetCount(ctx context.Context) (int64, error)
+	GetCount(ctx context.Context, args *GetCountArgs) (int64, error)
 
 	// GetShape serves "get-shape".
-	GetShape(ctx context.Context, args GetShapeArgs) (*Shape, error)
+	GetShape(ctx context.Context, args *GetShapeArgs) (*Shape, error)
 
 	// ListShapes serves "list-shapes".
-	ListShapes(ctx context.Context) ([]Shape, error)
+	ListShapes(ctx context.Context, args *ListShapesArgs) ([]Shape, error)
 
 	// OldCommand serves "old-command".
-	OldCommand(ctx context.Context) error
+	OldCommand(ctx context.Context, args *OldCommandArgs) error
 
 	// PingOOB serves "ping-oob". It may run out of band, on the connection's reader: it must not block.
-	PingOOB(ctx context.Context) error
+	PingOOB(ctx context.Context, args *PingOOBArgs) error
 
 	// Stop serves "stop". Nothing is sent when it succeeds ('success-response': false).
-	Stop(ctx context.Context) error
+	Stop(ctx context.Context, args *StopArgs) error
 
 	mustEmbedUnimplementedServer()
 }
@@ -73,43 +73,43 @@ type Server interface {
 // found"). Embed it in Server implementations.
 type UnimplementedServer struct{}
 
-func (UnimplementedServer) AddShape(context.Context, Shape) error {
+func (UnimplementedServer) AddShape(context.Context, *Shape) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) Conditional(context.Context) error {
+func (UnimplementedServer) Conditional(context.Context, *ConditionalArgs) error {
 	return server.ErrUnimplemented
 }
 func (UnimplementedServer) DeviceAdd(context.Context, json.RawMessage) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) Draw(context.Context, DrawArgs) (r int64, err error) {
+func (UnimplementedServer) Draw(context.Context, *DrawArgs) (r int64, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) EchoAny(context.Context, EchoAnyArgs) (r json.RawMessage, err error) {
+func (UnimplementedServer) EchoAny(context.Context, *EchoAnyArgs) (r json.RawMessage, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) EchoStr(context.Context, EchoStrArgs) (r string, err error) {
+func (UnimplementedServer) EchoStr(context.Context, *EchoStrArgs) (r string, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) FindShapes(context.Context, FindShapesArgs) (r []Shape, err error) {
+func (UnimplementedServer) FindShapes(context.Context, *FindShapesArgs) (r []Shape, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GetCount(context.Context) (r int64, err error) {
+func (UnimplementedServer) GetCount(context.Context, *GetCountArgs) (r int64, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) GetShape(context.Context, GetShapeArgs) (r *Shape, err error) {
+func (UnimplementedServer) GetShape(context.Context, *GetShapeArgs) (r *Shape, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) ListShapes(context.Context) (r []Shape, err error) {
+func (UnimplementedServer) ListShapes(context.Context, *ListShapesArgs) (r []Shape, err error) {
 	return r, server.ErrUnimplemented
 }
-func (UnimplementedServer) OldCommand(context.Context) error {
+func (UnimplementedServer) OldCommand(context.Context, *OldCommandArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) PingOOB(context.Context) error {
+func (UnimplementedServer) PingOOB(context.Context, *PingOOBArgs) error {
 	return server.ErrUnimplemented
 }
-func (UnimplementedServer) Stop(context.Context) error {
+func (UnimplementedServer) Stop(context.Context, *StopArgs) error {
 	return server.ErrUnimplemented
 }
 func (UnimplementedServer) mustEmbedUnimplementedServer() {}
@@ -122,8 +122,8 @@ func RegisterServer(m *server.Mux, s Server) {
 	m.Handle(server.Command{
 		Name: "add-shape",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args Shape
-			if err := req.Decode(&args); err != nil {
+			args := new(Shape)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			return nil, s.AddShape(ctx, args)
@@ -133,7 +133,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "conditional",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.Conditional(ctx)
+			return nil, s.Conditional(ctx, &ConditionalArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -150,8 +150,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args DrawArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(DrawArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.Draw(ctx, args)
@@ -166,8 +166,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "echo-any",
 		Params:      []server.Param{{Name: "v"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args EchoAnyArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(EchoAnyArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.EchoAny(ctx, args)
@@ -182,8 +182,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "echo-str",
 		Params:      []server.Param{{Name: "s"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args EchoStrArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(EchoStrArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.EchoStr(ctx, args)
@@ -204,8 +204,8 @@ func RegisterServer(m *server.Mux, s Server) {
 			Optional: true,
 		}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args FindShapesArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(FindShapesArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.FindShapes(ctx, args)
@@ -219,7 +219,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "get-count",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.GetCount(ctx)
+			r, err := s.GetCount(ctx, &GetCountArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -231,8 +231,8 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "get-shape",
 		Params:      []server.Param{{Name: "name"}},
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			var args GetShapeArgs
-			if err := req.Decode(&args); err != nil {
+			args := new(GetShapeArgs)
+			if err := req.Decode(args); err != nil {
 				return nil, err
 			}
 			r, err := s.GetShape(ctx, args)
@@ -246,7 +246,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "list-shapes",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			r, err := s.ListShapes(ctx)
+			r, err := s.ListShapes(ctx, &ListShapesArgs{})
 			if err != nil {
 				return nil, err
 			}
@@ -257,7 +257,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "old-command",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.OldCommand(ctx)
+			return nil, s.OldCommand(ctx, &OldCommandArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -265,7 +265,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		CheckParams: true,
 		Name:        "ping-oob",
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.PingOOB(ctx)
+			return nil, s.PingOOB(ctx, &PingOOBArgs{})
 		},
 	})
 	m.Handle(server.Command{
@@ -273,7 +273,7 @@ func RegisterServer(m *server.Mux, s Server) {
 		Name:        "stop",
 		NoReply:     true,
 		Run: func(ctx context.Context, req *server.Request) (any, error) {
-			return nil, s.Stop(ctx)
+			return nil, s.Stop(ctx, &StopArgs{})
 		},
 	})
 }
