@@ -134,7 +134,9 @@ func (a *agent) GuestGetHostName(_ context.Context, _ *qga.GuestGetHostNameArgs)
 	return &qga.GuestHostName{HostName: h}, nil
 }
 
-func (a *agent) GuestGetTime(_ context.Context, _ *qga.GuestGetTimeArgs) (int64, error) { return time.Now().UnixNano(), nil }
+func (a *agent) GuestGetTime(_ context.Context, _ *qga.GuestGetTimeArgs) (int64, error) {
+	return time.Now().UnixNano(), nil
+}
 
 // GuestGetOsinfo reads the kernel's identity from /proc and the
 // distribution's from /etc/os-release, as qemu-ga does on Linux.

@@ -24,7 +24,9 @@ type benchVM struct{ qmp.UnimplementedServer }
 
 var benchStatusInfo = &qmp.StatusInfo{Running: true, Status: qmp.RunStateRunning}
 
-func (benchVM) QueryStatus(_ context.Context, _ *qmp.QueryStatusArgs) (*qmp.StatusInfo, error) { return benchStatusInfo, nil }
+func (benchVM) QueryStatus(_ context.Context, _ *qmp.QueryStatusArgs) (*qmp.StatusInfo, error) {
+	return benchStatusInfo, nil
+}
 
 // serveBenchServer is the benchmark's server process: it serves a typed
 // QMP server on sock and, for each line "stats" on stdin, prints its CPU
