@@ -1417,3 +1417,25 @@ func TestErrorsNameProtocol(t *testing.T) {
 		}
 	})
 }
+
+// TestFaultSecondGreeting: QEMU flushes a greeting meant for a client
+// that left before it was written to the next client, ahead of that
+// client's own; the session ignores the extra greeting and goes on.
+func TestFaultSecondGreeting(t *testing.T) {
+	leakcheck.Check(t)
+	q, _ := qmpSession(t, script(
+		fakepeer.Line(`{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": ["oob"]}}`),
+		fakepeer.Expect("query-status"),
+		fakepeer.Reply(map[string]any{"status": "running", "running": true}),
+	))
+	var st struct{ Status string }
+	if err := q.Call(testCtx(t), "query-status", nil, &st); err != nil {
+		t.Fatalf("query-status after a second greeting: %v", err)
+	}
+	if st.Status != "running" {
+		t.Errorf("status %q, want running", st.Status)
+	}
+	if err := q.Err(); err != nil {
+		t.Errorf("session failed: %v", err)
+	}
+}

@@ -406,16 +406,16 @@ func (q *QGA) handle(msg []byte) {
 		return
 	}
 	if err != nil {
-		q.protocolError(err.(*ProtocolError))
+		q.protocolError(c, err.(*ProtocolError))
 		return
 	}
 	if f.ret == nil && f.err == nil {
-		q.protocolError(protoErr("message is not a reply", msg, nil))
+		q.protocolError(c, protoErr("message is not a reply", msg, nil))
 		return
 	}
 	class, desc, err := checkReply(msg, f)
 	if err != nil {
-		q.protocolError(err.(*ProtocolError))
+		q.protocolError(c, err.(*ProtocolError))
 		return
 	}
 	// Only the one who takes c out of q.cur completes it: fail may have
@@ -443,13 +443,19 @@ func (q *QGA) complete(c *call, msg []byte, f fields, class, desc string) {
 	c.complete()
 }
 
-// protocolError fails the call in progress; the next call resynchronises.
-func (q *QGA) protocolError(e *ProtocolError) {
+// protocolError fails c, the call that was in progress when the
+// malformed line arrived, if it still is; the next call resynchronises.
+// A call begun since (a synchronisation above all, whose whole purpose
+// is to discard such lines) is left alone: the line predates its request.
+func (q *QGA) protocolError(c *call, e *ProtocolError) {
 	e.proto = "qga"
 	q.log.Debug("qga: protocol error", "err", e)
 	q.mu.Lock()
-	c := q.cur
-	q.cur = nil
+	if c != nil && q.cur == c && !q.syncing {
+		q.cur = nil
+	} else {
+		c = nil
+	}
 	q.mu.Unlock()
 	if c != nil {
 		c.failWith(e)

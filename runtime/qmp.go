@@ -288,6 +288,14 @@ func (q *QMP) handle(msg []byte) error {
 			return err
 		}
 		return q.deliver(msg, f, class, desc)
+	case f.qmp != nil:
+		// A second greeting. QEMU keeps a monitor's output buffer across
+		// connections: when a client (a readiness probe, a health check)
+		// connects and leaves before QEMU wrote its greeting, the next
+		// client gets that greeting before its own. It answers no call,
+		// so dropping it cannot misroute anything.
+		q.logDrop("greeting after the first ignored", msg)
+		return nil
 	case f.event != nil:
 		name, ok := unquote(f.event)
 		if !ok {
