@@ -2,6 +2,7 @@ package qmp_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/qapi-go/qapi/gen/qmp"
 	"github.com/qapi-go/qapi/internal/leakcheck"
 	"github.com/qapi-go/qapi/runtime"
+	"github.com/qapi-go/qapi/runtime/codec"
 	"github.com/qapi-go/qapi/runtime/server"
 )
 
@@ -237,4 +239,79 @@ func TestServerConcurrentClients(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// vendorName is a typed server whose result carries a member the
+// bindings do not know, as a vendor build of QEMU might send.
+type vendorName struct{ qmp.UnimplementedServer }
+
+func (vendorName) QueryName(context.Context, *qmp.QueryNameArgs) (*qmp.NameInfo, error) {
+	name := "vm0"
+	return &qmp.NameInfo{Name: &name, UnknownMembers: codec.Members{"x-vendor": json.RawMessage(`{"a":[1,2]}`)}}, nil
+}
+
+// TestServerKeepsUnknownMembers: results go out through runtime/codec,
+// so the members the bindings do not know reach the client as they do
+// from QEMU, and our typed client keeps them.
+func TestServerKeepsUnknownMembers(t *testing.T) {
+	leakcheck.Check(t)
+	mux := server.NewMux()
+	qmp.RegisterServer(mux, vendorName{})
+	conn := dialServed(t, &server.Server{Handler: mux})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	raw, err := conn.Session().Execute(ctx, "query-name", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, want any
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal([]byte(`{"name":"vm0","x-vendor":{"a":[1,2]}}`), &want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("query-name on the wire (-want +got):\n%s", diff)
+	}
+	typed, err := conn.QueryName(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The session writes replies in QEMU's format ({"a": [1, 2]}): the
+	// member's value is the same, its spacing QEMU's.
+	var vendor any
+	if err := json.Unmarshal(typed.UnknownMembers["x-vendor"], &vendor); err != nil {
+		t.Fatalf("typed client's x-vendor %q: %v", typed.UnknownMembers["x-vendor"], err)
+	}
+	if diff := cmp.Diff(want.(map[string]any)["x-vendor"], vendor); diff != "" {
+		t.Errorf("typed client's x-vendor (-want +got):\n%s", diff)
+	}
+}
+
+// dialServed serves srv on a fresh unix socket and dials it.
+func dialServed(t *testing.T, srv *server.Server) *qmp.Conn {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "qmp.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer dcancel()
+	conn, err := qmp.Dial(dctx, "unix", sock)
+	if err != nil {
+		cancel()
+		<-done
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return conn
 }

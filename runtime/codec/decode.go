@@ -36,7 +36,16 @@ type decoder struct {
 
 // typeError reports a JSON value of the wrong kind for p.
 func (d *decoder) typeError(p *plan, got jsonKind) error {
-	return d.errorf("cannot decode %s into %s", got, p.typ)
+	return d.wantError(p, "cannot decode %s into %s", got, p.typ)
+}
+
+// wantError is an error about a JSON value that does not fit p's type
+// (the wrong kind, or a number out of range): it records the type for
+// Error.Want.
+func (d *decoder) wantError(p *plan, format string, args ...any) error {
+	pe := d.errorf(format, args...).(*pathError)
+	pe.want = p.typ
+	return pe
 }
 
 // value decodes the JSON value at the offset into v (settable).
@@ -81,7 +90,7 @@ func (d *decoder) value(p *plan, v reflect.Value) error {
 			n, err := strconv.ParseInt(string(lit), 10, p.bits)
 			if err != nil {
 				d.off = start
-				return d.errorf("cannot decode number %s into %s", lit, p.typ)
+				return d.wantError(p, "cannot decode number %s into %s", lit, p.typ)
 			}
 			v.SetInt(n)
 			return nil
@@ -96,7 +105,7 @@ func (d *decoder) value(p *plan, v reflect.Value) error {
 			n, err := strconv.ParseUint(string(lit), 10, p.bits)
 			if err != nil {
 				d.off = start
-				return d.errorf("cannot decode number %s into %s", lit, p.typ)
+				return d.wantError(p, "cannot decode number %s into %s", lit, p.typ)
 			}
 			v.SetUint(n)
 			return nil
@@ -111,7 +120,7 @@ func (d *decoder) value(p *plan, v reflect.Value) error {
 			f, err := strconv.ParseFloat(string(lit), p.bits)
 			if err != nil {
 				d.off = start
-				return d.errorf("cannot decode number %s into %s", lit, p.typ)
+				return d.wantError(p, "cannot decode number %s into %s", lit, p.typ)
 			}
 			v.SetFloat(f)
 			return nil
@@ -149,7 +158,14 @@ func (d *decoder) value(p *plan, v reflect.Value) error {
 		}
 		if err := json.Unmarshal(d.data[start:d.off], v.Addr().Interface()); err != nil {
 			d.off = start
-			return d.errorf("%v", err)
+			pe := d.errorf("%v", err).(*pathError)
+			if te, ok := err.(*json.UnmarshalTypeError); ok {
+				pe.want = te.Type
+				if te.Field != "" {
+					pe.segs = append(pe.segs, "."+te.Field)
+				}
+			}
+			return pe
 		}
 		return nil
 	}

@@ -14,6 +14,10 @@ type Error struct {
 	Path   string       // JSON path of the value, "" for the top level
 	Offset int          // byte offset in the input (decoding), or -1
 	Msg    string
+	// Want is, for a JSON value of the wrong kind, the Go type it was
+	// to be decoded into (so that a server can say what it expected, as
+	// QEMU does); nil for other errors.
+	Want reflect.Type
 }
 
 func (e *Error) Error() string {
@@ -45,6 +49,7 @@ type pathError struct {
 	segs   []string // innermost first
 	offset int
 	msg    string
+	want   reflect.Type // see Error.Want
 	// replayed marks an error in a member decoded when the union's
 	// discriminator arrived: its path is complete below the union.
 	replayed bool
@@ -59,7 +64,7 @@ func (e *pathError) finish(t reflect.Type) *Error {
 	}
 	p := b.String()
 	p = strings.TrimPrefix(p, ".")
-	return &Error{Type: t, Path: p, Offset: e.offset, Msg: e.msg}
+	return &Error{Type: t, Path: p, Offset: e.offset, Msg: e.msg, Want: e.want}
 }
 
 // inMember adds an object member to err's path.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/qapi-go/qapi/internal/qemujson"
 	"github.com/qapi-go/qapi/runtime"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // queueLen is how many in-band requests a QMP connection with oob
@@ -60,11 +61,13 @@ type Conn struct {
 // replyBuffer is the scratch space of one goroutine that answers
 // requests: the reader, or the in-band worker.
 type replyBuffer struct {
-	enc  *json.Encoder
-	ebuf bytes.Buffer
+	ebuf []byte
 	line []byte
 }
 
+// encode encodes a result with runtime/codec, the codec generated types
+// are written for (their unknown members and [] for nil required lists
+// go out as the client's side sends them).
 func (b *replyBuffer) encode(v any) ([]byte, error) {
 	switch v := v.(type) {
 	case nil:
@@ -74,15 +77,9 @@ func (b *replyBuffer) encode(v any) ([]byte, error) {
 	case []byte:
 		return v, nil
 	}
-	if b.enc == nil {
-		b.enc = json.NewEncoder(&b.ebuf)
-		b.enc.SetEscapeHTML(false)
-	}
-	b.ebuf.Reset()
-	if err := b.enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return b.ebuf.Bytes(), nil
+	var err error
+	b.ebuf, err = codec.AppendMarshal(b.ebuf[:0], v)
+	return b.ebuf, err
 }
 
 // Context returns the connection's context: it ends when the connection

@@ -10,6 +10,7 @@ import (
 
 	"github.com/qapi-go/qapi/internal/qemujson"
 	"github.com/qapi-go/qapi/runtime"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // Request is one command a client sent. It is also the context a handler
@@ -78,7 +79,7 @@ func (r *Request) TakeFiles() []*os.File {
 // unknown members of a command with Command.CheckParams were refused
 // before Run was called.)
 func (r *Request) Decode(v any) error {
-	if err := json.Unmarshal(argsOrEmpty(r.Args), v); err != nil {
+	if err := codec.Unmarshal(argsOrEmpty(r.Args), v); err != nil {
 		return decodeError(err)
 	}
 	return nil
@@ -117,17 +118,26 @@ func checkParams(params []Param, args []byte) error {
 	return nil
 }
 
-// decodeError turns an encoding/json error into QEMU's wording.
+// decodeError turns a decoding error (runtime/codec's, or encoding/json's
+// from checkParams) into QEMU's wording.
 func decodeError(err error) error {
+	var ce *codec.Error
+	if errors.As(err, &ce) && ce.Want != nil {
+		return invalidType(ce.Path, ce.Want)
+	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		field := te.Field
-		if field == "" {
-			field = "null"
-		}
-		return Error(runtime.GenericError, "Invalid parameter type for '"+field+"', expected: "+qapiKind(te.Type))
+		return invalidType(te.Field, te.Type)
 	}
 	return Error(runtime.GenericError, err.Error())
+}
+
+// invalidType is QEMU's error for a member whose JSON type is wrong.
+func invalidType(field string, want reflect.Type) error {
+	if field == "" {
+		field = "null"
+	}
+	return Error(runtime.GenericError, "Invalid parameter type for '"+field+"', expected: "+qapiKind(want))
 }
 
 // qapiKind names a Go type as QEMU's visitor names the JSON type it
