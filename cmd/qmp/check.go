@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/qapi-go/qapi/parser"
+	"github.com/qapi-go/qapi/runtime/codec"
 )
 
 // argError is a local error about one argument, found before anything was
@@ -52,10 +53,11 @@ func checkArgs(cmd *command, args map[string]any) error {
 		return nil
 	}
 	typed := cmd.NewArgs()
-	if err := json.Unmarshal(encodeJSON(v), typed); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return &argError{path: te.Field, msg: fmt.Sprintf("a JSON %s does not fit Go type %s", te.Value, te.Type)}
+	// runtime/codec is what the typed bindings decode and send with.
+	if err := codec.Unmarshal(encodeJSON(v), typed); err != nil {
+		var ce *codec.Error
+		if errors.As(err, &ce) && ce.Want != nil {
+			return &argError{path: ce.Path, msg: fmt.Sprintf("%s (Go type %s)", ce.Msg, ce.Want)}
 		}
 		return fmt.Errorf("arguments do not fit %T: %v", typed, err)
 	}
