@@ -316,13 +316,14 @@ func (v *validator) escape(i int) (int, error) {
 	default:
 		return 0, v.fail(i, "invalid escape "+strconv.Quote(string(b[i:i+2]))+" in a string")
 	}
-	r, ok := hex4(b, i+2)
-	if !ok {
+	cp := qhex4(b, i+2)
+	if cp < 0 {
 		return 0, v.fail(i, "invalid \\u escape in a string")
 	}
+	r := rune(cp)
 	n := 6
 	if r >= 0xD800 && r <= 0xDBFF {
-		if t, ok := hex4(b, i+8); ok && i+7 < len(b) && b[i+6] == '\\' && b[i+7] == 'u' && t >= 0xDC00 && t <= 0xDFFF {
+		if t := rune(qhex4(b, i+8)); i+7 < len(b) && b[i+6] == '\\' && b[i+7] == 'u' && t >= 0xDC00 && t <= 0xDFFF {
 			r = 0x10000 + (r-0xD800)<<10 + (t - 0xDC00)
 			n = 12
 		}
@@ -337,26 +338,6 @@ const (
 	lo8 = 0x0101010101010101
 	hi8 = 0x8080808080808080
 )
-
-func hex4(b []byte, i int) (rune, bool) {
-	if i < 0 || len(b)-i < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, h := range b[i : i+4] {
-		switch {
-		case h >= '0' && h <= '9':
-			r = r<<4 | rune(h-'0')
-		case h >= 'a' && h <= 'f':
-			r = r<<4 | rune(h-'a'+10)
-		case h >= 'A' && h <= 'F':
-			r = r<<4 | rune(h-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return r, true
-}
 
 func quoteByte(c byte) string {
 	if c >= 0x20 && c < 0x7F {
