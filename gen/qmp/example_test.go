@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/qapi-go/qapi/gen/qmp"
-	"github.com/qapi-go/qapi/runtime"
 	"github.com/qapi-go/qapi/runtime/fakepeer"
 )
 
@@ -146,14 +145,14 @@ func ExampleConn_Subscribe() {
 	// STOP
 }
 
-// A command this QEMU does not have fails with a *runtime.CommandError of
-// class CommandNotFound.
+// A command this QEMU does not have fails with a *qmp.CommandError of
+// class qmp.CommandNotFound: no import of the runtime package is needed.
 func Example_commandNotFound() {
 	conn, done := fakeQEMU()
 	defer done()
 
 	_, err := conn.QueryAccelerators(context.Background(), nil)
-	fmt.Println(errors.Is(err, runtime.CommandNotFound))
+	fmt.Println(errors.Is(err, qmp.CommandNotFound))
 	// Output:
 	// true
 }
