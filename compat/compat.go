@@ -211,7 +211,7 @@ func Compare(bindings *parser.Schema, live *introspect.Schema) *Report {
 		if cmd.AllowOOB && !lc.AllowOOB {
 			c.add(Difference{Kind: OOBDiffers, Path: "command", Bindings: "allow-oob", QEMU: "in-band only"})
 		}
-		c.compareType(cmd.Arg, lc.ArgType, "arguments")
+		c.compareType(argType(cmd.Arg), lc.ArgType, "arguments")
 		if cmd.Ret != nil {
 			c.compareType(cmd.Ret, lc.RetType, "returns")
 		}
@@ -223,7 +223,7 @@ func Compare(bindings *parser.Schema, live *introspect.Schema) *Report {
 			continue
 		}
 		c.where = "event " + ev.Name
-		c.compareType(ev.Arg, le.ArgType, "data")
+		c.compareType(argType(ev.Arg), le.ArgType, "data")
 	}
 	for _, n := range live.Commands() {
 		if !haveCmd[n] {
@@ -408,6 +408,15 @@ func optionality(opt bool) string {
 
 // compareType compares bindings type bt (nil: no arguments/data, an
 // empty object) with live type ln at path.
+// argType is a command's or event's arguments as a parser.Type: nil (not
+// a nil *ObjectType) when there are none.
+func argType(o *parser.ObjectType) parser.Type {
+	if o == nil {
+		return nil
+	}
+	return o
+}
+
 func (c *comparer) compareType(bt parser.Type, ln, path string) {
 	lt := c.live.Type(ln)
 	bname := "<none>"

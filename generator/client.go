@@ -29,12 +29,10 @@ func (fg *fileGen) command(c *parser.Command) {
 	// arguments; free-form ones are any.
 	var argType jen.Code
 	noArgs := false
-	switch a := c.Arg.(type) {
-	case nil:
-		if !c.Gen {
-			argType = jen.Any()
-			break
-		}
+	switch a := c.Arg; {
+	case !c.Gen:
+		argType = jen.Any()
+	case a == nil:
 		noArgs = true
 		id := fg.n.noArgs[c]
 		fg.f.Add(fg.plainComment(id + " holds the arguments of [Conn." + method + "] (command \"" + c.Name +
@@ -42,22 +40,11 @@ func (fg *fileGen) command(c *parser.Command) {
 		fg.f.Type().Id(id).Struct()
 		fg.f.Line()
 		argType = jen.Op("*").Id(id)
-	case *parser.ObjectType:
-		switch {
-		case !c.Gen:
-			argType = jen.Any()
-		case a.IsImplicit():
-			fg.object(a)
-			argType = jen.Op("*").Id(fg.n.types[a])
-		default:
-			argType = jen.Op("*").Add(fg.goType(a))
-		}
+	case a.IsImplicit():
+		fg.object(a)
+		argType = jen.Op("*").Id(fg.n.types[a])
 	default:
-		if !c.Gen {
-			argType = jen.Any()
-		} else {
-			argType = jen.Op("*").Add(fg.goType(a))
-		}
+		argType = jen.Op("*").Add(fg.goType(a))
 	}
 	pointer := c.Gen
 
@@ -151,8 +138,8 @@ func isAny(t parser.Type) bool {
 // when they are a struct (inline or boxed) with members, none of them
 // required.
 func optionalArgs(c *parser.Command) bool {
-	o, ok := c.Arg.(*parser.ObjectType)
-	if !ok || !c.Gen || o.IsUnion() || len(o.Members) == 0 {
+	o := c.Arg
+	if o == nil || !c.Gen || o.IsUnion() || len(o.Members) == 0 {
 		return false
 	}
 	return !hasRequired(o)
@@ -162,21 +149,17 @@ func (fg *fileGen) event(e *parser.Event) {
 	id := fg.n.types[e]
 	intro := id + " is the \"" + e.Name + "\" event."
 	var fields []jen.Code
-	switch a := e.Arg.(type) {
-	case nil:
+	switch a := e.Arg; {
+	case a == nil:
 		fields = fg.unknownMembers(fg.newFieldScope(id, eventNameMethod), e.Info, "")
-	case *parser.ObjectType:
-		if a.IsImplicit() {
-			scope := fg.newFieldScope(id, eventNameMethod)
-			fields = fg.memberFields(a, e, id, scope)
-			fields = append(fields, fg.unknownMembers(scope, e.Info, "")...)
-		} else {
-			// The embedded type's UnknownMembers (and, for a union, its
-			// methods) are promoted.
-			fields = []jen.Code{jen.Id(fg.n.types[a])}
-		}
+	case a.IsImplicit():
+		scope := fg.newFieldScope(id, eventNameMethod)
+		fields = fg.memberFields(a, e, id, scope)
+		fields = append(fields, fg.unknownMembers(scope, e.Info, "")...)
 	default:
-		fields = []jen.Code{fg.goType(a)}
+		// The embedded type's UnknownMembers (and, for a union, its
+		// methods) are promoted.
+		fields = []jen.Code{jen.Id(fg.n.types[a])}
 	}
 	fg.f.Add(fg.docComment(id, e, intro))
 	fg.f.Type().Id(id).Struct(fields...)
@@ -301,10 +284,8 @@ func (fg *fileGen) common() {
 		flag(dict, "Coroutine", c.Coroutine)
 		flag(dict, "Boxed", c.Boxed)
 		flag(dict, "FreeForm", !c.Gen)
-		if c.Arg != nil && c.Gen {
-			if o, ok := c.Arg.(*parser.ObjectType); !ok || !o.IsEmpty() || !o.IsImplicit() {
-				dict[jen.Id("NewArgs")] = newFunc(fg.goType(c.Arg))
-			}
+		if c.Arg != nil && c.Gen && (!c.Arg.IsEmpty() || !c.Arg.IsImplicit()) {
+			dict[jen.Id("NewArgs")] = newFunc(fg.goType(c.Arg))
 		}
 		if c.Ret != nil {
 			dict[jen.Id("NewResult")] = newFunc(fg.goType(c.Ret))

@@ -12,9 +12,6 @@ import (
 type docIndex struct {
 	// refs maps a QAPI definition name to its Go doc link target.
 	refs map[string]string
-	// argOwner maps an implicit argument/data type to its command or
-	// event, whose doc comment documents the members.
-	argOwner map[*parser.ObjectType]parser.Definition
 	// members maps a definition to its members' QAPI names -> Go doc
 	// link targets (for @member references): "Type.Field" for object
 	// members, the constant for enum values.
@@ -22,8 +19,7 @@ type docIndex struct {
 }
 
 func newDocIndex(s *parser.Schema, n *names) *docIndex {
-	x := &docIndex{refs: map[string]string{}, argOwner: map[*parser.ObjectType]parser.Definition{},
-		members: map[parser.Definition]map[string]string{}}
+	x := &docIndex{refs: map[string]string{}, members: map[parser.Definition]map[string]string{}}
 	addMembers := func(d parser.Definition, t parser.Type, owner string) {
 		m := map[string]string{}
 		switch o := t.(type) {
@@ -55,18 +51,12 @@ func newDocIndex(s *parser.Schema, n *names) *docIndex {
 		switch d := d.(type) {
 		case *parser.Command:
 			x.refs[d.Name] = "Conn." + n.methods[d]
-			if o, ok := d.Arg.(*parser.ObjectType); ok && o.IsImplicit() {
-				x.argOwner[o] = d
-				if d.Gen {
-					addMembers(d, o, n.types[o])
-				}
+			if o := d.Arg; o != nil && o.IsImplicit() && d.Gen {
+				addMembers(d, o, n.types[o])
 			}
 		case *parser.Event:
 			x.refs[d.Name] = n.types[d]
-			if o, ok := d.Arg.(*parser.ObjectType); ok {
-				if o.IsImplicit() {
-					x.argOwner[o] = d
-				}
+			if o := d.Arg; o != nil {
 				addMembers(d, o, n.types[d])
 			}
 		case *parser.ObjectType:
@@ -358,10 +348,8 @@ func (r *docRenderer) tagged(s *parser.DocSection) string { return r.taggedSecti
 func (g *gen) typeIntro(d parser.Definition, id string) string {
 	c := d.Common()
 	if o, ok := d.(*parser.ObjectType); ok && o.IsImplicit() {
-		if owner := g.docs.argOwner[o]; owner != nil {
-			if cmd, ok := owner.(*parser.Command); ok {
-				return id + " holds the arguments of [Conn." + g.n.methods[cmd] + "] (command \"" + cmd.Name + "\")."
-			}
+		if cmd, ok := o.Owner.(*parser.Command); ok {
+			return id + " holds the arguments of [Conn." + g.n.methods[cmd] + "] (command \"" + cmd.Name + "\")."
 		}
 		return id + " is the implicit QAPI type " + c.Name + "."
 	}
@@ -371,10 +359,11 @@ func (g *gen) typeIntro(d parser.Definition, id string) string {
 	return ""
 }
 
-// quoteEnum is how docs name an enum value: its Go constant as a link.
-func (g *gen) quoteEnum(e *parser.EnumType, value string) string {
-	if m := enumMember(e, value); m != nil {
-		return "[" + g.n.enumVal[m] + "]"
+// quoteValue is how docs name a union branch's discriminator value:
+// its Go constant as a link.
+func (g *gen) quoteValue(v *parser.Variant) string {
+	if c, ok := g.n.enumVal[v.Value]; ok {
+		return "[" + c + "]"
 	}
-	return `"` + value + `"`
+	return `"` + v.Name + `"`
 }

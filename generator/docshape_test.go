@@ -65,9 +65,13 @@ func TestDocStructureKept(t *testing.T) {
 			owner, t := d, parser.Type(nil)
 			switch d := d.(type) {
 			case *parser.Command:
-				t = d.Arg
+				if d.Arg != nil {
+					t = d.Arg
+				}
 			case *parser.Event:
-				t = d.Arg
+				if d.Arg != nil {
+					t = d.Arg
+				}
 			case parser.Type:
 				t = d
 			}

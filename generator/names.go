@@ -230,12 +230,12 @@ func nameAll(s *parser.Schema, cfg Config, p Protocol) (*names, error) {
 			m := camel(c.Name)
 			n.methods[c] = m
 			n.claim(conn, m, origin{"method for command '" + c.Name + "'", c.Info}, "Conn.")
-			if a, ok := c.Arg.(*parser.ObjectType); ok && a.IsImplicit() && c.Gen {
-				n.types[a] = m + "Args"
-				n.claim(n.pkg, m+"Args", origin{"arguments of command '" + c.Name + "'", c.Info}, "")
+			if a := c.Arg; a != nil && a.IsImplicit() && c.Gen {
+				n.types[a] = argsTypeName(c)
+				n.claim(n.pkg, argsTypeName(c), origin{"arguments of command '" + c.Name + "'", c.Info}, "")
 			} else if c.Arg == nil && c.Gen {
-				n.noArgs[c] = m + "Args"
-				n.claim(n.pkg, m+"Args", origin{"arguments type of command '" + c.Name + "' (which takes none)", c.Info}, "")
+				n.noArgs[c] = argsTypeName(c)
+				n.claim(n.pkg, argsTypeName(c), origin{"arguments type of command '" + c.Name + "' (which takes none)", c.Info}, "")
 			}
 		}
 	}
@@ -244,7 +244,7 @@ func nameAll(s *parser.Schema, cfg Config, p Protocol) (*names, error) {
 		case *parser.Event:
 			id := camel(d.Name) + "Event"
 			n.types[d] = id
-			if a, ok := d.Arg.(*parser.ObjectType); ok && a.IsImplicit() {
+			if a := d.Arg; a != nil && a.IsImplicit() {
 				n.types[a] = id
 			}
 			n.claim(n.pkg, id, origin{"event '" + d.Name + "'", d.Info}, "")
@@ -330,6 +330,10 @@ func (f *fieldScope) add(id string, o origin) string {
 	return id
 }
 
+// argsTypeName is the Go type of a command's inline arguments (or of
+// the empty arguments of one that takes none): NameArgs.
+func argsTypeName(c *parser.Command) string { return camel(c.Name) + "Args" }
+
 // memberField is the Go field name of an object member.
 func memberField(m *parser.ObjectMember) string { return camel(m.Name) }
 
@@ -408,10 +412,14 @@ func usedTypes(s *parser.Schema) map[parser.Type]bool {
 		case *parser.ArrayType:
 			add(d.Element)
 		case *parser.Command:
-			add(d.Arg)
+			if d.Arg != nil {
+				add(d.Arg)
+			}
 			add(d.Ret)
 		case *parser.Event:
-			add(d.Arg)
+			if d.Arg != nil {
+				add(d.Arg)
+			}
 		}
 	}
 	return used

@@ -44,6 +44,7 @@ func mergeRange(tb testing.TB, rng []release) (*generator.Range, []generator.Rel
 	if err != nil {
 		tb.Fatal(err)
 	}
+	checkLinks(tb, r.Schema)
 	return r, rels
 }
 

@@ -59,8 +59,8 @@ func (g *gen) serverArgElem(c *parser.Command) jen.Code {
 	if c.Arg == nil {
 		return jen.Id(g.n.noArgs[c])
 	}
-	if a, ok := c.Arg.(*parser.ObjectType); ok && a.IsImplicit() {
-		return jen.Id(g.n.types[a])
+	if c.Arg.IsImplicit() {
+		return jen.Id(g.n.types[c.Arg])
 	}
 	return g.goType(c.Arg)
 }
@@ -88,11 +88,10 @@ func checkedParams(c *parser.Command) (bool, []*parser.ObjectMember) {
 	if c.Arg == nil {
 		return true, nil
 	}
-	o, ok := c.Arg.(*parser.ObjectType)
-	if !ok || o.IsUnion() {
+	if c.Arg.IsUnion() {
 		return false, nil
 	}
-	return true, o.Members
+	return true, c.Arg.Members
 }
 
 func (fg *fileGen) server() {
@@ -247,10 +246,7 @@ Conn) or to every client (a *server.Server), with the current time.`))
 	)
 	f.Line()
 	for _, e := range evs {
-		hasData := e.Arg != nil
-		if o, ok := e.Arg.(*parser.ObjectType); ok && o.IsEmpty() {
-			hasData = false
-		}
+		hasData := e.Arg != nil && !e.Arg.IsEmpty()
 		f.Func().Params(jen.Op("*").Id(fg.n.types[e])).Id("qapiEvent").Params().Params(jen.String(), jen.Bool()).Block(
 			jen.Return(jen.Lit(e.Name), jen.Lit(hasData)))
 	}

@@ -225,19 +225,9 @@ func (p *pruner) dropMember(m *parser.ObjectMember) bool {
 func (p *pruner) dropEnumValue(m *parser.EnumMember) bool { return p.omitted(m.Features) }
 
 // dropVariant reports whether union branch v goes: when the policy
-// omits its discriminator value (enum is the tag's type) or its type.
-func (p *pruner) dropVariant(enum *parser.EnumType, v *parser.Variant) bool {
-	if enum != nil {
-		for _, m := range enum.Members {
-			if m.Name == v.Name {
-				if p.dropEnumValue(m) {
-					return true
-				}
-				break
-			}
-		}
-	}
-	return p.omittedType(v.Type)
+// omits its discriminator value or its type.
+func (p *pruner) dropVariant(v *parser.Variant) bool {
+	return v.Value != nil && p.dropEnumValue(v.Value) || p.omittedType(v.Type)
 }
 
 // visit marks d and what it reaches as kept.
@@ -253,10 +243,10 @@ func (p *pruner) visit(d parser.Definition) {
 	}
 	switch d := d.(type) {
 	case *parser.Command:
-		visitType(d.Arg)
+		visitType(argType(d.Arg))
 		visitType(d.Ret)
 	case *parser.Event:
-		visitType(d.Arg)
+		visitType(argType(d.Arg))
 	case *parser.ArrayType:
 		visitType(d.Element)
 	case *parser.ObjectType:
@@ -269,9 +259,8 @@ func (p *pruner) visit(d parser.Definition) {
 			}
 		}
 		if d.Branches != nil {
-			enum := tagEnum(d.Branches)
 			for _, v := range d.Branches.Variants {
-				if !p.dropVariant(enum, v) {
+				if !p.dropVariant(v) {
 					visitType(v.Type)
 				}
 			}
@@ -284,14 +273,6 @@ func (p *pruner) visit(d parser.Definition) {
 			visitType(v.Type)
 		}
 	}
-}
-
-func tagEnum(b *parser.Branches) *parser.EnumType {
-	if b.Tag == nil {
-		return nil
-	}
-	e, _ := b.Tag.Type.(*parser.EnumType)
-	return e
 }
 
 // build copies the kept part of s, every reference pointing into the
@@ -398,14 +379,16 @@ func (p *pruner) build(s *parser.Schema) (*parser.Schema, error) {
 				d.Base = typ(o.Base).(*parser.ObjectType)
 			}
 			d.LocalMembers = keepMembers(o.LocalMembers)
+			if o.Owner != nil {
+				d.Owner = defs[o.Owner]
+			}
 			d.Members = keepMembers(o.Members)
 			if o.Branches != nil {
 				b := *o.Branches
-				enum := tagEnum(o.Branches)
 				b.Tag = member(o.Branches.Tag)
 				b.Variants = nil
 				for _, v := range o.Branches.Variants {
-					if !p.dropVariant(enum, v) {
+					if !p.dropVariant(v) {
 						b.Variants = append(b.Variants, variant(v))
 					}
 				}
@@ -420,10 +403,14 @@ func (p *pruner) build(s *parser.Schema) (*parser.Schema, error) {
 			}
 			d.Alternatives = &a
 		case *parser.Command:
-			d.Arg = typ(d.Arg)
+			if d.Arg != nil {
+				d.Arg = typ(d.Arg).(*parser.ObjectType)
+			}
 			d.Ret = typ(d.Ret)
 		case *parser.Event:
-			d.Arg = typ(d.Arg)
+			if d.Arg != nil {
+				d.Arg = typ(d.Arg).(*parser.ObjectType)
+			}
 		}
 	}
 	if len(missing) > 0 {

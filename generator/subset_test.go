@@ -416,6 +416,7 @@ func mustSubset(t *testing.T, s *parser.Schema, sel generator.Selection) *parser
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLinks(t, sub)
 	return sub
 }
 

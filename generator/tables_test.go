@@ -72,10 +72,7 @@ func TestTablesMatchSchema(t *testing.T) {
 					continue
 				}
 				delete(cmdSpecs[pkg], d.Name)
-				hasArgs := false
-				if o, ok := d.Arg.(*parser.ObjectType); d.Gen && d.Arg != nil && (!ok || !o.IsEmpty() || !o.IsImplicit()) {
-					hasArgs = true
-				}
+				hasArgs := d.Gen && d.Arg != nil && (!d.Arg.IsEmpty() || !d.Arg.IsImplicit())
 				if got.noReply != !d.SuccessResponse || got.oob != d.AllowOOB || got.preconfig != d.AllowPreconfig || got.coroutine != d.Coroutine ||
 					got.boxed != d.Boxed || got.freeForm != !d.Gen || got.deprecated != d.Deprecated() || got.unstable != d.Unstable() ||
 					got.features != len(d.Features) || (got.ifc != "") != (d.If != nil) || got.result != (d.Ret != nil) || got.args != hasArgs || got.method == "" {

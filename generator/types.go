@@ -146,10 +146,8 @@ func (fg *fileGen) object(o *parser.ObjectType) {
 	id := fg.n.types[o]
 	docOwner := parser.Definition(o)
 	intro := fg.typeIntro(o, id)
-	if o.IsImplicit() {
-		if c := fg.docs.argOwner[o]; c != nil {
-			docOwner = c
-		}
+	if o.IsImplicit() && o.Owner != nil {
+		docOwner = o.Owner
 	}
 	// A nil required slice must go out as [], which QEMU requires and
 	// encoding/json does not do: such a struct's MarshalJSON uses the
@@ -211,7 +209,7 @@ func (fg *fileGen) union(o *parser.ObjectType) {
 		}
 		f := scope.add(branchField(v), origin{"branch '" + v.Name + "'", v.Info})
 		fields = append(fields,
-			fg.plainComment(f+" holds the members of the branch for "+tagField+" "+fg.quoteEnum(enum, v.Name)+
+			fg.plainComment(f+" holds the members of the branch for "+tagField+" "+fg.quoteValue(v)+
 				"; it must be set exactly when "+tagField+" selects it."+fg.ifSentence(v.If)+spaced(fg.valueAvail(o, branchKey(o.Name, v.Name)))),
 			jen.Id(f).Op("*").Add(fg.goType(v.Type)).Tag(map[string]string{"json": "-", "codec": "branch," + v.Name}))
 	}

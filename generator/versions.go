@@ -305,6 +305,7 @@ func (m *merger) addRelease(ri int, old *parser.Schema) error {
 		})
 	}
 	// 3. What only this release has (or only it and older ones).
+	var added []*parser.ObjectType
 	for _, d := range old.Defs {
 		switch d.(type) {
 		case *parser.ArrayType:
@@ -313,7 +314,21 @@ func (m *merger) addRelease(ri int, old *parser.Schema) error {
 		if _, ok := m.corr[d]; ok {
 			continue
 		}
-		m.corr[d] = m.addDef(d)
+		nd := m.addDef(d)
+		m.corr[d] = nd
+		if o, ok := d.(*parser.ObjectType); ok && (o.Owner != nil || o.Base != nil) {
+			added = append(added, o)
+		}
+	}
+	// Links to what may come later: an implicit type's owner, a base.
+	for _, o := range added {
+		no := m.corr[o].(*parser.ObjectType)
+		if o.Owner != nil {
+			no.Owner = m.corr[o.Owner]
+		}
+		if o.Base != nil {
+			no.Base = m.corr[o.Base].(*parser.ObjectType)
+		}
 	}
 	// 4. Contents.
 	for _, d := range old.Defs {
@@ -401,10 +416,10 @@ func (m *merger) positions(old, new parser.Definition, f func(a, b parser.Type))
 	switch o := old.(type) {
 	case *parser.Command:
 		n := new.(*parser.Command)
-		pair(o.Arg, n.Arg)
+		pair(argType(o.Arg), argType(n.Arg))
 		pair(o.Ret, n.Ret)
 	case *parser.Event:
-		pair(o.Arg, new.(*parser.Event).Arg)
+		pair(argType(o.Arg), argType(new.(*parser.Event).Arg))
 	case *parser.ObjectType:
 		n := new.(*parser.ObjectType)
 		if o.Base != nil && n.Base != nil {
@@ -472,16 +487,16 @@ func (m *merger) rename(a, b parser.Definition) {
 }
 
 // goNameOf is the Go type name a definition gets ("" when none): named
-// types their own, the inline arguments of a command NameArgs.
+// types their own, the inline arguments of a command NameArgs (an
+// event's data are the event's type).
 func goNameOf(d parser.Definition) string {
 	c := d.Common()
 	if !c.IsImplicit() {
 		return typeIdent(c.Name)
 	}
-	if strings.HasPrefix(c.Name, "q_obj_") && strings.HasSuffix(c.Name, "-arg") {
-		cmd := strings.TrimSuffix(strings.TrimPrefix(c.Name, "q_obj_"), "-arg")
-		if strings.ToUpper(cmd) != cmd { // events' data are named after the event
-			return camel(cmd) + "Args"
+	if o, ok := d.(*parser.ObjectType); ok {
+		if cmd, ok := o.Owner.(*parser.Command); ok {
+			return argsTypeName(cmd)
 		}
 	}
 	return ""
@@ -622,6 +637,30 @@ func (m *merger) place(owner, where string, info *parser.SourceInfo, t, cur pars
 		tc.Note = n
 	}
 	return cur, nil
+}
+
+// placeArg is place for the arguments of a command or the data of an
+// event, which are objects in every release.
+func (m *merger) placeArg(owner, where string, info *parser.SourceInfo, t, cur *parser.ObjectType) (*parser.ObjectType, error) {
+	r, err := m.place(owner, where, info, t, argType(cur))
+	if err != nil {
+		return nil, err
+	}
+	o, ok := r.(*parser.ObjectType)
+	if !ok {
+		// place picks one of two object types.
+		return nil, m.errorf(info, "%s: merged to %s, which is not an object type", where, typeName(r))
+	}
+	return o, nil
+}
+
+// argType is a command's or event's arguments as a parser.Type: nil
+// (not a nil *ObjectType) when there are none.
+func argType(o *parser.ObjectType) parser.Type {
+	if o == nil {
+		return nil
+	}
+	return o
 }
 
 func sameType(a, b parser.Type) bool {
@@ -791,21 +830,15 @@ func (m *merger) mergeDef(d, nd parser.Definition) error {
 		}
 		switch {
 		case d.Arg == nil && nc.Arg != nil:
-			if o, ok := nc.Arg.(*parser.ObjectType); ok {
-				// No arguments: the command takes none of the
-				// members here.
-				m.instances[o] = append(m.instances[o], instance{rel: m.rel, members: map[string]bool{}})
-			}
+			// No arguments: the command takes none of the members
+			// here.
+			m.instances[nc.Arg] = append(m.instances[nc.Arg], instance{rel: m.rel, members: map[string]bool{}})
 		case d.Arg != nil:
-			t, err := m.place(d.Name, "command "+d.Name+" arguments", d.Info, d.Arg, nc.Arg)
+			t, err := m.placeArg(d.Name, "command "+d.Name+" arguments", d.Info, d.Arg, nc.Arg)
 			if err != nil {
 				return err
 			}
-			if nc.Arg == nil {
-				nc.Arg = t
-			} else if !sameType(t, nc.Arg) {
-				nc.Arg = t
-			}
+			nc.Arg = t
 		}
 		if d.Ret != nil || nc.Ret != nil {
 			if d.Ret != nil {
@@ -820,11 +853,9 @@ func (m *merger) mergeDef(d, nd parser.Definition) error {
 		ne := nd.(*parser.Event)
 		switch {
 		case d.Arg == nil && ne.Arg != nil:
-			if o, ok := ne.Arg.(*parser.ObjectType); ok {
-				m.instances[o] = append(m.instances[o], instance{rel: m.rel, members: map[string]bool{}})
-			}
+			m.instances[ne.Arg] = append(m.instances[ne.Arg], instance{rel: m.rel, members: map[string]bool{}})
 		case d.Arg != nil:
-			t, err := m.place(d.Name, "event "+d.Name+" data", d.Info, d.Arg, ne.Arg)
+			t, err := m.placeArg(d.Name, "event "+d.Name+" data", d.Info, d.Arg, ne.Arg)
 			if err != nil {
 				return err
 			}
@@ -881,7 +912,7 @@ func (m *merger) mergeObject(o, no *parser.ObjectType) error {
 			}
 		}
 		m.r.avail[memberKey(nm.DefinedIn, nm.Name)] |= bit
-		t, err := m.place(nm.DefinedIn, memberPlace(no, nm), om.Info, om.Type, nm.Type)
+		t, err := m.place(nm.DefinedIn, m.memberPlace(no, nm), om.Info, om.Type, nm.Type)
 		if err != nil {
 			return err
 		}
@@ -918,26 +949,24 @@ func (m *merger) mergeObject(o, no *parser.ObjectType) error {
 	return nil
 }
 
-// memberPlace names a member's place for TypeChange.Where.
-func memberPlace(o *parser.ObjectType, m *parser.ObjectMember) string {
-	owner := m.DefinedIn
+// memberPlace names a member's place for TypeChange.Where: the members
+// of implicit types are named after the type's owner.
+func (m *merger) memberPlace(o *parser.ObjectType, mb *parser.ObjectMember) string {
+	owner := mb.DefinedIn
 	if owner == "" {
 		owner = o.Name
 	}
-	if strings.HasPrefix(owner, "q_obj_") {
-		inner := strings.TrimPrefix(owner, "q_obj_")
-		switch {
-		case strings.HasSuffix(inner, "-base"):
-			return strings.TrimSuffix(inner, "-base") + "." + m.Name
-		case strings.HasSuffix(inner, "-arg"):
-			name := strings.TrimSuffix(inner, "-arg")
-			if strings.ToUpper(name) == name {
-				return "event " + name + " member " + m.Name
-			}
-			return "command " + name + " argument " + m.Name
+	if t, ok := m.byName[owner].(*parser.ObjectType); ok {
+		switch d := t.Owner.(type) {
+		case *parser.Command:
+			return "command " + d.Name + " argument " + mb.Name
+		case *parser.Event:
+			return "event " + d.Name + " member " + mb.Name
+		case *parser.ObjectType: // a union's inline base
+			return d.Name + "." + mb.Name
 		}
 	}
-	return owner + "." + m.Name
+	return owner + "." + mb.Name
 }
 
 // addMember adds member om of old object o to the merged object no (to
@@ -964,7 +993,7 @@ func (m *merger) addMember(o, no *parser.ObjectType, om *parser.ObjectMember) *p
 	if target.IsImplicit() {
 		docTarget = no // an inline base: the union documents it
 	}
-	if owner, oldOwner := m.argOwner(docTarget), m.argOwnerOld(o); owner != nil && oldOwner != nil {
+	if owner, oldOwner := argOwner(docTarget), argOwner(o); owner != nil && oldOwner != nil {
 		// Arguments and event data: their command or event documents them.
 		addMemberDoc(&owner.Common().Doc, oldOwner.Common().Doc, om.Name)
 	} else if !docTarget.IsImplicit() {
@@ -1011,24 +1040,10 @@ func addMemberDoc(doc **parser.Doc, old *parser.Doc, name string) {
 	*doc = &d
 }
 
-// argOwner returns the command or event of the merged schema whose
-// implicit arguments (data) type t is, or nil.
-func (m *merger) argOwner(t *parser.ObjectType) parser.Definition {
-	return implicitOwner(t, func(name string) parser.Definition { return m.byName[name] })
-}
-
-// argOwnerOld is argOwner in the release being merged.
-func (m *merger) argOwnerOld(t *parser.ObjectType) parser.Definition {
-	return implicitOwner(t, m.old.Lookup)
-}
-
-func implicitOwner(t *parser.ObjectType, lookup func(string) parser.Definition) parser.Definition {
-	if !t.IsImplicit() || !strings.HasPrefix(t.Name, "q_obj_") || !strings.HasSuffix(t.Name, "-arg") {
-		return nil
-	}
-	// The front end names a command's or event's inline arguments
-	// q_obj_NAME-arg, and nothing else.
-	switch d := lookup(strings.TrimSuffix(strings.TrimPrefix(t.Name, "q_obj_"), "-arg")).(type) {
+// argOwner returns the command or event whose implicit arguments (data)
+// type t is, or nil.
+func argOwner(t *parser.ObjectType) parser.Definition {
+	switch d := t.Owner.(type) {
 	case *parser.Command, *parser.Event:
 		return d
 	}
@@ -1096,7 +1111,13 @@ func (m *merger) finish() {
 	// without it decode with it empty (see Unions).
 	for _, d := range m.s.Defs {
 		if o, ok := d.(*parser.ObjectType); ok && o.Branches != nil {
+			if tag := memberByName(o, o.Branches.Tag.Name); tag != nil && tag != o.Branches.Tag {
+				// A union only older releases have: its tag is
+				// still that release's member.
+				o.Branches.Tag = tag
+			}
 			o.Branches.Tag.Optional = false
+			m.linkBranches(o.Branches)
 		}
 	}
 	for _, rn := range m.renames {
@@ -1110,6 +1131,23 @@ func (m *merger) finish() {
 	}
 	sort.Slice(m.r.Changes, func(i, j int) bool { return m.r.Changes[i].Where < m.r.Changes[j].Where })
 	m.s.Reindex()
+}
+
+// linkBranches links each branch of a merged union to its value of the
+// merged discriminator enum: a branch copied from an older release
+// still has that release's value.
+func (m *merger) linkBranches(b *parser.Branches) {
+	enum, ok := b.Tag.Type.(*parser.EnumType)
+	if !ok {
+		return
+	}
+	values := make(map[string]*parser.EnumMember, len(enum.Members))
+	for _, v := range enum.Members {
+		values[v.Name] = v
+	}
+	for _, v := range b.Variants {
+		v.Value = values[v.Name]
+	}
 }
 
 // altKind is the JSON kind by which an alternate picks an alternative of

@@ -64,11 +64,15 @@ func directions(s *parser.Schema) map[parser.Definition]int {
 	for _, d := range s.Defs {
 		switch d := d.(type) {
 		case *parser.Command:
-			walk(d.Arg, toQEMU)
+			if d.Arg != nil {
+				walk(d.Arg, toQEMU)
+			}
 			walk(d.Ret, fromQEMU)
 			dir[d] = toQEMU | fromQEMU
 		case *parser.Event:
-			walk(d.Arg, fromQEMU)
+			if d.Arg != nil {
+				walk(d.Arg, fromQEMU)
+			}
 			dir[d] = fromQEMU
 		}
 	}

@@ -83,6 +83,14 @@ func nameOrNone(t Type) string {
 	return t.Common().Name
 }
 
+// argOrNone is nameOrNone for a command's or event's arguments.
+func argOrNone(o *ObjectType) string {
+	if o == nil {
+		return "None"
+	}
+	return o.Name
+}
+
 func (p *dumper) entity(ent Entity) {
 	switch t := ent.(type) {
 	case *Include:
@@ -126,7 +134,7 @@ func (p *dumper) entity(ent Entity) {
 		p.ifCond(t.If, 4)
 		p.features(t.Features, 4)
 	case *Command:
-		p.line("command ", t.Name, " ", nameOrNone(t.Arg), " -> ", nameOrNone(t.Ret))
+		p.line("command ", t.Name, " ", argOrNone(t.Arg), " -> ", nameOrNone(t.Ret))
 		co := ""
 		if t.Coroutine {
 			co = " coroutine=True"
@@ -137,7 +145,7 @@ func (p *dumper) entity(ent Entity) {
 		p.ifCond(t.If, 4)
 		p.features(t.Features, 4)
 	case *Event:
-		p.line("event ", t.Name, " ", nameOrNone(t.Arg))
+		p.line("event ", t.Name, " ", argOrNone(t.Arg))
 		p.line("    boxed=", pyBool(t.Boxed))
 		p.ifCond(t.If, 4)
 		p.features(t.Features, 4)

@@ -182,6 +182,10 @@ type ObjectType struct {
 	Members []*ObjectMember
 	// Branches is non-nil for unions.
 	Branches *Branches
+	// Owner is what an implicit q_obj_ type was made for: the command
+	// or event whose inline arguments (data) it holds, or the union
+	// whose inline base it is. Nil for every other type.
+	Owner Definition
 
 	baseName      string
 	checked       bool
@@ -287,6 +291,9 @@ type ObjectMember struct {
 type Variant struct {
 	Member
 	Type Type
+	// Value is a union branch's discriminator value: the member of the
+	// tag's enum that selects it. Nil for alternatives.
+	Value *EnumMember
 
 	typeName string
 }
@@ -294,10 +301,11 @@ type Variant struct {
 // Command is a QMP/QGA command.
 type Command struct {
 	Defn
-	// Arg is the argument type: nil for no arguments; an implicit q_obj_
-	// *ObjectType for inline arguments; otherwise the named type. It is
-	// always an *ObjectType (see ArgType); a union only with Boxed.
-	Arg             Type
+	// Arg is the argument type: nil for no arguments; the implicit
+	// q_obj_NAME-arg type (whose Owner is the command) for inline
+	// arguments; otherwise the named struct, or a union (only with
+	// Boxed).
+	Arg             *ObjectType
 	Ret             Type // nil when the command returns {} (no 'returns')
 	Gen             bool // false: 'gen': false, free-form arguments
 	SuccessResponse bool
@@ -309,20 +317,14 @@ type Command struct {
 	argName, retName string
 }
 
-// ArgType returns Arg as the object type it always is (nil if none).
-func (c *Command) ArgType() *ObjectType { t, _ := c.Arg.(*ObjectType); return t }
-
 // Event is an asynchronous event.
 type Event struct {
 	Defn
-	Arg   Type // nil for no data; see Command.Arg
+	Arg   *ObjectType // nil for no data; see Command.Arg
 	Boxed bool
 
 	argName string
 }
-
-// ArgType returns Arg as the object type it always is (nil if none).
-func (e *Event) ArgType() *ObjectType { t, _ := e.Arg.(*ObjectType); return t }
 
 // IfCond is an 'if' condition: exactly one of Name, All, Any, Not is set.
 type IfCond struct {

@@ -237,22 +237,32 @@ func setDefinedIn(members []*ObjectMember, name string) {
 }
 
 // makeImplicitObjectType defines q_obj_NAME-ROLE for inline members and
-// returns its name ("" when there are no members).
-func (b *builder) makeImplicitObjectType(name string, info *SourceInfo, ifc *IfCond, role string, members []*ObjectMember) (string, error) {
+// returns its name ("" when there are no members) and the type, which
+// the caller gives its Owner. When the name is taken, the implicit type
+// has several users, a duplicate definition the caller reports: the
+// type is then nil.
+func (b *builder) makeImplicitObjectType(name string, info *SourceInfo, ifc *IfCond, role string, members []*ObjectMember) (string, *ObjectType, error) {
 	if len(members) == 0 {
-		return "", nil
+		return "", nil, nil
 	}
 	name = "q_obj_" + name + "-" + role
-	if b.s.byName[name] == nil {
-		setDefinedIn(members, name)
-		t := &ObjectType{Defn: Defn{Name: name, Info: info, If: ifc, implicit: true}, LocalMembers: members}
-		if err := b.defDefinition(t); err != nil {
-			return "", err
-		}
+	if b.s.byName[name] != nil {
+		return name, nil, nil
 	}
-	// Otherwise the implicit type has several users: a duplicate
-	// definition the caller reports.
-	return name, nil
+	setDefinedIn(members, name)
+	t := &ObjectType{Defn: Defn{Name: name, Info: info, If: ifc, implicit: true}, LocalMembers: members}
+	if err := b.defDefinition(t); err != nil {
+		return "", nil, err
+	}
+	return name, t, nil
+}
+
+// defineOwned makes def the owner of implicit type t (if any) and defines def.
+func (b *builder) defineOwned(t *ObjectType, def Definition) error {
+	if t != nil {
+		t.Owner = def
+	}
+	return b.defDefinition(def)
 }
 
 func (b *builder) makeVariants(defs []variantDef, info *SourceInfo, definedIn string) []*Variant {
@@ -299,15 +309,16 @@ func (b *builder) defExpr(e *defExpr) error {
 		return b.defDefinition(&ObjectType{Defn: defn, LocalMembers: members, baseName: e.base})
 	case "union":
 		base := e.base
+		var implicit *ObjectType
 		if e.baseIsDict {
 			var err error
-			base, err = b.makeImplicitObjectType(e.name, info, e.ifc, "base", b.makeMembers(e.members, info))
+			base, implicit, err = b.makeImplicitObjectType(e.name, info, e.ifc, "base", b.makeMembers(e.members, info))
 			if err != nil {
 				return err
 			}
 		}
 		variants := b.makeVariants(e.variants, info, e.name)
-		return b.defDefinition(&ObjectType{Defn: defn, baseName: base,
+		return b.defineOwned(implicit, &ObjectType{Defn: defn, baseName: base,
 			Branches: &Branches{Info: info, Variants: variants, tagName: e.discriminator}})
 	case "alternate":
 		variants := b.makeVariants(e.variants, info, e.name)
@@ -315,9 +326,10 @@ func (b *builder) defExpr(e *defExpr) error {
 		return b.defDefinition(&AlternateType{Defn: defn, Alternatives: &Alternatives{Info: info, Tag: tag, Variants: variants}})
 	case "command":
 		arg := e.argName
+		var implicit *ObjectType
 		if e.membersDict {
 			var err error
-			arg, err = b.makeImplicitObjectType(e.name, info, e.ifc, "arg", b.makeMembers(e.members, info))
+			arg, implicit, err = b.makeImplicitObjectType(e.name, info, e.ifc, "arg", b.makeMembers(e.members, info))
 			if err != nil {
 				return err
 			}
@@ -326,19 +338,20 @@ func (b *builder) defExpr(e *defExpr) error {
 		if e.retsArray {
 			ret = b.makeArrayType(e.retsElem, info)
 		}
-		return b.defDefinition(&Command{Defn: defn, argName: arg, retName: ret,
+		return b.defineOwned(implicit, &Command{Defn: defn, argName: arg, retName: ret,
 			Gen: e.gen, SuccessResponse: e.successResp, Boxed: e.boxed,
 			AllowOOB: e.allowOOB, AllowPreconfig: e.allowPre, Coroutine: e.coroutine})
 	case "event":
 		arg := e.argName
+		var implicit *ObjectType
 		if e.membersDict {
 			var err error
-			arg, err = b.makeImplicitObjectType(e.name, info, e.ifc, "arg", b.makeMembers(e.members, info))
+			arg, implicit, err = b.makeImplicitObjectType(e.name, info, e.ifc, "arg", b.makeMembers(e.members, info))
 			if err != nil {
 				return err
 			}
 		}
-		return b.defDefinition(&Event{Defn: defn, argName: arg, Boxed: e.boxed})
+		return b.defineOwned(implicit, &Event{Defn: defn, argName: arg, Boxed: e.boxed})
 	}
 	return nil
 }
@@ -734,9 +747,9 @@ func (b *builder) checkBranches(br *Branches, members []*ObjectMember, seen *see
 	for _, v := range br.Variants {
 		cases[v.Name] = true
 	}
-	values := make(map[string]bool, len(enum.Members))
+	values := make(map[string]*EnumMember, len(enum.Members))
 	for _, m := range enum.Members {
-		values[m.Name] = true
+		values[m.Name] = m
 		if !cases[m.Name] {
 			br.Variants = append(br.Variants, &Variant{
 				Member:   Member{Name: m.Name, Info: br.Info, If: m.If, DefinedIn: tag.DefinedIn, role: "branch", cname: m.cname},
@@ -751,7 +764,7 @@ func (b *builder) checkBranches(br *Branches, members []*ObjectMember, seen *see
 		if err := b.checkVariant(v); err != nil {
 			return err
 		}
-		if !values[v.Name] {
+		if v.Value = values[v.Name]; v.Value == nil {
 			return semErrorf(br.Info, "branch '%s' is not a value of %s", v.Name, Describe(enum))
 		}
 		o, ok := v.Type.(*ObjectType)
@@ -849,7 +862,7 @@ func (b *builder) checkAlternate(a *AlternateType) error {
 }
 
 // checkArg resolves and checks the 'data' of a command or event.
-func (b *builder) checkArg(name string, info *SourceInfo, boxed bool, meta string) (Type, error) {
+func (b *builder) checkArg(name string, info *SourceInfo, boxed bool, meta string) (*ObjectType, error) {
 	t, err := b.resolveType(name, info, meta+"'s 'data'", nil)
 	if err != nil {
 		return nil, err
@@ -958,7 +971,7 @@ func (b *builder) connectDoc(def Definition, doc *Doc) error {
 			}
 		}
 	case *Command:
-		if a := t.ArgType(); a != nil && a.IsImplicit() {
+		if a := t.Arg; a != nil && a.IsImplicit() {
 			if err := b.connectDoc(a, doc); err != nil {
 				return err
 			}
@@ -967,7 +980,7 @@ func (b *builder) connectDoc(def Definition, doc *Doc) error {
 			doc.EnsureReturns(t.Info)
 		}
 	case *Event:
-		if a := t.ArgType(); a != nil && a.IsImplicit() {
+		if a := t.Arg; a != nil && a.IsImplicit() {
 			if err := b.connectDoc(a, doc); err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -85,11 +86,38 @@ func TestFullSchemaIR(t *testing.T) {
 					if _, ok := v.Type.(*ObjectType); !ok {
 						t.Errorf("%s: branch %s is %T", d.Name, v.Name, v.Type)
 					}
+					if v.Value == nil || v.Value.Name != v.Name || !slices.Contains(d.Branches.Tag.Type.(*EnumType).Members, v.Value) {
+						t.Errorf("%s: branch %s has value %v, not the tag's enum member", d.Name, v.Name, v.Value)
+					}
 				}
 			}
+			// Implicit object types and their owners point at each other.
+			var implicitOf *ObjectType
+			switch o := d.Owner.(type) {
+			case nil:
+			case *Command:
+				implicitOf = o.Arg
+			case *Event:
+				implicitOf = o.Arg
+			case *ObjectType:
+				implicitOf = o.Base
+			}
+			if wantOwner := strings.HasPrefix(d.Name, "q_obj_"); wantOwner != (d.Owner != nil) || d.Owner != nil && implicitOf != d {
+				t.Errorf("%s: owner %v does not refer to it", d.Name, d.Owner)
+			}
 		case *Command:
-			if d.Arg != nil && d.ArgType() == nil {
-				t.Errorf("%s: Arg is %T", d.Name, d.Arg)
+			if d.Arg != nil && d.Arg.IsImplicit() && d.Arg.Owner != d {
+				t.Errorf("%s: implicit arguments %s owned by %v", d.Name, d.Arg.Name, d.Arg.Owner)
+			}
+		case *Event:
+			if d.Arg != nil && d.Arg.IsImplicit() && d.Arg.Owner != d {
+				t.Errorf("%s: implicit data %s owned by %v", d.Name, d.Arg.Name, d.Arg.Owner)
+			}
+		case *AlternateType:
+			for _, v := range d.Alternatives.Variants {
+				if v.Value != nil {
+					t.Errorf("%s: alternative %s has a discriminator value", d.Name, v.Name)
+				}
 			}
 		}
 	}
@@ -537,7 +565,7 @@ array CcList Cc
 		t.Errorf("intList in module %s", m.Name)
 	}
 	cmd := s.Lookup("cmd").(*Command)
-	if cmd.ArgType() == nil || !cmd.ArgType().IsImplicit() || cmd.Ret.(*ArrayType).Element != s.LookupType("Aa") {
+	if cmd.Arg == nil || !cmd.Arg.IsImplicit() || cmd.Arg.Owner != cmd || cmd.Ret.(*ArrayType).Element != s.LookupType("Aa") {
 		t.Errorf("cmd: arg %v ret %v", cmd.Arg, cmd.Ret)
 	}
 	if inc := s.Modules[2].Entities[0].(*Include); inc.Module != s.Modules[3] {

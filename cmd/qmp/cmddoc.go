@@ -33,14 +33,14 @@ func writeCommandHelp(w io.Writer, cat *catalog, name string, live *liveSchema) 
 	d := cmd.Def
 	fmt.Fprintf(w, "%s", name)
 	if d.Arg != nil {
-		for _, m := range objectOf(d.Arg).Members {
+		for _, m := range d.Arg.Members {
 			if m.Optional {
 				fmt.Fprintf(w, " [%s=…]", m.Name)
 			} else {
 				fmt.Fprintf(w, " %s=…", m.Name)
 			}
 		}
-		if objectOf(d.Arg).Branches != nil {
+		if d.Arg.Branches != nil {
 			fmt.Fprintf(w, " …")
 		}
 	}
@@ -51,10 +51,10 @@ func writeCommandHelp(w io.Writer, cat *catalog, name string, live *liveSchema) 
 	}
 	if d.Arg != nil {
 		fmt.Fprintf(w, "\nArguments (%s):\n", describeArgType(d))
-		for _, m := range objectOf(d.Arg).Members {
+		for _, m := range d.Arg.Members {
 			writeMemberHelp(w, doc, m)
 		}
-		if o := objectOf(d.Arg); o.Branches != nil {
+		if o := d.Arg; o.Branches != nil {
 			fmt.Fprintf(w, "    …and the members of the branch '%s' selects (complete with Tab).\n", o.Branches.Tag.Name)
 		}
 	}
@@ -105,10 +105,10 @@ func writeCommandHelp(w io.Writer, cat *catalog, name string, live *liveSchema) 
 }
 
 func describeArgType(d *parser.Command) string {
-	if d.Arg.(parser.Definition).Common().IsImplicit() {
+	if d.Arg.IsImplicit() {
 		return "inline"
 	}
-	return d.Arg.(parser.Definition).Common().Name
+	return d.Arg.Name
 }
 
 func writeMemberHelp(w io.Writer, doc *parser.Doc, m *parser.ObjectMember) {
