@@ -27,14 +27,13 @@ func (sel Selection) IsZero() bool {
 	return sel.Commands == nil && sel.Events == nil && !sel.OmitDeprecated && !sel.OmitUnstable
 }
 
-// Subset returns a copy of s that holds only the commands and events sel
-// selects, the types they reach (through arguments, results, members,
-// bases, branches, alternatives and array elements) and the built-in
-// module, with what sel's policy omits removed. s is not modified: the
-// result shares only immutable parts (docs, features, source positions,
-// enum values) with it. Definitions keep their schema and module order,
-// so Generate on the result writes the same declarations as on s, minus
-// what was pruned.
+// Subset returns a copy of s (see parser.Schema.Filter) that holds only
+// the commands and events sel selects, the types they reach (through
+// arguments, results, members, bases, branches, alternatives and array
+// elements) and the built-in module, with what sel's policy omits
+// removed. s is not modified. Definitions keep their schema and module
+// order, so Generate on the result writes the same declarations as on
+// s, minus what was pruned.
 //
 // Naming a command or event that s does not have is an error listing
 // close matches; so is naming one that the policy omits.
@@ -101,7 +100,17 @@ func Subset(s *parser.Schema, sel Selection) (*parser.Schema, error) {
 			}
 		}
 	}
-	return p.build(s)
+	sub, err := s.Filter(parser.Filter{
+		Def:       func(d parser.Definition) bool { return p.keep[d] },
+		Member:    func(m *parser.ObjectMember) bool { return !p.dropMember(m) },
+		EnumValue: func(m *parser.EnumMember) bool { return !p.dropEnumValue(m) },
+		Branch:    func(v *parser.Variant) bool { return !p.dropVariant(v) },
+	})
+	if err != nil {
+		// A bug: visit and the policy disagree.
+		return nil, fmt.Errorf("generator: subset: %v", err)
+	}
+	return sub, nil
 }
 
 // unknownName is the error text for a name not among all (of kind),
@@ -273,194 +282,4 @@ func (p *pruner) visit(d parser.Definition) {
 			visitType(v.Type)
 		}
 	}
-}
-
-// build copies the kept part of s, every reference pointing into the
-// copy.
-func (p *pruner) build(s *parser.Schema) (*parser.Schema, error) {
-	out := &parser.Schema{File: s.File, Docs: s.Docs, Warnings: s.Warnings}
-	mods := map[*parser.Module]*parser.Module{}
-	for _, m := range s.Modules {
-		nm := &parser.Module{Name: m.Name}
-		mods[m] = nm
-		out.Modules = append(out.Modules, nm)
-	}
-	defs := map[parser.Definition]parser.Definition{}
-	for _, d := range s.Defs {
-		if !p.keep[d] {
-			continue
-		}
-		var c parser.Definition
-		switch d := d.(type) {
-		case *parser.BuiltinType:
-			x := *d
-			c = &x
-		case *parser.EnumType:
-			x := *d
-			c = &x
-		case *parser.ArrayType:
-			x := *d
-			c = &x
-		case *parser.ObjectType:
-			x := *d
-			c = &x
-		case *parser.AlternateType:
-			x := *d
-			c = &x
-		case *parser.Command:
-			x := *d
-			c = &x
-		case *parser.Event:
-			x := *d
-			c = &x
-		default:
-			return nil, fmt.Errorf("generator: subset: unexpected definition %T", d)
-		}
-		if m := c.Common().Module; m != nil {
-			c.Common().Module = mods[m]
-		}
-		defs[d] = c
-		out.Defs = append(out.Defs, c)
-	}
-	var missing []string
-	typ := func(t parser.Type) parser.Type {
-		if t == nil {
-			return nil
-		}
-		c, ok := defs[t].(parser.Type)
-		if !ok {
-			missing = append(missing, t.Common().Name)
-			return t
-		}
-		return c
-	}
-	members := map[*parser.ObjectMember]*parser.ObjectMember{}
-	member := func(m *parser.ObjectMember) *parser.ObjectMember {
-		if m == nil {
-			return nil
-		}
-		if c, ok := members[m]; ok {
-			return c
-		}
-		c := *m
-		c.Type = typ(m.Type)
-		members[m] = &c
-		return &c
-	}
-	keepMembers := func(ms []*parser.ObjectMember) []*parser.ObjectMember {
-		var r []*parser.ObjectMember
-		for _, m := range ms {
-			if !p.dropMember(m) {
-				r = append(r, member(m))
-			}
-		}
-		return r
-	}
-	variant := func(v *parser.Variant) *parser.Variant {
-		c := *v
-		c.Type = typ(v.Type)
-		return &c
-	}
-	for _, old := range s.Defs {
-		switch d := defs[old].(type) {
-		case *parser.EnumType:
-			var ms []*parser.EnumMember
-			for _, m := range d.Members {
-				if !p.dropEnumValue(m) {
-					ms = append(ms, m)
-				}
-			}
-			d.Members = ms
-		case *parser.ArrayType:
-			d.Element = typ(d.Element)
-		case *parser.ObjectType:
-			o := old.(*parser.ObjectType)
-			if o.Base != nil {
-				d.Base = typ(o.Base).(*parser.ObjectType)
-			}
-			d.LocalMembers = keepMembers(o.LocalMembers)
-			if o.Owner != nil {
-				d.Owner = defs[o.Owner]
-			}
-			d.Members = keepMembers(o.Members)
-			if o.Branches != nil {
-				b := *o.Branches
-				b.Tag = member(o.Branches.Tag)
-				b.Variants = nil
-				for _, v := range o.Branches.Variants {
-					if !p.dropVariant(v) {
-						b.Variants = append(b.Variants, variant(v))
-					}
-				}
-				d.Branches = &b
-			}
-		case *parser.AlternateType:
-			a := *d.Alternatives
-			a.Tag = member(a.Tag)
-			a.Variants = nil
-			for _, v := range d.Alternatives.Variants {
-				a.Variants = append(a.Variants, variant(v))
-			}
-			d.Alternatives = &a
-		case *parser.Command:
-			if d.Arg != nil {
-				d.Arg = typ(d.Arg).(*parser.ObjectType)
-			}
-			d.Ret = typ(d.Ret)
-		case *parser.Event:
-			if d.Arg != nil {
-				d.Arg = typ(d.Arg).(*parser.ObjectType)
-			}
-		}
-	}
-	if len(missing) > 0 {
-		// A bug: visit and build disagree.
-		return nil, fmt.Errorf("generator: subset: kept definitions refer to dropped types %s", strings.Join(missing, ", "))
-	}
-	for _, m := range s.Modules {
-		nm := mods[m]
-		for _, e := range m.Entities {
-			if d, ok := e.(parser.Definition); ok {
-				if c, ok := defs[d]; ok {
-					nm.Entities = append(nm.Entities, c)
-				}
-				continue
-			}
-			nm.Entities = append(nm.Entities, e)
-		}
-	}
-	out.Features = usedFeatures(s.Features, out.Defs)
-	out.Reindex()
-	return out, nil
-}
-
-// usedFeatures filters all (a Schema.Features list) to the special
-// features and those defs still use.
-func usedFeatures(all []*parser.Feature, defs []parser.Definition) []*parser.Feature {
-	used := map[string]bool{"deprecated": true, "unstable": true}
-	add := func(fs []*parser.Feature) {
-		for _, f := range fs {
-			used[f.Name] = true
-		}
-	}
-	for _, d := range defs {
-		add(d.Common().Features)
-		switch d := d.(type) {
-		case *parser.ObjectType:
-			for _, m := range d.LocalMembers {
-				add(m.Features)
-			}
-		case *parser.EnumType:
-			for _, m := range d.Members {
-				add(m.Features)
-			}
-		}
-	}
-	var out []*parser.Feature
-	for _, f := range all {
-		if used[f.Name] {
-			out = append(out, f)
-		}
-	}
-	return out
 }

@@ -151,14 +151,11 @@ func Merge(releases []Release) (*Range, error) {
 		r.Releases = append(r.Releases, rel.Name)
 		r.files = append(r.files, rel.Schema.File)
 	}
-	newest := releases[len(releases)-1].Schema
-	all := &pruner{keep: map[parser.Definition]bool{}}
-	for _, d := range newest.Defs {
-		all.keep[d] = true
-	}
-	base, err := all.build(newest)
+	// The merged schema starts as a copy of the newest release's,
+	// which merging changes.
+	base, err := releases[len(releases)-1].Schema.Filter(parser.Filter{})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("generator: merge: %v", err)
 	}
 	m := &merger{r: r, s: base, byName: map[string]parser.Definition{}, changes: map[string]*TypeChange{},
 		renames: map[string]*Rename{}, instances: map[*parser.ObjectType][]instance{}}
@@ -171,7 +168,11 @@ func Merge(releases []Release) (*Range, error) {
 		}
 	}
 	m.finish()
-	r.Schema = base
+	// A fresh copy indexes the merged schema (and checks that every
+	// reference stays inside it).
+	if r.Schema, err = base.Filter(parser.Filter{}); err != nil {
+		return nil, fmt.Errorf("generator: merge: %v", err)
+	}
 	return r, nil
 }
 
@@ -515,40 +516,34 @@ func (m *merger) module(name string) *parser.Module {
 }
 
 // addDef copies a definition only older releases have into the merged
-// schema; mergeDef then points its references into the merged schema.
+// schema, without what it refers to: mergeDef adds the contents (enum
+// values, members, branches, alternatives, arguments and results)
+// pointing into the merged schema, and addRelease the links (base,
+// owner).
 func (m *merger) addDef(d parser.Definition) parser.Definition {
 	var c parser.Definition
 	switch d := d.(type) {
 	case *parser.BuiltinType:
-		x := *d
-		c = &x
+		c = &parser.BuiltinType{Defn: d.Defn, JSON: d.JSON, CType: d.CType}
 	case *parser.EnumType:
-		x := *d
-		x.Members = nil // mergeDef adds them
-		c = &x
+		c = &parser.EnumType{Defn: d.Defn, Prefix: d.Prefix}
 	case *parser.ObjectType:
-		x := *d
-		x.Base, x.LocalMembers, x.Members = nil, nil, nil
+		x := &parser.ObjectType{Defn: d.Defn}
 		if d.Branches != nil {
-			b := *d.Branches
-			b.Variants = nil
-			x.Branches = &b
+			// The discriminator is the release's until finish links
+			// the merged member.
+			x.Branches = &parser.Branches{Info: d.Branches.Info, Tag: d.Branches.Tag}
 		}
-		c = &x
+		c = x
 	case *parser.AlternateType:
-		x := *d
-		a := *d.Alternatives
-		a.Variants = nil
-		x.Alternatives = &a
-		c = &x
+		a := d.Alternatives
+		tag := &parser.ObjectMember{Member: a.Tag.Member, Type: m.mapType(a.Tag.Type)} // QType
+		c = &parser.AlternateType{Defn: d.Defn, Alternatives: &parser.Alternatives{Info: a.Info, Tag: tag}}
 	case *parser.Command:
-		x := *d
-		x.Arg, x.Ret = nil, nil
-		c = &x
+		c = &parser.Command{Defn: d.Defn, Gen: d.Gen, SuccessResponse: d.SuccessResponse, Boxed: d.Boxed,
+			AllowOOB: d.AllowOOB, AllowPreconfig: d.AllowPreconfig, Coroutine: d.Coroutine}
 	case *parser.Event:
-		x := *d
-		x.Arg = nil
-		c = &x
+		c = &parser.Event{Defn: d.Defn, Boxed: d.Boxed}
 	default:
 		panic(fmt.Sprintf("generator: merge: unexpected definition %T", d))
 	}
@@ -574,15 +569,15 @@ func (m *merger) mapType(t parser.Type) parser.Type {
 		if d, ok := m.byName[name].(*parser.ArrayType); ok {
 			return d
 		}
-		x := *a
-		x.Name, x.Element = name, e
+		x := &parser.ArrayType{Defn: a.Defn, Element: e}
+		x.Name = name
 		if e.Common().Module != nil {
 			x.Module = m.module(e.Common().Module.Name)
-			x.Module.Entities = append(x.Module.Entities, &x)
+			x.Module.Entities = append(x.Module.Entities, x)
 		}
-		m.s.Defs = append(m.s.Defs, &x)
-		m.byName[name] = &x
-		return &x
+		m.s.Defs = append(m.s.Defs, x)
+		m.byName[name] = x
+		return x
 	}
 	if c, ok := m.corr[t]; ok {
 		return c.(parser.Type)
@@ -818,9 +813,7 @@ func (m *merger) mergeDef(d, nd parser.Definition) error {
 						na.Name, v.Name, t.JSONType(), nv.Name, loc(nv.Info))
 				}
 			}
-			x := *v
-			x.Type = t
-			na.Alternatives.Variants = append(na.Alternatives.Variants, &x)
+			na.Alternatives.Variants = append(na.Alternatives.Variants, &parser.Variant{Member: v.Member, Type: t})
 		}
 	case *parser.Command:
 		nc := nd.(*parser.Command)
@@ -941,9 +934,8 @@ func (m *merger) mergeObject(o, no *parser.ObjectType) error {
 			if err != nil {
 				return err
 			}
-			x := *v
-			x.Type = t
-			no.Branches.Variants = append(no.Branches.Variants, &x)
+			// finish links the branch to its value.
+			no.Branches.Variants = append(no.Branches.Variants, &parser.Variant{Member: v.Member, Type: t})
 		}
 	}
 	return nil
@@ -985,10 +977,9 @@ func (m *merger) addMember(o, no *parser.ObjectType, om *parser.ObjectMember) *p
 			}
 		}
 	}
-	x := *om
-	x.Type = m.mapType(om.Type)
+	x := &parser.ObjectMember{Member: om.Member, Type: m.mapType(om.Type), Optional: om.Optional, Features: om.Features}
 	x.DefinedIn = target.Name
-	target.LocalMembers = append(target.LocalMembers, &x)
+	target.LocalMembers = append(target.LocalMembers, x)
 	docTarget := target
 	if target.IsImplicit() {
 		docTarget = no // an inline base: the union documents it
@@ -1007,7 +998,7 @@ func (m *merger) addMember(o, no *parser.ObjectType, om *parser.ObjectMember) *p
 			rebuildMembers(d, map[*parser.ObjectType]bool{})
 		}
 	}
-	return &x
+	return x
 }
 
 // addMemberDoc gives the merged doc *doc the doc of member name from a
@@ -1027,17 +1018,14 @@ func addMemberDoc(doc **parser.Doc, old *parser.Doc, name string) {
 	if sec == nil {
 		return
 	}
-	var d parser.Doc
 	if *doc != nil {
 		for _, a := range (*doc).Args {
 			if a.Name == name && strings.TrimSpace(a.Text) != "" {
 				return
 			}
 		}
-		d = **doc
 	}
-	d.Args = append(d.Args[:len(d.Args):len(d.Args)], sec)
-	*doc = &d
+	*doc = (*doc).WithArg(sec)
 }
 
 // argOwner returns the command or event whose implicit arguments (data)
@@ -1130,7 +1118,6 @@ func (m *merger) finish() {
 		}
 	}
 	sort.Slice(m.r.Changes, func(i, j int) bool { return m.r.Changes[i].Where < m.r.Changes[j].Where })
-	m.s.Reindex()
 }
 
 // linkBranches links each branch of a merged union to its value of the

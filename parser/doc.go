@@ -179,6 +179,20 @@ func (doc *Doc) problem(err *Error) error {
 // Arg returns the section describing member name, or nil.
 func (doc *Doc) Arg(name string) *DocSection { return findSection(&doc.argIndex, doc.Args, name) }
 
+// WithArg returns a copy of doc whose Args end with s: for a tool that
+// assembles docs (generator.Merge documents a member only older releases
+// have with what they wrote). doc is not changed; a nil doc gives a Doc
+// with only s.
+func (doc *Doc) WithArg(s *DocSection) *Doc {
+	var c Doc
+	if doc != nil {
+		c = Doc{Info: doc.Info, Symbol: doc.Symbol, Body: doc.Body, Args: doc.Args, Features: doc.Features,
+			Sections: doc.Sections, AllSections: doc.AllSections, Returns: doc.Returns, Errors: doc.Errors, Since: doc.Since, d: doc.d}
+	}
+	c.Args = append(c.Args[:len(c.Args):len(c.Args)], s)
+	return &c
+}
+
 // Feature returns the section describing feature name, or nil.
 func (doc *Doc) Feature(name string) *DocSection {
 	return findSection(&doc.featureIndex, doc.Features, name)
