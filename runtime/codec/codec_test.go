@@ -45,6 +45,15 @@ func TestRoundTrip(t *testing.T) {
 		{new(Shape), `{"name":"g","kind":"group","depth":3}`},
 		{new(Shape), `{"name":"g","kind":"group","mode":"list","members":[],"x":[]}`},
 		{new([]Shape), `[{"name":"a","kind":"point"},{"name":"b","radius":1}]`},
+		// An older release's struct form: base and branch "user",
+		// without the discriminator.
+		{new(Account), `{"id":"a","login":"x","home":"/h"}`},
+		{new(Account), `{"id":"a","login":"x","extra":1}`},
+		{new(Account), `{"id":"a"}`},
+		{new(Account), `{"id":"a","unit":"u"}`},
+		{new(Account), `{"id":"a","kind":"user","login":"x"}`},
+		{new(Account), `{"id":"a","kind":"service","unit":"u","login":"x"}`},
+		{new([]Account), `[{"id":"a","login":"x"},{"id":"b","kind":"service","unit":"u"}]`},
 		{new(Value), `null`},
 		{new(Value), `"s"`},
 		{new(Value), `-1.5e-7`},
@@ -101,6 +110,18 @@ func TestDecoded(t *testing.T) {
 		{`{"name":"p","kind":"point"}`, &Shape{ShapeBase: ShapeBase{Base: Base{Name: "p"}, Kind: "point"}}},
 		{`{"name":"old"}`, &Shape{ShapeBase: ShapeBase{Base: Base{Name: "old"}}, UnknownMembers: codec.Members{}}},
 		{`{"name":"e","kind":"","radius":1}`, &Shape{ShapeBase: ShapeBase{Base: Base{Name: "e"}}, UnknownMembers: codec.Members{"radius": json.RawMessage("1")}}},
+		// Without the discriminator, a value with a member of the
+		// untagged branch is that branch, wherever its members are.
+		{`{"login":"x","id":"a","extra":1,"home":"/h"}`, &Account{ID: "a", User: &User{Login: "x", Home: ptr("/h")},
+			UnknownMembers: codec.Members{"extra": json.RawMessage("1")}}},
+		{`{"id":"a","unit":"u","login":"x"}`, &Account{ID: "a", User: &User{Login: "x"}, UnknownMembers: codec.Members{"unit": json.RawMessage(`"u"`)}}},
+		{`{"id":"a","kind":"","home":"/h"}`, &Account{ID: "a", User: &User{Home: ptr("/h")}}},
+		// Without any of its members, the value is not the branch.
+		{`{"id":"a","unit":"u"}`, &Account{ID: "a", UnknownMembers: codec.Members{"unit": json.RawMessage(`"u"`)}}},
+		{`{"id":"a"}`, &Account{ID: "a", UnknownMembers: codec.Members{}}},
+		// With the discriminator, the branch it selects.
+		{`{"login":"x","id":"a","kind":"service","unit":"u"}`, &Account{ID: "a", Kind: "service", Service: &Service{Unit: "u"},
+			UnknownMembers: codec.Members{"login": json.RawMessage(`"x"`)}}},
 		// The nested union keeps its own unknown members.
 		{`{"members":[],"mode":"list","name":"g","kind":"group","x":1}`, &Shape{
 			ShapeBase: ShapeBase{Base: Base{Name: "g"}, Kind: "group"},
@@ -173,6 +194,8 @@ func TestDecodeErrors(t *testing.T) {
 		{new(Shape), `{"members":[{"name":"a","kind":"circle","radius":"r"}],"mode":"list","name":"g","kind":"group"}`, `decoding codec_test.Shape at members[0].radius (offset 49)`},
 		{new(Shape), `{"radius":"r","kind":"circle"}`, `at radius (offset 10): cannot decode a string into float64`},
 		{new(Shape), `{"kind":"circle","kind":"square"}`, `at kind (offset 24): discriminator "kind" appears twice`},
+		{new(Account), `{"id":"a","home":1,"login":"x"}`, `decoding codec_test.Account at home (offset 17): cannot decode a number into string`},
+		{new([]Account), `[{"id":"a","login":"x"},{"home":1,"login":"y"}]`, `decoding []codec_test.Account at [1].home (offset 32)`},
 		{new(Shape), `[]`, `cannot decode an array into codec_test.Shape`},
 		{new(Value), `1x`, `invalid character 'x' after top-level value`},
 		{new(IntOrKind), `true`, `codec_test.IntOrKind: no alternative accepts a boolean`},
@@ -212,6 +235,9 @@ func TestEncode(t *testing.T) {
 		{Shape{ShapeBase: ShapeBase{Base: Base{Name: "g"}, Kind: "group"}, Group: &Group{Mode: "list", List: &GroupList{}}}, `{"name":"g","kind":"group","mode":"list","members":[]}`},
 		{Shape{ShapeBase: ShapeBase{Base: Base{Name: "p"}, Kind: "point"}, UnknownMembers: codec.Members{"z": json.RawMessage("1"), "a": json.RawMessage("2")}}, `{"name":"p","kind":"point","a":2,"z":1}`},
 		{Shape{ShapeBase: ShapeBase{Kind: "square"}}, ``}, // Square has a required member
+		{Account{ID: "a", User: &User{Login: "x"}}, `{"id":"a","login":"x"}`},
+		{Account{ID: "a", Kind: "user", User: &User{Login: "x"}}, `{"id":"a","kind":"user","login":"x"}`},
+		{Account{ID: "a", User: &User{}, UnknownMembers: codec.Members{}}, `{"id":"a","login":""}`},
 		{Sized{F32: ptr(float32(0.1))}, `{"i8":0,"u16":0,"f32":0.1}`},
 		{Value{N: ptr(1e21)}, `1e+21`},
 		{Value{N: ptr(1e-7)}, `1e-7`},
@@ -254,6 +280,11 @@ func TestEncodeErrors(t *testing.T) {
 		{Shape{}, `codec_test.Shape: discriminator kind is not set`},
 		{Shape{Circle: &Circle{}, UnknownMembers: codec.Members{}}, `discriminator kind is not set`},
 		{Shape{ShapeBase: ShapeBase{Kind: "circle"}, Circle: &Circle{}, UnknownMembers: codec.Members{"radius": json.RawMessage("1")}}, `UnknownMembers has "radius", which is a member of codec_test.Shape`},
+		{Account{ID: "a"}, `codec_test.Account: discriminator kind is not set`},
+		{Account{ID: "a", Service: &Service{}}, `codec_test.Account: branch field Service is set but discriminator kind is not set`},
+		{Account{ID: "a", User: &User{}, Service: &Service{}}, `branch field Service is set but discriminator kind is not set`},
+		{Account{ID: "a", Kind: "service", User: &User{}}, `branch field User is set but kind is "service"`},
+		{Account{ID: "a", User: &User{}, UnknownMembers: codec.Members{"login": json.RawMessage(`"x"`)}}, `UnknownMembers has "login", which is a member of codec_test.Account`},
 		{Shape{ShapeBase: ShapeBase{Kind: "circle"}, Circle: &Circle{}, UnknownMembers: codec.Members{"tag": json.RawMessage("1")}}, `UnknownMembers has "tag"`},
 		{Circle{UnknownMembers: codec.Members{"x": json.RawMessage("{")}}, `at x: json.RawMessage is not one JSON value`},
 		{Circle{UnknownMembers: codec.Members{"x": json.RawMessage("1 2")}}, `not one JSON value`},

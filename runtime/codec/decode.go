@@ -352,15 +352,28 @@ func (st *objectState) discriminator(d *decoder, f *field) error {
 	}
 	if fv.Kind() == reflect.String {
 		if br := o.byTag[fv.String()]; br != nil {
-			bv := reflect.New(br.p.typ)
-			fieldOf(st.v, br.index).Set(bv)
-			st.branch = &objectState{p: br.p, v: bv.Elem(), isBranch: br.p.kind != kindUnion}
-			if br.p.kind != kindStruct && br.p.kind != kindUnion {
-				st.branch = nil // struct{}: nothing to decode
-			}
+			st.enterBranch(br)
 		}
 	}
-	// Replay the members that came first.
+	return st.replay(d)
+}
+
+// enterBranch sets the union's branch field br to a new value and
+// decodes the members that follow into it.
+func (st *objectState) enterBranch(br *branch) {
+	bv := reflect.New(br.p.typ)
+	fieldOf(st.v, br.index).Set(bv)
+	st.branch = &objectState{p: br.p, v: bv.Elem(), isBranch: br.p.kind != kindUnion}
+	if br.p.kind != kindStruct && br.p.kind != kindUnion {
+		st.branch = nil // struct{}: nothing to decode
+	}
+}
+
+// replay decodes the members that came before the discriminator (all
+// members but the base's, for a value without one): a branch's into
+// the branch, the others as unknown. An error's path is complete below
+// the union (replayed).
+func (st *objectState) replay(d *decoder) error {
 	end := d.off
 	for _, m := range st.pending {
 		d.off = m.off
@@ -386,21 +399,46 @@ func (st *objectState) discriminator(d *decoder, f *field) error {
 	return nil
 }
 
+// pendingIn reports whether a member that came before the discriminator
+// is one of branch br's.
+func (st *objectState) pendingIn(br *branch) bool {
+	for _, m := range st.pending {
+		if knows(br.p, m.key) {
+			return true
+		}
+	}
+	return false
+}
+
 // finish completes the value once its object has ended.
 func (st *objectState) finish(d *decoder) error {
 	if st.p.kind == kindUnion && !st.tagSeen {
-		// No discriminator: an older QEMU's. Everything that is not a
-		// base member is unknown, and UnknownMembers is non-nil.
-		end := d.off
-		for _, m := range st.pending {
-			d.off = m.off
-			if err := st.keep(d, m.key); err != nil {
+		// No discriminator: an older QEMU's, from before the type
+		// became a union.
+		if br := st.p.obj.untagged; br != nil && st.pendingIn(br) {
+			// The older release's struct was the base and this
+			// branch: decode into it; the discriminator stays empty.
+			st.enterBranch(br)
+			if err := st.replay(d); err != nil {
+				if pe, ok := err.(*pathError); ok {
+					pe.replayed = false // the object has ended: its caller adds its own path
+				}
 				return err
 			}
-		}
-		d.off = end
-		if st.unknown == nil {
-			st.unknown = Members{}
+		} else {
+			// Everything that is not a base member is unknown, and
+			// UnknownMembers is non-nil.
+			end := d.off
+			for _, m := range st.pending {
+				d.off = m.off
+				if err := st.keep(d, m.key); err != nil {
+					return err
+				}
+			}
+			d.off = end
+			if st.unknown == nil {
+				st.unknown = Members{}
+			}
 		}
 	}
 	if st.branch != nil {

@@ -23,7 +23,13 @@
 //     missing discriminator (an older QEMU's reply, from before the type
 //     became a union) decodes the base and keeps the other members in
 //     UnknownMembers, which is then non-nil even if empty; such a value
-//     re-encodes without the discriminator.
+//     re-encodes without the discriminator. When the older release's
+//     struct was the base and one branch (the generator marks that
+//     branch field "untagged"), a value without the discriminator that
+//     has any of that branch's members decodes into the branch field
+//     instead, the discriminator staying empty; a value with an empty
+//     discriminator and that branch field set encodes as the base and
+//     the branch, without the discriminator.
 //   - Alternates select their alternative by the kind of the JSON value
 //     (null, string, number, boolean, object, array), never by trial.
 //   - A required array member left nil is sent as [], not null (QEMU
@@ -61,10 +67,11 @@
 //
 // The codec reads the `json` tags encoding/json reads (name, omitempty,
 // omitzero, "-"; a member without omitempty or omitzero is required) and
-// three `codec` tags the generator writes:
+// the `codec` tags the generator writes:
 //
 //	UnknownMembers codec.Members `json:"-" codec:"union,DISCRIMINATOR"`   on a union
 //	Branch         *T            `json:"-" codec:"branch,VALUE"`          a union's branch field
+//	Branch         *T            `json:"-" codec:"branch,VALUE,untagged"` also without the discriminator (at most one)
 //	Alternative    *T            `codec:"alternative"`                    each field of an alternate
 //
 // A struct is handled by the codec when it has a [Members] field (its

@@ -293,7 +293,7 @@ func (e *encoder) checkUnion(p *plan, v reflect.Value) (sel *branch, bv reflect.
 	}
 	for _, br := range o.branches {
 		fv := fieldOf(v, br.index)
-		if br.value == tag {
+		if br.value == tag || tag == "" && br == o.untagged && !fv.IsNil() {
 			sel, bv = br, fv
 			continue
 		}
@@ -305,6 +305,11 @@ func (e *encoder) checkUnion(p *plan, v reflect.Value) (sel *branch, bv reflect.
 		}
 	}
 	if tag == "" {
+		if sel != nil {
+			// An older release's struct form: the base and the
+			// untagged branch, without the discriminator.
+			return sel, bv, true, nil
+		}
 		if fieldOf(v, o.members).IsNil() {
 			return nil, bv, false, e.errorf("%s: discriminator %s is not set", p.typ, o.tagName)
 		}

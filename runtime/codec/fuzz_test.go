@@ -29,6 +29,7 @@ func FuzzUnmarshal(f *testing.F) {
 		`{"members":[{"name":"a","kind":"circle","radius":"r"}],"mode":"list","name":"g","kind":"group"}`,
 		`{"name":"g","kind":"group","mode":"single","only":{"name":"x","kind":"hexagon","n":1}}`,
 		`{"name":"old","radius":2}`, `{"name":"g","kind":"group","depth":3}`, `{"kind":""}`,
+		`{"id":"a","login":"x","home":"/h","unit":1}`, `[{"id":"a","home":null},{"kind":"service","unit":"u"}]`,
 		`[null,"x",{"name":"p","kind":"point"},[],1e3,true]`,
 		`{"s":"","l":[],"req":[1],"a":null,"any":{"x":[1,{}]},"alt":null,"empty":{}}`,
 		`{"i8":-128,"u16":65535,"f32":0.25}`,
@@ -40,6 +41,7 @@ func FuzzUnmarshal(f *testing.F) {
 		reflect.TypeFor[Shape](), reflect.TypeFor[[]Shape](), reflect.TypeFor[Group](), reflect.TypeFor[Value](),
 		reflect.TypeFor[IntOrKind](), reflect.TypeFor[Optionals](), reflect.TypeFor[Sized](), reflect.TypeFor[ShapeEvent](),
 		reflect.TypeFor[StopEvent](), reflect.TypeFor[Circle](), reflect.TypeFor[string](),
+		reflect.TypeFor[Account](), reflect.TypeFor[[]Account](),
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var raw json.RawMessage

@@ -50,6 +50,9 @@ type objectPlan struct {
 	tagName  string
 	branches []*branch
 	byTag    map[string]*branch
+	// untagged is the branch of a value without the discriminator
+	// (codec:"branch,VALUE,untagged"), nil when none.
+	untagged *branch
 }
 
 // field is one known member.
@@ -71,6 +74,7 @@ type branch struct {
 	index    []int
 	p        *plan // the pointed-to type's plan
 	required bool  // nil is not a valid branch when selected
+	untagged bool  // also the branch of a value without the discriminator
 }
 
 // alternative is one field of an alternate.
@@ -218,7 +222,8 @@ func (b *builder) structPlan(p *plan, t reflect.Type) {
 				}
 				if rest, ok := strings.CutPrefix(ctag, "branch,"); ok {
 					if sf.Type.Kind() == reflect.Pointer && sf.Type.Elem().Kind() == reflect.Struct {
-						branches = append(branches, &branch{value: rest, goName: sf.Name, index: index})
+						value, opt, _ := strings.Cut(rest, ",")
+						branches = append(branches, &branch{value: value, goName: sf.Name, index: index, untagged: opt == "untagged"})
 					}
 					continue
 				}
@@ -274,6 +279,9 @@ func (b *builder) structPlan(p *plan, t reflect.Type) {
 		o.branches = append(o.branches, br)
 		br.p = b.plan(t.FieldByIndex(br.index).Type.Elem())
 		o.byTag[br.value] = br
+		if br.untagged && o.untagged == nil {
+			o.untagged = br
+		}
 	}
 	// Whether a branch is required needs its plan complete, which
 	// recursion may not have reached yet: planFor settles it.

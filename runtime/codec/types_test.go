@@ -115,3 +115,27 @@ type plain struct {
 	A int            `json:"a"`
 	M map[string]int `json:"m,omitempty"`
 }
+
+// Account is a union that an older release had as a struct without the
+// discriminator: its base and the members of branch "user".
+type Account struct {
+	ID             string        `json:"id"`
+	Kind           Kind          `json:"kind"`
+	User           *User         `json:"-" codec:"branch,user,untagged"`
+	Service        *Service      `json:"-" codec:"branch,service"`
+	UnknownMembers codec.Members `json:"-" codec:"union,kind"`
+}
+
+func (v Account) MarshalJSON() ([]byte, error)  { return codec.Marshal(v) }
+func (v *Account) UnmarshalJSON(b []byte) error { return codec.Unmarshal(b, v) }
+
+type User struct {
+	Login          string        `json:"login"`
+	Home           *string       `json:"home,omitempty"`
+	UnknownMembers codec.Members `json:"-"`
+}
+
+type Service struct {
+	Unit           string        `json:"unit"`
+	UnknownMembers codec.Members `json:"-"`
+}
