@@ -131,17 +131,22 @@
 //
 // A missing discriminator is not an error on decoding: a type can become
 // a union in a later QEMU (SevInfo on sev-type in 9.1), and older QEMUs
-// reply without the discriminator. Such a value decodes like one with an
-// unknown discriminator: the discriminator stays empty, the base members
-// are decoded and the other members go to UnknownMembers, which is then
+// reply without the discriminator. When the range's rules (see Releases)
+// found the branch such a reply's members belong to, that branch field
+// is tagged codec:"branch,VALUE,untagged": a value without the
+// discriminator that has any of the branch's members decodes into it,
+// the discriminator staying empty (SevInfo from QEMU 7.2: SEV set,
+// SEVType ""). Otherwise such a value decodes like one with an unknown
+// discriminator: the discriminator stays empty, the base members are
+// decoded and the other members go to UnknownMembers, which is then
 // non-nil even when it is empty. That non-nil UnknownMembers is what
 // tells a decoded value from one a user forgot to complete. On encoding,
-// an empty discriminator is accepted only when no branch field is set
-// and UnknownMembers is non-nil: the discriminator is then omitted and
-// the value re-encodes as it came. An empty discriminator with a branch
-// field set, or with a nil UnknownMembers (a value built without one,
-// even with base members set), fails, naming the type and the
-// discriminator.
+// an empty discriminator is accepted only when the untagged branch field
+// is set and no other, or when no branch field is set and UnknownMembers
+// is non-nil: the discriminator is then omitted and the value re-encodes
+// as it came. An empty discriminator with another branch field set, or
+// with neither (a value built without one, even with base members set),
+// fails, naming the type and the discriminator.
 //
 // Alternates are a struct with one field per alternative (tagged
 // codec:"alternative"): a pointer (a slice for arrays; a bool for the
@@ -213,9 +218,28 @@
 //     invented on decoding a reply from a release that does not send it.
 //     The owner of a command's arguments is the command (a release
 //     where it takes no arguments requires none), and a struct that
-//     became a union owns, in releases where it has the discriminator,
-//     the members of each branch. A union's discriminator stays a value:
-//     a release without it decodes it empty (see Unions);
+//     became a union owns the members of its branches as the rule below
+//     says. A union's discriminator stays a value: a release without it
+//     decodes it empty (see Unions);
+//   - a type that is a struct in some releases and a union in others
+//     (BlockJobInfo and SevInfo: structs in QEMU 7.2) is the union, and
+//     each older release's values decode into it typed, by one of two
+//     rules. When the release's struct has the discriminator member
+//     (BlockJobInfo's type), its values are the union's: the
+//     discriminator selects the branch, and the branch members the
+//     struct lacks are optional. When it lacks the discriminator
+//     (SevInfo's sev-type), its members other than the union's base
+//     members are matched with the branches: if one plain-struct branch
+//     has them all, no other does, and every such release finds the same
+//     branch, values without the discriminator decode into that branch
+//     (its field is tagged untagged, see Unions), with the
+//     discriminator left empty, and re-encode without it; the branch's
+//     members the struct lacks or has optional are optional. Nothing is
+//     invented: the discriminator is not set to a value QEMU did not
+//     send. Otherwise (no such branch, several, or releases that find
+//     different ones) the base members decode and the others go to
+//     UnknownMembers. VersionsFile lists each such type with the rule
+//     its releases follow, and the union's doc says it;
 //   - whatever some releases lack says so in its doc ("Not in QEMU
 //     7.2.", "Removed in QEMU 10.0: only older QEMU sends it.", or
 //     "accepts it" for arguments, "has it" for commands), and the

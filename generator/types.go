@@ -202,26 +202,41 @@ func (fg *fileGen) union(o *parser.ObjectType) {
 		fg.errorf(o.Info, "union %s: discriminator %s is not an enum", o.Name, tag.Name)
 		return
 	}
+	form := fg.cfg.Range.structForm(o.Name)
+	untaggedField := ""
 	for _, v := range o.Branches.Variants {
 		vt, _ := v.Type.(*parser.ObjectType)
 		if vt == nil || vt.IsEmpty() {
 			continue
 		}
 		f := scope.add(branchField(v), origin{"branch '" + v.Name + "'", v.Info})
+		when := "it must be set exactly when " + tagField + " selects it."
+		ctag := "branch," + v.Name
+		if form != nil && form.Branch == v.Name {
+			untaggedField = f
+			when = "it must be set exactly when " + tagField + " selects it, or, with " + tagField + " empty, for a value of QEMU " +
+				fg.cfg.Range.relList(form.untagged) + " (see [" + id + "])."
+			ctag += ",untagged"
+		}
 		fields = append(fields,
 			fg.plainComment(f+" holds the members of the branch for "+tagField+" "+fg.quoteValue(v)+
-				"; it must be set exactly when "+tagField+" selects it."+fg.ifSentence(v.If)+spaced(fg.valueAvail(o, branchKey(o.Name, v.Name)))),
-			jen.Id(f).Op("*").Add(fg.goType(v.Type)).Tag(map[string]string{"json": "-", "codec": "branch," + v.Name}))
+				"; "+when+fg.ifSentence(v.If)+spaced(fg.valueAvail(o, branchKey(o.Name, v.Name)))),
+			jen.Id(f).Op("*").Add(fg.goType(v.Type)).Tag(map[string]string{"json": "-", "codec": ctag}))
+	}
+	missing := "When " + tagField + " is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; " +
+		"MarshalJSON then omits " + tagField + "."
+	if untaggedField != "" {
+		missing = "When " + tagField + " is missing (an older QEMU's reply, from before the type became a union), the members of " + untaggedField + " go there and it holds the others that are not base members; " +
+			"without any member of " + untaggedField + " it holds all of those and is non-nil, even if empty. MarshalJSON then omits " + tagField + "."
 	}
 	scope.add(unknownMembersField, origin{"field for unknown members", o.Info})
 	fields = append(fields,
 		fg.plainComment(unknownMembersField+" holds the members this binding does not know: a newer QEMU's (a vendor build's) members, "+
 			"and all of the branch's members when "+tagField+" has a value without a branch field here. "+
-			"When "+tagField+" is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; "+
-			"MarshalJSON then omits "+tagField+". So decoding and re-encoding is lossless."),
+			missing+" So decoding and re-encoding is lossless."),
 		jen.Id(unknownMembersField).Qual(fg.codecImport(), "Members").Tag(map[string]string{"json": "-", "codec": "union," + tag.Name}))
 
-	fg.f.Add(fg.docComment(id, o, fg.typeIntro(o, id)))
+	fg.f.Add(fg.docComment(id, o, fg.typeIntro(o, id), fg.structFormDoc(o, id, form, untaggedField)))
 	fg.f.Type().Id(id).Struct(fields...)
 	fg.f.Line()
 	fg.codecMethod(id, "MarshalJSON")

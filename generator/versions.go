@@ -77,8 +77,17 @@ type TypeChange struct {
 	// Note says what to watch for, when anything ("negative values of
 	// older releases do not decode").
 	Note string
+	// Branch is set for a union that some releases have as a struct
+	// without the discriminator whose other members are one branch's
+	// (SevInfo in QEMU 7.2: the base and branch sev): the branch that
+	// values without the discriminator decode into. See "Releases" in
+	// the package documentation.
+	Branch string
 
 	owner string // the definition the place belongs to
+	// For a struct that became a union: the releases whose struct has
+	// the discriminator, and those whose struct lacks it.
+	tagged, untagged relSet
 }
 
 // key functions: what availability is recorded under.
@@ -158,7 +167,7 @@ func Merge(releases []Release) (*Range, error) {
 		return nil, fmt.Errorf("generator: merge: %v", err)
 	}
 	m := &merger{r: r, s: base, byName: map[string]parser.Definition{}, changes: map[string]*TypeChange{},
-		renames: map[string]*Rename{}, instances: map[*parser.ObjectType][]instance{}}
+		renames: map[string]*Rename{}, instances: map[*parser.ObjectType][]instance{}, forms: map[*parser.ObjectType]*structForm{}}
 	for _, d := range base.Defs {
 		m.byName[d.Common().Name] = d
 	}
@@ -237,6 +246,7 @@ type merger struct {
 	changes   map[string]*TypeChange
 	renames   map[string]*Rename
 	instances map[*parser.ObjectType][]instance
+	forms     map[*parser.ObjectType]*structForm
 
 	// per release
 	rel  int
@@ -865,35 +875,35 @@ func (m *merger) mergeObject(o, no *parser.ObjectType) error {
 		inst.members[om.Name] = !om.Optional
 	}
 	m.instances[no] = append(m.instances[no], inst)
+	// A struct that became a union: its members beyond the base are
+	// those of the branch its value selects (see structForm).
+	var branch *parser.ObjectType
 	if !o.IsUnion() && no.IsUnion() {
-		where := "type " + no.Name
-		tc := m.changes[where]
-		if tc == nil {
-			tc = &TypeChange{Where: where, Types: make([]string, len(m.r.Releases)), owner: no.Name,
-				Chosen: "union on " + no.Branches.Tag.Name, Note: "a struct's value decodes as the union; without the discriminator, that stays empty and the members other than the base's go to UnknownBranch"}
-			m.changes[where] = tc
-		}
-		tc.Types[m.rel] = "struct"
-		for i, t := range tc.Types {
-			if t == "" && m.r.avail[defKey(no.Name)]&(1<<i) != 0 {
-				tc.Types[i] = "union"
-			}
-		}
-	}
-	if !o.IsUnion() && no.IsUnion() {
-		// A struct that became a union: when it has the
-		// discriminator here, a value selects a branch, whose
-		// members this release may lack.
-		if o.Branches == nil && memberByName(o, no.Branches.Tag.Name) != nil {
+		f := m.structForm(no)
+		if memberByName(o, no.Branches.Tag.Name) != nil {
+			// It has the discriminator: a value selects a branch,
+			// whose members this release may lack.
+			f.tagged |= bit
 			for _, v := range no.Branches.Variants {
 				if vt, ok := v.Type.(*parser.ObjectType); ok && !vt.IsEmpty() {
 					m.instances[vt] = append(m.instances[vt], inst)
 				}
 			}
+		} else if v := structBranch(o, no); v != nil {
+			// Without it: the base and the one branch that has its
+			// other members.
+			f.branch[m.rel] = v.Name
+			branch = v.Type.(*parser.ObjectType)
+			m.instances[branch] = append(m.instances[branch], inst)
+		} else {
+			f.branch[m.rel] = ""
 		}
 	}
 	for _, om := range o.Members {
 		nm := memberByName(no, om.Name)
+		if nm == nil && branch != nil {
+			nm = memberByName(branch, om.Name)
+		}
 		if nm == nil && no.IsUnion() && !o.IsUnion() {
 			// A member of the struct a union was: now in a branch.
 			nm = branchMember(no, om.Name)
@@ -939,6 +949,109 @@ func (m *merger) mergeObject(o, no *parser.ObjectType) error {
 		}
 	}
 	return nil
+}
+
+// structForm is what the releases that have a union as a struct say
+// of it.
+type structForm struct {
+	tagged relSet         // releases whose struct has the discriminator
+	branch map[int]string // the others: the branch of the struct's other members ("" for none; see structBranch)
+}
+
+func (m *merger) structForm(u *parser.ObjectType) *structForm {
+	f := m.forms[u]
+	if f == nil {
+		f = &structForm{branch: map[int]string{}}
+		m.forms[u] = f
+	}
+	return f
+}
+
+// structBranch returns the branch of union u that holds the members of
+// struct o (a release's form of u without the discriminator) other
+// than u's base members: the one plain-struct branch that has them
+// all; nil when o has no other members, or when no branch or several
+// have them all.
+func structBranch(o, u *parser.ObjectType) *parser.Variant {
+	var rest []string
+	for _, om := range o.Members {
+		if memberByName(u, om.Name) == nil {
+			rest = append(rest, om.Name)
+		}
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	var found *parser.Variant
+	for _, v := range u.Branches.Variants {
+		vt, ok := v.Type.(*parser.ObjectType)
+		if !ok || vt.IsUnion() {
+			continue
+		}
+		all := true
+		for _, name := range rest {
+			if memberByName(vt, name) == nil {
+				all = false
+				break
+			}
+		}
+		if all {
+			if found != nil {
+				return nil
+			}
+			found = v
+		}
+	}
+	return found
+}
+
+// structFormChange is the TypeChange of union u, which the releases of
+// f have as a struct: the rule each release's values decode by.
+func (m *merger) structFormChange(u *parser.ObjectType, f *structForm) TypeChange {
+	r := m.r
+	tag := u.Branches.Tag.Name
+	tc := TypeChange{Where: "type " + u.Name, Types: make([]string, len(r.Releases)), Chosen: "union on " + tag,
+		owner: u.Name, tagged: f.tagged}
+	var untagged relSet
+	branches := map[string]bool{}
+	for i := range f.branch {
+		untagged |= 1 << i
+		branches[f.branch[i]] = true
+	}
+	tc.untagged = untagged
+	for i := range r.Releases {
+		switch {
+		case (f.tagged|untagged)&(1<<i) != 0:
+			tc.Types[i] = "struct"
+		case r.set(defKey(u.Name))&(1<<i) != 0:
+			tc.Types[i] = "union"
+		}
+	}
+	var notes []string
+	if f.tagged != 0 {
+		notes = append(notes, fmt.Sprintf("the struct of QEMU %s has %s: its values select their branch as the union's do, and the branch members it lacks are optional", r.relList(f.tagged), tag))
+	}
+	if untagged != 0 {
+		if len(branches) == 1 && !branches[""] {
+			for b := range branches {
+				tc.Branch = b
+			}
+			notes = append(notes, fmt.Sprintf("the struct of QEMU %s lacks %s and is the base and branch %s: its values decode into that branch with %s empty, and re-encode without %s",
+				r.relList(untagged), tag, tc.Branch, tag, tag))
+			// The branch, and its type, hold what these releases send.
+			r.avail[branchKey(u.Name, tc.Branch)] |= untagged
+			r.avail[defKey(variantByName(u.Branches.Variants, tc.Branch).Type.Common().Name)] |= untagged
+		} else {
+			why := "is not the base and one branch"
+			if len(branches) > 1 {
+				why = "is the base and a different branch in different releases"
+			}
+			notes = append(notes, fmt.Sprintf("the struct of QEMU %s lacks %s and %s: its values decode with %s empty, the base's members, and the others in UnknownMembers, and re-encode without %s",
+				r.relList(untagged), tag, why, tag, tag))
+		}
+	}
+	tc.Note = strings.Join(notes, "; ")
+	return tc
 }
 
 // memberPlace names a member's place for TypeChange.Where: the members
@@ -1116,6 +1229,9 @@ func (m *merger) finish() {
 		if tc.Chosen != "" {
 			m.r.Changes = append(m.r.Changes, *tc)
 		}
+	}
+	for u, f := range m.forms {
+		m.r.Changes = append(m.r.Changes, m.structFormChange(u, f))
 	}
 	sort.Slice(m.r.Changes, func(i, j int) bool { return m.r.Changes[i].Where < m.r.Changes[j].Where })
 }

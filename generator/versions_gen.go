@@ -171,6 +171,48 @@ func (g *gen) valueAvail(d parser.Definition, key string) string {
 	return r.availText(r.set(key), r.set(defKey(d.Common().Name)), g.dir[d])
 }
 
+// structForm returns the TypeChange of union name when some releases
+// have it as a struct, else nil.
+func (r *Range) structForm(name string) *TypeChange {
+	if r == nil {
+		return nil
+	}
+	for i, c := range r.Changes {
+		if c.owner == name && (c.tagged|c.untagged) != 0 {
+			return &r.Changes[i]
+		}
+	}
+	return nil
+}
+
+// structFormDoc is the paragraph of union o's doc that says how the
+// values of releases that have it as a struct decode (form, from
+// Range.structForm; untaggedField is the Go field of form.Branch).
+func (g *gen) structFormDoc(o *parser.ObjectType, id string, form *TypeChange, untaggedField string) string {
+	if form == nil {
+		return ""
+	}
+	r := g.cfg.Range
+	tag := o.Branches.Tag.Name
+	tagField := memberField(o.Branches.Tag)
+	var parts []string
+	if form.tagged != 0 {
+		parts = append(parts, "QEMU "+r.relList(form.tagged)+" has "+id+" as a struct with "+tag+
+			": its values select their branch as this union's do, and the branch members it lacks are optional.")
+	}
+	if form.untagged != 0 {
+		if untaggedField != "" {
+			parts = append(parts, "QEMU "+r.relList(form.untagged)+" has "+id+" as a struct without "+tag+
+				": the base members and those of branch "+form.Branch+". Such a value decodes into ["+id+"."+untaggedField+"] with "+tagField+
+				" empty, and a value with "+tagField+" empty and "+untaggedField+" set encodes without "+tag+", as such a QEMU sends it.")
+		} else {
+			parts = append(parts, "QEMU "+r.relList(form.untagged)+" has "+id+" as a struct without "+tag+
+				": such a value decodes with "+tagField+" empty, its base members, and the others in UnknownMembers, and re-encodes without "+tag+".")
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
 // aliases emits the deprecated aliases of d's old names.
 func (fg *fileGen) aliases(d parser.Definition) {
 	r := fg.cfg.Range

@@ -164,8 +164,93 @@ func TestMergeRules(t *testing.T) {
 			"Policy int64 `json:\"policy\"`",
 			"SnpPolicy *int64 `json:\"snp-policy,omitempty\"`",
 			"Type SevType `json:\"type\"`",
-			"| type Sev | 1.0: struct; 2.0: union | union on type |",
+			"SEV *SevGuest `codec:\"branch,sev\" json:\"-\"`",
+			"QEMU 1.0 has Sev as a struct with type: its values select their branch as this union's do, and the branch members it lacks are optional.",
+			"| type Sev | 1.0: struct; 2.0: union | union on type | the struct of QEMU 1.0 has type: its values select their branch as the union's do, and the branch members it lacks are optional |",
 		},
+		not: []string{"untagged"},
+	}, {
+		name: "a struct without the discriminator that is the base and one branch",
+		rels: [][2]string{
+			{"1.0", `{ 'struct': 'Sev', 'data': { 'enabled': 'bool', 'policy': 'int', '*handle': 'int' } }
+{ 'command': 'query-sev', 'returns': 'Sev' }`},
+			{"2.0", `{ 'enum': 'SevType', 'data': [ 'sev', 'snp' ] }
+{ 'struct': 'SevGuest', 'data': { 'policy': 'int', 'handle': 'int' } }
+{ 'struct': 'SevSnp', 'data': { 'snp-policy': 'int' } }
+{ 'union': 'Sev', 'base': { 'enabled': 'bool', 'type': 'SevType' }, 'discriminator': 'type',
+  'data': { 'sev': 'SevGuest', 'snp': 'SevSnp' } }
+{ 'command': 'query-sev', 'returns': 'Sev' }`},
+		},
+		want: []string{
+			// 1.0's values are branch sev's, without 'type': the
+			// field takes them (untagged), and requires what 1.0
+			// requires.
+			"SEV *SevGuest `codec:\"branch,sev,untagged\" json:\"-\"`",
+			"SnpPolicy int64 `json:\"snp-policy\"`",
+			"Policy int64 `json:\"policy\"`",
+			"Handle *int64 `json:\"handle,omitempty\"`",
+			"Type SevType `json:\"type\"`",
+			"it must be set exactly when Type selects it, or, with Type empty, for a value of QEMU 1.0 (see [Sev]).",
+			"QEMU 1.0 has Sev as a struct without type: the base members and those of branch sev. Such a value decodes into [Sev.SEV] with Type empty",
+			"| type Sev | 1.0: struct; 2.0: union | union on type | the struct of QEMU 1.0 lacks type and is the base and branch sev: its values decode into that branch with type empty, and re-encode without type |",
+		},
+		// The branch and its type hold what 1.0 sends.
+		not: []string{"Not in QEMU 1.0. type SevGuest struct", "for a value of QEMU 1.0 (see [Sev]). Not in QEMU 1.0."},
+	}, {
+		name: "a struct without the discriminator whose other members no single branch has",
+		rels: [][2]string{
+			{"1.0", `{ 'struct': 'Sev', 'data': { 'enabled': 'bool', 'policy': 'int', 'snp-policy': 'int' } }
+{ 'command': 'query-sev', 'returns': 'Sev' }`},
+			{"2.0", `{ 'enum': 'SevType', 'data': [ 'sev', 'snp' ] }
+{ 'struct': 'SevGuest', 'data': { 'policy': 'int', 'handle': 'int' } }
+{ 'struct': 'SevSnp', 'data': { 'snp-policy': 'int' } }
+{ 'union': 'Sev', 'base': { 'enabled': 'bool', 'type': 'SevType' }, 'discriminator': 'type',
+  'data': { 'sev': 'SevGuest', 'snp': 'SevSnp' } }
+{ 'command': 'query-sev', 'returns': 'Sev' }`},
+		},
+		want: []string{
+			"SEV *SevGuest `codec:\"branch,sev\" json:\"-\"`",
+			"Snp *SevSnp `codec:\"branch,snp\" json:\"-\"`",
+			"QEMU 1.0 has Sev as a struct without type: such a value decodes with Type empty, its base members, and the others in UnknownMembers, and re-encodes without type.",
+			"| type Sev | 1.0: struct; 2.0: union | union on type | the struct of QEMU 1.0 lacks type and is not the base and one branch: its values decode with type empty, the base's members, and the others in UnknownMembers, and re-encode without type |",
+		},
+		not: []string{"untagged"},
+	}, {
+		name: "a struct without the discriminator whose other members two branches have",
+		rels: [][2]string{
+			{"1.0", `{ 'struct': 'Sev', 'data': { 'enabled': 'bool', 'policy': 'int' } }
+{ 'command': 'query-sev', 'returns': 'Sev' }`},
+			{"2.0", `{ 'enum': 'SevType', 'data': [ 'sev', 'snp' ] }
+{ 'struct': 'SevGuest', 'data': { 'policy': 'int', 'handle': 'int' } }
+{ 'struct': 'SevSnp', 'data': { 'policy': 'int' } }
+{ 'union': 'Sev', 'base': { 'enabled': 'bool', 'type': 'SevType' }, 'discriminator': 'type',
+  'data': { 'sev': 'SevGuest', 'snp': 'SevSnp' } }
+{ 'command': 'query-sev', 'returns': 'Sev' }`},
+		},
+		want: []string{"lacks type and is not the base and one branch"},
+		not:  []string{"untagged"},
+	}, {
+		name: "structs without the discriminator that are different branches in different releases",
+		rels: [][2]string{
+			{"1.0", `{ 'struct': 'Sev', 'data': { 'enabled': 'bool', 'policy': 'int' } }
+{ 'command': 'query-sev', 'returns': 'Sev' }`},
+			{"1.1", `{ 'struct': 'Sev', 'data': { 'enabled': 'bool', 'snp-policy': 'int' } }
+{ 'command': 'query-sev', 'returns': 'Sev' }`},
+			{"2.0", `{ 'enum': 'SevType', 'data': [ 'sev', 'snp' ] }
+{ 'struct': 'SevGuest', 'data': { 'policy': 'int' } }
+{ 'struct': 'SevSnp', 'data': { 'snp-policy': 'int' } }
+{ 'union': 'Sev', 'base': { 'enabled': 'bool', 'type': 'SevType' }, 'discriminator': 'type',
+  'data': { 'sev': 'SevGuest', 'snp': 'SevSnp' } }
+{ 'command': 'query-sev', 'returns': 'Sev' }`},
+		},
+		want: []string{
+			"| type Sev | 1.0: struct; 1.1: struct; 2.0: union | union on type | the struct of QEMU 1.0 or 1.1 lacks type and is the base and a different branch in different releases: its values decode with type empty",
+			// Values of neither release decode into a branch: the
+			// branches' types are not in them.
+			"Not in QEMU 1.0 or 1.1. type SevGuest struct",
+			"Not in QEMU 1.0 or 1.1. type SevSnp struct",
+		},
+		not: []string{"untagged"},
 	}, {
 		name: "enum values and union branches of some releases",
 		rels: [][2]string{
@@ -352,5 +437,16 @@ func TestMergeRealReleases(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantChanges, changes); diff != "" {
 		t.Errorf("type changes (-want +got):\n%s", diff)
+	}
+	// The structs 7.2 has for later unions: BlockJobInfo has the
+	// discriminator; SevInfo lacks it and is the base and branch sev.
+	branches := map[string]string{}
+	for _, c := range r.Changes {
+		if strings.HasPrefix(c.Where, "type ") {
+			branches[c.Where] = c.Branch
+		}
+	}
+	if diff := cmp.Diff(map[string]string{"type BlockJobInfo": "", "type SevInfo": "sev"}, branches); diff != "" {
+		t.Errorf("untagged branches (-want +got):\n%s", diff)
 	}
 }

@@ -1430,6 +1430,8 @@ type BlockJobInfoMirror struct {
 // Information about a long-running block device operation.
 //
 // Since: 1.1
+//
+// QEMU 7.2 has BlockJobInfo as a struct with type: its values select their branch as this union's do, and the branch members it lacks are optional.
 type BlockJobInfo struct {
 	// Type: the job type ('stream' for image streaming)
 	Type JobType `json:"type"`

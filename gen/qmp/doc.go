@@ -44,11 +44,11 @@
 // members the bindings lack, without optional members, or with enum
 // values and union branches the bindings do not know all decode (unknown
 // values keep their text, unknown branches their members in
-// UnknownBranch), and so do replies of types an older release returned
-// as plain structs that a later one turned into unions (query-sev's
-// SevInfo before QEMU 9.1: the discriminator is missing, the members
-// other than the base's are in UnknownBranch). Commands a QEMU lacks fail
-// with CommandNotFound; the
+// UnknownMembers), and so do replies of types an older release returned
+// as plain structs that a later one turned into unions: query-sev's
+// SevInfo from QEMU 7.2 has no sev-type, and its policy and handle
+// decode into the SEV branch with SEVType left empty (VERSIONS.md lists
+// such types). Commands a QEMU lacks fail with CommandNotFound; the
 // [Commands] and [Events] tables, compared with query-commands or with
 // "qapi-gen compat", tell what a given QEMU has. Arguments are not
 // checked against the QEMU at hand: a member an older QEMU does not know

@@ -75,8 +75,6 @@ const (
 // Information specific to legacy SEV/SEV-ES guests.
 //
 // Since: 2.12
-//
-// Not in QEMU 7.2.
 type SevGuestInfo struct {
 	// Policy: SEV policy value
 	Policy uint32 `json:"policy"`
@@ -101,6 +99,8 @@ type SevSnpGuestInfo struct {
 // Information about Secure Encrypted Virtualization (SEV) support.
 //
 // Since: 2.12
+//
+// QEMU 7.2 has SevInfo as a struct without sev-type: the base members and those of branch sev. Such a value decodes into [SevInfo.SEV] with SEVType empty, and a value with SEVType empty and SEV set encodes without sev-type, as such a QEMU sends it.
 type SevInfo struct {
 	// Enabled: true if SEV is active
 	Enabled bool `json:"enabled"`
@@ -114,11 +114,11 @@ type SevInfo struct {
 	State SevState `json:"state"`
 	// SEVType: Type of SEV guest being run
 	SEVType SevGuestType `json:"sev-type"`
-	// SEV holds the members of the branch for SEVType [SevGuestTypeSEV]; it must be set exactly when SEVType selects it. Not in QEMU 7.2.
-	SEV *SevGuestInfo `codec:"branch,sev" json:"-"`
+	// SEV holds the members of the branch for SEVType [SevGuestTypeSEV]; it must be set exactly when SEVType selects it, or, with SEVType empty, for a value of QEMU 7.2 (see [SevInfo]).
+	SEV *SevGuestInfo `codec:"branch,sev,untagged" json:"-"`
 	// SEVSnp holds the members of the branch for SEVType [SevGuestTypeSEVSnp]; it must be set exactly when SEVType selects it. Not in QEMU 7.2.
 	SEVSnp *SevSnpGuestInfo `codec:"branch,sev-snp" json:"-"`
-	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when SEVType has a value without a branch field here. When SEVType is missing (an older QEMU's reply, from before the type became a union), it holds the members that are not base members and is non-nil, even if empty; MarshalJSON then omits SEVType. So decoding and re-encoding is lossless.
+	// UnknownMembers holds the members this binding does not know: a newer QEMU's (a vendor build's) members, and all of the branch's members when SEVType has a value without a branch field here. When SEVType is missing (an older QEMU's reply, from before the type became a union), the members of SEV go there and it holds the others that are not base members; without any member of SEV it holds all of those and is non-nil, even if empty. MarshalJSON then omits SEVType. So decoding and re-encoding is lossless.
 	UnknownMembers codec.Members `codec:"union,sev-type" json:"-"`
 }
 
