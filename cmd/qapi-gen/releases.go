@@ -83,32 +83,37 @@ func sameFile(a, b string) bool {
 // schema s, named newest. Doc-comment warnings of older releases are
 // counted, not listed. Every error names the release.
 func mergeReleases(s *parser.Schema, newest, newestFile string, older alsoFlag, stderr io.Writer) (*generator.Range, error) {
+	names := make([]string, len(older))
 	for i, o := range older {
-		if newestFile != "" && sameFile(o.file, newestFile) {
-			return nil, fmt.Errorf("schema %s given twice: as the newest release's and with -also", o.file)
-		}
-		for _, p := range older[:i] {
-			if sameFile(p.file, o.file) {
-				return nil, fmt.Errorf("schema %s given twice with -also (as %s and %s)", o.file, p.file, o.file)
-			}
-		}
 		if st, err := os.Stat(o.file); err != nil {
 			return nil, fmt.Errorf("-also %s: %v", o.file, err)
 		} else if st.IsDir() {
 			return nil, fmt.Errorf("-also %s is a directory, want a .json file", o.file)
 		}
-	}
-	rels := make([]generator.Release, 0, len(older)+1)
-	for _, o := range older {
 		name := o.name
 		if name == "" {
 			var err error
 			if name, err = releaseOf(o.file); err != nil {
 				return nil, err
 			}
-		} else {
-			name = generator.ShortRelease(name)
 		}
+		names[i] = generator.ShortRelease(name)
+		// The same file twice, under whatever names: an error that
+		// names the release and both places it was given.
+		if newestFile != "" && sameFile(o.file, newestFile) {
+			return nil, fmt.Errorf("QEMU %s: schema %s given twice: as the newest release (QEMU %s, the argument) and with -also #%d (QEMU %s)",
+				names[i], o.file, newest, i+1, names[i])
+		}
+		for j, p := range older[:i] {
+			if sameFile(p.file, o.file) {
+				return nil, fmt.Errorf("QEMU %s: schema %s given twice: with -also #%d (%s, QEMU %s) and -also #%d (%s, QEMU %s)",
+					names[i], o.file, j+1, p.file, names[j], i+1, o.file, names[i])
+			}
+		}
+	}
+	rels := make([]generator.Release, 0, len(older)+1)
+	for i, o := range older {
+		name := names[i]
 		old, err := parser.Parse(o.file, parser.Options{Mode: parser.Lenient})
 		if err != nil {
 			return nil, fmt.Errorf("QEMU %s (%s) does not parse:\n%v", name, o.file, err)
