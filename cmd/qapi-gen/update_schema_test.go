@@ -299,3 +299,92 @@ func TestUpdateSchemaOlder(t *testing.T) {
 		t.Errorf("existing older dir: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestMakeUpdateSchema runs the documented workflow (docs/updating-qemu.md)
+// on a copy of this repository: "make update-schema QEMU=TREE" with a
+// release newer than the vendored one, then "make generate". The new
+// release tops the range of both packages, the vendored one joins
+// testdata/schemas, every older release stays, and the bindings build.
+// (The "new" release is the 10.0 schema under VERSION 11.0.0: what is
+// tested is the workflow, not a real QEMU's changes.)
+func TestMakeUpdateSchema(t *testing.T) {
+	if testing.Short() {
+		t.Skip("copies the repository and regenerates the bindings")
+	}
+	if _, err := exec.LookPath("make"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("make is not installed")
+		}
+		t.Skip("make is not installed")
+	}
+	tree := fakeQEMU10(t)
+	if err := os.WriteFile(filepath.Join(tree, "VERSION"), []byte("11.0.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := gomodtest.RepoRoot(t)
+	repo := filepath.Join(t.TempDir(), "qapi")
+	skip := map[string]bool{".git": true, "testdata/replies": true, "testdata/qapi-schema": true, "testdata/golden": true}
+	err := filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if skip[filepath.ToSlash(rel)] {
+			if info.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil // .git is a file in a worktree
+		}
+		target := filepath.Join(repo, rel)
+		switch {
+		case info.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case !info.Mode().IsRegular():
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	olderBefore, err := filepath.Glob(filepath.Join(repo, "testdata", "schemas", "*", "VERSION"))
+	if err != nil || len(olderBefore) == 0 {
+		t.Fatalf("no older releases in the copy: %v", err)
+	}
+	run := func(name string, args ...string) {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOPROXY=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+	}
+	run("make", "update-schema", "QEMU="+tree)
+	run("make", "generate")
+	run("go", "build", "./gen/...")
+
+	if v, err := os.ReadFile(filepath.Join(repo, "schema", "VERSION")); err != nil || string(v) != "11.0.0\n" {
+		t.Errorf("schema/VERSION: %q %v", v, err)
+	}
+	if v, err := os.ReadFile(filepath.Join(repo, "testdata", "schemas", "qemu-10.2.2", "VERSION")); err != nil || strings.TrimSpace(string(v)) != "10.2.2" {
+		t.Errorf("the vendored release was not kept in testdata/schemas: %q %v", v, err)
+	}
+	for _, tc := range []struct{ pkg, want string }{
+		{"qmp", "One Go API for QEMU 7.2, 10.0, 10.2, 11.0 (oldest to newest); the docs are QEMU 11.0's."},
+		{"qga", "One Go API for QEMU 5.0, 7.2, 10.0, 10.2, 11.0 (oldest to newest); the docs are QEMU 11.0's."},
+	} {
+		b, err := os.ReadFile(filepath.Join(repo, "gen", tc.pkg, "VERSIONS.md"))
+		if err != nil || !strings.Contains(string(b), tc.want) {
+			t.Errorf("gen/%s/VERSIONS.md lacks %q: %v\n%.600s", tc.pkg, tc.want, err, b)
+		}
+		src, err := os.ReadFile(filepath.Join(repo, "gen", tc.pkg, "qapi.go"))
+		if err != nil || !strings.Contains(string(src), `"11.0"`) {
+			t.Errorf("gen/%s/qapi.go: Releases lacks 11.0: %v", tc.pkg, err)
+		}
+	}
+}

@@ -27,7 +27,7 @@ const (
 )
 
 // recordedReturn reads the return value of a reply in testdata/replies.
-func recordedReturn(t *testing.T, peer, command string) string {
+func recordedReturn(t testing.TB, peer, command string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repliesDir, peer, command+".json"))
 	if err != nil {
