@@ -234,6 +234,11 @@ func BenchmarkQEMU(b *testing.B) { runCalls(b, dialBench(b, qemutest.Start(b).So
 
 // memCaller is a runtime.Caller without a peer: it encodes the arguments
 // and decodes a fixed reply, the work every call does whoever makes it.
+// It hands the reply over as a session does (runtime/reply.go): a
+// *json.RawMessage result gets a copy of the return value, which the
+// session's framing has already found to be one JSON value (the
+// generated methods ask for that and decode it with package codec);
+// any other result is json.Unmarshal'd.
 type memCaller struct{ reply map[string][]byte }
 
 func (m memCaller) Call(ctx context.Context, command string, args, result any, opts ...runtime.CallOption) error {
@@ -243,6 +248,10 @@ func (m memCaller) Call(ctx context.Context, command string, args, result any, o
 		}
 	}
 	if result == nil {
+		return nil
+	}
+	if raw, ok := result.(*json.RawMessage); ok {
+		*raw = append((*raw)[:0], m.reply[command]...)
 		return nil
 	}
 	return json.Unmarshal(m.reply[command], result)

@@ -41,14 +41,15 @@ func readRecordedSchema() ([]byte, error) {
 // BenchmarkQueryQMPSchemaDecode compares the client CPU of decoding a
 // recorded query-qmp-schema reply into the typed []SchemaInfo with
 // decoding it into []map[string]any (encoding/json, what a program
-// without bindings does), both the way a session does it: json.Unmarshal
-// of the "return" value into the result Call is given. The replies are
+// without bindings does), both the way a session does it (see memCaller):
+// the typed method receives a copy of the "return" value and decodes it
+// with package codec, the map is json.Unmarshal'd. The replies are
 // QEMU 7.2's (186 KB, 1500 SchemaInfo unions: a release the bindings
 // span) and QEMU 11.1's (223 KB: newer than the bindings, with
 // definitions and members they do not know). "typed" goes through the
-// generated method (whose result reaches Call wrapped for package
-// codec), "codec" calls codec.Unmarshal directly (what a Caller that
-// knows the codec pays). cpu-ns/op is this process's CPU time (all
+// generated method (Call copies the raw value out, the method decodes
+// it with codec.Unmarshal), "codec" calls codec.Unmarshal on the value
+// directly, without the copy. cpu-ns/op is this process's CPU time (all
 // threads, the garbage collector's included) per decode, which a loaded
 // machine distorts far less than ns/op. The budget: typed no slower than
 // map, in the same run.
