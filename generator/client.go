@@ -151,11 +151,10 @@ func (fg *fileGen) event(e *parser.Event) {
 	var fields []jen.Code
 	switch a := e.Arg; {
 	case a == nil:
-		fields = fg.unknownMembers(fg.newFieldScope(id, eventNameMethod), e.Info, "")
+		fields = fg.unknownMembers("")
 	case a.IsImplicit():
-		scope := fg.newFieldScope(id, eventNameMethod)
-		fields = fg.memberFields(a, e, id, scope)
-		fields = append(fields, fg.unknownMembers(scope, e.Info, "")...)
+		fields = fg.memberFields(a, e, id)
+		fields = append(fields, fg.unknownMembers("")...)
 	default:
 		// The embedded type's UnknownMembers (and, for a union, its
 		// methods) are promoted.

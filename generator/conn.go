@@ -243,11 +243,11 @@ func (n *names) claimConnLayer(p Protocol, conn map[string]origin) {
 	d := connDeclsOf()[p]
 	for _, name := range sortedKeys(d.pkg) {
 		if _, ok := n.pkg[name]; !ok {
-			n.pkg[name] = origin{what: "name " + name + " of the generated connection layer (" + d.pkg[name] + ")"}
+			n.pkg[name] = origin{what: "the connection layer the generator writes in " + d.pkg[name]}
 		}
 	}
 	for _, name := range sortedKeys(d.conn) {
-		conn[name] = origin{what: "method Conn." + name + " of the generated connection layer (" + d.conn[name] + ")"}
+		conn[name] = origin{what: "a method of the connection layer the generator writes in " + d.conn[name]}
 	}
 }
 

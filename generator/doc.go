@@ -66,9 +66,11 @@
 // method may take. What hand-written files beside the generated ones
 // declare is reserved too, but the generator knows it only as
 // Config.HandWritten: qapi-gen reads the output directory and passes
-// it. Any clash - between package-level names, between a command's
-// method and Conn's others, or between the fields and methods of one
-// struct - is an error listing both positions, never broken output.
+// it. Every name is decided before anything is generated, and every
+// clash - between package-level names, between a command's method and
+// Conn's others, or between the fields and methods of one struct - is
+// reported at once, as NameClashes, each naming both sides and their
+// positions (file:line:col); never broken output.
 //
 // # Types
 //

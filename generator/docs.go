@@ -25,20 +25,20 @@ func newDocIndex(s *parser.Schema, n *names) *docIndex {
 		switch o := t.(type) {
 		case *parser.ObjectType:
 			for _, om := range o.Members {
-				m[om.Name] = owner + "." + memberField(om)
+				m[om.Name] = owner + "." + n.field[om]
 			}
 			if o.Branches != nil {
 				for _, v := range o.Branches.Variants {
-					if _, dup := m[v.Name]; !dup {
-						if vt, ok := v.Type.(*parser.ObjectType); ok && !vt.IsEmpty() {
-							m[v.Name] = owner + "." + branchField(v)
+					if f, ok := n.branch[v]; ok { // branches with members
+						if _, dup := m[v.Name]; !dup {
+							m[v.Name] = owner + "." + f
 						}
 					}
 				}
 			}
 		case *parser.AlternateType:
 			for _, v := range o.Alternatives.Variants {
-				m[v.Name] = owner + "." + branchField(v)
+				m[v.Name] = owner + "." + n.branch[v]
 			}
 		case *parser.EnumType:
 			for _, em := range o.Members {

@@ -93,12 +93,7 @@ func Generate(s *parser.Schema, cfg Config) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &gen{s: s, cfg: cfg, protocol: protocol, n: n, docs: newDocIndex(s, n), isBase: map[*parser.ObjectType]bool{}, dir: directions(s)}
-	for _, d := range s.Defs {
-		if o, ok := d.(*parser.ObjectType); ok && o.Base != nil {
-			g.isBase[o.Base] = true
-		}
-	}
+	g := &gen{s: s, cfg: cfg, protocol: protocol, n: n, docs: newDocIndex(s, n), dir: directions(s)}
 
 	// Assign definitions to files.
 	type unit struct {
@@ -164,10 +159,6 @@ func Generate(s *parser.Schema, cfg Config) ([]File, error) {
 			case ServerFile:
 				fg.server()
 			}
-			if len(fg.errs) > 0 {
-				errs[i] = fmt.Errorf("%s", strings.Join(fg.errs, "\n"))
-				return
-			}
 			var buf bytes.Buffer
 			if err := f.Render(&buf); err != nil {
 				errs[i] = fmt.Errorf("generator: %s: %v", u.name, err)
@@ -219,8 +210,6 @@ type gen struct {
 	protocol Protocol
 	n        *names
 	docs     *docIndex
-	// isBase holds the structs that are another type's base.
-	isBase map[*parser.ObjectType]bool
 	// dir says which way each type's values travel (toQEMU, fromQEMU).
 	dir map[parser.Definition]int
 }
@@ -275,16 +264,7 @@ func (g *gen) emits(d parser.Definition) bool {
 // fileGen builds one file.
 type fileGen struct {
 	*gen
-	f    *jen.File
-	errs []string
-}
-
-func (fg *fileGen) errorf(info *parser.SourceInfo, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if info != nil {
-		msg = info.Loc() + ": " + msg
-	}
-	fg.errs = append(fg.errs, msg)
+	f *jen.File
 }
 
 func (fg *fileGen) def(d parser.Definition) {

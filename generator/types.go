@@ -88,22 +88,16 @@ func (fg *fileGen) enum(e *parser.EnumType) {
 // memberFields appends the Go fields of o's members to fields: the base
 // embedded when it is a named struct, the members flattened otherwise.
 // docOwner documents the members.
-func (fg *fileGen) memberFields(o *parser.ObjectType, docOwner parser.Definition, goOwner string, scope *fieldScope) []jen.Code {
+func (fg *fileGen) memberFields(o *parser.ObjectType, docOwner parser.Definition, goOwner string) []jen.Code {
 	var fields []jen.Code
 	members := o.Members
 	if o.Base != nil && !o.Base.IsImplicit() {
 		bid := fg.n.types[o.Base]
-		scope.add(bid, origin{"base " + o.Base.Name, o.Info})
 		fields = append(fields, jen.Comment("//"+bid+" holds the members of the base type."), jen.Id(bid))
 		members = o.LocalMembers
-		// Promoted base fields: a local field of the same Go name would
-		// hide one from encoding/json.
-		for _, m := range o.Base.Members {
-			scope.add(memberField(m), origin{"member '" + m.Name + "' of base " + o.Base.Name, m.Info})
-		}
 	}
 	for _, m := range members {
-		f := scope.add(memberField(m), origin{"member '" + m.Name + "'", m.Info})
+		f := fg.n.field[m]
 		t, tag := fg.fieldType(m)
 		fields = append(fields, fg.memberComment(docOwner, goOwner, m.Name, f, m.If, m.Features, "", fg.memberAvail(docOwner, o, m)),
 			jen.Id(f).Add(t).Tag(map[string]string{"json": tag}))
@@ -113,8 +107,7 @@ func (fg *fileGen) memberFields(o *parser.ObjectType, docOwner parser.Definition
 
 // unknownMembers is the UnknownMembers field of a struct, union or event
 // (see package codec); tag is its codec tag, "" for none.
-func (fg *fileGen) unknownMembers(scope *fieldScope, info *parser.SourceInfo, ctag string) []jen.Code {
-	scope.add(unknownMembersField, origin{"field for unknown members", info})
+func (fg *fileGen) unknownMembers(ctag string) []jen.Code {
 	tags := map[string]string{"json": "-"}
 	if ctag != "" {
 		tags["codec"] = ctag
@@ -153,15 +146,9 @@ func (fg *fileGen) object(o *parser.ObjectType) {
 	// encoding/json does not do: such a struct's MarshalJSON uses the
 	// codec. Bases have none (it would be promoted to the types that
 	// embed them and encode them as the base).
-	lists := fg.requiredLists(o)
-	var scope *fieldScope
-	if len(lists) > 0 {
-		scope = fg.newFieldScope(id, "MarshalJSON")
-	} else {
-		scope = fg.newFieldScope(id)
-	}
-	fields := fg.memberFields(o, docOwner, id, scope)
-	fields = append(fields, fg.unknownMembers(scope, o.Info, "")...)
+	lists := requiredLists(o, fg.n.isBase)
+	fields := fg.memberFields(o, docOwner, id)
+	fields = append(fields, fg.unknownMembers("")...)
 	if o.IsImplicit() {
 		fg.f.Add(fg.plainComment(intro))
 	} else {
@@ -178,8 +165,8 @@ func (fg *fileGen) object(o *parser.ObjectType) {
 // (base members included) that its MarshalJSON sends as [] when nil; none
 // when o is a base: a method of its own would be promoted and encode the
 // types that embed it as o.
-func (g *gen) requiredLists(o *parser.ObjectType) []*parser.ObjectMember {
-	if g.isBase[o] {
+func requiredLists(o *parser.ObjectType, isBase map[*parser.ObjectType]bool) []*parser.ObjectMember {
+	if isBase[o] {
 		return nil
 	}
 	var out []*parser.ObjectMember
@@ -193,23 +180,16 @@ func (g *gen) requiredLists(o *parser.ObjectType) []*parser.ObjectMember {
 
 func (fg *fileGen) union(o *parser.ObjectType) {
 	id := fg.n.types[o]
-	scope := fg.newFieldScope(id, "MarshalJSON", "UnmarshalJSON")
-	fields := fg.memberFields(o, o, id, scope)
+	fields := fg.memberFields(o, o, id)
 	tag := o.Branches.Tag
-	tagField := memberField(tag)
-	enum, _ := tag.Type.(*parser.EnumType)
-	if enum == nil {
-		fg.errorf(o.Info, "union %s: discriminator %s is not an enum", o.Name, tag.Name)
-		return
-	}
+	tagField := fg.n.field[tag]
 	form := fg.cfg.Range.structForm(o.Name)
 	untaggedField := ""
 	for _, v := range o.Branches.Variants {
-		vt, _ := v.Type.(*parser.ObjectType)
-		if vt == nil || vt.IsEmpty() {
+		f, ok := fg.n.branch[v] // branches with members only
+		if !ok {
 			continue
 		}
-		f := scope.add(branchField(v), origin{"branch '" + v.Name + "'", v.Info})
 		when := "it must be set exactly when " + tagField + " selects it."
 		ctag := "branch," + v.Name
 		if form != nil && form.Branch == v.Name {
@@ -229,7 +209,6 @@ func (fg *fileGen) union(o *parser.ObjectType) {
 		missing = "When " + tagField + " is missing (an older QEMU's reply, from before the type became a union), the members of " + untaggedField + " go there and it holds the others that are not base members; " +
 			"without any member of " + untaggedField + " it holds all of those and is non-nil, even if empty. MarshalJSON then omits " + tagField + "."
 	}
-	scope.add(unknownMembersField, origin{"field for unknown members", o.Info})
 	fields = append(fields,
 		fg.plainComment(unknownMembersField+" holds the members this binding does not know: a newer QEMU's (a vendor build's) members, "+
 			"and all of the branch's members when "+tagField+" has a value without a branch field here. "+
@@ -249,15 +228,6 @@ func spaced(s string) string {
 		return ""
 	}
 	return " " + s
-}
-
-func enumMember(e *parser.EnumType, name string) *parser.EnumMember {
-	for _, m := range e.Members {
-		if m.Name == name {
-			return m
-		}
-	}
-	return nil
 }
 
 func hasRequired(o *parser.ObjectType) bool {
@@ -293,10 +263,9 @@ func jsonKindNote(t parser.Type) string {
 
 func (fg *fileGen) alternate(a *parser.AlternateType) {
 	id := fg.n.types[a]
-	scope := fg.newFieldScope(id, "MarshalJSON", "UnmarshalJSON")
 	var fields []jen.Code
 	for _, v := range a.Alternatives.Variants {
-		f := scope.add(branchField(v), origin{"alternative '" + v.Name + "'", v.Info})
+		f := fg.n.branch[v]
 		var t *jen.Statement
 		switch {
 		case v.Type.JSONType() == "null":

@@ -469,6 +469,15 @@ func memberByName(o *parser.ObjectType, name string) *parser.ObjectMember {
 	return nil
 }
 
+func enumMember(e *parser.EnumType, name string) *parser.EnumMember {
+	for _, m := range e.Members {
+		if m.Name == name {
+			return m
+		}
+	}
+	return nil
+}
+
 func variantByName(vs []*parser.Variant, name string) *parser.Variant {
 	for _, v := range vs {
 		if v.Name == name {

@@ -227,18 +227,9 @@ func (fg *fileGen) aliases(d parser.Definition) {
 			"Deprecated: QEMU " + renamedIn + " renamed " + rn.Old + " to " + rn.New + "; use " + rn.NewGo + "."))
 		fg.f.Type().Id(rn.OldGo).Op("=").Id(rn.NewGo)
 		fg.f.Line()
-		e, ok := d.(*parser.EnumType)
-		if !ok {
-			continue
-		}
 		var consts []jen.Code
-		for _, v := range rn.oldValues {
-			em := enumMember(e, v)
-			if em == nil {
-				continue
-			}
-			c := fg.n.enumVal[em]
-			consts = append(consts, comment("Deprecated: use "+c+"."), jen.Id(enumConst(rn.OldGo, v)).Op("=").Id(c))
+		for _, v := range rn.values {
+			consts = append(consts, comment("Deprecated: use "+v[1]+"."), jen.Id(v[0]).Op("=").Id(v[1]))
 		}
 		if len(consts) > 0 {
 			fg.f.Comment("Values of " + rn.NewGo + " under its old name " + rn.OldGo + ".")

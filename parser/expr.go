@@ -16,6 +16,7 @@ type defExpr struct {
 	meta     string // enum struct union alternate command event include
 	name     string // definition name; for include: the included path
 	info     *SourceInfo
+	col      int
 	doc      *Doc
 	ifc      *IfCond
 	features []featureDef
@@ -574,7 +575,7 @@ func checkExpr(x *Expr, d *diag, e *defExpr) error {
 	if err := checkDefnNameStr(name, info, meta); err != nil {
 		return err
 	}
-	*e = defExpr{meta: meta, name: name, info: info, doc: x.Doc}
+	*e = defExpr{meta: meta, name: name, info: info, col: x.Col, doc: x.Doc}
 	if doc := x.Doc; doc != nil {
 		if doc.Symbol != name {
 			if err := d.tolerable(semErrorf(info, "documentation comment is for '%s'", doc.Symbol)); err != nil {

@@ -1,5 +1,7 @@
 package parser
 
+import "strconv"
+
 // This file defines the checked IR that stage 3 (schema building) produces
 // and the generator walks. It mirrors the entities of QEMU's reference
 // front end (scripts/qapi/schema.py) so that the reference's behaviour and
@@ -81,14 +83,27 @@ type Definition interface {
 
 // Defn holds what every definition has.
 type Defn struct {
-	Name     string
-	Info     *SourceInfo // nil for built-ins and predefined types
-	Doc      *Doc        // nil when undocumented or implicit
-	If       *IfCond     // nil when unconditional; an array's is its element's
+	Name string
+	Info *SourceInfo // nil for built-ins and predefined types
+	// Col is the column of the definition's opening brace (counted as
+	// in Error.Col); 0 when Info is nil. Implicit types have their
+	// owner's.
+	Col      int
+	Doc      *Doc    // nil when undocumented or implicit
+	If       *IfCond // nil when unconditional; an array's is its element's
 	Features []*Feature
 	Module   *Module
 
 	implicit bool
+}
+
+// Pos is where the definition starts, "file:line:col" (go/token's
+// form), "" for built-ins and predefined types.
+func (d *Defn) Pos() string {
+	if d.Info == nil {
+		return ""
+	}
+	return d.Info.Loc() + ":" + strconv.Itoa(d.Col)
 }
 
 // Common implements Definition.

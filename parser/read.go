@@ -205,7 +205,7 @@ func (p *fileParser) parse() error {
 		return err
 	}
 	for p.tok != tokEOF {
-		info := p.lineInfo()
+		info, col := p.lineInfo(), p.column(p.pos)
 		if p.tok == tokComment {
 			if err := p.rejectExprDoc(curDoc); err != nil {
 				return err
@@ -270,7 +270,7 @@ func (p *fileParser) parse() error {
 				}
 				curDoc = nil
 			}
-			p.exprs = append(p.exprs, p.newExpr(Expr{Data: expr, Info: info, Doc: curDoc}))
+			p.exprs = append(p.exprs, p.newExpr(Expr{Data: expr, Info: info, Col: col, Doc: curDoc}))
 		}
 		curDoc = nil
 	}

@@ -27,6 +27,8 @@ type builder struct {
 
 	visitMark uint64        // for mayClash
 	stack     []*ObjectType // for mayClash
+
+	col int // column of the expression being defined, for its implicit and array types
 }
 
 // builtinTypes are the built-in types in definition order.
@@ -206,7 +208,11 @@ func (b *builder) makeFeatures(defs []featureDef, info *SourceInfo, definedIn st
 func (b *builder) makeArrayType(element string, info *SourceInfo) string {
 	name := element + "List"
 	if b.lookupType(name) == nil {
-		b.defDefinition(&ArrayType{Defn: Defn{Name: name, Info: info, implicit: true}, elemName: element})
+		d := Defn{Name: name, Info: info, implicit: true}
+		if info != nil {
+			d.Col = b.col
+		}
+		b.defDefinition(&ArrayType{Defn: d, elemName: element})
 	}
 	return name
 }
@@ -250,7 +256,7 @@ func (b *builder) makeImplicitObjectType(name string, info *SourceInfo, ifc *IfC
 		return name, nil, nil
 	}
 	setDefinedIn(members, name)
-	t := &ObjectType{Defn: Defn{Name: name, Info: info, If: ifc, implicit: true}, LocalMembers: members}
+	t := &ObjectType{Defn: Defn{Name: name, Info: info, Col: b.col, If: ifc, implicit: true}, LocalMembers: members}
 	if err := b.defDefinition(t); err != nil {
 		return "", nil, err
 	}
@@ -285,7 +291,8 @@ func (b *builder) defExpr(e *defExpr) error {
 		b.entities = append(b.entities, &Include{Module: b.makeModule(e.name), Info: info})
 		return nil
 	}
-	defn := Defn{Name: e.name, Info: info, Doc: e.doc, If: e.ifc}
+	b.col = e.col
+	defn := Defn{Name: e.name, Info: info, Col: e.col, Doc: e.doc, If: e.ifc}
 	defn.Features = b.makeFeatures(e.features, info, e.name)
 	switch e.meta {
 	case "enum":

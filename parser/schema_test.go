@@ -572,3 +572,27 @@ array CcList Cc
 		t.Errorf("sub/a.json's include is of %s", inc.Module.Name)
 	}
 }
+
+// TestDefinitionPos: a definition's Pos is where its opening brace is;
+// implicit and array types made for it have its position.
+func TestDefinitionPos(t *testing.T) {
+	src := "{ 'enum': 'Ee', 'data': [ 'a' ] }\n" +
+		"\n" +
+		"   { 'command': 'cmd', 'data': { 'e': ['Ee'] } }\n" +
+		"{ 'struct': 'Ss', 'data': {} }  { 'event': 'EV', 'data': { 'n': 'int' } }\n"
+	s, err := Parse("p.json", Options{FS: fstest.MapFS{"p.json": {Data: []byte(src)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, name := range []string{"Ee", "cmd", "q_obj_cmd-arg", "EeList", "Ss", "EV", "q_obj_EV-arg", "int", "intList"} {
+		got[name] = s.Lookup(name).Common().Pos()
+	}
+	want := map[string]string{
+		"Ee": "p.json:1:1", "cmd": "p.json:3:4", "q_obj_cmd-arg": "p.json:3:4", "EeList": "p.json:3:4",
+		"Ss": "p.json:4:1", "EV": "p.json:4:33", "q_obj_EV-arg": "p.json:4:33", "int": "", "intList": "",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("positions (-want +got):\n%s", diff)
+	}
+}

@@ -70,5 +70,6 @@ func (o *Object) Len() int { return len(o.Keys) }
 type Expr struct {
 	Data *Object
 	Info *SourceInfo
+	Col  int // column of the opening brace (as Error.Col counts)
 	Doc  *Doc
 }

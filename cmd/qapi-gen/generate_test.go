@@ -85,13 +85,15 @@ func TestGenerateHandWrittenClash(t *testing.T) {
 		want      []string
 	}{
 		{"type", "package qmp\n\ntype StatusInfo struct{}\n\nfunc NewConn() {}\n", []string{
-			"extra.go:3:6: name StatusInfo declared by a hand-written file",
-			"extra.go:5:6: name NewConn declared by a hand-written file clashes with name NewConn of the generated connection layer (qapi_conn.go)",
+			"qapi/run-state.json:115:1: Go name StatusInfo of struct 'StatusInfo' clashes with a declaration in a hand-written file (", "extra.go:3:6)",
+			"extra.go:5:6: Go name NewConn of a declaration in a hand-written file clashes with the connection layer the generator writes in qapi_conn.go",
 		}},
 		{"method", "package qmp\n\nfunc (c *Conn) QueryStatus() {}\n", []string{
-			"Go name Conn.QueryStatus clashes with ", "extra.go:3:16: name QueryStatus declared by a hand-written file (a method or field of Conn)",
+			"qapi/run-state.json:132:1: Go name Conn.QueryStatus of the method of command 'query-status' clashes with a method or field of Conn in a hand-written file (", "extra.go:3:16)",
 		}},
-		{"test file", "package qmp\n\nvar RunState = 1\n", []string{"extra_test.go:3:5: name RunState declared by a hand-written file"}},
+		{"test file", "package qmp\n\nvar RunState = 1\n", []string{
+			"qapi/run-state.json:58:1: Go name RunState of enum 'RunState' clashes with a declaration in a hand-written file (", "extra_test.go:3:5)",
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "qmp")
