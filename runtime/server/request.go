@@ -85,13 +85,17 @@ func (r *Request) Decode(v any) error {
 	return nil
 }
 
-// checkParams checks the top-level members of the object args against
+// checkParams checks the top-level members of the object args (nil when
+// absent) against
 // params, in QEMU's order: members in the order the visitor visits them
 // (missing ones), then whatever is left over (unexpected ones).
 func checkParams(params []Param, args []byte) error {
 	var members map[string]json.RawMessage
-	if err := json.Unmarshal(args, &members); err != nil {
-		return decodeError(err)
+	// Absent arguments (most queries) are {}: nothing to decode.
+	if len(args) > 0 {
+		if err := json.Unmarshal(args, &members); err != nil {
+			return decodeError(err)
+		}
 	}
 	for _, p := range params {
 		if _, ok := members[p.Name]; !ok && !p.Optional {
