@@ -41,25 +41,34 @@ type Conn struct {
 
 	out outbox
 
-	// Reader state (the reader goroutine only).
-	st      *qemujson.Streamer
-	files   []*os.File // arrived, not yet attached to a request
-	order   []int
-	scratch replyBuffer // for requests run on the reader
-	queue   chan *Request
+	// Reader state: owned by the goroutine that reads (the serving
+	// goroutine, or after a takeover the second reader; see inband.go).
+	r     *reader
+	buf   []byte
+	st    *qemujson.Streamer
+	files []*os.File // arrived, not yet attached to a request
+	order []int
+
+	scratch replyBuffer // the serving goroutine's
+
+	// With oob enabled (see inband.go).
+	inband    atomic.Uint64 // odd while the serving goroutine runs an in-band command; takenOver after a takeover
+	queue     chan *Request // in-band requests from the second reader to the serving goroutine
+	watchIdle atomic.Bool
+	watchWake chan struct{}
 
 	negotiated atomic.Bool // QMP: qmp_capabilities succeeded
 	closeAfter atomic.Bool // see CloseAfterReply
 	oob        atomic.Bool // QMP: "oob" enabled
 
-	worker   sync.WaitGroup
+	helpers  sync.WaitGroup // the watchdog and the second reader
 	closeErr error
 	closed   sync.Once
 	done     chan struct{}
 }
 
 // replyBuffer is the scratch space of one goroutine that answers
-// requests: the reader, or the in-band worker.
+// requests: the serving goroutine, or a second reader (see inband.go).
 type replyBuffer struct {
 	ebuf []byte
 	line []byte
@@ -158,6 +167,7 @@ func newConn(srv *Server, ctx context.Context, nc net.Conn) *Conn {
 // serve runs the session until the connection ends.
 func (c *Conn) serve() {
 	defer close(c.done)
+	defer c.helpers.Wait()
 	defer c.fail(nil)
 	stopWatch := context.AfterFunc(c.ctx, func() { c.nc.Close() })
 	defer stopWatch()
@@ -166,37 +176,66 @@ func (c *Conn) serve() {
 			return
 		}
 	}
-	r := newReader(c.nc)
-	buf := make([]byte, readBufferSize)
+	c.r = newReader(c.nc)
+	c.buf = make([]byte, readBufferSize)
+	if rest, worker := c.readLoop(&reading{c: c, rb: &c.scratch}); worker {
+		c.inBand(rest)
+	}
+}
+
+// reading is what one goroutine that reads keeps for itself.
+type reading struct {
+	c *Conn
+	// rb formats the replies to the requests this goroutine answers.
+	rb *replyBuffer
+	// second is set on the reader that took over (see inband.go): it
+	// queues in-band requests for the serving goroutine.
+	second bool
+	// pending are the in-band requests of the last read, which the
+	// serving goroutine runs itself once the read is parsed (oob only).
+	pending []*Request
+}
+
+// readLoop reads and answers requests until the connection ends. When a
+// takeover made the calling goroutine the in-band worker it returns at
+// once, with worker set and the in-band requests it has yet to run.
+func (c *Conn) readLoop(rd *reading) (rest []*Request, worker bool) {
+	defer func() {
+		if worker {
+			return // the reader state now belongs to the second reader
+		}
+		if rd.second {
+			close(c.queue)
+		}
+		closeFiles(c.files)
+		c.files = nil
+	}()
 	for {
-		n, files, err := r.read(buf)
+		n, files, err := c.r.read(c.buf)
 		if len(files) > 0 {
 			c.files = append(c.files, files...)
 			if len(c.files) > maxPendingFiles {
 				// A client sending descriptors without commands to take
 				// them: keep the newest.
-				for _, f := range c.files[:len(c.files)-maxPendingFiles] {
-					f.Close()
-				}
+				closeFiles(c.files[:len(c.files)-maxPendingFiles])
 				c.files = append(c.files[:0], c.files[len(c.files)-maxPendingFiles:]...)
 			}
 		}
 		if n > 0 {
-			c.st.Feed(buf[:n], c.message)
+			c.st.Feed(c.buf[:n], rd.message)
 		}
+		for i, req := range rd.pending {
+			rd.pending[i] = nil
+			if !c.runInline(req, rd.rb) {
+				return rd.pending[i+1:], true
+			}
+		}
+		rd.pending = rd.pending[:0]
 		if err != nil || c.ctx.Err() != nil {
 			c.fail(err)
-			break
+			return nil, false
 		}
 	}
-	if c.queue != nil {
-		close(c.queue)
-		c.worker.Wait()
-	}
-	for _, f := range c.files {
-		f.Close()
-	}
-	c.files = nil
 }
 
 // maxPendingFiles bounds the descriptors a connection holds for commands
@@ -204,7 +243,8 @@ func (c *Conn) serve() {
 const maxPendingFiles = 64
 
 // message handles one text or error from the streamer, on the reader.
-func (c *Conn) message(m *qemujson.Message) {
+func (rd *reading) message(m *qemujson.Message) {
+	c := rd.c
 	if c.ctx.Err() != nil {
 		return
 	}
@@ -220,23 +260,25 @@ func (c *Conn) message(m *qemujson.Message) {
 		// QEMU runs a request with "exec-oob" and no "execute" at once,
 		// whatever was negotiated (it is refused then).
 		if m.IsObject && m.Get("exec-oob") != nil && m.Get("execute") == nil {
-			c.dispatch(req, desc, &c.scratch)
+			c.dispatch(req, desc, rd.rb)
 			return
 		}
 	}
-	if c.queue == nil {
-		c.dispatch(req, desc, &c.scratch)
-		if c.proto == QMP && c.oob.Load() {
-			c.queue = make(chan *Request, queueLen-1)
-			c.worker.Add(1)
-			go c.inBand()
-		}
+	if !c.oob.Load() {
+		// Without oob QEMU runs each request before it reads the next.
+		c.dispatch(req, desc, rd.rb)
 		return
 	}
-	// The request outlives the streamer's buffers.
+	// An in-band request with oob enabled: it runs after what this read
+	// returned is parsed (out-of-band requests in it overtake it), on
+	// the serving goroutine; it outlives the streamer's buffers.
 	req.ID = bytes.Clone(req.ID)
 	req.Args = bytes.Clone(req.Args)
 	req.refused = desc
+	if !rd.second {
+		rd.pending = append(rd.pending, req)
+		return
+	}
 	select {
 	case c.queue <- req:
 	case <-c.ctx.Done():
@@ -244,18 +286,24 @@ func (c *Conn) message(m *qemujson.Message) {
 	}
 }
 
-// inBand runs queued in-band requests in order, while the reader goes on
-// reading (and running out-of-band ones).
-func (c *Conn) inBand() {
-	defer c.worker.Done()
-	var scratch replyBuffer
-	for req := range c.queue {
-		if c.ctx.Err() != nil {
-			closeFiles(req.Files)
-			continue
-		}
-		c.dispatch(req, req.refused, &scratch)
+// inBand runs in-band requests in order on the serving goroutine after a
+// takeover: first those it had left, then those the second reader
+// queues, until that reader ends.
+func (c *Conn) inBand(rest []*Request) {
+	for _, req := range rest {
+		c.runQueued(req)
 	}
+	for req := range c.queue {
+		c.runQueued(req)
+	}
+}
+
+func (c *Conn) runQueued(req *Request) {
+	if c.ctx.Err() != nil {
+		closeFiles(req.Files)
+		return
+	}
+	c.dispatch(req, req.refused, &c.scratch)
 }
 
 func closeFiles(files []*os.File) {
@@ -356,7 +404,7 @@ func (c *Conn) run(cmd *Command, req *Request) (result any, err error) {
 	}()
 	if cmd.CheckParams && cmd.Run != nil {
 		// Commands that take no typed arguments never call Decode.
-		if err := checkParams(cmd.Params, argsOrEmpty(req.Args)); err != nil {
+		if err := checkParams(cmd.Params, req.Args); err != nil {
 			return nil, err
 		}
 	}
@@ -452,6 +500,9 @@ func (c *Conn) capabilities(req *Request, rb *replyBuffer) {
 		}
 		c.replyError(req, runtime.GenericError, desc+" not available", rb)
 		return
+	}
+	if oob {
+		c.startWatch()
 	}
 	c.oob.Store(oob)
 	c.negotiated.Store(true)
