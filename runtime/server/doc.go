@@ -26,9 +26,13 @@
 // negotiation with 'qmp_capabilities'") until the client negotiated.
 // With "oob" enabled, requests sent with "exec-oob" run at once on the
 // connection's reader and their replies may overtake in-band ones, which
-// run in order on a second goroutine, at most 8 queued before the
-// session stops reading (QEMU's queue); without it each request runs
-// before the next is read. Ids are echoed as QEMU echoes them (any JSON
+// run in order: the session goes on reading (and running out-of-band
+// requests) while an in-band command blocks, with at most 8 in-band
+// requests queued before it stops reading (QEMU's queue). (It runs
+// in-band commands on the reading goroutine and hands reading to a
+// second goroutine only when one runs for more than 10 to 20 ms, so an
+// out-of-band request waits at most that long behind a blocking one.)
+// Without oob each request runs before the next is read. Ids are echoed as QEMU echoes them (any JSON
 // value). A QGA session sends no greeting, runs one command at a time,
 // and answers guest-sync-delimited behind a 0xFF byte; it implements
 // guest-sync and guest-sync-delimited itself when the Handler does not.
@@ -62,7 +66,8 @@
 // # Connections and memory
 //
 // Serve accepts any number of clients, each served on its own goroutine
-// (two with oob enabled), independently: one client's input, slowness or
+// (with oob enabled, a watchdog, and a second reader after a blocking
+// in-band command), independently: one client's input, slowness or
 // failure does not affect another. Memory per connection is bounded: a
 // 4 KiB read buffer, at most one request's tokens (MaxMessageSize),
 // eight queued requests, and the output queued behind a client that does
