@@ -58,8 +58,9 @@ type Report struct {
 // Def names a definition of the bindings' schema.
 type Def struct {
 	Name string `json:"name"`
-	// If is the definition's 'if' condition in the schema ("CONFIG_SPICE",
-	// "all(TARGET_S390X, CONFIG_KVM)"), empty when unconditional: a QEMU
+	// If is the definition's 'if' condition in the schema, as the
+	// bindings' tables state it (parser.IfCond.Expr: "CONFIG_SPICE",
+	// "TARGET_S390X && CONFIG_KVM"), empty when unconditional: a QEMU
 	// built without it lacks the definition by design.
 	If string `json:"if,omitempty"`
 	// Features are the definition's features in the bindings' schema
@@ -258,37 +259,11 @@ func pathKey(p string) string {
 }
 
 func defOf(d *parser.Defn) Def {
-	out := Def{Name: d.Name, If: FormatIf(d.If)}
+	out := Def{Name: d.Name, If: d.If.Expr()}
 	for _, f := range d.Features {
 		out.Features = append(out.Features, f.Name)
 	}
 	return out
-}
-
-// FormatIf renders an 'if' condition: "CONFIG_X", "not(CONFIG_X)",
-// "all(A, B)", "any(A, B)". nil renders as "".
-func FormatIf(c *parser.IfCond) string {
-	if c == nil {
-		return ""
-	}
-	join := func(op string, cs []*parser.IfCond) string {
-		parts := make([]string, len(cs))
-		for i, x := range cs {
-			parts[i] = FormatIf(x)
-		}
-		return op + "(" + strings.Join(parts, ", ") + ")"
-	}
-	switch {
-	case c.Name != "":
-		return c.Name
-	case c.Not != nil:
-		return "not(" + FormatIf(c.Not) + ")"
-	case c.All != nil:
-		return join("all", c.All)
-	case c.Any != nil:
-		return join("any", c.Any)
-	}
-	return ""
 }
 
 type comparer struct {
@@ -461,7 +436,7 @@ func (c *comparer) compareEnum(bt *parser.EnumType, lt *introspect.Entity, path 
 	for _, v := range bt.Members {
 		known[v.Name] = true
 		if !have[v.Name] {
-			c.add(Difference{Kind: EnumValueMissing, Path: path, Type: typeName(bt), Name: v.Name, If: FormatIf(v.If)})
+			c.add(Difference{Kind: EnumValueMissing, Path: path, Type: typeName(bt), Name: v.Name, If: v.If.Expr()})
 		}
 	}
 	for _, v := range lt.Values {
@@ -482,7 +457,7 @@ func (c *comparer) compareObject(bt *parser.ObjectType, lt *introspect.Entity, p
 		lm, ok := liveMembers[m.Name]
 		if !ok {
 			c.add(Difference{Kind: MemberMissing, Path: path, Type: typeName(bt), Name: m.Name,
-				Bindings: optionality(m.Optional) + " " + describeBinding(m.Type), If: FormatIf(m.If)})
+				Bindings: optionality(m.Optional) + " " + describeBinding(m.Type), If: m.If.Expr()})
 			continue
 		}
 		if m.Optional != lm.Optional {
@@ -531,7 +506,7 @@ func (c *comparer) compareObject(bt *parser.ObjectType, lt *introspect.Entity, p
 				// comparison reports the missing value.
 				continue
 			}
-			c.add(Difference{Kind: BranchMissing, Path: path, Type: typeName(bt), Name: v.Name, If: FormatIf(v.If)})
+			c.add(Difference{Kind: BranchMissing, Path: path, Type: typeName(bt), Name: v.Name, If: v.If.Expr()})
 			continue
 		}
 		c.compareType(v.Type, ln, path+"{"+tag+"="+v.Name+"}")
@@ -567,7 +542,7 @@ func (c *comparer) compareAlternate(bt *parser.AlternateType, lt *introspect.Ent
 		ln, ok := byKind[k]
 		if !ok {
 			c.add(Difference{Kind: AlternativeMissing, Path: path, Type: typeName(bt), Name: v.Name,
-				Bindings: describeBinding(v.Type), If: FormatIf(v.If)})
+				Bindings: describeBinding(v.Type), If: v.If.Expr()})
 			continue
 		}
 		c.compareType(v.Type, ln, path+"|"+v.Name)

@@ -187,19 +187,3 @@ func TestReportOutput(t *testing.T) {
 	}
 }
 
-func TestFormatIf(t *testing.T) {
-	tests := []struct {
-		in   *parser.IfCond
-		want string
-	}{
-		{nil, ""},
-		{&parser.IfCond{Name: "CONFIG_X"}, "CONFIG_X"},
-		{&parser.IfCond{Not: &parser.IfCond{Name: "A"}}, "not(A)"},
-		{&parser.IfCond{All: []*parser.IfCond{{Name: "A"}, {Any: []*parser.IfCond{{Name: "B"}, {Name: "C"}}}}}, "all(A, any(B, C))"},
-	}
-	for _, tt := range tests {
-		if got := FormatIf(tt.in); got != tt.want {
-			t.Errorf("FormatIf = %q, want %q", got, tt.want)
-		}
-	}
-}

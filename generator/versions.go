@@ -1128,26 +1128,18 @@ func (m *merger) addMember(o, no *parser.ObjectType, om *parser.ObjectMember) *p
 // have is documented only there). *doc is replaced by a copy, not
 // changed in place: it is the newest release's.
 func addMemberDoc(doc **parser.Doc, old *parser.Doc, name string) {
-	if old == nil {
-		return
-	}
-	var sec *parser.DocSection
-	for _, a := range old.Args {
-		if a.Name == name && strings.TrimSpace(a.Text) != "" {
-			sec = a
+	documented := func(doc *parser.Doc) *parser.DocSection {
+		if doc == nil {
+			return nil
 		}
-	}
-	if sec == nil {
-		return
-	}
-	if *doc != nil {
-		for _, a := range (*doc).Args {
-			if a.Name == name && strings.TrimSpace(a.Text) != "" {
-				return
-			}
+		if s := doc.Arg(name); s != nil && strings.TrimSpace(s.Text) != "" {
+			return s
 		}
+		return nil
 	}
-	*doc = (*doc).WithArg(sec)
+	if sec := documented(old); sec != nil && documented(*doc) == nil {
+		*doc = (*doc).WithArg(sec)
+	}
 }
 
 // argOwner returns the command or event whose implicit arguments (data)

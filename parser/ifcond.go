@@ -52,7 +52,11 @@ func (c *IfCond) Text() string {
 
 // Expr renders the condition as a C-like expression over the config
 // names, the way Go code and tables state it: CONFIG_A && !CONFIG_B.
+// No condition (nil) renders as "".
 func (c *IfCond) Expr() string {
+	if c == nil {
+		return ""
+	}
 	return c.render("%", "!", " && ", " || ", false)
 }
 

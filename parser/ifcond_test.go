@@ -34,4 +34,7 @@ func TestIfCondRenderings(t *testing.T) {
 			t.Errorf("Expr() = %q, want %q", got, tc.expr)
 		}
 	}
+	if got := (*IfCond)(nil).Expr(); got != "" {
+		t.Errorf("no condition: Expr() = %q, want \"\"", got)
+	}
 }

@@ -63,7 +63,7 @@ func writeCommandHelp(w io.Writer, cat *catalog, name string, live *liveSchema) 
 	}
 	if doc != nil {
 		for _, s := range doc.Sections {
-			if s.Kind == "Returns" || s.Kind == "Errors" {
+			if s.Kind == parser.SectionReturns || s.Kind == parser.SectionErrors {
 				fmt.Fprintf(w, "\n%s:\n%s\n", s.Kind, indent(strings.TrimSpace(s.Text)+"\n", "    "))
 			}
 		}
@@ -73,7 +73,7 @@ func writeCommandHelp(w io.Writer, cat *catalog, name string, live *liveSchema) 
 		fmt.Fprintf(w, "Since: %s\n", cmd.Since)
 	}
 	if d.If != nil {
-		fmt.Fprintf(w, "Only in QEMU built with: %s\n", compat.FormatIf(d.If))
+		fmt.Fprintf(w, "Only in QEMU built with: %s\n", d.If.Expr())
 	}
 	for _, f := range d.Features {
 		text := ""
