@@ -186,4 +186,3 @@ func TestReportOutput(t *testing.T) {
 		t.Errorf("empty report: %q", empty.String())
 	}
 }
-
