@@ -129,6 +129,36 @@ func ReadReplies(tb testing.TB, dir string) []Reply {
 	return out
 }
 
+// CheckTypedReply is CheckReply for a peer whose release the bindings
+// span (one of their Releases): besides re-encoding to what the peer
+// sent, the reply must decode typed, every member into a field, none
+// into an UnknownMembers map.
+func CheckTypedReply(b Bindings, command string, ret json.RawMessage) string {
+	if p := CheckReply(b, command, ret); p != "" {
+		return p
+	}
+	c, _ := b.Command(command)
+	if c.NewResult == nil {
+		return ""
+	}
+	v := c.NewResult()
+	if err := b.Unmarshal(ret, v); err != nil {
+		return err.Error()
+	}
+	if u := UnknownMembers(v); len(u) > 0 {
+		return fmt.Sprintf("the peer's release is in the bindings' range, but members decode untyped, into UnknownMembers: %s", strings.Join(u, ", "))
+	}
+	return ""
+}
+
+// PeerInRange reports whether peer (a name such as "qemu-7.2" or
+// "qga-10.0": what the replies are recorded under) is a release of
+// releases (the bindings' Releases).
+func PeerInRange(peer string, releases []string) bool {
+	_, rel, ok := strings.Cut(peer, "-")
+	return ok && slices.Contains(releases, rel)
+}
+
 // CheckReply checks that a command's return value, as a peer sent it,
 // decodes into the command's typed result in b and re-encodes to the
 // same JSON value: nothing dropped, nothing added. It returns the
