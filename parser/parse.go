@@ -24,6 +24,12 @@
 //		case *parser.Command: ...
 //		}
 //	}
+//
+// The IR links what a consumer would otherwise look up: a command's or
+// event's Arg is its *ObjectType, an implicit type's Owner is what it was
+// made for, a union branch's Value is its discriminator enum member. A
+// tool that needs part of a schema, or builds one from others, copies it
+// with Schema.Filter rather than copying IR structs itself.
 package parser
 
 // Parse reads the schema rooted at file (and everything it includes),
