@@ -122,7 +122,11 @@ func (d *Defn) IsImplicit() bool {
 func Describe(def Definition) string {
 	switch t := def.(type) {
 	case *ArrayType:
-		return "array type ['" + t.elemName + "']"
+		elem := t.elemName // before the element is resolved
+		if t.Element != nil {
+			elem = t.Element.Common().Name
+		}
+		return "array type ['" + elem + "']"
 	case Type:
 		return t.Meta() + " type '" + t.Common().Name + "'"
 	}

@@ -15,8 +15,9 @@ import (
 // FuzzParse feeds arbitrary text to the whole front end (Parse and Dump)
 // as the root file t.json of an in-memory file system that also holds
 // the corpus's include/sub-module.json. In neither mode may it panic or
-// hang; every error must be an *Error; and lenient mode must accept what
-// strict mode accepts, with the same dump and no warning.
+// hang; every error must be an *Error; lenient mode must accept what
+// strict mode accepts, with the same dump and no warning; and a schema's
+// Filter{} copy must dump as the schema does.
 func FuzzParse(f *testing.F) {
 	cases, _ := filepath.Glob("../testdata/qapi-schema/*.json")
 	sort.Strings(cases)
@@ -55,6 +56,18 @@ func FuzzParse(f *testing.F) {
 		}
 		_, strictDump, strictErr := parse(Strict)
 		ls, lenientDump, lenientErr := parse(Lenient)
+		if lenientErr == nil {
+			// A whole copy is the same schema.
+			c, err := ls.Filter(Filter{})
+			if err != nil {
+				t.Fatalf("Filter{}: %v", err)
+			}
+			var buf bytes.Buffer
+			Dump(&buf, c)
+			if diff := cmp.Diff(lenientDump, buf.String()); diff != "" {
+				t.Errorf("the Filter{} copy dumps differently (-original +copy):\n%s", diff)
+			}
+		}
 		if strictErr != nil {
 			return
 		}
