@@ -64,13 +64,16 @@ func checkLinks(t testing.TB, s *parser.Schema) {
 }
 
 // TestMergeLinks: what only an older release has (a union, a command's
-// inline arguments) is linked inside the merged schema, not to the
-// older release's definitions, which stay as they were.
+// inline arguments, a struct with a base) is linked inside the merged
+// schema, not to the older release's definitions, which stay as they
+// were.
 func TestMergeLinks(t *testing.T) {
 	oldSrc := `{ 'enum': 'Kind', 'data': [ 'a', 'b' ] }
 { 'struct': 'BranchA', 'data': { 'x': 'int' } }
 { 'union': 'Old', 'base': { 'kind': 'Kind', '*tag-opt': 'str' }, 'discriminator': 'kind', 'data': { 'a': 'BranchA' } }
-{ 'command': 'old-cmd', 'data': { 'which': 'Old' } }
+{ 'struct': 'OldBase', 'data': { 'id': 'str' } }
+{ 'struct': 'OldDerived', 'base': 'OldBase', 'data': { 'n': 'int' } }
+{ 'command': 'old-cmd', 'data': { 'which': 'Old', 'more': 'OldDerived' } }
 { 'event': 'OLD_EVENT', 'data': { 'n': 'int' } }
 { 'union': 'Both', 'base': { 'kind': 'Kind' }, 'discriminator': 'kind', 'data': { 'a': 'BranchA' } }
 { 'command': 'both', 'data': { 'b': 'Both' } }`
@@ -100,6 +103,7 @@ func TestMergeLinks(t *testing.T) {
 	for _, want := range []string{
 		"A holds the members of the branch for Kind [KindA]", // Old's branch, linked to the merged enum's constant
 		"OldCmdArgs holds the arguments of [Conn.OldCmd]",
+		"type OldDerived struct {\n\t// OldBase holds the members of the base type.\n\tOldBase\n", // its base, as in the release that has it
 	} {
 		if !strings.Contains(all.String(), want) {
 			t.Errorf("generated code lacks %q", want)
