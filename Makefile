@@ -12,17 +12,20 @@ all: generate test
 QMP_OLDER = $(foreach f,$(sort $(wildcard testdata/schemas/*/qapi/qapi-schema.json)),-also $(f))
 QGA_OLDER = $(foreach f,$(sort $(wildcard testdata/schemas/*/qga/qapi-schema.json) testdata/schemas/qga-5.0/qapi-schema.json),-also $(f))
 
-## generate: regenerate gen/qmp and gen/qga for the range of releases: schema/ (newest) and testdata/schemas
+## generate: regenerate gen/qmp and gen/qga (and their server packages gen/qmp/qmpserver, gen/qga/qgaserver) for the range of releases: schema/ (newest) and testdata/schemas
 generate:
 	$(QAPI_GEN) generate -package qmp -out gen/qmp $(QMP_OLDER) qmp
 	$(QAPI_GEN) generate -package qga -out gen/qga $(QGA_OLDER) qga
 
 ## check-generated: fail when gen/ differs from what the generator writes
+# (the copy lies outside the module, so the bindings' import paths, which
+# generate takes from go.mod, are given)
+MODULE = github.com/qapi-go/qapi
 check-generated:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	cp -R gen "$$tmp/gen" && \
-	$(QAPI_GEN) generate -package qmp -out "$$tmp/gen/qmp" $(QMP_OLDER) qmp && \
-	$(QAPI_GEN) generate -package qga -out "$$tmp/gen/qga" $(QGA_OLDER) qga && \
+	$(QAPI_GEN) generate -package qmp -out "$$tmp/gen/qmp" -import $(MODULE)/gen/qmp $(QMP_OLDER) qmp && \
+	$(QAPI_GEN) generate -package qga -out "$$tmp/gen/qga" -import $(MODULE)/gen/qga $(QGA_OLDER) qga && \
 	if ! diff -r gen "$$tmp/gen" >"$$tmp/diff"; then \
 		head -n 40 "$$tmp/diff"; \
 		echo "gen/ is stale: run 'make generate' and commit the result"; exit 1; \

@@ -22,14 +22,21 @@ import (
 //
 // Sub-benchmarks: "range" is the checked-in package, "single" QEMU 10.2
 // alone (the bindings before ranges), "empty" a package of one
-// declaration: the go command's own cost, to subtract.
+// declaration: the go command's own cost, to subtract; "server" is the
+// range's server package (gen/qmp/qmpserver), compiled with the bindings
+// already in the build cache: what a program that serves QMP adds.
 func BenchmarkCompileQMP(b *testing.B) {
 	all := parseRange(b, qmpRange)
 	r, err := generator.Merge(all)
 	if err != nil {
 		b.Fatal(err)
 	}
-	ranged, err := generator.Generate(r.Schema, generator.Config{Package: "qmp", Range: r})
+	cfg := generator.Config{Package: "qmp", Range: r}
+	ranged, err := generator.Generate(r.Schema, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := generator.GenerateServer(r.Schema, cfg, generator.ServerConfig{Package: "qmpserver", BindingsImport: "compilebench/qmp"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -42,18 +49,26 @@ func BenchmarkCompileQMP(b *testing.B) {
 		name  string
 		files []generator.File
 	}{{"range", ranged}, {"single", single}, {"empty", empty}} {
-		b.Run(tc.name, func(b *testing.B) { compileBench(b, tc.files) })
+		b.Run(tc.name, func(b *testing.B) { compileBench(b, tc.files, nil) })
 	}
+	b.Run("server", func(b *testing.B) { compileBench(b, ranged, srv) })
 }
 
-func compileBench(b *testing.B, files []generator.File) {
+// compileBench compiles the package of files (directory qmp) again and
+// again; with server files, it compiles those (directory qmp/qmpserver)
+// instead, qmp staying in the build cache.
+func compileBench(b *testing.B, files, server []generator.File) {
 	mod := gomodtest.New(b, "compilebench")
 	for _, f := range files {
 		mod.WriteFile("qmp/"+f.Name, f.Content)
 	}
-	mod.Go("build", "./qmp") // dependencies into the cache
-	common := filepath.Join(mod.Dir, "qmp", generator.CommonFile)
-	src, err := os.ReadFile(common)
+	pkg, touched := "./qmp", filepath.Join(mod.Dir, "qmp", generator.CommonFile)
+	for _, f := range server {
+		mod.WriteFile("qmp/qmpserver/"+f.Name, f.Content)
+		pkg, touched = "./qmp/qmpserver", filepath.Join(mod.Dir, "qmp", "qmpserver", generator.ServerFile)
+	}
+	mod.Go("build", pkg) // dependencies into the cache
+	src, err := os.ReadFile(touched)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,10 +76,10 @@ func compileBench(b *testing.B, files []generator.File) {
 	i := 0
 	for b.Loop() {
 		i++
-		if err := os.WriteFile(common, append(src, fmt.Sprintf("\n// iteration %d\n", i)...), 0o644); err != nil {
+		if err := os.WriteFile(touched, append(src, fmt.Sprintf("\n// iteration %d\n", i)...), 0o644); err != nil {
 			b.Fatal(err)
 		}
-		cmd := exec.Command("go", "build", "./qmp")
+		cmd := exec.Command("go", "build", pkg)
 		cmd.Dir = mod.Dir
 		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOPROXY=off")
 		if out, err := cmd.CombinedOutput(); err != nil {

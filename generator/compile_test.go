@@ -54,8 +54,9 @@ func parseRelease(t testing.TB, root string, r release) (*parser.Schema, string)
 	return s, source
 }
 
-// TestReleasesCompile generates every release into one temporary module
-// and runs go vet (which type-checks, so it also builds) over it.
+// TestReleasesCompile generates every release, with its server package,
+// into one temporary module and runs go vet (which type-checks, so it
+// also builds) over it.
 func TestReleasesCompile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds several large packages")
@@ -63,11 +64,17 @@ func TestReleasesCompile(t *testing.T) {
 	root := gomodtest.RepoRoot(t)
 	mod := gomodtest.New(t, "qapigentest")
 	tmp := mod.Dir
+	servers := map[string]string{} // server package directory -> bindings directory
 	for _, r := range releases {
 		s, source := parseRelease(t, root, r)
-		files, err := generator.Generate(s, generator.Config{Package: r.pkg, Source: source})
+		cfg := generator.Config{Package: r.pkg, Source: source}
+		files, err := generator.Generate(s, cfg)
 		if err != nil {
 			t.Fatalf("%s: %v", r.file, err)
+		}
+		srv, err := generator.GenerateServer(s, cfg, generator.ServerConfig{Package: r.pkg + "server", BindingsImport: "qapigentest/" + r.pkg})
+		if err != nil {
+			t.Fatalf("%s: server: %v", r.file, err)
 		}
 		if r.file == "qmp" {
 			again, err := generator.Generate(s, generator.Config{Package: r.pkg, Source: source})
@@ -81,6 +88,16 @@ func TestReleasesCompile(t *testing.T) {
 			}
 		}
 		dir := filepath.Join(tmp, r.pkg)
+		servers[filepath.Join(dir, r.pkg+"server")] = dir
+		for _, f := range srv {
+			if formatted, err := format.Source(f.Content); err != nil || !bytes.Equal(formatted, f.Content) {
+				t.Errorf("%sserver/%s: not gofmt'd (%v)", r.pkg, f.Name, err)
+			}
+			if !generator.IsGenerated(f.Content) {
+				t.Errorf("%sserver/%s: missing header", r.pkg, f.Name)
+			}
+			mod.WriteFile(r.pkg+"/"+r.pkg+"server/"+f.Name, f.Content)
+		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -130,8 +147,11 @@ func TestReleasesCompile(t *testing.T) {
 	ents, _ := os.ReadDir(tmp)
 	for _, e := range ents {
 		if e.IsDir() {
-			generator.CheckDocLinks(t, filepath.Join(tmp, e.Name()))
+			generator.CheckDocLinks(t, filepath.Join(tmp, e.Name()), nil)
 		}
+	}
+	for srv, bindings := range servers {
+		generator.CheckDocLinks(t, srv, map[string]string{"qapigentest/" + filepath.Base(bindings): bindings})
 	}
 	mod.Go("build", "./...")
 	mod.Go("vet", "./...")

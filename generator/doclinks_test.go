@@ -105,23 +105,35 @@ var schemaBrackets = map[string]bool{
 
 // TestDocLinksResolve checks that every doc link ([Name], [Name.Field],
 // [pkg.Name]) in the generated files of gen/qmp, gen/qga and
-// internal/testgen names something the package (or the imported
-// package) declares: go vet does not check links, and a broken one
-// renders as plain "[Name]" text. TestReleasesCompile runs the same
-// check over every release it generates.
+// internal/testgen and of their server packages names something the
+// package (or the imported package) declares: go vet does not check
+// links, and a broken one renders as plain "[Name]" text.
+// TestReleasesCompile runs the same check over every release it
+// generates.
 func TestDocLinksResolve(t *testing.T) {
-	for _, dir := range []string{filepath.Join("..", "gen", "qmp"), filepath.Join("..", "gen", "qga"), filepath.Join("internal", "testgen")} {
-		checkDocLinks(t, dir)
+	for _, p := range []struct{ dir, server, importPath string }{
+		{filepath.Join("..", "gen", "qmp"), "qmpserver", "github.com/qapi-go/qapi/gen/qmp"},
+		{filepath.Join("..", "gen", "qga"), "qgaserver", "github.com/qapi-go/qapi/gen/qga"},
+		{filepath.Join("internal", "testgen"), "testgenserver", "github.com/qapi-go/qapi/generator/internal/testgen"},
+	} {
+		checkDocLinks(t, p.dir, nil)
+		checkDocLinks(t, filepath.Join(p.dir, p.server), map[string]string{p.importPath: p.dir})
 	}
 }
 
 // CheckDocLinks is checkDocLinks for the external tests.
 var CheckDocLinks = checkDocLinks
 
-// checkDocLinks checks the doc links of the generated files in dir.
-func checkDocLinks(t *testing.T, dir string) {
+// checkDocLinks checks the doc links of the generated files in dir;
+// links to a package of pkgDirs (import path -> directory) must name
+// what that directory declares.
+func checkDocLinks(t *testing.T, dir string, pkgDirs map[string]string) {
 	t.Helper()
 	runtimeNames, _, _ := declared(t, runtimeDir(t))
+	pkgNames := map[string]map[string]bool{}
+	for path, d := range pkgDirs {
+		pkgNames[path], _, _ = declared(t, d)
+	}
 	names, files, fset := declared(t, dir)
 	imports := map[string]string{}
 	for _, f := range files {
@@ -166,7 +178,11 @@ func checkDocLinks(t *testing.T, dir string) {
 				case DefaultRuntimeImport:
 					ok = runtimeNames[name]
 				default:
-					ok = true // the standard library's
+					if names, module := pkgNames[l.ImportPath]; module {
+						ok = names[name]
+					} else {
+						ok = true // the standard library's
+					}
 				}
 				if !ok {
 					pkg := ""

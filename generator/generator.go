@@ -76,24 +76,10 @@ func IsGenerated(src []byte) bool {
 // module that defines something, plus CommonFile. The result is sorted
 // by file name and depends only on s and cfg.
 func Generate(s *parser.Schema, cfg Config) ([]File, error) {
-	if !isPackageName(cfg.Package) {
-		return nil, fmt.Errorf("generator: invalid package name %q", cfg.Package)
-	}
-	if cfg.RuntimeImport == "" {
-		cfg.RuntimeImport = DefaultRuntimeImport
-	}
-	if cfg.Source == "" {
-		cfg.Source = s.File
-	}
-	protocol := cfg.Protocol
-	if protocol == DetectProtocol {
-		protocol = Detect(s)
-	}
-	n, err := nameAll(s, cfg, protocol)
+	g, err := newGen(s, cfg)
 	if err != nil {
 		return nil, err
 	}
-	g := &gen{s: s, cfg: cfg, protocol: protocol, n: n, docs: newDocIndex(s, n), dir: directions(s)}
 
 	// Assign definitions to files.
 	type unit struct {
@@ -104,7 +90,7 @@ func Generate(s *parser.Schema, cfg Config) ([]File, error) {
 	byFile := map[string]*unit{}
 	common := &unit{name: CommonFile}
 	byFile[CommonFile] = common
-	for _, cf := range connFiles(protocol) {
+	for _, cf := range connFiles(g.protocol) {
 		byFile[cf.name] = nil
 	}
 	for _, m := range s.Modules {
@@ -130,10 +116,6 @@ func Generate(s *parser.Schema, cfg Config) ([]File, error) {
 		units = append(units, u)
 	}
 	units = append(units, common)
-	if _, ok := byFile[ServerFile]; ok {
-		return nil, fmt.Errorf("generator: a schema module maps to file %s, which the server side needs", ServerFile)
-	}
-	units = append(units, &unit{name: ServerFile})
 
 	// Build and render the files in parallel; the output does not
 	// depend on scheduling.
@@ -153,11 +135,8 @@ func Generate(s *parser.Schema, cfg Config) ([]File, error) {
 				fg.def(d)
 				fg.aliases(d)
 			}
-			switch u.name {
-			case CommonFile:
+			if u.name == CommonFile {
 				fg.common()
-			case ServerFile:
-				fg.server()
 			}
 			var buf bytes.Buffer
 			if err := f.Render(&buf); err != nil {
@@ -183,11 +162,35 @@ func Generate(s *parser.Schema, cfg Config) ([]File, error) {
 		return nil, err
 	}
 	out = append(out, conn...)
-	if cfg.Range != nil {
+	if g.cfg.Range != nil {
 		out = append(out, g.versionsFile())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// newGen checks cfg, fills in its defaults and names every definition
+// of s: the state Generate and GenerateServer share, so that both
+// packages agree on every name.
+func newGen(s *parser.Schema, cfg Config) (*gen, error) {
+	if !isPackageName(cfg.Package) {
+		return nil, fmt.Errorf("generator: invalid package name %q", cfg.Package)
+	}
+	if cfg.RuntimeImport == "" {
+		cfg.RuntimeImport = DefaultRuntimeImport
+	}
+	if cfg.Source == "" {
+		cfg.Source = s.File
+	}
+	protocol := cfg.Protocol
+	if protocol == DetectProtocol {
+		protocol = Detect(s)
+	}
+	n, err := nameAll(s, cfg, protocol)
+	if err != nil {
+		return nil, err
+	}
+	return &gen{s: s, cfg: cfg, protocol: protocol, n: n, docs: newDocIndex(s, n), dir: directions(s)}, nil
 }
 
 func isPackageName(s string) bool {
@@ -212,15 +215,25 @@ type gen struct {
 	docs     *docIndex
 	// dir says which way each type's values travel (toQEMU, fromQEMU).
 	dir map[parser.Definition]int
+	// typesPkg is the import path of the package that declares the
+	// generated types when it is not the package being generated (the
+	// server package's bindings); "" otherwise.
+	typesPkg string
 }
 
-func (g *gen) newFile() *jen.File {
-	f := jen.NewFile(g.cfg.Package)
+func (g *gen) newFile() *jen.File { return g.newFileIn(g.cfg.Package) }
+
+// newFileIn starts a file of package pkg.
+func (g *gen) newFileIn(pkg string) *jen.File {
+	f := jen.NewFile(pkg)
 	for _, l := range strings.Split(strings.TrimSuffix(g.header(), "\n"), "\n") {
 		f.HeaderComment(strings.TrimPrefix(l, "// "))
 	}
 	f.ImportName(g.cfg.RuntimeImport, "runtime")
 	f.ImportName(g.serverImport(), "server")
+	if g.typesPkg != "" {
+		f.ImportName(g.typesPkg, g.cfg.Package)
+	}
 	f.ImportName(g.codecImport(), "codec")
 	f.ImportName("encoding/json", "json")
 	f.ImportName("context", "context")

@@ -18,9 +18,14 @@ import (
 // TestGolden runs every testdata/golden/*.txtar archive: the .json files
 // are the schema (schema.json is the root), the .go files the expected
 // output. qapi.go (tables, helpers) and the connection layer's files
-// (the same in every case) are compared only when the archive has them. An archive with an "error" file
+// (the same in every case) are compared only when the archive has them,
+// and so is the server package, as server/qapi_server.go (importing the
+// bindings as example.com/golden). An archive with an "error" file
 // expects Generate (or Parse) to fail with that text. -update rewrites
 // the expected sections.
+// serverGolden is the name of the server package's file in an archive.
+const serverGolden = "server/" + generator.ServerFile
+
 func TestGolden(t *testing.T) {
 	paths, err := filepath.Glob("testdata/golden/*.txtar")
 	if err != nil || len(paths) == 0 {
@@ -55,11 +60,18 @@ func TestGolden(t *testing.T) {
 			gotErr := ""
 			s, err := parser.Parse("schema.json", parser.Options{Mode: parser.Lenient, FS: fsys})
 			if err == nil {
+				cfg := generator.Config{Package: "golden", Source: "schema.json"}
 				var files []generator.File
-				files, err = generator.Generate(s, generator.Config{Package: "golden", Source: "schema.json"})
+				files, err = generator.Generate(s, cfg)
 				for _, f := range files {
 					if _, listed := want[f.Name]; listed || !common[f.Name] {
 						got[f.Name] = string(f.Content)
+					}
+				}
+				if _, listed := want[serverGolden]; listed && err == nil {
+					files, err = generator.GenerateServer(s, cfg, generator.ServerConfig{Package: "goldenserver", BindingsImport: "example.com/golden"})
+					for _, f := range files {
+						got["server/"+f.Name] = string(f.Content)
 					}
 				}
 			}

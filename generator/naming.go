@@ -21,8 +21,6 @@ const unknownMembersField = "UnknownMembers"
 // templates (conn.go).
 var generatorNames = []string{
 	"CommandSpec", "EventSpec", "Commands", "Events", "DecodeEvent", "Ptr",
-	// server.go
-	"Server", "UnimplementedServer", "RegisterServer", "ServerEvent", "EmitEvent",
 }
 
 // eventNameMethod is the method of every event struct that returns the

@@ -2,6 +2,7 @@ package generator_test
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -12,8 +13,8 @@ import (
 )
 
 // TestSubsetServer: a subset (-commands, -events) gets a subset server:
-// the Server interface, RegisterServer and the event senders cover
-// exactly what was selected.
+// the Server interface, Register and EmitEvent cover exactly what was
+// selected.
 func TestSubsetServer(t *testing.T) {
 	s, err := parser.Parse(schema.QMPRoot, parser.Options{Mode: parser.Lenient, FS: schema.Files})
 	if err != nil {
@@ -23,7 +24,7 @@ func TestSubsetServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := generator.Generate(sub, generator.Config{Package: "qmp"})
+	files, err := generator.GenerateServer(sub, generator.Config{Package: "qmp"}, generator.ServerConfig{Package: "qmpserver", BindingsImport: "example.com/vmm/qmp"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,6 +37,11 @@ func TestSubsetServer(t *testing.T) {
 	if src == "" {
 		t.Fatalf("no %s among the files", generator.ServerFile)
 	}
+	for _, want := range []string{"\npackage qmpserver\n", "\n\t\"example.com/vmm/qmp\"\n", "QueryStatus(ctx context.Context, args *qmp.QueryStatusArgs) (*qmp.StatusInfo, error)"} {
+		if !strings.Contains(src, want) {
+			t.Errorf("the server package lacks %q", want)
+		}
+	}
 	find := func(re string) []string {
 		var out []string
 		for _, m := range regexp.MustCompile(re).FindAllStringSubmatch(src, -1) {
@@ -47,9 +53,10 @@ func TestSubsetServer(t *testing.T) {
 		t.Errorf("Server methods (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"cont", "query-status", "stop"}, find(`Name:\s+"([^"]+)"`)); diff != "" {
-		t.Errorf("RegisterServer commands (-want +got):\n%s", diff)
+		t.Errorf("Register's commands (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"ResumeEvent", "StopEvent"}, find(`func \(\*(\w+)\) qapiEvent\(\)`)); diff != "" {
-		t.Errorf("event senders (-want +got):\n%s", diff)
+	// STOP and RESUME have no data: EmitEvent sends them without.
+	if diff := cmp.Diff([]string{`"RESUME", "STOP"`}, find(`(?m)^\tcase (.*):\n\t\treturn to\.Emit\(name, nil\)`)); diff != "" {
+		t.Errorf("events without data (-want +got):\n%s", diff)
 	}
 }

@@ -31,9 +31,18 @@ func (g *gen) goType(t parser.Type) *jen.Statement {
 		return jen.Index().Add(g.goType(t.Element))
 	}
 	if id, ok := g.n.types[t]; ok {
-		return jen.Id(id)
+		return g.typeRef(id)
 	}
 	return jen.Struct() // q_empty
+}
+
+// typeRef refers to the generated type id: in the package being
+// generated, or in the bindings package the server package imports.
+func (g *gen) typeRef(id string) *jen.Statement {
+	if g.typesPkg != "" {
+		return jen.Qual(g.typesPkg, id)
+	}
+	return jen.Id(id)
 }
 
 // isNilable reports whether the zero Go value of t stands for "absent"

@@ -13,7 +13,9 @@ import (
 // downstreamMain is a program of the downstream module: it dials a fake
 // QEMU, calls typed commands and waits for typed events through the
 // subset bindings go generate wrote. It imports nothing of the runtime
-// but its test helper: the generated package is all it needs.
+// but its test helper: the generated package is all it needs. Then it
+// serves a stand-in QEMU of its own, typed, on the subset's server
+// package, and calls it.
 const downstreamMain = `package main
 
 import (
@@ -22,11 +24,48 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net"
+	"os"
+	"path/filepath"
 	"time"
 
 	"example.com/vmm/qmpmin"
+	"example.com/vmm/qmpmin/qmpminserver"
 	"github.com/qapi-go/qapi/runtime/fakepeer"
+	"github.com/qapi-go/qapi/runtime/server"
 )
+
+// vm is a stand-in QEMU on the subset's server package: it answers
+// query-status and stop (sending STOP, as QEMU does), and leaves the
+// other commands of the subset unimplemented.
+type vm struct {
+	qmpminserver.UnimplementedServer
+	running bool
+}
+
+func (v *vm) QueryStatus(ctx context.Context, _ *qmpmin.QueryStatusArgs) (*qmpmin.StatusInfo, error) {
+	st := qmpmin.RunStatePaused
+	if v.running {
+		st = qmpmin.RunStateRunning
+	}
+	return &qmpmin.StatusInfo{Running: v.running, Status: st}, nil
+}
+
+func (v *vm) Stop(ctx context.Context, _ *qmpmin.StopArgs) error {
+	v.running = false
+	return qmpminserver.EmitEvent(server.RequestFrom(ctx).Conn, &qmpmin.StopEvent{})
+}
+
+func serveTyped(ctx context.Context, sock string) (*qmpmin.Conn, error) {
+	mux := server.NewMux()
+	qmpminserver.Register(mux, &vm{running: true})
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		return nil, err
+	}
+	go (&server.Server{Handler: mux}).Serve(ctx, ln)
+	return qmpmin.Dial(ctx, "unix", sock)
+}
 
 func main() {
 	peer := fakepeer.New(nil, fakepeer.Config{Handler: func(cmd string, args json.RawMessage) fakepeer.Response {
@@ -86,6 +125,35 @@ func main() {
 		log.Fatalf("cont: %v", err)
 	}
 	fmt.Println("commands:", len(qmpmin.Commands))
+
+	dir, err := os.MkdirTemp("", "vmm")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	typed, err := serveTyped(ctx, filepath.Join(dir, "typed.sock"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer typed.Close()
+	st, err = typed.QueryStatus(ctx, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("typed: status=%s\n", st.Status)
+	if _, err := qmpmin.CallAndWait(ctx, typed, func(ctx context.Context) error { return typed.Stop(ctx, nil) }, qmpmin.Any[qmpmin.StopEvent]); err != nil {
+		log.Fatalf("typed stop: %v", err)
+	}
+	st, err = typed.QueryStatus(ctx, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("typed: stopped, status=%s\n", st.Status)
+	if err := typed.Cont(ctx, nil); errors.Is(err, qmpmin.CommandNotFound) {
+		fmt.Println("typed: cont:", err)
+	} else {
+		log.Fatalf("typed cont: %v", err)
+	}
 }
 `
 
@@ -95,8 +163,10 @@ func main() {
 // directive that runs "go tool qapi-gen" on the schema of a QEMU tree
 // next to the package, then "go generate", "go build" and "go vet" with
 // the go command's defaults, for the full QMP bindings and for a
-// -commands subset; then a program on the subset dials a fake QEMU,
-// calls typed commands and waits for typed events with CallAndWait.
+// -commands subset, each with its server package; then a program on the
+// subset dials a fake QEMU, calls typed commands and waits for typed
+// events with CallAndWait, and serves a typed stand-in of its own on the
+// subset's server package.
 func TestDownstreamGoGenerate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module with go generate in -short mode")
@@ -133,8 +203,8 @@ func TestDownstreamGoGenerate(t *testing.T) {
 	write("cmd/vmm/main.go", downstreamMain)
 
 	m.Go("generate", "./...")
-	for _, f := range []string{"qmp/qapi.go", "qmp/qapi_conn.go", "qmp/qapi_events.go", "qmp/block_core.go",
-		"qmpmin/qapi.go", "qmpmin/qapi_conn.go", "qmpmin/qapi_events.go", "qmpmin/run_state.go"} {
+	for _, f := range []string{"qmp/qapi.go", "qmp/qapi_conn.go", "qmp/qapi_events.go", "qmp/block_core.go", "qmp/qmpserver/qapi_server.go",
+		"qmpmin/qapi.go", "qmpmin/qapi_conn.go", "qmpmin/qapi_events.go", "qmpmin/run_state.go", "qmpmin/qmpminserver/qapi_server.go"} {
 		if _, err := os.Stat(filepath.Join(mod, f)); err != nil {
 			t.Errorf("go generate did not write %s: %v", f, err)
 		}
@@ -145,11 +215,13 @@ func TestDownstreamGoGenerate(t *testing.T) {
 	m.Go("build", "./...")
 	m.Go("vet", "./...")
 
-	// The generated packages import only the runtime (its server side,
-	// runtime/server, and its codec, runtime/codec, included) and the
-	// standard library (and so does the runtime, apart from its own and
-	// the module's internal packages).
-	listing := m.Go("list", "-deps", "-json=ImportPath,Standard,Imports", "./qmp", "./qmpmin")
+	// The generated packages import only the runtime (its codec,
+	// runtime/codec, included) and the standard library, and the server
+	// packages their bindings and runtime/server too (and so does the
+	// runtime, apart from its own and the module's internal packages).
+	// The bindings never import runtime/server: a program that only calls
+	// QEMU does not compile the server side.
+	listing := m.Go("list", "-deps", "-json=ImportPath,Standard,Imports", "./qmp/...", "./qmpmin/...")
 	dec := json.NewDecoder(strings.NewReader(listing))
 	for dec.More() {
 		var p struct {
@@ -164,7 +236,14 @@ func TestDownstreamGoGenerate(t *testing.T) {
 		case p.Standard:
 		case p.ImportPath == "example.com/vmm/qmp" || p.ImportPath == "example.com/vmm/qmpmin":
 			for _, imp := range p.Imports {
-				if strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") && imp != "github.com/qapi-go/qapi/runtime" && imp != "github.com/qapi-go/qapi/runtime/server" && imp != "github.com/qapi-go/qapi/runtime/codec" {
+				if strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") && imp != "github.com/qapi-go/qapi/runtime" && imp != "github.com/qapi-go/qapi/runtime/codec" {
+					t.Errorf("%s imports %s", p.ImportPath, imp)
+				}
+			}
+		case p.ImportPath == "example.com/vmm/qmp/qmpserver" || p.ImportPath == "example.com/vmm/qmpmin/qmpminserver":
+			bindings := strings.TrimSuffix(p.ImportPath, "/"+p.ImportPath[strings.LastIndex(p.ImportPath, "/")+1:])
+			for _, imp := range p.Imports {
+				if strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") && imp != bindings && imp != "github.com/qapi-go/qapi/runtime/server" {
 					t.Errorf("%s imports %s", p.ImportPath, imp)
 				}
 			}
@@ -176,7 +255,8 @@ func TestDownstreamGoGenerate(t *testing.T) {
 	}
 
 	got := m.Go("run", "./cmd/vmm")
-	want := "QEMU 10.2.2 (v10.2.2)\nstatus=running running=true\nstopped: STOP\ndeleted: /machine/peripheral/net0\ncont: CommandNotFound\ncommands: 4\n"
+	want := "QEMU 10.2.2 (v10.2.2)\nstatus=running running=true\nstopped: STOP\ndeleted: /machine/peripheral/net0\ncont: CommandNotFound\ncommands: 4\n" +
+		"typed: status=running\ntyped: stopped, status=paused\ntyped: cont: cont: CommandNotFound: The command cont has not been found\n"
 	if got != want {
 		t.Errorf("program printed\n%s\nwant\n%s", got, want)
 	}

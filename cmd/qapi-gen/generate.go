@@ -19,12 +19,20 @@ import (
 const generateUsage = `usage: qapi-gen generate [-package NAME] [-out DIR] [-protocol qmp|qga]
                         [-omit-prose] [-strict] [-also [RELEASE=]OLDER_SCHEMA]...
                         [-release RELEASE] [-commands LIST] [-events LIST]
-                        [-omit-deprecated] [-omit-unstable] SCHEMA
+                        [-omit-deprecated] [-omit-unstable] [-import PATH]
+                        [-server-out DIR] [-server-package NAME] [-no-server]
+                        SCHEMA
 
 Generate reads a QAPI schema and writes Go bindings for it into DIR: one
 file per schema module plus qapi.go (client, tables, helpers). SCHEMA is
 the path of a schema's root file (such as qapi/qapi-schema.json of a QEMU
 tree), or "qmp" or "qga" for the schema vendored in package schema.
+
+It also writes the server side of the bindings (a Server interface with
+one method per command, UnimplementedServer, Register, EmitEvent) as a
+package of its own, by default DIR/PACKAGEserver (DIR/qmpserver for
+package qmp), which imports the bindings: programs that only call QEMU
+never compile it.
 
 With -also, the bindings span a range of QEMU releases: SCHEMA is the
 newest (its docs are the docs) and each -also names an older release's
@@ -59,6 +67,19 @@ takes one is an error naming both.
                  naming problems are errors (by default they are warnings,
                  printed on standard error, so that every release reads)
 
+The server package:
+
+  -import PATH          the import path of the bindings in DIR, which the
+                        server package imports (default: the module path
+                        of the go.mod in DIR or above, joined with DIR's
+                        path below it)
+  -server-out DIR       where to write the server package (default:
+                        DIR/PACKAGEserver); hand-written files there are
+                        kept and reserve their names, as in DIR
+  -server-package NAME  its Go package name (default: the base name of
+                        its directory)
+  -no-server            write no server package
+
 Subsets and policy (all off by default: the whole schema is generated):
 
   -commands LIST     generate only these commands (wire names, such as
@@ -85,10 +106,11 @@ then put one directive in a Go file of the package,
   //go:generate go tool qapi-gen generate -package qmp -out . ../qemu/qapi/qapi-schema.json
 
 and run "go generate ./...". The output imports only
-github.com/qapi-go/qapi/runtime and the standard library; the package
-it makes, full or subset, has the connection layer (Conn, Dial, New,
-Accept; for QMP Subscribe, Watch and CallAndWait) and re-exports the
-runtime's errors and options.
+github.com/qapi-go/qapi/runtime (and its codec and server packages) and
+the standard library; the package it makes, full or subset, has the
+connection layer (Conn, Dial, New, Accept; for QMP Subscribe, Watch and
+CallAndWait) and re-exports the runtime's errors and options, and the
+server package beside it (./qmpserver here) serves what it has.
 `
 
 func init() {
@@ -111,6 +133,10 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	var also alsoFlag
 	fset.Var(&also, "also", "")
 	release := fset.String("release", "", "")
+	importPath := fset.String("import", "", "")
+	serverOut := fset.String("server-out", "", "")
+	serverPkg := fset.String("server-package", "", "")
+	noServer := fset.Bool("no-server", false, "")
 	var selFlags selectionFlags
 	selFlags.register(fset)
 	usageErr := func(format string, a ...any) int {
@@ -189,10 +215,20 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 			return usageErr("-protocol: %v", err)
 		}
 	}
+	srv, code := serverFlags(fset, *out, *pkg, *importPath, *serverOut, *serverPkg, *noServer, usageErr)
+	if code >= 0 {
+		return code
+	}
 	beside, err := handWritten(*out, *pkg)
 	if err != nil {
 		fmt.Fprintln(stderr, "qapi-gen generate: "+err.Error())
 		return 1
+	}
+	if srv != nil {
+		if srv.HandWritten, err = handWritten(srv.dir, srv.Package); err != nil {
+			fmt.Fprintln(stderr, "qapi-gen generate: "+err.Error())
+			return 1
+		}
 	}
 
 	s, err := parser.Parse(file, opts)
@@ -227,16 +263,122 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	files, err := generator.Generate(s, generator.Config{Package: *pkg, Source: source, Protocol: proto, HandWritten: beside, OmitProse: *omitProse, Range: rng})
+	cfg := generator.Config{Package: *pkg, Source: source, Protocol: proto, HandWritten: beside, OmitProse: *omitProse, Range: rng}
+	files, err := generator.Generate(s, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "qapi-gen generate: "+err.Error())
 		return 1
 	}
-	if err := writeFiles(*out, files); err != nil {
-		fmt.Fprintln(stderr, "qapi-gen generate: "+err.Error())
-		return 1
+	outputs := []output{{*out, files}}
+	if srv != nil {
+		if srv.BindingsImport == "" {
+			if srv.BindingsImport, err = importPathOf(*out); err != nil {
+				return fail(fmt.Errorf("%v: pass -import PATH, or -no-server", err))
+			}
+		}
+		files, err := generator.GenerateServer(s, cfg, srv.ServerConfig)
+		if err != nil {
+			fmt.Fprintln(stderr, "qapi-gen generate: "+err.Error())
+			return 1
+		}
+		outputs = append(outputs, output{srv.dir, files})
+	}
+	// Nothing is written unless every file can be.
+	for _, o := range outputs {
+		if err := checkOverwrite(o.dir, o.files); err != nil {
+			fmt.Fprintln(stderr, "qapi-gen generate: "+err.Error())
+			return 1
+		}
+	}
+	for _, o := range outputs {
+		if err := writeFiles(o.dir, o.files); err != nil {
+			fmt.Fprintln(stderr, "qapi-gen generate: "+err.Error())
+			return 1
+		}
 	}
 	return 0
+}
+
+// output is the files of one generated package and their directory.
+type output struct {
+	dir   string
+	files []generator.File
+}
+
+// serverOutput is where and how the server package is generated.
+type serverOutput struct {
+	generator.ServerConfig
+	dir string
+}
+
+// serverFlags reads the server package's flags: nil when -no-server
+// turns it off. It returns the exit code of a usage error (2) when the
+// command must stop, -1 otherwise. BindingsImport is left empty when
+// -import is not given: the caller takes it from go.mod.
+func serverFlags(fset *flag.FlagSet, out, pkg, importPath, dir, name string, off bool,
+	usageErr func(string, ...any) int) (*serverOutput, int) {
+	if off {
+		for _, f := range []string{"import", "server-out", "server-package"} {
+			if isSet(fset, f) {
+				return nil, usageErr("-%s has no effect with -no-server", f)
+			}
+		}
+		return nil, -1
+	}
+	if isSet(fset, "server-out") && dir == "" {
+		return nil, usageErr("-server-out is empty")
+	}
+	if dir == "" {
+		dir = filepath.Join(out, pkg+"server")
+	}
+	same, err := sameDir(dir, out)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	if same {
+		return nil, usageErr("-server-out %s is the bindings' directory: the server package needs one of its own", dir)
+	}
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return nil, usageErr("-server-out %s is not a directory", dir)
+	}
+	if name == "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		name = filepath.Base(abs)
+		if !validPackage(name) {
+			return nil, usageErr("cannot use directory name %q as the server's package name: pass -server-package", name)
+		}
+	} else if !validPackage(name) {
+		return nil, usageErr("invalid server package name %q", name)
+	}
+	if isSet(fset, "import") {
+		if err := checkImportPath(importPath); err != nil {
+			return nil, usageErr("-import: %v", err)
+		}
+	}
+	return &serverOutput{ServerConfig: generator.ServerConfig{Package: name, BindingsImport: importPath}, dir: dir}, -1
+}
+
+// isSet reports whether the command line set flag name.
+func isSet(fset *flag.FlagSet, name string) bool {
+	set := false
+	fset.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// sameDir reports whether a and b are the same directory path.
+func sameDir(a, b string) (bool, error) {
+	aa, err := filepath.Abs(a)
+	if err != nil {
+		return false, err
+	}
+	bb, err := filepath.Abs(b)
+	if err != nil {
+		return false, err
+	}
+	return aa == bb, nil
 }
 
 func validPackage(s string) bool {
@@ -251,9 +393,32 @@ func validPackage(s string) bool {
 	return true
 }
 
+// checkOverwrite fails when one of files would overwrite a file in dir
+// that qapi-gen did not generate.
+func checkOverwrite(dir string, files []generator.File) error {
+	for _, f := range files {
+		p := filepath.Join(dir, f.Name)
+		old, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !generator.IsGenerated(old) {
+			return fmt.Errorf("%s exists and was not generated by qapi-gen; not overwriting it", p)
+		}
+	}
+	return nil
+}
+
 // writeFiles writes files into dir (unchanged files are left alone) and
 // removes the generated files of earlier runs that files no longer has.
+// Hand-written files are never overwritten (see checkOverwrite).
 func writeFiles(dir string, files []generator.File) error {
+	if err := checkOverwrite(dir, files); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -261,15 +426,8 @@ func writeFiles(dir string, files []generator.File) error {
 	for _, f := range files {
 		keep[f.Name] = true
 		p := filepath.Join(dir, f.Name)
-		if old, err := os.ReadFile(p); err == nil {
-			if bytes.Equal(old, f.Content) {
-				continue
-			}
-			if !generator.IsGenerated(old) {
-				return fmt.Errorf("%s exists and was not generated by qapi-gen; not overwriting it", p)
-			}
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return err
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, f.Content) {
+			continue
 		}
 		if err := os.WriteFile(p, f.Content, 0o644); err != nil {
 			return err

@@ -8,6 +8,18 @@ import (
 	"testing"
 )
 
+// moduleDir makes a temporary directory holding the go.mod of module
+// example.com/m, for generating into: the server package imports the
+// bindings by the import path qapi-gen takes from it.
+func moduleDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/m\n\ngo 1.24\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func runGen(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	code := run(args, &out, &errb)
@@ -15,7 +27,7 @@ func runGen(args ...string) (int, string, string) {
 }
 
 func TestGenerateWritesAndCleans(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "qgabind")
+	dir := filepath.Join(moduleDir(t), "qgabind")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +60,7 @@ func TestGenerateWritesAndCleans(t *testing.T) {
 
 func TestGenerateLenientWarnsStrictFails(t *testing.T) {
 	root := filepath.Join("..", "..", "testdata", "schemas", "qemu-7.2.0", "qga", "qapi-schema.json")
-	dir := t.TempDir()
+	dir := moduleDir(t)
 	code, _, stderr := runGen("generate", "-package", "qga", "-out", dir, root)
 	if code != 0 || !strings.Contains(stderr, "warning: ") || !strings.Contains(stderr, "qapi-schema.json:") {
 		t.Errorf("lenient: exit %d, stderr %q", code, stderr)

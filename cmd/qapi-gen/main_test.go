@@ -100,7 +100,7 @@ func TestVersion(t *testing.T) {
 		t.Errorf("exit %d:\n%s", code, stdout)
 	}
 	// Generated files name the same version.
-	dir := t.TempDir()
+	dir := moduleDir(t)
 	if code, _, stderr := runGen("generate", "-out", dir, "-package", "p", "-commands", "guest-ping", "qga"); code != 0 {
 		t.Fatalf("generate: %s", stderr)
 	}

@@ -35,7 +35,7 @@ func TestGenerateRange(t *testing.T) {
 	oldSchema := filepath.Join(root, "old", "qapi", "qapi-schema.json")
 	newSchema := filepath.Join(root, "new", "qapi", "qapi-schema.json")
 	for _, also := range []string{oldSchema, "1.0=" + oldSchema} {
-		out := filepath.Join(t.TempDir(), "p")
+		out := filepath.Join(moduleDir(t), "p")
 		code, _, stderr := runGen("generate", "-out", out, "-also", also, newSchema)
 		if code != 0 {
 			t.Fatalf("-also %s: exit %d: %s", also, code, stderr)

@@ -39,7 +39,7 @@ func TestNameList(t *testing.T) {
 }
 
 func TestGenerateSubset(t *testing.T) {
-	dir := t.TempDir()
+	dir := moduleDir(t)
 	list := filepath.Join(dir, "commands")
 	os.WriteFile(list, []byte("query-status\nstop\ncont\n"), 0o644)
 	out := filepath.Join(dir, "qmp")

@@ -279,7 +279,7 @@ func TestUpdateSchemaOlder(t *testing.T) {
 		t.Errorf("VERSION = %q", v)
 	}
 	// The range: 10.2.2 (kept) and 11.0.0.
-	out := filepath.Join(t.TempDir(), "qmp")
+	out := filepath.Join(moduleDir(t), "qmp")
 	code, _, stderr = runCLI("generate", "-out", out, "-also", filepath.Join(older, "qemu-10.2.2", "qapi", "qapi-schema.json"),
 		filepath.Join(dir, "qapi", "qapi-schema.json"))
 	if code != 0 {

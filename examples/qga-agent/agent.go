@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/qapi-go/qapi/gen/qga"
+	"github.com/qapi-go/qapi/gen/qga/qgaserver"
 	qruntime "github.com/qapi-go/qapi/runtime"
 	"github.com/qapi-go/qapi/runtime/server"
 )
@@ -20,7 +21,7 @@ import (
 // agent implements the commands; the guest-file-* ones are in files.go,
 // guest-exec* in exec.go.
 type agent struct {
-	qga.UnimplementedServer
+	qgaserver.UnimplementedServer
 	root      *os.Root
 	rootDir   string // absolute, cleaned
 	allowExec bool
@@ -74,7 +75,7 @@ func (a *agent) close() {
 // serve answers clients on ln until ctx ends.
 func (a *agent) serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	mux := server.NewMux()
-	qga.RegisterServer(mux, a)
+	qgaserver.Register(mux, a)
 	// What the agent does not implement it refuses as qemu-ga refuses a
 	// command blocked with --block-rpcs, matching guest-info.
 	enabled := map[string]bool{}

@@ -11,7 +11,7 @@
 // guest-exec and guest-exec-status are refused as qemu-ga refuses a
 // blocked command unless -allow-exec is given.
 //
-// It is built on the generated qga.Server and package runtime/server,
+// It is built on the generated qgaserver.Server and package runtime/server,
 // which speak the wire as qemu-ga does.
 package main
 

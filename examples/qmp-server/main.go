@@ -5,7 +5,7 @@
 //
 //	qmp-server -listen /tmp/qmp.sock [-name NAME]
 //
-// It is built on the generated qmp.Server and package runtime/server,
+// It is built on the generated qmpserver.Server and package runtime/server,
 // which speak the wire as QEMU does.
 package main
 
@@ -20,6 +20,7 @@ import (
 	"sync"
 
 	"github.com/qapi-go/qapi/gen/qmp"
+	"github.com/qapi-go/qapi/gen/qmp/qmpserver"
 	qruntime "github.com/qapi-go/qapi/runtime"
 	"github.com/qapi-go/qapi/runtime/server"
 )
@@ -52,7 +53,7 @@ func run(ctx context.Context, ln net.Listener, name string, log *slog.Logger) er
 	vm := &machine{running: true, quit: cancel, name: name, fds: map[string]*os.File{}}
 	defer vm.closeFDs()
 	mux := server.NewMux()
-	qmp.RegisterServer(mux, vm)
+	qmpserver.Register(mux, vm)
 	vm.mux = mux
 	srv := &server.Server{Handler: mux, Logger: log}
 	return srv.Serve(ctx, ln)
@@ -60,7 +61,7 @@ func run(ctx context.Context, ln net.Listener, name string, log *slog.Logger) er
 
 // machine is the state of the stand-in VM.
 type machine struct {
-	qmp.UnimplementedServer
+	qmpserver.UnimplementedServer
 	mux  *server.Mux
 	quit context.CancelFunc
 
@@ -101,7 +102,7 @@ func (m *machine) Cont(ctx context.Context, _ *qmp.ContArgs) error {
 	return m.setRunning(ctx, true, &qmp.ResumeEvent{})
 }
 
-func (m *machine) setRunning(ctx context.Context, running bool, ev qmp.ServerEvent) error {
+func (m *machine) setRunning(ctx context.Context, running bool, ev qmpserver.Event) error {
 	m.mu.Lock()
 	changed := m.running != running
 	m.running = running
@@ -109,7 +110,7 @@ func (m *machine) setRunning(ctx context.Context, running bool, ev qmp.ServerEve
 	if !changed {
 		return nil
 	}
-	return qmp.EmitEvent(server.RequestFrom(ctx).Conn.Server(), ev)
+	return qmpserver.EmitEvent(server.RequestFrom(ctx).Conn.Server(), ev)
 }
 
 func (m *machine) QueryCommands(_ context.Context, _ *qmp.QueryCommandsArgs) ([]qmp.CommandInfo, error) {
@@ -123,7 +124,7 @@ func (m *machine) QueryCommands(_ context.Context, _ *qmp.QueryCommandsArgs) ([]
 // Quit answers, sends SHUTDOWN, and stops the server, as QEMU exits.
 func (m *machine) Quit(ctx context.Context, _ *qmp.QuitArgs) error {
 	req := server.RequestFrom(ctx)
-	qmp.EmitEvent(req.Conn, &qmp.ShutdownEvent{Reason: qmp.ShutdownCauseHostQMPQuit})
+	qmpserver.EmitEvent(req.Conn, &qmp.ShutdownEvent{Reason: qmp.ShutdownCauseHostQMPQuit})
 	go func() {
 		// Let the reply and the event go out first.
 		<-req.Conn.Done()

@@ -57,7 +57,7 @@ func TestIntegrationAgent(t *testing.T) {
 }
 
 // TestIntegrationGoAgent runs the same suite against examples/qga-agent,
-// the guest agent written in Go on the generated qga.Server and
+// the guest agent written in Go on the generated qgaserver.Server and
 // runtime/server: for the commands it implements it must give what
 // qemu-ga gives. Subtests of commands it does not implement (it reports
 // them disabled in guest-info, and refuses them as qemu-ga refuses a

@@ -44,10 +44,6 @@ func TestMain(m *testing.M) {
 		serveBenchPeer(sock)
 		return
 	}
-	if sock := os.Getenv("QMP_BENCH_SERVER"); sock != "" {
-		serveBenchServer(sock)
-		return
-	}
 	os.Exit(leakcheck.Main(m))
 }
 

@@ -83,7 +83,7 @@ func TestMachineNone(t *testing.T) {
 }
 
 // TestMachineNoneGoServer runs the same suite against examples/qmp-server,
-// the stand-in QEMU written in Go on the generated qmp.Server and
+// the stand-in QEMU written in Go on the generated qmpserver.Server and
 // runtime/server: for the commands it implements it must give what QEMU
 // gives. Subtests needing a command it lacks (it does not list it in
 // query-commands) skip, saying so.

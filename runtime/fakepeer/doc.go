@@ -10,20 +10,22 @@
 // # Typed fakes
 //
 // A script speaks JSON. A test that would rather write Go values serves
-// a generated Server instead: fill a server.Mux with the generated
-// RegisterServer and a type that embeds UnimplementedServer, and
-// NewServer (net.Pipe) or ListenServer (a unix socket, file descriptors
-// included) serves it with package runtime/server, which speaks the wire
-// as QEMU does; handlers emit typed events with the generated EmitEvent.
+// a generated Server instead: fill a server.Mux with the Register of the
+// generated server package (gen/qmp/qmpserver, gen/qga/qgaserver, or the
+// one qapi-gen writes beside your bindings) and a type that embeds its
+// UnimplementedServer, and NewServer (net.Pipe) or ListenServer (a unix
+// socket, file descriptors included) serves it with package
+// runtime/server, which speaks the wire as QEMU does; handlers emit
+// typed events with the server package's EmitEvent.
 //
-//	type vm struct{ qmp.UnimplementedServer }
+//	type vm struct{ qmpserver.UnimplementedServer }
 //
 //	func (vm) QueryStatus(context.Context, *qmp.QueryStatusArgs) (*qmp.StatusInfo, error) {
 //		return &qmp.StatusInfo{Running: true, Status: qmp.RunStateRunning}, nil
 //	}
 //
 //	mux := server.NewMux()
-//	qmp.RegisterServer(mux, vm{})
+//	qmpserver.Register(mux, vm{})
 //	conn, err := qmp.New(ctx, fakepeer.NewServer(t, &server.Server{Handler: mux}))
 //
 // Scripts remain the tool for misbehaviour (garbage, partial lines,

@@ -12,8 +12,8 @@ import (
 
 // NewServer is the typed counterpart of a script: it serves srv, a
 // runtime/server Server (typically with a server.Mux that a generated
-// RegisterServer filled from a typed Server, answering with typed values
-// and emitting typed events), over net.Pipe and returns the client's
+// server package's Register filled from a typed Server, answering with
+// typed values and emitting typed events), over net.Pipe and returns the client's
 // end. The session speaks the wire as QEMU does (greeting, negotiation,
 // QEMU's framing and errors). When the test ends the session is closed
 // and its goroutines have returned.

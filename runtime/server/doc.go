@@ -1,12 +1,13 @@
 // Package server is the other side of the wire: QMP and QGA server
 // sessions that speak as QEMU's monitor and guest agent do, for typed
 // fakes in tests, guest agents written in Go, and programs that sit
-// between a client and QEMU. Generated packages (gen/qmp, gen/qga, or
-// your own) type it: their Server interface, UnimplementedServer,
-// RegisterServer and EmitEvent are built on this package.
+// between a client and QEMU. The generated server packages beside the
+// bindings (gen/qmp/qmpserver, gen/qga/qgaserver, or your own) type it:
+// their Server interface, UnimplementedServer, Register and EmitEvent are
+// built on this package.
 //
 //	type vm struct {
-//		qmp.UnimplementedServer
+//		qmpserver.UnimplementedServer
 //	}
 //
 //	func (vm) QueryStatus(ctx context.Context, _ *qmp.QueryStatusArgs) (*qmp.StatusInfo, error) {
@@ -14,7 +15,7 @@
 //	}
 //
 //	mux := server.NewMux()
-//	qmp.RegisterServer(mux, vm{})
+//	qmpserver.Register(mux, vm{})
 //	srv := &server.Server{Handler: mux}
 //	err := srv.ListenAndServe(ctx, "unix", "/run/vm/qmp.sock") // until ctx ends
 //

@@ -8,7 +8,8 @@ import (
 )
 
 // Handler finds the command a request names. *Mux is the usual Handler;
-// the generated RegisterServer functions fill one from a typed Server.
+// the generated server packages' Register functions fill one from a
+// typed Server.
 type Handler interface {
 	// Lookup returns the command called name, or nil when there is none
 	// (the request is answered with CommandNotFound, as QEMU answers a

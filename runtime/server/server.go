@@ -39,8 +39,8 @@ const DefaultMaxPendingOutput = 4 << 20
 type Server struct {
 	// Protocol is QMP (the default) or QGA.
 	Protocol Protocol
-	// Handler finds the commands; a generated RegisterServer fills a
-	// *Mux from a typed Server. qmp_capabilities is answered by the
+	// Handler finds the commands; a generated server package's
+	// Register fills a *Mux from a typed Server. qmp_capabilities is answered by the
 	// session; so are guest-sync and guest-sync-delimited on QGA when
 	// the Handler lacks them.
 	Handler Handler
@@ -220,7 +220,8 @@ func (s *Server) Emit(name string, data any) error {
 }
 
 // Emitter is what events are sent through: a *Conn (one client) or a
-// *Server (every client). Generated packages' EmitEvent takes one.
+// *Server (every client). Generated server packages' EmitEvent takes
+// one.
 type Emitter interface {
 	Emit(name string, data any) error
 }

@@ -1,4 +1,4 @@
-package qmp_test
+package qmpserver_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/qapi-go/qapi/gen/qmp"
+	"github.com/qapi-go/qapi/gen/qmp/qmpserver"
 	"github.com/qapi-go/qapi/internal/leakcheck"
 	"github.com/qapi-go/qapi/runtime"
 	"github.com/qapi-go/qapi/runtime/codec"
@@ -23,7 +24,7 @@ import (
 // standIn is a typed QMP server: a VM that runs, stops and resumes,
 // takes descriptors with getfd, and panics on demand.
 type standIn struct {
-	qmp.UnimplementedServer
+	qmpserver.UnimplementedServer
 	mu      sync.Mutex
 	running bool
 	fds     map[string]*os.File
@@ -43,14 +44,14 @@ func (s *standIn) Stop(ctx context.Context, _ *qmp.StopArgs) error {
 	s.mu.Lock()
 	s.running = false
 	s.mu.Unlock()
-	return qmp.EmitEvent(server.RequestFrom(ctx).Conn, &qmp.StopEvent{})
+	return qmpserver.EmitEvent(server.RequestFrom(ctx).Conn, &qmp.StopEvent{})
 }
 
 func (s *standIn) Cont(ctx context.Context, _ *qmp.ContArgs) error {
 	s.mu.Lock()
 	s.running = true
 	s.mu.Unlock()
-	return qmp.EmitEvent(server.RequestFrom(ctx).Conn, &qmp.ResumeEvent{})
+	return qmpserver.EmitEvent(server.RequestFrom(ctx).Conn, &qmp.ResumeEvent{})
 }
 
 // MigratePause may run out of band.
@@ -86,7 +87,7 @@ func serveStandIn(t *testing.T) (*standIn, string) {
 	t.Helper()
 	impl := &standIn{running: true, fds: map[string]*os.File{}}
 	mux := server.NewMux()
-	qmp.RegisterServer(mux, impl)
+	qmpserver.Register(mux, impl)
 	srv := &server.Server{Handler: mux}
 	sock := filepath.Join(t.TempDir(), "qmp.sock")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -243,7 +244,7 @@ func TestServerConcurrentClients(t *testing.T) {
 
 // vendorName is a typed server whose result carries a member the
 // bindings do not know, as a vendor build of QEMU might send.
-type vendorName struct{ qmp.UnimplementedServer }
+type vendorName struct{ qmpserver.UnimplementedServer }
 
 func (vendorName) QueryName(context.Context, *qmp.QueryNameArgs) (*qmp.NameInfo, error) {
 	name := "vm0"
@@ -256,7 +257,7 @@ func (vendorName) QueryName(context.Context, *qmp.QueryNameArgs) (*qmp.NameInfo,
 func TestServerKeepsUnknownMembers(t *testing.T) {
 	leakcheck.Check(t)
 	mux := server.NewMux()
-	qmp.RegisterServer(mux, vendorName{})
+	qmpserver.Register(mux, vendorName{})
 	conn := dialServed(t, &server.Server{Handler: mux})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

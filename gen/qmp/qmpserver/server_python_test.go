@@ -1,4 +1,4 @@
-package qmp_test
+package qmpserver_test
 
 import (
 	"bytes"

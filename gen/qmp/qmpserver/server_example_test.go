@@ -1,10 +1,11 @@
-package qmp_test
+package qmpserver_test
 
 import (
 	"context"
 	"testing"
 
 	"github.com/qapi-go/qapi/gen/qmp"
+	"github.com/qapi-go/qapi/gen/qmp/qmpserver"
 	"github.com/qapi-go/qapi/runtime/fakepeer"
 	"github.com/qapi-go/qapi/runtime/server"
 )
@@ -13,7 +14,7 @@ import (
 // job: query-block answers typed values, and block-commit emits
 // BLOCK_JOB_COMPLETED, as QEMU does when the job ends.
 type blockVM struct {
-	qmp.UnimplementedServer
+	qmpserver.UnimplementedServer
 }
 
 func (blockVM) QueryBlock(_ context.Context, _ *qmp.QueryBlockArgs) ([]qmp.BlockInfo, error) {
@@ -22,7 +23,7 @@ func (blockVM) QueryBlock(_ context.Context, _ *qmp.QueryBlockArgs) ([]qmp.Block
 
 func (blockVM) BlockCommit(ctx context.Context, args *qmp.BlockCommitArgs) error {
 	req := server.RequestFrom(ctx)
-	return qmp.EmitEvent(req.Conn, &qmp.BlockJobCompletedEvent{
+	return qmpserver.EmitEvent(req.Conn, &qmp.BlockJobCompletedEvent{
 		Type: qmp.JobTypeCommit, Device: args.Device, Len: 1 << 20, Offset: 1 << 20, Speed: 0,
 	})
 }
@@ -31,7 +32,7 @@ func (blockVM) BlockCommit(ctx context.Context, args *qmp.BlockCommitArgs) error
 // writes Go values instead of JSON.
 func TestTypedFakePeer(t *testing.T) {
 	mux := server.NewMux()
-	qmp.RegisterServer(mux, blockVM{})
+	qmpserver.Register(mux, blockVM{})
 	ctx := context.Background()
 	conn, err := qmp.New(ctx, fakepeer.NewServer(t, &server.Server{Handler: mux}))
 	if err != nil {

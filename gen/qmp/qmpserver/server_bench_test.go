@@ -1,4 +1,4 @@
-package qmp_test
+package qmpserver_test
 
 import (
 	"bufio"
@@ -16,11 +16,12 @@ import (
 	"time"
 
 	"github.com/qapi-go/qapi/gen/qmp"
+	"github.com/qapi-go/qapi/gen/qmp/qmpserver"
 	"github.com/qapi-go/qapi/runtime/server"
 )
 
 // benchVM is the typed server the benchmark measures.
-type benchVM struct{ qmp.UnimplementedServer }
+type benchVM struct{ qmpserver.UnimplementedServer }
 
 var benchStatusInfo = &qmp.StatusInfo{Running: true, Status: qmp.RunStateRunning}
 
@@ -38,7 +39,7 @@ func serveBenchServer(sock string) {
 		os.Exit(1)
 	}
 	mux := server.NewMux()
-	qmp.RegisterServer(mux, benchVM{})
+	qmpserver.Register(mux, benchVM{})
 	go (&server.Server{Handler: mux}).Serve(context.Background(), ln)
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
@@ -67,7 +68,7 @@ func (p *benchServerProc) stats(b *testing.B) (cpu time.Duration, mallocs uint64
 }
 
 // BenchmarkServer: our client calls query-status sequentially on a
-// typed Go server (qmp.RegisterServer over runtime/server) in another
+// typed Go server (qmpserver.Register over runtime/server) in another
 // process. It reports the CPU time each side spends per call (the issue's
 // target: the server within 1.5× the client, and at most a tenth of the
 // ~170 µs QEMU spends) and the server's heap allocations per request.
