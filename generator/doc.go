@@ -278,6 +278,32 @@
 // pointer to the event struct; an event the package does not know comes
 // back unchanged as the runtime.Event, so nothing is lost.
 //
+// # Server
+//
+// GenerateServer writes the server side of the same bindings as a
+// package of its own beside them (qapi-gen: DIR/PACKAGEserver), which
+// imports them (ServerConfig.BindingsImport), so that programs that only
+// call QEMU never compile it. Its one file, ServerFile, holds Server, an
+// interface with one method per command,
+//
+//	Name(ctx context.Context, args *A) ([R,] error)
+//
+// with A and R as the client's method takes and returns them (the
+// dispatcher never passes nil; free-form commands get the raw
+// json.RawMessage); UnimplementedServer, whose methods answer
+// server.ErrUnimplemented (sent as CommandNotFound) and which
+// implementations must embed, so that a command a later release adds
+// does not break them; Register, which adds every command to a
+// runtime/server Mux with its flags ('allow-oob', 'success-response')
+// and its top-level members for the session to check as QEMU does; and,
+// when the package has events, Event and EmitEvent, which sends an event
+// declared without data without a "data" member. A subset gives a
+// subset server. Register reads a static table of the commands and
+// dispatches through one function whose switch decodes each command's
+// arguments: far cheaper to compile than a closure per command.
+// Hand-written files in the server package's directory
+// (ServerConfig.HandWritten) may not declare what it declares.
+//
 // # Tables
 //
 // Commands and Events map wire names to *CommandSpec / *EventSpec:
