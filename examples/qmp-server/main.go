@@ -1,7 +1,9 @@
 // Command qmp-server is a stand-in QEMU: a QMP monitor that answers
 // query-status, query-version, stop, cont (with STOP and RESUME events),
-// query-commands and quit (with SHUTDOWN), plus query-name, getfd and
-// closefd, for testing QMP clients without QEMU.
+// query-commands and quit (with SHUTDOWN), plus query-name, query-kvm,
+// query-target, query-uuid, getfd, closefd, add-fd, query-fdsets,
+// remove-fd, query-yank (out of band too) and device_del (it has no
+// devices), for testing QMP clients without QEMU.
 //
 //	qmp-server -listen /tmp/qmp.sock [-name NAME]
 //
@@ -70,10 +72,11 @@ type machine struct {
 	mu      sync.Mutex
 	running bool
 	fds     map[string]*os.File // getfd's, by name
+	fdsets  []*fdset            // add-fd's, sorted by id
 }
 
 // implemented lists the commands machine answers, for query-commands.
-var implemented = []string{"closefd", "cont", "getfd", "qmp_capabilities", "query-commands", "query-name", "query-status", "query-version", "quit", "stop"}
+var implemented = []string{"add-fd", "closefd", "cont", "device_del", "getfd", "qmp_capabilities", "query-commands", "query-fdsets", "query-kvm", "query-name", "query-status", "query-target", "query-uuid", "query-version", "query-yank", "quit", "remove-fd", "stop"}
 
 func (m *machine) QueryStatus(_ context.Context, _ *qmp.QueryStatusArgs) (*qmp.StatusInfo, error) {
 	m.mu.Lock()
@@ -177,4 +180,5 @@ func (m *machine) closeFDs() {
 	for _, f := range m.fds {
 		f.Close()
 	}
+	m.closeFdsets()
 }
