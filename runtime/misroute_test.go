@@ -109,65 +109,69 @@ func randString(r *rand.Rand, b *bytes.Buffer) {
 
 // TestRealQMPNoMisroute: several callers interleave ordinary commands with
 // requests whose arguments QEMU could not read as exactly one request;
-// against QEMU 7.2, no reply ever reaches the wrong caller, every hostile
-// call fails alone (refused before sending, or one error from QEMU), and
-// the session survives.
+// against QEMU 7.2 and the stand-in, no reply ever reaches the wrong
+// caller, every hostile call fails alone (refused before sending, or one
+// error from the server), and the session survives.
 func TestRealQMPNoMisroute(t *testing.T) {
 	integration(t)
 	leakcheck.Check(t)
-	q, proc := realQMP(t)
-	const callers, rounds = 6, 40
-	var misrouted, refused, rejected atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, callers)
-	for g := range callers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(uint64(g), 42))
-			for i := range rounds {
-				// A hostile call: it must fail on its own.
-				_, err := q.Execute(testCtx(t), "qom-set", hostileArgs(r))
-				var re *runtime.RequestError
-				var ce *runtime.CommandError
-				switch {
-				case errors.As(err, &re):
-					refused.Add(1)
-				case errors.As(err, &ce):
-					rejected.Add(1)
-				case err == nil:
-					// QEMU accepted it (never: no such property).
-				default:
-					errs <- fmt.Errorf("caller %d round %d: hostile call: %v", g, i, err)
-					return
-				}
-				// A probe: its reply must be its own.
-				p := probes[(g+i)%len(probes)]
-				var got map[string]json.RawMessage
-				if err := q.Call(testCtx(t), p.command, nil, &got); err != nil {
-					errs <- fmt.Errorf("caller %d round %d: %s: %v", g, i, p.command, err)
-					return
-				}
-				if _, ok := got[p.member]; p.member != "" && !ok || p.member == "" && len(got) != 0 {
-					misrouted.Add(1)
-				}
+	for _, p := range qmpPeers {
+		t.Run(p.name, func(t *testing.T) {
+			q, proc := realQMP(t, p)
+			const callers, rounds = 6, 40
+			var misrouted, refused, rejected atomic.Int64
+			var wg sync.WaitGroup
+			errs := make(chan error, callers)
+			for g := range callers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := rand.New(rand.NewPCG(uint64(g), 42))
+					for i := range rounds {
+						// A hostile call: it must fail on its own.
+						_, err := q.Execute(testCtx(t), "qom-set", hostileArgs(r))
+						var re *runtime.RequestError
+						var ce *runtime.CommandError
+						switch {
+						case errors.As(err, &re):
+							refused.Add(1)
+						case errors.As(err, &ce):
+							rejected.Add(1)
+						case err == nil:
+							// QEMU accepted it (never: no such property).
+						default:
+							errs <- fmt.Errorf("caller %d round %d: hostile call: %v", g, i, err)
+							return
+						}
+						// A probe: its reply must be its own.
+						p := probes[(g+i)%len(probes)]
+						var got map[string]json.RawMessage
+						if err := q.Call(testCtx(t), p.command, nil, &got); err != nil {
+							errs <- fmt.Errorf("caller %d round %d: %s: %v", g, i, p.command, err)
+							return
+						}
+						if _, ok := got[p.member]; p.member != "" && !ok || p.member == "" && len(got) != 0 {
+							misrouted.Add(1)
+						}
+					}
+				}()
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	t.Logf("%d calls: %d refused before sending, %d rejected by QEMU, %d misrouted",
-		2*callers*rounds, refused.Load(), rejected.Load(), misrouted.Load())
-	if n := misrouted.Load(); n != 0 {
-		t.Errorf("%d replies reached the wrong caller", n)
-	}
-	if refused.Load() == 0 || rejected.Load() == 0 {
-		t.Errorf("the test sent no refused or no rejected request: it does not test anything")
-	}
-	if err := q.Err(); err != nil {
-		t.Errorf("session failed: %v\n%s", err, proc.Output())
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			t.Logf("%d calls: %d refused before sending, %d rejected by the server, %d misrouted",
+				2*callers*rounds, refused.Load(), rejected.Load(), misrouted.Load())
+			if n := misrouted.Load(); n != 0 {
+				t.Errorf("%d replies reached the wrong caller", n)
+			}
+			if refused.Load() == 0 || rejected.Load() == 0 {
+				t.Errorf("the test sent no refused or no rejected request: it does not test anything")
+			}
+			if err := q.Err(); err != nil {
+				t.Errorf("session failed: %v\n%s", err, proc.Output())
+			}
+		})
 	}
 }
