@@ -70,11 +70,12 @@
 // (with oob enabled, a watchdog, and a second reader after a blocking
 // in-band command), independently: one client's input, slowness or
 // failure does not affect another. Memory per connection is bounded: a
-// 4 KiB read buffer, at most one request's tokens (MaxMessageSize),
-// eight queued requests, and the output queued behind a client that does
-// not read (Server.MaxPendingOutput, past which it is disconnected; a
-// reply is written by the goroutine that produced it, so a client that
-// stops reading stops its own session, as QEMU's monitor does). Events
+// 4 KiB read buffer, at most one request's tokens (MaxMessageSize), the
+// in-band requests of one read or eight queued ones, and the output
+// queued behind a client that does not read (Server.MaxPendingOutput,
+// past which it is disconnected; a reply is written by the goroutine
+// that produced it, so a client that stops reading stops its own
+// session, as QEMU's monitor does). Events
 // (Conn.Emit, Server.Emit) never wait for a client. Serve returns when
 // its context ends, after every connection has closed and every handler
 // has returned.

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -84,9 +85,16 @@ func (rc *rawClient) sendWithFile(s, text string) {
 // sent meanwhile (one with a descriptor) are answered after it, in
 // order, and so are later ones; shutting the server down ends a command
 // blocked on the in-band worker and the connection, leaking no
-// goroutine.
+// goroutine. With idle, the connection was idle long enough before the
+// blocking command for the watchdog to be asleep.
 func TestOOBOvertakesBlockingInBand(t *testing.T) {
 	leakcheck.Check(t)
+	for _, idle := range []bool{false, true} {
+		t.Run(fmt.Sprintf("idle=%v", idle), func(t *testing.T) { testOOBOvertakesBlockingInBand(t, idle) })
+	}
+}
+
+func testOOBOvertakesBlockingInBand(t *testing.T, idle bool) {
 	m := newBlockingMux()
 	sock := filepath.Join(t.TempDir(), "s.sock")
 	ln, err := net.Listen("unix", sock)
@@ -102,6 +110,10 @@ func TestOOBOvertakesBlockingInBand(t *testing.T) {
 	rc.send(`{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}`)
 	if l := rc.line(); l != `{"return": {}}` {
 		t.Fatalf("negotiation: %s", l)
+	}
+	if idle {
+		// Long enough for the watchdog to fall asleep: block must wake it.
+		time.Sleep(50 * time.Millisecond)
 	}
 	rc.send(`{"execute":"block","id":1}`)
 	<-m.started
