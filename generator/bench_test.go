@@ -42,7 +42,8 @@ func BenchmarkGenerate(b *testing.B) {
 
 // BenchmarkGenerateRange measures generating the checked-in bindings: the
 // QMP range (7.2, 10.0, 10.2) and the QGA range (5.0, 7.2, 10.0, 10.2),
-// one iteration doing both. "merge" starts from the parsed schemas (as
+// one iteration doing both, each with its server package (everything
+// make generate writes). "merge" starts from the parsed schemas (as
 // BenchmarkGenerate does), "parse" includes reading every release's
 // schema (what make generate does, minus the go command and file writes).
 func BenchmarkGenerateRange(b *testing.B) {
@@ -54,11 +55,16 @@ func BenchmarkGenerateRange(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			files, err := generator.Generate(rng.Schema, generator.Config{Package: "x", Range: rng})
+			cfg := generator.Config{Package: "x", Range: rng}
+			files, err := generator.Generate(rng.Schema, cfg)
 			if err != nil {
 				b.Fatal(err)
 			}
-			for _, f := range files {
+			server, err := generator.GenerateServer(rng.Schema, cfg, generator.ServerConfig{Package: "xserver", BindingsImport: "example.com/x"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, f := range append(files, server...) {
 				n += len(f.Content)
 			}
 		}
