@@ -3,6 +3,7 @@ package parser
 import (
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Doc comments: the reference's QAPIDoc.
@@ -76,8 +77,11 @@ type Doc struct {
 	argIndex, featureIndex sectionIndex
 }
 
-// sectionIndex indexes the first n sections of a list by name.
+// sectionIndex indexes the first n sections of a list by name. It is
+// built lazily by readers, and a Doc is read concurrently (the generator
+// renders files in parallel), so the mutex guards it.
 type sectionIndex struct {
+	mu     sync.Mutex
 	byName map[string]*DocSection
 	n      int
 }
@@ -211,8 +215,10 @@ func findSection(index *sectionIndex, list []*DocSection, name string) *DocSecti
 		}
 		return nil
 	}
+	index.mu.Lock()
+	defer index.mu.Unlock()
 	if index.byName == nil || index.n > len(list) {
-		*index = sectionIndex{byName: map[string]*DocSection{}}
+		index.byName, index.n = map[string]*DocSection{}, 0
 	}
 	for ; index.n < len(list); index.n++ {
 		s := list[index.n]

@@ -3,6 +3,7 @@ package parser
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -440,4 +441,29 @@ func TestDocBinding(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDocArgConcurrent reads a doc with enough arguments to be indexed
+// from several goroutines at once, as the generator does when it renders
+// files in parallel: under -race the lazily built index must not race.
+func TestDocArgConcurrent(t *testing.T) {
+	doc := &Doc{}
+	for i := range 100 {
+		doc.Args = append(doc.Args, &DocSection{Kind: "Member", Name: fmt.Sprintf("m%d", i)})
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100 {
+				name := fmt.Sprintf("m%d", (i+g*25)%100)
+				if s := doc.Arg(name); s == nil || s.Name != name {
+					t.Errorf("Arg(%q) = %v", name, s)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
