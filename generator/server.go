@@ -373,8 +373,9 @@ func (fg *fileGen) emitEvent(evs []*parser.Event, srv, bindings string) {
 			bare = append(bare, jen.Lit(e.Name))
 		}
 	}
-	f.Add(comment(`Event is an event of package ` + bindings + ` (such as *` + bindings + `.` + fg.n.types[evs[0]] + `),
-for EmitEvent.`))
+	f.Add(comment(`Event is what EmitEvent sends: the event types of package ` + bindings + `
+(such as *` + bindings + `.` + fg.n.types[evs[0]] + `) have its method, and so may a type of
+one's own for an event the package does not know.`))
 	f.Type().Id("Event").Interface(jen.Id("EventName").Params().String())
 	f.Line()
 	f.Add(comment(`EmitEvent sends ev to one client (a *server.Conn, such as a request's

@@ -4988,8 +4988,9 @@ func serve(s Server, i int, ctx context.Context, req *server.Request) (any, erro
 	}
 }
 
-// Event is an event of package qmp (such as *qmp.ACPIDeviceOstEvent),
-// for EmitEvent.
+// Event is what EmitEvent sends: the event types of package qmp
+// (such as *qmp.ACPIDeviceOstEvent) have its method, and so may a type of
+// one's own for an event the package does not know.
 type Event interface {
 	EventName() string
 }

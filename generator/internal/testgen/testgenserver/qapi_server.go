@@ -289,8 +289,9 @@ func serve(s Server, i int, ctx context.Context, req *server.Request) (any, erro
 	}
 }
 
-// Event is an event of package testgen (such as *testgen.ShapeAddedEvent),
-// for EmitEvent.
+// Event is what EmitEvent sends: the event types of package testgen
+// (such as *testgen.ShapeAddedEvent) have its method, and so may a type of
+// one's own for an event the package does not know.
 type Event interface {
 	EventName() string
 }
