@@ -51,7 +51,7 @@ func RequireSid(tb testing.TB) (qemu, agent string) {
 }
 
 // Replies recorded from real peers live in testdata/replies/PEER/ (PEER
-// is "qemu-7.2", "qga-11.1", ...), one file per command, COMMAND.json,
+// is "qemu-7.2", "qemu-7.2-aarch64", "qga-11.1", ...), one file per command, COMMAND.json,
 // holding the peer's reply as one JSON line: {"return": VALUE} as the
 // peer sent VALUE, or {"error": {"class": ..., "desc": ...}}.
 
@@ -151,11 +151,13 @@ func CheckTypedReply(b Bindings, command string, ret json.RawMessage) string {
 	return ""
 }
 
-// PeerInRange reports whether peer (a name such as "qemu-7.2" or
-// "qga-10.0": what the replies are recorded under) is a release of
+// PeerInRange reports whether peer (a name such as "qemu-7.2",
+// "qemu-7.2-aarch64" or "qga-10.0": what the replies are recorded under,
+// a peer of a target other than x86_64 naming it last) is a release of
 // releases (the bindings' Releases).
 func PeerInRange(peer string, releases []string) bool {
 	_, rel, ok := strings.Cut(peer, "-")
+	rel, _, _ = strings.Cut(rel, "-")
 	return ok && slices.Contains(releases, rel)
 }
 

@@ -12,6 +12,9 @@
 //     -display none -accel tcg"), either with a QMP server socket
 //     (Start) or as a QMP client connecting to a socket the test
 //     listens on (StartConnecting);
+//   - the emulators of other targets, qemu-system-aarch64 and
+//     qemu-system-s390x (RequireAarch64, RequireS390x, StartBinary with
+//     a machine of theirs);
 //   - qemu-ga on the host (StartAgent), listening on a unix socket, with
 //     AgentBlockedRPCs — every command that would act on the host —
 //     disabled.
@@ -97,6 +100,10 @@ func debianPackage(bin string) string {
 		return "qemu-guest-agent"
 	case Binary:
 		return "qemu-system-x86"
+	case Aarch64Binary:
+		return "qemu-system-arm"
+	case S390xBinary:
+		return "qemu-system-misc"
 	}
 	return bin
 }
@@ -189,13 +196,14 @@ func Start(tb testing.TB, extra ...string) *Process {
 }
 
 // StartBinary is Start with the QEMU at bin (such as sid's wrapper, see
-// RequireSid).
+// RequireSid, or another target's emulator, see RequireAarch64); extra
+// may choose another machine (a later -machine overrides "none").
 func StartBinary(tb testing.TB, bin string, extra ...string) *Process {
 	tb.Helper()
 	dir := SocketDir(tb)
 	sock := filepath.Join(dir, "qmp.sock")
 	args := append(qemuArgs("unix:"+sock+",server=on,wait=off"), extra...)
-	return start(tb, Binary, dir, sock, true, bin, args...)
+	return start(tb, filepath.Base(bin), dir, sock, true, bin, args...)
 }
 
 // StartConnecting starts qemu-system-x86_64 like Start but as a QMP
