@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,32 +48,6 @@ func runGAClient(t *testing.T, sock, dir string, withExec bool) gaClientReport {
 		t.Fatalf("ga_client.py printed %q: %v", out, err)
 	}
 	return r
-}
-
-// serveAgent serves this program's agent, confined to dir, on a unix
-// socket in dir until the test ends.
-func serveAgent(t *testing.T, dir string, allowExec bool) string {
-	t.Helper()
-	a, err := newAgent(dir, allowExec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(dir, "qga.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.serve(ctx, ln, slog.New(slog.DiscardHandler)) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-		a.close()
-	})
-	return sock
 }
 
 // TestQemuGaClientStyle drives this agent and real qemu-ga (Debian's,

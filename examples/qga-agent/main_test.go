@@ -18,16 +18,15 @@ import (
 	"github.com/qapi-go/qapi/runtime"
 )
 
-// startAgent serves an agent confined to a new directory and returns a
-// connected client and that directory.
-func startAgent(t *testing.T, allowExec bool) (*qga.Conn, string) {
+// serveAgent serves this program's agent, its files confined to root, on
+// a unix socket until the test ends, and returns the socket's path.
+func serveAgent(t *testing.T, root string, allowExec bool) string {
 	t.Helper()
-	root := t.TempDir()
 	a, err := newAgent(root, allowExec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sock := filepath.Join(t.TempDir(), "qga.sock")
+	sock := filepath.Join(qemutest.SocketDir(t), "qga.sock")
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +41,15 @@ func startAgent(t *testing.T, allowExec bool) (*qga.Conn, string) {
 		}
 		a.close()
 	})
+	return sock
+}
+
+// startAgent serves an agent confined to a new directory and returns a
+// connected client and that directory.
+func startAgent(t *testing.T, allowExec bool) (*qga.Conn, string) {
+	t.Helper()
+	root := t.TempDir()
+	sock := serveAgent(t, root, allowExec)
 	dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer dcancel()
 	conn, err := qga.Dial(dctx, "unix", sock)
@@ -127,22 +135,9 @@ func TestAgentExec(t *testing.T) {
 // mode (-N: no greeting, no negotiation), as qemu-ga's users do.
 func TestQMPShell(t *testing.T) {
 	python, path := qemutest.QEMUPython(t)
-	root := t.TempDir()
-	a, err := newAgent(root, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	sock := filepath.Join(t.TempDir(), "qga.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sock := serveAgent(t, t.TempDir(), false)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- a.serve(ctx, ln, slog.New(slog.DiscardHandler)) }()
-	defer func() { cancel(); <-done }()
 	cmd := exec.CommandContext(ctx, python, "-m", "qemu.qmp.qmp_shell", "-N", sock)
 	cmd.Env = append(os.Environ(), "PYTHONPATH="+path)
 	cmd.Stdin = strings.NewReader("guest-ping\nguest-sync id=5\nguest-get-host-name\nguest-exec path=/bin/true\n")
