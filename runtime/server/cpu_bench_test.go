@@ -262,6 +262,33 @@ const (
 	floorEmpty    = `{"return": {}}` + "\r\n"
 )
 
+// serveEach serves every connection ln accepts with serve, on a goroutine
+// of its own.
+func serveEach(ln net.Listener, serve func(net.Conn)) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go serve(c)
+	}
+}
+
+// replyLines writes floorReply for each complete line of pending and
+// returns what is left of it (an incomplete line).
+func replyLines(pending []byte, write func([]byte) error) ([]byte, error) {
+	for {
+		i := bytes.IndexByte(pending, '\n')
+		if i < 0 {
+			return pending, nil
+		}
+		if err := write(floorReply(pending[:i])); err != nil {
+			return nil, err
+		}
+		pending = pending[:copy(pending, pending[i+1:])]
+	}
+}
+
 // floorReply is the fixed reply to a request line: {} for
 // qmp_capabilities, the status for anything else.
 func floorReply(line []byte) []byte {
@@ -272,193 +299,141 @@ func floorReply(line []byte) []byte {
 }
 
 func serveFloorNetpoll(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer c.Close()
-			c.Write([]byte(floorGreeting))
-			r := bufio.NewReader(c)
-			for {
-				line, err := r.ReadSlice('\n')
-				if err != nil {
-					return
-				}
-				if _, err := c.Write(floorReply(line)); err != nil {
-					return
-				}
+	serveEach(ln, func(c net.Conn) {
+		defer c.Close()
+		c.Write([]byte(floorGreeting))
+		r := bufio.NewReader(c)
+		for {
+			line, err := r.ReadSlice('\n')
+			if err != nil {
+				return
 			}
-		}()
-	}
+			if _, err := c.Write(floorReply(line)); err != nil {
+				return
+			}
+		}
+	})
 }
 
 // serveFloorRecvmsg is serveFloorNetpoll reading with recvmsg, as a
 // server that accepts file descriptors must.
 func serveFloorRecvmsg(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			uc := c.(*net.UnixConn)
-			defer c.Close()
-			c.Write([]byte(floorGreeting))
-			buf := make([]byte, 4096)
-			oob := make([]byte, syscall.CmsgSpace(16*4))
-			var pending []byte
-			for {
-				n, _, _, _, err := uc.ReadMsgUnix(buf, oob)
-				if err != nil || n == 0 {
-					return
-				}
-				pending = append(pending, buf[:n]...)
-				for {
-					i := bytes.IndexByte(pending, '\n')
-					if i < 0 {
-						break
-					}
-					if _, err := c.Write(floorReply(pending[:i])); err != nil {
-						return
-					}
-					pending = pending[:copy(pending, pending[i+1:])]
-				}
+	serveEach(ln, func(c net.Conn) {
+		uc := c.(*net.UnixConn)
+		defer c.Close()
+		c.Write([]byte(floorGreeting))
+		buf := make([]byte, 4096)
+		oob := make([]byte, syscall.CmsgSpace(16*4))
+		write := func(b []byte) error { _, err := c.Write(b); return err }
+		var pending []byte
+		for {
+			n, _, _, _, err := uc.ReadMsgUnix(buf, oob)
+			if err != nil || n == 0 {
+				return
 			}
-		}()
-	}
+			if pending, err = replyLines(append(pending, buf[:n]...), write); err != nil {
+				return
+			}
+		}
+	})
 }
 
 // serveFloorHop is serveFloorNetpoll with each request handed to a
 // second goroutine that writes the reply, as a session with oob enabled
 // hands in-band requests to its worker.
 func serveFloorHop(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
+	serveEach(ln, func(c net.Conn) {
+		defer c.Close()
+		c.Write([]byte(floorGreeting))
+		work := make(chan []byte, 7)
 		go func() {
-			defer c.Close()
-			c.Write([]byte(floorGreeting))
-			work := make(chan []byte, 7)
-			go func() {
-				for line := range work {
-					c.Write(floorReply(line))
-				}
-			}()
-			defer close(work)
-			r := bufio.NewReader(c)
-			for {
-				line, err := r.ReadSlice('\n')
-				if err != nil {
-					return
-				}
-				work <- bytes.Clone(line)
+			for line := range work {
+				c.Write(floorReply(line))
 			}
 		}()
-	}
+		defer close(work)
+		r := bufio.NewReader(c)
+		for {
+			line, err := r.ReadSlice('\n')
+			if err != nil {
+				return
+			}
+			work <- bytes.Clone(line)
+		}
+	})
 }
 
 // serveFloorBlocking reads with blocking read(2) on the socket's
 // descriptor, bypassing the netpoller.
 func serveFloorBlocking(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer c.Close()
-			raw, _ := c.(*net.UnixConn).SyscallConn()
-			var fd int
-			raw.Control(func(f uintptr) { fd = int(f); syscall.SetNonblock(fd, false) })
-			syscall.Write(fd, []byte(floorGreeting))
-			buf := make([]byte, 4096)
-			var pending []byte
-			for {
-				n, err := syscall.Read(fd, buf)
-				if err != nil || n <= 0 {
-					return
-				}
-				pending = append(pending, buf[:n]...)
-				for {
-					i := bytes.IndexByte(pending, '\n')
-					if i < 0 {
-						break
-					}
-					if _, err := syscall.Write(fd, floorReply(pending[:i])); err != nil {
-						return
-					}
-					pending = pending[:copy(pending, pending[i+1:])]
-				}
+	serveEach(ln, func(c net.Conn) {
+		defer c.Close()
+		raw, _ := c.(*net.UnixConn).SyscallConn()
+		var fd int
+		raw.Control(func(f uintptr) { fd = int(f); syscall.SetNonblock(fd, false) })
+		syscall.Write(fd, []byte(floorGreeting))
+		write := func(b []byte) error { _, err := syscall.Write(fd, b); return err }
+		buf := make([]byte, 4096)
+		var pending []byte
+		for {
+			n, err := syscall.Read(fd, buf)
+			if err != nil || n <= 0 {
+				return
 			}
-		}()
-	}
+			if pending, err = replyLines(append(pending, buf[:n]...), write); err != nil {
+				return
+			}
+		}
+	})
 }
 
 // serveFloorRaw is serveFloorNetpoll with read(2) and write(2) made as
 // raw system calls through the netpoller (syscall.RawConn), which skips
 // the scheduler's entersyscall bookkeeping.
 func serveFloorRaw(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
+	serveEach(ln, func(c net.Conn) {
+		defer c.Close()
+		raw, _ := c.(*net.UnixConn).SyscallConn()
+		write := func(b []byte) error {
+			var werr error
+			err := raw.Write(func(fd uintptr) bool {
+				_, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+				if e == syscall.EAGAIN {
+					return false
+				}
+				if e != 0 {
+					werr = e
+				}
+				return true
+			})
+			if err != nil {
+				return err
+			}
+			return werr
 		}
-		go func() {
-			defer c.Close()
-			raw, _ := c.(*net.UnixConn).SyscallConn()
-			write := func(b []byte) error {
-				var werr error
-				err := raw.Write(func(fd uintptr) bool {
-					_, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-					if e == syscall.EAGAIN {
-						return false
-					}
-					if e != 0 {
-						werr = e
-					}
-					return true
-				})
-				if err != nil {
-					return err
+		write([]byte(floorGreeting))
+		buf := make([]byte, 4096)
+		var pending []byte
+		for {
+			var n uintptr
+			var rerr error
+			err := raw.Read(func(fd uintptr) bool {
+				var e syscall.Errno
+				n, _, e = syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+				if e == syscall.EAGAIN {
+					return false
 				}
-				return werr
+				if e != 0 {
+					rerr = e
+				}
+				return true
+			})
+			if err != nil || rerr != nil || n == 0 {
+				return
 			}
-			write([]byte(floorGreeting))
-			buf := make([]byte, 4096)
-			var pending []byte
-			for {
-				var n uintptr
-				var rerr error
-				err := raw.Read(func(fd uintptr) bool {
-					var e syscall.Errno
-					n, _, e = syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
-					if e == syscall.EAGAIN {
-						return false
-					}
-					if e != 0 {
-						rerr = e
-					}
-					return true
-				})
-				if err != nil || rerr != nil || n == 0 {
-					return
-				}
-				pending = append(pending, buf[:n]...)
-				for {
-					i := bytes.IndexByte(pending, '\n')
-					if i < 0 {
-						break
-					}
-					if err := write(floorReply(pending[:i])); err != nil {
-						return
-					}
-					pending = pending[:copy(pending, pending[i+1:])]
-				}
+			if pending, err = replyLines(append(pending, buf[:n]...), write); err != nil {
+				return
 			}
-		}()
-	}
+		}
+	})
 }
