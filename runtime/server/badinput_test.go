@@ -15,10 +15,11 @@ import (
 	"github.com/qapi-go/qapi/runtime/server"
 )
 
-// testServer serves statusMux on a unix socket until the test ends.
-func testServer(t *testing.T, srv *server.Server) string {
+// serveUnix serves srv on a new unix socket: cancel shuts it down, and
+// served receives what Serve returned.
+func serveUnix(t *testing.T, srv *server.Server) (sock string, cancel context.CancelFunc, served <-chan error) {
 	t.Helper()
-	sock := filepath.Join(t.TempDir(), "s.sock")
+	sock = filepath.Join(t.TempDir(), "s.sock")
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
 		t.Fatal(err)
@@ -26,9 +27,16 @@ func testServer(t *testing.T, srv *server.Server) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
+	return sock, cancel, done
+}
+
+// testServer serves srv on a unix socket until the test ends.
+func testServer(t *testing.T, srv *server.Server) string {
+	t.Helper()
+	sock, cancel, served := serveUnix(t, srv)
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
+		if err := <-served; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 	})

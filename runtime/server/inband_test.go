@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -96,15 +95,8 @@ func TestOOBOvertakesBlockingInBand(t *testing.T) {
 
 func testOOBOvertakesBlockingInBand(t *testing.T, idle bool) {
 	m := newBlockingMux()
-	sock := filepath.Join(t.TempDir(), "s.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
+	sock, cancel, served := serveUnix(t, &server.Server{Handler: m})
 	defer cancel()
-	served := make(chan error, 1)
-	go func() { served <- (&server.Server{Handler: m}).Serve(ctx, ln) }()
 
 	rc := dialRaw(t, sock, false)
 	rc.send(`{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}`)
@@ -198,15 +190,8 @@ func TestOOBInSameRead(t *testing.T) {
 func TestShutdownWhileInBandInline(t *testing.T) {
 	leakcheck.Check(t)
 	m := newBlockingMux()
-	sock := filepath.Join(t.TempDir(), "s.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
+	sock, cancel, served := serveUnix(t, &server.Server{Handler: m})
 	defer cancel()
-	served := make(chan error, 1)
-	go func() { served <- (&server.Server{Handler: m}).Serve(ctx, ln) }()
 	rc := dialRaw(t, sock, false)
 	rc.send(`{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}{"execute":"block","id":1}`)
 	rc.line()
