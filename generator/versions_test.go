@@ -44,6 +44,15 @@ func generateRange(t *testing.T, rels [][2]string) (map[string]string, *generato
 	return out, rng, nil
 }
 
+// sevUnion is release 2.0 of the struct-became-union cases: Sev as
+// QEMU 10 has it, a union on 'type' with branches sev and snp.
+const sevUnion = `{ 'enum': 'SevType', 'data': [ 'sev', 'snp' ] }
+{ 'struct': 'SevGuest', 'data': { 'policy': 'int', 'handle': 'int' } }
+{ 'struct': 'SevSnp', 'data': { 'snp-policy': 'int' } }
+{ 'union': 'Sev', 'base': { 'enabled': 'bool', 'type': 'SevType' }, 'discriminator': 'type',
+  'data': { 'sev': 'SevGuest', 'snp': 'SevSnp' } }
+{ 'command': 'query-sev', 'returns': 'Sev' }`
+
 // TestMergeRules checks the range rules on small schemas: what becomes
 // optional, what the docs and tables say, aliases and type changes.
 func TestMergeRules(t *testing.T) {
@@ -149,12 +158,7 @@ func TestMergeRules(t *testing.T) {
 		rels: [][2]string{
 			{"1.0", `{ 'struct': 'Sev', 'data': { 'enabled': 'bool', 'policy': 'int', 'type': 'str' } }
 { 'command': 'query-sev', 'returns': 'Sev' }`},
-			{"2.0", `{ 'enum': 'SevType', 'data': [ 'sev', 'snp' ] }
-{ 'struct': 'SevGuest', 'data': { 'policy': 'int', 'handle': 'int' } }
-{ 'struct': 'SevSnp', 'data': { 'snp-policy': 'int' } }
-{ 'union': 'Sev', 'base': { 'enabled': 'bool', 'type': 'SevType' }, 'discriminator': 'type',
-  'data': { 'sev': 'SevGuest', 'snp': 'SevSnp' } }
-{ 'command': 'query-sev', 'returns': 'Sev' }`},
+			{"2.0", sevUnion},
 		},
 		want: []string{
 			// 1.0 has the discriminator: its values select a
@@ -174,12 +178,7 @@ func TestMergeRules(t *testing.T) {
 		rels: [][2]string{
 			{"1.0", `{ 'struct': 'Sev', 'data': { 'enabled': 'bool', 'policy': 'int', '*handle': 'int' } }
 { 'command': 'query-sev', 'returns': 'Sev' }`},
-			{"2.0", `{ 'enum': 'SevType', 'data': [ 'sev', 'snp' ] }
-{ 'struct': 'SevGuest', 'data': { 'policy': 'int', 'handle': 'int' } }
-{ 'struct': 'SevSnp', 'data': { 'snp-policy': 'int' } }
-{ 'union': 'Sev', 'base': { 'enabled': 'bool', 'type': 'SevType' }, 'discriminator': 'type',
-  'data': { 'sev': 'SevGuest', 'snp': 'SevSnp' } }
-{ 'command': 'query-sev', 'returns': 'Sev' }`},
+			{"2.0", sevUnion},
 		},
 		want: []string{
 			// 1.0's values are branch sev's, without 'type': the
@@ -201,12 +200,7 @@ func TestMergeRules(t *testing.T) {
 		rels: [][2]string{
 			{"1.0", `{ 'struct': 'Sev', 'data': { 'enabled': 'bool', 'policy': 'int', 'snp-policy': 'int' } }
 { 'command': 'query-sev', 'returns': 'Sev' }`},
-			{"2.0", `{ 'enum': 'SevType', 'data': [ 'sev', 'snp' ] }
-{ 'struct': 'SevGuest', 'data': { 'policy': 'int', 'handle': 'int' } }
-{ 'struct': 'SevSnp', 'data': { 'snp-policy': 'int' } }
-{ 'union': 'Sev', 'base': { 'enabled': 'bool', 'type': 'SevType' }, 'discriminator': 'type',
-  'data': { 'sev': 'SevGuest', 'snp': 'SevSnp' } }
-{ 'command': 'query-sev', 'returns': 'Sev' }`},
+			{"2.0", sevUnion},
 		},
 		want: []string{
 			"SEV *SevGuest `codec:\"branch,sev\" json:\"-\"`",
