@@ -6,8 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
 )
 
 // importPathOf is the import path of the package in dir (which need not
@@ -49,53 +50,22 @@ func importPathOf(dir string) (string, error) {
 }
 
 // modulePath reads the module path from the module directive of a
-// go.mod file (named file in errors), as the go command does: the first
-// "module PATH" line, PATH bare or quoted, comments ignored.
+// go.mod file (named file in errors) with the go command's own parser
+// (golang.org/x/mod), and checks it as the go command checks import
+// paths.
 func modulePath(file string, data []byte) (string, error) {
-	for i, line := range strings.Split(string(data), "\n") {
-		if c := strings.Index(line, "//"); c >= 0 {
-			line = line[:c]
-		}
-		fields := strings.Fields(line)
-		if len(fields) == 0 || fields[0] != "module" {
-			continue
-		}
-		at := fmt.Sprintf("%s:%d", file, i+1)
-		if len(fields) != 2 {
-			return "", fmt.Errorf("%s: want one module path after \"module\"", at)
-		}
-		path := fields[1]
-		if path[0] == '"' || path[0] == '`' {
-			p, err := strconv.Unquote(path)
-			if err != nil {
-				return "", fmt.Errorf("%s: invalid quoted module path %s", at, path)
-			}
-			path = p
-		}
-		if err := checkImportPath(path); err != nil {
-			return "", fmt.Errorf("%s: module path: %v", at, err)
-		}
-		return path, nil
+	f, err := modfile.ParseLax(file, data, nil)
+	if err != nil {
+		return "", err
 	}
-	return "", fmt.Errorf("%s: no module directive", file)
+	if f.Module == nil {
+		return "", fmt.Errorf("%s: no module directive", file)
+	}
+	if err := module.CheckImportPath(f.Module.Mod.Path); err != nil {
+		return "", fmt.Errorf("%s:%d: module path: %v", file, f.Module.Syntax.Start.Line, err)
+	}
+	return f.Module.Mod.Path, nil
 }
 
-// checkImportPath checks the shape of an import path: slash-separated
-// elements, none empty, "." or "..", of the characters Go's module
-// paths allow (letters, digits, and -._~+).
-func checkImportPath(path string) error {
-	if path == "" {
-		return errors.New("empty import path")
-	}
-	for _, elem := range strings.Split(path, "/") {
-		if elem == "" || elem == "." || elem == ".." {
-			return fmt.Errorf("import path %q has an empty, \".\" or \"..\" element", path)
-		}
-		for _, r := range elem {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~+", r)) {
-				return fmt.Errorf("import path %q has the character %q, which Go import paths do not allow", path, r)
-			}
-		}
-	}
-	return nil
-}
+// checkImportPath checks an import path (-import) as the go command does.
+func checkImportPath(path string) error { return module.CheckImportPath(path) }
